@@ -1,0 +1,76 @@
+/**
+ * One error type for the whole platform. Every error that reaches a user carries a stable
+ * `code`; `httpStatusFor` is the single place that turns codes into HTTP statuses.
+ */
+export type ErrorCode =
+  | 'bad_request'          // malformed input: JSON, missing/invalid field, bad annotation
+  | 'invalid_name'         // a function, namespace, secret or image name that is not allowed
+  | 'unauthorized'         // missing or wrong credentials
+  | 'forbidden'            // credentials valid, but not for this resource
+  | 'not_found'            // unknown function, secret, namespace, replica
+  | 'conflict'             // already exists
+  | 'payload_too_large'    // request body over the configured limit
+  | 'image_not_found'      // a deployment names an image that is not in the image store
+  | 'unsupported_device'   // a device backend that cannot run on this node
+  | 'no_replicas'          // no ready replica within the bounded wait
+  | 'upstream_failed'      // a replica could not be reached or broke the connection
+  | 'unavailable'          // a dependency (store, node agent, redis) is briefly gone
+  | 'not_implemented'      // an optional feature that this deployment does not have
+  | 'internal';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  invalid_name: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  image_not_found: 400,
+  unsupported_device: 400,
+  no_replicas: 503,
+  upstream_failed: 502,
+  unavailable: 503,
+  not_implemented: 501,
+  internal: 500,
+};
+
+export class PlatformError extends Error {
+  override name = 'PlatformError';
+  readonly code: ErrorCode;
+  /** Extra machine-readable facts (the field at fault, the limit, ...). */
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  get status(): number {
+    return httpStatusFor(this.code);
+  }
+}
+
+export function httpStatusFor(code: ErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && value in STATUS;
+}
+
+/** Whatever was thrown, as a PlatformError (unknown errors become `internal`). */
+export function toPlatformError(err: unknown): PlatformError {
+  if (err instanceof PlatformError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new PlatformError('internal', message, { cause: err });
+}
+
+/** Thrown for configuration that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(readonly variable: string, message: string) {
+    super(`${variable}: ${message}`);
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * Opens the platform's durable store: MongoDB at MONGODB_URI when configured, otherwise the
+ * embedded MongoDB-wire-compatible server (core/store/embedded) started in this process and
+ * reached over a real socket, so the mongoose code path is the production one either way.
+ */
+import mongoose, { type Connection } from 'mongoose';
+import { join } from 'node:path';
+import type { Logger } from '../logger.ts';
+import { PlatformError } from '../errors.ts';
+import { createModels, type Models } from './models.ts';
+import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/server.ts';
+
+export interface Store {
+  kind: 'mongodb' | 'embedded';
+  /** Connection string (embedded: mongodb://127.0.0.1:<port>/fastgshare). */
+  uri: string;
+  connection: Connection;
+  models: Models;
+  close(): Promise<void>;
+}
+
+export interface OpenStoreOptions {
+  mongoUri?: string;
+  dataDir: string;
+  /** Port for the embedded server (0: any free port). */
+  storePort?: number;
+  log: Logger;
+  /** Database name used with the embedded server and when the URI names none. */
+  dbName?: string;
+}
+
+export async function openStore(opts: OpenStoreOptions): Promise<Store> {
+  let embedded: EmbeddedMongo | undefined;
+  let uri = opts.mongoUri;
+  if (!uri) {
+    embedded = await startEmbeddedMongo({ dataDir: join(opts.dataDir, 'store'), port: opts.storePort ?? 0, log: opts.log.child('store') });
+    uri = `${embedded.uri.replace(/\/$/, '')}/${opts.dbName ?? 'fastgshare'}`;
+    opts.log.info('using the embedded MongoDB-wire store (set MONGODB_URI for a MongoDB server)', { uri, dir: join(opts.dataDir, 'store') });
+  } else {
+    opts.log.info('using MongoDB', { uri: redact(uri) });
+  }
+  const connection = mongoose.createConnection(uri, {
+    serverSelectionTimeoutMS: 5_000,
+    ...(opts.mongoUri ? {} : { directConnection: true }),
+  });
+  try {
+    await connection.asPromise();
+  } catch (err) {
+    await embedded?.close();
+    throw new PlatformError('unavailable', `cannot connect to the store at ${redact(uri)}: ${(err as Error).message}`, { cause: err });
+  }
+  const models = createModels(connection);
+  await Promise.all(Object.values(models).map((m) => m.init()));
+  return {
+    kind: embedded ? 'embedded' : 'mongodb',
+    uri,
+    connection,
+    models,
+    async close() {
+      await connection.close();
+      await embedded?.close();
+    },
+  };
+}
+
+function redact(uri: string): string {
+  return uri.replace(/\/\/([^@/]*)@/, '//***@');
+}
