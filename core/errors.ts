@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'unsupported_device'   // a device backend that cannot run on this node
   | 'no_replicas'          // no ready replica within the bounded wait
   | 'upstream_failed'      // a replica could not be reached or broke the connection
+  | 'upstream_timeout'     // a replica did not answer within the upstream timeout
   | 'unavailable'          // a dependency (store, node agent, redis) is briefly gone
   | 'not_implemented'      // an optional feature that this deployment does not have
   | 'internal';
@@ -30,6 +31,7 @@ const STATUS: Record<ErrorCode, number> = {
   unsupported_device: 400,
   no_replicas: 503,
   upstream_failed: 502,
+  upstream_timeout: 504,
   unavailable: 503,
   not_implemented: 501,
   internal: 500,

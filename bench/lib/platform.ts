@@ -1,0 +1,82 @@
+/**
+ * Starts the whole platform (`fastgshare up --build --deploy <stack>`) as a child process on
+ * free ports with a temporary data directory, so a benchmark's load generator does not share
+ * an event loop with the gateway. Resolves once the gateway is healthy.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { PLATFORM_ROOT } from '../../core/version.ts';
+
+export interface RunningPlatform {
+  gatewayUrl: string;
+  nodeUrl: string;
+  dataDir: string;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPlatform(opts: { stack?: string; filter?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunningPlatform> {
+  const dataDir = await mkdtemp(join(tmpdir(), 'fastgshare-bench-'));
+  const port = await freePort();
+  const nodePort = await freePort();
+  const args = ['bin/fastgshare.mjs', 'up', '--build', '--deploy', opts.stack ?? 'stack.yml'];
+  if (opts.filter) args.push('--filter', opts.filter);
+  const child = spawn(process.execPath, args, {
+    cwd: PLATFORM_ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      PORT: String(port),
+      FASTGSHARE_HOST: '127.0.0.1',
+      FASTGSHARE_NODE_PORT: String(nodePort),
+      FASTGSHARE_DATA_DIR: dataDir,
+      FASTGSHARE_LOG_LEVEL: 'warn',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const gatewayUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let ready = false;
+  while (Date.now() < deadline && child.exitCode === null) {
+    // `up` prints its invocation hint only after every function of the stack has a ready replica
+    if (/Invoke/i.test(out)) {
+      ready = true;
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill('SIGTERM');
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(t);
+    }
+    await rm(dataDir, { recursive: true, force: true });
+  };
+  if (!ready) {
+    await stop();
+    throw new Error(`the platform did not come up:\n${out.slice(-4000)}`);
+  }
+  return { gatewayUrl, nodeUrl: `http://127.0.0.1:${nodePort}`, dataDir, child, output: () => out, stop };
+}

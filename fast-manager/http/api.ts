@@ -1,0 +1,59 @@
+/** The node agent's HTTP API (core/contracts/node-agent.ts), as an express app. */
+import express from 'express';
+import type { Registry } from 'prom-client';
+import { PlatformError } from '../../core/errors.ts';
+import { validateFunctionName, validateNamespace } from '../../core/names.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { NodeInfo } from '../../core/contracts/node-agent.ts';
+import { validateApply } from '../apply/request.ts';
+import type { NodeSupervisor } from '../supervisor/node-supervisor.ts';
+import type { LogHub } from '../logs/log-hub.ts';
+import { logsRoute } from './logs-route.ts';
+import { errorHandler, notFound } from './errors.ts';
+
+export interface NodeApiDeps {
+  supervisor: NodeSupervisor;
+  logs: LogHub;
+  registry: Registry;
+  info: () => NodeInfo;
+  log: Logger;
+  /** Largest ApplyFunctionRequest body (secrets travel in it). */
+  maxBodyBytes?: number;
+}
+
+export function createNodeApi(deps: NodeApiDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: deps.maxBodyBytes ?? 16 * 1024 * 1024 }));
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok');
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.registry.contentType).send(await deps.registry.metrics());
+  });
+  app.get('/v1/node', (_req, res) => {
+    res.json(deps.info());
+  });
+  app.get('/v1/functions', (_req, res) => {
+    res.json(deps.supervisor.list());
+  });
+  app.put('/v1/functions/:namespace/:name', async (req, res) => {
+    const v = validateApply(req.body, { namespace: req.params.namespace, name: req.params.name });
+    res.json(await deps.supervisor.apply(v));
+  });
+  app.delete('/v1/functions/:namespace/:name', async (req, res) => {
+    const namespace = validateNamespace(req.params.namespace);
+    const name = validateFunctionName(req.params.name, 'name');
+    if (!(await deps.supervisor.remove(namespace, name))) {
+      throw new PlatformError('not_found', `function "${name}.${namespace}" is not on this node`);
+    }
+    res.json({ removed: true });
+  });
+  app.get('/v1/logs', logsRoute(deps.logs));
+
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,139 @@
+/**
+ * The node agent (FaST-Manager of one node): wires the supervisor, logs, usage sampling,
+ * durable replica records, metrics and the HTTP API, after reaping replicas that a previous
+ * agent of this node left running.
+ */
+import { once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import type { NodeConfig } from '../core/config.ts';
+import type { Store } from '../core/store/open-store.ts';
+import type { ImageStore } from '../core/images/image-store.ts';
+import type { Logger } from '../core/logger.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { resolveTuning, type AgentTuning } from './tuning.ts';
+import { readHostEnv, type HostEnv } from './host-env.ts';
+import { createLogHub } from './logs/log-hub.ts';
+import { createProcReader, type ProcReader } from './usage/proc.ts';
+import { createUsageSampler } from './usage/sampler.ts';
+import { createPortAllocator } from './replicas/ports.ts';
+import { createProcessLauncher, type ReplicaLauncher } from './replicas/launcher.ts';
+import { httpHealthProbe, type HealthProbe } from './replicas/health.ts';
+import { createReplicaRecords } from './records/replica-records.ts';
+import { createAgentMetrics } from './metrics.ts';
+import { createNodeSupervisor, type NodeSupervisor } from './supervisor/node-supervisor.ts';
+import { createNodeApi } from './http/api.ts';
+import { nodeInfo } from './node-info.ts';
+
+export interface NodeAgent {
+  url: string;
+  port: number;
+  name: string;
+  close(): Promise<void>;
+}
+
+export interface StartNodeAgentOptions {
+  config: NodeConfig;
+  store: Store;
+  images: ImageStore;
+  log: Logger;
+  registry?: Registry;
+  clock?: Clock;
+  /** Supervision timings (tests shorten them). */
+  tuning?: Partial<AgentTuning>;
+  /** How replica processes are started; device backends wrap the default. */
+  launcher?: ReplicaLauncher;
+  probe?: HealthProbe;
+  proc?: ProcReader;
+  /** PATH and HOME passed on to replicas (default: the agent's own). */
+  hostEnv?: HostEnv;
+}
+
+export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeAgent> {
+  const { config, store } = opts;
+  const log = opts.log.child('node-agent');
+  const clock = opts.clock ?? systemClock;
+  const tuning = resolveTuning(opts.tuning);
+  const registry = opts.registry ?? new Registry();
+  const proc = opts.proc ?? createProcReader();
+
+  const records = createReplicaRecords({ store, node: config.name, proc, log, killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000) });
+  await records.reapOrphans();
+
+  const logs = createLogHub({ dir: join(config.dataDir, 'logs'), linesPerFunction: tuning.logLinesPerFunction, fileMaxBytes: tuning.logFileMaxBytes, clock, log });
+  const sampler = createUsageSampler({ proc, clock, intervalMs: tuning.usageIntervalMs, log });
+  let supervisorRef: NodeSupervisor | undefined;
+  const metrics = createAgentMetrics(registry, () => supervisorRef?.states() ?? []);
+
+  const server = createServer();
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const url = advertisedUrl(config, port);
+  const urlHost = new URL(url).hostname;
+
+  const supervisor = createNodeSupervisor({
+    images: opts.images,
+    log,
+    replicaDeps: {
+      node: config.name,
+      urlHost,
+      dataDir: config.dataDir,
+      startTimeoutMs: config.startTimeoutMs,
+      drainTimeoutMs: config.drainTimeoutMs,
+      tuning,
+      hostEnv: opts.hostEnv ?? readHostEnv(),
+      launcher: opts.launcher ?? createProcessLauncher(),
+      ports: createPortAllocator(),
+      probe: opts.probe ?? httpHealthProbe,
+      sampler,
+      logs,
+      clock,
+      log,
+    },
+    observer: {
+      onChange(r) {
+        if (r.state === 'stopped') records.remove(r.id);
+        else records.save(r.status(), r.currentPort);
+      },
+      onCrash(r) {
+        metrics.replicaRestarted(r.namespace, r.name);
+      },
+    },
+  });
+  supervisorRef = supervisor;
+
+  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url), log });
+  server.on('request', app);
+  log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    name: config.name,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await supervisor.stopAll();
+        server.closeAllConnections();
+        await closed;
+        sampler.stop();
+        await records.flush();
+        await logs.close();
+        log.info('node agent stopped', { node: config.name });
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The URL the gateway should use: FASTGSHARE_NODE_URL when given, else host and actual port. */
+function advertisedUrl(config: NodeConfig, port: number): string {
+  const given = new URL(config.advertiseUrl);
+  if (given.port !== '0' && !(config.port === 0 && given.port === '')) return config.advertiseUrl.replace(/\/$/, '');
+  const host = config.host === '0.0.0.0' || config.host === '::' || config.host === '' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -1,0 +1,36 @@
+/**
+ * The environment a replica starts with: the deployment's envVars plus what the platform owns
+ * (PORT, FASTGSHARE_*, TMPDIR, PATH). Nothing else of the agent's environment is passed on.
+ */
+import { join } from 'node:path';
+import { PLATFORM_ROOT } from '../../core/version.ts';
+import type { HostEnv } from '../host-env.ts';
+
+export interface ReplicaEnvInput {
+  envVars: Record<string, string>;
+  name: string;
+  namespace: string;
+  replicaId: string;
+  port: number;
+  secretsDir: string;
+  tmpDir: string;
+  host: HostEnv;
+}
+
+/** Names a deployment cannot set: the platform's values always win. */
+export const PLATFORM_ENV = ['PORT', 'PATH', 'TMPDIR', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR'];
+
+export function buildReplicaEnv(i: ReplicaEnvInput): Record<string, string> {
+  return {
+    HOME: i.host.home,
+    NODE_ENV: 'production',
+    ...i.envVars,
+    PATH: `${join(PLATFORM_ROOT, 'node_modules', '.bin')}:${i.host.path}`,
+    PORT: String(i.port),
+    TMPDIR: i.tmpDir,
+    FASTGSHARE_FUNCTION: i.name,
+    FASTGSHARE_NAMESPACE: i.namespace,
+    FASTGSHARE_REPLICA_ID: i.replicaId,
+    FASTGSHARE_SECRETS_DIR: i.secretsDir,
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The seam through which a replica's process comes to life. A `LaunchPlan` says what to run
+ * (argv, working directory, environment); a `ReplicaLauncher` runs it. Device backends (cpu core
+ * sets, emulated or CUDA devices) extend a plan's environment and argv by wrapping a launcher,
+ * so the supervisor never knows which device a replica uses.
+ */
+import { spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+export interface LaunchPlan {
+  replicaId: string;
+  namespace: string;
+  name: string;
+  /** argv[0] is looked up on `env.PATH`. */
+  argv: string[];
+  cwd: string;
+  /** The complete environment (nothing is inherited implicitly). */
+  env: Record<string, string>;
+  port: number;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all (e.g. ENOENT). */
+  error?: Error;
+}
+
+export interface LaunchedProcess {
+  /** Also the process group id: a launched process leads its own group. */
+  pid: number | null;
+  stdout: Readable | null;
+  stderr: Readable | null;
+  /** Settles once, when the process (the group leader) is gone. */
+  exited: Promise<ExitInfo>;
+}
+
+export interface ReplicaLauncher {
+  launch(plan: LaunchPlan): LaunchedProcess;
+}
+
+/** Runs a plan as a plain child process in a new process group (session), without a shell. */
+export function createProcessLauncher(): ReplicaLauncher {
+  return {
+    launch(plan) {
+      const [command, ...args] = plan.argv;
+      const child = spawn(command!, args, {
+        cwd: plan.cwd,
+        env: plan.env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const exited = new Promise<ExitInfo>((resolve) => {
+        let done = false;
+        child.once('exit', (code, signal) => {
+          if (!done) resolve({ code, signal });
+          done = true;
+        });
+        child.once('error', (error) => {
+          // 'error' without a pid: the process never started, so no 'exit' follows
+          if (!done && child.pid === undefined) resolve({ code: null, signal: null, error });
+          if (child.pid === undefined) done = true;
+        });
+      });
+      return { pid: child.pid ?? null, stdout: child.stdout, stderr: child.stderr, exited };
+    },
+  };
+}

@@ -1,0 +1,265 @@
+/**
+ * The per-device multi-token scheduler (FaST-GShare §1, derived from Gemini/KubeShare), as pure
+ * logic over an injected clock. Replicas ask for a token before running work; a token lets the
+ * holder run for `quotaMs`. Per sliding window W each replica is guaranteed `quotaRequest·W` and
+ * capped at `quotaLimit·W`; replicas below their request go first (largest unmet fraction first),
+ * then the rest by least usage; and — the multi-token step — every candidate whose compute
+ * partition still fits beside the current holders (Σ partition ≤ 100 %) is granted in the same
+ * pass, with the running total kept inside the pass so one pass can never over-commit.
+ *
+ * Time is charged by the scheduler's own clock (grant → release), never by what a replica says,
+ * so under-reporting cannot exceed a limit; a replica that overran its token is charged all of it.
+ * Nothing is pre-empted. `timeSharingOnly` turns off the multi-token step (one holder at a time),
+ * which is the KubeShare/Gemini baseline.
+ */
+import type { Clock } from '../../core/clock.ts';
+import { PlatformError } from '../../core/errors.ts';
+
+export interface ShareConfig {
+  /** Guaranteed fraction of every window, 0..1. */
+  quotaRequest: number;
+  /** Most of a window it may use when others are idle, quotaRequest..1. */
+  quotaLimit: number;
+  /** Share of the device's compute it occupies while holding a token, 1..100 (%). */
+  partition: number;
+}
+
+export interface TokenSchedulerOptions {
+  windowMs: number;
+  baseQuotaMs: number;
+  minQuotaMs: number;
+  /** One holder at a time, whatever the partitions (time sharing only). */
+  timeSharingOnly: boolean;
+}
+
+export const DEFAULT_TOKEN_OPTIONS: TokenSchedulerOptions = {
+  windowMs: 10_000,
+  baseQuotaMs: 300,
+  minQuotaMs: 20,
+  timeSharingOnly: false,
+};
+
+export interface Grant {
+  id: string;
+  /** Token length: the holder may run this long before it must ask again. */
+  quotaMs: number;
+  grantedAt: number;
+}
+
+interface Client {
+  id: string;
+  share: ShareConfig;
+  /** Adaptive token length (previous quota). */
+  quotaMs: number;
+  burstKnown: boolean;
+  waiting: boolean;
+  waitingSince: number;
+  holding?: Grant;
+}
+
+interface UsageRecord {
+  id: string;
+  start: number;
+  end: number;
+}
+
+export function validateShare(s: ShareConfig, what = 'share'): ShareConfig {
+  const bad = (field: string, msg: string) => new PlatformError('bad_request', `${what}: ${field} ${msg}`, { details: { field } });
+  if (!(s.quotaRequest >= 0 && s.quotaRequest <= 1)) throw bad('quotaRequest', `must be between 0 and 1 (got ${s.quotaRequest})`);
+  if (!(s.quotaLimit > 0 && s.quotaLimit <= 1)) throw bad('quotaLimit', `must be above 0 and at most 1 (got ${s.quotaLimit})`);
+  if (s.quotaLimit < s.quotaRequest) throw bad('quotaLimit', `(${s.quotaLimit}) must be at least quotaRequest (${s.quotaRequest})`);
+  if (!(s.partition >= 1 && s.partition <= 100)) throw bad('partition', `must be between 1 and 100 (got ${s.partition})`);
+  return s;
+}
+
+export class TokenScheduler {
+  private readonly opts: TokenSchedulerOptions;
+  private readonly clients = new Map<string, Client>();
+  private history: UsageRecord[] = [];
+
+  constructor(private readonly clock: Clock, opts: Partial<TokenSchedulerOptions> = {}) {
+    this.opts = { ...DEFAULT_TOKEN_OPTIONS, ...opts };
+    const o = this.opts;
+    if (!(o.windowMs > 0)) throw new PlatformError('bad_request', `windowMs must be positive (got ${o.windowMs})`);
+    if (!(o.minQuotaMs > 0 && o.minQuotaMs <= o.windowMs)) throw new PlatformError('bad_request', `minQuotaMs must be in (0, windowMs] (got ${o.minQuotaMs})`);
+    if (!(o.baseQuotaMs >= o.minQuotaMs)) throw new PlatformError('bad_request', `baseQuotaMs must be at least minQuotaMs (got ${o.baseQuotaMs})`);
+  }
+
+  get options(): Readonly<TokenSchedulerOptions> {
+    return this.opts;
+  }
+
+  register(id: string, share: ShareConfig): void {
+    validateShare(share, `replica ${id}`);
+    const existing = this.clients.get(id);
+    if (existing) {
+      existing.share = { ...share };
+      return;
+    }
+    this.clients.set(id, { id, share: { ...share }, quotaMs: this.opts.baseQuotaMs, burstKnown: false, waiting: false, waitingSince: 0 });
+  }
+
+  /** Removes a replica (it stopped or died); a token it held is released and charged at once. */
+  unregister(id: string): void {
+    const c = this.clients.get(id);
+    if (!c) return;
+    if (c.holding) this.charge(c, this.clock.now());
+    this.clients.delete(id);
+  }
+
+  has(id: string): boolean {
+    return this.clients.has(id);
+  }
+
+  /**
+   * The replica wants to run. `burstMs`, when known, is how long its last burst of work took;
+   * it adapts the token length: quota = 0.5·burst + 0.5·previous, clamped to
+   * [minQuota, quotaRequest·W].
+   */
+  request(id: string, burstMs?: number): void {
+    const c = this.require(id);
+    if (c.holding) return; // already holds a token
+    if (burstMs !== undefined && Number.isFinite(burstMs) && burstMs > 0) {
+      c.quotaMs = c.burstKnown ? 0.5 * burstMs + 0.5 * c.quotaMs : burstMs;
+      c.burstKnown = true;
+    }
+    if (!c.waiting) {
+      c.waiting = true;
+      c.waitingSince = this.clock.now();
+    }
+  }
+
+  /** Withdraws a pending request (the replica no longer has work). */
+  cancel(id: string): void {
+    const c = this.clients.get(id);
+    if (c) c.waiting = false;
+  }
+
+  /** Ends the holder's token; its use is charged as measured by the scheduler's clock. */
+  release(id: string): number {
+    const c = this.require(id);
+    if (!c.holding) return 0;
+    return this.charge(c, this.clock.now());
+  }
+
+  /** The current holder of `id`'s token, if any. */
+  holding(id: string): Grant | undefined {
+    return this.clients.get(id)?.holding;
+  }
+
+  holders(): Grant[] {
+    return [...this.clients.values()].filter((c) => c.holding).map((c) => c.holding!);
+  }
+
+  /** Time charged to `id` in the window ending now (including a token it holds now). */
+  usage(id: string, now = this.clock.now()): number {
+    const from = now - this.opts.windowMs;
+    let used = 0;
+    for (const r of this.history) if (r.id === id) used += Math.max(0, Math.min(r.end, now) - Math.max(r.start, from));
+    const c = this.clients.get(id);
+    if (c?.holding) used += Math.max(0, now - Math.max(c.holding.grantedAt, from));
+    return used;
+  }
+
+  /**
+   * One scheduling pass: grants tokens to every waiting replica that may run now. Returns the
+   * new grants and, when some replica still waits, the time at which a pass could grant more
+   * (window slide; a holder's token expiring is the caller's event).
+   */
+  schedule(): { grants: Grant[]; nextWakeAt?: number } {
+    const now = this.clock.now();
+    this.prune(now);
+    const W = this.opts.windowMs;
+    const waiting = [...this.clients.values()].filter((c) => c.waiting && !c.holding);
+    type Cand = { c: Client; usage: number; missing: number; remaining: number };
+    const cands: Cand[] = [];
+    let wake: number | undefined;
+    for (const c of waiting) {
+      const usage = this.usage(c.id, now);
+      const remaining = c.share.quotaLimit * W - usage;
+      // a token shorter than minQuota is not worth granting: wait until one fits under the limit
+      const smallest = Math.min(this.opts.minQuotaMs, c.share.quotaLimit * W);
+      if (remaining >= smallest - 1e-9) cands.push({ c, usage, missing: c.share.quotaRequest * W - usage, remaining });
+      else {
+        const at = this.whenUsageBelow(c.id, c.share.quotaLimit * W - smallest, now);
+        wake = wake === undefined ? at : Math.min(wake, at);
+      }
+    }
+    cands.sort((a, b) => {
+      const am = a.missing > 1e-9, bm = b.missing > 1e-9;
+      if (am !== bm) return am ? -1 : 1;
+      if (am) {
+        const d = b.missing / (b.missing + b.usage) - a.missing / (a.missing + a.usage);
+        if (Math.abs(d) > 1e-12) return d;
+      } else if (Math.abs(a.usage - b.usage) > 1e-9) return a.usage - b.usage;
+      return a.c.waitingSince - b.c.waitingSince || (a.c.id < b.c.id ? -1 : 1);
+    });
+
+    const grants: Grant[] = [];
+    const holders = [...this.clients.values()].filter((c) => c.holding);
+    let occupied = holders.reduce((s, c) => s + this.partitionOf(c), 0);
+    let holderCount = holders.length;
+    let guaranteedBlocked = false;
+    for (const cand of cands) {
+      const p = this.partitionOf(cand.c);
+      const fits = this.opts.timeSharingOnly ? holderCount === 0 : occupied + p <= 100 + 1e-9;
+      if (!fits) {
+        // a replica still owed its guaranteed share must not be starved by best-effort users
+        if (cand.missing > 1e-9) guaranteedBlocked = true;
+        continue;
+      }
+      if (guaranteedBlocked && cand.missing <= 1e-9) continue;
+      const upper = Math.max(this.opts.minQuotaMs, cand.c.share.quotaRequest * W);
+      let quota = Math.min(Math.max(cand.c.quotaMs, this.opts.minQuotaMs), upper);
+      quota = Math.min(quota, cand.remaining);
+      const grant: Grant = { id: cand.c.id, quotaMs: quota, grantedAt: now };
+      cand.c.holding = grant;
+      cand.c.waiting = false;
+      cand.c.quotaMs = Math.max(this.opts.minQuotaMs, Math.min(cand.c.quotaMs, upper));
+      occupied += p; // running total inside the pass
+      holderCount++;
+      grants.push(grant);
+    }
+    return { grants, nextWakeAt: wake };
+  }
+
+  private partitionOf(c: Client): number {
+    return this.opts.timeSharingOnly ? 100 : c.share.partition;
+  }
+
+  private charge(c: Client, now: number): number {
+    const g = c.holding!;
+    const used = Math.max(0, now - g.grantedAt);
+    if (used > 0) this.history.push({ id: c.id, start: g.grantedAt, end: now });
+    c.holding = undefined;
+    return used;
+  }
+
+  /** Earliest time at which `id`'s windowed usage falls below `target` as the window slides. */
+  private whenUsageBelow(id: string, target: number, now: number): number {
+    const W = this.opts.windowMs;
+    const from = now - W;
+    let excess = this.usage(id, now) - target;
+    const recs = this.history
+      .filter((r) => r.id === id && r.end > from)
+      .map((r) => ({ start: Math.max(r.start, from), end: r.end }))
+      .sort((a, b) => a.start - b.start);
+    for (const r of recs) {
+      const len = r.end - r.start;
+      if (len > excess) return r.start + excess + W + 1e-6;
+      excess -= len;
+    }
+    return now + this.opts.minQuotaMs;
+  }
+
+  private prune(now: number): void {
+    const from = now - this.opts.windowMs;
+    if (this.history.length && this.history[0]!.end < from) this.history = this.history.filter((r) => r.end >= from);
+  }
+
+  private require(id: string): Client {
+    const c = this.clients.get(id);
+    if (!c) throw new PlatformError('not_found', `replica ${id} is not registered with this device's token scheduler`);
+    return c;
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Every function deployed on this node: applies validated requests (resolving the image to its
+ * bundle and fprocess), removes functions, lists them, and stops everything on shutdown.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from '../../core/logger.ts';
+import type { FunctionReplicas, ReplicaExit, ReplicaState } from '../../core/contracts/node-agent.ts';
+import type { ImageStore } from '../../core/images/image-store.ts';
+import { PlatformError } from '../../core/errors.ts';
+import type { ValidatedApply } from '../apply/request.ts';
+import { splitCommandLine } from '../apply/command-line.ts';
+import { Replica, type ReplicaDeps, type ReplicaTemplate } from '../replicas/replica.ts';
+import { Deployment } from './deployment.ts';
+
+export interface ReplicaObserver {
+  onChange(replica: Replica): void;
+  onCrash(replica: Replica, exit: ReplicaExit): void;
+}
+
+export interface NodeSupervisor {
+  apply(req: ValidatedApply): Promise<FunctionReplicas>;
+  /** False when the function is not on this node. */
+  remove(namespace: string, name: string): Promise<boolean>;
+  list(): FunctionReplicas[];
+  get(namespace: string, name: string): FunctionReplicas | undefined;
+  states(): ReplicaState[];
+  stopAll(): Promise<void>;
+}
+
+export function createNodeSupervisor(opts: { images: ImageStore; replicaDeps: ReplicaDeps; observer: ReplicaObserver; log: Logger }): NodeSupervisor {
+  const deployments = new Map<string, Deployment>();
+  const removing = new Set<Promise<void>>();
+  let seq = 0;
+  let closed = false;
+  const key = (ns: string, name: string) => `${ns}/${name}`;
+
+  const deploymentFor = (namespace: string, name: string): Deployment => {
+    let d = deployments.get(key(namespace, name));
+    if (!d) {
+      const dep: Deployment = new Deployment(
+        namespace,
+        name,
+        (template) =>
+          new Replica(`${name}-${randomBytes(5).toString('hex')}`, ++seq, template, opts.replicaDeps, {
+            onChange: (r) => {
+              opts.observer.onChange(r);
+              dep.notify();
+            },
+            onCrash: (r, exit) => opts.observer.onCrash(r, exit),
+          }),
+        opts.log,
+      );
+      d = dep;
+      deployments.set(key(namespace, name), d);
+    }
+    return d;
+  };
+
+  return {
+    async apply(req) {
+      if (closed) throw new PlatformError('unavailable', 'the node agent is shutting down');
+      const bundle = await opts.images.resolve(req.spec.image);
+      const argv = req.envProcessArgv ?? splitCommandLine(bundle.manifest.fprocess, `fprocess of image "${bundle.ref}"`);
+      const template: ReplicaTemplate = {
+        spec: req.spec,
+        argv,
+        bundleDir: bundle.dir,
+        // a rebuilt bundle under the same tag rolls the replicas too
+        fingerprint: `${req.fingerprint}:${bundle.manifest.builtAt}`,
+        memoryLimitBytes: req.memoryLimitBytes,
+      };
+      const d = deploymentFor(req.spec.namespace, req.spec.name);
+      await d.apply(template, req.replicas);
+      return d.status();
+    },
+    async remove(namespace, name) {
+      const d = deployments.get(key(namespace, name));
+      if (!d) return false;
+      deployments.delete(key(namespace, name));
+      const p = d.remove();
+      removing.add(p);
+      try {
+        await p;
+      } finally {
+        removing.delete(p);
+      }
+      return true;
+    },
+    list() {
+      return [...deployments.values()].map((d) => d.status()).sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+    },
+    get(namespace, name) {
+      return deployments.get(key(namespace, name))?.status();
+    },
+    states() {
+      return [...deployments.values()].flatMap((d) => d.status().replicas.map((r) => r.state));
+    },
+    async stopAll() {
+      closed = true;
+      const all = [...deployments.values()];
+      deployments.clear();
+      await Promise.all([...all.map((d) => d.remove()), ...removing]);
+    },
+  };
+}

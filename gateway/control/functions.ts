@@ -1,0 +1,135 @@
+/**
+ * Deploy, update, scale and remove functions. Order for a deployment: validate → resolve
+ * secrets → apply on the nodes (which checks the image) → persist. A failure at any step
+ * leaves the store as it was; changes are serialised with reconcile passes.
+ */
+import type { Models } from '../../core/store/models.ts';
+import type { Logger } from '../../core/logger.ts';
+import { PlatformError } from '../../core/errors.ts';
+import { DeleteFunctionRequestSchema, FunctionDeploymentSchema, ScaleServiceRequestSchema, parseBody } from '../../core/contracts/openfaas.ts';
+import { parseImageRef, validateFunctionName, validateNamespace } from '../../core/names.ts';
+import { functionKey, type ReplicaDirectory } from '../nodes/replica-directory.ts';
+import type { FunctionCatalog } from './function-catalog.ts';
+import type { Namespaces } from './namespaces.ts';
+import type { Reconciler } from './reconciler.ts';
+import type { Rollout } from './rollout.ts';
+import type { SecretStore } from './secrets.ts';
+import type { Serial } from './serial.ts';
+import { clampReplicas, scaleBounds } from './scale-bounds.ts';
+import { asStringMap, toFunctionSpec, type StoredFunction } from './function-spec.ts';
+
+export interface FunctionsControl {
+  /** POST (create) or PUT (update, 404 when absent). */
+  deploy(body: unknown, mode: 'create' | 'update'): Promise<void>;
+  remove(body: unknown): Promise<void>;
+  /** Returns the replica count applied after clamping to the function's bounds. */
+  scale(name: string, body: unknown, queryNamespace?: string): Promise<number>;
+}
+
+export interface FunctionsControlDeps {
+  models: Models;
+  directory: ReplicaDirectory;
+  rollout: Rollout;
+  secrets: SecretStore;
+  namespaces: Namespaces;
+  catalog: FunctionCatalog;
+  serial: Serial;
+  reconciler: Reconciler;
+  log: Logger;
+}
+
+const notFound = (name: string, namespace: string, hint: string) =>
+  new PlatformError('not_found', `function "${name}" not found in namespace "${namespace}"; ${hint}`);
+
+export function createFunctionsControl(d: FunctionsControlDeps): FunctionsControl {
+  const { Function } = d.models;
+
+  /** Nodes that answer (polling them first when none is known yet, e.g. just after start). */
+  const nodesFor = async (name: string, namespace: string) => {
+    if (d.directory.availableNodes().length === 0) await d.directory.refresh();
+    return { nodes: d.directory.availableNodes(), hosts: d.directory.view(functionKey(name, namespace))?.nodes ?? [] };
+  };
+
+  return {
+    async deploy(body, mode) {
+      const dep = parseBody(FunctionDeploymentSchema, body, 'function deployment');
+      const name = validateFunctionName(dep.service, 'service');
+      const namespace = validateNamespace(dep.namespace);
+      const image = parseImageRef(dep.image).ref;
+      const labels = asStringMap(dep.labels);
+      const bounds = scaleBounds(labels);
+      await d.namespaces.require(namespace);
+      const secretNames = [...new Set(dep.secrets ?? [])];
+      await d.serial.run(async () => {
+        const existing = await Function.findOne({ namespace, name }).lean();
+        if (mode === 'update' && !existing) throw notFound(name, namespace, 'deploy it with POST /system/functions (faas-cli deploy does this on its own)');
+        if (mode === 'create' && existing) throw new PlatformError('conflict', `function "${name}" already exists in namespace "${namespace}"; update it with PUT /system/functions or remove it first`);
+        const { values } = await d.secrets.resolve(namespace, secretNames, true);
+        const fn: StoredFunction = {
+          name,
+          namespace,
+          image,
+          envProcess: dep.envProcess || undefined,
+          envVars: dep.envVars ?? {},
+          labels,
+          annotations: asStringMap(dep.annotations),
+          constraints: dep.constraints ?? [],
+          secrets: secretNames,
+          limits: dep.limits ?? undefined,
+          requests: dep.requests ?? undefined,
+          readOnlyRootFilesystem: dep.readOnlyRootFilesystem ?? false,
+          replicas: existing ? clampReplicas(existing.replicas, bounds) : bounds.min,
+        };
+        try {
+          await d.rollout.apply(toFunctionSpec(fn, values), fn.replicas, await nodesFor(name, namespace));
+        } catch (err) {
+          // nothing is stored: the next pass removes a new function from the nodes that took it, or restores the old spec
+          d.reconciler.trigger();
+          throw err;
+        }
+        const fields = { ...fn, constraints: dep.constraints ?? [], secrets: secretNames, readOnlyRootFilesystem: Boolean(fn.readOnlyRootFilesystem), envProcess: fn.envProcess ?? null, limits: fn.limits ?? null, requests: fn.requests ?? null };
+        if (existing) await Function.updateOne({ namespace, name }, { $set: fields, $inc: { generation: 1 } });
+        else await Function.create(fields);
+        d.catalog.add(functionKey(name, namespace));
+      });
+      d.log.info(mode === 'create' ? 'function deployed' : 'function updated', { function: functionKey(name, namespace), image });
+      void d.directory.refresh();
+    },
+
+    async remove(body) {
+      const req = parseBody(DeleteFunctionRequestSchema, body, 'delete function');
+      const name = validateFunctionName(req.functionName, 'functionName');
+      const namespace = validateNamespace(req.namespace);
+      await d.serial.run(async () => {
+        const r = await Function.deleteOne({ namespace, name });
+        if (r.deletedCount === 0) throw notFound(name, namespace, 'list functions with faas-cli list');
+        d.catalog.remove(functionKey(name, namespace));
+        const errors = await d.rollout.remove(namespace, name, d.directory.availableNodes());
+        for (const e of errors) d.log.warn('cannot remove function from node; the next reconcile pass retries', { function: functionKey(name, namespace), error: e.message });
+      });
+      d.log.info('function removed', { function: functionKey(name, namespace) });
+      void d.directory.refresh();
+    },
+
+    async scale(pathName, body, queryNamespace) {
+      const req = parseBody(ScaleServiceRequestSchema, body, 'scale function');
+      const name = validateFunctionName(pathName, 'function name');
+      if (req.serviceName && req.serviceName !== name) {
+        throw new PlatformError('bad_request', `scale function: serviceName "${req.serviceName}" does not match the function in the path "${name}"`, { details: { field: 'serviceName' } });
+      }
+      const namespace = validateNamespace(req.namespace || queryNamespace);
+      const replicas = await d.serial.run(async () => {
+        const doc = await Function.findOne({ namespace, name }).lean();
+        if (!doc) throw notFound(name, namespace, 'deploy it first');
+        const target = clampReplicas(req.replicas, scaleBounds(asStringMap(doc.labels)));
+        const { values } = await d.secrets.resolve(namespace, doc.secrets ?? [], false);
+        await d.rollout.apply(toFunctionSpec(doc, values), target, await nodesFor(name, namespace));
+        await Function.updateOne({ namespace, name }, { $set: { replicas: target } });
+        return target;
+      });
+      d.log.info('function scaled', { function: functionKey(name, namespace), asked: req.replicas, replicas });
+      void d.directory.refresh();
+      return replicas;
+    },
+  };
+}

@@ -1,0 +1,77 @@
+/**
+ * The namespace collection: `openfaas-fn` always exists; others are created with the
+ * OpenFaaS Pro style API (POST /system/namespace/) before functions are deployed into them.
+ */
+import type { Models } from '../../core/store/models.ts';
+import { PlatformError } from '../../core/errors.ts';
+import { DEFAULT_NAMESPACE } from '../../core/names.ts';
+
+export interface NamespaceInfo {
+  name: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+export interface Namespaces {
+  ensureDefault(): Promise<void>;
+  list(): Promise<string[]>;
+  get(name: string): Promise<NamespaceInfo>;
+  create(ns: NamespaceInfo): Promise<void>;
+  remove(name: string): Promise<void>;
+  /** A 400 telling how to create the namespace when it does not exist. */
+  require(name: string): Promise<void>;
+}
+
+export function createNamespaces(models: Models): Namespaces {
+  const { Namespace, Function } = models;
+  const notFound = (name: string) => new PlatformError('not_found', `namespace "${name}" not found; list them with GET /system/namespaces`);
+  return {
+    async ensureDefault() {
+      await Namespace.updateOne({ name: DEFAULT_NAMESPACE }, { $setOnInsert: { name: DEFAULT_NAMESPACE, labels: {}, annotations: {} } }, { upsert: true });
+    },
+    async list() {
+      const docs = await Namespace.find({}, { name: 1 }).lean();
+      const names = new Set(docs.map((d) => d.name));
+      names.add(DEFAULT_NAMESPACE);
+      return [...names].sort((a, b) => (a === DEFAULT_NAMESPACE ? -1 : b === DEFAULT_NAMESPACE ? 1 : a.localeCompare(b)));
+    },
+    async get(name) {
+      const d = await Namespace.findOne({ name }).lean();
+      if (!d) {
+        if (name === DEFAULT_NAMESPACE) return { name, labels: {}, annotations: {} };
+        throw notFound(name);
+      }
+      return { name: d.name, labels: (d.labels ?? {}) as Record<string, string>, annotations: (d.annotations ?? {}) as Record<string, string> };
+    },
+    async create(ns) {
+      if (ns.name === DEFAULT_NAMESPACE || (await Namespace.exists({ name: ns.name }))) {
+        throw new PlatformError('conflict', `namespace "${ns.name}" already exists`);
+      }
+      try {
+        await Namespace.create(ns);
+      } catch (err) {
+        if ((err as { code?: number }).code === 11000) throw new PlatformError('conflict', `namespace "${ns.name}" already exists`);
+        throw err;
+      }
+    },
+    async remove(name) {
+      if (name === DEFAULT_NAMESPACE) throw new PlatformError('conflict', `namespace "${DEFAULT_NAMESPACE}" is the default namespace and cannot be removed`);
+      if (!(await Namespace.exists({ name }))) throw notFound(name);
+      const count = await Function.countDocuments({ namespace: name });
+      if (count > 0) {
+        throw new PlatformError('conflict', `namespace "${name}" still holds ${count} function${count > 1 ? 's' : ''}; remove them first (faas-cli remove NAME -n ${name})`);
+      }
+      await Namespace.deleteOne({ name });
+    },
+    async require(name) {
+      if (name === DEFAULT_NAMESPACE) return;
+      if (!(await Namespace.exists({ name }))) {
+        throw new PlatformError(
+          'bad_request',
+          `namespace "${name}" does not exist; create it first with POST /system/namespace/ {"name":"${name}"} (fastgshare namespace create ${name}) or deploy to "${DEFAULT_NAMESPACE}"`,
+          { details: { field: 'namespace' } },
+        );
+      }
+    },
+  };
+}

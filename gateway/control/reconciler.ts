@@ -1,0 +1,103 @@
+/**
+ * Makes the nodes match the store: at start, every `periodMs`, and soon after each change.
+ * Each pass pushes every stored function's desired state (so functions come back after a
+ * gateway or node restart) and removes from the nodes the functions the store does not know.
+ */
+import type { Models } from '../../core/store/models.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { ReplicaDirectory } from '../nodes/replica-directory.ts';
+import { functionKey } from '../nodes/replica-directory.ts';
+import type { FunctionCatalog } from './function-catalog.ts';
+import type { Rollout } from './rollout.ts';
+import type { SecretStore } from './secrets.ts';
+import type { Serial } from './serial.ts';
+import { toFunctionSpec } from './function-spec.ts';
+
+export interface Reconciler {
+  /** One pass now (serialised with control-plane changes). */
+  runOnce(): Promise<void>;
+  /** Asks for a pass soon; several requests share one pass. */
+  trigger(): void;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface ReconcilerDeps {
+  models: Models;
+  directory: ReplicaDirectory;
+  rollout: Rollout;
+  secrets: SecretStore;
+  catalog: FunctionCatalog;
+  serial: Serial;
+  log: Logger;
+  periodMs?: number;
+}
+
+export function createReconciler(d: ReconcilerDeps): Reconciler {
+  const periodMs = d.periodMs ?? 5_000;
+  let timer: NodeJS.Timeout | undefined;
+  let pending: Promise<void> | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = true;
+
+  async function pass(): Promise<void> {
+    await d.directory.refresh();
+    const nodes = d.directory.availableNodes();
+    const docs = await d.models.Function.find().lean();
+    d.catalog.replaceAll(docs.map((f) => functionKey(f.name, f.namespace)));
+    for (const f of docs) {
+      try {
+        const { values, missing } = await d.secrets.resolve(f.namespace, f.secrets ?? [], false);
+        if (missing.length) d.log.warn('function names secrets that do not exist', { function: functionKey(f.name, f.namespace), missing: missing.join(',') });
+        const hosts = d.directory.view(functionKey(f.name, f.namespace))?.nodes ?? [];
+        if (nodes.length) await d.rollout.apply(toFunctionSpec(f, values), f.replicas, { nodes, hosts });
+      } catch (err) {
+        d.log.warn('cannot apply function on nodes', { function: functionKey(f.name, f.namespace), error: (err as Error).message });
+      }
+    }
+    const known = new Set(docs.map((f) => functionKey(f.name, f.namespace)));
+    for (const v of d.directory.views()) {
+      if (known.has(v.key)) continue;
+      d.log.info('removing function the store does not know', { function: v.key });
+      for (const err of await d.rollout.remove(v.namespace, v.name, v.nodes)) {
+        d.log.warn('cannot remove function from node', { function: v.key, error: err.message });
+      }
+    }
+  }
+
+  function runOnce(): Promise<void> {
+    const p = d.serial.run(pass).catch((err: Error) => d.log.warn('reconcile pass failed', { error: err.message }));
+    running = p;
+    return p;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      void runOnce().finally(schedule);
+    }, periodMs);
+    timer.unref();
+  }
+
+  return {
+    runOnce,
+    trigger() {
+      if (pending) return;
+      pending = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        pending = undefined;
+        return runOnce();
+      });
+    },
+    start() {
+      stopped = false;
+      void runOnce().finally(schedule);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await pending;
+      await running;
+    },
+  };
+}

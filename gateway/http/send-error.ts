@@ -1,0 +1,44 @@
+/**
+ * The one place that turns errors into HTTP responses: status from the error code, a
+ * text/plain message that says what to fix (OpenFaaS style) and `X-Fastgshare-Error: <code>`.
+ */
+import type { ErrorRequestHandler, Response } from 'express';
+import type { ServerResponse } from 'node:http';
+import { PlatformError, toPlatformError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+
+export const ERROR_HEADER = 'X-Fastgshare-Error';
+
+export function sendError(res: ServerResponse | Response, err: PlatformError): void {
+  if (res.headersSent) {
+    // too late for a status: cut the response so the client sees it is incomplete
+    res.destroy();
+    return;
+  }
+  const body = err.message.endsWith('\n') ? err.message : err.message + '\n';
+  res.statusCode = err.status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.setHeader(ERROR_HEADER, err.code);
+  if (err.code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Basic realm="Restricted"');
+  res.end(body);
+}
+
+/** Errors thrown by body-parser carry a `type`; map those to coded errors. */
+function fromBodyParser(err: unknown): PlatformError | undefined {
+  const e = err as { type?: string; message?: string; limit?: number };
+  if (e?.type === 'entity.parse.failed') return new PlatformError('bad_request', `invalid JSON in request body: ${e.message}`);
+  if (e?.type === 'entity.too.large') return new PlatformError('payload_too_large', `request body is larger than the ${e.limit} bytes allowed on /system/*; send a smaller body`);
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new PlatformError('bad_request', `unsupported request body encoding: ${e.message}`);
+  if (e?.type === 'request.aborted') return new PlatformError('bad_request', 'the client aborted the request body');
+  return undefined;
+}
+
+export function createErrorMiddleware(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const pe = fromBodyParser(err) ?? toPlatformError(err);
+    if (pe.code === 'internal') log.error('request failed', { method: req.method, path: req.path, error: err as Error, stack: (err as Error)?.stack });
+    else log.debug('request rejected', { method: req.method, path: req.path, code: pe.code, error: pe.message });
+    sendError(res, pe);
+  };
+}

@@ -1,0 +1,146 @@
+/**
+ * Builds a gateway from its parts and serves it; no logic of its own.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { GatewayConfig } from '../core/config.ts';
+import type { Store } from '../core/store/open-store.ts';
+import type { NodeAgentClient } from '../core/contracts/node-agent.ts';
+import type { Logger } from '../core/logger.ts';
+import { systemClock, type Clock } from '../core/clock.ts';
+import { createApp } from './app.ts';
+import { createBasicAuth } from './http/auth.ts';
+import { createReplicaDirectory, functionKey } from './nodes/replica-directory.ts';
+import { createFunctionCatalog } from './control/function-catalog.ts';
+import { createSerial } from './control/serial.ts';
+import { createRollout } from './control/rollout.ts';
+import { evenSpreadPlacement, type Placement } from './control/placement.ts';
+import { createReconciler } from './control/reconciler.ts';
+import { createNamespaces } from './control/namespaces.ts';
+import { createSecretStore } from './control/secrets.ts';
+import { createFunctionsControl } from './control/functions.ts';
+import { createFunctionQuery } from './control/function-status.ts';
+import { createInvocationCounter } from './observers/invocation-counter.ts';
+import { createMetricsObserver, registerServiceCount } from './observers/metrics.ts';
+import { combineObservers, type InvocationObserver } from './observers/invocation-observer.ts';
+import { createLeastOutstandingBalancer, type Balancer } from './proxy/balancer.ts';
+import { createForwarder } from './proxy/forwarder.ts';
+import { createInvokeHandler } from './proxy/invoke.ts';
+import { createFunctionRoutes } from './routes/functions.ts';
+import { createNamespaceRoutes } from './routes/namespaces.ts';
+import { createSecretRoutes } from './routes/secrets.ts';
+import { createLogRoutes } from './routes/logs.ts';
+import { createInfoRoutes } from './routes/info.ts';
+import { createHealthRoutes } from './routes/health.ts';
+import { createMetricsRoutes } from './routes/metrics.ts';
+
+export interface Gateway {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+export interface GatewayTuning {
+  /** Reconcile period (default 5 s). */
+  reconcileMs?: number;
+  /** Replica directory poll period (default 250 ms). */
+  pollMs?: number;
+  /** How often invocation counts are written to the store (default 5 s). */
+  countFlushMs?: number;
+}
+
+export interface StartGatewayOptions {
+  config: GatewayConfig;
+  store: Store;
+  nodes: NodeAgentClient[];
+  log: Logger;
+  registry?: Registry;
+  clock?: Clock;
+  tuning?: GatewayTuning;
+  /** Seams for later features; defaults: even spread, least outstanding. */
+  placement?: Placement;
+  balancer?: Balancer;
+  observers?: InvocationObserver[];
+}
+
+export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> {
+  const { config, store, nodes } = opts;
+  const log = opts.log.child('gateway');
+  const clock = opts.clock ?? systemClock;
+  const registry = opts.registry ?? new Registry();
+  if (!registry.getSingleMetric('process_cpu_user_seconds_total')) collectDefaultMetrics({ register: registry });
+  const models = store.models;
+
+  const namespaces = createNamespaces(models);
+  await namespaces.ensureDefault();
+  const secrets = createSecretStore(models);
+  const directory = createReplicaDirectory({ nodes, log: log.child('directory'), pollMs: opts.tuning?.pollMs });
+  const catalog = createFunctionCatalog();
+  catalog.replaceAll((await models.Function.find({}, { name: 1, namespace: 1 }).lean()).map((f) => functionKey(f.name, f.namespace)));
+  const serial = createSerial();
+  const rollout = createRollout(opts.placement ?? evenSpreadPlacement);
+  const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), periodMs: opts.tuning?.reconcileMs });
+  const counter = createInvocationCounter({ models, log, flushMs: opts.tuning?.countFlushMs });
+  registerServiceCount(registry, directory);
+  const observer = combineObservers([createMetricsObserver(registry), counter, ...(opts.observers ?? [])], (err) => log.warn('invocation observer failed', { error: err as Error }));
+  const control = createFunctionsControl({ models, directory, rollout, secrets, namespaces, catalog, serial, reconciler, log });
+  const query = createFunctionQuery({ models, directory, pendingInvocations: counter.pending });
+  const forwarder = createForwarder();
+  const invoke = createInvokeHandler({
+    directory,
+    exists: catalog.has,
+    balancer: opts.balancer ?? createLeastOutstandingBalancer(),
+    forwarder,
+    observer,
+    clock,
+    log: log.child('proxy'),
+    maxBodyBytes: config.maxBodyBytes,
+    readyTimeoutMs: config.readyTimeoutMs,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+  });
+
+  const app = createApp({
+    invoke,
+    open: [createHealthRoutes({ store, nodes }), createMetricsRoutes(registry)],
+    system: [
+      createFunctionRoutes({ control, query }),
+      createNamespaceRoutes(namespaces),
+      createSecretRoutes({ secrets, namespaces, onChange: reconciler.trigger }),
+      createLogRoutes({ models, directory, log }),
+      createInfoRoutes(),
+    ],
+    systemAuth: config.auth ? createBasicAuth(config.auth) : undefined,
+    log,
+  });
+
+  directory.start();
+  reconciler.start();
+  counter.start();
+  const server = http.createServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  log.info('gateway listening', { url, nodes: nodes.map((n) => n.url).join(','), auth: Boolean(config.auth) });
+
+  return {
+    url,
+    port,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      directory.stop();
+      await reconciler.stop();
+      await counter.close();
+      forwarder.close();
+      await closed;
+    },
+  };
+}

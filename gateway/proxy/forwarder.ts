@@ -1,0 +1,118 @@
+/**
+ * One attempt to pass an invocation to one replica, through http-proxy. The response is
+ * streamed to the client with hop-by-hop headers dropped and the gateway's own headers added;
+ * the outcome says whether the replica answered, refused the connection (nothing delivered:
+ * safe to retry), timed out, or failed.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import httpProxy from 'http-proxy';
+import type { ReplayableBody } from './replayable-body.ts';
+import { endToEndHeaders } from './headers.ts';
+
+export type ForwardOutcome =
+  | { kind: 'response'; status: number }
+  | { kind: 'refused'; error: Error }
+  | { kind: 'timeout' }
+  | { kind: 'aborted' }
+  | { kind: 'failed'; error: Error; responseStarted: boolean };
+
+export interface ForwardAttempt {
+  done: Promise<ForwardOutcome>;
+  /** Stops the attempt (e.g. the body went over the limit); `done` resolves `aborted`. */
+  abort(): void;
+}
+
+export interface Forwarder {
+  forward(req: IncomingMessage, res: ServerResponse, opts: { target: string; body: ReplayableBody; timeoutMs: number; responseHeaders: () => Record<string, string> }): ForwardAttempt;
+  close(): void;
+}
+
+interface Attempt {
+  proxyReq?: http.ClientRequest;
+  timer?: NodeJS.Timeout;
+  timedOut: boolean;
+  aborted: boolean;
+  responseStarted: boolean;
+  responseHeaders: () => Record<string, string>;
+  timeoutMs: number;
+  settle: (o: ForwardOutcome) => void;
+}
+
+export function createForwarder(): Forwarder {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: Infinity, keepAliveMsecs: 1_000 });
+  const proxy = httpProxy.createProxyServer({ agent, selfHandleResponse: true, xfwd: false, ws: false });
+  const attempts = new WeakMap<IncomingMessage, Attempt>();
+
+  proxy.on('proxyReq', (proxyReq, req) => {
+    const a = attempts.get(req);
+    if (!a) return;
+    a.proxyReq = proxyReq;
+    a.timer = setTimeout(() => {
+      a.timedOut = true;
+      proxyReq.destroy(new Error(`no answer within ${a.timeoutMs} ms`));
+    }, a.timeoutMs);
+  });
+
+  proxy.on('proxyRes', (proxyRes, req, res) => {
+    const a = attempts.get(req);
+    if (!a) return;
+    clearTimeout(a.timer);
+    a.responseStarted = true;
+    const status = proxyRes.statusCode ?? 502;
+    res.statusCode = status;
+    if (proxyRes.statusMessage) res.statusMessage = proxyRes.statusMessage;
+    for (const [k, v] of endToEndHeaders(proxyRes.headers)) res.setHeader(k, v);
+    for (const [k, v] of Object.entries(a.responseHeaders())) res.setHeader(k, v);
+    proxyRes.on('error', (err) => {
+      res.destroy(err);
+      a.settle({ kind: 'failed', error: err, responseStarted: true });
+    });
+    proxyRes.on('aborted', () => res.destroy());
+    res.on('finish', () => a.settle({ kind: 'response', status }));
+    res.on('close', () => {
+      if (!res.writableFinished) a.settle({ kind: 'failed', error: new Error('the connection closed before the response ended'), responseStarted: true });
+    });
+    proxyRes.pipe(res);
+  });
+
+  return {
+    forward(req, res, opts) {
+      let settle!: (o: ForwardOutcome) => void;
+      const done = new Promise<ForwardOutcome>((resolve) => {
+        let settled = false;
+        settle = (o) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(a.timer);
+          resolve(o);
+        };
+      });
+      const a: Attempt = { timedOut: false, aborted: false, responseStarted: false, responseHeaders: opts.responseHeaders, timeoutMs: opts.timeoutMs, settle };
+      attempts.set(req, a);
+      if (res.destroyed) {
+        settle({ kind: 'failed', error: new Error('the client closed the connection'), responseStarted: false });
+        return { done, abort() {} };
+      }
+      res.once('close', () => settle({ kind: 'failed', error: new Error('the client closed the connection'), responseStarted: a.responseStarted }));
+      const buffer = opts.body.open();
+      proxy.web(req, res, { target: opts.target, buffer }, (err: Error & { code?: string }) => {
+        if (a.aborted) return settle({ kind: 'aborted' });
+        if (a.timedOut) return settle({ kind: 'timeout' });
+        if (err.code === 'ECONNREFUSED' && !a.responseStarted) return settle({ kind: 'refused', error: err });
+        settle({ kind: 'failed', error: err, responseStarted: a.responseStarted });
+      });
+      return {
+        done,
+        abort() {
+          a.aborted = true;
+          a.proxyReq?.destroy();
+          settle({ kind: 'aborted' });
+        },
+      };
+    },
+    close() {
+      proxy.close();
+      agent.destroy();
+    },
+  };
+}

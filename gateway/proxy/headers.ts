@@ -1,0 +1,34 @@
+/** Header rules for the invocation proxy: hop-by-hop headers never cross it. */
+import type { IncomingHttpHeaders } from 'node:http';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
+
+/** Hop-by-hop header names for a message: the fixed set plus those its Connection header lists. */
+export function hopByHop(headers: IncomingHttpHeaders): Set<string> {
+  const names = new Set(HOP_BY_HOP);
+  const conn = headers.connection;
+  if (typeof conn === 'string') for (const t of conn.split(',')) if (t.trim()) names.add(t.trim().toLowerCase());
+  return names;
+}
+
+/**
+ * Removes hop-by-hop headers from a request in place. `transfer-encoding: chunked` is put back
+ * when the body has no length, so that Node frames the forwarded body the same way.
+ */
+export function stripRequestHopByHop(headers: IncomingHttpHeaders): void {
+  const chunked = typeof headers['transfer-encoding'] === 'string' && headers['content-length'] === undefined;
+  for (const h of hopByHop(headers)) delete headers[h];
+  if (chunked) headers['transfer-encoding'] = 'chunked';
+}
+
+/** Response headers to pass on to the client. */
+export function endToEndHeaders(headers: IncomingHttpHeaders): [string, string | string[]][] {
+  const drop = hopByHop(headers);
+  return Object.entries(headers).filter((e): e is [string, string | string[]] => e[1] !== undefined && !drop.has(e[0]));
+}
+
+/** Unix time in nanoseconds, as a decimal string (X-Start-Time). */
+export function unixNanos(ms: number): string {
+  const whole = Math.floor(ms);
+  return (BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6))).toString();
+}

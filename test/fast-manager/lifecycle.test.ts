@@ -1,0 +1,189 @@
+import { expect } from 'chai';
+import { startTestStore, type TestStore } from '../helpers/store.ts';
+import { makeSpec, pidAlive, startHarness, waitFor, waitReady, type Harness } from './harness.ts';
+import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
+
+describe('fast-manager: deploy, scale, roll, remove', function () {
+  this.timeout(30_000);
+  let ts: TestStore;
+  let h: Harness;
+  before(async () => {
+    ts = await startTestStore();
+  });
+  after(async () => {
+    await ts.cleanup();
+  });
+  beforeEach(async () => {
+    h = await startHarness(ts.store);
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('serves health, node info and an advertised URL with the real port', async () => {
+    expect(h.agent.port).to.be.greaterThan(0);
+    expect(h.agent.url).to.equal(`http://127.0.0.1:${h.agent.port}`);
+    const health = await fetch(`${h.agent.url}/healthz`);
+    expect(health.status).to.equal(200);
+    expect(await health.text()).to.equal('ok');
+    const info = await h.call<{ name: string; url: string; cpus: number; memoryBytes: number; version: string }>('GET', '/v1/node');
+    expect(info.body.name).to.equal(h.agent.name);
+    expect(info.body.url).to.equal(h.agent.url);
+    expect(info.body.cpus).to.be.greaterThan(0);
+    expect(info.body.memoryBytes).to.be.greaterThan(0);
+  });
+
+  it('applies a function: replicas become ready and answer HTTP on their URL', async () => {
+    const first = await h.apply({ name: 'echo', envVars: { GREETING: 'hi' } }, 2);
+    expect(first.desired).to.equal(2);
+    expect(first.replicas).to.have.length(2);
+    const f = await waitReady(h, 'echo', 2);
+    for (const r of f.replicas) {
+      expect(r.node).to.equal(h.agent.name);
+      expect(r.pid).to.be.a('number');
+      const res = await fetch(r.url, { method: 'POST', body: 'ping' });
+      expect(await res.text()).to.equal('hi:ping');
+    }
+    expect(new Set(f.replicas.map((r) => r.url)).size).to.equal(2);
+    // durable records follow the state
+    const recs = await waitFor('ready records', async () => {
+      const rs = await ts.store.models.Replica.find({ node: h.agent.name }).lean();
+      return rs.length === 2 && rs.every((x) => x.state === 'ready') ? rs : undefined;
+    });
+    expect(recs.map((x) => x.replicaId).sort()).to.deep.equal(f.replicas.map((r) => r.id).sort());
+    expect(recs.map((x) => x.pid).sort()).to.deep.equal(f.replicas.map((r) => r.pid).sort());
+  });
+
+  it('is idempotent: applying the same spec again keeps the same replicas', async () => {
+    await h.apply({ name: 'echo' }, 1);
+    const a = await waitReady(h, 'echo', 1);
+    const again = await h.apply({ name: 'echo' }, 1);
+    expect(again.replicas.map((r) => r.id)).to.deep.equal(a.replicas.map((r) => r.id));
+    expect(again.replicas[0]!.pid).to.equal(a.replicas[0]!.pid);
+  });
+
+  it('scales up and down, stopping the newest replicas first', async () => {
+    await h.apply({ name: 'echo' }, 1);
+    const one = await waitReady(h, 'echo', 1);
+    await h.apply({ name: 'echo' }, 3);
+    const three = await waitReady(h, 'echo', 3);
+    expect(three.replicas.map((r) => r.id)).to.include(one.replicas[0]!.id);
+    await h.apply({ name: 'echo' }, 1);
+    const back = await waitReady(h, 'echo', 1);
+    expect(back.replicas[0]!.id).to.equal(one.replicas[0]!.id);
+    const gone = three.replicas.filter((r) => r.id !== one.replicas[0]!.id);
+    await waitFor('scaled-down processes gone', () => gone.every((r) => !pidAlive(r.pid!)));
+    await h.apply({ name: 'echo' }, 0);
+    await waitFor('no replicas', async () => (await h.fn('echo'))?.replicas.length === 0);
+    expect(pidAlive(one.replicas[0]!.pid!)).to.equal(false);
+    const recs = await waitFor('records removed', async () => ((await ts.store.models.Replica.countDocuments({ node: h.agent.name })) === 0 ? true : undefined));
+    expect(recs).to.equal(true);
+  });
+
+  it('rolls replicas when the spec changes, never dropping to zero ready', async () => {
+    await h.apply({ name: 'echo', envVars: { GREETING: 'v1' } }, 2);
+    const v1 = await waitReady(h, 'echo', 2);
+    let minReady = 2;
+    let polling = true;
+    const poller = (async () => {
+      while (polling) {
+        const f = await h.fn('echo');
+        const ready = f?.replicas.filter((r) => r.state === 'ready').length ?? 0;
+        minReady = Math.min(minReady, ready);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    await h.apply({ name: 'echo', envVars: { GREETING: 'v2', STARTUP_DELAY_MS: '300' } }, 2);
+    const v2 = await waitFor('rolled replicas', async () => {
+      const f = await h.fn('echo');
+      return f && f.replicas.length === 2 && f.replicas.every((r) => r.state === 'ready' && !v1.replicas.some((o) => o.id === r.id)) ? f : undefined;
+    }, 15_000);
+    polling = false;
+    await poller;
+    expect(minReady).to.be.greaterThan(0);
+    for (const r of v2.replicas) expect(await (await fetch(r.url, { method: 'POST', body: 'x' })).text()).to.equal('v2:x');
+    await waitFor('old processes gone', () => v1.replicas.every((r) => !pidAlive(r.pid!)));
+  });
+
+  it('rejects an unknown image with 400 image_not_found, passing the message on', async () => {
+    const res = await h.call<{ code: string; message: string }>('PUT', '/v1/functions/openfaas-fn/nope', { spec: makeSpec({ name: 'nope', image: 'missing/thing:1.0' }), replicas: 1 });
+    expect(res.status).to.equal(400);
+    expect(res.body.code).to.equal('image_not_found');
+    expect(res.body.message).to.contain('missing/thing:1.0');
+    expect(await h.fn('nope')).to.equal(undefined);
+  });
+
+  it('rejects invalid names, replica counts, quantities and bodies with 400', async () => {
+    const put = (path: string, body: unknown) => h.call<{ code: string; message: string }>('PUT', path, body);
+    let res = await put('/v1/functions/openfaas-fn/Bad_Name', { spec: makeSpec({ name: 'Bad_Name' }), replicas: 1 });
+    expect([res.status, res.body.code]).to.deep.equal([400, 'invalid_name']);
+    res = await put('/v1/functions/Bad%20NS/echo', { spec: makeSpec({ name: 'echo', namespace: 'Bad NS' }), replicas: 1 });
+    expect([res.status, res.body.code]).to.deep.equal([400, 'invalid_name']);
+    for (const replicas of [-1, 1.5, 1001, '2']) {
+      res = await put('/v1/functions/openfaas-fn/echo', { spec: makeSpec({ name: 'echo' }), replicas });
+      expect(res.status, `replicas ${replicas}`).to.equal(400);
+      expect(res.body.code).to.equal('bad_request');
+      expect(res.body.message).to.contain('replicas');
+    }
+    res = await put('/v1/functions/openfaas-fn/echo', { spec: makeSpec({ name: 'other' }), replicas: 1 });
+    expect(res.status).to.equal(400);
+    expect(res.body.message).to.contain('spec.name');
+    res = await put('/v1/functions/openfaas-fn/echo', { spec: makeSpec({ name: 'echo', limits: { memory: '12 parsecs' } }), replicas: 1 });
+    expect(res.status).to.equal(400);
+    expect(res.body.message).to.contain('spec.limits.memory');
+    res = await put('/v1/functions/openfaas-fn/echo', { spec: makeSpec({ name: 'echo', envProcess: 'node "unterminated' }), replicas: 1 });
+    expect(res.status).to.equal(400);
+    expect(res.body.message).to.contain('spec.envProcess');
+    res = await put('/v1/functions/openfaas-fn/echo', '{"spec": ');
+    expect([res.status, res.body.code]).to.deep.equal([400, 'bad_request']);
+    expect(await h.fn('echo')).to.equal(undefined);
+  });
+
+  it('removes a function (draining its replicas) and 404s when unknown', async () => {
+    await h.apply({ name: 'echo' }, 2);
+    const f = await waitReady(h, 'echo', 2);
+    const del = await h.call<{ removed: boolean }>('DELETE', '/v1/functions/openfaas-fn/echo');
+    expect(del.status).to.equal(200);
+    expect(del.body).to.deep.equal({ removed: true });
+    for (const r of f.replicas) expect(pidAlive(r.pid!)).to.equal(false);
+    expect(await h.fn('echo')).to.equal(undefined);
+    const again = await h.call<{ code: string }>('DELETE', '/v1/functions/openfaas-fn/echo');
+    expect(again.status).to.equal(404);
+    expect(again.body.code).to.equal('not_found');
+  });
+
+  it('lets an in-flight slow request finish when its replica is drained', async () => {
+    await h.apply({ name: 'echo' }, 1);
+    const f = await waitReady(h, 'echo', 1);
+    const slow = fetch(`${f.replicas[0]!.url}/slow?ms=700`).then(async (r) => ({ status: r.status, text: await r.text() }));
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = Date.now();
+    const scaled = await h.apply({ name: 'echo' }, 0);
+    expect(scaled.replicas.map((r) => r.state)).to.deep.equal(['draining']);
+    expect(await slow).to.deep.equal({ status: 200, text: 'slow done' });
+    await waitFor('replica stopped', async () => (await h.fn('echo'))?.replicas.length === 0);
+    // it exited on SIGTERM once the request was done, well before the drain timeout (2 s)
+    expect(Date.now() - t0).to.be.lessThan(1_800);
+    expect(pidAlive(f.replicas[0]!.pid!)).to.equal(false);
+    expect(h.sink.lines().join('\n')).not.to.contain('did not stop in time');
+    const lines = await h.logs('name=echo&namespace=openfaas-fn');
+    expect(lines.map((l) => l.text)).to.include('SIGTERM received, draining');
+  });
+
+  it('exposes replica counts and restarts as Prometheus metrics', async () => {
+    await h.apply({ name: 'echo' }, 2);
+    await waitReady(h, 'echo', 2);
+    const text = await (await fetch(`${h.agent.url}/metrics`)).text();
+    expect(text).to.match(/fastgshare_node_replicas\{state="ready"\} 2/);
+    expect(text).to.match(/fastgshare_node_replicas\{state="backoff"\} 0/);
+    expect(text).to.contain('fastgshare_node_process_cpu_user_seconds_total');
+  });
+
+  it('stops every replica on close()', async () => {
+    await h.apply({ name: 'echo' }, 2);
+    const f: FunctionReplicas = await waitReady(h, 'echo', 2);
+    await h.agent.close();
+    for (const r of f.replicas) expect(pidAlive(r.pid!)).to.equal(false);
+    expect(await ts.store.models.Replica.countDocuments({ node: h.agent.name })).to.equal(0);
+  });
+});

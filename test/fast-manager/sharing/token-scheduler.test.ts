@@ -1,0 +1,242 @@
+import { expect } from 'chai';
+import { ManualClock } from '../../../core/clock.ts';
+import { TokenScheduler, type ShareConfig, type TokenSchedulerOptions } from '../../../fast-manager/sharing/token-scheduler.ts';
+
+const share = (quotaRequest: number, quotaLimit: number, partition: number): ShareConfig => ({ quotaRequest, quotaLimit, partition });
+
+/**
+ * Drives the scheduler with saturated replicas (each holds its token for the whole quota and asks
+ * again at once) and returns the fraction of wall time each one held a token.
+ */
+function simulate(
+  clients: Record<string, ShareConfig>,
+  durationMs: number,
+  opts: Partial<TokenSchedulerOptions> = {},
+  active: (id: string, now: number) => boolean = () => true,
+): { busy: Record<string, number>; maxConcurrentPartition: number; maxHolders: number } {
+  const clock = new ManualClock(0);
+  const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10, ...opts });
+  const busy: Record<string, number> = {};
+  for (const [id, sh] of Object.entries(clients)) {
+    s.register(id, sh);
+    busy[id] = 0;
+  }
+  let maxConcurrentPartition = 0;
+  let maxHolders = 0;
+  while (clock.now() < durationMs) {
+    for (const id of Object.keys(clients)) if (active(id, clock.now()) && !s.holding(id)) s.request(id);
+    const { nextWakeAt } = s.schedule();
+    const holders = s.holders();
+    maxHolders = Math.max(maxHolders, holders.length);
+    maxConcurrentPartition = Math.max(maxConcurrentPartition, holders.reduce((a, g) => a + clients[g.id]!.partition, 0));
+    const expiries = holders.map((g) => g.grantedAt + g.quotaMs);
+    const next = Math.min(durationMs, ...expiries, nextWakeAt ?? Infinity, clock.now() + 10);
+    const step = Math.max(next - clock.now(), 0.001);
+    for (const g of holders) busy[g.id]! += step;
+    clock.advance(step);
+    for (const g of s.holders()) if (g.grantedAt + g.quotaMs <= clock.now() + 1e-9) s.release(g.id);
+  }
+  for (const id of Object.keys(busy)) busy[id] = busy[id]! / durationMs;
+  return { busy, maxConcurrentPartition, maxHolders };
+}
+
+describe('TokenScheduler', () => {
+  describe('ordering', () => {
+    it('serves the replica with the largest unmet fraction of its request first', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 10_000, baseQuotaMs: 300, minQuotaMs: 20 });
+      s.register('a', share(0.3, 0.3, 100));
+      s.register('b', share(0.7, 0.7, 100));
+      // a used 2 s of its 3 s (unmet 1/3); b used 1 s of its 7 s (unmet 6/7)
+      s.request('a');
+      s.schedule();
+      clock.advance(2000);
+      s.release('a');
+      s.request('b');
+      s.schedule();
+      clock.advance(1000);
+      s.release('b');
+      s.request('a');
+      s.request('b');
+      const { grants } = s.schedule();
+      expect(grants.map((g) => g.id)).to.deep.equal(['b']);
+    });
+
+    it('after requests are met, serves the least-used replica first', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 10_000, baseQuotaMs: 300, minQuotaMs: 20 });
+      s.register('a', share(0.1, 1, 100));
+      s.register('b', share(0.1, 1, 100));
+      s.request('a');
+      s.schedule();
+      clock.advance(3000);
+      s.release('a'); // a: 3 s, over its 1 s request
+      s.request('b');
+      s.schedule();
+      clock.advance(2000);
+      s.release('b'); // b: 2 s, over its 1 s request
+      s.request('a');
+      s.request('b');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
+    });
+  });
+
+  describe('shares over time (saturated replicas)', () => {
+    const cases: { name: string; clients: Record<string, ShareConfig>; expect: Record<string, [number, number]> }[] = [
+      { name: 'requests 0.3 / 0.7 with limits equal get 30 / 70 %', clients: { a: share(0.3, 0.3, 100), b: share(0.7, 0.7, 100) }, expect: { a: [0.28, 0.32], b: [0.68, 0.72] } },
+      { name: 'a lone replica with limit 0.4 stays at or under 0.4', clients: { a: share(0.4, 0.4, 100) }, expect: { a: [0.38, 0.401] } },
+      { name: 'request 0.3, limit 1, alone: work conserving', clients: { a: share(0.3, 1, 100) }, expect: { a: [0.97, 1] } },
+      { name: 'two replicas at partition 50 both run all the time', clients: { a: share(0.5, 1, 50), b: share(0.5, 1, 50) }, expect: { a: [0.97, 1], b: [0.97, 1] } },
+      { name: 'two replicas at partition 100 alternate', clients: { a: share(0.5, 1, 100), b: share(0.5, 1, 100) }, expect: { a: [0.45, 0.55], b: [0.45, 0.55] } },
+    ];
+    for (const c of cases) {
+      it(c.name, () => {
+        const r = simulate(c.clients, 30_000);
+        for (const [id, [lo, hi]] of Object.entries(c.expect)) {
+          expect(r.busy[id], id).to.be.within(lo, hi);
+        }
+      });
+    }
+
+    it('idle neighbours leave their share to a replica whose limit allows it', () => {
+      const r = simulate({ a: share(0.3, 1, 100), b: share(0.7, 0.7, 100) }, 30_000, {}, (id) => id === 'a');
+      expect(r.busy.a).to.be.above(0.9);
+      expect(r.busy.b).to.equal(0);
+    });
+
+    it('time sharing only keeps one holder even when partitions would fit', () => {
+      const r = simulate({ a: share(0.5, 1, 50), b: share(0.5, 1, 50) }, 10_000, { timeSharingOnly: true });
+      expect(r.maxHolders).to.equal(1);
+      expect(r.busy.a! + r.busy.b!).to.be.within(0.97, 1.0001);
+    });
+  });
+
+  describe('partition admission', () => {
+    it('grants concurrently while the running total stays within 100 % inside one pass', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock);
+      for (const id of ['a', 'b', 'c']) s.register(id, share(0.3, 1, 40));
+      for (const id of ['a', 'b', 'c']) s.request(id);
+      const { grants } = s.schedule();
+      expect(grants).to.have.length(2); // 40 + 40 fits, a third 40 would make 120
+      expect(s.holders().length).to.equal(2);
+    });
+
+    it('counts current holders when admitting new ones', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock);
+      s.register('big', share(0.5, 1, 70));
+      s.register('small', share(0.5, 1, 40));
+      s.request('big');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['big']);
+      s.request('small');
+      expect(s.schedule().grants).to.have.length(0);
+      s.release('big');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['small']);
+    });
+
+    it('never exceeds 100 % of the device in a long mixed run', () => {
+      const r = simulate({ a: share(0.2, 1, 12), b: share(0.2, 1, 24), c: share(0.3, 1, 50), d: share(0.3, 1, 60) }, 20_000);
+      expect(r.maxConcurrentPartition).to.be.at.most(100);
+      expect(r.maxHolders).to.be.at.least(2);
+    });
+
+    it('does not let best-effort users starve a replica still owed its request', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
+      s.register('owed', share(0.5, 0.5, 100));
+      s.register('be1', share(0, 1, 30));
+      s.register('be2', share(0, 1, 30));
+      s.request('be1');
+      s.schedule(); // be1 holds
+      s.request('owed');
+      s.request('be2');
+      const { grants } = s.schedule();
+      expect(grants.map((g) => g.id)).to.deep.equal([]); // owed does not fit; be2 must wait for it
+      s.release('be1');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['owed']);
+    });
+  });
+
+  describe('charging and token length', () => {
+    it('charges an overrun in full, by its own clock', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 10_000, baseQuotaMs: 300, minQuotaMs: 20 });
+      s.register('a', share(0.5, 0.5, 100));
+      s.request('a');
+      const [g] = s.schedule().grants;
+      expect(g!.quotaMs).to.equal(300);
+      clock.advance(800);
+      expect(s.release('a')).to.equal(800);
+      expect(s.usage('a')).to.equal(800);
+    });
+
+    it('adapts the token length to bursts: 0.5·burst + 0.5·previous, clamped', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 100, minQuotaMs: 20 });
+      s.register('a', share(0.5, 1, 100));
+      s.request('a', 60); // first burst known: quota = 60
+      expect(s.schedule().grants[0]!.quotaMs).to.equal(60);
+      clock.advance(60);
+      s.release('a');
+      s.request('a', 100); // 0.5·100 + 0.5·60 = 80
+      expect(s.schedule().grants[0]!.quotaMs).to.equal(80);
+      clock.advance(80);
+      s.release('a');
+      s.request('a', 5000); // clamped to quotaRequest·W = 500
+      expect(s.schedule().grants[0]!.quotaMs).to.equal(500);
+    });
+
+    it('caps a token at what is left of the limit', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 300, minQuotaMs: 20 });
+      s.register('a', share(0.4, 0.4, 100));
+      s.request('a');
+      s.schedule();
+      clock.advance(300);
+      s.release('a');
+      s.request('a');
+      expect(s.schedule().grants[0]!.quotaMs).to.be.closeTo(100, 1e-6);
+    });
+
+    it('tells when a replica at its limit may run again', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 400, minQuotaMs: 20 });
+      s.register('a', share(0.4, 0.4, 100));
+      s.request('a');
+      s.schedule();
+      clock.advance(400);
+      s.release('a');
+      s.request('a');
+      const r = s.schedule();
+      expect(r.grants).to.have.length(0);
+      // the first grant leaves the window from t=1000; a minimum token (20 ms) fits again at t=1020
+      expect(r.nextWakeAt).to.be.closeTo(1020, 1);
+      clock.advance(r.nextWakeAt! - clock.now() + 1);
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['a']);
+    });
+  });
+
+  describe('replicas that go away', () => {
+    it('releases the token of a replica that vanishes while holding it', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock);
+      s.register('a', share(0.5, 1, 100));
+      s.register('b', share(0.5, 1, 100));
+      s.request('a');
+      s.request('b');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['a']);
+      clock.advance(5);
+      s.unregister('a');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
+      expect(() => s.request('a')).to.throw(/not registered/);
+    });
+
+    it('rejects invalid shares with the field named', () => {
+      const s = new TokenScheduler(new ManualClock(0));
+      expect(() => s.register('x', share(0.5, 0.4, 50))).to.throw(/quotaLimit/);
+      expect(() => s.register('x', share(0.5, 1, 0))).to.throw(/partition/);
+      expect(() => s.register('x', share(1.5, 1, 50))).to.throw(/quotaRequest/);
+    });
+  });
+});
