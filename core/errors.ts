@@ -10,6 +10,7 @@ export type ErrorCode =
   | 'not_found'            // unknown function, secret, namespace, replica
   | 'conflict'             // already exists
   | 'payload_too_large'    // request body over the configured limit
+  | 'too_many_requests'    // a replica's queue is full or it cannot meet the request's deadline (SLO)
   | 'image_not_found'      // a deployment names an image that is not in the image store
   | 'unsupported_device'   // a device backend that cannot run on this node
   | 'no_replicas'          // no ready replica within the bounded wait
@@ -27,6 +28,7 @@ const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  too_many_requests: 429,
   image_not_found: 400,
   unsupported_device: 400,
   no_replicas: 503,

@@ -13,6 +13,7 @@ import type { Store } from '../core/store/open-store.ts';
 import type { ImageStore } from '../core/images/image-store.ts';
 import type { Logger } from '../core/logger.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
+import { PlatformError } from '../core/errors.ts';
 import { resolveTuning, type AgentTuning } from './tuning.ts';
 import { readHostEnv, type HostEnv } from './host-env.ts';
 import { createLogHub } from './logs/log-hub.ts';
@@ -26,6 +27,7 @@ import { createAgentMetrics } from './metrics.ts';
 import { createNodeSupervisor, type NodeSupervisor } from './supervisor/node-supervisor.ts';
 import { createNodeApi } from './http/api.ts';
 import { nodeInfo } from './node-info.ts';
+import { advertisedUrl } from './advertised-url.ts';
 
 export interface NodeAgent {
   url: string;
@@ -60,7 +62,11 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   const proc = opts.proc ?? createProcReader();
 
   const records = createReplicaRecords({ store, node: config.name, proc, log, killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000) });
-  await records.reapOrphans();
+  try {
+    await records.reapOrphans();
+  } catch (err) {
+    throw new PlatformError('unavailable', `cannot reap replicas left by a previous agent of node "${config.name}": ${(err as Error).message}`, { cause: err });
+  }
 
   const logs = createLogHub({ dir: join(config.dataDir, 'logs'), linesPerFunction: tuning.logLinesPerFunction, fileMaxBytes: tuning.logFileMaxBytes, clock, log });
   const sampler = createUsageSampler({ proc, clock, intervalMs: tuning.usageIntervalMs, log });
@@ -128,12 +134,4 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
       return closing;
     },
   };
-}
-
-/** The URL the gateway should use: FASTGSHARE_NODE_URL when given, else host and actual port. */
-function advertisedUrl(config: NodeConfig, port: number): string {
-  const given = new URL(config.advertiseUrl);
-  if (given.port !== '0' && !(config.port === 0 && given.port === '')) return config.advertiseUrl.replace(/\/$/, '');
-  const host = config.host === '0.0.0.0' || config.host === '::' || config.host === '' ? '127.0.0.1' : config.host;
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }

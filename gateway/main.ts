@@ -26,7 +26,7 @@ import { createMetricsObserver, registerServiceCount } from './observers/metrics
 import { combineObservers, type InvocationObserver } from './observers/invocation-observer.ts';
 import { createLeastOutstandingBalancer, type Balancer } from './proxy/balancer.ts';
 import { createForwarder } from './proxy/forwarder.ts';
-import { createInvokeHandler } from './proxy/invoke.ts';
+import { createInvokeHandler, type InvokeHandler } from './proxy/invoke.ts';
 import { createFunctionRoutes } from './routes/functions.ts';
 import { createNamespaceRoutes } from './routes/namespaces.ts';
 import { createSecretRoutes } from './routes/secrets.ts';
@@ -62,6 +62,8 @@ export interface StartGatewayOptions {
   placement?: Placement;
   balancer?: Balancer;
   observers?: InvocationObserver[];
+  /** Wrappers around the invocation handler (auth per tenant, admission, async...), outermost first. */
+  wrapInvoke?: Array<(next: InvokeHandler) => InvokeHandler>;
 }
 
 export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> {
@@ -85,9 +87,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   registerServiceCount(registry, directory);
   const observer = combineObservers([createMetricsObserver(registry), counter, ...(opts.observers ?? [])], (err) => log.warn('invocation observer failed', { error: err as Error }));
   const control = createFunctionsControl({ models, directory, rollout, secrets, namespaces, catalog, serial, reconciler, log });
-  const query = createFunctionQuery({ models, directory, pendingInvocations: counter.pending });
+  const query = createFunctionQuery({ models, directory, invocations: counter });
   const forwarder = createForwarder();
-  const invoke = createInvokeHandler({
+  const proxy = createInvokeHandler({
     directory,
     exists: catalog.has,
     balancer: opts.balancer ?? createLeastOutstandingBalancer(),
@@ -99,6 +101,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     readyTimeoutMs: config.readyTimeoutMs,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
   });
+  const invoke = (opts.wrapInvoke ?? []).reduceRight<InvokeHandler>((next, wrap) => wrap(next), proxy);
 
   const app = createApp({
     invoke,

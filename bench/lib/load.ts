@@ -36,6 +36,9 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   const latencies: number[] = [];
   let non2xx = 0;
   const started = performance.now();
+  let done!: (r: autocannon.Result) => void;
+  let fail!: (e: unknown) => void;
+  const finished = new Promise<autocannon.Result>((res, rej) => ((done = res), (fail = rej)));
   const instance = autocannon({
     url: o.url,
     method: o.method ?? 'POST',
@@ -44,12 +47,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
     connections: o.connections ?? 10,
     duration: o.durationS,
     ...(o.rate ? { overallRate: o.rate } : {}),
-  });
+  }, (err, result) => (err ? fail(err) : done(result)));
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
     else non2xx++;
   });
-  const result = await instance;
+  const result = await finished;
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
   const mean = latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length);

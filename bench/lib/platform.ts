@@ -30,11 +30,26 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startPlatform(opts: { stack?: string; filter?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<RunningPlatform> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'fastgshare-bench-'));
-  const port = await freePort();
-  const nodePort = await freePort();
-  const args = ['bin/fastgshare.mjs', 'up', '--build', '--deploy', opts.stack ?? 'stack.yml'];
+export interface StartPlatformOptions {
+  stack?: string;
+  filter?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+  /** Reuse a data directory (kept at stop); default: a fresh temporary one, removed at stop. */
+  dataDir?: string;
+  port?: number;
+  nodePort?: number;
+  /** Start without building or deploying (e.g. to test that a restart restores the functions). */
+  noDeploy?: boolean;
+}
+
+export async function startPlatform(opts: StartPlatformOptions = {}): Promise<RunningPlatform> {
+  const ownDir = !opts.dataDir;
+  const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fastgshare-bench-')));
+  const port = opts.port ?? (await freePort());
+  const nodePort = opts.nodePort ?? (await freePort());
+  const args = ['bin/fastgshare.mjs', 'up'];
+  if (!opts.noDeploy) args.push('--build', '--deploy', opts.stack ?? 'stack.yml');
   if (opts.filter) args.push('--filter', opts.filter);
   const child = spawn(process.execPath, args, {
     cwd: PLATFORM_ROOT,
@@ -59,7 +74,7 @@ export async function startPlatform(opts: { stack?: string; filter?: string; env
   let ready = false;
   while (Date.now() < deadline && child.exitCode === null) {
     // `up` prints its invocation hint only after every function of the stack has a ready replica
-    if (/Invoke/i.test(out)) {
+    if (/Invoke/i.test(out) || (opts.noDeploy && (await healthy(`http://127.0.0.1:${port}/healthz`)))) {
       ready = true;
       break;
     }
@@ -72,11 +87,19 @@ export async function startPlatform(opts: { stack?: string; filter?: string; env
       await exited;
       clearTimeout(t);
     }
-    await rm(dataDir, { recursive: true, force: true });
+    if (ownDir) await rm(dataDir, { recursive: true, force: true });
   };
   if (!ready) {
     await stop();
     throw new Error(`the platform did not come up:\n${out.slice(-4000)}`);
   }
   return { gatewayUrl, nodeUrl: `http://127.0.0.1:${nodePort}`, dataDir, child, output: () => out, stop };
+}
+
+async function healthy(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(1000) })).ok;
+  } catch {
+    return false;
+  }
 }

@@ -73,6 +73,7 @@ export class Replica {
   private failures = 0;
   private stopRequested = false;
   private stopping?: Promise<void>;
+  private starting?: Promise<void>;
   private workspace?: ReplicaWorkspace;
   private unwatch?: () => void;
   private timers: { health?: NodeJS.Timeout; start?: NodeJS.Timeout; backoff?: NodeJS.Timeout; reset?: NodeJS.Timeout } = {};
@@ -108,7 +109,12 @@ export class Replica {
   }
 
   /** Prepares the workspace and spawns the first process; failures become crashes (with backoff). */
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    this.starting ??= this.prepareAndSpawn();
+    return this.starting;
+  }
+
+  private async prepareAndSpawn(): Promise<void> {
     try {
       this.workspace = await createWorkspace(this.deps.dataDir, this.id, this.template.spec.secrets);
     } catch (err) {
@@ -175,7 +181,14 @@ export class Replica {
     this.failures = 0;
     this.usage = { cpu: 0, totalMemoryBytes: 0 };
     const env = buildReplicaEnv({ envVars: spec.envVars, name: spec.name, namespace: spec.namespace, replicaId: this.id, port, secretsDir: ws.secretsDir, tmpDir: ws.tmpDir, host: this.deps.hostEnv });
-    const proc = this.deps.launcher.launch({ replicaId: this.id, namespace: spec.namespace, name: spec.name, argv, cwd: bundleDir, env, port });
+    let proc: LaunchedProcess;
+    try {
+      proc = this.deps.launcher.launch({ replicaId: this.id, namespace: spec.namespace, name: spec.name, argv, cwd: bundleDir, env, port });
+    } catch (err) {
+      this.deps.ports.release(port);
+      this.crashed({ code: null, signal: null }, `could not start "${argv[0]}": ${(err as Error).message}`);
+      return;
+    }
     this.proc = proc;
     this.pid = proc.pid;
     this.capture(proc.stdout);
@@ -280,6 +293,8 @@ export class Replica {
 
   private async drain(): Promise<void> {
     this.stopRequested = true;
+    this.clearTimers();
+    await this.starting; // a start under way finishes first (or sees the stop and spawns nothing)
     this.clearTimers();
     const proc = this.proc;
     if (proc && proc.pid) {

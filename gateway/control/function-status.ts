@@ -8,13 +8,14 @@ import type { FunctionResources } from '../../core/contracts/openfaas.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { functionKey, type ReplicaDirectory } from '../nodes/replica-directory.ts';
 import { asStringMap } from './function-spec.ts';
+import type { InvocationCounts } from '../observers/invocation-counter.ts';
 
 export interface FunctionQuery {
   list(namespace: string, usage: boolean): Promise<FunctionStatus[]>;
   get(name: string, namespace: string, usage: boolean): Promise<FunctionStatus>;
 }
 
-export function createFunctionQuery(d: { models: Models; directory: ReplicaDirectory; pendingInvocations: (key: string) => number }): FunctionQuery {
+export function createFunctionQuery(d: { models: Models; directory: ReplicaDirectory; invocations: InvocationCounts }): FunctionQuery {
   const toStatus = (f: FunctionDoc & { createdAt?: Date }, usage: boolean): FunctionStatus => {
     const key = functionKey(f.name, f.namespace);
     const view = d.directory.view(key);
@@ -31,7 +32,7 @@ export function createFunctionQuery(d: { models: Models; directory: ReplicaDirec
       ...(f.limits ? { limits: f.limits as FunctionResources } : {}),
       ...(f.requests ? { requests: f.requests as FunctionResources } : {}),
       readOnlyRootFilesystem: Boolean(f.readOnlyRootFilesystem),
-      invocationCount: (f.invocationCount ?? 0) + d.pendingInvocations(key),
+      invocationCount: (f.invocationCount ?? 0) + d.invocations.pending(key),
       replicas: f.replicas,
       availableReplicas: view?.ready.length ?? 0,
       createdAt: (f.createdAt ?? new Date(0)).toISOString(),
@@ -47,14 +48,16 @@ export function createFunctionQuery(d: { models: Models; directory: ReplicaDirec
   };
 
   return {
-    async list(namespace, usage) {
-      const docs = await d.models.Function.find({ namespace }).sort({ name: 1 }).lean();
-      return docs.map((f) => toStatus(f, usage));
-    },
-    async get(name, namespace, usage) {
-      const f = await d.models.Function.findOne({ namespace, name }).lean();
-      if (!f) throw new PlatformError('not_found', `function "${name}" not found in namespace "${namespace}"; list functions with faas-cli list -n ${namespace}`);
-      return toStatus(f, usage);
-    },
+    list: (namespace, usage) =>
+      d.invocations.read(async () => {
+        const docs = await d.models.Function.find({ namespace }).sort({ name: 1 }).lean();
+        return docs.map((f) => toStatus(f, usage));
+      }),
+    get: (name, namespace, usage) =>
+      d.invocations.read(async () => {
+        const f = await d.models.Function.findOne({ namespace, name }).lean();
+        if (!f) throw new PlatformError('not_found', `function "${name}" not found in namespace "${namespace}"; list functions with faas-cli list -n ${namespace}`);
+        return toStatus(f, usage);
+      }),
   };
 }

@@ -83,7 +83,7 @@ export function createReconciler(d: ReconcilerDeps): Reconciler {
   return {
     runOnce,
     trigger() {
-      if (pending) return;
+      if (pending || stopped) return;
       pending = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
         pending = undefined;
         return runOnce();

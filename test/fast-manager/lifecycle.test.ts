@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
-import { makeSpec, pidAlive, startHarness, waitFor, waitReady, type Harness } from './harness.ts';
+import { ECHO_BUNDLE, makeSpec, pidAlive, startHarness, waitFor, waitReady, type Harness } from './harness.ts';
 import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
 
 describe('fast-manager: deploy, scale, roll, remove', function () {
@@ -103,6 +103,40 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
     expect(minReady).to.be.greaterThan(0);
     for (const r of v2.replicas) expect(await (await fetch(r.url, { method: 'POST', body: 'x' })).text()).to.equal('v2:x');
     await waitFor('old processes gone', () => v1.replicas.every((r) => !pidAlive(r.pid!)));
+  });
+
+  it('keeps old replicas serving while a broken update cannot become ready, then converges on a good one', async () => {
+    await h.apply({ name: 'echo', envVars: { GREETING: 'v1' } }, 2);
+    const v1 = await waitReady(h, 'echo', 2);
+    await h.apply({ name: 'echo', envVars: { GREETING: 'v2', CRASH_ON_START: '9' } }, 2);
+    const stuck = await waitFor('broken replica restarting', async () => {
+      const f = await h.fn('echo');
+      return f?.replicas.some((r) => r.restarts >= 2) ? f : undefined;
+    }, 8_000, 20);
+    // only one new replica is tried at a time, and both old ones still serve
+    expect(stuck.replicas).to.have.length(3);
+    expect(stuck.replicas.filter((r) => r.state === 'ready').map((r) => r.id).sort()).to.deep.equal(v1.replicas.map((r) => r.id).sort());
+    // the gateway re-applying the same (broken) desired state changes nothing
+    const reapplied = await h.apply({ name: 'echo', envVars: { GREETING: 'v2', CRASH_ON_START: '9' } }, 2);
+    expect(reapplied.replicas.filter((r) => r.state === 'ready')).to.have.length(2);
+    await h.apply({ name: 'echo', envVars: { GREETING: 'v3' } }, 2);
+    const v3 = await waitFor('v3 replicas', async () => {
+      const f = await h.fn('echo');
+      return f && f.replicas.length === 2 && f.replicas.every((r) => r.state === 'ready' && r.restarts === 0 && !v1.replicas.some((o) => o.id === r.id)) ? f : undefined;
+    }, 10_000);
+    for (const r of v3.replicas) expect(await (await fetch(r.url, { method: 'POST', body: 'y' })).text()).to.equal('v3:y');
+  });
+
+  it('rolls replicas when the image is rebuilt under the same tag', async () => {
+    await h.apply({ name: 'echo' }, 1);
+    const before = await waitReady(h, 'echo', 1);
+    await h.images.put('echo:latest', ECHO_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });
+    await h.apply({ name: 'echo' }, 1);
+    const after = await waitFor('rolled after rebuild', async () => {
+      const f = await h.fn('echo');
+      return f && f.replicas.length === 1 && f.replicas[0]!.state === 'ready' && f.replicas[0]!.id !== before.replicas[0]!.id ? f : undefined;
+    });
+    expect(after.replicas[0]!.pid).to.not.equal(before.replicas[0]!.pid);
   });
 
   it('rejects an unknown image with 400 image_not_found, passing the message on', async () => {

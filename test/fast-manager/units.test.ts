@@ -18,6 +18,8 @@ import { logsRoute } from '../../fast-manager/http/logs-route.ts';
 import { parseProcStat } from '../../fast-manager/usage/proc.ts';
 import { resolveTuning } from '../../fast-manager/tuning.ts';
 import { makeSpec } from './harness.ts';
+import { advertisedUrl } from '../../fast-manager/advertised-url.ts';
+import { readNodeConfig } from '../../core/config.ts';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -130,15 +132,18 @@ describe('fast-manager units', () => {
   it('rotates a function log file at its size bound', async () => {
     const dir = await tempDir();
     const { readFile, stat } = await import('node:fs/promises');
-    const hub = createLogHub({ dir: dir.dir, linesPerFunction: 10, fileMaxBytes: 2000, clock: new ManualClock(0), log: silentLogger });
-    for (let i = 0; i < 100; i++) hub.append('ns', 'f', 'f-1', `line ${i} ${'x'.repeat(50)}`);
-    await hub.close();
-    const cur = await stat(`${dir.dir}/ns/f.log`);
-    const prev = await stat(`${dir.dir}/ns/f.log.1`);
-    expect(cur.size).to.be.at.most(2000);
-    expect(prev.size).to.be.at.most(2000);
-    expect((await readFile(`${dir.dir}/ns/f.log`, 'utf8')).trim().split('\n').pop()).to.contain('line 99');
-    await dir.cleanup();
+    try {
+      const hub = createLogHub({ dir: dir.dir, linesPerFunction: 10, fileMaxBytes: 2000, clock: new ManualClock(0), log: silentLogger });
+      for (let i = 0; i < 100; i++) hub.append('ns', 'f', 'f-1', `line ${i} ${'x'.repeat(50)}`);
+      await hub.close();
+      const cur = await stat(`${dir.dir}/ns/f.log`);
+      const prev = await stat(`${dir.dir}/ns/f.log.1`);
+      expect(cur.size).to.be.at.most(2000);
+      expect(prev.size).to.be.at.most(2000);
+      expect((await readFile(`${dir.dir}/ns/f.log`, 'utf8')).trim().split('\n').pop()).to.contain('line 99');
+    } finally {
+      await dir.cleanup();
+    }
   });
 
   it('parses /proc stat lines, including odd command names', () => {
@@ -151,6 +156,16 @@ describe('fast-manager units', () => {
     const s = parseProcStat(`4243 (node (x) y) ${fields.join(' ')}`);
     expect(s).to.deep.equal({ pid: 4243, pgrp: 4242, cpuTicks: 150, rssPages: 2560, state: 'S' });
     expect(parseProcStat('garbage')).to.equal(null);
+  });
+
+  it('advertises the bound port unless FASTGSHARE_NODE_URL says otherwise', () => {
+    const cfg = (env: Record<string, string>) => readNodeConfig({ FASTGSHARE_NODE_PORT: '0', ...env }, 'h');
+    expect(advertisedUrl(cfg({}), 40123)).to.equal('http://127.0.0.1:40123');
+    expect(advertisedUrl(cfg({ FASTGSHARE_NODE_HOST: '0.0.0.0' }), 40123)).to.equal('http://127.0.0.1:40123');
+    expect(advertisedUrl(cfg({ FASTGSHARE_NODE_HOST: '10.1.2.3' }), 40123)).to.equal('http://10.1.2.3:40123');
+    expect(advertisedUrl(cfg({ FASTGSHARE_NODE_URL: 'http://gpu-7.cluster:8081/' }), 40123)).to.equal('http://gpu-7.cluster:8081');
+    expect(advertisedUrl(cfg({ FASTGSHARE_NODE_URL: 'http://gpu-7.cluster' }), 40123)).to.equal('http://gpu-7.cluster');
+    expect(advertisedUrl(readNodeConfig({ FASTGSHARE_NODE_PORT: '8081' }, 'h'), 8081)).to.equal('http://127.0.0.1:8081');
   });
 
   it('rejects bad tuning values', () => {

@@ -65,7 +65,7 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
       images,
       log: log.child(`node${i}`),
       registry: new Registry(),
-      tuning: { drainGraceMs: 20, startPollMs: 30, healthIntervalMs: 200, backoffBaseMs: 100, backoffMaxMs: 500, usageIntervalMs: 150 },
+      tuning: { drainGraceMs: 150, startPollMs: 30, healthIntervalMs: 200, backoffBaseMs: 100, backoffMaxMs: 500, usageIntervalMs: 150 },
     });
   };
   for (let i = 0; i < (opts.nodes ?? 1); i++) await launchAgent(i, 0);

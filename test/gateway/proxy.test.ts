@@ -224,6 +224,24 @@ describe('gateway invocation proxy', () => {
     }
   });
 
+  it('replays a streamed body of many chunks, and gives up with 502 when the body is larger than what is kept', async () => {
+    const u = await up(echoBody);
+    replicas = [replica('dead', `http://127.0.0.1:${await deadPort()}`), replica('live', u.url)];
+    await start({ replayBytes: 300 * 1024 });
+    const big = Buffer.alloc(256 * 1024, 'a');
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${gateway.url}/function/fn`, { method: 'POST', body: big });
+      expect(res.status).to.equal(200);
+      expect(((await res.json()) as { body: string }).body).to.have.length(big.length);
+    }
+    await gateway.close();
+    forwarder.close();
+    replicas = [replica('dead', `http://127.0.0.1:${await deadPort()}`)];
+    await start({ replayBytes: 1024 });
+    const res = await fetch(`${gateway.url}/function/fn`, { method: 'POST', body: Buffer.alloc(512 * 1024, 'b') });
+    expect(res.status).to.equal(502);
+  });
+
   it('answers 502 when every replica refuses, and when a replica breaks the connection (no retry)', async () => {
     replicas = [replica('dead', `http://127.0.0.1:${await deadPort()}`)];
     await start();

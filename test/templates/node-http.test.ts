@@ -85,7 +85,7 @@ describe('templates/node-http runtime (real process)', function () {
   });
 
   it('passes query, path and context to the handler and sends objects as JSON', async () => {
-    const r = await start(testDir, { FASTGSHARE_FUNCTION_NAME: 'probe' });
+    const r = await start(testDir, { FASTGSHARE_FUNCTION: 'probe' });
     const res = await fetch(`${r.url}/?k=v`, { method: 'PUT', body: 'abcd' });
     expect(res.status).to.equal(201);
     expect(res.headers.get('content-type')).to.equal('application/json');
@@ -117,10 +117,10 @@ describe('templates/node-http runtime (real process)', function () {
     expect(JSON.parse(ok.text).size).to.equal(1024);
   });
 
-  it('reads secrets from secret_mount_path', async () => {
+  it('reads secrets from FASTGSHARE_SECRETS_DIR', async () => {
     await mkdir(join(tmp.dir, 'secrets'), { recursive: true });
     await writeFile(join(tmp.dir, 'secrets', 'api-key'), 's3cr3t');
-    const r = await start(testDir, { secret_mount_path: join(tmp.dir, 'secrets') });
+    const r = await start(testDir, { FASTGSHARE_SECRETS_DIR: join(tmp.dir, 'secrets') });
     const res = await fetch(`${r.url}/secret?name=api-key`);
     expect(await res.text()).to.equal('s3cr3t');
     const missing = await fetch(`${r.url}/secret?name=nope`);
@@ -134,7 +134,11 @@ describe('templates/node-http runtime (real process)', function () {
     expect(quiet.stdout()).not.to.match(/GET \/x 201/);
     const loud = await start(testDir, { write_debug: 'true' });
     await fetch(`${loud.url}/x`);
+    const deadline = Date.now() + 5_000;
+    while (!/GET \/x 201/.test(loud.stdout()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 10));
     expect(loud.stdout()).to.match(/GET \/x 201/);
+    // the quiet replica has had as long to write one, and did not
+    expect(quiet.stdout()).not.to.match(/GET \/x 201/);
   });
 
   it('drains an in-flight request on SIGTERM, refuses new connections, and exits 0', async () => {

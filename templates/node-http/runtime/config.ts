@@ -16,7 +16,7 @@ export interface RuntimeConfig {
   maxBodyBytes: number;
   /** write_debug=true: one line per request on stdout. */
   debug: boolean;
-  /** secret_mount_path: directory holding one file per secret (default /var/openfaas/secrets). */
+  /** FASTGSHARE_SECRETS_DIR (set by the node agent), else secret_mount_path, else /var/openfaas/secrets. */
   secretsDir: string;
   functionName: string;
   namespace: string;
@@ -40,9 +40,9 @@ export function readRuntimeConfig(env: Env): RuntimeConfig {
     host: env.HOST || '127.0.0.1',
     maxBodyBytes: wholeNumber(env, 'max_body_bytes', DEFAULT_MAX_BODY_BYTES, 0, 2 ** 31),
     debug: (env.write_debug ?? '').toLowerCase() === 'true',
-    secretsDir: env.secret_mount_path || '/var/openfaas/secrets',
-    functionName: env.FASTGSHARE_FUNCTION_NAME || env.OPENFAAS_NAME || 'function',
-    namespace: env.FASTGSHARE_FUNCTION_NAMESPACE || 'openfaas-fn',
+    secretsDir: env.FASTGSHARE_SECRETS_DIR || env.secret_mount_path || '/var/openfaas/secrets',
+    functionName: env.FASTGSHARE_FUNCTION || env.OPENFAAS_NAME || 'function',
+    namespace: env.FASTGSHARE_NAMESPACE || 'openfaas-fn',
     replicaId: env.FASTGSHARE_REPLICA_ID || `${hostname()}-${process.pid}`,
   };
 }

@@ -1,0 +1,111 @@
+/**
+ * The `cuda` device: onnxruntime-node's CUDA execution provider on one GPU. The compute partition
+ * is an MPS active-thread percentage that the node agent sets for the replica process
+ * (CUDA_MPS_ACTIVE_THREAD_PERCENTAGE); this backend reports it. Construction fails at once, naming
+ * every missing library, when the CUDA provider or the CUDA libraries are not installed.
+ *
+ * Note: onnxruntime-node's binding reads only `deviceId` from the CUDA provider options, so the
+ * device-memory limit cannot be handed to ORT from JavaScript; it is reported in `describe()` for
+ * the node agent, which enforces it from outside.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { PlatformError } from '../../../../core/errors.ts';
+import type { Logger } from '../../../../core/logger.ts';
+import { createWorkerExecutor, type WorkerSessionOptions } from '../executor.ts';
+import type { BackendDescription, ExecutionBackend, ModelRef } from './backend.ts';
+
+/** Shared libraries the CUDA provider loads: in onnxruntime-node's own folder, then system-wide. */
+export const ORT_CUDA_PROVIDER_LIBS = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
+export const CUDA_SYSTEM_LIBS = ['libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9'];
+
+/** The folder of onnxruntime-node's native binding for this platform. */
+export function ortBinaryDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+  const base = join(pkg, 'bin');
+  const napi = existsSync(base) ? readdirSync(base).filter((d) => d.startsWith('napi-v')).sort().pop() : undefined;
+  return join(base, napi ?? 'napi-v6', process.platform, process.arch);
+}
+
+export interface CudaProbe {
+  /** Library file names that could not be found, with where they were looked for. */
+  missing: { library: string; searched: string[] }[];
+}
+
+/** Looks for the CUDA provider in `ortDir` and the CUDA libraries in `libraryDirs`. */
+export function probeCuda(ortDir: string, libraryDirs: readonly string[]): CudaProbe {
+  const missing: CudaProbe['missing'] = [];
+  for (const lib of ORT_CUDA_PROVIDER_LIBS) {
+    if (!existsSync(join(ortDir, lib))) missing.push({ library: lib, searched: [ortDir] });
+  }
+  const dirs = [ortDir, ...libraryDirs];
+  for (const lib of CUDA_SYSTEM_LIBS) {
+    if (!dirs.some((d) => existsSync(join(d, lib)))) missing.push({ library: lib, searched: dirs });
+  }
+  return { missing };
+}
+
+/** The usual places for CUDA libraries on Linux, plus the dynamic loader's extra path. */
+export function defaultCudaLibraryDirs(ldLibraryPath: string | undefined): string[] {
+  const fromEnv = (ldLibraryPath ?? '').split(':').filter(Boolean);
+  return [
+    ...fromEnv,
+    '/usr/local/cuda/lib64',
+    '/usr/local/cuda/targets/x86_64-linux/lib',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
+  ];
+}
+
+export interface CudaBackendOptions {
+  deviceId: number;
+  /** MPS active-thread percentage for this replica. */
+  partitionPercent: number;
+  /** Device memory this replica may use, bytes (enforced by the node agent, see above). */
+  gpuMemLimitBytes?: number;
+  /** Where to look for CUDA libraries (see defaultCudaLibraryDirs). */
+  libraryDirs: string[];
+  logger: Logger;
+  /** For tests: where onnxruntime-node's binary lives. */
+  ortDir?: string;
+}
+
+export function createCudaBackend(options: CudaBackendOptions): ExecutionBackend {
+  if (!Number.isInteger(options.deviceId) || options.deviceId < 0) throw new PlatformError('bad_request', `cuda device id must be a whole number ≥ 0, got ${options.deviceId}`);
+  const ortDir = options.ortDir ?? ortBinaryDir();
+  const { missing } = probeCuda(ortDir, options.libraryDirs);
+  if (missing.length > 0) {
+    const list = missing.map((m) => m.library).join(', ');
+    const hint = missing.some((m) => ORT_CUDA_PROVIDER_LIBS.includes(m.library))
+      ? ` The CUDA provider is not bundled with onnxruntime-node: install it with ONNXRUNTIME_NODE_INSTALL=cuda12 (or copy the provider libraries into ${ortDir}).`
+      : '';
+    throw new PlatformError('unsupported_device', `the cuda device cannot run on this node: missing ${list} (searched ${[...new Set(missing.flatMap((m) => m.searched))].join(', ')}).${hint}`, {
+      details: { missing: missing.map((m) => m.library) },
+    });
+  }
+  const sessionOptions: WorkerSessionOptions = {
+    intraOpNumThreads: 1,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: 'all',
+    enableCpuMemArena: false,
+    enableMemPattern: true,
+    executionProviders: [{ name: 'cuda', deviceId: options.deviceId }],
+  };
+  const description: BackendDescription = {
+    device: 'cuda',
+    partitionPercent: options.partitionPercent,
+    deviceId: options.deviceId,
+    gpuMemLimitBytes: options.gpuMemLimitBytes,
+  };
+  return {
+    device: 'cuda',
+    describe: () => description,
+    open: (model: ModelRef) =>
+      createWorkerExecutor({ modelPath: model.path, device: `cuda:${options.deviceId}`, sessionOptions, logger: options.logger.child(model.name) }),
+  };
+}

@@ -1,0 +1,32 @@
+/** The registry of device backends: one name, one factory. */
+import type { Logger } from '../../../../core/logger.ts';
+import type { ExecutionBackend } from './backend.ts';
+import { loadLatencyTable } from './calibration-table.ts';
+import type { BackendConfig } from './config.ts';
+import { createCpuBackend } from './cpu.ts';
+import { createCudaBackend, defaultCudaLibraryDirs } from './cuda.ts';
+import { createEmulatedBackend, type Sleep } from './emulated.ts';
+
+export function createBackend(config: BackendConfig, deps: { logger: Logger; sleep?: Sleep }): ExecutionBackend {
+  const logger = deps.logger.child(`device-${config.device}`);
+  switch (config.device) {
+    case 'cpu':
+      return createCpuBackend({ cores: config.cores, partitionPercent: config.partitionPercent, logger });
+    case 'emulated':
+      return createEmulatedBackend({
+        table: loadLatencyTable(config.calibrationDir),
+        profileModel: config.emulatedProfile!,
+        partitionPercent: config.partitionPercent,
+        logger,
+        sleep: deps.sleep,
+      });
+    case 'cuda':
+      return createCudaBackend({
+        deviceId: config.cudaDeviceId,
+        partitionPercent: config.partitionPercent,
+        gpuMemLimitBytes: config.gpuMemLimitBytes,
+        libraryDirs: defaultCudaLibraryDirs(config.ldLibraryPath),
+        logger,
+      });
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Dynamic batching for one executor (Triton-style, with Nexus/Clockwork-style admission):
+ * - requests queue (bounded: `maxQueue`); one batch runs at a time;
+ * - when the executor is free it takes the largest queued batch up to `maxBatch`; with fewer queued
+ *   it waits for a fuller batch, at most `maxQueueDelayMs` after the oldest arrived and never so
+ *   long that a queued request's deadline could no longer be met;
+ * - on arrival, the completion time is estimated from the queue ahead and the online estimate of
+ *   batch latency; a request that cannot finish within its SLO is rejected at once
+ *   (AdmissionRejectedError, code too_many_requests → HTTP 429), as is one arriving to a full queue;
+ * - a queued request whose deadline can no longer be met even alone is rejected instead of served late.
+ */
+import type { Clock } from '../../../core/clock.ts';
+import { PlatformError, toPlatformError } from '../../../core/errors.ts';
+import type { Logger } from '../../../core/logger.ts';
+import { AdmissionRejectedError } from './admission-error.ts';
+import type { LatencyEstimator } from './latency-estimator.ts';
+import type { Timers } from './timers.ts';
+
+export interface BatcherOptions<I, O> {
+  /** Runs one batch; resolves one output per item, in order. */
+  runBatch(items: I[]): Promise<O[]>;
+  maxBatch: number;
+  /** Most requests waiting (not counting the running batch). */
+  maxQueue: number;
+  /** Latency objective per request, ms from arrival. */
+  sloMs: number;
+  /**
+   * Longest wait for a fuller batch. Default: `queueDelayFraction` × SLO − ℓ(maxBatch), at least 0
+   * (recomputed as the latency estimate moves).
+   */
+  maxQueueDelayMs?: number;
+  /** Share of the SLO that may be spent waiting for a fuller batch plus running it; default 0.5. */
+  queueDelayFraction?: number;
+  estimator: LatencyEstimator;
+  clock: Clock;
+  timers: Timers;
+  logger: Logger;
+}
+
+export interface BatcherStats {
+  queued: number;
+  running: number;
+  batches: number;
+  served: number;
+  rejected: Record<string, number>;
+}
+
+export interface Batcher<I, O> {
+  /** Queues one request; `sloMs` overrides the default objective for it. */
+  submit(item: I, options?: { sloMs?: number }): Promise<O>;
+  /** Expected completion (ms from now) of a request arriving now; Infinity when the queue is full. */
+  expectedLatencyMs(): number;
+  /** The current bound on the wait for a fuller batch. */
+  queueDelayMs(): number;
+  stats(): BatcherStats;
+  /** Rejects queued requests and resolves when the running batch has finished. */
+  close(): Promise<void>;
+}
+
+interface Entry<I, O> {
+  item: I;
+  arrival: number;
+  deadline: number;
+  resolve(o: O): void;
+  reject(e: Error): void;
+}
+
+function positive(name: string, v: number, whole = true): void {
+  if (!(v > 0) || (whole && !Number.isInteger(v))) throw new PlatformError('bad_request', `batcher: ${name} must be a positive${whole ? ' whole' : ''} number, got ${v}`);
+}
+
+export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O> {
+  const { maxBatch, maxQueue, clock, timers, estimator, logger } = options;
+  positive('maxBatch', maxBatch);
+  positive('maxQueue', maxQueue);
+  positive('sloMs', options.sloMs, false);
+  const fraction = options.queueDelayFraction ?? 0.5;
+  if (!(fraction > 0 && fraction <= 1)) throw new PlatformError('bad_request', `batcher: queueDelayFraction must be in (0, 1], got ${fraction}`);
+  if (options.maxQueueDelayMs !== undefined && !(options.maxQueueDelayMs >= 0)) throw new PlatformError('bad_request', `batcher: maxQueueDelayMs must be ≥ 0, got ${options.maxQueueDelayMs}`);
+
+  const queue: Entry<I, O>[] = [];
+  let running: { size: number; start: number; done: Promise<void> } | undefined;
+  let cancelTimer: (() => void) | undefined;
+  let closed = false;
+  const stats: BatcherStats = { queued: 0, running: 0, batches: 0, served: 0, rejected: {} };
+
+  const queueDelayMs = () => options.maxQueueDelayMs ?? Math.max(0, fraction * options.sloMs - estimator.estimate(maxBatch));
+
+  const reject = (e: Entry<I, O>, err: AdmissionRejectedError) => {
+    stats.rejected[err.reason] = (stats.rejected[err.reason] ?? 0) + 1;
+    e.reject(err);
+  };
+
+  /** When a request joining the queue at `position` (0-based) would finish, absolute ms. */
+  function completionAt(position: number, now: number): number {
+    const freeAt = running ? Math.max(now, running.start + estimator.estimate(running.size)) : now;
+    const fullBefore = Math.floor(position / maxBatch);
+    const own = position + 1 - fullBefore * maxBatch;
+    return freeAt + fullBefore * estimator.estimate(maxBatch) + estimator.estimate(own);
+  }
+
+  function schedule(): void {
+    cancelTimer?.();
+    cancelTimer = undefined;
+    if (running || closed) return;
+    const now = clock.now();
+    // Drop what can no longer be served in time, even alone.
+    for (let i = queue.length - 1; i >= 0; i--) {
+      const e = queue[i];
+      if (now + estimator.estimate(1) > e.deadline) {
+        queue.splice(i, 1);
+        reject(e, new AdmissionRejectedError('deadline_passed', `request dropped: its deadline can no longer be met (waited ${Math.round(now - e.arrival)} ms)`, { waitedMs: now - e.arrival }));
+      }
+    }
+    if (queue.length === 0) return;
+    if (queue.length >= maxBatch) return dispatch();
+    const size = queue.length;
+    const latestStart = Math.min(...queue.map((e) => e.deadline)) - estimator.estimate(size + 1);
+    const dispatchAt = Math.min(queue[0].arrival + queueDelayMs(), latestStart);
+    if (dispatchAt <= now) return dispatch();
+    cancelTimer = timers.after(dispatchAt - now, schedule);
+  }
+
+  function dispatch(): void {
+    const batch = queue.splice(0, maxBatch);
+    const start = clock.now();
+    stats.batches++;
+    const done = (async () => {
+      try {
+        const outputs = await options.runBatch(batch.map((e) => e.item));
+        if (outputs.length !== batch.length) throw new PlatformError('internal', `batch of ${batch.length} gave ${outputs.length} results`);
+        estimator.observe(batch.length, clock.now() - start);
+        stats.served += batch.length;
+        batch.forEach((e, i) => e.resolve(outputs[i]));
+      } catch (err) {
+        const e = toPlatformError(err);
+        logger.warn('batch failed', { size: batch.length, err: e });
+        for (const entry of batch) entry.reject(e);
+      } finally {
+        running = undefined;
+        schedule();
+      }
+    })();
+    running = { size: batch.length, start, done };
+  }
+
+  return {
+    submit(item, submitOptions) {
+      const sloMs = submitOptions?.sloMs ?? options.sloMs;
+      return new Promise<O>((resolve, rejectPromise) => {
+        const now = clock.now();
+        const entry: Entry<I, O> = { item, arrival: now, deadline: now + sloMs, resolve, reject: rejectPromise };
+        if (closed) return reject(entry, new AdmissionRejectedError('closed', 'the replica is shutting down'));
+        if (queue.length >= maxQueue) {
+          return reject(entry, new AdmissionRejectedError('queue_full', `queue full: ${queue.length} requests waiting (limit ${maxQueue}); retry later or add replicas`, { queued: queue.length, maxQueue }));
+        }
+        const expected = completionAt(queue.length, now) - now;
+        if (expected > sloMs) {
+          return reject(
+            entry,
+            new AdmissionRejectedError('slo_unattainable', `cannot finish within the ${sloMs} ms SLO: expected ${Math.round(expected)} ms with ${queue.length} queued`, {
+              expectedMs: expected,
+              sloMs,
+              queued: queue.length,
+            }),
+          );
+        }
+        queue.push(entry);
+        schedule();
+      });
+    },
+    expectedLatencyMs() {
+      return queue.length >= maxQueue ? Infinity : completionAt(queue.length, clock.now()) - clock.now();
+    },
+    queueDelayMs,
+    stats: () => ({ ...stats, queued: queue.length, running: running?.size ?? 0, rejected: { ...stats.rejected } }),
+    async close() {
+      closed = true;
+      cancelTimer?.();
+      for (const e of queue.splice(0)) reject(e, new AdmissionRejectedError('closed', 'the replica is shutting down'));
+      await running?.done;
+    },
+  };
+}

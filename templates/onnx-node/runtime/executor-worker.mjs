@@ -1,0 +1,61 @@
+// The inference thread behind `createWorkerExecutor` (executor.ts): one onnxruntime-node session;
+// runs one batch at a time in the order received and transfers output buffers back.
+// Plain JavaScript on purpose: a worker thread does not inherit the TypeScript loader of its parent
+// (tsx registers its hooks for the main thread only), so this file must load under bare Node.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+
+const port = parentPort;
+const { modelPath, sessionOptions } = workerData;
+
+/** @param {ort.InferenceSession.ValueMetadata} m */
+function meta(m) {
+  return m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] };
+}
+
+/** Buffers that can be moved, not copied (a view into a larger buffer is left to be copied). */
+function transferables(tensors) {
+  const seen = new Set();
+  for (const t of Object.values(tensors)) {
+    const buf = t.data.buffer;
+    if (buf instanceof ArrayBuffer && t.data.byteOffset === 0 && t.data.byteLength === buf.byteLength) seen.add(buf);
+  }
+  return [...seen];
+}
+
+function fromOrt(t) {
+  const data = t.data;
+  const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
+  return { type: t.type, dims: [...t.dims], data: owned };
+}
+
+let session;
+try {
+  session = await ort.InferenceSession.create(modelPath, sessionOptions);
+  port.postMessage({ type: 'ready', inputs: session.inputMetadata.map(meta), outputs: session.outputMetadata.map(meta) });
+} catch (err) {
+  port.postMessage({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
+  process.exit(1);
+}
+
+let queue = Promise.resolve();
+port.on('message', (msg) => {
+  queue = queue.then(async () => {
+    if (msg.type === 'close') {
+      await session.release();
+      port.postMessage({ type: 'closed' });
+      port.close();
+      return;
+    }
+    try {
+      const feeds = {};
+      for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const result = await session.run(feeds);
+      const outputs = {};
+      for (const [name, t] of Object.entries(result)) outputs[name] = fromOrt(t);
+      port.postMessage({ type: 'result', id: msg.id, outputs }, transferables(outputs));
+    } catch (err) {
+      port.postMessage({ type: 'run-error', id: msg.id, message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+});

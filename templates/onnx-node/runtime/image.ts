@@ -1,0 +1,63 @@
+/**
+ * Image decoding and the resize + normalise step shared by the OCR models, with sharp (libvips).
+ * Undecodable or oversized images become PlatformError('bad_request').
+ */
+import sharp from 'sharp';
+import { PlatformError } from '../../../core/errors.ts';
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** Interleaved RGB, 8 bits per channel. */
+  pixels: Buffer;
+}
+
+export const MAX_IMAGE_PIXELS = 40_000_000;
+
+// A replica decodes each request once: libvips' operation cache would only hold memory.
+sharp.cache(false);
+
+export async function decodeImage(body: Buffer, what = 'image'): Promise<RgbImage> {
+  if (body.length === 0) throw new PlatformError('bad_request', `empty body: send the ${what} as PNG, JPEG, WebP, GIF or TIFF bytes`);
+  try {
+    const { data, info } = await sharp(body, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
+      .rotate() // honour EXIF orientation
+      .flatten({ background: '#ffffff' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { width: info.width, height: info.height, pixels: data };
+  } catch (err) {
+    const reason = (err as Error).message.split('\n')[0];
+    throw new PlatformError('bad_request', `cannot decode the ${what}: ${reason}. Send PNG, JPEG, WebP, GIF or TIFF bytes (at most ${MAX_IMAGE_PIXELS} pixels)`, { cause: err });
+  }
+}
+
+/** Resizes to width × height (bilinear); interleaved RGB out. */
+export function resizeRgb(image: RgbImage, width: number, height: number): Promise<Buffer> {
+  return sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
+    .raw()
+    .toBuffer();
+}
+
+/**
+ * Resizes `image` to height × width (bilinear) and writes it, normalised to (x/255 − 0.5)/0.5 in
+ * BGR channel order (as PaddleOCR models expect), into `out` at CHW slot offset `offset` of a
+ * tensor whose rows are `stride` wide; columns beyond `width` stay as they are (zero padding).
+ */
+export async function writeNormalisedBgr(image: RgbImage, height: number, width: number, out: Float32Array, offset: number, stride: number): Promise<void> {
+  const resized = await resizeRgb(image, width, height);
+  const plane = height * stride;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const src = (y * width + x) * 3;
+      const dst = offset + y * stride + x;
+      out[dst] = resized[src + 2] / 127.5 - 1; // B
+      out[dst + plane] = resized[src + 1] / 127.5 - 1; // G
+      out[dst + 2 * plane] = resized[src] / 127.5 - 1; // R
+    }
+  }
+}

@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { PlatformError } from '../../core/errors.ts';
+import { silentLogger } from '../../core/logger.ts';
+import { createCpuBackend } from '../../templates/onnx-node/runtime/backends/cpu.ts';
+import type { Executor } from '../../templates/onnx-node/runtime/executor.ts';
+import { createOcrRecognizeFunction, lineWidth } from '../../functions/ocr-recognize/index.ts';
+import { ctcDecode } from '../../functions/ocr-recognize/ctc.ts';
+import { loadCharacters } from '../../functions/ocr-recognize/model-files.ts';
+
+// Rendered once by test/functions/fixtures/make-fixtures.ts (sharp text, DejaVu Sans 24).
+const line = readFileSync(new URL('./fixtures/hello-world-2024.png', import.meta.url));
+
+describe('functions/ocr-recognize (PP-OCRv4 recogniser)', function () {
+  this.timeout(30_000);
+  const fn = createOcrRecognizeFunction();
+  let exec: Executor;
+  before(async () => {
+    exec = await createCpuBackend({ cores: [0], partitionPercent: 50, logger: silentLogger }).open(fn);
+  });
+  after(() => exec?.close());
+
+  it('reads the rendered line exactly', async () => {
+    const [r] = await fn.infer(exec, [await fn.decode(line, 'image/png')]);
+    expect(r.text).to.equal('Hello World 2024');
+    expect(r.confidence).to.be.greaterThan(0.9).and.at.most(1);
+  });
+
+  it('reads JPEG and lines of different widths in one batch', async () => {
+    const jpeg = await sharp(line).jpeg({ quality: 90 }).toBuffer();
+    const wide = await sharp(line).extend({ right: 440, background: '#ffffff' }).png().toBuffer(); // 664×39
+    const inputs = await Promise.all([fn.decode(jpeg, 'image/jpeg'), fn.decode(wide, 'image/png'), fn.decode(line, 'image/png')]);
+    expect(lineWidth(inputs[1])).to.equal(Math.ceil((48 * 664) / 39)); // 818: wider than the others, which are padded to it
+    const out = await fn.infer(exec, inputs);
+    expect(out.map((r) => r.text)).to.deep.equal(['Hello World 2024', 'Hello World 2024', 'Hello World 2024']);
+  });
+
+  it('finds no text in a blank image', async () => {
+    const blank = await sharp({ create: { width: 200, height: 40, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const [r] = await fn.infer(exec, [await fn.decode(blank, 'image/png')]);
+    expect(r.text.trim()).to.equal('');
+  });
+
+  it('answers undecodable and degenerate images with a 400 that says what to send', async () => {
+    for (const [body, pattern] of [
+      [Buffer.alloc(0), /empty body: send the text-line image as PNG, JPEG/],
+      [Buffer.from('%PDF-1.4 not an image'), /cannot decode the text-line image: .*Send PNG, JPEG/],
+      [line.subarray(0, 100), /cannot decode the text-line image/],
+    ] as const) {
+      const err = await fn.decode(body, 'image/png').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(PlatformError);
+      expect((err as PlatformError).code).to.equal('bad_request');
+      expect((err as PlatformError).message).to.match(pattern);
+    }
+    const tiny = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } }).png().toBuffer();
+    expect(await fn.decode(tiny, 'image/png').catch((e: PlatformError) => e.message)).to.match(/is 2×2 pixels; it must be at least 4×4/);
+  });
+
+  it('gives the emulated device the output shape the model has', async () => {
+    const input = await fn.decode(line, 'image/png');
+    const feeds = { x: { type: 'float32' as const, dims: [2, 3, 48, 480], data: new Float32Array(2 * 3 * 48 * 480) } };
+    const real = await exec.run(feeds);
+    expect(fn.outputShapes({ x: { ...feeds.x, data: new Float32Array(0) } })['softmax_11.tmp_0'].dims).to.deep.equal(real['softmax_11.tmp_0'].dims);
+    void input;
+  });
+});
+
+describe('functions/ocr-recognize CTC decoding', () => {
+  it('collapses repeats, drops blanks and averages the kept probabilities', () => {
+    const chars = ['', 'a', 'b'];
+    // steps: a(0.9) a(0.8) blank b(0.6) b blank a(0.7)
+    const rows = [
+      [0.05, 0.9, 0.05],
+      [0.1, 0.8, 0.1],
+      [0.9, 0.05, 0.05],
+      [0.2, 0.2, 0.6],
+      [0.1, 0.1, 0.8],
+      [0.9, 0.05, 0.05],
+      [0.1, 0.7, 0.2],
+    ];
+    const r = ctcDecode(Float32Array.from(rows.flat()), [1, rows.length, 3], 0, chars);
+    expect(r.text).to.equal('aba');
+    expect(r.confidence).to.be.closeTo((0.9 + 0.6 + 0.7) / 3, 1e-6);
+  });
+
+  it('has the 6,625 classes of the model: blank, dictionary, space', () => {
+    const chars = loadCharacters();
+    expect(chars).to.have.length(6625);
+    expect(chars[0]).to.equal('');
+    expect(chars[chars.length - 1]).to.equal(' ');
+    expect(() => ctcDecode(new Float32Array(4), [1, 2, 2], 0, chars)).to.throw(/2 classes but the dictionary gives 6625/);
+  });
+});

@@ -1,0 +1,227 @@
+import { expect } from 'chai';
+import { ManualClock } from '../../../core/clock.ts';
+import { PlatformError } from '../../../core/errors.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import { AdmissionRejectedError } from '../../../templates/onnx-node/runtime/admission-error.ts';
+import { createBatcher, type Batcher } from '../../../templates/onnx-node/runtime/batcher.ts';
+import { createLatencyEstimator } from '../../../templates/onnx-node/runtime/latency-estimator.ts';
+import { ManualTimers, settle } from './manual-timers.ts';
+
+/** A fake executor: each batch takes `perBatch + perItem·n` ms of manual time; records batch sizes. */
+function fakeRunner(clock: ManualClock, timers: ManualTimers, perBatch = 10, perItem = 2) {
+  const batches: number[][] = [];
+  let running = 0;
+  let maxConcurrent = 0;
+  return {
+    batches,
+    get maxConcurrent() {
+      return maxConcurrent;
+    },
+    runBatch(items: number[]): Promise<number[]> {
+      batches.push([...items]);
+      running++;
+      maxConcurrent = Math.max(maxConcurrent, running);
+      return new Promise((resolve) =>
+        timers.after(perBatch + perItem * items.length, () => {
+          running--;
+          resolve(items.map((x) => x * 10));
+        }),
+      );
+    },
+  };
+}
+
+/** The rejection of `p` if it settles at once, else 'pending' (and its later rejection is ignored). */
+async function outcome(p: Promise<unknown>): Promise<unknown> {
+  let state: unknown = 'pending';
+  p.then((v) => (state = v), (e: unknown) => (state = e));
+  await settle();
+  return state;
+}
+
+function setup(over: { sloMs?: number; maxBatch?: number; maxQueue?: number; maxQueueDelayMs?: number; prior?: number } = {}) {
+  const clock = new ManualClock(1_000);
+  const timers = new ManualTimers(clock);
+  const runner = fakeRunner(clock, timers);
+  const estimator = createLatencyEstimator({ prior: (b) => (over.prior ?? 10) + 2 * b });
+  const batcher: Batcher<number, number> = createBatcher({
+    runBatch: (items) => runner.runBatch(items),
+    maxBatch: over.maxBatch ?? 4,
+    maxQueue: over.maxQueue ?? 100,
+    sloMs: over.sloMs ?? 200,
+    maxQueueDelayMs: over.maxQueueDelayMs,
+    estimator,
+    clock,
+    timers,
+    logger: silentLogger,
+  });
+  return { clock, timers, runner, batcher, estimator };
+}
+
+describe('onnx-node batcher', () => {
+  it('runs a lone request after the queue delay derived from the SLO, not before', async () => {
+    const { timers, runner, batcher } = setup({ sloMs: 200 });
+    // default delay = 0.5·200 − ℓ(4) = 100 − 18 = 82 ms
+    expect(batcher.queueDelayMs()).to.equal(82);
+    const result = batcher.submit(7);
+    await timers.advance(81);
+    expect(runner.batches).to.deep.equal([]);
+    await timers.advance(1);
+    expect(runner.batches).to.deep.equal([[7]]);
+    await timers.advance(12);
+    expect(await result).to.equal(70);
+  });
+
+  it('dispatches at once when a full batch is queued; the rest waits for the delay from its oldest arrival', async () => {
+    const { timers, runner, batcher } = setup({ maxBatch: 4 });
+    const results = [1, 2, 3, 4, 5, 6, 7].map((x) => batcher.submit(x));
+    await settle();
+    expect(runner.batches).to.deep.equal([[1, 2, 3, 4]]);
+    await timers.advance(18); // first batch done; 5,6,7 arrived at 0, delay 82 ms
+    expect(runner.batches).to.have.length(1);
+    await timers.advance(64);
+    expect(runner.batches).to.deep.equal([[1, 2, 3, 4], [5, 6, 7]]);
+    await timers.advance(16);
+    expect(await Promise.all(results)).to.deep.equal([10, 20, 30, 40, 50, 60, 70]);
+    expect(runner.maxConcurrent).to.equal(1);
+    expect(batcher.stats()).to.include({ batches: 2, served: 7, queued: 0, running: 0 });
+  });
+
+  it('takes up to maxBatch of a long queue when the executor frees', async () => {
+    const { timers, runner, batcher } = setup({ maxBatch: 2, sloMs: 1_000 });
+    const results = [1, 2, 3, 4, 5].map((x) => batcher.submit(x));
+    await settle();
+    await timers.advance(14);
+    expect(runner.batches).to.deep.equal([[1, 2], [3, 4]]);
+    await timers.advance(500);
+    expect(runner.batches).to.deep.equal([[1, 2], [3, 4], [5]]);
+    expect(await Promise.all(results)).to.deep.equal([10, 20, 30, 40, 50]);
+  });
+
+  it('a request arriving during the wait joins the batch', async () => {
+    const { timers, runner, batcher } = setup({ maxQueueDelayMs: 50 });
+    const a = batcher.submit(1);
+    await timers.advance(30);
+    const b = batcher.submit(2);
+    await timers.advance(19);
+    expect(runner.batches).to.deep.equal([]);
+    await timers.advance(1); // 50 ms after the first arrival
+    expect(runner.batches).to.deep.equal([[1, 2]]);
+    await timers.advance(14);
+    expect(await Promise.all([a, b])).to.deep.equal([10, 20]);
+  });
+
+  it('never waits so long that a queued request would miss its deadline', async () => {
+    const { timers, runner, batcher } = setup({ maxQueueDelayMs: 1_000, sloMs: 100 });
+    void batcher.submit(1);
+    // latest start = deadline(100) − ℓ(2)=14 → 86 ms
+    await timers.advance(85);
+    expect(runner.batches).to.have.length(0);
+    await timers.advance(1);
+    expect(runner.batches).to.deep.equal([[1]]);
+  });
+
+  it('rejects at once, with a typed 429 error, a request whose SLO is already impossible', async () => {
+    const { timers, batcher } = setup({ sloMs: 40, maxBatch: 2 });
+    const accepted = [1, 2, 3, 4, 5].map((x) => batcher.submit(x));
+    await settle();
+    // [1,2] runs until +14; [3,4] then takes 14 → 28; 5 is alone in the next batch: 28 + ℓ(1)=12 = 40 ≤ 40
+    const late = await outcome(batcher.submit(6)); // with 5: 28 + ℓ(2)=14 = 42 > 40
+    expect(late).to.be.instanceOf(AdmissionRejectedError);
+    const e = late as AdmissionRejectedError;
+    expect(e).to.be.instanceOf(PlatformError);
+    expect(e.code).to.equal('too_many_requests');
+    expect(e.status).to.equal(429);
+    expect(e.reason).to.equal('slo_unattainable');
+    expect(e.message).to.match(/40 ms SLO: expected 42 ms with 3 queued/);
+    expect(batcher.stats().rejected).to.deep.equal({ slo_unattainable: 1 });
+    await timers.advance(100);
+    expect(await Promise.all(accepted)).to.deep.equal([10, 20, 30, 40, 50]);
+  });
+
+  it('rejects when the queue is full and accepts again once it drains', async () => {
+    const { timers, batcher } = setup({ maxQueue: 2, maxBatch: 1, sloMs: 10_000 });
+    const accepted = [batcher.submit(1), batcher.submit(2), batcher.submit(3)]; // 1 runs, 2 and 3 wait
+    await settle();
+    const full = await outcome(batcher.submit(4));
+    expect(full).to.be.instanceOf(AdmissionRejectedError);
+    expect((full as AdmissionRejectedError).reason).to.equal('queue_full');
+    expect((full as AdmissionRejectedError).message).to.match(/queue full: 2 requests waiting \(limit 2\)/);
+    expect(batcher.expectedLatencyMs()).to.equal(Infinity);
+    await timers.advance(12); // 1 done, 2 runs, 3 waits
+    const later = batcher.submit(5);
+    expect(await outcome(later)).to.equal('pending');
+    await timers.advance(100);
+    expect(await Promise.all([...accepted, later])).to.deep.equal([10, 20, 30, 50]);
+  });
+
+  it('learns batch latency online and rejects when the executor turns out slower than assumed', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const estimator = createLatencyEstimator({ prior: () => 5 });
+    const batcher = createBatcher<number, number>({
+      runBatch: (items) => new Promise((r) => timers.after(60, () => r(items))),
+      maxBatch: 8,
+      maxQueue: 100,
+      sloMs: 100,
+      maxQueueDelayMs: 0,
+      estimator,
+      clock,
+      timers,
+      logger: silentLogger,
+    });
+    const first = batcher.submit(1); // prior says 5 ms: accepted
+    await timers.advance(60);
+    expect(await first).to.equal(1);
+    expect(estimator.estimate(1)).to.equal(60);
+    void batcher.submit(2); // runs 60 ms
+    await settle();
+    const err = await batcher.submit(3).catch((e: unknown) => e); // 60 + 60 = 120 > 100
+    expect((err as AdmissionRejectedError).reason).to.equal('slo_unattainable');
+    await timers.advance(60);
+  });
+
+  it('passes a failed batch error to every request in it and keeps serving', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    let fail = true;
+    const batcher = createBatcher<number, number>({
+      runBatch: async (items) => {
+        if (fail) throw new PlatformError('internal', 'boom');
+        return items;
+      },
+      maxBatch: 2,
+      maxQueue: 10,
+      sloMs: 100,
+      maxQueueDelayMs: 0,
+      estimator: createLatencyEstimator({ prior: () => 1 }),
+      clock,
+      timers,
+      logger: silentLogger,
+    });
+    const errs = await Promise.all([batcher.submit(1), batcher.submit(2)].map((p) => p.catch((e: Error) => e.message)));
+    expect(errs).to.deep.equal(['boom', 'boom']);
+    fail = false;
+    expect(await batcher.submit(3)).to.equal(3);
+  });
+
+  it('close rejects what is queued and waits for the running batch', async () => {
+    const { timers, batcher } = setup({ maxBatch: 1 });
+    const running = batcher.submit(1);
+    const queued = batcher.submit(2).catch((e: AdmissionRejectedError) => e.reason);
+    await settle();
+    const closing = batcher.close();
+    expect(await queued).to.equal('closed');
+    await timers.advance(12);
+    await closing;
+    expect(await running).to.equal(10);
+    expect(await batcher.submit(3).catch((e: AdmissionRejectedError) => e.reason)).to.equal('closed');
+  });
+
+  it('rejects invalid options', () => {
+    const clock = new ManualClock();
+    const base = { runBatch: async (i: number[]) => i, maxQueue: 1, sloMs: 10, estimator: createLatencyEstimator({ prior: () => 1 }), clock, timers: new ManualTimers(clock), logger: silentLogger };
+    expect(() => createBatcher({ ...base, maxBatch: 0 })).to.throw(/maxBatch must be a positive whole number/);
+    expect(() => createBatcher({ ...base, maxBatch: 1, sloMs: -1 })).to.throw(/sloMs/);
+  });
+});

@@ -1,0 +1,100 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { systemClock } from '../../../core/clock.ts';
+import { PlatformError } from '../../../core/errors.ts';
+import { silentLogger } from '../../../core/logger.ts';
+import { AdmissionRejectedError } from '../../../templates/onnx-node/runtime/admission-error.ts';
+import { createCpuBackend } from '../../../templates/onnx-node/runtime/backends/cpu.ts';
+import { createBackend } from '../../../templates/onnx-node/runtime/backends/index.ts';
+import { readBackendConfig } from '../../../templates/onnx-node/runtime/backends/config.ts';
+import { createInference, type Inference } from '../../../templates/onnx-node/runtime/inference.ts';
+import { systemTimers } from '../../../templates/onnx-node/runtime/timers.ts';
+import { createTextDirectionFunction, type TextDirectionResult } from '../../../functions/text-direction/index.ts';
+import { createOcrRecognizeFunction, type OcrRecognizeResult } from '../../../functions/ocr-recognize/index.ts';
+
+const upright = readFileSync(new URL('../../functions/fixtures/hello-world-2024.png', import.meta.url));
+
+describe('onnx-node inference: batcher + real onnx executor', function () {
+  this.timeout(30_000);
+  let flipped: Buffer;
+  before(async () => {
+    flipped = await sharp(upright).rotate(180).png().toBuffer();
+  });
+
+  describe('on the cpu device', () => {
+    let inf: Inference<TextDirectionResult>;
+    const batches: number[] = [];
+    before(async () => {
+      const fn = createTextDirectionFunction();
+      const counted = { ...fn, infer: (e: Parameters<typeof fn.infer>[0], items: Parameters<typeof fn.infer>[1]) => (batches.push(items.length), fn.infer(e, items)) };
+      inf = await createInference({
+        fn: counted,
+        backend: createCpuBackend({ cores: [0], partitionPercent: 50, logger: silentLogger }),
+        maxBatch: 4,
+        maxQueue: 16,
+        sloMs: 2_000,
+        maxQueueDelayMs: 200,
+        clock: systemClock,
+        timers: systemTimers,
+        logger: silentLogger,
+      });
+    });
+    after(() => inf?.close());
+
+    it('warms up and seeds the latency estimate', async () => {
+      const ms = await inf.warmUp(upright, 'image/png');
+      expect(ms).to.be.greaterThan(0).and.lessThan(1_000);
+      expect(inf.estimator.estimate(1)).to.equal(ms);
+    });
+
+    it('batches concurrent requests and answers each with its own result', async () => {
+      batches.length = 0;
+      const bodies = [upright, flipped, upright, flipped, flipped, upright];
+      const results = await Promise.all(bodies.map((b) => inf.invoke(b, 'image/png')));
+      expect(results.map((r) => r.angle)).to.deep.equal([0, 180, 0, 180, 180, 0]);
+      for (const r of results) expect(r.score).to.be.greaterThan(0.9);
+      expect(batches).to.deep.equal([4, 2]);
+      expect(inf.stats()).to.include({ served: 6, queued: 0, running: 0 });
+    });
+
+    it('answers bad input with a 400 before it is queued', async () => {
+      const err = await inf.invoke(Buffer.from('not an image'), 'image/png').catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(PlatformError);
+      expect((err as PlatformError).status).to.equal(400);
+      expect((err as PlatformError).message).to.match(/cannot decode the text-line image/);
+    });
+
+    it('rejects with 429 a request whose SLO is below the measured latency', async () => {
+      const err = await inf.invoke(upright, 'image/png', { sloMs: 0.001 }).catch((e: unknown) => e);
+      expect(err).to.be.instanceOf(AdmissionRejectedError);
+      expect((err as AdmissionRejectedError).status).to.equal(429);
+    });
+  });
+
+  describe('on the emulated device', () => {
+    it('returns outputs of the right shape after the profiled time, through the same code path', async () => {
+      const backend = createBackend(readBackendConfig({ FASTGSHARE_DEVICE: 'emulated', FASTGSHARE_EMULATED_PROFILE: 'resnet50', FASTGSHARE_PARTITION: '50' }, 2), { logger: silentLogger });
+      const inf: Inference<OcrRecognizeResult> = await createInference({
+        fn: createOcrRecognizeFunction(),
+        backend,
+        maxBatch: 8,
+        maxQueue: 16,
+        sloMs: 1_000,
+        maxQueueDelayMs: 0,
+        clock: systemClock,
+        timers: systemTimers,
+        logger: silentLogger,
+      });
+      try {
+        const t0 = performance.now();
+        const r = await inf.invoke(upright, 'image/png');
+        expect(performance.now() - t0).to.be.at.least(2);
+        expect(r).to.deep.equal({ text: '', confidence: 0 }); // zero outputs decode to nothing
+        expect(inf.stats().latencyMs[1]).to.be.greaterThan(0);
+      } finally {
+        await inf.close();
+      }
+    });
+  });
+});
