@@ -28,8 +28,9 @@ export function registerUp(program: Command, ctx: CommandContext): void {
     .option('--build', "build the stack's images first")
     .option('--deploy <stack>', 'deploy this stack file once the gateway is up')
     .option('-f, --yaml <file>', 'stack file for --build (default: the --deploy file, else ./stack.yml)')
+    .option('--filter <function>', 'build and deploy only this function of the stack')
     .option('--ready-timeout <seconds>', 'how long to wait for deployed functions to become ready', '120')
-    .action(async (o: { build?: boolean; deploy?: string; yaml?: string; readyTimeout: string }) => {
+    .action(async (o: { build?: boolean; deploy?: string; yaml?: string; filter?: string; readyTimeout: string }) => {
       const gatewayConfig = readGatewayConfig(ctx.cli.env, ctx.cli.cwd);
       const nodeConfig = readNodeConfig(ctx.cli.env, hostname(), ctx.cli.cwd);
       const readyTimeoutMs = Number(o.readyTimeout) * 1000;
@@ -45,7 +46,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
         const store = await openStore({ mongoUri: gatewayConfig.mongoUri, dataDir: gatewayConfig.dataDir, storePort: gatewayConfig.storePort, log });
         parts.push(store);
         const images = new ImageStore({ root: join(gatewayConfig.dataDir, 'images') });
-        if (o.build && stack) await buildStackImages(ctx, stack, images, log);
+        if (o.build && stack) await buildStackImages(ctx, stack, images, log, { filter: o.filter });
         const agent = await startNodeAgent({ config: nodeConfig, store, images, log });
         parts.push(agent);
         const gateway = await startGateway({ config: gatewayConfig, store, nodes: [createHttpNodeAgentClient(agent.url)], log });
@@ -56,7 +57,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
         if (deployStackFile) {
           const auth = gatewayConfig.auth ? { username: gatewayConfig.auth.user, password: gatewayConfig.auth.password } : undefined;
           const client = createOpenFaasClient({ gateway: gateway.url, credentials: auth, fetch: ctx.fetch });
-          const { deployed, failed } = await deployStack(ctx, client, deployStackFile, {});
+          const { deployed, failed } = await deployStack(ctx, client, deployStackFile, { filter: o.filter });
           if (failed > 0) throw new PlatformError('bad_request', `${failed} function(s) failed to deploy; see the errors above`);
           ctx.io.stdout.write(`waiting for ${deployed.map((d) => d.name).join(', ') || 'nothing'} to become ready...\n`);
           await Promise.race([
