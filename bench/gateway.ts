@@ -6,8 +6,13 @@
  *
  * Phase 1, closed loop: maximum throughput with a fixed number of connections.
  * Phase 2, fixed rate below saturation: latency at equal offered load.
+ * A third path, a bare http-proxy hop (bench/lib/bare-proxy.ts) in its own process, shows what
+ * any proxy hop costs on this machine, so the gateway's own share can be told apart.
  */
-import { startPlatform } from './lib/platform.ts';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { startPlatform, freePort } from './lib/platform.ts';
+import { PLATFORM_ROOT } from '../core/version.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 import type { FunctionReplicas } from '../core/contracts/node-agent.ts';
@@ -35,6 +40,7 @@ function merge(results: LoadResult[]): LoadResult {
 async function main(): Promise<void> {
   process.stderr.write('starting the platform with the echo function…\n');
   const platform = await startPlatform({ filter: 'echo', env: { FASTGSHARE_LOG_LEVEL: 'error' } });
+  let stopBare = () => {};
   try {
     const fns = (await (await fetch(`${platform.nodeUrl}/v1/functions`)).json()) as FunctionReplicas[];
     const echo = fns.find((f) => f.name === 'echo');
@@ -42,19 +48,25 @@ async function main(): Promise<void> {
     if (!replica) throw new Error('echo has no ready replica');
     // exactly one replica, so both paths end at the same process
     if (echo!.replicas.length !== 1) throw new Error(`expected 1 echo replica, found ${echo!.replicas.length}`);
+    const barePort = await freePort();
+    const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/bare-proxy.ts', String(barePort), replica.url], { cwd: PLATFORM_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    await once(bare.stdout!, 'data');
+    stopBare = () => bare.kill('SIGTERM');
     const targets = {
       direct: `${replica.url}/`,
+      'bare proxy': `http://127.0.0.1:${barePort}/`,
       gateway: `${platform.gatewayUrl}/function/echo`,
     };
     const common = { method: 'POST' as const, body: BODY, headers: { 'content-type': 'text/plain' }, connections: CONNECTIONS };
     process.stderr.write(`warming up (${targets.direct}, ${targets.gateway})…\n`);
-    await runLoad({ ...common, url: targets.direct, durationS: 2 });
-    await runLoad({ ...common, url: targets.gateway, durationS: 2 });
+    type Side = keyof typeof targets;
+    const sides = Object.keys(targets) as Side[];
+    for (const side of sides) await runLoad({ ...common, url: targets[side], durationS: 2 });
 
-    const closed: Record<'direct' | 'gateway', LoadResult[]> = { direct: [], gateway: [] };
-    const fixed: Record<'direct' | 'gateway', LoadResult[]> = { direct: [], gateway: [] };
+    const closed = Object.fromEntries(sides.map((s) => [s, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
+    const fixed = Object.fromEntries(sides.map((s) => [s, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
     for (let round = 1; round <= ROUNDS; round++) {
-      const order: ('direct' | 'gateway')[] = round % 2 ? ['direct', 'gateway'] : ['gateway', 'direct'];
+      const order = round % 2 ? sides : sides.slice().reverse();
       for (const side of order) {
         process.stderr.write(`round ${round}/${ROUNDS}: ${side} closed loop ${DURATION}s…\n`);
         closed[side].push(await runLoad({ ...common, url: targets[side], durationS: DURATION }));
@@ -62,13 +74,11 @@ async function main(): Promise<void> {
         fixed[side].push(await runLoad({ ...common, url: targets[side], durationS: DURATION, rate: RATE }));
       }
     }
-    const c = { direct: merge(closed.direct), gateway: merge(closed.gateway) };
-    const f = { direct: merge(fixed.direct), gateway: merge(fixed.gateway) };
+    const c = Object.fromEntries(sides.map((s) => [s, merge(closed[s])])) as Record<Side, LoadResult>;
+    const f = Object.fromEntries(sides.map((s) => [s, merge(fixed[s])])) as Record<Side, LoadResult>;
     const rows = [
-      ['closed loop', 'direct', c.direct.rps, c.direct.p50, c.direct.p99, c.direct.non2xx + c.direct.errors],
-      ['closed loop', 'gateway', c.gateway.rps, c.gateway.p50, c.gateway.p99, c.gateway.non2xx + c.gateway.errors],
-      [`${RATE} req/s`, 'direct', f.direct.rps, f.direct.p50, f.direct.p99, f.direct.non2xx + f.direct.errors],
-      [`${RATE} req/s`, 'gateway', f.gateway.rps, f.gateway.p50, f.gateway.p99, f.gateway.non2xx + f.gateway.errors],
+      ...sides.map((s) => ['closed loop', s, c[s].rps, c[s].p50, c[s].p99, c[s].rps / c.direct.rps, c[s].non2xx + c[s].errors]),
+      ...sides.map((s) => [`${RATE} req/s`, s, f[s].rps, f[s].p50, f[s].p99, f[s].p50 - f.direct.p50, f[s].non2xx + f[s].errors]),
     ];
     const result = {
       bench: 'gateway',
@@ -81,24 +91,31 @@ async function main(): Promise<void> {
       p50OverheadMsAtRate: f.gateway.p50 - f.direct.p50,
       p99OverheadMsAtRate: f.gateway.p99 - f.direct.p99,
       p50OverheadMsClosed: c.gateway.p50 - c.direct.p50,
+      bareProxyRps: c['bare proxy'].rps,
+      gatewayVsBareProxy: c.gateway.rps / c['bare proxy'].rps,
+      bareProxyP50OverheadMsAtRate: f['bare proxy'].p50 - f.direct.p50,
       rate: RATE,
-      errors: c.direct.errors + c.gateway.errors + f.direct.errors + f.gateway.errors + c.direct.non2xx + c.gateway.non2xx + f.direct.non2xx + f.gateway.non2xx,
+      errors: sides.reduce((a, s) => a + c[s].errors + c[s].non2xx + f[s].errors + f[s].non2xx, 0),
       targets: { p50OverheadMs: 0.5, throughputRatio: 0.7 },
     };
     const text = [
       `# Gateway overhead (echo, 64-byte POST, ${CONNECTIONS} connections, ${ROUNDS} alternating rounds of ${DURATION}s, medians)`,
       '',
-      markdownTable(['load', 'path', 'req/s', 'p50 ms', 'p99 ms', 'errors'], rows),
+      'Closed-loop rows: the 6th column is throughput ÷ direct. Fixed-rate rows: it is p50 minus direct p50 (ms).',
+      '',
+      markdownTable(['load', 'path', 'req/s', 'p50 ms', 'p99 ms', 'vs direct', 'errors'], rows),
       '',
       `throughput gateway/direct: ${result.throughputRatio.toFixed(3)} (target ≥ 0.7)`,
       `p50 overhead at ${RATE} req/s: ${result.p50OverheadMsAtRate.toFixed(3)} ms (target ≤ 0.5 ms); p99 overhead ${result.p99OverheadMsAtRate.toFixed(3)} ms`,
       `p50 overhead closed loop: ${result.p50OverheadMsClosed.toFixed(3)} ms`,
+      `gateway ÷ bare http-proxy throughput: ${result.gatewayVsBareProxy.toFixed(3)}; bare proxy p50 overhead at ${RATE} req/s: ${result.bareProxyP50OverheadMsAtRate.toFixed(3)} ms`,
       '',
       `Command: \`npm run bench:gateway\`; machine: ${process.platform} ${process.arch}, ${(await import('node:os')).cpus().length} cores, node ${process.version}; ${new Date().toISOString()}`,
     ].join('\n');
     await writeResult('gateway', text);
     printResultLine(result);
   } finally {
+    stopBare();
     await platform.stop();
   }
 }

@@ -9,7 +9,7 @@ import type { Store } from '../core/store/open-store.ts';
 import type { NodeAgentClient } from '../core/contracts/node-agent.ts';
 import type { Logger } from '../core/logger.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { createApp } from './app.ts';
+import { createApp, createRequestListener } from './app.ts';
 import { createBasicAuth } from './http/auth.ts';
 import { createReplicaDirectory, functionKey } from './nodes/replica-directory.ts';
 import { createFunctionCatalog } from './control/function-catalog.ts';
@@ -120,7 +120,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   directory.start();
   reconciler.start();
   counter.start();
-  const server = http.createServer(app);
+  const server = http.createServer(createRequestListener(app, invoke, log));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
