@@ -87,8 +87,8 @@ export class ImageStore {
 
   /**
    * Stores a bundle atomically: copies `sourceDir` to a temporary directory beside the target,
-   * writes the manifest, links `node_modules` to the platform's own (the bundle's runtime
-   * dependencies), then renames it into place, replacing any previous bundle of that tag.
+   * writes the manifest, gives it a `node_modules` (see `linkNodeModules`), then renames it
+   * into place, replacing any previous bundle of that tag.
    */
   async put(image: string, sourceDir: string, manifest: Omit<ImageManifest, 'image' | 'builtAt'>, opts: { nodeModules?: string } = {}): Promise<ImageBundle> {
     const { ref, dir } = this.pathFor(image);
@@ -101,7 +101,7 @@ export class ImageStore {
     });
     const full: ImageManifest = { ...manifest, image: ref, builtAt: new Date().toISOString() };
     await writeFile(join(tmp, MANIFEST_FILE), JSON.stringify(full, null, 2));
-    if (opts.nodeModules) await symlink(opts.nodeModules, join(tmp, 'node_modules'), 'dir');
+    if (opts.nodeModules) await linkNodeModules(tmp, opts.nodeModules, resolve(opts.nodeModules, '..'));
     const old = `${dir}.old-${process.pid}-${Date.now()}`;
     const hadOld = await stat(dir).then(() => true, () => false);
     if (hadOld) await rename(dir, old);
@@ -135,4 +135,24 @@ export class ImageStore {
     await walk(this.root, 0);
     return out.sort((a, b) => a.ref.localeCompare(b.ref));
   }
+}
+
+/** The package name under which bundles import the platform's runtime code. */
+export const PLATFORM_PACKAGE = 'fastgshare';
+
+/**
+ * A bundle's runtime dependencies, as a container image would carry them: `node_modules` holds
+ * a link to each package of the platform's `node_modules`, plus `fastgshare` → the platform
+ * root, so template runtimes and handlers import shared code as `fastgshare/core/...` or
+ * `fastgshare/templates/...` (the same specifiers resolve inside this repository through the
+ * package's self-reference in package.json "exports").
+ */
+export async function linkNodeModules(bundleDir: string, platformNodeModules: string, platformRoot: string): Promise<void> {
+  const target = join(bundleDir, 'node_modules');
+  await mkdir(target, { recursive: true });
+  for (const entry of await readdir(platformNodeModules, { withFileTypes: true })) {
+    if (entry.name === PLATFORM_PACKAGE || entry.name === '.package-lock.json') continue;
+    await symlink(join(platformNodeModules, entry.name), join(target, entry.name), 'dir');
+  }
+  await symlink(platformRoot, join(target, PLATFORM_PACKAGE), 'dir');
 }
