@@ -74,8 +74,10 @@ describe('core/images/builder', () => {
     expect(bundle.dir).to.equal(join(dir, 'images', 'team', 'hello', '0.1'));
     expect(bundle.manifest).to.deep.include({ image: 'team/hello:0.1', fprocess: 'node main.mjs', language: 'tiny', function: 'hello', source: join(dir, 'hello') });
     expect(await readFile(join(bundle.dir, 'function', 'lib', 'util.mjs'), 'utf8')).to.contain('x = 1');
-    expect((await lstat(join(bundle.dir, 'node_modules'))).isSymbolicLink()).to.equal(true);
-    expect(await readlink(join(bundle.dir, 'node_modules'))).to.equal(join(PLATFORM_ROOT, 'node_modules'));
+    // node_modules: every platform package linked, plus `fastgshare` → the platform root
+    expect((await lstat(join(bundle.dir, 'node_modules'))).isDirectory()).to.equal(true);
+    expect(await readlink(join(bundle.dir, 'node_modules', 'tsx'))).to.equal(join(PLATFORM_ROOT, 'node_modules', 'tsx'));
+    expect(await readlink(join(bundle.dir, 'node_modules', 'fastgshare'))).to.equal(PLATFORM_ROOT);
   });
 
   it('falls back to the platform templates and builds the example echo function', async () => {
