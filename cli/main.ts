@@ -27,6 +27,7 @@ import { registerUp } from './commands/up.ts';
 import { registerGateway } from './commands/gateway.ts';
 import { registerNode } from './commands/node.ts';
 import { registerLogout } from './commands/logout.ts';
+import { registerSim } from './commands/sim.ts';
 
 export interface MainOptions {
   argv: string[];
@@ -56,7 +57,7 @@ export function createProgram(ctx: CommandContext): Command {
     .showHelpAfterError('(run `fastgshare --help` for the commands)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void ctx.io.stdout.write(s), writeErr: (s) => void ctx.io.stderr.write(s) });
-  for (const register of [registerUp, registerGateway, registerNode, registerBuild, registerDeploy, registerList, registerDescribe, registerInvoke, registerRemove, registerLogs, registerScale, registerLogin, registerLogout, registerVersion, registerSecret, registerNamespace]) {
+  for (const register of [registerUp, registerGateway, registerNode, registerBuild, registerDeploy, registerList, registerDescribe, registerInvoke, registerRemove, registerLogs, registerScale, registerLogin, registerLogout, registerVersion, registerSecret, registerNamespace, registerSim]) {
     register(program, ctx);
   }
   for (const cmd of program.commands) {

@@ -43,6 +43,40 @@ export interface GatewayConfig extends CommonConfig {
   readyTimeoutMs: number;
   /** FASTGSHARE_UPSTREAM_TIMEOUT_MS: longest a replica may take to answer. */
   upstreamTimeoutMs: number;
+  /** Async invocations (/async-function); absent when off (see readAsyncConfig). */
+  async?: AsyncConfig;
+}
+
+/**
+ * Async invocations run on BullMQ in the gateway process. On when REDIS_URL is set or
+ * FASTGSHARE_ASYNC=true; FASTGSHARE_ASYNC=false turns them off (the route then answers 501).
+ */
+export interface AsyncConfig {
+  /** FASTGSHARE_ASYNC_PREFIX: prefix of every Redis key (default "fastgshare"). */
+  prefix: string;
+  /** FASTGSHARE_ASYNC_QUEUE: BullMQ queue name (default "async-invocations"). */
+  queue: string;
+  /** FASTGSHARE_ASYNC_MAX_BODY_BYTES: largest queued body (default 1 MiB; never above maxBodyBytes). */
+  maxBodyBytes: number;
+  /** FASTGSHARE_ASYNC_MAX_ATTEMPTS: tries per call, the first included (default 5). */
+  maxAttempts: number;
+  /** FASTGSHARE_ASYNC_BACKOFF_MS: delay before the first retry, doubled each time (default 1000). */
+  backoffMs: number;
+  /** FASTGSHARE_ASYNC_BACKOFF_MAX_MS: longest delay between retries (default 60000). */
+  backoffMaxMs: number;
+  /** FASTGSHARE_ASYNC_CONCURRENCY: calls run at once by this gateway's workers (default 16). */
+  concurrency: number;
+  /** FASTGSHARE_ASYNC_FUNCTION_CONCURRENCY: calls of one function run at once (default 4). */
+  functionConcurrency: number;
+  /** FASTGSHARE_ASYNC_KEEP_SECONDS: how long finished call ids are kept to refuse re-runs (default 86400). */
+  keepSeconds: number;
+  /**
+   * FASTGSHARE_ASYNC_LOCK_MS: a running call's lock, renewed while it runs (default 30000). A call
+   * whose worker lost Redis is picked up again this long after (checked every half of it).
+   */
+  lockMs: number;
+  /** FASTGSHARE_ASYNC_SUBMIT_TIMEOUT_MS: longest a submission waits for Redis before 503 (default 2000). */
+  submitTimeoutMs: number;
 }
 
 export interface NodeConfig extends CommonConfig {
@@ -139,6 +173,35 @@ export function readGatewayConfig(env: Env, cwd = process.cwd()): GatewayConfig 
     maxBodyBytes: int(env, 'FASTGSHARE_MAX_BODY_BYTES', 10 * 1024 * 1024, 1024, 2 ** 31),
     readyTimeoutMs: int(env, 'FASTGSHARE_READY_TIMEOUT_MS', 10_000, 0, 600_000),
     upstreamTimeoutMs: int(env, 'FASTGSHARE_UPSTREAM_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    async: readAsyncConfig(env),
+  };
+}
+
+const KEY_PART = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+
+export function readAsyncConfig(env: Env): AsyncConfig | undefined {
+  const flag = (env.FASTGSHARE_ASYNC ?? '').toLowerCase();
+  if (flag && !['true', 'false', '1', '0'].includes(flag)) throw new ConfigError('FASTGSHARE_ASYNC', `"${env.FASTGSHARE_ASYNC}" must be true or false`);
+  const on = flag === '' ? Boolean(env.REDIS_URL) : flag === 'true' || flag === '1';
+  if (!on) return undefined;
+  const part = (name: string, dflt: string) => {
+    const v = env[name] || dflt;
+    if (!KEY_PART.test(v)) throw new ConfigError(name, `"${v}" must be 1-63 letters, digits, '_', '.' or '-'`);
+    return v;
+  };
+  const backoffMs = int(env, 'FASTGSHARE_ASYNC_BACKOFF_MS', 1000, 1, 3_600_000);
+  return {
+    prefix: part('FASTGSHARE_ASYNC_PREFIX', 'fastgshare'),
+    queue: part('FASTGSHARE_ASYNC_QUEUE', 'async-invocations'),
+    maxBodyBytes: int(env, 'FASTGSHARE_ASYNC_MAX_BODY_BYTES', 1024 * 1024, 0, 64 * 1024 * 1024),
+    maxAttempts: int(env, 'FASTGSHARE_ASYNC_MAX_ATTEMPTS', 5, 1, 100),
+    backoffMs,
+    backoffMaxMs: Math.max(backoffMs, int(env, 'FASTGSHARE_ASYNC_BACKOFF_MAX_MS', 60_000, 1, 86_400_000)),
+    concurrency: int(env, 'FASTGSHARE_ASYNC_CONCURRENCY', 16, 1, 1000),
+    functionConcurrency: int(env, 'FASTGSHARE_ASYNC_FUNCTION_CONCURRENCY', 4, 1, 1000),
+    keepSeconds: int(env, 'FASTGSHARE_ASYNC_KEEP_SECONDS', 86_400, 1, 30 * 86_400),
+    lockMs: int(env, 'FASTGSHARE_ASYNC_LOCK_MS', 30_000, 1000, 600_000),
+    submitTimeoutMs: int(env, 'FASTGSHARE_ASYNC_SUBMIT_TIMEOUT_MS', 2000, 50, 60_000),
   };
 }
 

@@ -8,8 +8,10 @@ import type { Env } from '../core/config.ts';
 export interface HostEnv {
   path: string;
   home: string;
+  /** Extra folders of shared libraries (the cuda device looks for CUDA there). */
+  ldLibraryPath?: string;
 }
 
 export function readHostEnv(env: Env = process.env): HostEnv {
-  return { path: env.PATH || '/usr/local/bin:/usr/bin:/bin', home: env.HOME || '/tmp' };
+  return { path: env.PATH || '/usr/local/bin:/usr/bin:/bin', home: env.HOME || '/tmp', ...(env.LD_LIBRARY_PATH ? { ldLibraryPath: env.LD_LIBRARY_PATH } : {}) };
 }

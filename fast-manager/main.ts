@@ -28,6 +28,12 @@ import { createNodeSupervisor, type NodeSupervisor } from './supervisor/node-sup
 import { createNodeApi } from './http/api.ts';
 import { nodeInfo } from './node-info.ts';
 import { advertisedUrl } from './advertised-url.ts';
+import { PLATFORM_ROOT } from '../core/version.ts';
+import { createDeviceLauncher } from './devices/device-launcher.ts';
+import { cudaProbe, findExecutable, nodeCores } from './devices/node-devices.ts';
+import type { CudaProbe } from '../templates/onnx-node/runtime/backends/cuda.ts';
+import { createNodeSharing } from './sharing/node-sharing.ts';
+import type { TokenSchedulerOptions } from './sharing/token-scheduler.ts';
 
 export interface NodeAgent {
   url: string;
@@ -51,6 +57,10 @@ export interface StartNodeAgentOptions {
   proc?: ProcReader;
   /** PATH and HOME passed on to replicas (default: the agent's own). */
   hostEnv?: HostEnv;
+  /** Device backends: the cores cpu replicas are pinned to (default: all), the CUDA probe. */
+  devices?: { cores?: number[]; probeCuda?: () => CudaProbe };
+  /** Token scheduler settings of every device (window, base and min quota; tests shorten them). */
+  sharing?: Partial<TokenSchedulerOptions>;
 }
 
 export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeAgent> {
@@ -80,9 +90,20 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   const url = advertisedUrl(config, port);
   const urlHost = new URL(url).hostname;
 
-  const supervisor = createNodeSupervisor({
+  const sharing = await createNodeSharing({ dataDir: config.dataDir, registry, clock, log, scheduler: opts.sharing });
+  const hostEnv = opts.hostEnv ?? readHostEnv();
+  const devices = createDeviceLauncher({
+    inner: opts.launcher ?? createProcessLauncher(),
+    cores: opts.devices?.cores ?? nodeCores(),
+    taskset: findExecutable('taskset', hostEnv.path),
+    calibrationDir: join(PLATFORM_ROOT, 'calibration'),
+    probeCuda: opts.devices?.probeCuda ?? cudaProbe(hostEnv.ldLibraryPath),
+    log,
+  });
+  const supervisor = sharing.wrapSupervisor(createNodeSupervisor({
     images: opts.images,
     log,
+    admit: (spec) => void devices.check(spec),
     replicaDeps: {
       node: config.name,
       urlHost,
@@ -90,8 +111,8 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
       startTimeoutMs: config.startTimeoutMs,
       drainTimeoutMs: config.drainTimeoutMs,
       tuning,
-      hostEnv: opts.hostEnv ?? readHostEnv(),
-      launcher: opts.launcher ?? createProcessLauncher(),
+      hostEnv,
+      launcher: sharing.wrapLauncher(devices),
       ports: createPortAllocator(),
       probe: opts.probe ?? httpHealthProbe,
       sampler,
@@ -108,10 +129,10 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
         metrics.replicaRestarted(r.namespace, r.name);
       },
     },
-  });
+  }));
   supervisorRef = supervisor;
 
-  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url), log });
+  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url), usage: () => sharing.usage(), log });
   server.on('request', app);
   log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir });
 
@@ -124,6 +145,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await supervisor.stopAll();
+        await sharing.close();
         server.closeAllConnections();
         await closed;
         sampler.stop();

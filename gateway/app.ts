@@ -55,20 +55,31 @@ export function createApp(p: AppParts): Express {
 }
 
 const FUNCTION_PREFIX = '/function/';
+const ASYNC_PREFIX = '/async-function/';
 
-/** The HTTP server's listener: `/function/...` to the invoke handler directly, the rest to express. */
-export function createRequestListener(app: Express, invoke: InvokeHandler, log: Logger): (req: IncomingMessage, res: ServerResponse) => void {
+/** Answers /async-function/ when async invocations are off. */
+export const asyncOff: InvokeHandler = async (req, res) => {
+  req.resume();
+  sendError(res, new PlatformError('not_implemented', 'async invocations are off on this gateway: set REDIS_URL (or FASTGSHARE_ASYNC=true) to queue calls on /async-function/'));
+};
+
+/**
+ * The HTTP server's listener: `/function/...` to the invoke handler and `/async-function/...`
+ * to the async submission handler directly, the rest to express.
+ */
+export function createRequestListener(app: Express, invoke: InvokeHandler, log: Logger, asyncInvoke: InvokeHandler = asyncOff): (req: IncomingMessage, res: ServerResponse) => void {
+  const direct = (handler: InvokeHandler, prefix: string, req: IncomingMessage, res: ServerResponse, url: string) => {
+    req.url = url.slice(prefix.length - 1); // keep the leading '/': '/name.ns/sub?q'
+    handler(req, res).catch((err: unknown) => {
+      const pe = toPlatformError(err);
+      if (pe.code === 'internal') log.error('invocation failed', { error: err as Error, stack: (err as Error)?.stack });
+      sendError(res, pe);
+    });
+  };
   return (req, res) => {
     const url = req.url ?? '/';
-    if (url.startsWith(FUNCTION_PREFIX)) {
-      req.url = url.slice(FUNCTION_PREFIX.length - 1); // keep the leading '/': '/name.ns/sub?q'
-      invoke(req, res).catch((err: unknown) => {
-        const pe = toPlatformError(err);
-        if (pe.code === 'internal') log.error('invocation failed', { error: err as Error, stack: (err as Error)?.stack });
-        sendError(res, pe);
-      });
-      return;
-    }
+    if (url.startsWith(FUNCTION_PREFIX)) return direct(invoke, FUNCTION_PREFIX, req, res, url);
+    if (url.startsWith(ASYNC_PREFIX)) return direct(asyncInvoke, ASYNC_PREFIX, req, res, url);
     app(req, res);
   };
 }

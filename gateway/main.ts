@@ -34,6 +34,7 @@ import { createLogRoutes } from './routes/logs.ts';
 import { createInfoRoutes } from './routes/info.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createMetricsRoutes } from './routes/metrics.ts';
+import { createAsyncInvocations } from './async/async-invocations.ts';
 
 export interface Gateway {
   url: string;
@@ -102,6 +103,19 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     upstreamTimeoutMs: config.upstreamTimeoutMs,
   });
   const invoke = (opts.wrapInvoke ?? []).reduceRight<InvokeHandler>((next, wrap) => wrap(next), proxy);
+  // queued calls run through this gateway's own /function/ route (see async/function-caller.ts)
+  const asyncCalls = config.async
+    ? createAsyncInvocations({
+        config: config.async,
+        redisUrl: config.redisUrl,
+        exists: catalog.has,
+        registry,
+        clock,
+        log: log.child('async'),
+        maxBodyBytes: config.maxBodyBytes,
+        callTimeoutMs: config.readyTimeoutMs + config.upstreamTimeoutMs + 5_000,
+      })
+    : undefined;
 
   const app = createApp({
     invoke,
@@ -120,7 +134,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   directory.start();
   reconciler.start();
   counter.start();
-  const server = http.createServer(createRequestListener(app, invoke, log));
+  const server = http.createServer(createRequestListener(app, invoke, log, asyncCalls?.submit));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -132,11 +146,13 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info('gateway listening', { url, nodes: nodes.map((n) => n.url).join(','), auth: Boolean(config.auth) });
+  asyncCalls?.start(url);
 
   return {
     url,
     port,
     async close() {
+      await asyncCalls?.close(); // first: running queued calls still use this server
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       directory.stop();

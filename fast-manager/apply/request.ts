@@ -11,6 +11,7 @@ import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
 import { validateFunctionName, validateNamespace, validateSecretName, parseImageRef } from '../../core/names.ts';
 import { parseMemoryBytes, parseQuantity } from './quantity.ts';
 import { splitCommandLine } from './command-line.ts';
+import { LIVE_SHARE_ANNOTATIONS } from '../sharing/share-config.ts';
 
 const stringMap = z.record(z.string(), z.string());
 const resources = z
@@ -103,7 +104,9 @@ export function validateApply(body: unknown, path: { namespace: string; name: st
 
 /** A stable digest of everything a replica is started from (key order does not matter). */
 export function fingerprintOf(spec: FunctionSpec): string {
-  return createHash('sha256').update(stableJson(spec)).digest('hex').slice(0, 16);
+  // quota changes are applied to running replicas (sharing/node-sharing.ts), not by a restart
+  const annotations = Object.fromEntries(Object.entries(spec.annotations ?? {}).filter(([k]) => !LIVE_SHARE_ANNOTATIONS.includes(k)));
+  return createHash('sha256').update(stableJson({ ...spec, annotations })).digest('hex').slice(0, 16);
 }
 
 function stableJson(v: unknown): string {

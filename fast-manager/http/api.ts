@@ -16,6 +16,8 @@ export interface NodeApiDeps {
   logs: LogHub;
   registry: Registry;
   info: () => NodeInfo;
+  /** Metered use of shared devices (sharing/meter.ts), for `GET /v1/usage`. */
+  usage?: () => unknown;
   log: Logger;
   /** Largest ApplyFunctionRequest body (secrets travel in it). */
   maxBodyBytes?: number;
@@ -52,6 +54,12 @@ export function createNodeApi(deps: NodeApiDeps): express.Express {
     res.json({ removed: true });
   });
   app.get('/v1/logs', logsRoute(deps.logs));
+  if (deps.usage) {
+    const usage = deps.usage;
+    app.get('/v1/usage', (_req, res) => {
+      res.json(usage());
+    });
+  }
 
   app.use(notFound);
   app.use(errorHandler(deps.log));

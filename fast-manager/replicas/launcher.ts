@@ -17,6 +17,8 @@ export interface LaunchPlan {
   /** The complete environment (nothing is inherited implicitly). */
   env: Record<string, string>;
   port: number;
+  /** The deployment's annotations (device backends read their settings from them). */
+  annotations?: Record<string, string>;
 }
 
 export interface ExitInfo {

@@ -183,7 +183,7 @@ export class Replica {
     const env = buildReplicaEnv({ envVars: spec.envVars, name: spec.name, namespace: spec.namespace, replicaId: this.id, port, secretsDir: ws.secretsDir, tmpDir: ws.tmpDir, host: this.deps.hostEnv });
     let proc: LaunchedProcess;
     try {
-      proc = this.deps.launcher.launch({ replicaId: this.id, namespace: spec.namespace, name: spec.name, argv, cwd: bundleDir, env, port });
+      proc = this.deps.launcher.launch({ replicaId: this.id, namespace: spec.namespace, name: spec.name, argv, cwd: bundleDir, env, port, annotations: spec.annotations });
     } catch (err) {
       this.deps.ports.release(port);
       this.crashed({ code: null, signal: null }, `could not start "${argv[0]}": ${(err as Error).message}`);

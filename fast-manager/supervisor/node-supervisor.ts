@@ -27,7 +27,14 @@ export interface NodeSupervisor {
   stopAll(): Promise<void>;
 }
 
-export function createNodeSupervisor(opts: { images: ImageStore; replicaDeps: ReplicaDeps; observer: ReplicaObserver; log: Logger }): NodeSupervisor {
+export function createNodeSupervisor(opts: {
+  images: ImageStore;
+  replicaDeps: ReplicaDeps;
+  observer: ReplicaObserver;
+  log: Logger;
+  /** Refuses a spec this node cannot run (e.g. its device), before anything changes. */
+  admit?: (spec: ValidatedApply['spec']) => void;
+}): NodeSupervisor {
   const deployments = new Map<string, Deployment>();
   const removing = new Set<Promise<void>>();
   let seq = 0;
@@ -59,6 +66,7 @@ export function createNodeSupervisor(opts: { images: ImageStore; replicaDeps: Re
   return {
     async apply(req) {
       if (closed) throw new PlatformError('unavailable', 'the node agent is shutting down');
+      opts.admit?.(req.spec);
       const bundle = await opts.images.resolve(req.spec.image);
       const argv = req.envProcessArgv ?? splitCommandLine(bundle.manifest.fprocess, `fprocess of image "${bundle.ref}"`);
       const template: ReplicaTemplate = {

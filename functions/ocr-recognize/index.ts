@@ -3,10 +3,10 @@
  * recogniser. Lines are resized to height 48 keeping their aspect ratio and padded (right) to the
  * widest line of the batch, as PaddleOCR does.
  */
-import { PlatformError } from '../../core/errors.ts';
-import type { ModelFunction } from '../../templates/onnx-node/runtime/model-function.ts';
-import { decodeImage, writeNormalisedBgr, type RgbImage } from '../../templates/onnx-node/runtime/image.ts';
-import type { Tensors } from '../../templates/onnx-node/runtime/tensor.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
+import { decodeImageRequest, writeNormalisedBgr, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
+import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
 import { ctcDecode, type Recognised } from './ctc.ts';
 import { loadCharacters, RECOGNITION_MODEL } from './model-files.ts';
 
@@ -37,8 +37,8 @@ export function createOcrRecognizeFunction(options: { modelPath?: string; dictio
   return {
     name: 'ocr-recognize',
     path: options.modelPath ?? RECOGNITION_MODEL,
-    async decode(body) {
-      const image = await decodeImage(body, 'text-line image');
+    async decode(body, contentType) {
+      const image = await decodeImageRequest(body, contentType, 'text-line image');
       if (image.height < 4 || image.width < 4) throw new PlatformError('bad_request', `the text-line image is ${image.width}×${image.height} pixels; it must be at least 4×4`);
       return image;
     },

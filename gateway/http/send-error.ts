@@ -34,9 +34,18 @@ function fromBodyParser(err: unknown): PlatformError | undefined {
   return undefined;
 }
 
+const STORE_DOWN = new Set(['MongoNetworkError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoNetworkTimeoutError', 'MongooseServerSelectionError']);
+
+/** The store (MongoDB or the embedded one) unreachable: a 503 that says so, not a bare 500. */
+export function fromStoreOutage(err: unknown): PlatformError | undefined {
+  const e = err as { name?: string; message?: string };
+  if (!e || typeof e.name !== 'string' || !STORE_DOWN.has(e.name)) return undefined;
+  return new PlatformError('unavailable', `the store is not reachable right now (${e.message ?? e.name}); retry shortly (check first: the change may or may not have been saved)`, { cause: err });
+}
+
 export function createErrorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
-    const pe = fromBodyParser(err) ?? toPlatformError(err);
+    const pe = fromBodyParser(err) ?? fromStoreOutage(err) ?? toPlatformError(err);
     if (pe.code === 'internal') log.error('request failed', { method: req.method, path: req.path, error: err as Error, stack: (err as Error)?.stack });
     else log.debug('request rejected', { method: req.method, path: req.path, code: pe.code, error: pe.message });
     sendError(res, pe);

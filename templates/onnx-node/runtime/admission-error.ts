@@ -1,5 +1,5 @@
 /** Why the batcher turned a request away; the HTTP layer answers 429 (code too_many_requests). */
-import { PlatformError } from '../../../core/errors.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
 
 export type RejectReason = 'queue_full' | 'slo_unattainable' | 'deadline_passed' | 'closed';
 

@@ -9,9 +9,9 @@
  *   (AdmissionRejectedError, code too_many_requests → HTTP 429), as is one arriving to a full queue;
  * - a queued request whose deadline can no longer be met even alone is rejected instead of served late.
  */
-import type { Clock } from '../../../core/clock.ts';
-import { PlatformError, toPlatformError } from '../../../core/errors.ts';
-import type { Logger } from '../../../core/logger.ts';
+import type { Clock } from 'fastgshare/core/clock.ts';
+import { PlatformError, toPlatformError } from 'fastgshare/core/errors.ts';
+import type { Logger } from 'fastgshare/core/logger.ts';
 import { AdmissionRejectedError } from './admission-error.ts';
 import type { LatencyEstimator } from './latency-estimator.ts';
 import type { Timers } from './timers.ts';

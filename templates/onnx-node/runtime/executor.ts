@@ -5,8 +5,8 @@
  * (backends/emulated.ts) waits for the calibrated latency instead.
  */
 import { Worker } from 'node:worker_threads';
-import { PlatformError } from '../../../core/errors.ts';
-import type { Logger } from '../../../core/logger.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import type { Logger } from 'fastgshare/core/logger.ts';
 import { transferables, type Tensors, type TensorType } from './tensor.ts';
 import type { ExecutionBackend, ModelRef } from './backends/backend.ts';
 

@@ -3,7 +3,8 @@
  * Undecodable or oversized images become PlatformError('bad_request').
  */
 import sharp from 'sharp';
-import { PlatformError } from '../../../core/errors.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import { unwrapBase64Json } from './request-body.ts';
 
 export interface RgbImage {
   width: number;
@@ -33,6 +34,27 @@ export async function decodeImage(body: Buffer, what = 'image'): Promise<RgbImag
     const reason = (err as Error).message.split('\n')[0];
     throw new PlatformError('bad_request', `cannot decode the ${what}: ${reason}. Send PNG, JPEG, WebP, GIF or TIFF bytes (at most ${MAX_IMAGE_PIXELS} pixels)`, { cause: err });
   }
+}
+
+/** A request body holding an image: its bytes, or JSON {"image": "<base64>"}. */
+export function decodeImageRequest(body: Buffer, contentType: string | undefined, what = 'image'): Promise<RgbImage> {
+  return decodeImage(unwrapBase64Json(body, contentType, 'image').body, what);
+}
+
+/** The rectangle (clamped to the image) as a new image. */
+export async function cropRgb(image: RgbImage, rect: { x: number; y: number; width: number; height: number }): Promise<RgbImage> {
+  const left = Math.max(0, Math.min(image.width - 1, Math.round(rect.x)));
+  const top = Math.max(0, Math.min(image.height - 1, Math.round(rect.y)));
+  const width = Math.max(1, Math.min(image.width - left, Math.round(rect.width)));
+  const height = Math.max(1, Math.min(image.height - top, Math.round(rect.height)));
+  const pixels = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } }).extract({ left, top, width, height }).raw().toBuffer();
+  return { width, height, pixels };
+}
+
+/** The image turned by 180°. */
+export async function rotate180(image: RgbImage): Promise<RgbImage> {
+  const pixels = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } }).rotate(180).raw().toBuffer();
+  return { width: image.width, height: image.height, pixels };
 }
 
 /** Resizes to width × height (bilinear); interleaved RGB out. */

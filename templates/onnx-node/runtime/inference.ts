@@ -3,8 +3,8 @@
  * batcher (429 when the SLO cannot be met) → executor on the configured device → JSON result.
  * This is what the onnx-node template's HTTP handler calls.
  */
-import type { Clock } from '../../../core/clock.ts';
-import type { Logger } from '../../../core/logger.ts';
+import type { Clock } from 'fastgshare/core/clock.ts';
+import type { Logger } from 'fastgshare/core/logger.ts';
 import type { ExecutionBackend } from './backends/backend.ts';
 import { createBatcher, type BatcherStats } from './batcher.ts';
 import type { Executor } from './executor.ts';
@@ -26,17 +26,19 @@ export interface InferenceOptions<I, O> {
   logger: Logger;
 }
 
-export interface Inference<O> {
+export interface Inference<O, I = unknown> {
   readonly executor: Executor;
   readonly estimator: LatencyEstimator;
   invoke(body: Buffer, contentType: string | undefined, options?: { sloMs?: number }): Promise<O>;
+  /** Queues an already decoded input (pipelines pass crops from one stage to the next). */
+  submit(input: I, options?: { sloMs?: number }): Promise<O>;
   /** Runs one request outside the queue and seeds the latency estimate with its time; returns ms. */
   warmUp(body: Buffer, contentType: string | undefined): Promise<number>;
   stats(): BatcherStats & { latencyMs: Record<number, number> };
   close(): Promise<void>;
 }
 
-export async function createInference<I, O>(options: InferenceOptions<I, O>): Promise<Inference<O>> {
+export async function createInference<I, O>(options: InferenceOptions<I, O>): Promise<Inference<O, I>> {
   const { fn, clock } = options;
   const executor = await options.backend.open(fn);
   const estimator = createLatencyEstimator({ prior: options.prior ?? (() => 0) });
@@ -58,6 +60,7 @@ export async function createInference<I, O>(options: InferenceOptions<I, O>): Pr
       const input = await fn.decode(body, contentType);
       return batcher.submit(input, invokeOptions);
     },
+    submit: (input, submitOptions) => batcher.submit(input, submitOptions),
     async warmUp(body, contentType) {
       const input = await fn.decode(body, contentType);
       await fn.infer(executor, [input]); // first run: kernels chosen, memory allocated

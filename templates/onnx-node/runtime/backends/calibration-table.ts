@@ -3,11 +3,12 @@
  * for the sources and the batch-scaling rule for models measured at batch 1 only).
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { PlatformError } from '../../../../core/errors.ts';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { PlatformError } from 'fastgshare/core/errors.ts';
 
-export const DEFAULT_CALIBRATION_DIR = fileURLToPath(new URL('../../../../calibration/', import.meta.url));
+/** The platform's calibration/ folder (found through the `fastgshare` package, also from inside a bundle). */
+export const DEFAULT_CALIBRATION_DIR = join(dirname(createRequire(import.meta.url).resolve('fastgshare/package.json')), 'calibration');
 
 /** Latency samples of one model: partition % → batch → ms. */
 type Grid = Map<number, Map<number, number>>;

@@ -10,8 +10,8 @@
  *   FASTGSHARE_GPU_MEMORY_BYTES  cuda: device-memory limit of the replica
  *   LD_LIBRARY_PATH              cuda: extra folders searched for the CUDA libraries
  */
-import { ConfigError } from '../../../../core/errors.ts';
-import type { Env } from '../../../../core/config.ts';
+import { ConfigError } from 'fastgshare/core/errors.ts';
+import type { Env } from 'fastgshare/core/config.ts';
 import type { DeviceKind } from './backend.ts';
 
 export interface BackendConfig {

@@ -3,8 +3,8 @@
  * p % of the node's cores becomes p % of them as intra-op threads; the node agent pins the replica
  * to the same cores with taskset (`coresForPartition` computes which).
  */
-import { PlatformError } from '../../../../core/errors.ts';
-import type { Logger } from '../../../../core/logger.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import type { Logger } from 'fastgshare/core/logger.ts';
 import { createWorkerExecutor, type WorkerSessionOptions } from '../executor.ts';
 import type { BackendDescription, ExecutionBackend, ModelRef } from './backend.ts';
 

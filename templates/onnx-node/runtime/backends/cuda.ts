@@ -11,8 +11,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { PlatformError } from '../../../../core/errors.ts';
-import type { Logger } from '../../../../core/logger.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import type { Logger } from 'fastgshare/core/logger.ts';
 import { createWorkerExecutor, type WorkerSessionOptions } from '../executor.ts';
 import type { BackendDescription, ExecutionBackend, ModelRef } from './backend.ts';
 

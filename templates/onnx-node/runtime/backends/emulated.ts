@@ -4,8 +4,8 @@
  * zero-filled outputs of the shapes the real model would give. Batches queue one after another,
  * as on a device partition.
  */
-import { PlatformError } from '../../../../core/errors.ts';
-import type { Logger } from '../../../../core/logger.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+import type { Logger } from 'fastgshare/core/logger.ts';
 import type { Executor, ExecutorInfo } from '../executor.ts';
 import { zeros, type Tensors } from '../tensor.ts';
 import type { BackendDescription, ExecutionBackend, ModelRef } from './backend.ts';

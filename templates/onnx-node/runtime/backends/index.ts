@@ -1,5 +1,5 @@
 /** The registry of device backends: one name, one factory. */
-import type { Logger } from '../../../../core/logger.ts';
+import type { Logger } from 'fastgshare/core/logger.ts';
 import type { ExecutionBackend } from './backend.ts';
 import { loadLatencyTable } from './calibration-table.ts';
 import type { BackendConfig } from './config.ts';

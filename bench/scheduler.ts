@@ -1,0 +1,125 @@
+/**
+ * Scheduler benchmark:
+ * 1. decision time (planning + placement, ours) for 1,000 functions on 256 emulated V100s: a first
+ *    round from nothing and a re-planning round with every demand moved by up to ±20 % (p50 / max
+ *    over several runs);
+ * 2. devices used vs the lower bound Σ demand × area(eff) / rps(eff);
+ * 3. the simulator's policy table (all policies) on one seeded diurnal trace.
+ * Writes bench/results/scheduler.md (+ scheduler.svg) and ends with `RESULT {json}`.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PLATFORM_ROOT } from '../core/version.ts';
+import { loadCalibrationProfiles, V100_DEVICE_CLASS, V100_MEMORY_BYTES } from '../core/profiles/calibration-profiles.ts';
+import { configArea } from '../core/profiles/profile-table.ts';
+import { saturatedCandidates } from '../scheduler/feasibility.ts';
+import { deviceLowerBound } from '../scheduler/lower-bound.ts';
+import { DEFAULT_PLANNER_OPTIONS } from '../scheduler/planner.ts';
+import { scheduleRound } from '../scheduler/policies/ours.ts';
+import { createRng } from '../scheduler/sim/rng.ts';
+import { runScenario } from '../scheduler/sim/scenario.ts';
+import { clusterDevices } from '../scheduler/sim/simulator.ts';
+import { defaultSloMs, MODEL_MIX } from '../scheduler/sim/workload.ts';
+import type { FunctionSpec } from '../scheduler/types.ts';
+import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
+
+const FUNCTIONS = 1000;
+const NODES = 32;
+const PER_NODE = 8;
+const RUNS = 7;
+/** Total demand, in devices of the lower bound (of 256). */
+const TARGET_LOAD_DEVICES = 200;
+
+const profiles = loadCalibrationProfiles();
+const devices = clusterDevices({ nodes: NODES, devicesPerNode: PER_NODE, deviceClass: V100_DEVICE_CLASS, memoryBytes: V100_MEMORY_BYTES });
+
+// 1,000 functions over the calibrated models, demands drawn log-uniformly and scaled so the lower bound is ~200 devices.
+const rng = createRng(42);
+const functions: FunctionSpec[] = Array.from({ length: FUNCTIONS }, (_, i) => {
+  const model = MODEL_MIX[i % MODEL_MIX.length]!;
+  return { name: `f${i}`, model, deviceClass: V100_DEVICE_CLASS, sloMs: defaultSloMs(profiles, model), minReplicas: 0, maxReplicas: 1000 };
+});
+const raw = new Map(functions.map((f) => {
+  const eff = saturatedCandidates(profiles.entries(f.model, f.deviceClass), f.sloMs * (1 - DEFAULT_PLANNER_OPTIONS.sloMargin)).candidates[0]!;
+  // In units of one efficient replica's throughput: 0.3 … 6 replicas' worth.
+  return [f.name, eff.rps * Math.exp(rng.between(Math.log(0.3), Math.log(6)))] as const;
+}));
+const scale = TARGET_LOAD_DEVICES / deviceLowerBound(functions, raw, profiles).area;
+const demand = new Map([...raw].map(([k, v]) => [k, v * scale]));
+const lb = deviceLowerBound(functions, demand, profiles);
+
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+
+const first: number[] = [];
+const replan: number[] = [];
+let devicesUsed = 0;
+let replicas = 0;
+let unplaced = 0;
+let replanMoves = 0;
+let areaUsed = 0;
+for (let run = 0; run < RUNS; run++) {
+  let t = performance.now();
+  const a = scheduleRound({ nowMs: 0, functions, demand, devices, current: [], profiles }, new Map());
+  first.push(performance.now() - t);
+  devicesUsed = new Set(a.decision.replicas.map((r) => r.deviceId)).size;
+  replicas = a.decision.replicas.length;
+  unplaced = a.decision.unplaced.length;
+  areaUsed = a.decision.replicas.reduce((s, r) => s + configArea(r.config), 0);
+  const moved = new Map([...demand].map(([k, v]) => [k, v * createRng(run + 7).between(0.8, 1.2)]));
+  t = performance.now();
+  const b = scheduleRound({ nowMs: 60_000, functions, demand: moved, devices, current: a.decision.replicas, profiles }, a.state);
+  replan.push(performance.now() - t);
+  const before = new Map(a.decision.replicas.map((r) => [r.id, r.deviceId]));
+  replanMoves = b.decision.replicas.filter((r) => before.has(r.id) && before.get(r.id) !== r.deviceId).length;
+}
+
+const decisionTable = markdownTable(
+  ['round', 'p50 ms', 'max ms', 'runs'],
+  [
+    ['first (1,000 functions, empty cluster)', quantile(first, 0.5), Math.max(...first), RUNS],
+    ['re-plan (demand ±20 %, hysteresis)', quantile(replan, 0.5), Math.max(...replan), RUNS],
+  ],
+);
+const ratio = devicesUsed / lb.devices;
+const boundTable = markdownTable(
+  ['functions', 'devices', 'replicas', 'unplaced', 'lower bound (devices)', 'devices used', 'used / bound', 'area used / bound'],
+  [[FUNCTIONS, devices.length, replicas, unplaced, lb.devices, devicesUsed, ratio, areaUsed / lb.area]],
+);
+
+const sim = runScenario({ profiles, trace: 'diurnal', seed: 1, nodes: 4, devicesPerNode: 4, functions: 8, durationS: Number(process.env.BENCH_SIM_DURATION ?? 300) });
+await writeFile(join(PLATFORM_ROOT, 'bench', 'results', 'scheduler.svg'), sim.svg);
+const ours = sim.results.find((r) => r.policy === 'ours')!;
+
+const text = [
+  '# Scheduler benchmark',
+  '',
+  `Emulated V100 profiles from calibration/. Machine: ${process.platform} ${process.arch}, Node ${process.version}.`,
+  '',
+  `## Decision time: planning + placement, ${FUNCTIONS} functions × ${devices.length} devices (target < 100 ms)`,
+  '',
+  decisionTable,
+  '',
+  `Replicas moved by the re-plan round: ${replanMoves}.`,
+  '',
+  '## Devices used vs the lower bound Σ demand × area(eff) / rps(eff) (target within 10 %)',
+  '',
+  boundTable,
+  '',
+  '## Simulator: all policies, one seeded trace',
+  '',
+  sim.markdown,
+  `Chart: bench/results/scheduler.svg. Simulated ${sim.results.length} policies in ${(sim.wallMs / 1000).toFixed(1)} s.`,
+].join('\n');
+await writeResult('scheduler', text);
+printResultLine({
+  decision_ms_p50: +quantile(first, 0.5).toFixed(2),
+  decision_ms_max: +Math.max(...first).toFixed(2),
+  replan_ms_p50: +quantile(replan, 0.5).toFixed(2),
+  replan_ms_max: +Math.max(...replan).toFixed(2),
+  devices_used: devicesUsed,
+  lower_bound: lb.devices,
+  used_over_bound: +ratio.toFixed(3),
+  unplaced,
+  sim: Object.fromEntries(sim.results.map((r) => [r.policy, { devices_mean: +r.devicesMean.toFixed(2), slo: +r.sloAttainment.toFixed(4), throughput: +r.throughputRps.toFixed(0), util: +r.utilisation.toFixed(3) }])),
+  ours_slo: +ours.sloAttainment.toFixed(4),
+});

@@ -1,0 +1,36 @@
+/**
+ * The environment a model-function replica gets for its device (read by the onnx-node runtime,
+ * templates/onnx-node/runtime/backends/config.ts and runtime/http/config.ts).
+ */
+import type { DeviceRequest } from './annotations.ts';
+
+export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]; coreList?: string; calibrationDir: string }): Record<string, string> {
+  const env: Record<string, string> = {
+    FASTGSHARE_DEVICE: req.device,
+    FASTGSHARE_PARTITION: String(req.partitionPercent),
+  };
+  if (req.sloMs !== undefined) env.FASTGSHARE_SLO_MS = String(req.sloMs);
+  if (req.maxBatch !== undefined) env.FASTGSHARE_MAX_BATCH = String(req.maxBatch);
+  if (req.quotaRequest !== undefined) env.FASTGSHARE_QUOTA_REQUEST = String(req.quotaRequest);
+  if (req.quotaLimit !== undefined) env.FASTGSHARE_QUOTA_LIMIT = String(req.quotaLimit);
+  if (req.memoryBytes !== undefined) env.FASTGSHARE_GPU_MEMORY_BYTES = String(req.memoryBytes);
+  switch (req.device) {
+    case 'cpu':
+      if (extra.coreList) env.FASTGSHARE_CPUS = extra.coreList;
+      // libraries that size their own thread pools (OpenMP, libvips) follow the partition too
+      if (extra.cores) {
+        env.OMP_NUM_THREADS = String(extra.cores.length);
+        env.VIPS_CONCURRENCY = String(extra.cores.length);
+      }
+      break;
+    case 'emulated':
+      env.FASTGSHARE_EMULATED_PROFILE = req.emulatedProfile!;
+      env.FASTGSHARE_CALIBRATION_DIR = extra.calibrationDir;
+      break;
+    case 'cuda':
+      env.FASTGSHARE_CUDA_DEVICE = String(req.cudaDevice);
+      env.CUDA_MPS_ACTIVE_THREAD_PERCENTAGE = String(req.partitionPercent);
+      break;
+  }
+  return env;
+}

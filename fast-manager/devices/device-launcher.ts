@@ -1,0 +1,99 @@
+/**
+ * Device backends on the node agent's side. Wraps a `ReplicaLauncher`: for a deployment with
+ * device annotations (annotations.ts) it sets the replica's device environment and, for `cpu`,
+ * pins the process to the cores of its partition with `taskset -c` (the runtime uses as many
+ * intra-op threads as it has cores). `check` runs at deploy time, before any replica starts:
+ * bad annotation values, an unknown emulated profile and a `cuda` device on a node without
+ * the CUDA libraries are refused with a 400 that says what is wrong.
+ */
+import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
+import { PlatformError } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { threadsForPartition, formatCoreList } from '../../templates/onnx-node/runtime/backends/cpu.ts';
+import { loadLatencyTable, type LatencyTable } from '../../templates/onnx-node/runtime/backends/calibration-table.ts';
+import type { CudaProbe } from '../../templates/onnx-node/runtime/backends/cuda.ts';
+import type { LaunchPlan, ReplicaLauncher } from '../replicas/launcher.ts';
+import { hasDeviceAnnotations, readDeviceRequest, type DeviceRequest } from './annotations.ts';
+import { createCoreAllocator, type CoreAllocator } from './core-allocator.ts';
+import { deviceEnv } from './device-env.ts';
+
+export interface DeviceLauncherOptions {
+  inner: ReplicaLauncher;
+  /** The node's cores that replicas may be pinned to. */
+  cores: readonly number[];
+  /** Absolute path of `taskset`, or undefined when the node has none (replicas then run unpinned). */
+  taskset?: string;
+  calibrationDir: string;
+  /** Looks for the CUDA provider and libraries (deploy-time check of `cuda`). */
+  probeCuda: () => CudaProbe;
+  log: Logger;
+}
+
+export interface DeviceLauncher extends ReplicaLauncher {
+  /** Throws PlatformError (400) when the spec's device settings cannot run on this node. */
+  check(spec: Pick<FunctionSpec, 'name' | 'annotations'>): DeviceRequest | undefined;
+  readonly allocator: CoreAllocator;
+}
+
+export function createDeviceLauncher(o: DeviceLauncherOptions): DeviceLauncher {
+  const log = o.log.child('devices');
+  const allocator = createCoreAllocator(o.cores);
+  let table: LatencyTable | undefined;
+  const calibration = () => (table ??= loadLatencyTable(o.calibrationDir));
+
+  function check(spec: Pick<FunctionSpec, 'name' | 'annotations'>): DeviceRequest | undefined {
+    if (!hasDeviceAnnotations(spec.annotations)) return undefined;
+    const req = readDeviceRequest(spec.annotations);
+    if (req.device === 'emulated') {
+      const t = calibration();
+      if (!t.models().includes(req.emulatedProfile!)) {
+        throw new PlatformError('bad_request', `annotation fastgshare/emulated_profile: no calibration profile "${req.emulatedProfile}"; choose one of ${t.models().join(', ')}`, {
+          details: { field: 'annotations.fastgshare/emulated_profile' },
+        });
+      }
+    }
+    if (req.device === 'cuda') {
+      const { missing } = o.probeCuda();
+      if (missing.length > 0) {
+        const searched = [...new Set(missing.flatMap((m) => m.searched))].join(', ');
+        throw new PlatformError(
+          'unsupported_device',
+          `function "${spec.name}" asks for fastgshare/device=cuda, but this node cannot run CUDA: missing ${missing.map((m) => m.library).join(', ')} (searched ${searched}). ` +
+            'Install the CUDA 12 runtime, cuDNN 9 and onnxruntime-node with ONNXRUNTIME_NODE_INSTALL=cuda12, or deploy with fastgshare/device=cpu or emulated.',
+          { details: { field: 'annotations.fastgshare/device', missing: missing.map((m) => m.library) } },
+        );
+      }
+    }
+    return req;
+  }
+
+  return {
+    allocator,
+    check,
+    launch(plan: LaunchPlan) {
+      const req = check({ name: plan.name, annotations: plan.annotations ?? {} });
+      if (!req) return o.inner.launch(plan);
+      let cores: number[] | undefined;
+      let argv = plan.argv;
+      if (req.device === 'cpu') {
+        cores = allocator.acquire(threadsForPartition(req.partitionPercent, o.cores.length));
+        if (o.taskset) argv = [o.taskset, '-c', formatCoreList(cores), ...plan.argv];
+        else log.warn('taskset not found: cpu replica runs unpinned', { replica: plan.replicaId });
+      }
+      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir }) };
+      log.debug('replica device', { replica: plan.replicaId, device: req.device, partition: req.partitionPercent, cores });
+      let launched;
+      try {
+        launched = o.inner.launch({ ...plan, argv, env });
+      } catch (err) {
+        if (cores) allocator.release(cores);
+        throw err;
+      }
+      if (cores) {
+        const held = cores;
+        void launched.exited.then(() => allocator.release(held));
+      }
+      return launched;
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * Spatio-temporal sharing on one node, wired into the agent: the token server and meter, a
+ * launcher wrapper that registers each token-gated replica with its device's scheduler before its
+ * process starts (and unregisters it when the process is gone, crash or stop), and a supervisor
+ * wrapper that validates share annotations at apply time and applies changed quotas to running
+ * replicas without a restart.
+ *
+ * Changes of `gpu_quota_request` / `gpu_quota_limit` are live (they are left out of the
+ * template fingerprint, see apply/request.ts); a changed partition or device rolls the replicas,
+ * since the device backend starts the process from them (cpu core set, emulated latency).
+ */
+import { join } from 'node:path';
+import type { Registry } from 'prom-client';
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
+import type { LaunchPlan, ReplicaLauncher } from '../replicas/launcher.ts';
+import type { NodeSupervisor } from '../supervisor/node-supervisor.ts';
+import { createTokenMeter, type TokenMeter, type UsageSnapshot } from './meter.ts';
+import { createTokenServer, type DeviceOccupancy, type TokenServer } from './token-server.ts';
+import { deviceIdOf, readShareConfig, type ReplicaShare } from './share-config.ts';
+import type { TokenSchedulerOptions } from './token-scheduler.ts';
+
+export const TOKEN_SOCKET_ENV = 'FASTGSHARE_TOKEN_SOCKET';
+export const REPLICA_ID_ENV = 'FASTGSHARE_REPLICA_ID';
+
+export interface NodeSharing {
+  readonly tokens: TokenServer;
+  readonly meter: TokenMeter;
+  wrapLauncher(inner: ReplicaLauncher): ReplicaLauncher;
+  wrapSupervisor(inner: NodeSupervisor): NodeSupervisor;
+  /** Throws PlatformError 'bad_request' naming the annotation at fault. */
+  validate(spec: Pick<FunctionSpec, 'annotations'>): ReplicaShare | undefined;
+  usage(): UsageSnapshot & { devices: DeviceOccupancy[] };
+  close(): Promise<void>;
+}
+
+export async function createNodeSharing(o: {
+  dataDir: string;
+  registry: Registry;
+  clock: Clock;
+  log: Logger;
+  scheduler?: Partial<TokenSchedulerOptions>;
+  /** Default `<dataDir>/run/tokens.sock` (a unix socket path must stay under ~100 bytes). */
+  socketPath?: string;
+}): Promise<NodeSharing> {
+  const meter = createTokenMeter(o.registry, o.clock);
+  const tokens = await createTokenServer({ socketPath: o.socketPath ?? join(o.dataDir, 'run', 'tokens.sock'), clock: o.clock, log: o.log, meter, scheduler: o.scheduler });
+  const log = o.log.child('sharing');
+  /** Live replicas of each function ("name.namespace") that hold a registration. */
+  const live = new Map<string, Set<string>>();
+  /** The latest applied share of each function (a replica restarted from an older template uses it). */
+  const current = new Map<string, { share: ReplicaShare; device: string }>();
+  const fnKey = (name: string, namespace: string) => `${name}.${namespace}`;
+
+  return {
+    tokens,
+    meter,
+    validate: (spec) => readShareConfig(spec.annotations),
+    usage: () => ({ ...meter.snapshot(), devices: tokens.devices() }),
+    wrapLauncher(inner) {
+      return {
+        launch(plan: LaunchPlan) {
+          const fn = fnKey(plan.name, plan.namespace);
+          const own = readShareConfig(plan.annotations);
+          const latest = own ? (current.get(fn) ?? { share: own, device: deviceIdOf(plan.annotations) }) : undefined;
+          if (!latest) return inner.launch(plan);
+          tokens.register(plan.replicaId, { function: fn, device: latest.device, share: latest.share });
+          let launched;
+          try {
+            launched = inner.launch({ ...plan, env: { ...plan.env, [TOKEN_SOCKET_ENV]: tokens.socketPath, [REPLICA_ID_ENV]: plan.replicaId } });
+          } catch (err) {
+            tokens.unregister(plan.replicaId);
+            throw err;
+          }
+          let set = live.get(fn);
+          if (!set) live.set(fn, (set = new Set()));
+          set.add(plan.replicaId);
+          void launched.exited.then(() => {
+            tokens.unregister(plan.replicaId);
+            live.get(fn)?.delete(plan.replicaId);
+          });
+          return launched;
+        },
+      };
+    },
+    wrapSupervisor(inner) {
+      return {
+        ...inner,
+        async apply(req) {
+          const share = readShareConfig(req.spec.annotations); // a bad value is a 400 before anything changes
+          const result = await inner.apply(req);
+          const fn = fnKey(req.spec.name, req.spec.namespace);
+          if (share) {
+            const device = deviceIdOf(req.spec.annotations);
+            current.set(fn, { share, device });
+            for (const id of live.get(fn) ?? []) {
+              try {
+                tokens.register(id, { function: fn, device, share });
+              } catch (err) {
+                // a replica on another device is being rolled; its successor registers afresh
+                log.debug('share not applied to a replica being replaced', { replica: id, err });
+              }
+            }
+          } else current.delete(fn);
+          return result;
+        },
+        async remove(namespace, name) {
+          current.delete(fnKey(name, namespace));
+          return inner.remove(namespace, name);
+        },
+      };
+    },
+    close: () => tokens.close(),
+  };
+}

@@ -1,0 +1,304 @@
+/**
+ * The node's token channel: a unix domain socket under the agent's data dir through which
+ * token-gated replicas ask their device's `TokenScheduler` for a time token before each batch.
+ *
+ * Protocol: newline-delimited JSON, one object per line, `op` names the message.
+ *   replica → server   {"op":"hello","replicaId":"r1"}        first message; only registered ids are accepted
+ *                      {"op":"acquire","burstMs":12.5}       wants a token (burstMs: its last burst, optional)
+ *                      {"op":"release","usedMs":11.9}        done; usedMs is informational only
+ *   server → replica   {"op":"welcome","device":"emulated","windowMs":1000}
+ *                      {"op":"grant","quotaMs":50}           the token: run at most quotaMs, then release
+ *                      {"op":"error","code":"not_found","message":"..."}   then the server closes
+ * Time is charged by the server's clock, grant → release, so a replica cannot exceed its limit by
+ * under-reporting. A closed connection releases the replica's token at once (charged up to then)
+ * and removes it from the scheduler; it re-enters on its next hello while it stays registered.
+ *
+ * Expiry: nothing is pre-empted. When a token's quota runs out without a release the server only
+ * runs a scheduling pass (and counts the expiry); the holder keeps running and, when it releases,
+ * is charged the whole held time, overrun included, which pushes its windowed usage over its
+ * limit so it waits longer for its next token. Passes also run on every acquire and release and
+ * at each scheduler's `nextWakeAt` (window slide).
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { once } from 'node:events';
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/logger.ts';
+import { PlatformError } from '../../core/errors.ts';
+import { TokenScheduler, validateShare, type ShareConfig, type TokenSchedulerOptions, type Grant } from './token-scheduler.ts';
+import type { TokenMeter } from './meter.ts';
+
+export interface TokenRegistration {
+  /** "name.namespace" of the replica's function. */
+  function: string;
+  /** The device whose scheduler serves it ("cpu", "emulated", "cuda:0"). */
+  device: string;
+  share: ShareConfig;
+}
+
+export interface TokenServer {
+  readonly socketPath: string;
+  /** Admits a replica id (or updates its share in place, applied to its next token). */
+  register(replicaId: string, reg: TokenRegistration): void;
+  /** Forgets a replica: closes its connection and releases its token. */
+  unregister(replicaId: string): void;
+  isRegistered(replicaId: string): boolean;
+  /** Current holders of a device's tokens. */
+  holders(device: string): Grant[];
+  /** Per device: wall seconds with at least one token out, holders now, most holders at once. */
+  devices(): DeviceOccupancy[];
+  /** Token expiries seen (a holder ran past its quota without releasing). */
+  readonly expiries: number;
+  close(): Promise<void>;
+}
+
+export interface TokenServerOptions {
+  socketPath: string;
+  clock: Clock;
+  log: Logger;
+  meter: TokenMeter;
+  scheduler?: Partial<TokenSchedulerOptions>;
+}
+
+/** Longest line a client may send; anything longer is a broken client. */
+const MAX_LINE = 4096;
+
+interface Conn {
+  socket: Socket;
+  replicaId?: string;
+  buffer: string;
+  waitingSince?: number;
+  expiry?: NodeJS.Timeout;
+}
+
+export interface DeviceOccupancy {
+  device: string;
+  busySeconds: number;
+  holders: number;
+  maxHolders: number;
+}
+
+interface Device {
+  scheduler: TokenScheduler;
+  busyMs: number;
+  count: number;
+  maxCount: number;
+  lastAt: number;
+  wake?: NodeJS.Timeout;
+  wakeAt?: number;
+}
+
+export async function createTokenServer(o: TokenServerOptions): Promise<TokenServer> {
+  const log = o.log.child('tokens');
+  const admitted = new Map<string, TokenRegistration>();
+  const conns = new Map<string, Conn>();
+  const devices = new Map<string, Device>();
+  let expiries = 0;
+  let closed = false;
+
+  const deviceOf = (id: string): Device => {
+    let d = devices.get(id);
+    if (!d) devices.set(id, (d = { scheduler: new TokenScheduler(o.clock, o.scheduler), busyMs: 0, count: 0, maxCount: 0, lastAt: o.clock.now() }));
+    return d;
+  };
+  /** Accrues busy time at the holder count since the last change; call after every change. */
+  const touch = (d: Device) => {
+    const now = o.clock.now();
+    if (d.count > 0) d.busyMs += now - d.lastAt;
+    d.lastAt = now;
+    d.count = d.scheduler.holders().length;
+    d.maxCount = Math.max(d.maxCount, d.count);
+  };
+
+  const send = (c: Conn, msg: Record<string, unknown>) => {
+    if (!c.socket.destroyed) c.socket.write(`${JSON.stringify(msg)}\n`);
+  };
+  const fail = (c: Conn, code: string, message: string) => {
+    send(c, { op: 'error', code, message });
+    c.socket.end();
+  };
+
+  /** Ends the token `id` holds, charges it, and runs a pass on its device. */
+  const releaseToken = (id: string, c: Conn | undefined) => {
+    const reg = admitted.get(id);
+    if (!reg) return;
+    const d = deviceOf(reg.device);
+    if (c?.expiry) clearTimeout(c.expiry);
+    if (c) c.expiry = undefined;
+    if (!d.scheduler.has(id)) return;
+    const used = d.scheduler.release(id);
+    touch(d);
+    if (used > 0) o.meter.held(id, used);
+  };
+
+  const leaveScheduler = (id: string, c: Conn | undefined) => {
+    const reg = admitted.get(id);
+    if (!reg) return;
+    releaseToken(id, c);
+    const d = deviceOf(reg.device);
+    d.scheduler.unregister(id);
+    touch(d);
+    pass(reg.device);
+  };
+
+  function pass(deviceId: string): void {
+    if (closed) return;
+    const d = deviceOf(deviceId);
+    const { grants, nextWakeAt } = d.scheduler.schedule();
+    const now = o.clock.now();
+    for (const g of grants) {
+      const c = conns.get(g.id);
+      if (!c) {
+        // granted to a replica whose connection just went: give it back at once
+        d.scheduler.unregister(g.id);
+        continue;
+      }
+      o.meter.granted(g.id, now - (c.waitingSince ?? now));
+      c.waitingSince = undefined;
+      c.expiry = setTimeout(() => {
+        c.expiry = undefined;
+        expiries++;
+        log.debug('token expired without release; the overrun is charged on release', { replica: g.id, quotaMs: g.quotaMs });
+        pass(deviceId);
+      }, Math.max(1, g.quotaMs));
+      send(c, { op: 'grant', quotaMs: g.quotaMs });
+    }
+    touch(d);
+    if (nextWakeAt !== undefined && (d.wakeAt === undefined || nextWakeAt < d.wakeAt)) {
+      if (d.wake) clearTimeout(d.wake);
+      d.wakeAt = nextWakeAt;
+      d.wake = setTimeout(() => {
+        d.wake = undefined;
+        d.wakeAt = undefined;
+        pass(deviceId);
+      }, Math.max(1, Math.ceil(nextWakeAt - now)));
+    }
+  }
+
+  const onMessage = (c: Conn, msg: unknown) => {
+    if (!msg || typeof msg !== 'object' || typeof (msg as { op?: unknown }).op !== 'string') return fail(c, 'bad_request', 'each line must be a JSON object with an "op"');
+    const m = msg as { op: string; replicaId?: unknown; burstMs?: unknown };
+    if (m.op === 'hello') {
+      if (c.replicaId) return fail(c, 'bad_request', 'hello was already sent on this connection');
+      if (typeof m.replicaId !== 'string') return fail(c, 'bad_request', 'hello needs "replicaId" (a string)');
+      const reg = admitted.get(m.replicaId);
+      if (!reg) return fail(c, 'not_found', `replica ${m.replicaId} is not registered with this node's token server`);
+      const previous = conns.get(m.replicaId);
+      if (previous) {
+        // a reconnect that beat the old connection's close: the old one goes
+        previous.replicaId = undefined;
+        previous.socket.destroy();
+        leaveScheduler(m.replicaId, previous);
+      }
+      c.replicaId = m.replicaId;
+      conns.set(m.replicaId, c);
+      const d = deviceOf(reg.device);
+      d.scheduler.register(m.replicaId, reg.share);
+      send(c, { op: 'welcome', device: reg.device, windowMs: d.scheduler.options.windowMs });
+      return;
+    }
+    const id = c.replicaId;
+    if (!id) return fail(c, 'bad_request', `"${m.op}" before hello: send {"op":"hello","replicaId":...} first`);
+    const reg = admitted.get(id)!;
+    const d = deviceOf(reg.device);
+    if (m.op === 'acquire') {
+      if (d.scheduler.holding(id)) releaseToken(id, c); // asking again ends the token it held
+      const burst = typeof m.burstMs === 'number' && Number.isFinite(m.burstMs) && m.burstMs > 0 ? m.burstMs : undefined;
+      c.waitingSince ??= o.clock.now();
+      d.scheduler.request(id, burst);
+      pass(reg.device);
+    } else if (m.op === 'release') {
+      releaseToken(id, c);
+      pass(reg.device);
+    } else {
+      fail(c, 'bad_request', `unknown op "${m.op}": use hello, acquire or release`);
+    }
+  };
+
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    const c: Conn = { socket, buffer: '' };
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      c.buffer += chunk;
+      let nl: number;
+      while ((nl = c.buffer.indexOf('\n')) >= 0) {
+        const line = c.buffer.slice(0, nl);
+        c.buffer = c.buffer.slice(nl + 1);
+        if (line.trim() === '') continue;
+        let msg: unknown;
+        try {
+          msg = JSON.parse(line);
+        } catch {
+          fail(c, 'bad_request', 'a line is not valid JSON');
+          return;
+        }
+        onMessage(c, msg);
+      }
+      if (c.buffer.length > MAX_LINE) fail(c, 'bad_request', `a line is longer than ${MAX_LINE} bytes`);
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      const id = c.replicaId;
+      if (!id || conns.get(id) !== c) return;
+      conns.delete(id);
+      leaveScheduler(id, c);
+    });
+  });
+
+  mkdirSync(dirname(o.socketPath), { recursive: true });
+  rmSync(o.socketPath, { force: true }); // a socket file left by a previous agent
+  server.listen(o.socketPath);
+  await once(server, 'listening');
+  log.info('token server listening', { socket: o.socketPath });
+
+  return {
+    socketPath: o.socketPath,
+    get expiries() {
+      return expiries;
+    },
+    register(id, reg) {
+      validateShare(reg.share, `replica ${id}`);
+      const old = admitted.get(id);
+      if (old && old.device !== reg.device) throw new PlatformError('bad_request', `replica ${id} cannot move from device ${old.device} to ${reg.device} while it runs`);
+      admitted.set(id, { ...reg, share: { ...reg.share } });
+      o.meter.track(id, reg.function, reg.device, reg.share);
+      const d = deviceOf(reg.device);
+      if (d.scheduler.has(id)) {
+        d.scheduler.register(id, reg.share); // same id: the share is updated in place
+        pass(reg.device);
+      }
+    },
+    unregister(id) {
+      if (!admitted.has(id)) return;
+      const c = conns.get(id);
+      if (c) {
+        conns.delete(id);
+        c.socket.destroy();
+      }
+      leaveScheduler(id, c);
+      admitted.delete(id);
+      o.meter.forget(id);
+    },
+    isRegistered: (id) => admitted.has(id),
+    devices() {
+      return [...devices].map(([device, d]) => {
+        touch(d);
+        return { device, busySeconds: d.busyMs / 1000, holders: d.count, maxHolders: d.maxCount };
+      });
+    },
+    holders: (device) => devices.get(device)?.scheduler.holders() ?? [],
+    async close() {
+      closed = true;
+      for (const d of devices.values()) if (d.wake) clearTimeout(d.wake);
+      for (const c of conns.values()) {
+        if (c.expiry) clearTimeout(c.expiry);
+        c.socket.destroy();
+      }
+      conns.clear();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(o.socketPath, { force: true });
+    },
+  };
+}

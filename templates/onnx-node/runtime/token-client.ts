@@ -1,0 +1,200 @@
+/**
+ * The replica's side of the node's token channel (fast-manager/sharing/token-server.ts): before
+ * each batch the runtime calls `acquire()` and waits for a time token; after it, `release()`.
+ * Newline-delimited JSON over a unix socket: hello{replicaId} → welcome; acquire{burstMs?} →
+ * grant{quotaMs}; release{usedMs}. The server charges by its own clock; `usedMs` is informational.
+ *
+ * If the connection drops (the agent restarts its server, say) the client reconnects with
+ * backoff and re-sends a pending acquire; a token held at that moment is gone (the server released
+ * it). A server that no longer knows the replica (`not_found`) ends the client for good.
+ */
+import { createConnection, type Socket } from 'node:net';
+
+export interface TokenGrant {
+  quotaMs: number;
+  /** performance.now() when the grant arrived. */
+  grantedAt: number;
+}
+
+export interface TokenClient {
+  /** Resolves when the device's scheduler grants a token; `burstMs` is how long the last burst took. */
+  acquire(burstMs?: number): Promise<TokenGrant>;
+  /** Gives the token back (no-op when none is held). */
+  release(): void;
+  close(): void;
+  /** The device serving this replica and the scheduler's window, from the server's welcome. */
+  readonly device: string;
+  readonly windowMs: number;
+}
+
+export interface TokenClientOptions {
+  socketPath: string;
+  replicaId: string;
+  /** Reconnect backoff (ms): doubles from base up to max. */
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  /** How long the first connection (and hello) may take. */
+  connectTimeoutMs?: number;
+}
+
+export class TokenChannelError extends Error {
+  override name = 'TokenChannelError';
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+interface Pending {
+  resolve(g: TokenGrant): void;
+  reject(e: Error): void;
+  burstMs?: number;
+  promise: Promise<TokenGrant>;
+}
+
+export async function connectTokenClient(o: TokenClientOptions): Promise<TokenClient> {
+  const base = o.reconnectBaseMs ?? 50;
+  const max = o.reconnectMaxMs ?? 2_000;
+  let socket: Socket | undefined;
+  let ready = false;
+  let closed = false;
+  let fatal: Error | undefined;
+  let pending: Pending | undefined;
+  let held: TokenGrant | undefined;
+  let device = '';
+  let windowMs = 0;
+  let attempt = 0;
+  let retry: NodeJS.Timeout | undefined;
+
+  const write = (msg: Record<string, unknown>) => {
+    if (socket && !socket.destroyed) socket.write(`${JSON.stringify(msg)}\n`);
+  };
+
+  const end = (err: Error) => {
+    fatal ??= err;
+    closed = true;
+    if (retry) clearTimeout(retry);
+    socket?.destroy();
+    const p = pending;
+    pending = undefined;
+    p?.reject(err);
+  };
+
+  /** One connection: hello, then serve messages; resolves at welcome, rejects if it never comes. */
+  const open = () =>
+    new Promise<void>((resolve, reject) => {
+      let welcomed = false;
+      let buffer = '';
+      const s = createConnection(o.socketPath);
+      socket = s;
+      s.setNoDelay(true);
+      s.setEncoding('utf8');
+      s.once('connect', () => write({ op: 'hello', replicaId: o.replicaId }));
+      s.on('data', (chunk: string) => {
+        buffer += chunk;
+        let nl: number;
+        while ((nl = buffer.indexOf('\n')) >= 0) {
+          const line = buffer.slice(0, nl);
+          buffer = buffer.slice(nl + 1);
+          let m: { op?: string; quotaMs?: number; device?: string; windowMs?: number; code?: string; message?: string };
+          try {
+            m = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (m.op === 'welcome') {
+            welcomed = true;
+            ready = true;
+            attempt = 0;
+            device = m.device ?? '';
+            windowMs = m.windowMs ?? 0;
+            if (pending) write({ op: 'acquire', ...(pending.burstMs !== undefined ? { burstMs: pending.burstMs } : {}) });
+            resolve();
+          } else if (m.op === 'grant' && pending) {
+            const p = pending;
+            pending = undefined;
+            held = { quotaMs: Number(m.quotaMs), grantedAt: performance.now() };
+            p.resolve(held);
+          } else if (m.op === 'error') {
+            const err = new TokenChannelError(m.code ?? 'internal', `token server: ${m.message ?? 'error'}`);
+            if (!welcomed) reject(err);
+            if (m.code === 'not_found' || m.code === 'bad_request') end(err);
+          }
+        }
+      });
+      s.on('error', (err: NodeJS.ErrnoException) => {
+        if (!welcomed) {
+          const msg =
+            err.code === 'ENOENT'
+              ? `token socket ${o.socketPath} does not exist: is the node agent running, and is FASTGSHARE_TOKEN_SOCKET right?`
+              : err.code === 'ECONNREFUSED'
+                ? `token socket ${o.socketPath} refuses connections: the node agent's token server is not running`
+                : `cannot reach the token socket ${o.socketPath}: ${err.message}`;
+          reject(new TokenChannelError(err.code ?? 'unavailable', msg));
+        }
+      });
+      s.on('close', () => {
+        if (socket !== s) return;
+        ready = false;
+        held = undefined; // the server released it when the connection went
+        if (!welcomed) reject(new TokenChannelError('unavailable', `the token server at ${o.socketPath} closed the connection before welcoming replica ${o.replicaId}`));
+        if (!closed) scheduleReconnect();
+      });
+    });
+
+  const scheduleReconnect = () => {
+    if (closed || retry) return;
+    const delay = Math.min(max, base * 2 ** attempt++);
+    retry = setTimeout(() => {
+      retry = undefined;
+      open().catch((err: Error) => {
+        if (err instanceof TokenChannelError && err.code === 'not_found') end(err);
+        // other failures: the socket's close schedules the next attempt
+      });
+    }, delay);
+  };
+
+  const timeoutMs = o.connectTimeoutMs ?? 5_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      open(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new TokenChannelError('upstream_timeout', `no welcome from the token server at ${o.socketPath} within ${timeoutMs}ms`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    end(err as Error);
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+
+  return {
+    get device() {
+      return device;
+    },
+    get windowMs() {
+      return windowMs;
+    },
+    acquire(burstMs) {
+      if (fatal) return Promise.reject(fatal);
+      if (closed) return Promise.reject(new TokenChannelError('unavailable', 'the token client is closed'));
+      if (pending) return pending.promise;
+      if (held) held = undefined; // asking again ends the token held (the server does the same)
+      let resolve!: (g: TokenGrant) => void, reject!: (e: Error) => void;
+      const promise = new Promise<TokenGrant>((res, rej) => ((resolve = res), (reject = rej)));
+      pending = { resolve, reject, burstMs, promise };
+      if (ready) write({ op: 'acquire', ...(burstMs !== undefined ? { burstMs } : {}) });
+      return promise;
+    },
+    release() {
+      if (!held) return;
+      const usedMs = performance.now() - held.grantedAt;
+      held = undefined;
+      if (ready) write({ op: 'release', usedMs });
+    },
+    close() {
+      end(new TokenChannelError('unavailable', 'the token client is closed'));
+    },
+  };
+}

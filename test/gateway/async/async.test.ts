@@ -1,0 +1,181 @@
+/**
+ * Async invocations end to end: a real gateway with BullMQ on the machine's Redis (a private
+ * key prefix), a real node agent running the echo fixture, and a loopback callback receiver.
+ */
+import { expect } from 'chai';
+import { startGatewayHarness, type GatewayHarness } from '../harness.ts';
+import { startCallbackServer, type CallbackServer } from './callback-server.ts';
+import { REDIS_URL, countQueueKeys, deleteQueueKeys, uniquePrefix } from './redis-keys.ts';
+import { createFunctionLimiter } from '../../../gateway/async/limiter.ts';
+import { parseCallbackUrl } from '../../../gateway/async/callback.ts';
+
+describe('async invocations (/async-function)', function () {
+  this.timeout(40_000);
+  const prefix = uniquePrefix('async');
+  let h: GatewayHarness;
+  let cb: CallbackServer;
+
+  before(async () => {
+    cb = await startCallbackServer();
+    h = await startGatewayHarness({
+      env: {
+        REDIS_URL,
+        FASTGSHARE_ASYNC_PREFIX: prefix,
+        FASTGSHARE_ASYNC_MAX_ATTEMPTS: '3',
+        FASTGSHARE_ASYNC_BACKOFF_MS: '100',
+        FASTGSHARE_ASYNC_FUNCTION_CONCURRENCY: '2',
+        FASTGSHARE_ASYNC_MAX_BODY_BYTES: '4096',
+        FASTGSHARE_READY_TIMEOUT_MS: '300',
+      },
+    });
+    // echo: one replica; flaky: none until scaled up (min 0)
+    for (const [service, labels] of [['echo', {}], ['flaky', { 'com.openfaas.scale.min': '0' }]] as const) {
+      expect((await h.call('POST', '/system/functions', { body: { service, image: 'echo:latest', labels, annotations: {} } })).status).to.equal(202);
+    }
+    await h.eventually(async () => expect((await h.call('GET', '/function/echo')).status).to.equal(200));
+  });
+  after(async () => {
+    await h?.close();
+    await cb?.close();
+    await deleteQueueKeys(prefix);
+  });
+
+  it('queues the request and posts the function\'s answer to the callback with the OpenFaaS headers', async () => {
+    const res = await h.call('PUT', '/async-function/echo.openfaas-fn/some/path?a=1&b=two', {
+      body: 'hello async',
+      headers: { 'X-Callback-Url': cb.url, 'X-Custom': 'kept', 'Content-Type': 'text/plain' },
+    });
+    expect(res.status).to.equal(202);
+    expect(res.text).to.equal('');
+    const id = res.headers.get('x-call-id')!;
+    expect(id).to.match(/^[0-9a-f-]{36}$/);
+    const [got] = await h.eventually(async () => {
+      const c = cb.forCall(id);
+      expect(c).to.have.length(1);
+      return c;
+    });
+    expect(got!.headers['x-function-status']).to.equal('200');
+    expect(got!.headers['x-function-name']).to.equal('echo.openfaas-fn');
+    expect(Number(got!.headers['x-duration-seconds'])).to.be.greaterThan(0);
+    const echoed = JSON.parse(got!.body);
+    expect(echoed).to.include({ method: 'PUT', path: '/some/path', query: '?a=1&b=two', body: 'hello async' });
+    expect(echoed.headers).to.include({ 'x-custom': 'kept', 'content-type': 'text/plain', 'x-call-id': id });
+    expect(echoed.headers).to.not.have.property('x-callback-url');
+  });
+
+  it('rejects unknown functions (404), bad callback URLs and call ids (400) and big bodies (413) without queueing anything', async () => {
+    const before = await countQueueKeys(prefix);
+    const cases: Array<[string, Record<string, string>, string | Uint8Array, number]> = [
+      ['/async-function/nope', {}, 'x', 404],
+      ['/async-function/echo', { 'X-Callback-Url': 'not a url' }, 'x', 400],
+      ['/async-function/echo', { 'X-Callback-Url': 'ftp://example.com/x' }, 'x', 400],
+      ['/async-function/echo', { 'X-Call-Id': 'has:colon' }, 'x', 400],
+      ['/async-function/echo', { 'X-Call-Id': '12345' }, 'x', 400],
+      ['/async-function/echo', {}, new Uint8Array(5000), 413],
+      ['/async-function/Bad..Name', {}, 'x', 400],
+    ];
+    for (const [path, headers, body, status] of cases) {
+      const r = await h.call('POST', path, { headers, body });
+      expect(r.status, `${path} ${JSON.stringify(headers)}`).to.equal(status);
+      expect(r.text.trim(), 'an error says what to fix').to.not.equal('');
+    }
+    expect(await countQueueKeys(prefix)).to.equal(before);
+  });
+
+  it('runs a resubmitted X-Call-Id only once', async () => {
+    const id = `dup-${Date.now()}`;
+    for (let i = 0; i < 3; i++) {
+      const r = await h.call('POST', '/async-function/echo', { body: `n${i}`, headers: { 'X-Call-Id': id, 'X-Callback-Url': cb.url } });
+      expect(r.status).to.equal(202);
+      expect(r.headers.get('x-call-id')).to.equal(id);
+    }
+    await h.eventually(async () => expect(cb.forCall(id)).to.have.length(1));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(cb.forCall(id)).to.have.length(1);
+    expect(JSON.parse(cb.forCall(id)[0]!.body).body).to.equal('n0');
+    // and after it finished, too
+    expect((await h.call('POST', '/async-function/echo', { body: 'again', headers: { 'X-Call-Id': id, 'X-Callback-Url': cb.url } })).status).to.equal(202);
+    await new Promise((r) => setTimeout(r, 400));
+    expect(cb.forCall(id)).to.have.length(1);
+  });
+
+  it('retries 503s with backoff and reports the final failure to the callback', async () => {
+    // flaky has no replica: every attempt is a 503 after the bounded ready wait
+    const started = Date.now();
+    const r = await h.call('POST', '/async-function/flaky', { body: 'x', headers: { 'X-Callback-Url': cb.url } });
+    expect(r.status).to.equal(202);
+    const id = r.headers.get('x-call-id')!;
+    const [got] = await h.eventually(async () => {
+      const c = cb.forCall(id);
+      expect(c).to.have.length(1);
+      return c;
+    }, 15_000);
+    expect(got!.headers['x-function-status']).to.equal('503');
+    expect(got!.headers['x-function-attempts']).to.equal('3');
+    // 3 ready waits of 300 ms plus backoff 100 + 200 ms
+    expect(Date.now() - started).to.be.greaterThan(3 * 300 + 300 - 50);
+    const metrics = (await h.call('GET', '/metrics')).text;
+    expect(metrics).to.match(/gateway_async_retries_total\{function_name="flaky.openfaas-fn"\} 2/);
+    expect(metrics).to.match(/gateway_async_finished_total\{function_name="flaky.openfaas-fn",code="503"\} 1/);
+  });
+
+  it('succeeds on a later attempt once the function has a replica again', async () => {
+    const r = await h.call('POST', '/async-function/flaky', { body: 'later', headers: { 'X-Callback-Url': cb.url } });
+    const id = r.headers.get('x-call-id')!;
+    expect((await h.call('POST', '/system/scale-function/flaky', { body: { serviceName: 'flaky', replicas: 1 } })).status).to.be.oneOf([200, 202]);
+    const [got] = await h.eventually(async () => {
+      const c = cb.forCall(id);
+      expect(c).to.have.length(1);
+      return c;
+    }, 15_000);
+    expect(got!.headers['x-function-status']).to.equal('200');
+    expect(Number(got!.headers['x-function-attempts'])).to.be.within(1, 3);
+    expect(JSON.parse(got!.body).body).to.equal('later');
+  });
+
+  it('bounds how many calls of one function run at once', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const r = await h.call('POST', '/async-function/echo/slow?ms=300', { body: String(i), headers: { 'X-Callback-Url': cb.url } });
+      ids.push(r.headers.get('x-call-id')!);
+    }
+    const got = await h.eventually(async () => {
+      const all = ids.map((id) => cb.forCall(id));
+      expect(all.every((c) => c.length === 1)).to.equal(true);
+      return all.map((c) => c[0]!.at).sort((a, b) => a - b);
+    }, 15_000);
+    // 6 calls of 300 ms, 2 at a time: three waves, so the last ends >= ~600 ms after the first
+    expect(got[5]! - got[0]!).to.be.greaterThan(500);
+  });
+
+  it('exposes queue depth and age on /metrics', async () => {
+    const text = (await h.call('GET', '/metrics')).text;
+    expect(text).to.match(/gateway_async_queue_depth\{state="waiting"\} \d+/);
+    expect(text).to.match(/gateway_async_queue_depth\{state="completed"\} [1-9]\d*/);
+    expect(text).to.match(/gateway_async_queue_oldest_age_seconds \d/);
+    expect(text).to.match(/gateway_async_submitted_total\{function_name="echo.openfaas-fn"\} [1-9]/);
+  });
+});
+
+describe('async building blocks', () => {
+  it('limits each function separately and releases once', () => {
+    const l = createFunctionLimiter(2);
+    const a = l.tryAcquire('f')!;
+    const b = l.tryAcquire('f')!;
+    expect(l.tryAcquire('f')).to.equal(undefined);
+    expect(l.tryAcquire('g')).to.be.a('function');
+    a();
+    a();
+    expect(l.inFlight('f')).to.equal(1);
+    expect(l.tryAcquire('f')).to.be.a('function');
+    b();
+  });
+
+  it('accepts only absolute http(s) callback URLs', () => {
+    expect(parseCallbackUrl(undefined)).to.equal(undefined);
+    expect(parseCallbackUrl('http://127.0.0.1:9/x?y=1')).to.equal('http://127.0.0.1:9/x?y=1');
+    for (const bad of ['', '/relative', 'javascript:alert(1)', 'http://u:p@h/', ['http://a/', 'http://b/']]) {
+      expect(() => parseCallbackUrl(bad as string)).to.throw(/X-Callback-Url/);
+    }
+  });
+});
