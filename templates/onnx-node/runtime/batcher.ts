@@ -3,7 +3,9 @@
  * - requests queue (bounded: `maxQueue`); one batch runs at a time;
  * - when the executor is free it takes the largest queued batch up to `maxBatch`; with fewer queued
  *   it waits for a fuller batch, at most `maxQueueDelayMs` after the oldest arrived and never so
- *   long that a queued request's deadline could no longer be met;
+ *   long that a queued request's deadline could no longer be met — and only while another request
+ *   is expected in that time (from the recent mean gap between arrivals, an EWMA), so under light
+ *   or closed-loop load a request runs at once instead of waiting for a batch that will not come;
  * - on arrival, the completion time is estimated from the queue ahead and the online estimate of
  *   batch latency; a request that cannot finish within its SLO is rejected at once
  *   (AdmissionRejectedError, code too_many_requests → HTTP 429), as is one arriving to a full queue;
@@ -85,6 +87,20 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   const stats: BatcherStats = { queued: 0, running: 0, batches: 0, served: 0, rejected: {} };
 
   const queueDelayMs = () => options.maxQueueDelayMs ?? Math.max(0, fraction * options.sloMs - estimator.estimate(maxBatch));
+  /** Mean gap between arrivals (EWMA, ms); Infinity until two requests have arrived. */
+  let arrivalGapMs = Infinity;
+  let schedulePending = false;
+  let lastArrival: number | undefined;
+  const noteArrival = (now: number) => {
+    if (lastArrival !== undefined) {
+      const gap = now - lastArrival;
+      arrivalGapMs = arrivalGapMs === Infinity ? gap : 0.8 * arrivalGapMs + 0.2 * gap;
+    }
+    lastArrival = now;
+  };
+
+  /** Requests that will wait: an idle executor takes the first batch of the queue at once. */
+  const waiting = () => (running ? queue.length : Math.max(0, queue.length - maxBatch));
 
   const reject = (e: Entry<I, O>, err: AdmissionRejectedError) => {
     stats.rejected[err.reason] = (stats.rejected[err.reason] ?? 0) + 1;
@@ -116,8 +132,12 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     if (queue.length >= maxBatch) return dispatch();
     const size = queue.length;
     const latestStart = Math.min(...queue.map((e) => e.deadline)) - estimator.estimate(size + 1);
+    const newest = queue[queue.length - 1]!.arrival;
     const dispatchAt = Math.min(queue[0].arrival + queueDelayMs(), latestStart);
     if (dispatchAt <= now) return dispatch();
+    // another request is not expected before we would have to dispatch anyway: waiting only adds
+    // latency (light or closed-loop load), so run now
+    if (arrivalGapMs !== Infinity && newest + arrivalGapMs > dispatchAt) return dispatch();
     cancelTimer = timers.after(dispatchAt - now, schedule);
   }
 
@@ -151,8 +171,8 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         const now = clock.now();
         const entry: Entry<I, O> = { item, arrival: now, deadline: now + sloMs, resolve, reject: rejectPromise };
         if (closed) return reject(entry, new AdmissionRejectedError('closed', 'the replica is shutting down'));
-        if (queue.length >= maxQueue) {
-          return reject(entry, new AdmissionRejectedError('queue_full', `queue full: ${queue.length} requests waiting (limit ${maxQueue}); retry later or add replicas`, { queued: queue.length, maxQueue }));
+        if (waiting() >= maxQueue) {
+          return reject(entry, new AdmissionRejectedError('queue_full', `queue full: ${waiting()} requests waiting (limit ${maxQueue}); retry later or add replicas`, { queued: waiting(), maxQueue }));
         }
         const expected = completionAt(queue.length, now) - now;
         if (expected > sloMs) {
@@ -165,12 +185,20 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
             }),
           );
         }
+        noteArrival(now);
         queue.push(entry);
-        schedule();
+        // same-tick arrivals join one batch: decide once the current burst of submissions is in
+        if (!schedulePending) {
+          schedulePending = true;
+          queueMicrotask(() => {
+            schedulePending = false;
+            schedule();
+          });
+        }
       });
     },
     expectedLatencyMs() {
-      return queue.length >= maxQueue ? Infinity : completionAt(queue.length, clock.now()) - clock.now();
+      return waiting() >= maxQueue ? Infinity : completionAt(queue.length, clock.now()) - clock.now();
     },
     queueDelayMs,
     stats: () => ({ ...stats, queued: queue.length, running: running?.size ?? 0, rejected: { ...stats.rejected } }),

@@ -77,7 +77,7 @@ describe('onnx-node batcher', () => {
     const results = [1, 2, 3, 4, 5, 6, 7].map((x) => batcher.submit(x));
     await settle();
     expect(runner.batches).to.deep.equal([[1, 2, 3, 4]]);
-    await timers.advance(18); // first batch done; 5,6,7 arrived at 0, delay 82 ms
+    await timers.advance(18); // first batch done; 5,6,7 arrived at 0 (a burst), delay 82 ms
     expect(runner.batches).to.have.length(1);
     await timers.advance(64);
     expect(runner.batches).to.deep.equal([[1, 2, 3, 4], [5, 6, 7]]);
@@ -85,6 +85,33 @@ describe('onnx-node batcher', () => {
     expect(await Promise.all(results)).to.deep.equal([10, 20, 30, 40, 50, 60, 70]);
     expect(runner.maxConcurrent).to.equal(1);
     expect(batcher.stats()).to.include({ batches: 2, served: 7, queued: 0, running: 0 });
+  });
+
+  it('runs a lone request at once under light load, but waits for a fuller batch while requests keep coming', async () => {
+    const { timers, runner, batcher } = setup({ maxBatch: 4, maxQueueDelayMs: 50 });
+    // light load: once arrivals are known to come 200 ms apart (more than the 50 ms delay),
+    // a request no longer waits for company
+    const light: Promise<number>[] = [batcher.submit(1)];
+    await timers.advance(200); // the first one, with no history, waited the delay
+    for (const x of [2, 3]) {
+      light.push(batcher.submit(x));
+      await settle();
+      expect(runner.batches.at(-1)).to.deep.equal([x]);
+      await timers.advance(200);
+    }
+    expect(await Promise.all(light)).to.deep.equal([10, 20, 30]);
+    // heavier load: arrivals 5 ms apart; the gap estimate shrinks and requests are batched
+    const heavy: Promise<number>[] = [];
+    for (let i = 0; i < 12; i++) {
+      heavy.push(batcher.submit(100 + i));
+      await settle();
+      await timers.advance(5);
+    }
+    await timers.advance(200);
+    await Promise.all(heavy);
+    const sizes = runner.batches.slice(3).map((b) => b.length);
+    expect(Math.max(...sizes)).to.be.at.least(2);
+    expect(sizes.reduce((a, b) => a + b, 0)).to.equal(12);
   });
 
   it('takes up to maxBatch of a long queue when the executor frees', async () => {
@@ -102,10 +129,11 @@ describe('onnx-node batcher', () => {
     const { timers, runner, batcher } = setup({ maxQueueDelayMs: 50 });
     const a = batcher.submit(1);
     await timers.advance(30);
+    expect(runner.batches).to.deep.equal([]); // still waiting for company
     const b = batcher.submit(2);
-    await timers.advance(19);
-    expect(runner.batches).to.deep.equal([]);
-    await timers.advance(1); // 50 ms after the first arrival
+    await settle();
+    // it joined the batch; with arrivals 30 ms apart a third is not expected before the 50 ms
+    // deadline, so the batch runs now rather than idling until then
     expect(runner.batches).to.deep.equal([[1, 2]]);
     await timers.advance(14);
     expect(await Promise.all([a, b])).to.deep.equal([10, 20]);
