@@ -65,7 +65,7 @@ export function readDeviceRequest(annotations: Record<string, string> | undefine
   const A = DEVICE_ANNOTATIONS;
   const device = (a[A.device]?.trim() || 'cpu') as DeviceKind;
   if (!['cpu', 'emulated', 'cuda'].includes(device)) throw bad(A.device, `"${a[A.device]}" is not a device: use cpu, emulated or cuda`);
-  const quotaRequest = num(a[A.quotaRequest], A.quotaRequest, 0, 1, { openMin: true });
+  const quotaRequest = num(a[A.quotaRequest], A.quotaRequest, 0, 1);
   const quotaLimit = num(a[A.quotaLimit], A.quotaLimit, 0, 1, { openMin: true });
   if (quotaRequest !== undefined && quotaLimit !== undefined && quotaRequest > quotaLimit) {
     throw bad(A.quotaRequest, `${quotaRequest} is more than ${A.quotaLimit} (${quotaLimit}); the guaranteed quota cannot exceed the limit`);
