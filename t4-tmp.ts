@@ -9,7 +9,7 @@ import { defaultSloMs, MODEL_MIX } from './scheduler/sim/workload.ts';
 const profiles = loadCalibrationProfiles();
 const devices = clusterDevices({ nodes: 32, devicesPerNode: 8, deviceClass: V100_DEVICE_CLASS, memoryBytes: V100_MEMORY_BYTES });
 const rng = createRng(42);
-const functions = Array.from({ length: 1000 }, (_, i) => { const model = MODEL_MIX[i % MODEL_MIX.length]!; return { name: `f${i}`, model, deviceClass: V100_DEVICE_CLASS, sloMs: defaultSloMs(profiles, model), minReplicas: 0, maxReplicas: 1000 }; });
+const functions = Array.from({ length: Number(process.argv[3] ?? 1000) }, (_, i) => { const model = MODEL_MIX[i % MODEL_MIX.length]!; return { name: `f${i}`, model, deviceClass: V100_DEVICE_CLASS, sloMs: defaultSloMs(profiles, model), minReplicas: 0, maxReplicas: 1000 }; });
 const raw = new Map(functions.map((f) => { const eff = saturatedCandidates(profiles.entries(f.model, f.deviceClass), f.sloMs * 0.9).candidates[0]!; return [f.name, eff.rps * Math.exp(rng.between(Math.log(0.3), Math.log(6)))] as const; }));
 const scale = Number(process.argv[2] ?? 200) / deviceLowerBound(functions, raw, profiles).area;
 const demand = new Map([...raw].map(([k, v]) => [k, v * scale]));

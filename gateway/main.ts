@@ -35,6 +35,7 @@ import { createInfoRoutes } from './routes/info.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createMetricsRoutes } from './routes/metrics.ts';
 import { createAsyncInvocations } from './async/async-invocations.ts';
+import { answerClientError } from './http/client-error.ts';
 
 export interface Gateway {
   url: string;
@@ -135,6 +136,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   reconciler.start();
   counter.start();
   const server = http.createServer(createRequestListener(app, invoke, log, asyncCalls?.submit));
+  server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {

@@ -56,9 +56,10 @@ export class DeviceLoad {
     if (deviceClass !== undefined && deviceClass !== this.device.deviceClass) return 'device class';
     if (this.area + configArea(config) > 1 + EPS) return 'area';
     if (this.memoryBytes + this.memoryFor(model, fp) > this.device.memoryBytes) return 'memory';
-    if (maxExclusiveQuota([...this.replicas.map((r) => r.config), config]) > 1 + EPS) return 'time-sharing';
+    // At ≤ 100 % of the SMs in all, every replica runs at once: nothing to check about time.
     if (this.partitionSum + config.partitionPercent > 100) {
-      if (!this.packing().fit(...rect(config)) && !this.repacked(config)) return 'time-sharing';
+      if (maxExclusiveQuota([...this.replicas.map((r) => r.config), config]) > 1 + EPS) return 'time-sharing';
+      if (!this.packing().fit(...rect(config))) return 'time-sharing';
       if (!latencyCompatible([...this.replicas, c])) return 'latency';
     }
     return undefined;
@@ -85,16 +86,6 @@ export class DeviceLoad {
     this.partitionSum -= r.config.partitionPercent;
     this.bin = undefined;
     if (this.replicas.length === 0) (this.area = 0), (this.memoryBytes = 0), (this.partitionSum = 0);
-  }
-
-  /** A fresh packing, tallest first, of the replicas here plus `extra`; kept when everything fits. */
-  private repacked(extra: ReplicaConfig): boolean {
-    const bin = new MaxRectsBin();
-    const all = [...this.replicas.map((r) => r.config), extra].sort((a, b) => b.partitionPercent - a.partitionPercent || b.quota - a.quota);
-    for (const c of all) if (!bin.insert(...rect(c))) return false;
-    // Valid for the current replicas too; `add` inserts `extra` afresh, so drop it from this copy.
-    this.bin = undefined;
-    return true;
   }
 
   /** The time × SM packing of the replicas here (rebuilt, tallest first, after a removal). */

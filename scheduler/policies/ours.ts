@@ -1,4 +1,5 @@
 /** Ours: SLO-aware planning (planner.ts) + best-fit, model-sharing, consolidating placement (placement.ts). */
+import type { ModelFootprint } from '../../core/profiles/profile-table.ts';
 import { planFunction, type FunctionPlanState, type PlannerOptions } from '../planner.ts';
 import { place, type PlacementOptions } from '../placement.ts';
 import type { FunctionDecision, Policy, PolicyDecision, PolicyFactory, PolicyInput } from './policy.ts';
@@ -6,7 +7,12 @@ import type { FunctionDecision, Policy, PolicyDecision, PolicyFactory, PolicyInp
 export interface OursOptions {
   planner?: Partial<PlannerOptions>;
   placement?: Partial<PlacementOptions>;
+  /** Memory assumed for a model the profile table does not know (until it is profiled). */
+  unknownFootprint?: ModelFootprint;
 }
+
+/** Larger than any calibrated model's weights + runtime (BERT-large: 1.4 GB + 1.4 GB). */
+export const UNKNOWN_MODEL_FOOTPRINT: ModelFootprint = { weightsBytes: 0, replicaBytes: 4 * 1024 ** 3 };
 
 /** One scheduling round: pure, state in and state out. */
 export function scheduleRound(input: PolicyInput, state: ReadonlyMap<string, FunctionPlanState>, options: OursOptions = {}): { decision: PolicyDecision; state: Map<string, FunctionPlanState> } {
@@ -16,7 +22,9 @@ export function scheduleRound(input: PolicyInput, state: ReadonlyMap<string, Fun
     next.set(spec.name, plan.state);
     return { spec, plan };
   });
-  const placed = place({ devices: input.devices, current: input.current, desired: plans.map(({ spec, plan }) => ({ spec, replicas: plan.replicas })), footprint: (m) => input.profiles.footprint(m), options: options.placement });
+  const known = new Set(input.profiles.models());
+  const footprint = (m: string) => (known.has(m) ? input.profiles.footprint(m) : (options.unknownFootprint ?? UNKNOWN_MODEL_FOOTPRINT));
+  const placed = place({ devices: input.devices, current: input.current, desired: plans.map(({ spec, plan }) => ({ spec, replicas: plan.replicas })), footprint, options: options.placement });
   const decisions = new Map<string, FunctionDecision>();
   for (const { spec, plan } of plans) decisions.set(spec.name, { function: spec.name, plan, placement: placed.notes.get(spec.name) ?? [] });
   return {

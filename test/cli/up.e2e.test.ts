@@ -17,7 +17,7 @@ describe('fastgshare up (real process)', function () {
 
   before(async () => {
     root = await mkdtemp(join(tmpdir(), 'fastgshare-up-'));
-    await cp(join(PLATFORM_ROOT, 'functions', 'echo'), join(root, 'functions', 'echo'), { recursive: true });
+    await cp(join(PLATFORM_ROOT, 'functions'), join(root, 'functions'), { recursive: true });
     // the repository's stack file, unchanged except that it is read from this project folder
     await cp(join(PLATFORM_ROOT, 'stack.yml'), join(root, 'stack.yml'));
   });
