@@ -58,9 +58,9 @@ export class DeviceLoad {
     if (this.memoryBytes + this.memoryFor(model, fp) > this.device.memoryBytes) return 'memory';
     // At ≤ 100 % of the SMs in all, every replica runs at once: nothing to check about time.
     if (this.partitionSum + config.partitionPercent > 100) {
-      if (maxExclusiveQuota([...this.replicas.map((r) => r.config), config]) > 1 + EPS) return 'time-sharing';
+      if (this.exclusiveQuotaWith(config) > 1 + EPS) return 'time-sharing';
       if (!this.packing().fit(...rect(config))) return 'time-sharing';
-      if (!latencyCompatible([...this.replicas, c])) return 'latency';
+      if (!latencyCompatible(this.replicas, c)) return 'latency';
     }
     return undefined;
   }
@@ -86,6 +86,26 @@ export class DeviceLoad {
     this.partitionSum -= r.config.partitionPercent;
     this.bin = undefined;
     if (this.replicas.length === 0) (this.area = 0), (this.memoryBytes = 0), (this.partitionSum = 0);
+  }
+
+  /** maxExclusiveQuota of the replicas here plus `extra`, without building a list. */
+  private exclusiveQuotaWith(extra: ReplicaConfig): number {
+    const at = (i: number) => (i < this.replicas.length ? this.replicas[i]!.config : extra);
+    const n = this.replicas.length + 1;
+    let bigSum = 0;
+    for (let i = 0; i < n; i++) if (at(i).partitionPercent > 50) bigSum += at(i).quota;
+    let best = bigSum;
+    for (let i = 0; i < n; i++) {
+      const x = at(i);
+      if (x.partitionPercent > 50) continue;
+      let s = x.quota;
+      for (let j = 0; j < n; j++) {
+        const c = at(j);
+        if (c.partitionPercent > 50 && c.partitionPercent + x.partitionPercent > 100) s += c.quota;
+      }
+      if (s > best) best = s;
+    }
+    return best;
   }
 
   /** The time × SM packing of the replicas here (rebuilt, tallest first, after a removal). */
@@ -118,15 +138,18 @@ export function maxExclusiveQuota(configs: readonly ReplicaConfig[]): number {
 }
 
 /** On a time-shared device: does every replica's slack cover the longest token another one holds? */
-export function latencyCompatible(replicas: readonly Candidate[]): boolean {
+export function latencyCompatible(replicas: readonly Candidate[], extra?: Candidate): boolean {
+  const n = replicas.length + (extra ? 1 : 0);
+  const at = (i: number) => (i < replicas.length ? replicas[i]! : extra!);
   let first = 0;
   let second = 0;
-  for (const r of replicas) {
-    const h = r.latency?.holdMs ?? 0;
+  for (let i = 0; i < n; i++) {
+    const h = at(i).latency?.holdMs ?? 0;
     if (h > first) (second = first), (first = h);
     else if (h > second) second = h;
   }
-  for (const r of replicas) {
+  for (let i = 0; i < n; i++) {
+    const r = at(i);
     const slack = r.latency?.slackMs ?? Infinity;
     const others = (r.latency?.holdMs ?? 0) === first ? second : first;
     if (slack < others) return false;

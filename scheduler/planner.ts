@@ -26,6 +26,12 @@ export interface PlannerOptions {
   sloMargin: number;
   /** Longest token the device scheduler grants while others wait, ms (bounds how long a replica blocks others). */
   tokenMs: number;
+  /**
+   * A full-time (quota 1) configuration within this fraction of the best efficiency is preferred:
+   * it packs beside others as a plain partition, while the unused time of a quota < 1 replica is
+   * lost unless a time-sharing partner fits (latency permitting).
+   */
+  fullTimePreference: number;
 }
 
 export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
@@ -37,6 +43,7 @@ export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
   maxAlternatives: 6,
   sloMargin: 0.1,
   tokenMs: 20,
+  fullTimePreference: 0.1,
 };
 
 export interface FunctionPlanState {
@@ -142,12 +149,17 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
     ex.infeasible = infeasible.length;
     for (const e of infeasible.slice(0, 2)) ex.alternatives.push({ ...note(e), rejected: `misses SLO: 2 × ${e.latencyMs.p50.toFixed(1)} ms > ${slo.toFixed(1)} ms (SLO less ${o.sloMargin * 100} % margin) even at batch 1` });
     let eff = candidates[0];
+    const fullTime = eff && eff.quota < 1 ? candidates.find((e) => e.quota === 1 && efficiency(e) >= (1 - o.fullTimePreference) * efficiency(eff!)) : undefined;
+    if (fullTime) {
+      ex.notes.push(`full-time ${fullTime.partitionPercent} % preferred to quota ${eff!.quota} (${efficiency(fullTime).toFixed(0)} vs ${efficiency(eff!).toFixed(0)} rps per device: within ${o.fullTimePreference * 100} %, packs without a time-sharing partner)`);
+      eff = fullTime;
+    }
     if (!eff) {
       sloUnachievable = true;
       eff = entries.reduce((a, b) => (b.latencyMs.p50 < a.latencyMs.p50 ? b : a));
       ex.notes.push(`no configuration meets the ${spec.sloMs} ms SLO; using the fastest (batch latency ${eff.latencyMs.p50.toFixed(1)} ms)`);
     }
-    for (const e of candidates.slice(1, 1 + o.maxAlternatives - ex.alternatives.length)) {
+    for (const e of candidates.filter((c) => c !== eff).slice(0, o.maxAlternatives - ex.alternatives.length)) {
       ex.alternatives.push({ ...note(e), rejected: `less efficient: ${efficiency(e).toFixed(1)} vs ${efficiency(eff).toFixed(1)} rps per unit of quota × partition` });
     }
     if (demandRps > 0) {
