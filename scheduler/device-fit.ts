@@ -88,22 +88,21 @@ export class DeviceLoad {
     if (this.replicas.length === 0) (this.area = 0), (this.memoryBytes = 0), (this.partitionSum = 0);
   }
 
-  /** maxExclusiveQuota of the replicas here plus `extra`, without building a list. */
+  /** maxExclusiveQuota of the replicas here plus `extra` (no closures or lists: this runs per device per replica). */
   private exclusiveQuotaWith(extra: ReplicaConfig): number {
-    const at = (i: number) => (i < this.replicas.length ? this.replicas[i]!.config : extra);
-    const n = this.replicas.length + 1;
-    let bigSum = 0;
-    for (let i = 0; i < n; i++) if (at(i).partitionPercent > 50) bigSum += at(i).quota;
+    const rs = this.replicas;
+    let bigSum = extra.partitionPercent > 50 ? extra.quota : 0;
+    for (let i = 0; i < rs.length; i++) if (rs[i]!.config.partitionPercent > 50) bigSum += rs[i]!.config.quota;
     let best = bigSum;
-    for (let i = 0; i < n; i++) {
-      const x = at(i);
+    for (let i = 0; i <= rs.length; i++) {
+      const x = i < rs.length ? rs[i]!.config : extra;
       if (x.partitionPercent > 50) continue;
-      let s = x.quota;
-      for (let j = 0; j < n; j++) {
-        const c = at(j);
-        if (c.partitionPercent > 50 && c.partitionPercent + x.partitionPercent > 100) s += c.quota;
+      let sum = x.quota;
+      for (let j = 0; j <= rs.length; j++) {
+        const c = j < rs.length ? rs[j]!.config : extra;
+        if (c.partitionPercent > 50 && c.partitionPercent + x.partitionPercent > 100) sum += c.quota;
       }
-      if (s > best) best = s;
+      if (sum > best) best = sum;
     }
     return best;
   }
@@ -140,16 +139,15 @@ export function maxExclusiveQuota(configs: readonly ReplicaConfig[]): number {
 /** On a time-shared device: does every replica's slack cover the longest token another one holds? */
 export function latencyCompatible(replicas: readonly Candidate[], extra?: Candidate): boolean {
   const n = replicas.length + (extra ? 1 : 0);
-  const at = (i: number) => (i < replicas.length ? replicas[i]! : extra!);
   let first = 0;
   let second = 0;
   for (let i = 0; i < n; i++) {
-    const h = at(i).latency?.holdMs ?? 0;
+    const h = (i < replicas.length ? replicas[i]! : extra!).latency?.holdMs ?? 0;
     if (h > first) (second = first), (first = h);
     else if (h > second) second = h;
   }
   for (let i = 0; i < n; i++) {
-    const r = at(i);
+    const r = i < replicas.length ? replicas[i]! : extra!;
     const slack = r.latency?.slackMs ?? Infinity;
     const others = (r.latency?.holdMs ?? 0) === first ? second : first;
     if (slack < others) return false;

@@ -15,10 +15,10 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
 
 /** Two panels: devices in use over time per policy (step lines) and SLO attainment per policy (bars). */
 export function resultsSvg(results: readonly SimResult[], title: string): string {
-  const W = 900;
+  const W = 940;
   const H = 620;
   const L = 60;
-  const R = 200;
+  const R = 240;
   const top = { y: 50, h: 300 };
   const bottom = { y: 420, h: 150 };
   const maxT = Math.max(1, ...results.map((r) => r.durationS));
@@ -50,7 +50,7 @@ export function resultsSvg(results: readonly SimResult[], title: string): string
     out.push(`<rect x="${W - R + 16}" y="${top.y + i * 20}" width="14" height="4" fill="${c}"/><text x="${W - R + 36}" y="${top.y + i * 20 + 6}">${esc(r.policy)} (${r.devicesMean.toFixed(1)})</text>`);
   });
   // SLO attainment bars.
-  out.push(`<text x="${L}" y="${bottom.y - 8}">SLO attainment (%)</text>`);
+  out.push(`<text x="${L}" y="${bottom.y - 22}">SLO attainment (%)</text>`);
   const bw = (W - L - R) / Math.max(1, results.length);
   out.push(`<line x1="${L}" y1="${bottom.y + bottom.h}" x2="${W - R}" y2="${bottom.y + bottom.h}" stroke="black"/>`);
   for (const v of [0, 50, 100]) out.push(`<text x="${L - 6}" y="${bottom.y + bottom.h - (bottom.h * v) / 100 + 4}" text-anchor="end">${v}</text>`);
