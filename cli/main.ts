@@ -28,6 +28,9 @@ import { registerGateway } from './commands/gateway.ts';
 import { registerNode } from './commands/node.ts';
 import { registerLogout } from './commands/logout.ts';
 import { registerSim } from './commands/sim.ts';
+import { registerTenant } from './commands/tenant.ts';
+import { registerCost } from './commands/cost.ts';
+import { registerExplain } from './commands/explain.ts';
 
 export interface MainOptions {
   argv: string[];
@@ -57,7 +60,7 @@ export function createProgram(ctx: CommandContext): Command {
     .showHelpAfterError('(run `fastgshare --help` for the commands)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void ctx.io.stdout.write(s), writeErr: (s) => void ctx.io.stderr.write(s) });
-  for (const register of [registerUp, registerGateway, registerNode, registerBuild, registerDeploy, registerList, registerDescribe, registerInvoke, registerRemove, registerLogs, registerScale, registerLogin, registerLogout, registerVersion, registerSecret, registerNamespace, registerSim]) {
+  for (const register of [registerUp, registerGateway, registerNode, registerBuild, registerDeploy, registerList, registerDescribe, registerInvoke, registerRemove, registerLogs, registerScale, registerLogin, registerLogout, registerVersion, registerSecret, registerNamespace, registerSim, registerExplain, registerTenant, registerCost]) {
     register(program, ctx);
   }
   for (const cmd of program.commands) {

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.ts';
 import type { LogLevel } from './logger.ts';
 
@@ -45,6 +46,54 @@ export interface GatewayConfig extends CommonConfig {
   upstreamTimeoutMs: number;
   /** Async invocations (/async-function); absent when off (see readAsyncConfig). */
   async?: AsyncConfig;
+  /** Profiler sweeps (/system/profiles); absent when off (see readProfilerConfig). */
+  profiler?: ProfilerConfig;
+  /** The SLO-aware auto-scaler; absent when off (see readAutoscaleConfig). */
+  autoscale?: AutoscaleConfig;
+  /** Tenants, metering and prices (see readTenancyConfig). */
+  tenancy?: TenancyConfig;
+}
+
+/**
+ * The SLO-aware auto-scaler in the gateway process. On unless FASTGSHARE_AUTOSCALE=false; it
+ * manages the functions that carry a `fastgshare/slo_ms` annotation (the others keep the count
+ * they are given).
+ */
+export interface AutoscaleConfig {
+  /** FASTGSHARE_AUTOSCALE_PERIOD_MS: time between scheduling rounds (default 5000). */
+  periodMs: number;
+  /** FASTGSHARE_AUTOSCALE_COOLDOWN_UP_MS: least time between two scale-ups of a function (default 0). */
+  cooldownUpMs: number;
+  /** FASTGSHARE_AUTOSCALE_COOLDOWN_DOWN_MS: least time since the last change before a scale-down (default 30000). */
+  cooldownDownMs: number;
+  /** FASTGSHARE_AUTOSCALE_IDLE_AFTER_MS: no calls for this long → idle, back to the minimum (default 60000). */
+  idleAfterMs: number;
+  /** FASTGSHARE_AUTOSCALE_PEAK_WINDOW_MS: demand never drops below the peak rate of this window (default 20000). */
+  peakWindowMs: number;
+  /** FASTGSHARE_AUTOSCALE_HEADROOM: spare capacity factor on the demand estimate, ≥ 1 (default 1.2). */
+  headroom: number;
+  /** FASTGSHARE_AUTOSCALE_DEVICES_PER_NODE: devices the scheduler assumes per node and device class (default 1). */
+  devicesPerNode: number;
+  /** FASTGSHARE_AUTOSCALE_APPLY_CONFIG: write the plan's configuration to the function's device annotations (default true). */
+  applyConfig: boolean;
+
+}
+
+/**
+ * The profiler's sweep jobs run on BullMQ in the gateway process. On when REDIS_URL is set or
+ * FASTGSHARE_PROFILER=true; FASTGSHARE_PROFILER=false turns them off (the routes answer 501).
+ */
+export interface ProfilerConfig {
+  /** FASTGSHARE_PROFILER_PREFIX: prefix of every Redis key (default "fastgshare"). */
+  prefix: string;
+  /** FASTGSHARE_PROFILER_QUEUE: BullMQ queue name (default "profiler"). */
+  queue: string;
+  /** FASTGSHARE_PROFILER_CONCURRENCY: sweeps run at once by this gateway (on distinct devices; default 2). */
+  concurrency: number;
+  /** FASTGSHARE_PROFILER_LOCK_MS: a running sweep's job lock and device lock, renewed while it runs (default 30000). */
+  lockMs: number;
+  /** FASTGSHARE_PROFILER_TRIAL_SECONDS: load time of one trial when a request gives none (default 20). */
+  trialSeconds: number;
 }
 
 /**
@@ -174,6 +223,58 @@ export function readGatewayConfig(env: Env, cwd = process.cwd()): GatewayConfig 
     readyTimeoutMs: int(env, 'FASTGSHARE_READY_TIMEOUT_MS', 10_000, 0, 600_000),
     upstreamTimeoutMs: int(env, 'FASTGSHARE_UPSTREAM_TIMEOUT_MS', 60_000, 100, 3_600_000),
     async: readAsyncConfig(env),
+    profiler: readProfilerConfig(env),
+    autoscale: readAutoscaleConfig(env),
+    tenancy: readTenancyConfig(env, cwd),
+  };
+}
+
+function flag(env: Env, name: string, dflt: boolean): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '') return dflt;
+  if (!['true', 'false', '1', '0'].includes(raw)) throw new ConfigError(name, `"${env[name]}" must be true or false`);
+  return raw === 'true' || raw === '1';
+}
+
+function decimal(env: Env, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const v = Number(raw.trim());
+  if (!Number.isFinite(v)) throw new ConfigError(name, `"${raw}" is not a number`);
+  if (v < min || v > max) throw new ConfigError(name, `${v} is out of range ${min}..${max}`);
+  return v;
+}
+
+export function readAutoscaleConfig(env: Env): AutoscaleConfig | undefined {
+  if (!flag(env, 'FASTGSHARE_AUTOSCALE', true)) return undefined;
+  return {
+    periodMs: int(env, 'FASTGSHARE_AUTOSCALE_PERIOD_MS', 5_000, 50, 3_600_000),
+    cooldownUpMs: int(env, 'FASTGSHARE_AUTOSCALE_COOLDOWN_UP_MS', 0, 0, 86_400_000),
+    cooldownDownMs: int(env, 'FASTGSHARE_AUTOSCALE_COOLDOWN_DOWN_MS', 30_000, 0, 86_400_000),
+    idleAfterMs: int(env, 'FASTGSHARE_AUTOSCALE_IDLE_AFTER_MS', 60_000, 0, 86_400_000),
+    peakWindowMs: int(env, 'FASTGSHARE_AUTOSCALE_PEAK_WINDOW_MS', 20_000, 0, 86_400_000),
+    headroom: decimal(env, 'FASTGSHARE_AUTOSCALE_HEADROOM', 1.2, 1, 10),
+    devicesPerNode: int(env, 'FASTGSHARE_AUTOSCALE_DEVICES_PER_NODE', 1, 1, 1024),
+    applyConfig: flag(env, 'FASTGSHARE_AUTOSCALE_APPLY_CONFIG', true),
+  };
+}
+
+export function readProfilerConfig(env: Env): ProfilerConfig | undefined {
+  const flag = (env.FASTGSHARE_PROFILER ?? '').toLowerCase();
+  if (flag && !['true', 'false', '1', '0'].includes(flag)) throw new ConfigError('FASTGSHARE_PROFILER', `"${env.FASTGSHARE_PROFILER}" must be true or false`);
+  const on = flag === '' ? Boolean(env.REDIS_URL) : flag === 'true' || flag === '1';
+  if (!on) return undefined;
+  const part = (name: string, dflt: string) => {
+    const v = env[name] || dflt;
+    if (!KEY_PART.test(v)) throw new ConfigError(name, `"${v}" must be 1-63 letters, digits, '_', '.' or '-'`);
+    return v;
+  };
+  return {
+    prefix: part('FASTGSHARE_PROFILER_PREFIX', 'fastgshare'),
+    queue: part('FASTGSHARE_PROFILER_QUEUE', 'profiler'),
+    concurrency: int(env, 'FASTGSHARE_PROFILER_CONCURRENCY', 2, 1, 64),
+    lockMs: int(env, 'FASTGSHARE_PROFILER_LOCK_MS', 30_000, 1000, 600_000),
+    trialSeconds: int(env, 'FASTGSHARE_PROFILER_TRIAL_SECONDS', 20, 1, 3600),
   };
 }
 
@@ -217,5 +318,106 @@ export function readNodeConfig(env: Env, hostname: string, cwd = process.cwd()):
     advertiseUrl: url(env, 'FASTGSHARE_NODE_URL', undefined, ['http:', 'https:']) ?? `http://127.0.0.1:${port}`,
     drainTimeoutMs: int(env, 'FASTGSHARE_DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
     startTimeoutMs: int(env, 'FASTGSHARE_REPLICA_START_TIMEOUT_MS', 60_000, 1_000, 600_000),
+  };
+}
+
+/** What one device class costs. */
+export interface PriceRates {
+  /** Per device-hour (pay-per-use: device-seconds used; reserved: share reserved). */
+  deviceHour: number;
+  /** Per GB-hour of replica memory. */
+  gbHour: number;
+  /** Per million invocations. */
+  millionInvocations: number;
+}
+
+export interface PricingConfig {
+  currency: string;
+  /** Rates for classes not listed in `classes`. */
+  default: PriceRates;
+  /** Per device class (cpu, emulated, cuda, ...: the fastgshare/device annotation). */
+  classes: Record<string, PriceRates>;
+}
+
+/**
+ * Tenants and metering (gateway/tenants, gateway/metering):
+ *   FASTGSHARE_TENANT_HASH_ROUNDS     bcrypt cost of tenant credentials (default 10, 4..15)
+ *   FASTGSHARE_METERING               false turns metering off in this gateway (default on)
+ *   FASTGSHARE_METER_POLL_MS          how often node usage is read (default 10000)
+ *   FASTGSHARE_METER_FLUSH_MS         how often gateway counts are written (default 5000)
+ *   FASTGSHARE_METER_MINUTE_DAYS      minute records kept this many days, then rolled up to hours (default 7)
+ *   FASTGSHARE_PRICING_FILE           JSON or YAML {currency, default: rates, classes: {cpu: rates, ...}}
+ *   FASTGSHARE_PRICE_DEVICE_HOUR, FASTGSHARE_PRICE_GB_HOUR, FASTGSHARE_PRICE_MILLION_INVOCATIONS
+ *                                     the default rates (defaults 1, 0.01, 0.2)
+ */
+export interface TenancyConfig {
+  hashRounds: number;
+  metering: boolean;
+  meterPollMs: number;
+  meterFlushMs: number;
+  minuteRetentionDays: number;
+  pricing: PricingConfig;
+}
+
+function price(env: Env, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  const v = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0) throw new ConfigError(name, `"${raw}" is not a price (a number >= 0)`);
+  return v;
+}
+
+function parseRates(where: string, raw: unknown, fallback: PriceRates): PriceRates {
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `${where} must be an object {deviceHour, gbHour, millionInvocations}`);
+  const out = { ...fallback };
+  for (const [k, v] of Object.entries(raw)) {
+    if (!(k in out)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `${where}.${k} is not a rate; use deviceHour, gbHour or millionInvocations`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError('FASTGSHARE_PRICING_FILE', `${where}.${k} must be a number >= 0`);
+    out[k as keyof PriceRates] = v;
+  }
+  return out;
+}
+
+export function readPricingConfig(env: Env, cwd = process.cwd()): PricingConfig {
+  const base: PriceRates = {
+    deviceHour: price(env, 'FASTGSHARE_PRICE_DEVICE_HOUR', 1),
+    gbHour: price(env, 'FASTGSHARE_PRICE_GB_HOUR', 0.01),
+    millionInvocations: price(env, 'FASTGSHARE_PRICE_MILLION_INVOCATIONS', 0.2),
+  };
+  const file = env.FASTGSHARE_PRICING_FILE;
+  if (!file) return { currency: 'USD', default: base, classes: {} };
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(resolve(cwd, file), 'utf8'));
+  } catch (err) {
+    throw new ConfigError('FASTGSHARE_PRICING_FILE', `cannot read "${file}": ${(err as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `"${file}" must hold an object {currency, default, classes}`);
+  const d = doc as Record<string, unknown>;
+  for (const k of Object.keys(d)) if (!['currency', 'default', 'classes'].includes(k)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `unknown key "${k}"; use currency, default and classes`);
+  if (d.currency !== undefined && (typeof d.currency !== 'string' || !/^[A-Za-z]{1,8}$/.test(d.currency))) throw new ConfigError('FASTGSHARE_PRICING_FILE', 'currency must be a short code such as USD');
+  const dflt = parseRates('default', d.default, base);
+  const classes: Record<string, PriceRates> = {};
+  if (d.classes !== undefined) {
+    if (typeof d.classes !== 'object' || d.classes === null || Array.isArray(d.classes)) throw new ConfigError('FASTGSHARE_PRICING_FILE', 'classes must map a device class to its rates');
+    for (const [cls, rates] of Object.entries(d.classes)) {
+      if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(cls)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `"${cls}" is not a device class name (lower-case letters, digits, '_', '.', '-')`);
+      classes[cls] = parseRates(`classes.${cls}`, rates, dflt);
+    }
+  }
+  return { currency: typeof d.currency === 'string' ? d.currency.toUpperCase() : 'USD', default: dflt, classes };
+}
+
+export function readTenancyConfig(env: Env, cwd = process.cwd()): TenancyConfig {
+  const metering = (env.FASTGSHARE_METERING ?? '').toLowerCase();
+  if (metering && !['true', 'false', '1', '0'].includes(metering)) throw new ConfigError('FASTGSHARE_METERING', `"${env.FASTGSHARE_METERING}" must be true or false`);
+  return {
+    hashRounds: int(env, 'FASTGSHARE_TENANT_HASH_ROUNDS', 10, 4, 15),
+    metering: metering === '' || metering === 'true' || metering === '1',
+    meterPollMs: int(env, 'FASTGSHARE_METER_POLL_MS', 10_000, 50, 3_600_000),
+    meterFlushMs: int(env, 'FASTGSHARE_METER_FLUSH_MS', 5_000, 50, 600_000),
+    minuteRetentionDays: int(env, 'FASTGSHARE_METER_MINUTE_DAYS', 7, 1, 3650),
+    pricing: readPricingConfig(env, cwd),
   };
 }

@@ -9,8 +9,7 @@ import type { Store } from '../core/store/open-store.ts';
 import type { NodeAgentClient } from '../core/contracts/node-agent.ts';
 import type { Logger } from '../core/logger.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
-import { createApp, createRequestListener } from './app.ts';
-import { createBasicAuth } from './http/auth.ts';
+import { asyncOff, createApp, createRequestListener } from './app.ts';
 import { createReplicaDirectory, functionKey } from './nodes/replica-directory.ts';
 import { createFunctionCatalog } from './control/function-catalog.ts';
 import { createSerial } from './control/serial.ts';
@@ -24,7 +23,9 @@ import { createFunctionQuery } from './control/function-status.ts';
 import { createInvocationCounter } from './observers/invocation-counter.ts';
 import { createMetricsObserver, registerServiceCount } from './observers/metrics.ts';
 import { combineObservers, type InvocationObserver } from './observers/invocation-observer.ts';
-import { createLeastOutstandingBalancer, type Balancer } from './proxy/balancer.ts';
+import type { Balancer } from './proxy/balancer.ts';
+import { createAutoscaleWiring } from './autoscale/wiring.ts';
+import type { ProfileSource } from '../scheduler/live/profile-source.ts';
 import { createForwarder } from './proxy/forwarder.ts';
 import { createInvokeHandler, type InvokeHandler } from './proxy/invoke.ts';
 import { createFunctionRoutes } from './routes/functions.ts';
@@ -36,6 +37,14 @@ import { createHealthRoutes } from './routes/health.ts';
 import { createMetricsRoutes } from './routes/metrics.ts';
 import { createAsyncInvocations } from './async/async-invocations.ts';
 import { answerClientError } from './http/client-error.ts';
+import { createTenancyWiring } from './tenants/tenancy-wiring.ts';
+import { join } from 'node:path';
+import { ImageStore } from '../core/images/image-store.ts';
+import { createProfiler } from '../profiler/profiler.ts';
+import { isTrialFunctionName } from '../profiler/grid.ts';
+import { createProfileRoutes } from './routes/profiles.ts';
+import { toFunctionSpec } from './control/function-spec.ts';
+import { PlatformError } from '../core/errors.ts';
 
 export interface Gateway {
   url: string;
@@ -64,6 +73,10 @@ export interface StartGatewayOptions {
   placement?: Placement;
   balancer?: Balancer;
   observers?: InvocationObserver[];
+  /** Profiles the auto-scaler reads before the calibration table (the profiler's store). */
+  profiles?: ProfileSource;
+  /** Queues a profiling job for a function (`name.namespace`) the auto-scaler finds without a profile. */
+  requestProfile?: (fnKey: string) => void | Promise<void>;
   /** Wrappers around the invocation handler (auth per tenant, admission, async...), outermost first. */
   wrapInvoke?: Array<(next: InvokeHandler) => InvokeHandler>;
 }
@@ -78,23 +91,44 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
 
   const namespaces = createNamespaces(models);
   await namespaces.ensureDefault();
+  const tenancy = createTenancyWiring({ config, models, namespaces, nodes, clock, log });
   const secrets = createSecretStore(models);
   const directory = createReplicaDirectory({ nodes, log: log.child('directory'), pollMs: opts.tuning?.pollMs });
   const catalog = createFunctionCatalog();
   catalog.replaceAll((await models.Function.find({}, { name: 1, namespace: 1 }).lean()).map((f) => functionKey(f.name, f.namespace)));
   const serial = createSerial();
-  const rollout = createRollout(opts.placement ?? evenSpreadPlacement);
-  const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), periodMs: opts.tuning?.reconcileMs });
+  // profiler sweeps (profiler/): queue + worker on Redis; its store is the scheduler's profile source
+  const images = new ImageStore({ root: join(config.dataDir, 'images') });
+  const profiler = config.profiler
+    ? createProfiler({
+        config: config.profiler,
+        redisUrl: config.redisUrl,
+        models,
+        nodes,
+        async spec(namespace, name) {
+          const f = await models.Function.findOne({ namespace, name }).lean();
+          if (!f) throw new PlatformError('not_found', `function "${name}.${namespace}" was removed while it was being profiled`);
+          return toFunctionSpec(f, (await secrets.resolve(namespace, f.secrets ?? [], false)).values);
+        },
+        imageBuiltAt: (image) => images.resolve(image).then((b) => b.manifest.builtAt, () => undefined),
+        clock,
+        log: log.child('profiler'),
+      })
+    : undefined;
+  const autoscale = createAutoscaleWiring({ config: config.autoscale, clock, log, registry, fallback: opts.placement ?? evenSpreadPlacement, profiles: opts.profiles ?? profiler?.source, requestProfile: opts.requestProfile });
+  const rollout = createRollout(autoscale.placement);
+  const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), periodMs: opts.tuning?.reconcileMs, keep: (_ns, name) => isTrialFunctionName(name) });
   const counter = createInvocationCounter({ models, log, flushMs: opts.tuning?.countFlushMs });
   registerServiceCount(registry, directory);
-  const observer = combineObservers([createMetricsObserver(registry), counter, ...(opts.observers ?? [])], (err) => log.warn('invocation observer failed', { error: err as Error }));
+  const observer = combineObservers([createMetricsObserver(registry), counter, ...autoscale.observers, tenancy.observer, ...(opts.observers ?? [])], (err) => log.warn('invocation observer failed', { error: err as Error }));
   const control = createFunctionsControl({ models, directory, rollout, secrets, namespaces, catalog, serial, reconciler, log });
+  autoscale.connect({ control, models, serial, reconciler, availableNodes: directory.availableNodes });
   const query = createFunctionQuery({ models, directory, invocations: counter });
   const forwarder = createForwarder();
   const proxy = createInvokeHandler({
     directory,
     exists: catalog.has,
-    balancer: opts.balancer ?? createLeastOutstandingBalancer(),
+    balancer: opts.balancer ?? autoscale.balancer,
     forwarder,
     observer,
     clock,
@@ -103,7 +137,8 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     readyTimeoutMs: config.readyTimeoutMs,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
   });
-  const invoke = (opts.wrapInvoke ?? []).reduceRight<InvokeHandler>((next, wrap) => wrap(next), proxy);
+  const invoke = [tenancy.wrapInvoke, ...(opts.wrapInvoke ?? [])].reduceRight<InvokeHandler>((next, wrap) => wrap(next), proxy);
+  const tenantRouters = tenancy.routers(query.list);
   // queued calls run through this gateway's own /function/ route (see async/function-caller.ts)
   const asyncCalls = config.async
     ? createAsyncInvocations({
@@ -122,20 +157,27 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     invoke,
     open: [createHealthRoutes({ store, nodes }), createMetricsRoutes(registry)],
     system: [
+      tenantRouters.scope,
+      ...tenantRouters.routes,
       createFunctionRoutes({ control, query }),
       createNamespaceRoutes(namespaces),
       createSecretRoutes({ secrets, namespaces, onChange: reconciler.trigger }),
       createLogRoutes({ models, directory, log }),
       createInfoRoutes(),
+      autoscale.routes,
+      createProfileRoutes(profiler?.service),
     ],
-    systemAuth: config.auth ? createBasicAuth(config.auth) : undefined,
+    systemAuth: tenancy.systemAuth,
     log,
   });
 
   directory.start();
   reconciler.start();
+  autoscale.start();
+  profiler?.startWorker();
   counter.start();
-  const server = http.createServer(createRequestListener(app, invoke, log, asyncCalls?.submit));
+  tenancy.start();
+  const server = http.createServer(createRequestListener(app, invoke, log, tenancy.wrapInvoke(asyncCalls?.submit ?? asyncOff)));
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -155,11 +197,14 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     port,
     async close() {
       await asyncCalls?.close(); // first: running queued calls still use this server
+      await autoscale.stop();
+      await profiler?.close();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();
       directory.stop();
       await reconciler.stop();
       await counter.close();
+      await tenancy.close();
       forwarder.close();
       await closed;
     },

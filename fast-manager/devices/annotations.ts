@@ -2,16 +2,22 @@
  * A deployment's device and sharing settings, read from its annotations (validated at deploy
  * time; a bad value is a 400 naming the annotation):
  *   fastgshare/device               cpu | emulated | cuda                       (default cpu)
- *   fastgshare/gpu_sm_partition     compute partition, percent 1..100           (default 100)
+ *   fastgshare/gpu_sm_partition     compute partition, percent from 1 to 100    (default 100)
  *                                   cpu: share of the node's cores; cuda: MPS active-thread %
  *   fastgshare/gpu_mem              device memory of one replica, e.g. "2Gi"    (cuda, emulated)
  *   fastgshare/gpu_quota_request    time quota per window the replica is guaranteed, 0..1
- *   fastgshare/gpu_quota_limit      time quota per window the replica may use at most, 0..1
+ *                                   (0 = best effort: no guarantee, runs when others leave time)
+ *   fastgshare/gpu_quota_limit      time quota per window the replica may use at most, above 0
+ *                                   and at most 1, not below the request (default 1 with a request)
  *   fastgshare/slo_ms               latency objective of one request, ms
  *   fastgshare/max_batch            largest batch the runtime forms, 1..1024
  *   fastgshare/emulated_profile     emulated: the calibrated model it behaves like (e.g. v100-resnet50)
  *   fastgshare/cuda_device          cuda: device id                             (default 0)
  * A deployment with none of these is not a model function: it runs as a plain process.
+ *
+ * This is the one parser of these annotations: the device launcher reads the whole request, the
+ * token scheduler's share (sharing/share-config.ts) is derived from it, so both apply one rule for
+ * ranges and defaults.
  */
 import { PlatformError } from '../../core/errors.ts';
 import { parseMemoryBytes } from '../apply/quantity.ts';
@@ -46,14 +52,35 @@ function bad(annotation: string, message: string): PlatformError {
   return new PlatformError('bad_request', `annotation ${annotation}: ${message}`, { details: { field: `annotations.${annotation}` } });
 }
 
-function num(raw: string | undefined, annotation: string, min: number, max: number, opts: { whole?: boolean; openMin?: boolean } = {}): number | undefined {
+interface Range {
+  min: number;
+  max: number;
+  whole?: boolean;
+  /** min itself is out of range. */
+  openMin?: boolean;
+  /** What the number means, for the error message. */
+  unit?: string;
+}
+
+function num(raw: string | undefined, annotation: string, r: Range): number | undefined {
   if (raw === undefined || raw.trim() === '') return undefined;
   const v = Number(raw.trim());
-  const kind = opts.whole ? 'a whole number' : 'a number';
-  if (!Number.isFinite(v) || (opts.whole && !Number.isInteger(v))) throw bad(annotation, `"${raw}" is not ${kind}`);
-  if ((opts.openMin ? v <= min : v < min) || v > max) throw bad(annotation, `${v} is out of range: use ${kind} ${opts.openMin ? 'above' : 'from'} ${min} ${opts.openMin ? 'and at most' : 'to'} ${max}`);
+  const kind = r.whole ? 'a whole number' : 'a number';
+  const range = `${kind} ${r.openMin ? 'above' : 'from'} ${r.min} ${r.openMin ? 'and at most' : 'to'} ${r.max}${r.unit ? ` (${r.unit})` : ''}`;
+  if (!Number.isFinite(v) || (r.whole && !Number.isInteger(v))) throw bad(annotation, `"${raw}" is not ${kind}; use ${range}`);
+  if ((r.openMin ? v <= r.min : v < r.min) || v > r.max) throw bad(annotation, `${v} is out of range; use ${range}`);
   return v;
 }
+
+/** The one rule for each numeric annotation. */
+export const ANNOTATION_RANGES = {
+  quotaRequest: { min: 0, max: 1, unit: 'fraction of each time window; 0 = best effort' },
+  quotaLimit: { min: 0, max: 1, openMin: true, unit: 'fraction of each time window' },
+  partition: { min: 1, max: 100, unit: 'percent of the device' },
+  sloMs: { min: 0, max: 3_600_000, openMin: true, unit: 'ms' },
+  maxBatch: { min: 1, max: 1024, whole: true },
+  cudaDevice: { min: 0, max: 1024, whole: true },
+} satisfies Record<string, Range>;
 
 /** True when the annotations ask for a device or sharing setting at all. */
 export function hasDeviceAnnotations(annotations: Record<string, string> | undefined): boolean {
@@ -63,25 +90,41 @@ export function hasDeviceAnnotations(annotations: Record<string, string> | undef
 export function readDeviceRequest(annotations: Record<string, string> | undefined): DeviceRequest {
   const a = annotations ?? {};
   const A = DEVICE_ANNOTATIONS;
-  const device = (a[A.device]?.trim() || 'cpu') as DeviceKind;
-  if (!['cpu', 'emulated', 'cuda'].includes(device)) throw bad(A.device, `"${a[A.device]}" is not a device: use cpu, emulated or cuda`);
-  const quotaRequest = num(a[A.quotaRequest], A.quotaRequest, 0, 1);
-  const quotaLimit = num(a[A.quotaLimit], A.quotaLimit, 0, 1, { openMin: true });
-  if (quotaRequest !== undefined && quotaLimit !== undefined && quotaRequest > quotaLimit) {
-    throw bad(A.quotaRequest, `${quotaRequest} is more than ${A.quotaLimit} (${quotaLimit}); the guaranteed quota cannot exceed the limit`);
+  const R = ANNOTATION_RANGES;
+  const device = readDeviceKind(a);
+  const quotaRequest = num(a[A.quotaRequest], A.quotaRequest, R.quotaRequest);
+  const quotaLimit = num(a[A.quotaLimit], A.quotaLimit, R.quotaLimit);
+  if (quotaLimit !== undefined && quotaLimit < (quotaRequest ?? 0)) {
+    throw bad(A.quotaLimit, `${quotaLimit} is below ${A.quotaRequest} (${quotaRequest}); use a limit from the request to 1 (the guaranteed quota cannot exceed the limit)`);
   }
   const emulatedProfile = a[A.emulatedProfile]?.trim() || undefined;
   if (device === 'emulated' && !emulatedProfile) throw bad(A.emulatedProfile, 'the emulated device needs the calibrated model to behave like, e.g. "v100-resnet50"');
   const mem = a[A.memory];
   return {
     device,
-    partitionPercent: num(a[A.partition], A.partition, 0, 100, { openMin: true }) ?? 100,
+    partitionPercent: num(a[A.partition], A.partition, R.partition) ?? 100,
     memoryBytes: mem === undefined || mem.trim() === '' ? undefined : parseMemoryBytes(mem, `annotation ${A.memory}`),
     quotaRequest,
     quotaLimit,
-    sloMs: num(a[A.sloMs], A.sloMs, 0, 3_600_000, { openMin: true }),
-    maxBatch: num(a[A.maxBatch], A.maxBatch, 1, 1024, { whole: true }),
+    sloMs: num(a[A.sloMs], A.sloMs, R.sloMs),
+    maxBatch: num(a[A.maxBatch], A.maxBatch, R.maxBatch),
     emulatedProfile,
-    cudaDevice: num(a[A.cudaDevice], A.cudaDevice, 0, 1024, { whole: true }) ?? 0,
+    cudaDevice: num(a[A.cudaDevice], A.cudaDevice, R.cudaDevice) ?? 0,
   };
+}
+
+function readDeviceKind(a: Record<string, string>): DeviceKind {
+  const device = (a[DEVICE_ANNOTATIONS.device]?.trim() || 'cpu') as DeviceKind;
+  if (!['cpu', 'emulated', 'cuda'].includes(device)) throw bad(DEVICE_ANNOTATIONS.device, `"${a[DEVICE_ANNOTATIONS.device]}" is not a device: use cpu, emulated or cuda`);
+  return device;
+}
+
+/**
+ * The token scheduler's device id: one per kind on a node ("cpu", "emulated"), one per GPU for
+ * cuda ("cuda:0"). Reads only the device annotations (the rest is checked by readDeviceRequest).
+ */
+export function readDeviceId(annotations: Record<string, string> | undefined): string {
+  const a = annotations ?? {};
+  const device = readDeviceKind(a);
+  return device === 'cuda' ? `cuda:${num(a[DEVICE_ANNOTATIONS.cudaDevice], DEVICE_ANNOTATIONS.cudaDevice, ANNOTATION_RANGES.cudaDevice) ?? 0}` : device;
 }

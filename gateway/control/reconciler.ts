@@ -31,6 +31,8 @@ export interface ReconcilerDeps {
   serial: Serial;
   log: Logger;
   periodMs?: number;
+  /** Functions the store does not know that stay on the nodes (profiler trials). */
+  keep?: (namespace: string, name: string) => boolean;
 }
 
 export function createReconciler(d: ReconcilerDeps): Reconciler {
@@ -57,7 +59,7 @@ export function createReconciler(d: ReconcilerDeps): Reconciler {
     }
     const known = new Set(docs.map((f) => functionKey(f.name, f.namespace)));
     for (const v of d.directory.views()) {
-      if (known.has(v.key)) continue;
+      if (known.has(v.key) || d.keep?.(v.namespace, v.name)) continue;
       d.log.info('removing function the store does not know', { function: v.key });
       for (const err of await d.rollout.remove(v.namespace, v.name, v.nodes)) {
         d.log.warn('cannot remove function from node', { function: v.key, error: err.message });

@@ -9,7 +9,12 @@
  * - on arrival, the completion time is estimated from the queue ahead and the online estimate of
  *   batch latency; a request that cannot finish within its SLO is rejected at once
  *   (AdmissionRejectedError, code too_many_requests → HTTP 429), as is one arriving to a full queue;
- * - a queued request whose deadline can no longer be met even alone is rejected instead of served late.
+ * - a queued request whose deadline can no longer be met even alone is rejected instead of served late;
+ * - with a device gate (token-gate.ts, on a shared device) each batch runs under a time token: the
+ *   batch is dispatched at once and waits for the grant, its latency is measured from the moment
+ *   it starts computing, and every estimate above adds the gate's expected token wait (0 while a
+ *   held token still covers the work) — so a replica whose share is used up rejects or drops what
+ *   the wait would make late instead of serving it late.
  */
 import type { Clock } from 'fastgshare/core/clock.ts';
 import { PlatformError, toPlatformError } from 'fastgshare/core/errors.ts';
@@ -17,6 +22,7 @@ import type { Logger } from 'fastgshare/core/logger.ts';
 import { AdmissionRejectedError } from './admission-error.ts';
 import type { LatencyEstimator } from './latency-estimator.ts';
 import type { Timers } from './timers.ts';
+import { ungatedDevice, type DeviceGate } from './token-gate.ts';
 
 export interface BatcherOptions<I, O> {
   /** Runs one batch; resolves one output per item, in order. */
@@ -34,6 +40,8 @@ export interface BatcherOptions<I, O> {
   /** Share of the SLO that may be spent waiting for a fuller batch plus running it; default 0.5. */
   queueDelayFraction?: number;
   estimator: LatencyEstimator;
+  /** Device tokens on a shared device; default ungated. */
+  gate?: DeviceGate;
   clock: Clock;
   timers: Timers;
   logger: Logger;
@@ -73,6 +81,7 @@ function positive(name: string, v: number, whole = true): void {
 
 export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O> {
   const { maxBatch, maxQueue, clock, timers, estimator, logger } = options;
+  const gate = options.gate ?? ungatedDevice;
   positive('maxBatch', maxBatch);
   positive('maxQueue', maxQueue);
   positive('sloMs', options.sloMs, false);
@@ -81,7 +90,8 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   if (options.maxQueueDelayMs !== undefined && !(options.maxQueueDelayMs >= 0)) throw new PlatformError('bad_request', `batcher: maxQueueDelayMs must be ≥ 0, got ${options.maxQueueDelayMs}`);
 
   const queue: Entry<I, O>[] = [];
-  let running: { size: number; start: number; done: Promise<void> } | undefined;
+  /** The running batch; `start` is when it began computing (undefined while it waits for a token). */
+  let running: { size: number; start?: number; done: Promise<void> } | undefined;
   let cancelTimer: (() => void) | undefined;
   let closed = false;
   const stats: BatcherStats = { queued: 0, running: 0, batches: 0, served: 0, rejected: {} };
@@ -109,10 +119,14 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
 
   /** When a request joining the queue at `position` (0-based) would finish, absolute ms. */
   function completionAt(position: number, now: number): number {
-    const freeAt = running ? Math.max(now, running.start + estimator.estimate(running.size)) : now;
     const fullBefore = Math.floor(position / maxBatch);
     const own = position + 1 - fullBefore * maxBatch;
-    return freeAt + fullBefore * estimator.estimate(maxBatch) + estimator.estimate(own);
+    const work = fullBefore * estimator.estimate(maxBatch) + estimator.estimate(own);
+    let freeAt: number;
+    if (!running) freeAt = now + gate.expectedWaitMs(work);
+    else if (running.start === undefined) freeAt = now + gate.expectedWaitMs(estimator.estimate(running.size) + work) + estimator.estimate(running.size);
+    else freeAt = Math.max(now, running.start + estimator.estimate(running.size));
+    return freeAt + work;
   }
 
   function schedule(): void {
@@ -123,7 +137,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     // Drop what can no longer be served in time, even alone.
     for (let i = queue.length - 1; i >= 0; i--) {
       const e = queue[i];
-      if (now + estimator.estimate(1) > e.deadline) {
+      if (now + gate.expectedWaitMs(estimator.estimate(1)) + estimator.estimate(1) > e.deadline) {
         queue.splice(i, 1);
         reject(e, new AdmissionRejectedError('deadline_passed', `request dropped: its deadline can no longer be met (waited ${Math.round(now - e.arrival)} ms)`, { waitedMs: now - e.arrival }));
       }
@@ -131,7 +145,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     if (queue.length === 0) return;
     if (queue.length >= maxBatch) return dispatch();
     const size = queue.length;
-    const latestStart = Math.min(...queue.map((e) => e.deadline)) - estimator.estimate(size + 1);
+    const latestStart = Math.min(...queue.map((e) => e.deadline)) - estimator.estimate(size + 1) - gate.expectedWaitMs(estimator.estimate(size + 1));
     const newest = queue[queue.length - 1]!.arrival;
     const dispatchAt = Math.min(queue[0].arrival + queueDelayMs(), latestStart);
     if (dispatchAt <= now) return dispatch();
@@ -142,14 +156,25 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   }
 
   function dispatch(): void {
-    const batch = queue.splice(0, maxBatch);
-    const start = clock.now();
+    // On a shared device the batch is formed when the token is granted (more may have queued
+    // meanwhile), and sized so that its estimated time fits what is left of the token: a batch far
+    // longer than the token would overrun it and push the replica past its limit.
+    let batch: Entry<I, O>[] = [];
+    const current: { size: number; start?: number; done: Promise<void> } = { size: Math.min(queue.length, maxBatch), done: Promise.resolve() };
     stats.batches++;
-    const done = (async () => {
+    current.done = (async () => {
       try {
-        const outputs = await options.runBatch(batch.map((e) => e.item));
+        const outputs = await gate.run(estimator.estimate(current.size), (quotaLeftMs) => {
+          let n = Math.min(queue.length, maxBatch);
+          while (n > 1 && estimator.estimate(n) > quotaLeftMs) n--;
+          batch = queue.splice(0, n);
+          current.size = batch.length;
+          current.start = clock.now();
+          return batch.length ? options.runBatch(batch.map((e) => e.item)) : Promise.resolve([]);
+        });
+        if (batch.length === 0) return;
         if (outputs.length !== batch.length) throw new PlatformError('internal', `batch of ${batch.length} gave ${outputs.length} results`);
-        estimator.observe(batch.length, clock.now() - start);
+        estimator.observe(batch.length, clock.now() - current.start!);
         stats.served += batch.length;
         batch.forEach((e, i) => e.resolve(outputs[i]));
       } catch (err) {
@@ -161,7 +186,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         schedule();
       }
     })();
-    running = { size: batch.length, start, done };
+    running = current;
   }
 
   return {

@@ -11,6 +11,7 @@ import type { Executor } from './executor.ts';
 import { createLatencyEstimator, type LatencyEstimator } from './latency-estimator.ts';
 import type { ModelFunction } from './model-function.ts';
 import type { Timers } from './timers.ts';
+import { ungatedDevice, type DeviceGate } from './token-gate.ts';
 
 export interface InferenceOptions<I, O> {
   fn: ModelFunction<I, O>;
@@ -21,6 +22,8 @@ export interface InferenceOptions<I, O> {
   maxQueueDelayMs?: number;
   /** Batch latency assumed before anything is measured; default 0 (admit until measured, or call warmUp). */
   prior?: (batch: number) => number;
+  /** Device tokens when the device is shared (token-gate.ts); default ungated. */
+  gate?: DeviceGate;
   clock: Clock;
   timers: Timers;
   logger: Logger;
@@ -40,6 +43,7 @@ export interface Inference<O, I = unknown> {
 
 export async function createInference<I, O>(options: InferenceOptions<I, O>): Promise<Inference<O, I>> {
   const { fn, clock } = options;
+  const gate = options.gate ?? ungatedDevice;
   const executor = await options.backend.open(fn);
   const estimator = createLatencyEstimator({ prior: options.prior ?? (() => 0) });
   const batcher = createBatcher<I, O>({
@@ -49,6 +53,7 @@ export async function createInference<I, O>(options: InferenceOptions<I, O>): Pr
     sloMs: options.sloMs,
     maxQueueDelayMs: options.maxQueueDelayMs,
     estimator,
+    gate,
     clock,
     timers: options.timers,
     logger: options.logger,
@@ -63,10 +68,14 @@ export async function createInference<I, O>(options: InferenceOptions<I, O>): Pr
     submit: (input, submitOptions) => batcher.submit(input, submitOptions),
     async warmUp(body, contentType) {
       const input = await fn.decode(body, contentType);
-      await fn.infer(executor, [input]); // first run: kernels chosen, memory allocated
-      const start = clock.now();
-      await fn.infer(executor, [input]);
-      const ms = clock.now() - start;
+      // warm-up uses the device too, so it runs under a token like any batch
+      await gate.run(0, () => fn.infer(executor, [input])); // first run: kernels chosen, memory allocated
+      let ms = 0;
+      await gate.run(0, async () => {
+        const start = clock.now();
+        await fn.infer(executor, [input]);
+        ms = clock.now() - start;
+      });
       estimator.observe(1, ms);
       return ms;
     },

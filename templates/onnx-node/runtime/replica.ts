@@ -10,6 +10,8 @@ import { readOnnxRuntimeConfig, resolveSettings } from './http/config.ts';
 import { createModelServer, type Output } from './http/server.ts';
 import type { ModelService, OnnxFunction } from './service.ts';
 import { systemTimers } from './timers.ts';
+import { connectTokenClient } from './token-client.ts';
+import { createTokenGate, type DeviceGate } from './token-gate.ts';
 
 export interface RunReplicaOptions {
   fn: OnnxFunction;
@@ -42,6 +44,7 @@ export async function runReplica(o: RunReplicaOptions): Promise<void> {
   o.stdout.write(`onnx-node: ${config.functionName}.${config.namespace} listening on ${config.host}:${port}, loading on ${backend.device}\n`);
 
   let service: ModelService | undefined;
+  let gate: DeviceGate | undefined;
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -50,6 +53,7 @@ export async function runReplica(o: RunReplicaOptions): Promise<void> {
     server
       .drain()
       .then(() => service?.close())
+      .then(() => gate?.close())
       .then(
         () => o.exit(0),
         (err) => {
@@ -62,7 +66,12 @@ export async function runReplica(o: RunReplicaOptions): Promise<void> {
   o.onSignal('SIGINT', () => stop('SIGINT'));
 
   const started = Date.now();
-  service = await o.fn.open({ backend, settings, clock: systemClock, timers: systemTimers, logger });
+  if (config.tokenSocket) {
+    const client = await connectTokenClient({ socketPath: config.tokenSocket, replicaId: config.replicaId });
+    gate = createTokenGate({ source: client, clock: systemClock });
+    o.stdout.write(`onnx-node: device time shared: token channel open (device ${client.device}, window ${client.windowMs} ms)\n`);
+  }
+  service = await o.fn.open({ backend, settings, clock: systemClock, timers: systemTimers, logger, gate });
   await service.warmUp();
   if (stopping) return;
   server.setReady(service);

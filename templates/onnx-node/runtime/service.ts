@@ -11,6 +11,7 @@ import type { ExecutionBackend } from './backends/backend.ts';
 import { createInference, type Inference } from './inference.ts';
 import type { ModelFunction } from './model-function.ts';
 import type { Timers } from './timers.ts';
+import type { DeviceGate } from './token-gate.ts';
 
 export interface ServiceSettings {
   /** Latency objective of one request, ms from arrival. */
@@ -27,6 +28,8 @@ export interface OpenContext {
   clock: Clock;
   timers: Timers;
   logger: Logger;
+  /** The replica's device gate when its device is shared (every model of the replica uses it). */
+  gate?: DeviceGate;
 }
 
 /** A request body for warming up (and for describing the input): bytes and their content type. */
@@ -53,7 +56,7 @@ export interface OnnxFunction {
 /** Opens one model function as an inference (decode → batcher → executor) on the context's backend. */
 export function openInference<I, O>(ctx: OpenContext, fn: ModelFunction<I, O>, settings: Partial<ServiceSettings> = {}): Promise<Inference<O>> {
   const s = { ...ctx.settings, ...settings };
-  return createInference({ fn, backend: ctx.backend, maxBatch: s.maxBatch, maxQueue: s.maxQueue, sloMs: s.sloMs, clock: ctx.clock, timers: ctx.timers, logger: ctx.logger.child(fn.name) });
+  return createInference({ fn, backend: ctx.backend, maxBatch: s.maxBatch, maxQueue: s.maxQueue, sloMs: s.sloMs, gate: ctx.gate, clock: ctx.clock, timers: ctx.timers, logger: ctx.logger.child(fn.name) });
 }
 
 /** Warms an inference up with a sample: one untimed run, then timed runs at batch 1. */
@@ -73,7 +76,7 @@ export function defineModelFunction<I, O>(create: () => ModelFunction<I, O>, opt
           const ms = await warmUpInference(inference, await options.sample());
           ctx.logger.info('warmed up', { batch1Ms: Math.round(ms * 10) / 10 });
         },
-        stats: () => ({ ...inference.stats() }),
+        stats: () => ({ ...inference.stats(), ...(ctx.gate ? { token: ctx.gate.stats() } : {}) }),
         close: () => inference.close(),
       };
     },

@@ -5,6 +5,8 @@
  *   FASTGSHARE_SLO_MS     latency objective per request, ms   (default: the handler's, else 1000)
  *   FASTGSHARE_MAX_BATCH  largest batch                       (default: the handler's, else 8)
  *   FASTGSHARE_MAX_QUEUE  most waiting requests per model     (default 64)
+ *   FASTGSHARE_TOKEN_SOCKET  the node's token channel (set by the agent for a replica with a time
+ *                         quota): each batch then runs under a device token; unset → ungated
  */
 import { cpus } from 'node:os';
 import { ConfigError } from 'fastgshare/core/errors.ts';
@@ -17,6 +19,8 @@ export interface OnnxRuntimeConfig extends RuntimeConfig {
   backend: BackendConfig;
   /** Only what the environment sets; the handler's defaults fill the rest. */
   settings: Partial<ServiceSettings>;
+  /** Unix socket of the node's token server, when the replica's device time is shared. */
+  tokenSocket?: string;
 }
 
 export const DEFAULT_SETTINGS: ServiceSettings = { sloMs: 1000, maxBatch: 8, maxQueue: 64 };
@@ -40,7 +44,9 @@ export function readOnnxRuntimeConfig(env: Env, machineCores = cpus().length): O
   if (sloMs !== undefined) settings.sloMs = sloMs;
   if (maxBatch !== undefined) settings.maxBatch = maxBatch;
   if (maxQueue !== undefined) settings.maxQueue = maxQueue;
-  return { ...base, backend: readBackendConfig(env, machineCores), settings };
+  const tokenSocket = env.FASTGSHARE_TOKEN_SOCKET?.trim() || undefined;
+  if (tokenSocket && !env.FASTGSHARE_REPLICA_ID?.trim()) throw new ConfigError('FASTGSHARE_REPLICA_ID', 'is needed with FASTGSHARE_TOKEN_SOCKET: the token server knows replicas by id');
+  return { ...base, backend: readBackendConfig(env, machineCores), settings, ...(tokenSocket ? { tokenSocket } : {}) };
 }
 
 /** Environment over handler defaults over the template's. */

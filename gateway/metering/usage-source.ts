@@ -1,0 +1,47 @@
+/**
+ * A node agent as a source of metered usage: its token meter's per-function totals
+ * (`GET /v1/usage`, monotonic while the agent runs) and its replicas' memory
+ * (`GET /v1/functions`). An agent without device sharing answers 404 on /v1/usage: no usage.
+ */
+import type { FunctionReplicas, NodeAgentClient } from '../../core/contracts/node-agent.ts';
+import { NODE_API_PREFIX } from '../../core/contracts/node-agent.ts';
+import { PlatformError } from '../../core/errors.ts';
+
+export interface FunctionDeviceTotals {
+  /** `name.namespace` */
+  function: string;
+  deviceSeconds: number;
+  reservedDeviceSeconds: number;
+}
+
+export interface UsageSource {
+  readonly url: string;
+  deviceTotals(): Promise<FunctionDeviceTotals[]>;
+  replicas(): Promise<FunctionReplicas[]>;
+}
+
+export function createHttpUsageSource(node: NodeAgentClient, timeoutMs = 5_000): UsageSource {
+  const base = node.url.replace(/\/+$/, '');
+  return {
+    url: base,
+    async deviceTotals() {
+      let res: Response;
+      try {
+        res = await fetch(`${base}${NODE_API_PREFIX}/usage`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+      } catch (err) {
+        throw new PlatformError('unavailable', `node agent at ${base} is unreachable for usage (${(err as Error).message})`, { cause: err });
+      }
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return [];
+      }
+      if (!res.ok) throw new PlatformError('unavailable', `node agent at ${base} answered ${res.status} to GET ${NODE_API_PREFIX}/usage`);
+      const body = (await res.json()) as { functions?: unknown };
+      if (!Array.isArray(body.functions)) throw new PlatformError('unavailable', `node agent at ${base} sent usage without a functions list`);
+      return body.functions
+        .filter((f): f is FunctionDeviceTotals => typeof f?.function === 'string' && Number.isFinite(f.deviceSeconds) && Number.isFinite(f.reservedDeviceSeconds))
+        .map((f) => ({ function: f.function, deviceSeconds: f.deviceSeconds, reservedDeviceSeconds: f.reservedDeviceSeconds }));
+    },
+    replicas: () => node.listFunctions(),
+  };
+}

@@ -1,0 +1,28 @@
+/**
+ * Every Redis name the profiler uses, built in one place. BullMQ keeps its keys under
+ * `<prefix>:<queue>:*`, and the profiler's own keys (latest sweep per function, cancel flags,
+ * device locks) live under the same pattern, so one SCAN removes them all.
+ */
+export interface ProfilerKeys {
+  prefix: string;
+  queue: string;
+  /** Hash: `name.namespace` → id of the latest sweep job. */
+  latest(): string;
+  /** Set while a sweep should stop. */
+  cancel(jobId: string): string;
+  /** Held by the sweep that owns a device (node + device id). */
+  deviceLock(node: string, device: string): string;
+  pattern(): string;
+}
+
+export function profilerKeys(c: { prefix: string; queue: string }): ProfilerKeys {
+  const base = `${c.prefix}:${c.queue}`;
+  return {
+    prefix: c.prefix,
+    queue: c.queue,
+    latest: () => `${base}:latest`,
+    cancel: (jobId) => `${base}:cancel:${jobId}`,
+    deviceLock: (node, device) => `${base}:device-lock:${node}:${device}`,
+    pattern: () => `${base}:*`,
+  };
+}

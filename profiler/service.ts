@@ -1,0 +1,177 @@
+/**
+ * The profiler as the gateway uses it: plan a sweep for a function (device, node, grid, model
+ * version) and queue it; show, cancel and read back sweeps and tables. One sweep per function
+ * is queued or running at a time (409 otherwise); the device lock (worker.ts) keeps sweeps of
+ * one device apart.
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue, type Job } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { PlatformError } from '../core/errors.ts';
+import type { NodeAgentClient } from '../core/contracts/node-agent.ts';
+import type { Models } from '../core/store/models.ts';
+import { V100_DEVICE_CLASS } from '../core/profiles/calibration-profiles.ts';
+import { defaultGrid, resolveGrid, trialConfigs } from './grid.ts';
+import type { ProfilerKeys } from './keys.ts';
+import type { ProfileStore, TableRecord } from './profile-store.ts';
+import { parseSweepRequest, readFunctionDevice } from './request.ts';
+import { TRIAL_OVERHEAD_S } from './sweep.ts';
+import type { SweepJobData, SweepProgress, SweepResult } from './sweep-job.ts';
+import { CANCELLED } from './worker.ts';
+
+export interface SweepView {
+  id: string;
+  function: string;
+  state: 'waiting' | 'active' | 'delayed' | 'completed' | 'failed' | 'cancelled' | 'unknown';
+  progress?: SweepProgress;
+  trials: number;
+  trialSeconds: number;
+  estimateSeconds: number;
+  grid: SweepJobData['grid'];
+  deviceClass: string;
+  modelVersion: string;
+  node: string;
+  createdAt: string;
+  finishedAt?: string;
+  result?: SweepResult;
+  error?: string;
+}
+
+export interface ProfilerService {
+  request(namespace: string, name: string, body: unknown): Promise<SweepView>;
+  job(namespace: string, name: string): Promise<SweepView>;
+  cancel(namespace: string, name: string): Promise<SweepView>;
+  table(namespace: string, name: string, deviceClass?: string): Promise<TableRecord>;
+  close(): Promise<void>;
+}
+
+export interface ProfilerServiceDeps {
+  redis: Redis;
+  keys: ProfilerKeys;
+  models: Models;
+  store: ProfileStore;
+  nodes: NodeAgentClient[];
+  /** The image's build time, for the model version (undefined when the image store is not here). */
+  imageBuiltAt?: (image: string) => Promise<string | undefined>;
+  trialSeconds: number;
+}
+
+const ACTIVE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+
+export function deviceClassOf(device: string, cpus: number): string {
+  if (device === 'emulated') return V100_DEVICE_CLASS;
+  return device === 'cpu' ? `cpu-${cpus}c` : device;
+}
+
+export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
+  const queue = new Queue<SweepJobData, SweepResult>(d.keys.queue, { connection: d.redis, prefix: d.keys.prefix });
+  queue.on('error', () => undefined);
+  const fnKey = (ns: string, name: string) => `${name}.${ns}`;
+
+  async function view(job: Job<SweepJobData, SweepResult>): Promise<SweepView> {
+    const raw = await job.getState();
+    const state: SweepView['state'] = raw === 'failed' && job.failedReason === CANCELLED ? 'cancelled' : raw === 'prioritized' || raw === 'waiting-children' ? 'waiting' : (raw as SweepView['state']);
+    const n = job.data.device === 'emulated' ? 0 : trialConfigs(job.data.grid).length;
+    const p = typeof job.progress === 'object' ? (job.progress as unknown as SweepProgress) : undefined;
+    return {
+      id: job.id!,
+      function: fnKey(job.data.namespace, job.data.function),
+      state,
+      ...(p ? { progress: p } : {}),
+      trials: n,
+      trialSeconds: job.data.trialSeconds,
+      estimateSeconds: Math.round(n * (job.data.trialSeconds + TRIAL_OVERHEAD_S)),
+      grid: job.data.grid,
+      deviceClass: job.data.deviceClass,
+      modelVersion: job.data.modelVersion,
+      node: job.data.node,
+      createdAt: new Date(job.timestamp).toISOString(),
+      ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
+      ...(job.returnvalue ? { result: job.returnvalue } : {}),
+      ...(state === 'failed' ? { error: job.failedReason } : {}),
+    };
+  }
+
+  async function latest(ns: string, name: string): Promise<Job<SweepJobData, SweepResult>> {
+    const id = await d.redis.hget(d.keys.latest(), fnKey(ns, name));
+    const job = id ? await queue.getJob(id) : undefined;
+    if (!job) throw new PlatformError('not_found', `no profiling sweep for "${fnKey(ns, name)}"; start one with POST /system/profiles/${name} (fastgshare profile ${name})`);
+    return job;
+  }
+
+  async function pickNode(wanted?: string): Promise<{ client: NodeAgentClient; name: string; cpus: number }> {
+    if (d.nodes.length === 0) throw new PlatformError('unavailable', 'no node agents to profile on');
+    for (const client of d.nodes) {
+      const info = await client.info();
+      if (!wanted || wanted === info.name || wanted.replace(/\/+$/, '') === client.url) return { client, name: info.name, cpus: info.cpus };
+    }
+    throw new PlatformError('bad_request', `node "${wanted}" is not one of this gateway's nodes (${d.nodes.map((n) => n.url).join(', ')})`, { details: { field: 'node' } });
+  }
+
+  return {
+    async request(namespace, name, body) {
+      const req = parseSweepRequest(body);
+      const fn = await d.models.Function.findOne({ namespace, name }).lean();
+      if (!fn) throw new PlatformError('not_found', `function "${fnKey(namespace, name)}" is not deployed; deploy it before profiling it`);
+      const dev = readFunctionDevice((fn.annotations ?? {}) as Record<string, string>);
+      if (dev.device === 'emulated' && !dev.emulatedProfile) throw new PlatformError('bad_request', 'annotation fastgshare/emulated_profile is required for an emulated function');
+      if (dev.device !== 'emulated' && !req.input) {
+        throw new PlatformError('bad_request', `input is required to profile "${name}" on ${dev.device}: give {"input": {"base64": "<a representative request body>", "contentType": "image/png"}} (CLI: --data-file FILE --content-type TYPE)`, { details: { field: 'input' } });
+      }
+      const running = await d.redis.hget(d.keys.latest(), fnKey(namespace, name));
+      if (running) {
+        const job = await queue.getJob(running);
+        if (job && ACTIVE.has(await job.getState())) throw new PlatformError('conflict', `a sweep of "${fnKey(namespace, name)}" is already ${await job.getState()} (job ${job.id}); see GET /system/profiles/${name}/job or cancel it with DELETE`);
+      }
+      const node = await pickNode(req.node);
+      const builtAt = (await d.imageBuiltAt?.(fn.image)) ?? (fn as { updatedAt?: Date }).updatedAt?.toISOString() ?? 'unknown';
+      const grid = resolveGrid(defaultGrid(dev.device, node.cpus, dev.maxBatch), req.grid, dev.maxBatch);
+      const data: SweepJobData = {
+        namespace,
+        function: name,
+        nodeUrl: node.client.url,
+        node: node.name,
+        cpus: node.cpus,
+        device: dev.device,
+        deviceId: dev.deviceId,
+        deviceClass: deviceClassOf(dev.device, node.cpus),
+        modelVersion: `${fn.image}@${builtAt}`,
+        grid,
+        trialSeconds: req.trialSeconds ?? d.trialSeconds,
+        sloMs: req.sloMs ?? dev.sloMs ?? 1000,
+        maxBatch: dev.maxBatch,
+        ...(dev.emulatedProfile ? { emulatedProfile: dev.emulatedProfile } : {}),
+        ...(req.input ? { input: req.input } : {}),
+      };
+      // the job id is the sweep id trials are stored under: unique even across Redis resets
+      const jobId = `${name}.${namespace}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+      const job = await queue.add('sweep', data, { jobId, attempts: 5, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } });
+      await d.redis.hset(d.keys.latest(), fnKey(namespace, name), job.id!);
+      return view(job);
+    },
+    async job(namespace, name) {
+      return view(await latest(namespace, name));
+    },
+    async cancel(namespace, name) {
+      const job = await latest(namespace, name);
+      const state = await job.getState();
+      if (!ACTIVE.has(state)) throw new PlatformError('conflict', `the latest sweep of "${fnKey(namespace, name)}" is already ${state === 'failed' && job.failedReason === CANCELLED ? 'cancelled' : state}`);
+      await d.redis.set(d.keys.cancel(job.id!), '1', 'EX', 86_400);
+      if (state !== 'active') {
+        // not running: fail it here (a worker that picks it up meanwhile sees the flag and stops)
+        await job.remove().catch(() => undefined);
+        await d.redis.hdel(d.keys.latest(), fnKey(namespace, name));
+        return { ...(await view(job).catch(() => ({}) as SweepView)), id: job.id!, function: fnKey(namespace, name), state: 'cancelled' } as SweepView;
+      }
+      return { ...(await view(job)), state: 'cancelled' };
+    },
+    async table(namespace, name, deviceClass) {
+      const t = await d.store.latestTable(namespace, name, deviceClass);
+      if (!t) throw new PlatformError('not_found', `no profile table for "${fnKey(namespace, name)}"${deviceClass ? ` on ${deviceClass}` : ''}; run a sweep with POST /system/profiles/${name} (fastgshare profile ${name})`);
+      return t;
+    },
+    async close() {
+      await queue.close().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,47 @@
+/** What a queued sweep carries (planned when it is requested) and what it reports while it runs. */
+import type { ReplicaConfig } from '../core/profiles/profile-table.ts';
+import type { DeviceKind, SweepGrid } from './grid.ts';
+
+export interface SweepJobData {
+  namespace: string;
+  function: string;
+  /** Node agent URL and name the trials run on. */
+  nodeUrl: string;
+  node: string;
+  cpus: number;
+  device: DeviceKind;
+  /** The device the lock is taken on: cpu, emulated, cuda:0 … */
+  deviceId: string;
+  deviceClass: string;
+  modelVersion: string;
+  grid: SweepGrid;
+  trialSeconds: number;
+  sloMs: number;
+  maxBatch: number;
+  /** Calibrated model an emulated function behaves like (no trials then). */
+  emulatedProfile?: string;
+  /** The request body trials send, base64, with its content type. */
+  input?: { base64: string; contentType: string };
+}
+
+export interface SweepProgress {
+  phase: 'waiting-for-device' | 'trial' | 'table' | 'done';
+  /** Trials finished (stored) so far, and in all. */
+  done: number;
+  total: number;
+  /** 1-based index of the running trial. */
+  trial?: number;
+  config?: ReplicaConfig;
+  /** Trials found already stored when the sweep (re)started. */
+  resumed: number;
+  etaSeconds: number;
+}
+
+export interface SweepResult {
+  trials: number;
+  entries: number;
+  measured: number;
+  fitted: number;
+  deviceClass: string;
+  modelVersion: string;
+}

@@ -1,0 +1,99 @@
+/**
+ * Runs a planned sweep: every trial of the grid that the store does not already hold for this
+ * sweep, in order, each stored as soon as it finishes; then the table (measured rows plus the
+ * fitted ones) is written. Stops between and during trials when `signal` aborts. An emulated
+ * device runs no trials: its table comes from the calibration data.
+ */
+import type { Clock } from '../core/clock.ts';
+import type { Logger } from '../core/logger.ts';
+import type { FunctionSpec } from '../core/contracts/node-agent.ts';
+import { configKey, type ProfileTable } from '../core/profiles/profile-table.ts';
+import { V100_DEVICE_CLASS } from '../core/profiles/calibration-profiles.ts';
+import { defaultGrid, trialConfigs, trialFunctionName } from './grid.ts';
+import { emulatedTable } from './emulated.ts';
+import type { ProfileStore } from './profile-store.ts';
+import type { SweepJobData, SweepProgress, SweepResult } from './sweep-job.ts';
+import { buildTableEntries, measuredFootprint, tableGrid } from './table.ts';
+import type { TrialDeps } from './trial.ts';
+import { runTrial } from './trial.ts';
+
+export interface SweepDeps {
+  store: ProfileStore;
+  /** Trial dependencies for the sweep's node. */
+  trialDeps(data: SweepJobData): TrialDeps;
+  /** The function's spec as the node agent needs it. */
+  spec(namespace: string, name: string): Promise<FunctionSpec>;
+  calibration: () => ProfileTable;
+  clock: Clock;
+  log: Logger;
+}
+
+/** Seconds a trial is expected to take beyond its load time (deploy, ready, warm-up, removal). */
+export const TRIAL_OVERHEAD_S = 4;
+
+export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData, report: (p: SweepProgress) => Promise<void>, signal: AbortSignal): Promise<SweepResult> {
+  const summary = (entries: { source: string }[], trials: number): SweepResult => ({
+    trials,
+    entries: entries.length,
+    measured: entries.filter((e) => e.source === 'measured').length,
+    fitted: entries.filter((e) => e.source === 'fitted').length,
+    deviceClass: data.deviceClass,
+    modelVersion: data.modelVersion,
+  });
+  if (data.device === 'emulated' && data.emulatedProfile) {
+    await report({ phase: 'table', done: 0, total: 0, resumed: 0, etaSeconds: 0 });
+    const table = emulatedTable(d.calibration(), V100_DEVICE_CLASS, { namespace: data.namespace, function: data.function, modelVersion: data.modelVersion, profile: data.emulatedProfile, maxBatch: data.maxBatch });
+    await d.store.saveTable({ ...table, sweepId });
+    await report({ phase: 'done', done: 0, total: 0, resumed: 0, etaSeconds: 0 });
+    return summary(table.entries, 0);
+  }
+
+  const configs = trialConfigs(data.grid);
+  const stored = await d.store.trials(sweepId);
+  const have = new Set(stored.map((t) => t.trialIndex));
+  const resumed = have.size;
+  if (resumed) d.log.info('resuming sweep', { sweep: sweepId, stored: resumed, total: configs.length });
+  const base = await d.spec(data.namespace, data.function);
+  const deps = d.trialDeps(data);
+  const input = { body: Buffer.from(data.input?.base64 ?? '', 'base64'), contentType: data.input?.contentType ?? 'application/octet-stream' };
+  const durations: number[] = [];
+  let done = resumed;
+  const eta = () => {
+    const per = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length / 1000 : data.trialSeconds + TRIAL_OVERHEAD_S;
+    return Math.round((configs.length - done) * per);
+  };
+  for (let i = 0; i < configs.length; i++) {
+    if (have.has(i)) continue;
+    signal.throwIfAborted();
+    const config = configs[i]!;
+    await report({ phase: 'trial', done, total: configs.length, trial: i + 1, config, resumed, etaSeconds: eta() });
+    const started = d.clock.now();
+    const startedAt = d.clock.date();
+    const metrics = await runTrial(deps, { base, trialName: trialFunctionName(data.function, i), config, sloMs: data.sloMs, seconds: data.trialSeconds, input, signal });
+    signal.throwIfAborted();
+    const durationMs = d.clock.now() - started;
+    durations.push(durationMs);
+    await d.store.saveTrial({ sweepId, trialIndex: i, namespace: data.namespace, function: data.function, modelVersion: data.modelVersion, deviceClass: data.deviceClass, node: data.node, config, metrics, startedAt, durationMs });
+    done++;
+    d.log.info('trial done', { sweep: sweepId, trial: `${i + 1}/${configs.length}`, config: configKey(config), sloRps: Math.round(metrics.sloRps * 10) / 10, p99: Math.round(metrics.latencyMs.p99) });
+  }
+  await report({ phase: 'table', done, total: configs.length, resumed, etaSeconds: 0 });
+  const trials = await d.store.trials(sweepId);
+  const grid = tableGrid(data.grid, defaultGrid(data.device, data.cpus, data.maxBatch));
+  const entries = buildTableEntries(trials, grid, data.function, data.deviceClass);
+  await d.store.saveTable({
+    namespace: data.namespace,
+    function: data.function,
+    modelVersion: data.modelVersion,
+    deviceClass: data.deviceClass,
+    origin: 'sweep',
+    sweepId,
+    node: data.node,
+    entries,
+    footprint: measuredFootprint(trials),
+    grid: data.grid,
+    sloMs: data.sloMs,
+  });
+  await report({ phase: 'done', done, total: configs.length, resumed, etaSeconds: 0 });
+  return summary(entries, trials.length);
+}

@@ -1,0 +1,192 @@
+/**
+ * The replica's device gate: work that needs the device (one batch) runs only under a time token
+ * from the node's token scheduler (fast-manager/sharing). One gate per replica, shared by all of
+ * its models (a pipeline's batchers share the replica's single token).
+ *
+ * Policy:
+ * - Before a batch the gate checks the token it holds: if its remaining quota (quotaMs − time
+ *   since the grant) covers the batch's estimated run time, the batch runs at once. Back-to-back
+ *   batches thus share one token, with no round trip to the scheduler between them.
+ * - Otherwise it waits until batches already running under the token finish, then asks for a new
+ *   token (which ends the old one) and runs the batch as soon as it is granted, even when the
+ *   batch is longer than the new quota: nothing is pre-empted, the overrun is charged afterwards.
+ * - When the last running batch ends and no new batch has started by the next turn of the event
+ *   loop (`defer`), the token is released, so idle time is never held against the device.
+ * - Each request for a token reports the burst measured under the previous one (time with at
+ *   least one batch running), which adapts the scheduler's token length to this replica.
+ * - `expectedWaitMs` is what admission adds to a request's expected latency: 0 while a held token
+ *   covers the work, else the mean of recent waits for a grant (EWMA), faded linearly to 0 over
+ *   one scheduling window of no token use (an idle replica's window usage has run out, so it is
+ *   first in line again); while a request is pending, what is left of that mean.
+ */
+import type { Clock } from 'fastgshare/core/clock.ts';
+import { PlatformError } from 'fastgshare/core/errors.ts';
+
+/** The token channel as the gate sees it (token-client.ts implements it). */
+export interface TokenSource {
+  acquire(burstMs?: number): Promise<{ quotaMs: number }>;
+  release(): void;
+  close(): void;
+  readonly windowMs: number;
+}
+
+export interface GateStats {
+  gated: boolean;
+  tokens: number;
+  /** Batches that ran under a token already held (no scheduler round trip). */
+  reused: number;
+  waitMs: number;
+  meanWaitMs: number;
+  heldNow: boolean;
+}
+
+export interface DeviceGate {
+  /**
+   * Runs `work` (estimated to take `expectedMs`) under a device token; `work` is told how much of
+   * the token is left (Infinity when ungated) so it can size itself to fit.
+   */
+  run<T>(expectedMs: number, work: (quotaLeftMs: number) => Promise<T>): Promise<T>;
+  /** Expected wait for a token before work of `expectedMs` could start now. */
+  expectedWaitMs(expectedMs: number): number;
+  stats(): GateStats;
+  close(): void;
+}
+
+/** No token scheduler: work runs at once. */
+export const ungatedDevice: DeviceGate = {
+  run: (_expected, work) => work(Infinity),
+  expectedWaitMs: () => 0,
+  stats: () => ({ gated: false, tokens: 0, reused: 0, waitMs: 0, meanWaitMs: 0, heldNow: false }),
+  close: () => {},
+};
+
+export interface TokenGateOptions {
+  source: TokenSource;
+  clock: Clock;
+  /** Runs `fn` after the current turn of the event loop (default setImmediate). */
+  defer?: (fn: () => void) => void;
+  /** Weight of the newest wait in the mean (default 0.3). */
+  alpha?: number;
+}
+
+interface Held {
+  quotaMs: number;
+  grantedAt: number;
+}
+
+export function createTokenGate(o: TokenGateOptions): DeviceGate {
+  const { source, clock } = o;
+  const defer = o.defer ?? ((fn: () => void) => void setImmediate(fn));
+  const alpha = o.alpha ?? 0.3;
+  let held: Held | undefined;
+  let acquiring: { promise: Promise<void>; since: number } | undefined;
+  let active = 0;
+  /** Batches between their call and their start (they keep a token from being released). */
+  let starting = 0;
+  let busySince = 0;
+  let burstMs = 0;
+  let lastBurst: number | undefined;
+  let idleWaiters: (() => void)[] = [];
+  let meanWait = 0;
+  let lastUse = -Infinity;
+  let closed = false;
+  const stats = { tokens: 0, reused: 0, waitMs: 0 };
+
+  const remaining = (now: number) => (held ? held.quotaMs - (now - held.grantedAt) : -Infinity);
+
+  const endBurst = () => {
+    if (burstMs > 0) lastBurst = burstMs;
+    burstMs = 0;
+  };
+
+  const releaseIfIdle = () => {
+    if (active > 0 || starting > 0 || !held) return;
+    held = undefined;
+    lastUse = clock.now();
+    endBurst();
+    source.release();
+  };
+
+  const acquire = (): Promise<void> => {
+    if (acquiring) return acquiring.promise;
+    const since = clock.now();
+    if (held) {
+      held = undefined; // asking again ends the token held
+      endBurst();
+    }
+    const promise = source.acquire(lastBurst).then(
+      (g) => {
+        const now = clock.now();
+        const waited = now - since;
+        stats.tokens++;
+        stats.waitMs += waited;
+        meanWait = stats.tokens === 1 ? waited : meanWait + alpha * (waited - meanWait);
+        held = { quotaMs: g.quotaMs, grantedAt: now };
+        acquiring = undefined;
+      },
+      (err: Error) => {
+        acquiring = undefined;
+        throw new PlatformError('unavailable', `no device token: ${err.message}`, { cause: err });
+      },
+    );
+    acquiring = { promise, since };
+    return promise;
+  };
+
+  const whenIdle = () => (active === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)));
+
+  return {
+    async run(expectedMs, work) {
+      if (closed) throw new PlatformError('unavailable', 'the device gate is closed');
+      starting++;
+      let fresh = false;
+      try {
+        for (;;) {
+          if (held && !acquiring && remaining(clock.now()) >= expectedMs) break;
+          if (fresh && held && !acquiring) break; // a new token: run even if the batch is longer
+          if (acquiring) {
+            await acquiring.promise;
+            fresh = true;
+            continue;
+          }
+          if (active > 0) {
+            await whenIdle();
+            continue;
+          }
+          await acquire();
+          fresh = true;
+        }
+      } finally {
+        starting--;
+      }
+      if (!fresh) stats.reused++;
+      if (active++ === 0) busySince = clock.now();
+      try {
+        return await work(Math.max(0, remaining(clock.now())));
+      } finally {
+        if (--active === 0) {
+          burstMs += clock.now() - busySince;
+          const waiters = idleWaiters;
+          idleWaiters = [];
+          for (const w of waiters) w();
+          defer(releaseIfIdle);
+        }
+      }
+    },
+    expectedWaitMs(expectedMs) {
+      const now = clock.now();
+      if (acquiring) return Math.max(0, meanWait - (now - acquiring.since));
+      if (held && remaining(now) >= expectedMs) return 0;
+      if (held) return meanWait;
+      const idle = now - lastUse;
+      const window = source.windowMs > 0 ? source.windowMs : 1;
+      return meanWait * Math.max(0, 1 - idle / window);
+    },
+    stats: () => ({ gated: true, ...stats, meanWaitMs: meanWait, heldNow: held !== undefined }),
+    close() {
+      closed = true;
+      held = undefined;
+      source.close();
+    },
+  };
+}

@@ -1,0 +1,81 @@
+/**
+ * A real platform in one process for the auto-scaler tests: the embedded store, a node agent
+ * running echo fixture replicas as processes, and a gateway with the options a test gives
+ * (profiles, requestProfile, balancer, environment).
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { readGatewayConfig, readNodeConfig, type Env } from '../../../core/config.ts';
+import { ImageStore } from '../../../core/images/image-store.ts';
+import { CaptureSink, createLogger } from '../../../core/logger.ts';
+import { startTestStore, type TestStore } from '../../helpers/store.ts';
+import { startNodeAgent, type NodeAgent } from '../../../fast-manager/main.ts';
+import { startGateway, type Gateway, type StartGatewayOptions } from '../../../gateway/main.ts';
+import { createHttpNodeAgentClient } from '../../../gateway/node-client.ts';
+import { ECHO_FIXTURE } from '../harness.ts';
+
+export interface AutoscalePlatform {
+  gateway: Gateway;
+  agent: NodeAgent;
+  sink: CaptureSink;
+  call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; headers: Headers; json<T = any>(): T }>;
+  eventually<T>(check: () => Promise<T>, timeoutMs?: number): Promise<T>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+export async function startAutoscalePlatform(o: { env?: Env; gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer'>> } = {}): Promise<AutoscalePlatform> {
+  const testStore: TestStore = await startTestStore();
+  const dataDir = await mkdtemp(join(tmpdir(), 'fastgshare-autoscale-'));
+  const images = new ImageStore({ root: join(dataDir, 'images') });
+  await images.put('echo:latest', ECHO_FIXTURE, { fprocess: 'node server.mjs', language: 'test' });
+  const sink = new CaptureSink();
+  const log = createLogger({ sink, level: 'debug' });
+  const agent = await startNodeAgent({
+    config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(dataDir, 'node'), FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '1000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '10000' }, `as-node-${process.pid}-${++seq}`),
+    store: testStore.store,
+    images,
+    log: log.child('node'),
+    registry: new Registry(),
+    tuning: { drainGraceMs: 150, startPollMs: 30, healthIntervalMs: 200, backoffBaseMs: 100, backoffMaxMs: 500, usageIntervalMs: 150 },
+  });
+  const gateway = await startGateway({
+    config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_READY_TIMEOUT_MS: '8000', ...o.env }),
+    store: testStore.store,
+    nodes: [createHttpNodeAgentClient(agent.url)],
+    log,
+    registry: new Registry(),
+    tuning: { reconcileMs: 500, pollMs: 50, countFlushMs: 200 },
+    ...o.gateway,
+  });
+  return {
+    gateway,
+    agent,
+    sink,
+    async call(method, path, body) {
+      const res = await fetch(gateway.url + path, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+      const text = await res.text();
+      return { status: res.status, text, headers: res.headers, json: () => JSON.parse(text) };
+    },
+    async eventually(check, timeoutMs = 10_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        try {
+          return await check();
+        } catch (err) {
+          if (Date.now() > end) throw err;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    },
+    async close() {
+      await gateway.close();
+      await agent.close();
+      await testStore.cleanup();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,189 @@
+/**
+ * The profiler against a real node agent, real Redis (a unique key prefix per run, removed
+ * afterwards) and the real embedded store: a reduced-grid sweep of text-direction on the cpu
+ * device (2 partitions × 2 quotas × batch 1, 1.5 s of load per trial), cancel, and a worker
+ * restart mid-sweep that resumes without repeating trials.
+ */
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { silentLogger } from '../../core/logger.ts';
+import { systemClock } from '../../core/clock.ts';
+import { loadStackFile } from '../../core/images/stack-file.ts';
+import { createImageBuilder } from '../../core/images/builder.ts';
+import { PLATFORM_ROOT } from '../../core/version.ts';
+import { readCommonConfig, type ProfilerConfig } from '../../core/config.ts';
+import { createHttpNodeAgentClient } from '../../gateway/node-client.ts';
+import { toFunctionSpec } from '../../gateway/control/function-spec.ts';
+import { startTestStore, tempDir, type TestStore } from '../helpers/store.ts';
+import { startHarness, waitFor, type Harness } from '../fast-manager/harness.ts';
+import { createProfiler, type Profiler } from '../../profiler/profiler.ts';
+import { tableCsv } from '../../profiler/csv.ts';
+import { chartPage } from '../../profiler/chart.ts';
+import type { SweepView } from '../../profiler/service.ts';
+
+const REDIS_URL = readCommonConfig({}).redisUrl;
+const PNG = readFileSync(new URL('../functions/fixtures/hello-world-2024.png', import.meta.url));
+const INPUT = { base64: PNG.toString('base64'), contentType: 'image/png' };
+/** More quota may not give less throughput, within this share (two runs of one config differ by a few %). */
+const NOISE = 0.15;
+
+async function deleteKeys(pattern: string): Promise<void> {
+  const r = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, found] = await r.scan(cursor, 'MATCH', pattern, 'COUNT', 500);
+      cursor = next;
+      if (found.length) await r.del(...found);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+}
+
+describe('profiler: sweeps of text-direction on the cpu device', function () {
+  this.timeout(120_000);
+  let ts: TestStore;
+  let agent: Harness;
+  let build: { dir: string; cleanup(): Promise<void> };
+  let profiler: Profiler;
+  let config: ProfilerConfig;
+
+  before(async () => {
+    ts = await startTestStore();
+    agent = await startHarness(ts.store, { env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' } });
+    build = await tempDir('fastgshare-prof-build-');
+    const stack = await loadStackFile(join(PLATFORM_ROOT, 'stack.yml'));
+    await createImageBuilder({ images: agent.images, log: silentLogger }).buildStack(stack, { filter: 'text-direction', buildRoot: build.dir });
+    const fn = stack.spec.functions['text-direction']!;
+    await ts.store.models.Function.create({ name: 'text-direction', namespace: 'openfaas-fn', image: 'text-direction:latest', annotations: fn.annotations ?? {}, labels: {}, replicas: 0 });
+  });
+  beforeEach(() => {
+    config = { prefix: `fgs-test-prof-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, queue: 'profiler', concurrency: 2, lockMs: 3000, trialSeconds: 1.5 };
+    const node = createHttpNodeAgentClient(agent.agent.url);
+    profiler = createProfiler({
+      config,
+      redisUrl: REDIS_URL,
+      models: ts.store.models,
+      nodes: [node],
+      spec: async (namespace, name) => toFunctionSpec((await ts.store.models.Function.findOne({ namespace, name }).lean())!, {}),
+      clock: systemClock,
+      log: silentLogger,
+      busyDelayMs: 300,
+    });
+  });
+  afterEach(async () => {
+    await profiler.close();
+    await deleteKeys(`${config.prefix}:*`);
+  });
+  after(async () => {
+    await agent?.close();
+    await ts?.cleanup();
+    await build?.cleanup();
+  });
+
+  const untilState = (states: string[], seen?: SweepView[]) =>
+    waitFor(
+      `sweep in ${states.join('/')}`,
+      async () => {
+        const v = await profiler.service.job('openfaas-fn', 'text-direction');
+        seen?.push(v);
+        return states.includes(v.state) ? v : undefined;
+      },
+      100_000,
+      100,
+    );
+
+  it('sweeps 2 partitions × 2 quotas into a table where more quota never gives less throughput', async () => {
+    profiler.startWorker();
+    const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [50, 100], quotas: [0.4, 1], batches: [1] }, trialSeconds: 1.5, sloMs: 300, input: INPUT });
+    expect(queued.trials).to.equal(4);
+    expect(queued.deviceClass).to.match(/^cpu-\d+c$/);
+    expect(queued.modelVersion).to.match(/^text-direction:latest@\d{4}-/);
+    const seen: SweepView[] = [];
+    const done = await untilState(['completed', 'failed'], seen);
+    expect(done.state, done.error).to.equal('completed');
+    // progress: trial i of n with its configuration and an ETA
+    const trialsSeen = new Set(seen.filter((v) => v.progress?.phase === 'trial').map((v) => v.progress!.trial));
+    expect(trialsSeen.size).to.be.at.least(3);
+    const p = seen.find((v) => v.progress?.phase === 'trial')!.progress!;
+    expect(p.total).to.equal(4);
+    expect(p.config).to.have.keys('partitionPercent', 'quota', 'batch');
+    expect(p.etaSeconds).to.be.a('number');
+
+    const trials = await profiler.store.trials(done.id);
+    expect(trials.map((t) => t.trialIndex)).to.deep.equal([0, 1, 2, 3]);
+    for (const t of trials) {
+      expect(t.metrics.closedLoopRps).to.be.greaterThan(0);
+      expect(t.metrics.requests).to.be.greaterThan(0);
+      expect(t.metrics.busySource).to.equal('tokens');
+      expect(t.metrics.memoryBytes).to.be.greaterThan(10 * 1024 * 1024);
+      expect(t.metrics.latencyMs.p99).to.be.at.least(t.metrics.latencyMs.p50);
+    }
+    const table = await profiler.service.table('openfaas-fn', 'text-direction');
+    const measured = table.entries.filter((e) => e.source === 'measured');
+    expect(measured).to.have.length(4);
+    expect(table.entries.some((e) => e.source === 'fitted')).to.equal(true);
+    for (const partitionPercent of [50, 100]) {
+      const at = (quota: number) => trials.find((t) => t.config.partitionPercent === partitionPercent && t.config.quota === quota)!.metrics;
+      expect(at(1).closedLoopRps, `closed loop at ${partitionPercent} %`).to.be.at.least(at(0.4).closedLoopRps * (1 - NOISE));
+      expect(at(1).sloRps, `SLO rate at ${partitionPercent} %`).to.be.at.least(at(0.4).sloRps * (1 - NOISE));
+      expect(at(0.4).busyShare).to.be.greaterThan(0).and.at.most(1);
+    }
+    console.log(tableCsv({ ...table, entries: measured }));
+    expect(tableCsv(table).split('\n')[0]).to.equal('function,model_version,device_class,partition_percent,quota,batch,rps,p50_ms,p95_ms,p99_ms,memory_bytes,source');
+    const html = chartPage(table);
+    expect(html).to.contain('<svg').and.contain('quota 0.4').and.not.contain('http://www.w3.org/1999/xlink');
+    // the scheduler's view of it
+    const source = await profiler.source.table();
+    expect(source.entries('text-direction', table.deviceClass).length).to.equal(table.entries.length);
+    expect((await agent.call<{ name: string }[]>('GET', '/v1/functions')).body.filter((f) => f.name.includes('--prof-'))).to.deep.equal([]);
+  });
+
+  it('cancels a running sweep: the trial stops, its function goes, the device is free again', async () => {
+    profiler.startWorker();
+    await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [50, 100], quotas: [0.4, 1], batches: [1] }, trialSeconds: 4, input: INPUT });
+    await waitFor('a trial running', async () => {
+      const v = await profiler.service.job('openfaas-fn', 'text-direction');
+      if (process.env.DEBUG_PROF) console.log(JSON.stringify(v));
+      return v.progress?.phase === 'trial';
+    }, 60_000, 50);
+    const cancelled = await profiler.service.cancel('openfaas-fn', 'text-direction');
+    expect(cancelled.state).to.equal('cancelled');
+    const after = await untilState(['cancelled', 'completed', 'failed']);
+    expect(after.state).to.equal('cancelled');
+    expect((await profiler.store.trials(after.id)).length).to.be.below(4);
+    await waitFor('trial function removed', async () => (await agent.call<{ name: string }[]>('GET', '/v1/functions')).body.every((f) => !f.name.includes('--prof-')), 10_000);
+    const r = new Redis(REDIS_URL);
+    try {
+      const locks = await r.keys(`${config.prefix}:profiler:device-lock:*`);
+      expect(locks).to.deep.equal([]);
+    } finally {
+      r.disconnect();
+    }
+    // and a new sweep may start
+    const again = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [100], quotas: [1], batches: [1] }, trialSeconds: 1, input: INPUT });
+    expect(again.id).to.not.equal(after.id);
+    await profiler.service.cancel('openfaas-fn', 'text-direction');
+  });
+
+  it('resumes a sweep after its worker dies mid-sweep, without repeating a trial', async () => {
+    const first = profiler.startWorker();
+    const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [50, 100], quotas: [1], batches: [1] }, trialSeconds: 3, input: INPUT });
+    await waitFor('first trial stored and second running', async () => {
+      const v = await profiler.service.job('openfaas-fn', 'text-direction');
+      return (await profiler.store.trials(queued.id)).length === 1 && v.progress?.trial === 2;
+    }, 60_000, 50);
+    await first.close({ abandon: true });
+    profiler.startWorker();
+    const done = await untilState(['completed', 'failed']);
+    expect(done.state, done.error).to.equal('completed');
+    expect(done.id).to.equal(queued.id);
+    expect(done.progress?.resumed).to.equal(1);
+    const trials = await profiler.store.trials(queued.id);
+    expect(trials.map((t) => t.trialIndex)).to.deep.equal([0, 1]);
+    expect(await ts.store.models.ProfileTrial.countDocuments({ sweepId: queued.id })).to.equal(2);
+  });
+});

@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import { ManualClock } from '../../../core/clock.ts';
+import { createTokenGate, type TokenSource } from '../../../templates/onnx-node/runtime/token-gate.ts';
+import { createBatcher } from '../../../templates/onnx-node/runtime/batcher.ts';
+import { createLatencyEstimator } from '../../../templates/onnx-node/runtime/latency-estimator.ts';
+import { CaptureSink, createLogger } from '../../../core/logger.ts';
+import { systemTimers } from '../../../templates/onnx-node/runtime/timers.ts';
+
+/** A token source driven by hand: each acquire waits until the test grants it. */
+function fakeSource(clock: ManualClock) {
+  const calls: { op: 'acquire' | 'release'; burstMs?: number; at: number }[] = [];
+  let grant: ((g: { quotaMs: number }) => void) | undefined;
+  const source: TokenSource = {
+    windowMs: 1000,
+    acquire(burstMs) {
+      calls.push({ op: 'acquire', burstMs, at: clock.now() });
+      return new Promise((r) => (grant = r));
+    },
+    release: () => void calls.push({ op: 'release', at: clock.now() }),
+    close() {},
+  };
+  return { source, calls, grant: (quotaMs: number) => grant!({ quotaMs }) };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('onnx-node token gate', () => {
+  it('waits for a grant, holds the token across back-to-back batches, releases when idle', async () => {
+    const clock = new ManualClock(0);
+    const f = fakeSource(clock);
+    const gate = createTokenGate({ source: f.source, clock });
+    let ran = 0;
+    const p1 = gate.run(10, async () => ran++);
+    await tick();
+    expect(ran, 'no work before the grant').to.equal(0);
+    expect(f.calls).to.deep.equal([{ op: 'acquire', burstMs: undefined, at: 0 }]);
+    clock.advance(40);
+    f.grant(100);
+    await p1;
+    expect(ran).to.equal(1);
+    // a second batch starting in the same turn reuses the token (no new acquire)
+    const p2 = gate.run(10, async () => {
+      clock.advance(30);
+      ran++;
+    });
+    await p2;
+    await tick();
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'release']);
+    expect(gate.stats()).to.include({ tokens: 1, reused: 1, waitMs: 40, heldNow: false });
+    // the next token reports the burst measured under the previous one (30 ms of work)
+    void gate.run(10, async () => {});
+    await tick();
+    expect(f.calls[2]).to.include({ op: 'acquire', burstMs: 30 });
+  });
+
+  it('asks again when the held token no longer covers the next batch, and runs a fresh grant even if short', async () => {
+    const clock = new ManualClock(0);
+    const f = fakeSource(clock);
+    const gate = createTokenGate({ source: f.source, clock });
+    const order: string[] = [];
+    const a = gate.run(10, async () => {
+      clock.advance(45);
+      order.push('a');
+    });
+    await tick();
+    f.grant(50);
+    await a;
+    // 5 ms are left of the 50 ms token: a 10 ms batch needs a new one
+    const b = gate.run(10, async () => {
+      clock.advance(80); // longer than the new 20 ms quota: runs anyway, the overrun is charged
+      order.push('b');
+    });
+    await tick();
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'acquire']);
+    expect(f.calls[1]!.burstMs).to.equal(45);
+    f.grant(20);
+    await b;
+    await tick();
+    expect(order).to.deep.equal(['a', 'b']);
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'acquire', 'release']);
+  });
+
+  it('expects no wait under a token that covers the work, the mean wait otherwise, fading over an idle window', async () => {
+    const clock = new ManualClock(0);
+    const f = fakeSource(clock);
+    const gate = createTokenGate({ source: f.source, clock });
+    const p = gate.run(5, async () => {
+      expect(gate.expectedWaitMs(50)).to.equal(0);
+      expect(gate.expectedWaitMs(500), 'longer than the quota left').to.equal(200);
+    });
+    clock.advance(200);
+    f.grant(100);
+    await p;
+    await tick();
+    expect(gate.expectedWaitMs(5)).to.equal(200);
+    clock.advance(500);
+    expect(gate.expectedWaitMs(5)).to.be.closeTo(100, 1e-9);
+    clock.advance(600);
+    expect(gate.expectedWaitMs(5)).to.equal(0);
+  });
+
+  it('makes the batcher measure compute time only and count the token wait in admission', async () => {
+    const clock = new ManualClock(0);
+    const f = fakeSource(clock);
+    const gate = createTokenGate({ source: f.source, clock });
+    const estimator = createLatencyEstimator({ prior: () => 10 });
+    const batcher = createBatcher<number, number>({
+      runBatch: async (items) => {
+        clock.advance(12);
+        return items.map((x) => x * 2);
+      },
+      maxBatch: 4,
+      maxQueue: 16,
+      sloMs: 300,
+      maxQueueDelayMs: 0,
+      estimator,
+      gate,
+      clock,
+      timers: systemTimers,
+      logger: createLogger({ sink: new CaptureSink() }),
+    });
+    const first = batcher.submit(1);
+    await tick();
+    clock.advance(250); // waited 250 ms for the token
+    f.grant(100);
+    expect(await first).to.equal(2);
+    expect(estimator.estimate(1), 'latency measured from the grant, not from dispatch').to.equal(12);
+    await tick();
+    // the mean wait (250) + 12 > a 200 ms SLO: rejected at admission
+    const err = await batcher.submit(2, { sloMs: 200 }).catch((e: Error) => e);
+    expect(err).to.be.instanceOf(Error);
+    expect((err as Error).message).to.match(/cannot finish within the 200 ms SLO/);
+    await batcher.close();
+  });
+});
