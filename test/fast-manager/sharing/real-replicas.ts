@@ -2,7 +2,7 @@
  * A node agent with token sharing (window 1 s) serving real onnx-node replicas built from a stack
  * file, a closed-loop load generator per function that talks to its replica directly, and share
  * measurements from the agent's meter (GET /v1/usage) and from the work the replicas completed.
- * Used by the real-inference enforcement tests (test/e2e/sharing-*.test.ts).
+ * Used by the real-inference enforcement tests (test/e2e/sharing-*.timing.ts).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
