@@ -58,7 +58,7 @@ async function main(): Promise<void> {
     { fn: 'ocr', image: 'ocr:latest', body: JSON.stringify({ image: page }), maxBatch: 4, levels: [1, 2, 4], memory: '1536Mi', sloMs: 6000 },
   ];
 
-  const platform = await startPlatform({ stack: 'stack.yml', env: { FASTGSHARE_LOG_LEVEL: 'error' } });
+  const platform = await startPlatform({ stack: 'stack.yml', env: { FASTGSHARE_LOG_LEVEL: 'error', FASTGSHARE_AUTOSCALE: 'false' } });
   const gw = platform.gatewayUrl;
   const points: Point[] = [];
   const coldStarts: Record<string, number> = {};

@@ -33,8 +33,8 @@ export interface BatcherOptions<I, O> {
   /** Latency objective per request, ms from arrival. */
   sloMs: number;
   /**
-   * Longest wait for a fuller batch. Default: `queueDelayFraction` × SLO − ℓ(maxBatch), at least 0
-   * (recomputed as the latency estimate moves).
+   * Longest wait for a fuller batch. Default: min(`queueDelayFraction` × SLO − ℓ(maxBatch),
+   * ℓ(maxBatch)), at least 0 (recomputed as the latency estimate moves).
    */
   maxQueueDelayMs?: number;
   /** Share of the SLO that may be spent waiting for a fuller batch plus running it; default 0.5. */
@@ -96,7 +96,10 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   let closed = false;
   const stats: BatcherStats = { queued: 0, running: 0, batches: 0, served: 0, rejected: {} };
 
-  const queueDelayMs = () => options.maxQueueDelayMs ?? Math.max(0, fraction * options.sloMs - estimator.estimate(maxBatch));
+  // Waiting longer than a full batch takes to run buys little batching (under load the queue
+  // fills while the executor is busy anyway) and, at low load, is pure added latency.
+  const queueDelayMs = () =>
+    options.maxQueueDelayMs ?? Math.max(0, Math.min(fraction * options.sloMs - estimator.estimate(maxBatch), estimator.estimate(maxBatch)));
   /** Mean gap between arrivals (EWMA, ms); Infinity until two requests have arrived. */
   let arrivalGapMs = Infinity;
   let schedulePending = false;

@@ -61,10 +61,10 @@ function setup(over: { sloMs?: number; maxBatch?: number; maxQueue?: number; max
 describe('onnx-node batcher', () => {
   it('runs a lone request after the queue delay derived from the SLO, not before', async () => {
     const { timers, runner, batcher } = setup({ sloMs: 200 });
-    // default delay = 0.5·200 − ℓ(4) = 100 − 18 = 82 ms
-    expect(batcher.queueDelayMs()).to.equal(82);
+    // default delay = min(0.5·200 − ℓ(4), ℓ(4)) = min(82, 18) = 18 ms: never longer than a full batch runs
+    expect(batcher.queueDelayMs()).to.equal(18);
     const result = batcher.submit(7);
-    await timers.advance(81);
+    await timers.advance(17);
     expect(runner.batches).to.deep.equal([]);
     await timers.advance(1);
     expect(runner.batches).to.deep.equal([[7]]);
@@ -77,10 +77,11 @@ describe('onnx-node batcher', () => {
     const results = [1, 2, 3, 4, 5, 6, 7].map((x) => batcher.submit(x));
     await settle();
     expect(runner.batches).to.deep.equal([[1, 2, 3, 4]]);
-    await timers.advance(18); // first batch done; 5,6,7 arrived at 0 (a burst), delay 82 ms
+    await timers.advance(17); // 5,6,7 arrived at 0 (a burst); delay 18 ms; the first batch runs till 18
     expect(runner.batches).to.have.length(1);
-    await timers.advance(64);
+    await timers.advance(1);
     expect(runner.batches).to.deep.equal([[1, 2, 3, 4], [5, 6, 7]]);
+    await timers.advance(64);
     await timers.advance(16);
     expect(await Promise.all(results)).to.deep.equal([10, 20, 30, 40, 50, 60, 70]);
     expect(runner.maxConcurrent).to.equal(1);
