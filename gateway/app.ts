@@ -46,7 +46,7 @@ export function createApp(p: AppParts): Express {
     next(
       new PlatformError(
         'not_found',
-        `no route for ${req.method} ${req.path}: the gateway serves /function/NAME[.NAMESPACE], /async-function/NAME[.NAMESPACE], /system/functions, /system/function/NAME, /system/scale-function/NAME, /system/info, /system/namespaces, /system/secrets, /system/logs, /healthz and /metrics`,
+        `no route for ${req.method} ${req.path}: the gateway serves /function/NAME[.NAMESPACE], /async-function/NAME[.NAMESPACE], /system/functions, /system/function/NAME, /system/scale-function/NAME, /system/info, /system/namespaces, /system/secrets, /system/logs, /system/profiles/NAME, /system/explain/NAME, /system/tenants, /system/cost, /healthz and /metrics`,
       ),
     );
   });
