@@ -196,9 +196,7 @@ function valueOrFile(env: Env, name: string): string | undefined {
 export function readAuth(env: Env): AdminCredentials | undefined {
   const user = valueOrFile(env, 'FASTGSHARE_ADMIN_USER');
   const password = valueOrFile(env, 'FASTGSHARE_ADMIN_PASSWORD');
-  const flag = (env.FASTGSHARE_AUTH ?? '').toLowerCase();
-  if (flag && !['true', 'false', '1', '0'].includes(flag)) throw new ConfigError('FASTGSHARE_AUTH', `"${env.FASTGSHARE_AUTH}" must be true or false`);
-  const wanted = flag === '' ? Boolean(user || password) : flag === 'true' || flag === '1';
+  const wanted = flag(env, 'FASTGSHARE_AUTH', Boolean(user || password));
   if (!wanted) return undefined;
   if (!password) throw new ConfigError('FASTGSHARE_ADMIN_PASSWORD', 'basic auth is on but no admin password is set (FASTGSHARE_ADMIN_PASSWORD or FASTGSHARE_ADMIN_PASSWORD_FILE)');
   if (password.length < 8) throw new ConfigError('FASTGSHARE_ADMIN_PASSWORD', 'must be at least 8 characters');
@@ -260,15 +258,9 @@ export function readAutoscaleConfig(env: Env): AutoscaleConfig | undefined {
 }
 
 export function readProfilerConfig(env: Env): ProfilerConfig | undefined {
-  const flag = (env.FASTGSHARE_PROFILER ?? '').toLowerCase();
-  if (flag && !['true', 'false', '1', '0'].includes(flag)) throw new ConfigError('FASTGSHARE_PROFILER', `"${env.FASTGSHARE_PROFILER}" must be true or false`);
-  const on = flag === '' ? Boolean(env.REDIS_URL) : flag === 'true' || flag === '1';
-  if (!on) return undefined;
-  const part = (name: string, dflt: string) => {
-    const v = env[name] || dflt;
-    if (!KEY_PART.test(v)) throw new ConfigError(name, `"${v}" must be 1-63 letters, digits, '_', '.' or '-'`);
-    return v;
-  };
+  // on by default wherever Redis is configured explicitly
+  if (!flag(env, 'FASTGSHARE_PROFILER', Boolean(env.REDIS_URL))) return undefined;
+  const part = (name: string, dflt: string) => keyPart(env, name, dflt);
   return {
     prefix: part('FASTGSHARE_PROFILER_PREFIX', 'fastgshare'),
     queue: part('FASTGSHARE_PROFILER_QUEUE', 'profiler'),
@@ -280,16 +272,17 @@ export function readProfilerConfig(env: Env): ProfilerConfig | undefined {
 
 const KEY_PART = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
+/** A Redis key prefix or queue name part. */
+function keyPart(env: Env, name: string, dflt: string): string {
+  const v = env[name] || dflt;
+  if (!KEY_PART.test(v)) throw new ConfigError(name, `"${v}" must be 1-63 letters, digits, '_', '.' or '-'`);
+  return v;
+}
+
 export function readAsyncConfig(env: Env): AsyncConfig | undefined {
-  const flag = (env.FASTGSHARE_ASYNC ?? '').toLowerCase();
-  if (flag && !['true', 'false', '1', '0'].includes(flag)) throw new ConfigError('FASTGSHARE_ASYNC', `"${env.FASTGSHARE_ASYNC}" must be true or false`);
-  const on = flag === '' ? Boolean(env.REDIS_URL) : flag === 'true' || flag === '1';
-  if (!on) return undefined;
-  const part = (name: string, dflt: string) => {
-    const v = env[name] || dflt;
-    if (!KEY_PART.test(v)) throw new ConfigError(name, `"${v}" must be 1-63 letters, digits, '_', '.' or '-'`);
-    return v;
-  };
+  // on by default wherever Redis is configured explicitly
+  if (!flag(env, 'FASTGSHARE_ASYNC', Boolean(env.REDIS_URL))) return undefined;
+  const part = (name: string, dflt: string) => keyPart(env, name, dflt);
   const backoffMs = int(env, 'FASTGSHARE_ASYNC_BACKOFF_MS', 1000, 1, 3_600_000);
   return {
     prefix: part('FASTGSHARE_ASYNC_PREFIX', 'fastgshare'),
