@@ -1,0 +1,232 @@
+/**
+ * `npm run bench:sharing`: one device, a mixed set of real functions at their SLOs, several
+ * replicas each whose partitions add up to more than 100 %, under (a) racing (no token gating),
+ * (b) time sharing only (one token holder at a time, every partition 100) and (c) spatio-temporal
+ * sharing (the partitions as configured, multi-token). For each mode the offered fixed rate is
+ * stepped up until SLO attainment drops below 99 %; the last passing step's goodput is the mode's
+ * maximum throughput. Also: the token round trip (acquire → grant, uncontended) and the closed-loop
+ * throughput of text-direction with and without token gating. Runs on the cpu device (this node's
+ * cores, shared with the load generator) and on the emulated V100 device.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from 'prom-client';
+import { systemClock } from '../core/clock.ts';
+import { CaptureSink, createLogger } from '../core/logger.ts';
+import { PLATFORM_ROOT } from '../core/version.ts';
+import { createTokenMeter } from '../fast-manager/sharing/meter.ts';
+import { createTokenServer } from '../fast-manager/sharing/token-server.ts';
+import { connectTokenClient } from '../templates/onnx-node/runtime/token-client.ts';
+import { percentile } from './lib/load.ts';
+import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
+import { buildStack, startBenchNode, type ReplicaShare } from './lib/sharing-node.ts';
+import { closeLoadAgent, closedLoop, fixedRateStep, type StepOutcome, type Target } from './lib/sharing-load.ts';
+
+type Mode = 'racing' | 'time-sharing' | 'spatio-temporal';
+const MODES: Mode[] = ['racing', 'time-sharing', 'spatio-temporal'];
+
+interface Fn {
+  from: string;
+  replicas: number;
+  share: ReplicaShare;
+  /** Offered rate per replica at scale 1 (items/s). */
+  baseRate: number;
+  body: Buffer;
+  contentType: string;
+}
+
+interface DeviceSetup {
+  device: string;
+  stack: string;
+  fns: Fn[];
+  startScale: number;
+  growth: number;
+  maxSteps: number;
+}
+
+interface ModeResult {
+  mode: Mode;
+  goodput: number;
+  attainment: number;
+  p99: number;
+  scale: number;
+  steps: number;
+  perFunction: Record<string, number>;
+}
+
+const STEP_S = 3;
+const log = (m: string) => process.stderr.write(`[bench:sharing] ${m}\n`);
+
+function shareFor(mode: Mode, s: ReplicaShare): ReplicaShare {
+  if (mode === 'racing') return { partition: s.partition };
+  if (mode === 'time-sharing') return { ...s, partition: 100 };
+  return s;
+}
+
+async function runMode(setup: DeviceSetup, built: Awaited<ReturnType<typeof buildStack>>, mode: Mode): Promise<ModeResult> {
+  const node = await startBenchNode(built, mode === 'time-sharing');
+  try {
+    const names: string[] = [];
+    for (const f of setup.fns) {
+      for (let i = 0; i < f.replicas; i++) {
+        const name = `${f.from}-${i}`;
+        names.push(name);
+        await node.deploy(name, f.from, shareFor(mode, f.share));
+      }
+    }
+    const urls = await node.ready(names);
+    const targets = (scale: number): Target[] =>
+      setup.fns.flatMap((f) => {
+        const slo = Number(built.stack.spec.functions[f.from]!.annotations!['fastgshare/slo_ms']);
+        return Array.from({ length: f.replicas }, (_, i) => ({ url: `${urls[`${f.from}-${i}`]}/`, body: f.body, contentType: f.contentType, rate: f.baseRate * scale, sloMs: slo, group: f.from }));
+      });
+    // warm up each replica (first batches load caches) at the lowest rate
+    await fixedRateStep(targets(setup.startScale), 1.5);
+    let best: { scale: number; out: StepOutcome } | undefined;
+    let scale = setup.startScale;
+    let steps = 0;
+    for (; steps < setup.maxSteps; steps++) {
+      const out = await fixedRateStep(targets(scale), STEP_S);
+      log(`${setup.device} ${mode} scale ${scale.toFixed(2)}: offered ${(out.sent / STEP_S).toFixed(1)}/s, goodput ${out.goodput.toFixed(1)}/s, attainment ${(out.attainment * 100).toFixed(2)} %, p99 ${out.p99.toFixed(1)} ms`);
+      if (out.attainment < 0.99) break;
+      best = { scale, out };
+      scale *= setup.growth;
+    }
+    if (!best) return { mode, goodput: 0, attainment: 0, p99: NaN, scale: 0, steps, perFunction: {} };
+    const perFunction = Object.fromEntries(Object.entries(best.out.groups).map(([g, o]) => [g, o.withinSlo / best!.out.durationS]));
+    return { mode, goodput: best.out.goodput, attainment: best.out.attainment, p99: best.out.p99, scale: best.scale, steps, perFunction };
+  } finally {
+    await node.close();
+  }
+}
+
+async function tokenRoundTrip(n: number): Promise<{ p50: number; p99: number; n: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'fg-bench-tokens-'));
+  const meter = createTokenMeter(new Registry(), systemClock);
+  const server = await createTokenServer({ socketPath: join(dir, 't.sock'), clock: systemClock, log: createLogger({ sink: new CaptureSink() }), meter, scheduler: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 } });
+  try {
+    server.register('r1', { function: 'bench.openfaas-fn', device: 'cpu', share: { quotaRequest: 1, quotaLimit: 1, partition: 100 } });
+    const c = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'r1' });
+    const lat: number[] = [];
+    for (let i = 0; i < n + 200; i++) {
+      const t = performance.now();
+      await c.acquire();
+      if (i >= 200) lat.push(performance.now() - t);
+      c.release();
+    }
+    c.close();
+    lat.sort((a, b) => a - b);
+    return { p50: percentile(lat, 50), p99: percentile(lat, 99), n };
+  } finally {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function gatingOverhead(png: Buffer): Promise<{ gated: number; free: number; gatedP99: number; freeP99: number }> {
+  const built = await buildStack('stack.yml', ['text-direction']);
+  const node = await startBenchNode(built, false);
+  try {
+    await node.deploy('td-gated', 'text-direction', { request: 1, limit: 1, partition: 100 });
+    await node.deploy('td-free', 'text-direction', { partition: 100 });
+    const urls = await node.ready(['td-gated', 'td-free']);
+    await closedLoop(`${urls['td-gated']}/`, png, 'image/png', 24, 1);
+    await closedLoop(`${urls['td-free']}/`, png, 'image/png', 24, 1);
+    const g = await closedLoop(`${urls['td-gated']}/`, png, 'image/png', 24, 4);
+    const f = await closedLoop(`${urls['td-free']}/`, png, 'image/png', 24, 4);
+    return { gated: g.rps, free: f.rps, gatedP99: g.p99, freeP99: f.p99 };
+  } finally {
+    await node.close();
+    await built.close();
+  }
+}
+
+async function runDevice(setup: DeviceSetup): Promise<ModeResult[]> {
+  const built = await buildStack(setup.stack, [...new Set(setup.fns.map((f) => f.from))]);
+  try {
+    const out: ModeResult[] = [];
+    for (const mode of MODES) out.push(await runMode(setup, built, mode));
+    return out;
+  } finally {
+    await built.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const png = await readFile(join(PLATFORM_ROOT, 'test/functions/fixtures/hello-world-2024.png'));
+  const item = Buffer.from('an item');
+  const share = (partition: number): ReplicaShare => ({ request: 0.25, limit: 1, partition });
+  const devices: DeviceSetup[] = [
+    {
+      device: 'emulated',
+      stack: 'stack.emulated.yml',
+      fns: [
+        { from: 'resnet50', replicas: 2, share: share(24), baseRate: 20, body: item, contentType: 'application/octet-stream' },
+        { from: 'bert', replicas: 2, share: share(50), baseRate: 5, body: item, contentType: 'application/octet-stream' },
+      ],
+      startScale: 1,
+      growth: 1.35,
+      maxSteps: 14,
+    },
+    {
+      device: 'cpu',
+      stack: 'stack.yml',
+      fns: [
+        { from: 'text-direction', replicas: 2, share: share(50), baseRate: 20, body: png, contentType: 'image/png' },
+        { from: 'ocr-recognize', replicas: 2, share: share(50), baseRate: 2, body: png, contentType: 'image/png' },
+      ],
+      startScale: 1,
+      growth: 1.4,
+      maxSteps: 12,
+    },
+  ];
+
+  const rtt = await tokenRoundTrip(3000);
+  log(`token round trip p50 ${rtt.p50.toFixed(3)} ms, p99 ${rtt.p99.toFixed(3)} ms`);
+  const overhead = await gatingOverhead(png);
+  log(`text-direction closed loop: gated ${overhead.gated.toFixed(1)}/s, free ${overhead.free.toFixed(1)}/s`);
+  const results: Record<string, ModeResult[]> = {};
+  for (const d of devices) results[d.device] = await runDevice(d);
+  closeLoadAgent();
+
+  const sections: string[] = [`# Sharing benchmark\n\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}. Window W = 1 s. Fixed-rate steps of ${STEP_S} s per function (rate per replica × growth each step) until SLO attainment < 99 %; max throughput = items/s answered within SLO at the last step ≥ 99 %. (a) racing: no quota annotations (partitions kept, replicas free-running); (b) time sharing only: one token holder at a time, every partition 100; (c) spatio-temporal: the partitions as configured, multi-token.\n`];
+  const ratios: Record<string, { cOverB: number; cOverA: number }> = {};
+  for (const d of devices) {
+    const rs = results[d.device]!;
+    const by = (m: Mode) => rs.find((r) => r.mode === m)!;
+    ratios[d.device] = { cOverB: by('spatio-temporal').goodput / by('time-sharing').goodput, cOverA: by('spatio-temporal').goodput / by('racing').goodput };
+    const cfg = d.fns.map((f) => `${f.replicas} × ${f.from} (partition ${f.share.partition}, request ${f.share.request}, limit ${f.share.limit})`).join(', ');
+    sections.push(`## ${d.device} device\n\nReplicas: ${cfg}.\n\n` + markdownTable(
+      ['mode', 'max items/s at ≥ 99 % SLO', 'per function items/s', 'SLO attainment', 'p99 ms', 'steps run'],
+      rs.map((r) => [r.mode, r.goodput, Object.entries(r.perFunction).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '), `${(r.attainment * 100).toFixed(2)} %`, r.p99, r.steps]),
+    ) + `\n\n(c)/(b) = ${ratios[d.device]!.cOverB.toFixed(2)}, (c)/(a) = ${ratios[d.device]!.cOverA.toFixed(2)}\n`);
+  }
+  sections.push(`## Token channel\n\n` + markdownTable(['measure', 'value'], [
+    ['token round trip p50 (acquire → grant, uncontended, ms)', rtt.p50],
+    ['token round trip p99 (ms)', rtt.p99],
+    ['text-direction closed loop (24 clients), token-gated, items/s', overhead.gated],
+    ['text-direction closed loop (24 clients), no gating, items/s', overhead.free],
+    ['gated / free', overhead.gated / overhead.free],
+  ]) + '\n');
+  sections.push(`Run time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`);
+  await writeResult('sharing', sections.join('\n'));
+  printResultLine({
+    bench: 'sharing',
+    modes: Object.fromEntries(Object.entries(results).map(([d, rs]) => [d, Object.fromEntries(rs.map((r) => [r.mode, { itemsPerS: round(r.goodput), attainment: round(r.attainment, 4), p99Ms: round(r.p99) }]))])),
+    ratios: Object.fromEntries(Object.entries(ratios).map(([d, r]) => [d, { cOverB: round(r.cOverB), cOverA: round(r.cOverA) }])),
+    tokenRoundTripMs: { p50: round(rtt.p50, 4), p99: round(rtt.p99, 4) },
+    textDirection: { gatedPerS: round(overhead.gated), freePerS: round(overhead.free) },
+  });
+}
+
+const round = (n: number, digits = 2) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
