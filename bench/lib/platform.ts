@@ -83,7 +83,9 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Ru
   const stop = async () => {
     if (child.exitCode === null) {
       child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      // `up` drains every replica before it exits (FASTGSHARE_DRAIN_TIMEOUT_MS each, in parallel);
+      // killing it sooner would orphan the replicas
+      const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
       await exited;
       clearTimeout(t);
     }
