@@ -98,7 +98,9 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
 
   it('sweeps 2 partitions × 2 quotas into a table where more quota never gives less throughput', async () => {
     profiler.startWorker();
-    const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [50, 100], quotas: [0.4, 1], batches: [1] }, trialSeconds: 1.5, sloMs: 300, input: INPUT });
+    // quotas far apart: at 0.1 of each window the token limit binds (text-direction is ~1.5 ms a
+    // call); 0.4 vs 1 measured the same on two cores shared with the load generator, where neither binds
+    const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [50, 100], quotas: [0.1, 1], batches: [1] }, trialSeconds: 1.5, sloMs: 300, input: INPUT });
     expect(queued.trials).to.equal(4);
     expect(queued.deviceClass).to.match(/^cpu-\d+c$/);
     expect(queued.modelVersion).to.match(/^text-direction:latest@\d{4}-/);
@@ -128,17 +130,17 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     expect(table.entries.some((e) => e.source === 'fitted')).to.equal(true);
     for (const partitionPercent of [50, 100]) {
       const at = (quota: number) => trials.find((t) => t.config.partitionPercent === partitionPercent && t.config.quota === quota)!.metrics;
-      expect(at(1).closedLoopRps, `closed loop at ${partitionPercent} %`).to.be.at.least(at(0.4).closedLoopRps * (1 - NOISE));
+      expect(at(1).closedLoopRps, `closed loop at ${partitionPercent} %`).to.be.at.least(at(0.1).closedLoopRps * (1 - NOISE));
       // the highest rate meeting the SLO comes from a short open-loop search: with 1.5 s trials on
       // two shared cores one probe can miss by noise, so it is checked for sanity, not monotonicity
       expect(at(1).sloRps, `SLO rate at ${partitionPercent} %`).to.be.at.least(0).and.at.most(at(1).closedLoopRps * 1.5 + 50);
-      expect(at(0.4).busyShare).to.be.greaterThan(0).and.at.most(1);
+      expect(at(0.1).busyShare).to.be.greaterThan(0).and.at.most(1);
     }
     expect(Math.max(...trials.map((t) => t.metrics.sloRps)), 'some trial met the SLO at a positive rate').to.be.greaterThan(0);
     console.log(tableCsv({ ...table, entries: measured }));
     expect(tableCsv(table).split('\n')[0]).to.equal('function,model_version,device_class,partition_percent,quota,batch,rps,p50_ms,p95_ms,p99_ms,memory_bytes,source');
     const html = chartPage(table);
-    expect(html).to.contain('<svg').and.contain('quota 0.4').and.not.contain('http://www.w3.org/1999/xlink');
+    expect(html).to.contain('<svg').and.contain('quota 0.1').and.not.contain('http://www.w3.org/1999/xlink');
     // the scheduler's view of it
     const source = await profiler.source.table();
     expect(source.entries('text-direction', table.deviceClass).length).to.equal(table.entries.length);
