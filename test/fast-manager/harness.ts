@@ -2,6 +2,7 @@
  * Test harness for the node agent: a real embedded store, a temporary image store holding the
  * echo fixture bundle, and an agent on a free port with short supervision timings.
  */
+import type { TokenSchedulerOptions } from '../../fast-manager/sharing/token-scheduler.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,7 @@ export interface Harness {
 
 let counter = 0;
 
-export async function startHarness(store: Store, opts: { env?: Record<string, string>; tuning?: Partial<AgentTuning>; node?: string; dataDir?: string } = {}): Promise<Harness> {
+export async function startHarness(store: Store, opts: { env?: Record<string, string>; tuning?: Partial<AgentTuning>; node?: string; dataDir?: string; sharing?: Partial<TokenSchedulerOptions> } = {}): Promise<Harness> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fastgshare-agent-')));
   const images = new ImageStore({ root: join(dataDir, 'images') });
   if (!(await images.exists('echo:latest'))) await images.put('echo:latest', ECHO_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });
@@ -56,7 +57,7 @@ export async function startHarness(store: Store, opts: { env?: Record<string, st
   );
   const sink = new CaptureSink();
   const registry = new Registry();
-  const agent = await startNodeAgent({ config, store, images, log: createLogger({ sink, level: 'debug' }), registry, tuning: { ...FAST_TUNING, ...opts.tuning } });
+  const agent = await startNodeAgent({ config, store, images, log: createLogger({ sink, level: 'debug' }), registry, tuning: { ...FAST_TUNING, ...opts.tuning }, sharing: opts.sharing });
   const call = async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(agent.url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
     const text = await res.text();
