@@ -3,14 +3,13 @@
  * the replica serves (503 while draining); every other method and path goes to the handler.
  * `drain()` stops accepting connections and resolves once in-flight requests have finished.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { BodyTooLargeError, readBody } from './body.ts';
 import { sendResult, sendText } from './response.ts';
 import type { Handler, HandlerContext, HandlerEvent } from './types.ts';
+import { createWatchdog, type Output, type Watchdog } from './watchdog.ts';
 
-export interface Output {
-  write(line: string): void;
-}
+export { HEALTH_PATH, type Output } from './watchdog.ts';
 
 export interface ReplicaServerOptions {
   handler: Handler;
@@ -23,13 +22,7 @@ export interface ReplicaServerOptions {
   stderr: Output;
 }
 
-export interface ReplicaServer {
-  server: Server;
-  listen(port: number, host: string): Promise<number>;
-  drain(): Promise<void>;
-}
-
-export const HEALTH_PATH = '/_/health';
+export type ReplicaServer = Watchdog;
 
 function toEvent(req: IncomingMessage, body: Buffer): HandlerEvent {
   const url = new URL(req.url ?? '/', 'http://replica');
@@ -43,75 +36,25 @@ function toEvent(req: IncomingMessage, body: Buffer): HandlerEvent {
 }
 
 export function createReplicaServer(opts: ReplicaServerOptions): ReplicaServer {
-  let draining = false;
-  const inFlight = new Set<ServerResponse>();
-  let idle: (() => void) | undefined;
-
-  const finished = (res: ServerResponse) => {
-    inFlight.delete(res);
-    if (draining && inFlight.size === 0) idle?.();
-  };
-
-  const invoke = async (req: IncomingMessage, res: ServerResponse) => {
-    const started = process.hrtime.bigint();
-    try {
-      const body = await readBody(req, opts.maxBodyBytes);
-      const result = await opts.handler(toEvent(req, body), opts.context);
-      sendResult(res, result);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        sendText(res, 413, err.message, { connection: 'close' });
-      } else {
-        const message = err instanceof Error ? err.message : String(err);
-        opts.stderr.write(`handler error: ${method(req)} ${req.url}: ${err instanceof Error && err.stack ? err.stack : message}\n`);
-        const status = statusOf(err);
-        sendText(res, status, message || 'internal error');
+  return createWatchdog({
+    debug: opts.debug,
+    stdout: opts.stdout,
+    async handle(req, res) {
+      try {
+        const body = await readBody(req, opts.maxBodyBytes);
+        const result = await opts.handler(toEvent(req, body), opts.context);
+        sendResult(res, result);
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          sendText(res, 413, err.message, { connection: 'close' });
+        } else {
+          const message = err instanceof Error ? err.message : String(err);
+          opts.stderr.write(`handler error: ${method(req)} ${req.url}: ${err instanceof Error && err.stack ? err.stack : message}\n`);
+          sendText(res, statusOf(err), message || 'internal error');
+        }
       }
-    } finally {
-      if (opts.debug) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        opts.stdout.write(`${new Date().toISOString()} ${method(req)} ${req.url} ${res.statusCode} ${ms.toFixed(1)}ms\n`);
-      }
-    }
-  };
-
-  const server = createServer((req, res) => {
-    if (req.url === HEALTH_PATH || req.url?.startsWith(HEALTH_PATH + '?')) {
-      req.resume();
-      sendText(res, draining ? 503 : 200, draining ? 'draining' : 'OK');
-      return;
-    }
-    inFlight.add(res);
-    if (draining) res.setHeader('connection', 'close');
-    res.once('close', () => finished(res));
-    void invoke(req, res);
+    },
   });
-
-  return {
-    server,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : port);
-        });
-      });
-    },
-    drain() {
-      draining = true;
-      // busy keep-alive connections close after their response; idle ones close now
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const quiet = inFlight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-      return quiet.then(() => {
-        server.closeAllConnections();
-        return closed;
-      });
-    },
-  };
 }
 
 function method(req: IncomingMessage): string {

@@ -6,17 +6,14 @@
  * A PlatformError answers with its code's status and message: 400 bad input, 429 at once when the
  * SLO cannot be met, 413 too large; anything else is a 500.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { httpStatusFor, isErrorCode } from 'fastgshare/core/errors.ts';
 import { BodyTooLargeError, readBody } from 'fastgshare/templates/node-http/runtime/body.ts';
 import { sendText } from 'fastgshare/templates/node-http/runtime/response.ts';
+import { createWatchdog, type Output, type Watchdog } from 'fastgshare/templates/node-http/runtime/watchdog.ts';
 import type { ModelService } from '../service.ts';
 
-export const HEALTH_PATH = '/_/health';
-
-export interface Output {
-  write(line: string): void;
-}
+export { HEALTH_PATH, type Output } from 'fastgshare/templates/node-http/runtime/watchdog.ts';
 
 export interface ModelServerOptions {
   maxBodyBytes: number;
@@ -27,12 +24,9 @@ export interface ModelServerOptions {
   stderr: Output;
 }
 
-export interface ModelServer {
-  server: Server;
-  listen(port: number, host: string): Promise<number>;
+export interface ModelServer extends Watchdog {
   /** The model is loaded and warm: health turns 200 and invocations are served. */
   setReady(service: ModelService): void;
-  drain(): Promise<void>;
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
@@ -49,85 +43,39 @@ export function statusOfError(err: unknown): number {
 
 export function createModelServer(opts: ModelServerOptions): ModelServer {
   let service: ModelService | undefined;
-  let draining = false;
-  const inFlight = new Set<ServerResponse>();
-  let idle: (() => void) | undefined;
-
-  const finished = (res: ServerResponse) => {
-    inFlight.delete(res);
-    if (draining && inFlight.size === 0) idle?.();
-  };
-
-  const invoke = async (req: IncomingMessage, res: ServerResponse) => {
-    const started = process.hrtime.bigint();
-    try {
-      if ((req.method ?? 'GET').toUpperCase() === 'GET') {
-        req.resume();
-        sendJson(res, 200, { ...opts.describe(), ready: service !== undefined, stats: service?.stats() });
-        return;
+  const watchdog = createWatchdog({
+    debug: opts.debug,
+    stdout: opts.stdout,
+    notReady: () => (service ? undefined : 'loading model'),
+    async handle(req, res) {
+      try {
+        if ((req.method ?? 'GET').toUpperCase() === 'GET') {
+          req.resume();
+          sendJson(res, 200, { ...opts.describe(), ready: service !== undefined, stats: service?.stats() });
+          return;
+        }
+        const body = await readBody(req, opts.maxBodyBytes);
+        if (!service) {
+          sendText(res, 503, 'the model is still loading', { 'retry-after': '1' });
+          return;
+        }
+        sendJson(res, 200, await service.invoke(body, req.headers['content-type']));
+      } catch (err) {
+        if (err instanceof BodyTooLargeError) {
+          sendText(res, 413, err.message, { connection: 'close' });
+          return;
+        }
+        const status = statusOfError(err);
+        const message = err instanceof Error ? err.message : String(err);
+        if (status >= 500) opts.stderr.write(`invocation failed: ${err instanceof Error && err.stack ? err.stack : message}\n`);
+        sendText(res, status, message || 'internal error', status === 429 ? { 'retry-after': '1' } : {});
       }
-      const body = await readBody(req, opts.maxBodyBytes);
-      if (!service) {
-        sendText(res, 503, 'the model is still loading', { 'retry-after': '1' });
-        return;
-      }
-      const result = await service.invoke(body, req.headers['content-type']);
-      sendJson(res, 200, result);
-    } catch (err) {
-      if (err instanceof BodyTooLargeError) {
-        sendText(res, 413, err.message, { connection: 'close' });
-        return;
-      }
-      const status = statusOfError(err);
-      const message = err instanceof Error ? err.message : String(err);
-      if (status >= 500) opts.stderr.write(`invocation failed: ${err instanceof Error && err.stack ? err.stack : message}\n`);
-      sendText(res, status, message || 'internal error', status === 429 ? { 'retry-after': '1' } : {});
-    } finally {
-      if (opts.debug) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        opts.stdout.write(`${new Date().toISOString()} ${req.method} ${req.url} ${res.statusCode} ${ms.toFixed(1)}ms\n`);
-      }
-    }
-  };
-
-  const server = createServer((req, res) => {
-    if (req.url === HEALTH_PATH || req.url?.startsWith(HEALTH_PATH + '?')) {
-      req.resume();
-      const status = draining || !service ? 503 : 200;
-      sendText(res, status, draining ? 'draining' : service ? 'OK' : 'loading model');
-      return;
-    }
-    inFlight.add(res);
-    if (draining) res.setHeader('connection', 'close');
-    res.once('close', () => finished(res));
-    void invoke(req, res);
-  });
-
-  return {
-    server,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const addr = server.address();
-          resolve(typeof addr === 'object' && addr ? addr.port : port);
-        });
-      });
     },
+  });
+  return {
+    ...watchdog,
     setReady(s) {
       service = s;
-    },
-    drain() {
-      draining = true;
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('connection', 'close');
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const quiet = inFlight.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (idle = resolve));
-      return quiet.then(() => {
-        server.closeAllConnections();
-        return closed;
-      });
     },
   };
 }
