@@ -9,27 +9,10 @@ import type { Command } from 'commander';
 import { gatewayOptions, type CommandContext, type GatewayOptions } from '../context.ts';
 import { table } from '../format.ts';
 import { callSystem } from './tenant.ts';
+import type { CostLine, CostReport } from '../../core/contracts/cost.ts';
 
-interface Line {
-  invocations: number;
-  errorCount: number;
-  sloMet: number;
-  sloViolated: number;
-  deviceSeconds: number;
-  reservedDeviceSeconds: number;
-  gbSeconds: number;
-  cost: number;
-}
-
-interface Report {
-  from: string;
-  to: string;
-  granularity: string;
-  model: string;
-  currency: string;
-  tenants: Array<{ tenant: string; totals: Line; functions: Array<{ namespace: string; name: string; totals: Line }>; series: Array<Line & { start: string; namespace: string; name: string }> }>;
-  total: Line;
-}
+type Line = CostLine;
+type Report = CostReport;
 
 const n = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
 const slo = (l: Line) => (l.sloMet + l.sloViolated > 0 ? `${((100 * l.sloMet) / (l.sloMet + l.sloViolated)).toFixed(1)}%` : '-');

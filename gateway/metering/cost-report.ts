@@ -9,40 +9,11 @@ import type { PricingConfig } from '../../core/config.ts';
 import { addUsage, floorTo, GRANULARITY_MS, USAGE_FIELDS, zeroUsage, type UsageFields } from './usage-fields.ts';
 import { costMicros, fromMicros, ratesFor, type CostMicros } from './pricing.ts';
 import type { CostQuery } from './cost-query.ts';
+import type { CostLine, CostReport, SeriesPoint, TenantCost } from '../../core/contracts/cost.ts';
 
 export const UNASSIGNED = '(unassigned)';
 
-export interface CostLine extends UsageFields {
-  cost: number;
-  costDevice: number;
-  costMemory: number;
-  costInvocations: number;
-}
-
-export interface SeriesPoint extends CostLine {
-  start: string;
-  namespace: string;
-  name: string;
-}
-
-export interface TenantCost {
-  tenant: string;
-  namespaces: string[];
-  totals: CostLine;
-  functions: Array<{ namespace: string; name: string; totals: CostLine }>;
-  series: SeriesPoint[];
-}
-
-export interface CostReport {
-  from: string;
-  to: string;
-  granularity: CostQuery['granularity'];
-  model: CostQuery['model'];
-  currency: string;
-  tenants: TenantCost[];
-  /** The platform: the sum over tenants. */
-  total: CostLine;
-}
+export type { CostLine, CostReport, SeriesPoint, TenantCost } from '../../core/contracts/cost.ts';
 
 class Acc {
   usage = zeroUsage();

@@ -9,7 +9,8 @@ import type { PriceRates, PricingConfig } from '../../core/config.ts';
 import { PlatformError } from '../../core/errors.ts';
 import type { UsageFields } from './usage-fields.ts';
 
-export type PricingModel = 'use' | 'reserved';
+export type { PricingModel } from '../../core/contracts/cost.ts';
+import type { PricingModel } from '../../core/contracts/cost.ts';
 
 export interface CostMicros {
   device: number;

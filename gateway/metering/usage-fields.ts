@@ -1,13 +1,7 @@
 /** The metered quantities of one function in one period, and the periods records are kept in. */
-export interface UsageFields {
-  invocations: number;
-  errorCount: number;
-  sloMet: number;
-  sloViolated: number;
-  deviceSeconds: number;
-  reservedDeviceSeconds: number;
-  gbSeconds: number;
-}
+import type { Granularity, UsageFields } from '../../core/contracts/cost.ts';
+
+export type { Granularity, UsageFields } from '../../core/contracts/cost.ts';
 
 export const USAGE_FIELDS: Array<keyof UsageFields> = ['invocations', 'errorCount', 'sloMet', 'sloViolated', 'deviceSeconds', 'reservedDeviceSeconds', 'gbSeconds'];
 
@@ -22,7 +16,6 @@ export const MINUTE_MS = 60_000;
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
 
-export type Granularity = 'minute' | 'hour' | 'day';
 export const GRANULARITY_MS: Record<Granularity, number> = { minute: MINUTE_MS, hour: HOUR_MS, day: DAY_MS };
 
 /** Start of the UTC period holding `ms`. */
