@@ -24,6 +24,9 @@ import type { LatencyEstimator } from './latency-estimator.ts';
 import type { Timers } from './timers.ts';
 import { ungatedDevice, type DeviceGate } from './token-gate.ts';
 
+/** An idle replica that has served nothing for this long admits one request whatever its estimates say. */
+export const PROBE_AFTER_MS = 1_000;
+
 export interface BatcherOptions<I, O> {
   /** Runs one batch; resolves one output per item, in order. */
   runBatch(items: I[]): Promise<O[]>;
@@ -71,6 +74,11 @@ interface Entry<I, O> {
   item: I;
   arrival: number;
   deadline: number;
+  /**
+   * Admitted to an idle replica whose estimates are stale, whatever they predict: it is served,
+   * never shed on an estimate, so that the estimates get a fresh measurement.
+   */
+  probe?: boolean;
   resolve(o: O): void;
   reject(e: Error): void;
 }
@@ -102,6 +110,8 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     options.maxQueueDelayMs ?? Math.max(0, Math.min(fraction * options.sloMs - estimator.estimate(maxBatch), estimator.estimate(maxBatch)));
   /** Mean gap between arrivals (EWMA, ms); Infinity until two requests have arrived. */
   let arrivalGapMs = Infinity;
+  /** When a batch last finished (creation counts as fresh: warm-up just measured). */
+  let lastServedAt = clock.now();
   let schedulePending = false;
   let lastArrival: number | undefined;
   const noteArrival = (now: number) => {
@@ -140,7 +150,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     // Drop what can no longer be served in time, even alone.
     for (let i = queue.length - 1; i >= 0; i--) {
       const e = queue[i];
-      if (now + gate.expectedWaitMs(estimator.estimate(1)) + estimator.estimate(1) > e.deadline) {
+      if (!e.probe && now + gate.expectedWaitMs(estimator.estimate(1)) + estimator.estimate(1) > e.deadline) {
         queue.splice(i, 1);
         reject(e, new AdmissionRejectedError('deadline_passed', `request dropped: its deadline can no longer be met (waited ${Math.round(now - e.arrival)} ms)`, { waitedMs: now - e.arrival }));
       }
@@ -178,6 +188,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         if (batch.length === 0) return;
         if (outputs.length !== batch.length) throw new PlatformError('internal', `batch of ${batch.length} gave ${outputs.length} results`);
         estimator.observe(batch.length, clock.now() - current.start!);
+        lastServedAt = clock.now();
         stats.served += batch.length;
         batch.forEach((e, i) => e.resolve(outputs[i]));
       } catch (err) {
@@ -202,8 +213,12 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         if (waiting() >= maxQueue) {
           return reject(entry, new AdmissionRejectedError('queue_full', `queue full: ${waiting()} requests waiting (limit ${maxQueue}); retry later or add replicas`, { queued: waiting(), maxQueue }));
         }
+        // Estimates only change when work runs: one taken while the device was crowded (a warm-up
+        // beside other replicas' warm-ups, a neighbour's burst) would otherwise shed every request
+        // for good. An idle replica that has served nothing for PROBE_AFTER_MS admits a probe.
+        if (queue.length === 0 && !running && now - lastServedAt >= PROBE_AFTER_MS) entry.probe = true;
         const expected = completionAt(queue.length, now) - now;
-        if (expected > sloMs) {
+        if (!entry.probe && expected > sloMs) {
           return reject(
             entry,
             new AdmissionRejectedError('slo_unattainable', `cannot finish within the ${sloMs} ms SLO: expected ${Math.round(expected)} ms with ${queue.length} queued`, {

@@ -3,7 +3,7 @@ import { ManualClock } from '../../../core/clock.ts';
 import { PlatformError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { AdmissionRejectedError } from '../../../templates/onnx-node/runtime/admission-error.ts';
-import { createBatcher, type Batcher } from '../../../templates/onnx-node/runtime/batcher.ts';
+import { createBatcher, PROBE_AFTER_MS, type Batcher } from '../../../templates/onnx-node/runtime/batcher.ts';
 import { createLatencyEstimator } from '../../../templates/onnx-node/runtime/latency-estimator.ts';
 import { ManualTimers, settle } from './manual-timers.ts';
 
@@ -166,6 +166,23 @@ describe('onnx-node batcher', () => {
     expect(batcher.stats().rejected).to.deep.equal({ slo_unattainable: 1 });
     await timers.advance(100);
     expect(await Promise.all(accepted)).to.deep.equal([10, 20, 30, 40, 50]);
+  });
+
+  it('admits a probe to an idle replica with stale estimates, so an estimate taken in a crowd cannot shed every request for good', async () => {
+    // the estimate says 502 ms for one item (e.g. measured while every replica warmed up at once);
+    // the executor really takes 12 ms
+    const { timers, runner, batcher, estimator } = setup({ sloMs: 200, prior: 500 });
+    const early = await outcome(batcher.submit(1));
+    expect(early).to.be.instanceOf(AdmissionRejectedError); // estimates fresh (just created): trusted
+    await timers.advance(PROBE_AFTER_MS);
+    const probe = batcher.submit(2); // idle for a second: admitted as a probe whatever the estimate
+    await settle();
+    expect(runner.batches).to.deep.equal([[2]]);
+    await timers.advance(12);
+    expect(await probe).to.equal(20);
+    // the probe measured the truth, and the estimate moved towards it
+    expect(estimator.estimate(1)).to.be.below(502);
+    expect(batcher.stats()).to.include({ served: 1 });
   });
 
   it('rejects when the queue is full and accepts again once it drains', async () => {
