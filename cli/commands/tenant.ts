@@ -1,4 +1,5 @@
 /** `tenant create|list|remove|rotate`: tenants and their credentials (admin only). */
+import type { IssuedCredentials } from '../../core/contracts/tenants.ts';
 import type { Command } from 'commander';
 import { isErrorCode, PlatformError } from '../../core/errors.ts';
 import { gatewayOptions, loadStack, type CommandContext, type GatewayOptions } from '../context.ts';
@@ -36,14 +37,7 @@ export async function callSystem(ctx: CommandContext, o: GatewayOptions, method:
   throw new PlatformError(isErrorCode(code) ? code : res.status === 401 ? 'unauthorized' : res.status === 403 ? 'forbidden' : res.status === 404 ? 'not_found' : 'bad_request', `${method} ${path}: ${message} (HTTP ${res.status})`);
 }
 
-interface Issued {
-  name: string;
-  namespaces: string[];
-  username: string;
-  password: string;
-  apiKey: string;
-  generated: boolean;
-}
+type Issued = IssuedCredentials;
 
 function printIssued(ctx: CommandContext, what: string, t: Issued): void {
   ctx.io.stdout.write(`${what}: ${t.name} (namespaces: ${t.namespaces.join(', ')})\n`);

@@ -5,7 +5,7 @@
  */
 import { PlatformError } from 'fastgshare/core/errors.ts';
 import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
-import { decodeImageRequest, writeNormalisedBgr, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
+import { decodeTextLineImage, writeNormalisedBgr, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
 import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
 import { ctcDecode, type Recognised } from './ctc.ts';
 import { loadCharacters, RECOGNITION_MODEL } from './model-files.ts';
@@ -37,11 +37,7 @@ export function createOcrRecognizeFunction(options: { modelPath?: string; dictio
   return {
     name: 'ocr-recognize',
     path: options.modelPath ?? RECOGNITION_MODEL,
-    async decode(body, contentType) {
-      const image = await decodeImageRequest(body, contentType, 'text-line image');
-      if (image.height < 4 || image.width < 4) throw new PlatformError('bad_request', `the text-line image is ${image.width}×${image.height} pixels; it must be at least 4×4`);
-      return image;
-    },
+    decode: decodeTextLineImage,
     async infer(executor, inputs) {
       const out = await executor.run(await toRecognizerFeeds(inputs));
       const probs = Object.values(out)[0];

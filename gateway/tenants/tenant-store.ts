@@ -15,20 +15,8 @@ import type { Namespaces } from '../control/namespaces.ts';
 import type { TenantPrincipal } from './principal.ts';
 import { apiKeyOf } from './credentials.ts';
 
-export interface TenantInfo {
-  name: string;
-  namespaces: string[];
-  createdAt?: string;
-}
-
-/** What create and rotate answer: the only time the password is ever shown. */
-export interface IssuedCredentials extends TenantInfo {
-  username: string;
-  password: string;
-  /** `Authorization: Bearer <apiKey>` works wherever basic auth does. */
-  apiKey: string;
-  generated: boolean;
-}
+export type { IssuedCredentials, TenantInfo } from '../../core/contracts/tenants.ts';
+import type { IssuedCredentials, TenantInfo } from '../../core/contracts/tenants.ts';
 
 export interface TenantStore {
   create(req: { name: string; namespaces?: string[]; password?: string }): Promise<IssuedCredentials>;

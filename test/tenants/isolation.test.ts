@@ -4,6 +4,7 @@
  * own, invocation auth per function, credential rotation, and a real metered run whose
  * invocation counts and costs add up per tenant and for the platform.
  */
+import type { IssuedCredentials } from '../../core/contracts/tenants.ts';
 import { expect } from 'chai';
 import { startGatewayHarness, type GatewayHarness } from '../gateway/harness.ts';
 
@@ -11,14 +12,7 @@ const ADMIN = { user: 'admin', password: 'admin-password-1' };
 const basic = (user: string, pass: string) => 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
 const adminAuth = basic(ADMIN.user, ADMIN.password);
 
-interface Issued {
-  name: string;
-  namespaces: string[];
-  username: string;
-  password: string;
-  apiKey: string;
-  generated: boolean;
-}
+type Issued = IssuedCredentials;
 
 describe('tenants: isolation, invocation auth and metering through the gateway', function () {
   this.timeout(60_000);

@@ -83,3 +83,10 @@ export async function writeNormalisedBgr(image: RgbImage, height: number, width:
     }
   }
 }
+
+/** A text-line image (PNG/JPEG bytes or base64 JSON), at least 4×4 pixels. */
+export async function decodeTextLineImage(body: Buffer, contentType: string | undefined): Promise<RgbImage> {
+  const image = await decodeImageRequest(body, contentType, 'text-line image');
+  if (image.height < 4 || image.width < 4) throw new PlatformError('bad_request', `the text-line image is ${image.width}×${image.height} pixels; it must be at least 4×4`);
+  return image;
+}
