@@ -97,6 +97,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
     cores: opts.devices?.cores ?? nodeCores(),
     taskset: findExecutable('taskset', hostEnv.path),
     calibrationDir: join(PLATFORM_ROOT, 'calibration'),
+    modelCacheDir: join(config.dataDir, 'model-cache'),
     probeCuda: opts.devices?.probeCuda ?? cudaProbe(hostEnv.ldLibraryPath),
     log,
   });

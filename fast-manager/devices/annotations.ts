@@ -13,6 +13,9 @@
  *   fastgshare/max_batch            largest batch the runtime forms, 1..1024
  *   fastgshare/emulated_profile     emulated: the calibrated model it behaves like (e.g. v100-resnet50)
  *   fastgshare/cuda_device          cuda: device id                             (default 0)
+ *   fastgshare/model_sharing        on | off: replicas of one model on this node map one copy of
+ *                                   its weights (cpu; see templates/onnx-node/runtime/model-cache.ts)
+ *                                                                               (default on)
  * A deployment with none of these is not a model function: it runs as a plain process.
  *
  * This is the one parser of these annotations: the device launcher reads the whole request, the
@@ -34,6 +37,7 @@ export const DEVICE_ANNOTATIONS = {
   maxBatch: 'fastgshare/max_batch',
   emulatedProfile: 'fastgshare/emulated_profile',
   cudaDevice: 'fastgshare/cuda_device',
+  modelSharing: 'fastgshare/model_sharing',
 } as const;
 
 export interface DeviceRequest {
@@ -46,6 +50,8 @@ export interface DeviceRequest {
   maxBatch?: number;
   emulatedProfile?: string;
   cudaDevice: number;
+  /** Replicas of the model on this node share one copy of its weights. */
+  modelSharing: boolean;
 }
 
 function bad(annotation: string, message: string): PlatformError {
@@ -110,7 +116,16 @@ export function readDeviceRequest(annotations: Record<string, string> | undefine
     maxBatch: num(a[A.maxBatch], A.maxBatch, R.maxBatch),
     emulatedProfile,
     cudaDevice: num(a[A.cudaDevice], A.cudaDevice, R.cudaDevice) ?? 0,
+    modelSharing: readOnOff(a[A.modelSharing], A.modelSharing, true),
   };
+}
+
+function readOnOff(raw: string | undefined, annotation: string, dflt: boolean): boolean {
+  const v = raw?.trim().toLowerCase();
+  if (v === undefined || v === '') return dflt;
+  if (['on', 'true', '1', 'yes'].includes(v)) return true;
+  if (['off', 'false', '0', 'no'].includes(v)) return false;
+  throw bad(annotation, `"${raw}" is neither on nor off; use "on" (replicas share one copy of the model's weights) or "off" (each loads its own)`);
 }
 
 function readDeviceKind(a: Record<string, string>): DeviceKind {

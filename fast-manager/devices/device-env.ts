@@ -4,7 +4,7 @@
  */
 import type { DeviceRequest } from './annotations.ts';
 
-export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]; coreList?: string; calibrationDir: string }): Record<string, string> {
+export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]; coreList?: string; calibrationDir: string; modelCacheDir?: string }): Record<string, string> {
   const env: Record<string, string> = {
     FASTGSHARE_DEVICE: req.device,
     FASTGSHARE_PARTITION: String(req.partitionPercent),
@@ -14,6 +14,8 @@ export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]
   if (req.quotaRequest !== undefined) env.FASTGSHARE_QUOTA_REQUEST = String(req.quotaRequest);
   if (req.quotaLimit !== undefined) env.FASTGSHARE_QUOTA_LIMIT = String(req.quotaLimit);
   if (req.memoryBytes !== undefined) env.FASTGSHARE_GPU_MEMORY_BYTES = String(req.memoryBytes);
+  env.FASTGSHARE_MODEL_SHARING = req.modelSharing ? 'on' : 'off';
+  if (extra.modelCacheDir) env.FASTGSHARE_MODEL_CACHE = extra.modelCacheDir;
   switch (req.device) {
     case 'cpu':
       if (extra.coreList) env.FASTGSHARE_CPUS = extra.coreList;

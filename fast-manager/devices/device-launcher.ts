@@ -24,6 +24,8 @@ export interface DeviceLauncherOptions {
   /** Absolute path of `taskset`, or undefined when the node has none (replicas then run unpinned). */
   taskset?: string;
   calibrationDir: string;
+  /** Where model replicas keep the shared (optimised, memory-mappable) copies of their models. */
+  modelCacheDir?: string;
   /** Looks for the CUDA provider and libraries (deploy-time check of `cuda`). */
   probeCuda: () => CudaProbe;
   log: Logger;
@@ -80,7 +82,7 @@ export function createDeviceLauncher(o: DeviceLauncherOptions): DeviceLauncher {
         if (o.taskset) argv = [o.taskset, '-c', formatCoreList(cores), ...plan.argv];
         else log.warn('taskset not found: cpu replica runs unpinned', { replica: plan.replicaId });
       }
-      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir }) };
+      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir, modelCacheDir: o.modelCacheDir }) };
       log.debug('replica device', { replica: plan.replicaId, device: req.device, partition: req.partitionPercent, cores });
       let launched;
       try {

@@ -107,6 +107,25 @@ describe('model functions through the gateway (stack.yml)', function () {
     expect(fns.find((f) => f.name === 'vad')?.replicas[0]?.state).to.equal('ready');
   });
 
+  it('replicas that run one model map one shared copy of its weights (model sharing, on by default)', async () => {
+    // the ocr pipeline runs the direction classifier and the recogniser that text-direction and
+    // ocr-recognize run: all three replicas should map the same weight files from the node's cache
+    const fns = (await (await fetch(`${platform.nodeUrl}/v1/functions`)).json()) as FunctionReplicas[];
+    const pid = (name: string) => fns.find((f) => f.name === name)!.replicas.find((r) => r.state === 'ready')!.pid!;
+    const weightFiles = async (name: string) =>
+      (await readFile(`/proc/${pid(name)}/maps`, 'utf8'))
+        .split('\n')
+        .map((l) => l.split(/\s+/).slice(5).join(' '))
+        .filter((p, i, all) => p.endsWith('/model.onnx.data') && all.indexOf(p) === i);
+    const [direction, recognize, ocr] = await Promise.all(['text-direction', 'ocr-recognize', 'ocr'].map(weightFiles));
+    expect(direction).to.have.length(1);
+    expect(recognize).to.have.length(1);
+    expect(direction![0]).to.contain(`${platform.dataDir}/model-cache/`);
+    expect(direction![0]).to.not.equal(recognize![0]);
+    expect(ocr).to.include.members([direction![0], recognize![0]]);
+    expect(ocr).to.have.length(3); // + the detector
+  });
+
   it('refuses cuda on this node at deploy time with a 400 naming what is missing', async () => {
     const res = await fetch(`${gw}/system/functions`, {
       method: 'POST',

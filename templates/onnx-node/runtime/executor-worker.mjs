@@ -4,9 +4,10 @@
 // (tsx registers its hooks for the main thread only), so this file must load under bare Node.
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
+import { openSharedModel } from './model-cache.mjs';
 
 const port = parentPort;
-const { modelPath, sessionOptions } = workerData;
+const { modelPath, sessionOptions, share } = workerData;
 
 /** @param {ort.InferenceSession.ValueMetadata} m */
 function meta(m) {
@@ -31,8 +32,15 @@ function fromOrt(t) {
 
 let session;
 try {
-  session = await ort.InferenceSession.create(modelPath, sessionOptions);
-  port.postMessage({ type: 'ready', inputs: session.inputMetadata.map(meta), outputs: session.outputMetadata.map(meta) });
+  let shared;
+  if (share) {
+    const opened = await openSharedModel(ort, modelPath, share.cacheDir, sessionOptions);
+    session = opened.session;
+    shared = opened.info;
+  } else {
+    session = await ort.InferenceSession.create(modelPath, sessionOptions);
+  }
+  port.postMessage({ type: 'ready', inputs: session.inputMetadata.map(meta), outputs: session.outputMetadata.map(meta), shared });
 } catch (err) {
   port.postMessage({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
   process.exit(1);

@@ -21,6 +21,21 @@ export interface ExecutorInfo {
   device: string;
   inputs: TensorMeta[];
   outputs: TensorMeta[];
+  /** Set when the weights come from the node's shared copy (model-cache.mjs). */
+  sharedModel?: SharedModelInfo;
+}
+
+/** Where a replica's weights are mapped from (model-cache.mjs `openSharedModel`). */
+export interface SharedModelInfo {
+  /** The shared optimised model (or the original when sharing failed: see `error`). */
+  path: string;
+  dataPath?: string;
+  key: string;
+  /** This replica built the shared copy (it was the first on the node). */
+  built: boolean;
+  buildMs: number;
+  /** Why the replica runs unshared after all. */
+  error?: string;
 }
 
 export interface Executor {
@@ -47,10 +62,12 @@ export interface WorkerExecutorOptions {
   device: string;
   sessionOptions: WorkerSessionOptions;
   logger: Logger;
+  /** Open the model from the node's shared copy in this cache folder (model sharing). */
+  share?: { cacheDir: string };
 }
 
 type FromWorker =
-  | { type: 'ready'; inputs: TensorMeta[]; outputs: TensorMeta[] }
+  | { type: 'ready'; inputs: TensorMeta[]; outputs: TensorMeta[]; shared?: SharedModelInfo }
   | { type: 'init-error'; message: string }
   | { type: 'result'; id: number; outputs: Tensors }
   | { type: 'run-error'; id: number; message: string }
@@ -60,7 +77,7 @@ type FromWorker =
 export function createWorkerExecutor(options: WorkerExecutorOptions): Promise<Executor> {
   const { logger } = options;
   const worker = new Worker(new URL('./executor-worker.mjs', import.meta.url), {
-    workerData: { modelPath: options.modelPath, sessionOptions: options.sessionOptions },
+    workerData: { modelPath: options.modelPath, sessionOptions: options.sessionOptions, share: options.share },
   });
   const pending = new Map<number, { resolve(t: Tensors): void; reject(e: Error): void }>();
   let nextId = 1;
@@ -79,8 +96,9 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Promise<Ex
       switch (msg.type) {
         case 'ready': {
           opened = true;
-          const info: ExecutorInfo = { device: options.device, inputs: msg.inputs, outputs: msg.outputs };
-          logger.info('model session ready', { model: options.modelPath, device: options.device, threads: options.sessionOptions.intraOpNumThreads });
+          const info: ExecutorInfo = { device: options.device, inputs: msg.inputs, outputs: msg.outputs, ...(msg.shared ? { sharedModel: msg.shared } : {}) };
+          logger.info('model session ready', { model: options.modelPath, device: options.device, threads: options.sessionOptions.intraOpNumThreads, ...sharedFields(msg.shared) });
+          if (msg.shared?.error) logger.warn('model sharing failed: this replica holds its own copy of the weights', { model: options.modelPath, error: msg.shared.error });
           resolveOpen(executor(info));
           return;
         }
@@ -137,6 +155,11 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Promise<Ex
       },
     };
   }
+}
+
+function sharedFields(s: SharedModelInfo | undefined): Record<string, unknown> {
+  if (!s || s.error) return { modelSharing: 'off' };
+  return { modelSharing: 'on', sharedCopy: s.path, builtSharedCopy: s.built, ...(s.built ? { buildMs: Math.round(s.buildMs) } : {}) };
 }
 
 /** Opens an executor for `model` on `backend` (a worker session, or a calibrated timer when emulated). */

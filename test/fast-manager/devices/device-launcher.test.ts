@@ -64,7 +64,9 @@ describe('fast-manager/devices', () => {
         'fastgshare/slo_ms': '250',
         'fastgshare/max_batch': '8',
       });
-      expect(r).to.deep.include({ device: 'cpu', partitionPercent: 50, memoryBytes: 2 ** 30, quotaRequest: 0.3, quotaLimit: 0.6, sloMs: 250, maxBatch: 8, cudaDevice: 0 });
+      expect(r).to.deep.include({ device: 'cpu', partitionPercent: 50, memoryBytes: 2 ** 30, quotaRequest: 0.3, quotaLimit: 0.6, sloMs: 250, maxBatch: 8, cudaDevice: 0, modelSharing: true });
+      expect(readDeviceRequest({ 'fastgshare/model_sharing': 'off' }).modelSharing).to.equal(false);
+      expect(readDeviceRequest({ 'fastgshare/model_sharing': ' On ' }).modelSharing).to.equal(true);
       expect(readDeviceRequest({}).device).to.equal('cpu');
       expect(readDeviceRequest({}).partitionPercent).to.equal(100);
       expect(hasDeviceAnnotations({ 'com.openfaas.health.http.path': '/_/health' })).to.equal(false);
@@ -81,6 +83,7 @@ describe('fast-manager/devices', () => {
       badAnnotation(() => readDeviceRequest({ 'fastgshare/max_batch': '2.5' }), 'fastgshare/max_batch');
       badAnnotation(() => readDeviceRequest({ 'fastgshare/slo_ms': '-1' }), 'fastgshare/slo_ms');
       badAnnotation(() => readDeviceRequest({ 'fastgshare/device': 'emulated' }), 'fastgshare/emulated_profile');
+      badAnnotation(() => readDeviceRequest({ 'fastgshare/model_sharing': 'sometimes' }), 'fastgshare/model_sharing');
     });
   });
 
@@ -96,7 +99,7 @@ describe('fast-manager/devices', () => {
 
   describe('launcher', () => {
     const make = (inner: ReplicaLauncher, probe = noCuda) =>
-      createDeviceLauncher({ inner, cores: [0, 1], taskset: '/usr/bin/taskset', calibrationDir: join(PLATFORM_ROOT, 'calibration'), probeCuda: probe, log: silentLogger });
+      createDeviceLauncher({ inner, cores: [0, 1], taskset: '/usr/bin/taskset', calibrationDir: join(PLATFORM_ROOT, 'calibration'), modelCacheDir: '/data/model-cache', probeCuda: probe, log: silentLogger });
 
     it('pins a cpu replica to its share of the cores and sets its device environment', async () => {
       const rec = recordingLauncher();
@@ -105,7 +108,7 @@ describe('fast-manager/devices', () => {
       d.launch(plan({ 'fastgshare/device': 'cpu', 'fastgshare/gpu_sm_partition': '50' }));
       expect(rec.plans[0].argv).to.deep.equal(['/usr/bin/taskset', '-c', '0', 'node', '--import', 'tsx', 'index.ts']);
       expect(rec.plans[1].argv.slice(0, 3)).to.deep.equal(['/usr/bin/taskset', '-c', '1']);
-      expect(rec.plans[0].env).to.include({ PORT: '9000', FASTGSHARE_DEVICE: 'cpu', FASTGSHARE_PARTITION: '50', FASTGSHARE_CPUS: '0', OMP_NUM_THREADS: '1', FASTGSHARE_SLO_MS: '300', FASTGSHARE_MAX_BATCH: '4' });
+      expect(rec.plans[0].env).to.include({ PORT: '9000', FASTGSHARE_DEVICE: 'cpu', FASTGSHARE_PARTITION: '50', FASTGSHARE_CPUS: '0', OMP_NUM_THREADS: '1', FASTGSHARE_SLO_MS: '300', FASTGSHARE_MAX_BATCH: '4', FASTGSHARE_MODEL_SHARING: 'on', FASTGSHARE_MODEL_CACHE: '/data/model-cache' });
       rec.exits[0]!({ code: 0, signal: null });
       await new Promise((r) => setImmediate(r));
       d.launch(plan({ 'fastgshare/gpu_sm_partition': '100' }));

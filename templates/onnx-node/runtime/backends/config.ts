@@ -9,6 +9,8 @@
  *   FASTGSHARE_CUDA_DEVICE       cuda: device id (default 0)
  *   FASTGSHARE_GPU_MEMORY_BYTES  cuda: device-memory limit of the replica
  *   LD_LIBRARY_PATH              cuda: extra folders searched for the CUDA libraries
+ *   FASTGSHARE_MODEL_SHARING     on | off: open the model from the node's shared copy (default on)
+ *   FASTGSHARE_MODEL_CACHE       folder of the node's shared model copies (sharing needs it)
  */
 import { ConfigError } from 'fastgshare/core/errors.ts';
 import type { Env } from 'fastgshare/core/config.ts';
@@ -23,6 +25,8 @@ export interface BackendConfig {
   cudaDeviceId: number;
   gpuMemLimitBytes?: number;
   ldLibraryPath?: string;
+  /** Folder of the node's shared model copies when model sharing is on; undefined = unshared. */
+  modelCacheDir?: string;
 }
 
 /** Parses taskset-style core lists: "0-3,6" → [0,1,2,3,6]. */
@@ -49,6 +53,13 @@ function number(env: Env, name: string, dflt: number | undefined, min: number, m
   return v;
 }
 
+function readModelSharing(env: Env): boolean {
+  const raw = (env.FASTGSHARE_MODEL_SHARING ?? '').trim().toLowerCase();
+  if (raw === '' || raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new ConfigError('FASTGSHARE_MODEL_SHARING', `"${env.FASTGSHARE_MODEL_SHARING}" is neither on nor off`);
+}
+
 export function readBackendConfig(env: Env, machineCores: number): BackendConfig {
   const device = (env.FASTGSHARE_DEVICE || 'cpu') as DeviceKind;
   if (!['cpu', 'emulated', 'cuda'].includes(device)) throw new ConfigError('FASTGSHARE_DEVICE', `"${device}" is not one of cpu, emulated, cuda`);
@@ -64,5 +75,6 @@ export function readBackendConfig(env: Env, machineCores: number): BackendConfig
     cudaDeviceId: number(env, 'FASTGSHARE_CUDA_DEVICE', 0, 0, 1024, true)!,
     gpuMemLimitBytes: number(env, 'FASTGSHARE_GPU_MEMORY_BYTES', undefined, 1, Number.MAX_SAFE_INTEGER, true),
     ldLibraryPath: env.LD_LIBRARY_PATH,
+    modelCacheDir: readModelSharing(env) ? env.FASTGSHARE_MODEL_CACHE || undefined : undefined,
   };
 }

@@ -47,6 +47,8 @@ export interface CpuBackendOptions {
   partitionPercent: number;
   logger: Logger;
   graphOptimization?: WorkerSessionOptions['graphOptimizationLevel'];
+  /** Model sharing: open models from the node's shared copies in this folder (model-cache.mjs). */
+  modelCacheDir?: string;
 }
 
 export function cpuSessionOptions(threads: number, graphOptimization: WorkerSessionOptions['graphOptimizationLevel'] = 'all'): WorkerSessionOptions {
@@ -72,11 +74,26 @@ export function createCpuBackend(options: CpuBackendOptions): ExecutionBackend {
     partitionPercent: options.partitionPercent,
     cores: [...options.cores],
     intraOpThreads: threads,
+    modelSharing: options.modelCacheDir ? 'on' : 'off',
   };
   return {
     device: 'cpu',
     describe: () => description,
-    open: (model: ModelRef) =>
-      createWorkerExecutor({ modelPath: model.path, device: 'cpu', sessionOptions, logger: options.logger.child(model.name) }),
+    open: async (model: ModelRef) => {
+      const executor = await createWorkerExecutor({
+        modelPath: model.path,
+        device: 'cpu',
+        sessionOptions,
+        logger: options.logger.child(model.name),
+        ...(options.modelCacheDir ? { share: { cacheDir: options.modelCacheDir } } : {}),
+      });
+      const shared = executor.info.sharedModel;
+      if (shared) {
+        // what each model's weights are mapped from, shown in the replica's description
+        const models = ((description.sharedModels as Record<string, unknown>[] | undefined) ??= []);
+        models.push({ model: model.name, copy: shared.error ? null : shared.path, builtByThisReplica: shared.built, ...(shared.error ? { error: shared.error } : {}) });
+      }
+      return executor;
+    },
   };
 }

@@ -101,6 +101,9 @@ export function createCudaBackend(options: CudaBackendOptions): ExecutionBackend
     partitionPercent: options.partitionPercent,
     deviceId: options.deviceId,
     gpuMemLimitBytes: options.gpuMemLimitBytes,
+    // the weights live in each process's device memory (the CUDA provider copies them there), so
+    // mapping one host copy would save nothing on the device
+    modelSharing: 'off',
   };
   return {
     device: 'cuda',

@@ -11,7 +11,7 @@ export function createBackend(config: BackendConfig, deps: { logger: Logger; sle
   const logger = deps.logger.child(`device-${config.device}`);
   switch (config.device) {
     case 'cpu':
-      return createCpuBackend({ cores: config.cores, partitionPercent: config.partitionPercent, logger });
+      return createCpuBackend({ cores: config.cores, partitionPercent: config.partitionPercent, logger, modelCacheDir: config.modelCacheDir });
     case 'emulated':
       return createEmulatedBackend({
         table: loadLatencyTable(config.calibrationDir),
