@@ -12,8 +12,12 @@
  *   batch is longer than the new quota: nothing is pre-empted, the overrun is charged afterwards.
  * - When the last running batch ends and no new batch has started by the next turn of the event
  *   loop (`defer`), the token is released, so idle time is never held against the device.
- * - Each request for a token reports the burst measured under the previous one (time with at
- *   least one batch running), which adapts the scheduler's token length to this replica.
+ * - Each request for a token reports a burst, which adapts the scheduler's token length to this
+ *   replica: the longer of the burst measured under the previous token (time with at least one
+ *   batch running) and the estimated run time of the batch waiting now. The second term breaks a
+ *   spiral: the batcher sizes a batch to fit the token, so a burst measured under short tokens is
+ *   short and would keep the tokens — and the batches — small (seen as a closed-loop replica alone
+ *   on its device running batches of one at half the ungated throughput).
  * - `expectedWaitMs` is what admission adds to a request's expected latency: 0 while a held token
  *   covers the work, else the mean of recent waits for a grant (EWMA), faded linearly to 0 over
  *   one scheduling window of no token use (an idle replica's window usage has run out, so it is
@@ -107,14 +111,20 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
     source.release();
   };
 
-  const acquire = (): Promise<void> => {
+  const burstHint = (expectedMs: number): number | undefined => {
+    const waiting = Number.isFinite(expectedMs) && expectedMs > 0 ? expectedMs : 0;
+    const hint = Math.max(lastBurst ?? 0, waiting);
+    return hint > 0 ? hint : undefined;
+  };
+
+  const acquire = (expectedMs: number): Promise<void> => {
     if (acquiring) return acquiring.promise;
     const since = clock.now();
     if (held) {
       held = undefined; // asking again ends the token held
       endBurst();
     }
-    const promise = source.acquire(lastBurst).then(
+    const promise = source.acquire(burstHint(expectedMs)).then(
       (g) => {
         const now = clock.now();
         const waited = now - since;
@@ -153,7 +163,7 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
             await whenIdle();
             continue;
           }
-          await acquire();
+          await acquire(expectedMs);
           fresh = true;
         }
       } finally {

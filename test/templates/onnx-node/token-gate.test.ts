@@ -33,7 +33,8 @@ describe('onnx-node token gate', () => {
     const p1 = gate.run(10, async () => ran++);
     await tick();
     expect(ran, 'no work before the grant').to.equal(0);
-    expect(f.calls).to.deep.equal([{ op: 'acquire', burstMs: undefined, at: 0 }]);
+    // before any burst is measured it reports the batch it waits to run (10 ms)
+    expect(f.calls).to.deep.equal([{ op: 'acquire', burstMs: 10, at: 0 }]);
     clock.advance(40);
     f.grant(100);
     await p1;
@@ -78,6 +79,21 @@ describe('onnx-node token gate', () => {
     await tick();
     expect(order).to.deep.equal(['a', 'b']);
     expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'acquire', 'release']);
+  });
+
+  it('reports the waiting batch as the burst when it is longer than the last one, so short tokens do not keep batches small', async () => {
+    const clock = new ManualClock(0);
+    const f = fakeSource(clock);
+    const gate = createTokenGate({ source: f.source, clock });
+    const a = gate.run(5, async () => void clock.advance(5)); // a batch of one under a 10 ms token
+    await tick();
+    f.grant(10);
+    await a;
+    await tick(); // idle: released
+    void gate.run(40, async () => {}); // now a full batch (40 ms) waits
+    await tick();
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'release', 'acquire']);
+    expect(f.calls[2]!.burstMs, 'the longer of the last burst (5) and the waiting batch (40)').to.equal(40);
   });
 
   it('expects no wait under a token that covers the work, the mean wait otherwise, fading over an idle window', async () => {
