@@ -44,7 +44,13 @@ export async function buildStack(stackFile: string, functions: string[]): Promis
 
 export interface BenchNode {
   url: string;
-  deploy(name: string, from: string, share: ReplicaShare): Promise<void>;
+  /** The agent's data folder (its model cache is `model-cache/` inside). */
+  dataDir: string;
+  /** Deploys (or updates) `name` from the stack's `from` with `share`; `extra` annotations win. */
+  deploy(name: string, from: string, share: ReplicaShare, opts?: { replicas?: number; annotations?: Record<string, string> }): Promise<void>;
+  remove(name: string): Promise<void>;
+  /** The function's replicas as the agent reports them. */
+  replicas(name: string): Promise<FunctionReplicas['replicas']>;
   /** Waits until each named function has a ready replica; returns their URLs. */
   ready(names: string[], timeoutMs?: number): Promise<Record<string, string>>;
   close(): Promise<void>;
@@ -73,7 +79,8 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
   };
   return {
     url: agent.url,
-    async deploy(name, from, share) {
+    dataDir,
+    async deploy(name, from, share, opts = {}) {
       const fn = built.stack.spec.functions[from];
       if (!fn) throw new Error(`${from} is not in the stack`);
       const annotations: Record<string, string> = { ...(fn.annotations ?? {}) };
@@ -82,9 +89,18 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
       if (share.request !== undefined) annotations['fastgshare/gpu_quota_request'] = String(share.request);
       if (share.limit !== undefined) annotations['fastgshare/gpu_quota_limit'] = String(share.limit);
       annotations['fastgshare/gpu_sm_partition'] = String(share.partition);
+      Object.assign(annotations, opts.annotations);
       const spec = { name, namespace: 'openfaas-fn', image: fn.image!, envVars: {}, labels: {}, annotations, secrets: {}, readOnlyRootFilesystem: false };
-      const r = await call('PUT', `/v1/functions/openfaas-fn/${name}`, { spec, replicas: 1 });
+      const r = await call('PUT', `/v1/functions/openfaas-fn/${name}`, { spec, replicas: opts.replicas ?? 1 });
       if (r.status !== 200) throw new Error(`deploy ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+    },
+    async remove(name) {
+      const r = await call('DELETE', `/v1/functions/openfaas-fn/${name}`);
+      if (r.status >= 300 && r.status !== 404) throw new Error(`remove ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+    },
+    async replicas(name) {
+      const fns = (await call('GET', '/v1/functions')).body as FunctionReplicas[];
+      return fns.find((f) => f.name === name)?.replicas ?? [];
     },
     async ready(names, timeoutMs = 90_000) {
       const deadline = Date.now() + timeoutMs;
