@@ -94,6 +94,11 @@ export interface ProfilerConfig {
   lockMs: number;
   /** FASTGSHARE_PROFILER_TRIAL_SECONDS: load time of one trial when a request gives none (default 20). */
   trialSeconds: number;
+  /**
+   * FASTGSHARE_PROFILER_AUTO: the auto-scaler queues a sweep for a managed function that has no
+   * profile (default true; false = only sweeps someone asks for, the function keeps the safe default).
+   */
+  auto: boolean;
 }
 
 /**
@@ -140,6 +145,11 @@ export interface NodeConfig extends CommonConfig {
   drainTimeoutMs: number;
   /** FASTGSHARE_REPLICA_START_TIMEOUT_MS: how long a replica may take to pass its health check. */
   startTimeoutMs: number;
+  /**
+   * FASTGSHARE_NVIDIA_SMI: the `nvidia-smi` the agent reads device memory of cuda replicas with
+   * (enforces fastgshare/gpu_mem); a path, or a name looked up on PATH (default nvidia-smi).
+   */
+  nvidiaSmi: string;
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -267,6 +277,7 @@ export function readProfilerConfig(env: Env): ProfilerConfig | undefined {
     concurrency: int(env, 'FASTGSHARE_PROFILER_CONCURRENCY', 2, 1, 64),
     lockMs: int(env, 'FASTGSHARE_PROFILER_LOCK_MS', 30_000, 1000, 600_000),
     trialSeconds: int(env, 'FASTGSHARE_PROFILER_TRIAL_SECONDS', 20, 1, 3600),
+    auto: flag(env, 'FASTGSHARE_PROFILER_AUTO', true),
   };
 }
 
@@ -311,6 +322,7 @@ export function readNodeConfig(env: Env, hostname: string, cwd = process.cwd()):
     advertiseUrl: url(env, 'FASTGSHARE_NODE_URL', undefined, ['http:', 'https:']) ?? `http://127.0.0.1:${port}`,
     drainTimeoutMs: int(env, 'FASTGSHARE_DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
     startTimeoutMs: int(env, 'FASTGSHARE_REPLICA_START_TIMEOUT_MS', 60_000, 1_000, 600_000),
+    nvidiaSmi: env.FASTGSHARE_NVIDIA_SMI?.trim() || 'nvidia-smi',
   };
 }
 

@@ -115,7 +115,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
         log: log.child('profiler'),
       })
     : undefined;
-  const autoscale = createAutoscaleWiring({ config: config.autoscale, clock, log, registry, fallback: opts.placement ?? evenSpreadPlacement, profiles: opts.profiles ?? profiler?.source, requestProfile: opts.requestProfile });
+  const autoscale = createAutoscaleWiring({ config: config.autoscale, clock, log, registry, fallback: opts.placement ?? evenSpreadPlacement, profiles: opts.profiles ?? profiler?.source, requestProfile: opts.requestProfile ?? (config.profiler?.auto ? profiler?.requestProfile : undefined) });
   const rollout = createRollout(autoscale.placement);
   const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), periodMs: opts.tuning?.reconcileMs, keep: (_ns, name) => isTrialFunctionName(name) });
   const counter = createInvocationCounter({ models, log, flushMs: opts.tuning?.countFlushMs });

@@ -1,7 +1,7 @@
 /**
  * Every Redis name the profiler uses, built in one place. BullMQ keeps its keys under
  * `<prefix>:<queue>:*`, and the profiler's own keys (latest sweep per function, cancel flags,
- * device locks) live under the same pattern, so one SCAN removes them all.
+ * device locks, the auto-scaler's requests) live under the same pattern, so one SCAN removes them all.
  */
 export interface ProfilerKeys {
   prefix: string;
@@ -12,6 +12,10 @@ export interface ProfilerKeys {
   cancel(jobId: string): string;
   /** Held by the sweep that owns a device (node + device id). */
   deviceLock(node: string, device: string): string;
+  /** Hash: `name.namespace` → the auto-scaler's sweeps of it (count, last queued, last job). */
+  autoRequests(): string;
+  /** Held for a moment while a gateway decides whether to queue a sweep of `name.namespace`. */
+  autoGuard(fnKey: string): string;
   pattern(): string;
 }
 
@@ -23,6 +27,8 @@ export function profilerKeys(c: { prefix: string; queue: string }): ProfilerKeys
     latest: () => `${base}:latest`,
     cancel: (jobId) => `${base}:cancel:${jobId}`,
     deviceLock: (node, device) => `${base}:device-lock:${node}:${device}`,
+    autoRequests: () => `${base}:auto-requests`,
+    autoGuard: (fnKey) => `${base}:auto-guard:${fnKey}`,
     pattern: () => `${base}:*`,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The profiler in one process: the sweep queue and its service (what the routes use), the
- * worker that runs sweeps, and the store-backed profile source for the scheduler. Two Redis
+ * worker that runs sweeps, the store-backed profile source for the scheduler and the
+ * auto-scaler's `requestProfile` for functions without a profile. Two Redis
  * connections, as for async invocations: the service's fails fast, the worker's retries forever.
  */
 import { Redis } from 'ioredis';
@@ -14,6 +15,7 @@ import type { ProfileTable } from '../core/profiles/profile-table.ts';
 import { createRedisDeviceLock } from './device-lock.ts';
 import { profilerKeys, type ProfilerKeys } from './keys.ts';
 import { createAutocannonLoad, type LoadGenerator } from './load.ts';
+import { createProfileRequester, type ProfileRequesterOptions } from './auto-request.ts';
 import { createProfileStore, type ProfileStore } from './profile-store.ts';
 import { createProfilerService, type ProfilerService } from './service.ts';
 import { createStoreProfileSource } from './store-profile-source.ts';
@@ -35,6 +37,8 @@ export interface ProfilerDeps {
   /** Trial timings (tests shorten them). */
   readyTimeoutMs?: number;
   busyDelayMs?: number;
+  /** Backoff of the auto-scaler's sweeps after failures (auto-request.ts defaults). */
+  autoRequest?: Pick<ProfileRequesterOptions, 'retryAfterMs' | 'maxRetryAfterMs'>;
 }
 
 export interface Profiler {
@@ -42,6 +46,8 @@ export interface Profiler {
   store: ProfileStore;
   service: ProfilerService;
   source: ProfileSource;
+  /** The auto-scaler's `requestProfile`: queues a sweep of a function without a profile (auto-request.ts). */
+  requestProfile(fnKey: string): Promise<void>;
   /** Starts a worker (a process may run none, or several in tests). */
   startWorker(): ProfilerWorker;
   close(): Promise<void>;
@@ -56,6 +62,7 @@ export function createProfiler(d: ProfilerDeps): Profiler {
   const service = createProfilerService({ redis: producer, keys, models: d.models, store, nodes: d.nodes, imageBuiltAt: d.imageBuiltAt, trialSeconds: d.config.trialSeconds });
   const load = d.load ?? createAutocannonLoad();
   const usage = createHttpUsageReader();
+  const requester = createProfileRequester({ service, redis: producer, keys, clock: d.clock, log: log.child('auto'), ...d.autoRequest });
   let calibration: ProfileTable | undefined;
   const workers = new Set<{ w: ProfilerWorker; conn: Redis }>();
 
@@ -64,6 +71,7 @@ export function createProfiler(d: ProfilerDeps): Profiler {
     store,
     service,
     source: createStoreProfileSource(store),
+    requestProfile: async (fnKey) => void (await requester.request(fnKey)),
     startWorker() {
       const conn = new Redis(d.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 2000) });
       conn.on('error', (err) => log.warn('profiler worker: Redis connection error', { error: err.message }));

@@ -35,10 +35,19 @@ export interface SweepView {
   finishedAt?: string;
   result?: SweepResult;
   error?: string;
+  /** Who asked for it (a person, or the auto-scaler for a function without a profile). */
+  origin: 'request' | 'autoscaler';
+  /** The body trials send: the request's `input`, or the function's sample (GET /_/sample); absent for emulated. */
+  input?: 'request' | 'sample';
+}
+
+export interface RequestOptions {
+  /** 'autoscaler': retried with a longer backoff (AUTO_RETRY) than a person's request. */
+  origin?: 'request' | 'autoscaler';
 }
 
 export interface ProfilerService {
-  request(namespace: string, name: string, body: unknown): Promise<SweepView>;
+  request(namespace: string, name: string, body: unknown, options?: RequestOptions): Promise<SweepView>;
   job(namespace: string, name: string): Promise<SweepView>;
   cancel(namespace: string, name: string): Promise<SweepView>;
   table(namespace: string, name: string, deviceClass?: string): Promise<TableRecord>;
@@ -56,7 +65,11 @@ export interface ProfilerServiceDeps {
   trialSeconds: number;
 }
 
-const ACTIVE = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+export const ACTIVE_STATES: ReadonlySet<string> = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
+const ACTIVE = ACTIVE_STATES;
+/** Retries of a failed run: a person's sweep at once (they watch it), the auto-scaler's with backoff 30 s, 1, 2 min. */
+const USER_RETRY = { attempts: 5, backoff: { type: 'fixed', delay: 1000 } };
+export const AUTO_RETRY = { attempts: 4, backoff: { type: 'exponential', delay: 30_000 } };
 
 export function deviceClassOf(device: string, cpus: number): string {
   if (device === 'emulated') return V100_DEVICE_CLASS;
@@ -89,6 +102,8 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
       ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
       ...(job.returnvalue ? { result: job.returnvalue } : {}),
       ...(state === 'failed' ? { error: job.failedReason } : {}),
+      origin: job.data.origin ?? 'request',
+      ...(job.data.device === 'emulated' ? {} : { input: job.data.input ? ('request' as const) : ('sample' as const) }),
     };
   }
 
@@ -109,15 +124,12 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
   }
 
   return {
-    async request(namespace, name, body) {
+    async request(namespace, name, body, options = {}) {
       const req = parseSweepRequest(body);
       const fn = await d.models.Function.findOne({ namespace, name }).lean();
       if (!fn) throw new PlatformError('not_found', `function "${fnKey(namespace, name)}" is not deployed; deploy it before profiling it`);
       const dev = readFunctionDevice((fn.annotations ?? {}) as Record<string, string>);
       if (dev.device === 'emulated' && !dev.emulatedProfile) throw new PlatformError('bad_request', 'annotation fastgshare/emulated_profile is required for an emulated function');
-      if (dev.device !== 'emulated' && !req.input) {
-        throw new PlatformError('bad_request', `input is required to profile "${name}" on ${dev.device}: give {"input": {"base64": "<a representative request body>", "contentType": "image/png"}} (CLI: --data-file FILE --content-type TYPE)`, { details: { field: 'input' } });
-      }
       const running = await d.redis.hget(d.keys.latest(), fnKey(namespace, name));
       if (running) {
         const job = await queue.getJob(running);
@@ -142,10 +154,11 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
         maxBatch: dev.maxBatch,
         ...(dev.emulatedProfile ? { emulatedProfile: dev.emulatedProfile } : {}),
         ...(req.input ? { input: req.input } : {}),
+        origin: options.origin ?? 'request',
       };
       // the job id is the sweep id trials are stored under: unique even across Redis resets
       const jobId = `${name}.${namespace}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
-      const job = await queue.add('sweep', data, { jobId, attempts: 5, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } });
+      const job = await queue.add('sweep', data, { jobId, ...(data.origin === 'autoscaler' ? AUTO_RETRY : USER_RETRY), removeOnComplete: { count: 100 }, removeOnFail: { count: 100 } });
       await d.redis.hset(d.keys.latest(), fnKey(namespace, name), job.id!);
       return view(job);
     },

@@ -1,10 +1,15 @@
 /**
  * What the live autoscaler reads profiles through: the newest stored table of every function
- * and device class, as a core/profiles ProfileTable (rows keyed by function name).
+ * and device class, as a core/profiles ProfileTable (rows keyed by function name). The live
+ * scheduler knows a cpu function's device class only as `cpu` (scheduler/live/live-function.ts),
+ * while sweeps store `cpu-<cores>c`: the newest cpu-<n>c table of a function also answers for
+ * `cpu`, so that a function the auto-scaler had profiled leaves the safe default.
  */
-import { createProfileTable, type ModelFootprint } from '../core/profiles/profile-table.ts';
+import { createProfileTable, type ModelFootprint, type ProfileEntry } from '../core/profiles/profile-table.ts';
 import type { ProfileStore } from './profile-store.ts';
 import type { ProfileSource } from '../scheduler/live/profile-source.ts';
+
+const CPU_CLASS = /^cpu-\d+c$/;
 
 export function createStoreProfileSource(store: ProfileStore): ProfileSource {
   return {
@@ -13,7 +18,15 @@ export function createStoreProfileSource(store: ProfileStore): ProfileSource {
       const tables = await store.latestTables();
       const footprints: Record<string, ModelFootprint> = {};
       for (const t of tables) if (!footprints[t.function] && t.footprint) footprints[t.function] = t.footprint;
-      return createProfileTable({ entries: tables.flatMap((t) => t.entries), footprints });
+      const entries: ProfileEntry[] = tables.flatMap((t) => t.entries);
+      const generic = new Set(entries.filter((e) => e.deviceClass === 'cpu').map((e) => e.model));
+      // newest first (latestTables' order): the first cpu-<n>c table of a function wins
+      for (const t of tables) {
+        if (!CPU_CLASS.test(t.deviceClass) || generic.has(t.function)) continue;
+        generic.add(t.function);
+        entries.push(...t.entries.map((e) => ({ ...e, deviceClass: 'cpu' })));
+      }
+      return createProfileTable({ entries, footprints });
     },
   };
 }

@@ -20,8 +20,10 @@ export interface SweepJobData {
   maxBatch: number;
   /** Calibrated model an emulated function behaves like (no trials then). */
   emulatedProfile?: string;
-  /** The request body trials send, base64, with its content type. */
+  /** The request body trials send, base64, with its content type; absent: the function's sample (GET /_/sample of a trial replica). */
   input?: { base64: string; contentType: string };
+  /** Who asked: a person (POST /system/profiles, the CLI) or the auto-scaler for a function without a profile. */
+  origin?: 'request' | 'autoscaler';
 }
 
 export interface SweepProgress {
@@ -44,4 +46,6 @@ export interface SweepResult {
   fitted: number;
   deviceClass: string;
   modelVersion: string;
+  /** Where the trials' request body came from (absent when this run ran no trial). */
+  input?: 'request' | 'sample';
 }

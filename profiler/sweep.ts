@@ -1,8 +1,9 @@
 /**
  * Runs a planned sweep: every trial of the grid that the store does not already hold for this
  * sweep, in order, each stored as soon as it finishes; then the table (measured rows plus the
- * fitted ones) is written. Stops between and during trials when `signal` aborts. An emulated
- * device runs no trials: its table comes from the calibration data.
+ * fitted ones) is written. Stops between and during trials when `signal` aborts. Trials send the
+ * request's `input`, else the function's own sample (sample-input.ts). An emulated device runs no
+ * trials: its table comes from the calibration data.
  */
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
@@ -16,6 +17,7 @@ import type { SweepJobData, SweepProgress, SweepResult } from './sweep-job.ts';
 import { buildTableEntries, measuredFootprint, tableGrid } from './table.ts';
 import type { TrialDeps } from './trial.ts';
 import { runTrial } from './trial.ts';
+import { sweepInput } from './sample-input.ts';
 
 export interface SweepDeps {
   store: ProfileStore;
@@ -32,13 +34,14 @@ export interface SweepDeps {
 export const TRIAL_OVERHEAD_S = 4;
 
 export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData, report: (p: SweepProgress) => Promise<void>, signal: AbortSignal): Promise<SweepResult> {
-  const summary = (entries: { source: string }[], trials: number): SweepResult => ({
+  const summary = (entries: { source: string }[], trials: number, input?: SweepResult['input']): SweepResult => ({
     trials,
     entries: entries.length,
     measured: entries.filter((e) => e.source === 'measured').length,
     fitted: entries.filter((e) => e.source === 'fitted').length,
     deviceClass: data.deviceClass,
     modelVersion: data.modelVersion,
+    ...(input ? { input } : {}),
   });
   if (data.device === 'emulated' && data.emulatedProfile) {
     await report({ phase: 'table', done: 0, total: 0, resumed: 0, etaSeconds: 0 });
@@ -55,7 +58,12 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
   if (resumed) d.log.info('resuming sweep', { sweep: sweepId, stored: resumed, total: configs.length });
   const base = await d.spec(data.namespace, data.function);
   const deps = d.trialDeps(data);
-  const input = { body: Buffer.from(data.input?.base64 ?? '', 'base64'), contentType: data.input?.contentType ?? 'application/octet-stream' };
+  // the given input, else the function's own sample: from a running replica of it, else the first trial replica
+  const input = sweepInput({ name: data.function, namespace: data.namespace }, data.input);
+  if (configs.some((_, i) => !have.has(i))) {
+    const live = async () => (await deps.node.listFunctions()).find((f) => f.name === data.function && f.namespace === data.namespace)?.replicas.find((r) => r.state === 'ready')?.url;
+    await input.prefetch(live, signal);
+  }
   const durations: number[] = [];
   let done = resumed;
   const eta = () => {
@@ -69,7 +77,7 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
     await report({ phase: 'trial', done, total: configs.length, trial: i + 1, config, resumed, etaSeconds: eta() });
     const started = d.clock.now();
     const startedAt = d.clock.date();
-    const metrics = await runTrial(deps, { base, trialName: trialFunctionName(data.function, i), config, sloMs: data.sloMs, seconds: data.trialSeconds, input, signal });
+    const metrics = await runTrial(deps, { base, trialName: trialFunctionName(data.function, i), config, sloMs: data.sloMs, seconds: data.trialSeconds, input: input.source, signal });
     signal.throwIfAborted();
     const durationMs = d.clock.now() - started;
     durations.push(durationMs);
@@ -95,5 +103,5 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
     sloMs: data.sloMs,
   });
   await report({ phase: 'done', done, total: configs.length, resumed, etaSeconds: 0 });
-  return summary(entries, trials.length);
+  return summary(entries, trials.length, input.origin());
 }

@@ -16,6 +16,7 @@ import { searchSloRate } from './slo-search.ts';
 import type { TrialMetrics } from './trial-result.ts';
 import type { UsageReader } from './usage-reader.ts';
 import { abortable, sleep } from './abort.ts';
+import type { TrialBody, TrialBodySource } from './sample-input.ts';
 
 export const TRIAL_LABEL = 'fastgshare/profiler-trial';
 
@@ -27,7 +28,8 @@ export interface TrialInput {
   sloMs: number;
   /** Load time, s (the closed loop and the open-loop steps share it). */
   seconds: number;
-  input: { body: Buffer; contentType: string };
+  /** The request body, given the ready replica's URL (the function's sample is fetched from it when none was given). */
+  input: TrialBodySource;
   signal: AbortSignal;
 }
 
@@ -74,12 +76,13 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
       await sleep(pollMs, t.signal);
     }
     const url = replica.url;
-    await warmUp(url, t, d.log);
+    const input = await t.input(url, t.signal);
+    await warmUp(url, input, t, d.log);
 
     const devBefore = await d.usage.deviceSeconds(node.url, replica.id);
     const startedAt = clock.now();
     const sampler = sampleReplica(async () => (await find())?.replicas.find((r) => r.id === replica!.id), Math.max(100, pollMs * 2), t.signal);
-    const search = await abortable(searchSloRate(d.load, { url, body: t.input.body, contentType: t.input.contentType, batch: t.config.batch, sloMs: t.sloMs, seconds: t.seconds, signal: t.signal }), t.signal);
+    const search = await abortable(searchSloRate(d.load, { url, body: input.body, contentType: input.contentType, batch: t.config.batch, sloMs: t.sloMs, seconds: t.seconds, signal: t.signal }), t.signal);
     const seconds = Math.max(1e-3, (clock.now() - startedAt) / 1000);
     const devAfter = await d.usage.deviceSeconds(node.url, replica.id);
     const samples = await sampler.stop();
@@ -109,11 +112,11 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
 }
 
 /** A few rounds of `batch` concurrent requests, so model load and first-call costs stay out of the numbers. */
-async function warmUp(url: string, t: TrialInput, log: Logger): Promise<void> {
+async function warmUp(url: string, input: TrialBody, t: TrialInput, log: Logger): Promise<void> {
   for (let round = 0; round < 3; round++) {
     const answers = await Promise.all(
       Array.from({ length: Math.max(1, t.config.batch) }, () =>
-        fetch(url, { method: 'POST', body: new Uint8Array(t.input.body), headers: { 'content-type': t.input.contentType }, signal: t.signal }).then(async (r) => {
+        fetch(url, { method: 'POST', body: new Uint8Array(input.body), headers: { 'content-type': input.contentType }, signal: t.signal }).then(async (r) => {
           await r.arrayBuffer();
           return r.status;
         }),
@@ -121,7 +124,7 @@ async function warmUp(url: string, t: TrialInput, log: Logger): Promise<void> {
     );
     const bad = answers.find((s) => s >= 400 && s !== 429);
     if (bad !== undefined && round === 2) {
-      throw new PlatformError('bad_request', `the trial replica answers ${bad} to the profiling input (${t.input.contentType}); give an input the function accepts`);
+      throw new PlatformError('bad_request', `the trial replica answers ${bad} to the profiling input (${input.contentType}); give an input the function accepts`);
     }
     if (bad !== undefined) log.debug('warm-up request failed', { status: bad });
   }

@@ -4,10 +4,11 @@
  * fires when the sweep is cancelled (a flag in Redis, polled) or the worker stops. A cancelled
  * sweep fails for good ("cancelled"); a sweep cut off by a stopping worker is retried, and a
  * worker that died leaves its job to BullMQ's stalled-job check: either way the next run skips
- * the trials already stored.
+ * the trials already stored. A bad_request (no sample, an input the function rejects) fails for good.
  */
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { PlatformError } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DeviceLock } from './device-lock.ts';
@@ -71,6 +72,8 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
       return await runSweep(o.sweep, job.id!, data, (p) => job.updateProgress(p as unknown as object), ctl.signal);
     } catch (err) {
       if (cancelled) throw new UnrecoverableError(CANCELLED);
+      // bad input (no sample, a body the function rejects): running it again cannot help
+      if (err instanceof PlatformError && err.code === 'bad_request') throw new UnrecoverableError(err.message);
       throw err;
     } finally {
       clearInterval(timer);

@@ -20,6 +20,8 @@ const ocr: OnnxFunction = {
     const pipeline = createOcrPipeline({ detect, direction, recognize }, { sloMs: ctx.settings.sloMs, clock: ctx.clock });
     return {
       invoke: (body, contentType) => pipeline.run(body, contentType),
+      // a page of text-like bars: what the pipeline is profiled with (GET /_/sample)
+      sample: () => sampleImage(320, 320),
       async warmUp() {
         const page = await sampleImage(320, 320);
         const line = await sampleImage(320, 48);

@@ -44,6 +44,8 @@ describe('core/config', () => {
     expect(readAsyncConfig({ FASTGSHARE_ASYNC: 'true' })).to.not.equal(undefined);
     expect(readAsyncConfig({ REDIS_URL: 'redis://r:6379', FASTGSHARE_ASYNC: 'false' })).to.equal(undefined);
     expect(readProfilerConfig({ FASTGSHARE_PROFILER: '1' })).to.include({ queue: 'profiler', trialSeconds: 20 });
+    expect(readProfilerConfig({ FASTGSHARE_PROFILER: '1' })?.auto, 'automatic sweeps on by default').to.equal(true);
+    expect(readProfilerConfig({ FASTGSHARE_PROFILER: '1', FASTGSHARE_PROFILER_AUTO: 'false' })?.auto).to.equal(false);
     expect(readProfilerConfig({})).to.equal(undefined);
   });
 

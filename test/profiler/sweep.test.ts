@@ -1,13 +1,16 @@
 /**
  * The profiler against a real node agent, real Redis (a unique key prefix per run, removed
  * afterwards) and the real embedded store: a reduced-grid sweep of text-direction on the cpu
- * device (2 partitions × 2 quotas × batch 1, 1.5 s of load per trial), cancel, and a worker
- * restart mid-sweep that resumes without repeating trials.
+ * device (2 partitions × 2 quotas × batch 1, 1.5 s of load per trial), cancel, a worker
+ * restart mid-sweep that resumes without repeating trials, and sweeps without an input: the
+ * function's own sample (GET /_/sample of the first trial replica), or a clear failure for a
+ * function that has none (node-http echo).
  */
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { Queue } from 'bullmq';
 import { silentLogger } from '../../core/logger.ts';
 import { systemClock } from '../../core/clock.ts';
 import { loadStackFile } from '../../core/images/stack-file.ts';
@@ -58,9 +61,11 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     agent = await startHarness(ts.store, { env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' }, sharing: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 } });
     build = await tempDir('fastgshare-prof-build-');
     const stack = await loadStackFile(join(PLATFORM_ROOT, 'stack.yml'));
-    await createImageBuilder({ images: agent.images, log: silentLogger }).buildStack(stack, { filter: 'text-direction', buildRoot: build.dir });
-    const fn = stack.spec.functions['text-direction']!;
-    await ts.store.models.Function.create({ name: 'text-direction', namespace: 'openfaas-fn', image: 'text-direction:latest', annotations: fn.annotations ?? {}, labels: {}, replicas: 0 });
+    for (const name of ['text-direction', 'echo']) {
+      await createImageBuilder({ images: agent.images, log: silentLogger }).buildStack(stack, { filter: name, buildRoot: build.dir });
+      const fn = stack.spec.functions[name]!;
+      await ts.store.models.Function.create({ name, namespace: 'openfaas-fn', image: `${name}:latest`, annotations: fn.annotations ?? {}, labels: {}, replicas: 0 });
+    }
   });
   beforeEach(() => {
     config = { prefix: `fgs-test-prof-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, queue: 'profiler', concurrency: 2, lockMs: 3000, trialSeconds: 1.5 };
@@ -86,11 +91,11 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     await build?.cleanup();
   });
 
-  const untilState = (states: string[], seen?: SweepView[]) =>
+  const untilState = (states: string[], seen?: SweepView[], fn = 'text-direction') =>
     waitFor(
       `sweep in ${states.join('/')}`,
       async () => {
-        const v = await profiler.service.job('openfaas-fn', 'text-direction');
+        const v = await profiler.service.job('openfaas-fn', fn);
         seen?.push(v);
         return states.includes(v.state) ? v : undefined;
       },
@@ -192,5 +197,69 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     const trials = await profiler.store.trials(queued.id);
     expect(trials.map((t) => t.trialIndex)).to.deep.equal([0, 1]);
     expect(await ts.store.models.ProfileTrial.countDocuments({ sweepId: queued.id })).to.equal(2);
+  });
+
+  it('sweeps with no input: the trials send the function\'s own sample and measure real rows', async () => {
+    profiler.startWorker();
+    const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [100], quotas: [1], batches: [1, 2] }, trialSeconds: 1.5, sloMs: 300 });
+    expect(queued.input).to.equal('sample');
+    expect(queued.trials).to.equal(2);
+    const done = await untilState(['completed', 'failed']);
+    expect(done.state, done.error).to.equal('completed');
+    expect(done.result?.input).to.equal('sample');
+    expect(done.result?.measured).to.equal(2);
+    const trials = await profiler.store.trials(done.id);
+    expect(trials.map((t) => t.config.batch)).to.deep.equal([1, 2]);
+    for (const t of trials) {
+      // the sample is a request the function accepts: most load was served (a wrong body is all 4xx;
+      // the open-loop step past capacity sheds some with 429, hence not ~0)
+      expect(t.metrics.requests).to.be.greaterThan(20);
+      expect(t.metrics.errorRate, `errors at batch ${t.config.batch}`).to.be.below(0.5);
+      expect(t.metrics.closedLoopRps).to.be.greaterThan(5);
+      expect(t.metrics.latencyMs.p50).to.be.greaterThan(0);
+    }
+    expect(Math.max(...trials.map((t) => t.metrics.sloRps))).to.be.greaterThan(0);
+    const table = await profiler.service.table('openfaas-fn', 'text-direction');
+    expect(table.sweepId).to.equal(done.id);
+    expect(table.entries.filter((e) => e.source === 'measured').map((e) => e.batch).sort()).to.deep.equal([1, 2]);
+    // the auto-scaler's view: the cpu-<n>c table also answers for the live device class "cpu"
+    const source = await profiler.source.table();
+    expect(source.entries('text-direction', 'cpu').length).to.equal(table.entries.length);
+  });
+
+  it('fails a sweep with no input of a function that has no sample, saying to pass input, without retrying', async () => {
+    profiler.startWorker();
+    await profiler.service.request('openfaas-fn', 'echo', { grid: { partitions: [100], quotas: [1], batches: [1] }, trialSeconds: 1 });
+    const failed = await untilState(['completed', 'failed'], undefined, 'echo');
+    expect(failed.state).to.equal('failed');
+    expect(failed.error).to.match(/"echo\.openfaas-fn" serves no sample request at \/_\/sample/);
+    expect(failed.error).to.match(/POST \/system\/profiles\/echo \{"input"/).and.match(/--data-file/);
+    const conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(config.queue, { connection: conn, prefix: config.prefix });
+    try {
+      expect((await queue.getJob(failed.id))?.attemptsMade).to.equal(1);
+    } finally {
+      await queue.close();
+      conn.disconnect();
+    }
+    expect(await profiler.store.trials(failed.id)).to.deep.equal([]);
+    await waitFor('trial function removed', async () => (await agent.call<{ name: string }[]>('GET', '/v1/functions')).body.every((f) => !f.name.includes('--prof-')), 10_000);
+    const trialReplicas = () => agent.sink.records.filter((r) => r.message === 'replica ready' && String(r.fields.function).startsWith('echo--prof-')).length;
+    expect(trialReplicas(), 'the sample was asked of a trial replica').to.equal(1);
+
+    // with a replica of the function running, its answer settles it: no trial replica is started
+    const spec = toFunctionSpec((await ts.store.models.Function.findOne({ namespace: 'openfaas-fn', name: 'echo' }).lean())!, {});
+    await agent.apply(spec, 1);
+    try {
+      await waitFor('live echo ready', async () => (await agent.fn('echo'))?.replicas.some((r) => r.state === 'ready'), 20_000);
+      await profiler.service.request('openfaas-fn', 'echo', { grid: { partitions: [100], quotas: [1], batches: [1] }, trialSeconds: 1 });
+      const again = await untilState(['completed', 'failed'], undefined, 'echo');
+      expect(again.id).to.not.equal(failed.id);
+      expect(again.state).to.equal('failed');
+      expect(again.error).to.match(/serves no sample request at \/_\/sample/);
+      expect(trialReplicas()).to.equal(1);
+    } finally {
+      await agent.call('DELETE', '/v1/functions/openfaas-fn/echo');
+    }
   });
 });

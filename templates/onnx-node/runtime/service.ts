@@ -43,6 +43,8 @@ export interface ModelService {
   invoke(body: Buffer, contentType: string | undefined): Promise<unknown>;
   /** Runs sample requests so that the first real one is not slow; seeds the latency estimates. */
   warmUp(): Promise<void>;
+  /** A representative request body (served at `GET /_/sample`, e.g. for profiling); absent when there is none. */
+  sample?(): Promise<SampleRequest>;
   stats(): Record<string, unknown>;
   close(): Promise<void>;
 }
@@ -64,16 +66,23 @@ export async function warmUpInference<O>(inference: Inference<O>, sample: Sample
   return inference.warmUp(sample.body, sample.contentType);
 }
 
-/** The usual model function: one model, the runtime's settings, warmed up with `sample()`. */
+/** The usual model function: one model, the runtime's settings, warmed up with `sample()` (also served at `GET /_/sample`). */
 export function defineModelFunction<I, O>(create: () => ModelFunction<I, O>, options: { settings?: Partial<ServiceSettings>; sample: () => Promise<SampleRequest> }): OnnxFunction {
   return {
     settings: options.settings,
     async open(ctx) {
       const inference = await openInference(ctx, create());
+      let sample: Promise<SampleRequest> | undefined;
+      const once = () => {
+        sample ??= options.sample();
+        sample.catch(() => (sample = undefined));
+        return sample;
+      };
       return {
         invoke: (body, contentType) => inference.invoke(body, contentType),
+        sample: once,
         async warmUp() {
-          const ms = await warmUpInference(inference, await options.sample());
+          const ms = await warmUpInference(inference, await once());
           ctx.logger.info('warmed up', { batch1Ms: Math.round(ms * 10) / 10 });
         },
         stats: () => ({ ...inference.stats(), ...(ctx.gate ? { token: ctx.gate.stats() } : {}) }),

@@ -1,6 +1,8 @@
 /**
  * The model function's HTTP server (OpenFaaS watchdog conventions): `GET /_/health` answers 503
  * until the model is loaded and warmed up (`setReady()`), then 200 (503 again while draining).
+ * `GET /_/sample` answers the model service's sample request body (the one it warms up with) with
+ * its content type, 404 when the service has none (the profiler loads a replica with it).
  * `GET` on any other path describes the function; every other request is an invocation: the body
  * (at most `maxBodyBytes`, else 413) goes to the model service and its result comes back as JSON.
  * A PlatformError answers with its code's status and message: 400 bad input, 429 at once when the
@@ -13,7 +15,7 @@ import { sendText } from 'fastgshare/templates/node-http/runtime/response.ts';
 import { createWatchdog, type Output, type Watchdog } from 'fastgshare/templates/node-http/runtime/watchdog.ts';
 import type { ModelService } from '../service.ts';
 
-export { HEALTH_PATH, type Output } from 'fastgshare/templates/node-http/runtime/watchdog.ts';
+export { HEALTH_PATH, SAMPLE_PATH, type Output } from 'fastgshare/templates/node-http/runtime/watchdog.ts';
 
 export interface ModelServerOptions {
   maxBodyBytes: number;
@@ -47,6 +49,7 @@ export function createModelServer(opts: ModelServerOptions): ModelServer {
     debug: opts.debug,
     stdout: opts.stdout,
     notReady: () => (service ? undefined : 'loading model'),
+    sample: async () => service?.sample?.(),
     async handle(req, res) {
       try {
         if ((req.method ?? 'GET').toUpperCase() === 'GET') {
