@@ -4,7 +4,7 @@
  */
 import type { DeviceRequest } from './annotations.ts';
 
-export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]; coreList?: string; calibrationDir: string; modelCacheDir?: string }): Record<string, string> {
+export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]; coreList?: string; calibrationDir: string; modelCacheDir?: string; emulatedDeviceSocket?: string }): Record<string, string> {
   const env: Record<string, string> = {
     FASTGSHARE_DEVICE: req.device,
     FASTGSHARE_PARTITION: String(req.partitionPercent),
@@ -28,6 +28,7 @@ export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]
     case 'emulated':
       env.FASTGSHARE_EMULATED_PROFILE = req.emulatedProfile!;
       env.FASTGSHARE_CALIBRATION_DIR = extra.calibrationDir;
+      if (extra.emulatedDeviceSocket) env.FASTGSHARE_EMULATED_DEVICE_SOCKET = extra.emulatedDeviceSocket;
       break;
     case 'cuda':
       env.FASTGSHARE_CUDA_DEVICE = String(req.cudaDevice);

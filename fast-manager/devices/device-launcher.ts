@@ -26,6 +26,8 @@ export interface DeviceLauncherOptions {
   calibrationDir: string;
   /** Where model replicas keep the shared (optimised, memory-mappable) copies of their models. */
   modelCacheDir?: string;
+  /** The node's emulated device socket (emulated-device-server.ts) given to emulated replicas. */
+  emulatedDeviceSocket?: string;
   /** Looks for the CUDA provider and libraries (deploy-time check of `cuda`). */
   probeCuda: () => CudaProbe;
   log: Logger;
@@ -82,7 +84,7 @@ export function createDeviceLauncher(o: DeviceLauncherOptions): DeviceLauncher {
         if (o.taskset) argv = [o.taskset, '-c', formatCoreList(cores), ...plan.argv];
         else log.warn('taskset not found: cpu replica runs unpinned', { replica: plan.replicaId });
       }
-      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir, modelCacheDir: o.modelCacheDir }) };
+      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir, modelCacheDir: o.modelCacheDir, emulatedDeviceSocket: o.emulatedDeviceSocket }) };
       log.debug('replica device', { replica: plan.replicaId, device: req.device, partition: req.partitionPercent, cores });
       let launched;
       try {

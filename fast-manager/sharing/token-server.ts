@@ -26,6 +26,7 @@ import { once } from 'node:events';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { PlatformError } from '../../core/errors.ts';
+import { readJsonLines } from '../../core/net/ndjson.ts';
 import { TokenScheduler, validateShare, type ShareConfig, type TokenSchedulerOptions, type Grant } from './token-scheduler.ts';
 import type { TokenMeter } from './meter.ts';
 
@@ -67,7 +68,6 @@ const MAX_LINE = 4096;
 interface Conn {
   socket: Socket;
   replicaId?: string;
-  buffer: string;
   waitingSince?: number;
   expiry?: NodeJS.Timeout;
 }
@@ -218,26 +218,8 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
 
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
-    const c: Conn = { socket, buffer: '' };
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      c.buffer += chunk;
-      let nl: number;
-      while ((nl = c.buffer.indexOf('\n')) >= 0) {
-        const line = c.buffer.slice(0, nl);
-        c.buffer = c.buffer.slice(nl + 1);
-        if (line.trim() === '') continue;
-        let msg: unknown;
-        try {
-          msg = JSON.parse(line);
-        } catch {
-          fail(c, 'bad_request', 'a line is not valid JSON');
-          return;
-        }
-        onMessage(c, msg);
-      }
-      if (c.buffer.length > MAX_LINE) fail(c, 'bad_request', `a line is longer than ${MAX_LINE} bytes`);
-    });
+    const c: Conn = { socket };
+    readJsonLines(socket, { message: (msg) => onMessage(c, msg), bad: (message) => fail(c, 'bad_request', message) }, MAX_LINE);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       const id = c.replicaId;

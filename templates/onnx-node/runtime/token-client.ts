@@ -8,6 +8,7 @@
  * backoff and re-sends a pending acquire; a token held at that moment is gone (the server released
  * it). A server that no longer knows the replica (`not_found`) ends the client for good.
  */
+import { readJsonLines } from 'fastgshare/core/net/ndjson.ts';
 import { createConnection, type Socket } from 'node:net';
 
 export interface TokenGrant {
@@ -83,24 +84,14 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
   const open = () =>
     new Promise<void>((resolve, reject) => {
       let welcomed = false;
-      let buffer = '';
       const s = createConnection(o.socketPath);
       socket = s;
       s.setNoDelay(true);
-      s.setEncoding('utf8');
       s.once('connect', () => write({ op: 'hello', replicaId: o.replicaId }));
-      s.on('data', (chunk: string) => {
-        buffer += chunk;
-        let nl: number;
-        while ((nl = buffer.indexOf('\n')) >= 0) {
-          const line = buffer.slice(0, nl);
-          buffer = buffer.slice(nl + 1);
-          let m: { op?: string; quotaMs?: number; device?: string; windowMs?: number; code?: string; message?: string };
-          try {
-            m = JSON.parse(line);
-          } catch {
-            continue;
-          }
+      readJsonLines(s, {
+        bad: () => {}, // a line we cannot read: skip it, the server speaks again
+        message: (msg) => {
+          const m = msg as { op?: string; quotaMs?: number; device?: string; windowMs?: number; code?: string; message?: string };
           if (m.op === 'welcome') {
             welcomed = true;
             ready = true;
@@ -119,7 +110,7 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
             if (!welcomed) reject(err);
             if (m.code === 'not_found' || m.code === 'bad_request') end(err);
           }
-        }
+        },
       });
       s.on('error', (err: NodeJS.ErrnoException) => {
         if (!welcomed) {

@@ -6,6 +6,8 @@
  *                                (default: every core of the machine)
  *   FASTGSHARE_EMULATED_PROFILE  emulated: the calibrated model this function behaves like (e.g. resnet50)
  *   FASTGSHARE_CALIBRATION_DIR   emulated: folder of the calibration CSVs (default: the project's calibration/)
+ *   FASTGSHARE_EMULATED_DEVICE_SOCKET  emulated: the node's shared emulated device (batches of
+ *                                replicas contend on it); unset = each batch sleeps on its own
  *   FASTGSHARE_CUDA_DEVICE       cuda: device id (default 0)
  *   FASTGSHARE_GPU_MEMORY_BYTES  cuda: device-memory limit of the replica
  *   LD_LIBRARY_PATH              cuda: extra folders searched for the CUDA libraries
@@ -22,6 +24,7 @@ export interface BackendConfig {
   cores: number[];
   emulatedProfile?: string;
   calibrationDir?: string;
+  emulatedDeviceSocket?: string;
   cudaDeviceId: number;
   gpuMemLimitBytes?: number;
   ldLibraryPath?: string;
@@ -72,6 +75,7 @@ export function readBackendConfig(env: Env, machineCores: number): BackendConfig
     cores,
     emulatedProfile,
     calibrationDir: env.FASTGSHARE_CALIBRATION_DIR || undefined,
+    emulatedDeviceSocket: env.FASTGSHARE_EMULATED_DEVICE_SOCKET || undefined,
     cudaDeviceId: number(env, 'FASTGSHARE_CUDA_DEVICE', 0, 0, 1024, true)!,
     gpuMemLimitBytes: number(env, 'FASTGSHARE_GPU_MEMORY_BYTES', undefined, 1, Number.MAX_SAFE_INTEGER, true),
     ldLibraryPath: env.LD_LIBRARY_PATH,

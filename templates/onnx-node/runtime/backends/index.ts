@@ -6,6 +6,7 @@ import type { BackendConfig } from './config.ts';
 import { createCpuBackend } from './cpu.ts';
 import { createCudaBackend, defaultCudaLibraryDirs } from './cuda.ts';
 import { createEmulatedBackend, type Sleep } from './emulated.ts';
+import { emulatedDeviceClient } from './emulated-device-client.ts';
 
 export function createBackend(config: BackendConfig, deps: { logger: Logger; sleep?: Sleep }): ExecutionBackend {
   const logger = deps.logger.child(`device-${config.device}`);
@@ -18,7 +19,8 @@ export function createBackend(config: BackendConfig, deps: { logger: Logger; sle
         profileModel: config.emulatedProfile!,
         partitionPercent: config.partitionPercent,
         logger,
-        sleep: deps.sleep,
+        // the node's shared emulated device when the agent gives one: batches of racing replicas contend
+        sleep: deps.sleep ?? (config.emulatedDeviceSocket ? emulatedDeviceClient({ socketPath: config.emulatedDeviceSocket, partitionPercent: config.partitionPercent, logger }).run : undefined),
       });
     case 'cuda':
       return createCudaBackend({

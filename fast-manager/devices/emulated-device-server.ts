@@ -1,0 +1,116 @@
+/**
+ * The node's emulated device: a unix socket through which emulated replicas run their batches, so
+ * that batches of different replicas contend for one device (emulated-contention.ts) instead of
+ * each sleeping as if the device were its own.
+ *
+ * Protocol: newline-delimited JSON (core/net/ndjson.ts).
+ *   replica → device   {"op":"run","id":"7","partition":50,"ms":12.5}   run a batch of 12.5 ms solo time
+ *   device → replica   {"op":"done","id":"7","elapsedMs":18.1}          it finished (wall time taken)
+ *                      {"op":"error","message":"..."}                    bad message; the socket is closed
+ * A closed connection cancels its running batches. Time is the server's clock.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { mkdirSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { once } from 'node:events';
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/logger.ts';
+import { readJsonLines, writeJsonLine } from '../../core/net/ndjson.ts';
+import { DeviceContention, type CompletedJob } from './emulated-contention.ts';
+
+/** The replica's environment variable naming the socket. */
+export const EMULATED_DEVICE_SOCKET_ENV = 'FASTGSHARE_EMULATED_DEVICE_SOCKET';
+
+export interface EmulatedDeviceServer {
+  socketPath: string;
+  /** Batches running now. */
+  running(): number;
+  close(): Promise<void>;
+}
+
+export async function startEmulatedDeviceServer(o: { socketPath: string; clock: Clock; log: Logger }): Promise<EmulatedDeviceServer> {
+  const log = o.log.child('emulated-device');
+  const device = new DeviceContention();
+  const owners = new Map<string, { socket: Socket; id: string; mine: Set<string> }>();
+  const sockets = new Set<Socket>();
+  let seq = 0;
+  let timer: NodeJS.Timeout | undefined;
+
+  const deliver = (done: CompletedJob[]) => {
+    for (const d of done) {
+      const owner = owners.get(d.id);
+      owners.delete(d.id);
+      owner?.mine.delete(d.id);
+      if (owner) writeJsonLine(owner.socket, { op: 'done', id: owner.id, elapsedMs: Math.round(d.elapsedMs * 1000) / 1000 });
+    }
+  };
+
+  const reschedule = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    const next = device.nextCompletionAt();
+    if (next === undefined) return;
+    timer = setTimeout(tick, Math.max(0, next - o.clock.now()));
+  };
+
+  function tick(): void {
+    timer = undefined;
+    deliver(device.complete(o.clock.now()));
+    reschedule();
+  }
+
+  const server: Server = createServer((socket) => {
+    socket.setNoDelay(true);
+    sockets.add(socket);
+    const mine = new Set<string>();
+    const bad = (message: string) => {
+      writeJsonLine(socket, { op: 'error', message });
+      socket.end();
+    };
+    readJsonLines(socket, {
+      bad,
+      message(msg) {
+        const m = msg as { op?: unknown; id?: unknown; partition?: unknown; ms?: unknown };
+        if (m.op !== 'run') return bad(`unknown op ${JSON.stringify(m.op)}: send {"op":"run","id":"…","partition":1-100,"ms":≥0}`);
+        const partition = Number(m.partition);
+        const ms = Number(m.ms);
+        if (typeof m.id !== 'string' || m.id === '' || !(partition > 0 && partition <= 100) || !(ms >= 0 && Number.isFinite(ms))) {
+          return bad('a run needs an id (string), a partition in (0, 100] and ms ≥ 0');
+        }
+        const key = `${++seq}`;
+        mine.add(key);
+        owners.set(key, { socket, id: m.id, mine });
+        deliver(device.start(key, partition, ms, o.clock.now()));
+        reschedule();
+      },
+    });
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => {
+      sockets.delete(socket);
+      for (const key of mine) {
+        if (!owners.has(key)) continue;
+        owners.delete(key);
+        deliver(device.cancel(key, o.clock.now()));
+      }
+      reschedule();
+    });
+  });
+
+  mkdirSync(dirname(o.socketPath), { recursive: true });
+  rmSync(o.socketPath, { force: true }); // left by a previous agent
+  server.listen(o.socketPath);
+  await once(server, 'listening');
+  log.info('emulated device listening', { socket: o.socketPath });
+
+  return {
+    socketPath: o.socketPath,
+    running: () => device.running,
+    async close() {
+      if (timer) clearTimeout(timer);
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      await closed;
+      rmSync(o.socketPath, { force: true });
+    },
+  };
+}
