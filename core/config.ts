@@ -74,7 +74,7 @@ export interface AutoscaleConfig {
   headroom: number;
   /** FASTGSHARE_AUTOSCALE_DEVICES_PER_NODE: devices the scheduler assumes per node and device class (default 1). */
   devicesPerNode: number;
-  /** FASTGSHARE_AUTOSCALE_APPLY_CONFIG: write the plan's configuration to the function's device annotations (default true). */
+  /** FASTGSHARE_AUTOSCALE_APPLY_CONFIG: run the plan's configurations as replica groups on the nodes (default true; the stored annotations are left as deployed). */
   applyConfig: boolean;
 
 }

@@ -17,8 +17,10 @@ import { PlatformError } from '../core/errors.ts';
 import { resolveTuning, type AgentTuning } from './tuning.ts';
 import { readHostEnv, type HostEnv } from './host-env.ts';
 import { createLogHub } from './logs/log-hub.ts';
+import { startEmulatedDeviceServer } from './devices/emulated-device-server.ts';
 import { createProcReader, type ProcReader } from './usage/proc.ts';
 import { createUsageSampler } from './usage/sampler.ts';
+import { createNvidiaSmiReader, type DeviceMemoryReader } from './usage/device-memory.ts';
 import { createPortAllocator } from './replicas/ports.ts';
 import { createProcessLauncher, type ReplicaLauncher } from './replicas/launcher.ts';
 import { httpHealthProbe, type HealthProbe } from './replicas/health.ts';
@@ -55,6 +57,8 @@ export interface StartNodeAgentOptions {
   launcher?: ReplicaLauncher;
   probe?: HealthProbe;
   proc?: ProcReader;
+  /** Device memory of cuda replicas (default: nvidia-smi at config.nvidiaSmi). */
+  deviceMemory?: DeviceMemoryReader;
   /** PATH and HOME passed on to replicas (default: the agent's own). */
   hostEnv?: HostEnv;
   /** Device backends: the cores cpu replicas are pinned to (default: all), the CUDA probe. */
@@ -79,9 +83,10 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   }
 
   const logs = createLogHub({ dir: join(config.dataDir, 'logs'), linesPerFunction: tuning.logLinesPerFunction, fileMaxBytes: tuning.logFileMaxBytes, clock, log });
-  const sampler = createUsageSampler({ proc, clock, intervalMs: tuning.usageIntervalMs, log });
+  const deviceMemory = opts.deviceMemory ?? createNvidiaSmiReader({ binary: config.nvidiaSmi, log });
+  const sampler = createUsageSampler({ proc, clock, intervalMs: tuning.usageIntervalMs, log, deviceMemory });
   let supervisorRef: NodeSupervisor | undefined;
-  const metrics = createAgentMetrics(registry, () => supervisorRef?.states() ?? []);
+  const metrics = createAgentMetrics(registry, () => supervisorRef?.states() ?? [], () => supervisorRef?.list() ?? []);
 
   const server = createServer();
   server.listen(config.port, config.host);
@@ -92,12 +97,15 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
 
   const sharing = await createNodeSharing({ dataDir: config.dataDir, registry, clock, log, scheduler: opts.sharing });
   const hostEnv = opts.hostEnv ?? readHostEnv();
+  // the node's emulated device: emulated replicas run their batches through it, so racing ones contend
+  const emulatedDevice = await startEmulatedDeviceServer({ socketPath: join(config.dataDir, 'run', 'emu.sock'), clock, log });
   const devices = createDeviceLauncher({
     inner: opts.launcher ?? createProcessLauncher(),
     cores: opts.devices?.cores ?? nodeCores(),
     taskset: findExecutable('taskset', hostEnv.path),
     calibrationDir: join(PLATFORM_ROOT, 'calibration'),
     modelCacheDir: join(config.dataDir, 'model-cache'),
+    emulatedDeviceSocket: emulatedDevice.socketPath,
     probeCuda: opts.devices?.probeCuda ?? cudaProbe(hostEnv.ldLibraryPath),
     log,
   });
@@ -147,6 +155,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await supervisor.stopAll();
         await sharing.close();
+        await emulatedDevice.close();
         server.closeAllConnections();
         await closed;
         sampler.stop();

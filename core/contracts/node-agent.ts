@@ -39,6 +39,40 @@ export interface ApplyFunctionRequest {
   spec: FunctionSpec;
   /** Replicas this node should run for the function. */
   replicas: number;
+  /**
+   * Replicas of different configurations: each group runs `replicas` replicas from the spec with
+   * `annotations` laid over the spec's (only the keys in REPLICA_GROUP_ANNOTATIONS). The counts
+   * sum to `replicas`; no two groups have the same overrides. Absent: every replica runs the spec
+   * as it is.
+   */
+  groups?: ReplicaGroup[];
+}
+
+/** A set of a function's replicas on one node that run one configuration. */
+export interface ReplicaGroup {
+  replicas: number;
+  /** Overrides of the spec's annotations for these replicas. */
+  annotations: Record<string, string>;
+}
+
+/** The annotations a replica group may override: a replica's configuration and device. */
+export const REPLICA_GROUP_ANNOTATIONS: readonly string[] = [
+  'fastgshare/gpu_sm_partition',
+  'fastgshare/gpu_quota_request',
+  'fastgshare/gpu_quota_limit',
+  'fastgshare/max_batch',
+  'fastgshare/cuda_device',
+];
+
+/**
+ * The one name of a group's overrides ("k=v,k=v" in key order; "" for none): a replica reports
+ * it (ReplicaStatus.group.key) and the gateway finds the replica's configuration by it.
+ */
+export function replicaGroupKey(annotations: Record<string, string>): string {
+  return Object.keys(annotations)
+    .sort()
+    .map((k) => `${k}=${annotations[k]}`)
+    .join(',');
 }
 
 export type ReplicaState =
@@ -70,7 +104,37 @@ export interface ReplicaStatus {
   startedAt: string;
   readyAt?: string;
   lastExit?: ReplicaExit;
-  usage: { cpu: number; totalMemoryBytes: number };
+  usage: {
+    cpu: number;
+    totalMemoryBytes: number;
+    /** cuda replicas: GPU memory their processes hold (from nvidia-smi). */
+    deviceMemoryBytes?: number;
+  };
+  /** cuda replicas with fastgshare/gpu_mem: how that limit is enforced in the current run. */
+  deviceMemoryLimit?: DeviceMemoryLimitStatus;
+  /** The replica group it runs for, when the function was applied with groups. */
+  group?: ReplicaGroupStatus;
+}
+
+/** How a cuda replica's fastgshare/gpu_mem limit stands in its current run. */
+export interface DeviceMemoryLimitStatus {
+  annotation: 'fastgshare/gpu_mem';
+  /** As written in the annotation, e.g. "2Gi". */
+  limit: string;
+  limitBytes: number;
+  /**
+   * pending: not measured yet in this run; enforced: measured every sampling period and killed
+   * above the limit; unenforced: the device memory cannot be measured (`reason` says why).
+   */
+  enforcement: 'pending' | 'enforced' | 'unenforced';
+  reason?: string;
+}
+
+export interface ReplicaGroupStatus {
+  /** replicaGroupKey(annotations). */
+  key: string;
+  /** The group's overrides of the spec's annotations. */
+  annotations: Record<string, string>;
 }
 
 export interface FunctionReplicas {
@@ -79,6 +143,8 @@ export interface FunctionReplicas {
   image: string;
   /** Replicas asked for on this node. */
   desired: number;
+  /** The replica groups asked for, when the function was applied with groups. */
+  groups?: (ReplicaGroupStatus & { desired: number })[];
   replicas: ReplicaStatus[];
 }
 
@@ -88,6 +154,17 @@ export interface NodeInfo {
   cpus: number;
   memoryBytes: number;
   version: string;
+  /**
+   * The devices replicas can share on this node, per kind (the fastgshare/device annotation) whose
+   * count the agent knows; a kind not listed is unknown (the scheduler then assumes its
+   * FASTGSHARE_AUTOSCALE_DEVICES_PER_NODE).
+   */
+  devices?: NodeDevices[];
+}
+
+export interface NodeDevices {
+  kind: 'cpu' | 'emulated' | 'cuda';
+  count: number;
 }
 
 export interface LogQuery {

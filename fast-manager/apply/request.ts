@@ -1,9 +1,9 @@
 /**
  * Validates a `PUT /v1/functions/:namespace/:name` body (ApplyFunctionRequest) into what the
  * supervisor needs: the spec with defaults filled in, the parsed memory limit and the spec's
- * fingerprint (replicas are rolled when it changes). Every failure names the field at fault.
+ * fingerprint (replicas are rolled when it changes), and the replica groups (apply/groups.ts),
+ * each with its own spec and fingerprint. Every failure names the field at fault.
  */
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { PlatformError } from '../../core/errors.ts';
 import { parseBody } from '../../core/contracts/openfaas.ts';
@@ -11,7 +11,9 @@ import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
 import { validateFunctionName, validateNamespace, validateSecretName, parseImageRef } from '../../core/names.ts';
 import { parseMemoryBytes, parseQuantity } from './quantity.ts';
 import { splitCommandLine } from './command-line.ts';
-import { LIVE_SHARE_ANNOTATIONS } from '../sharing/share-config.ts';
+import { fingerprintOf } from './fingerprint.ts';
+export { fingerprintOf };
+import { validateGroups, type ValidatedGroup } from './groups.ts';
 
 const stringMap = z.record(z.string(), z.string());
 const resources = z
@@ -35,6 +37,11 @@ const ApplySchema = z.object({
     readOnlyRootFilesystem: z.boolean().optional(),
   }),
   replicas: z.number().int().min(0).max(1000),
+  groups: z
+    .array(z.object({ replicas: z.number().int().min(0).max(1000), annotations: stringMap.nullable().optional() }))
+    .max(64)
+    .nullable()
+    .optional(),
 });
 
 export interface ValidatedApply {
@@ -46,6 +53,10 @@ export interface ValidatedApply {
   envProcessArgv?: string[];
   /** Changes whenever anything a replica is started from changes. */
   fingerprint: string;
+  /** The replica groups: the request's, or one group of every replica running the spec as it is. */
+  groups: ValidatedGroup[];
+  /** True when the request had groups (replicas then report theirs). */
+  grouped: boolean;
 }
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -99,23 +110,6 @@ export function validateApply(body: unknown, path: { namespace: string; name: st
     secrets,
     readOnlyRootFilesystem: s.readOnlyRootFilesystem ?? false,
   };
-  return { spec, replicas: parsed.replicas, memoryLimitBytes, envProcessArgv, fingerprint: fingerprintOf(spec) };
-}
-
-/** A stable digest of everything a replica is started from (key order does not matter). */
-export function fingerprintOf(spec: FunctionSpec): string {
-  // quota changes are applied to running replicas (sharing/node-sharing.ts), not by a restart
-  const annotations = Object.fromEntries(Object.entries(spec.annotations ?? {}).filter(([k]) => !LIVE_SHARE_ANNOTATIONS.includes(k)));
-  return createHash('sha256').update(stableJson({ ...spec, annotations })).digest('hex').slice(0, 16);
-}
-
-function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
-  if (v && typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-      .filter(([, x]) => x !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
+  const groups = validateGroups(spec, parsed.replicas, parsed.groups ?? undefined);
+  return { spec, replicas: parsed.replicas, memoryLimitBytes, envProcessArgv, fingerprint: fingerprintOf(spec), groups, grouped: parsed.groups != null };
 }

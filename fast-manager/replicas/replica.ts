@@ -1,18 +1,20 @@
 /**
  * One supervised replica of a function: spawns its process (through the launcher), health-checks
  * it until ready and while ready, restarts it with exponential backoff when it crashes or breaks
- * its memory limit, and drains it (grace, SIGTERM, timeout, SIGKILL) when stopped. Every state
- * change is reported through `onChange`; crashes are written to the function's log stream.
+ * its memory limit (`limits.memory`: resident memory of its process group; cuda replicas also
+ * `fastgshare/gpu_mem`: device memory of its process group), and drains it (grace, SIGTERM,
+ * timeout, SIGKILL) when stopped. Every state change is reported through `onChange`; crashes are
+ * written to the function's log stream.
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { FunctionSpec, ReplicaExit, ReplicaState, ReplicaStatus } from '../../core/contracts/node-agent.ts';
+import type { FunctionSpec, ReplicaExit, ReplicaState, ReplicaStatus, DeviceMemoryLimitStatus } from '../../core/contracts/node-agent.ts';
 import type { AgentTuning } from '../tuning.ts';
 import type { HostEnv } from '../host-env.ts';
 import type { LogHub } from '../logs/log-hub.ts';
-import type { UsageSample, UsageSampler } from '../usage/sampler.ts';
+import type { DeviceMemoryUsage, UsageSample, UsageSampler } from '../usage/sampler.ts';
 import type { LaunchedProcess, ExitInfo, ReplicaLauncher } from './launcher.ts';
 import type { PortAllocator } from './ports.ts';
 import type { HealthProbe } from './health.ts';
@@ -30,7 +32,11 @@ export interface ReplicaTemplate {
   /** Replicas whose template fingerprint differs from the deployment's are rolled. */
   fingerprint: string;
   memoryLimitBytes?: number;
+  /** Set for cuda replicas: their device memory is measured, and a limit is enforced. */
+  deviceMemory?: { limitBytes?: number; /** The limit as written in fastgshare/gpu_mem. */ limit?: string };
 }
+
+export const DEVICE_MEMORY_ANNOTATION = 'fastgshare/gpu_mem';
 
 export interface ReplicaDeps {
   node: string;
@@ -66,7 +72,8 @@ export class Replica {
   private startedAt: Date;
   private readyAt?: Date;
   private lastExit?: ReplicaExit;
-  private usage = { cpu: 0, totalMemoryBytes: 0 };
+  private usage: ReplicaStatus['usage'] = { cpu: 0, totalMemoryBytes: 0 };
+  private deviceLimit?: DeviceMemoryLimitStatus;
   private proc?: LaunchedProcess;
   private run = 0;
   private killReason?: string;
@@ -144,6 +151,7 @@ export class Replica {
       ...(this.readyAt ? { readyAt: this.readyAt.toISOString() } : {}),
       ...(this.lastExit ? { lastExit: this.lastExit } : {}),
       usage: { ...this.usage },
+      ...(this.deviceLimit ? { deviceMemoryLimit: { ...this.deviceLimit } } : {}),
     };
   }
 
@@ -180,6 +188,11 @@ export class Replica {
     this.killReason = undefined;
     this.failures = 0;
     this.usage = { cpu: 0, totalMemoryBytes: 0 };
+    const dm = this.template.deviceMemory;
+    this.deviceLimit =
+      dm?.limitBytes !== undefined
+        ? { annotation: DEVICE_MEMORY_ANNOTATION, limit: dm.limit ?? formatBytes(dm.limitBytes), limitBytes: dm.limitBytes, enforcement: 'pending' }
+        : undefined;
     const env = buildReplicaEnv({ envVars: spec.envVars, name: spec.name, namespace: spec.namespace, replicaId: this.id, port, secretsDir: ws.secretsDir, tmpDir: ws.tmpDir, host: this.deps.hostEnv });
     let proc: LaunchedProcess;
     try {
@@ -193,7 +206,7 @@ export class Replica {
     this.pid = proc.pid;
     this.capture(proc.stdout);
     this.capture(proc.stderr);
-    if (proc.pid) this.unwatch = this.deps.sampler.watch(proc.pid, (s) => this.onUsage(s, run));
+    if (proc.pid) this.unwatch = this.deps.sampler.watch(proc.pid, (s) => this.onUsage(s, run), { deviceMemory: dm !== undefined });
     this.timers.start = setTimeout(() => this.kill(`did not answer GET /_/health with 200 within ${this.deps.startTimeoutMs}ms`), this.deps.startTimeoutMs);
     this.scheduleProbe(run, this.deps.tuning.startPollMs);
     this.state = 'starting';
@@ -246,11 +259,33 @@ export class Replica {
 
   private onUsage(sample: UsageSample, run: number): void {
     if (run !== this.run) return;
-    this.usage = { cpu: sample.cpu, totalMemoryBytes: sample.rssBytes };
+    this.usage = { cpu: sample.cpu, totalMemoryBytes: sample.rssBytes, ...(sample.device?.ok ? { deviceMemoryBytes: sample.device.bytes } : {}) };
     const limit = this.template.memoryLimitBytes;
     if (limit !== undefined && sample.rssBytes > limit && !this.killReason && !this.stopRequested) {
       const limitText = this.template.spec.limits?.memory ?? formatBytes(limit);
       this.kill(`killed: memory limit ${limitText} exceeded (used ${formatBytes(sample.rssBytes)})`);
+    }
+    if (this.deviceLimit && sample.device) this.checkDeviceMemory(this.deviceLimit, sample.device);
+  }
+
+  private checkDeviceMemory(lim: DeviceMemoryLimitStatus, d: DeviceMemoryUsage): void {
+    if (!d.ok) {
+      // the reader logs the node-wide problem once; the status of each replica carries it
+      const reason = `cannot measure device memory: ${d.error}`;
+      if (lim.reason !== reason) this.log.debug('device memory limit of replica not enforced', { replica: this.id, limit: lim.limit, reason });
+      lim.enforcement = 'unenforced';
+      lim.reason = reason;
+      return;
+    }
+    if (d.bytes > lim.limitBytes && !this.killReason && !this.stopRequested) {
+      this.kill(`killed: device memory limit ${lim.limit} (${lim.annotation}) exceeded (used ${formatBytes(d.bytes)} of GPU memory, ${d.bytes} bytes)`);
+    }
+    if (d.unreported > 0) {
+      lim.enforcement = 'unenforced';
+      lim.reason = `the GPU driver does not report the device memory of ${d.unreported} process(es) of the replica ([N/A] in nvidia-smi)`;
+    } else {
+      lim.enforcement = 'enforced';
+      delete lim.reason;
     }
   }
 

@@ -6,8 +6,10 @@
  * replicas without a restart.
  *
  * Changes of `gpu_quota_request` / `gpu_quota_limit` are live (they are left out of the
- * template fingerprint, see apply/request.ts); a changed partition or device rolls the replicas,
- * since the device backend starts the process from them (cpu core set, emulated latency).
+ * template fingerprint, see apply/fingerprint.ts); a changed partition or device rolls the
+ * replicas, since the device backend starts the process from them (cpu core set, emulated
+ * latency). With replica groups each replica gets the share of its own group (the spec's
+ * annotations with the group's overrides, as the node reports it after the apply).
  */
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
@@ -16,6 +18,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
 import type { LaunchPlan, ReplicaLauncher } from '../replicas/launcher.ts';
 import type { NodeSupervisor } from '../supervisor/node-supervisor.ts';
+import { groupSpec } from '../apply/groups.ts';
 import { createTokenMeter, type TokenMeter, type UsageSnapshot } from './meter.ts';
 import { createTokenServer, type DeviceOccupancy, type TokenServer } from './token-server.ts';
 import { deviceIdOf, readShareConfig, type ReplicaShare } from './share-config.ts';
@@ -49,8 +52,10 @@ export async function createNodeSharing(o: {
   const log = o.log.child('sharing');
   /** Live replicas of each function ("name.namespace") that hold a registration. */
   const live = new Map<string, Set<string>>();
-  /** The latest applied share of each function (a replica restarted from an older template uses it). */
+  /** The latest applied share of each replica (a replica restarted from an older template uses it). */
   const current = new Map<string, { share: ReplicaShare; device: string }>();
+  /** Replicas of each function that have an entry in `current`. */
+  const tracked = new Map<string, Set<string>>();
   const fnKey = (name: string, namespace: string) => `${name}.${namespace}`;
 
   return {
@@ -63,7 +68,7 @@ export async function createNodeSharing(o: {
         launch(plan: LaunchPlan) {
           const fn = fnKey(plan.name, plan.namespace);
           const own = readShareConfig(plan.annotations);
-          const latest = own ? (current.get(fn) ?? { share: own, device: deviceIdOf(plan.annotations) }) : undefined;
+          const latest = own ? (current.get(plan.replicaId) ?? { share: own, device: deviceIdOf(plan.annotations) }) : undefined;
           if (!latest) return inner.launch(plan);
           tokens.register(plan.replicaId, { function: fn, device: latest.device, share: latest.share });
           let launched;
@@ -88,25 +93,36 @@ export async function createNodeSharing(o: {
       return {
         ...inner,
         async apply(req) {
-          const share = readShareConfig(req.spec.annotations); // a bad value is a 400 before anything changes
+          for (const g of req.groups) readShareConfig(g.spec.annotations); // a bad value is a 400 before anything changes
           const result = await inner.apply(req);
           const fn = fnKey(req.spec.name, req.spec.namespace);
-          if (share) {
-            const device = deviceIdOf(req.spec.annotations);
-            current.set(fn, { share, device });
-            for (const id of live.get(fn) ?? []) {
-              try {
-                tokens.register(id, { function: fn, device, share });
-              } catch (err) {
-                // a replica on another device is being rolled; its successor registers afresh
-                log.debug('share not applied to a replica being replaced', { replica: id, err });
-              }
+          const before = tracked.get(fn) ?? new Set<string>();
+          const now = new Set<string>();
+          for (const r of result.replicas) {
+            // the replica's group as it is now (a replica moved to a group of another quota reports the new one)
+            const annotations = groupSpec(req.spec, r.group?.annotations ?? {}).annotations;
+            const share = readShareConfig(annotations);
+            if (!share) continue;
+            const device = deviceIdOf(annotations);
+            current.set(r.id, { share, device });
+            now.add(r.id);
+            if (!live.get(fn)?.has(r.id)) continue;
+            try {
+              tokens.register(r.id, { function: fn, device, share });
+            } catch (err) {
+              // a replica on another device is being rolled; its successor registers afresh
+              log.debug('share not applied to a replica being replaced', { replica: r.id, err });
             }
-          } else current.delete(fn);
+          }
+          for (const id of before) if (!now.has(id)) current.delete(id);
+          if (now.size) tracked.set(fn, now);
+          else tracked.delete(fn);
           return result;
         },
         async remove(namespace, name) {
-          current.delete(fnKey(name, namespace));
+          const fn = fnKey(name, namespace);
+          for (const id of tracked.get(fn) ?? []) current.delete(id);
+          tracked.delete(fn);
           return inner.remove(namespace, name);
         },
       };

@@ -1,6 +1,7 @@
 /**
  * Every function deployed on this node: applies validated requests (resolving the image to its
- * bundle and fprocess), removes functions, lists them, and stops everything on shutdown.
+ * bundle and fprocess, one replica template per replica group), removes functions, lists them,
+ * and stops everything on shutdown.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../core/logger.ts';
@@ -10,7 +11,16 @@ import { PlatformError } from '../../core/errors.ts';
 import type { ValidatedApply } from '../apply/request.ts';
 import { splitCommandLine } from '../apply/command-line.ts';
 import { Replica, type ReplicaDeps, type ReplicaTemplate } from '../replicas/replica.ts';
-import { Deployment } from './deployment.ts';
+import { Deployment, type DesiredGroup } from './deployment.ts';
+import { DEVICE_ANNOTATIONS, hasDeviceAnnotations, readDeviceRequest } from '../devices/annotations.ts';
+
+/** What a cuda replica's device memory is held to (fastgshare/gpu_mem); undefined for other devices. */
+function deviceMemoryOf(annotations: Record<string, string> | undefined): ReplicaTemplate['deviceMemory'] {
+  if (!hasDeviceAnnotations(annotations)) return undefined;
+  const req = readDeviceRequest(annotations);
+  if (req.device !== 'cuda') return undefined;
+  return req.memoryBytes === undefined ? {} : { limitBytes: req.memoryBytes, limit: annotations![DEVICE_ANNOTATIONS.memory]!.trim() };
+}
 
 export interface ReplicaObserver {
   onChange(replica: Replica): void;
@@ -66,19 +76,23 @@ export function createNodeSupervisor(opts: {
   return {
     async apply(req) {
       if (closed) throw new PlatformError('unavailable', 'the node agent is shutting down');
-      opts.admit?.(req.spec);
+      for (const g of req.groups) opts.admit?.(g.spec);
       const bundle = await opts.images.resolve(req.spec.image);
       const argv = req.envProcessArgv ?? splitCommandLine(bundle.manifest.fprocess, `fprocess of image "${bundle.ref}"`);
-      const template: ReplicaTemplate = {
-        spec: req.spec,
-        argv,
-        bundleDir: bundle.dir,
-        // a rebuilt bundle under the same tag rolls the replicas too
-        fingerprint: `${req.fingerprint}:${bundle.manifest.builtAt}`,
-        memoryLimitBytes: req.memoryLimitBytes,
-      };
+      const groups = req.groups.map((g): DesiredGroup => {
+        const template: ReplicaTemplate = {
+          spec: g.spec,
+          argv,
+          bundleDir: bundle.dir,
+          // a rebuilt bundle under the same tag rolls the replicas too
+          fingerprint: `${g.fingerprint}:${bundle.manifest.builtAt}`,
+          memoryLimitBytes: req.memoryLimitBytes,
+          deviceMemory: deviceMemoryOf(g.spec.annotations),
+        };
+        return { key: g.key, overrides: g.overrides, template, desired: g.replicas };
+      });
       const d = deploymentFor(req.spec.namespace, req.spec.name);
-      await d.apply(template, req.replicas);
+      await d.apply(req.spec.image, groups, req.grouped);
       return d.status();
     },
     async remove(namespace, name) {

@@ -46,6 +46,8 @@ export interface ProcReader {
   readonly ticksPerSecond: number;
   /** Usage summed per process group, for the groups asked about. */
   groups(pgids: Iterable<number>): Promise<Map<number, GroupUsage>>;
+  /** The process group of each of `pids` that is still running (gone pids are left out). */
+  groupsOf(pids: Iterable<number>): Promise<Map<number, number>>;
   /** Process ids that belong to the group (zombies left out: they are already dead). */
   members(pgid: number): Promise<number[]>;
   /** The environment a process was started with ({} when unreadable). */
@@ -84,6 +86,12 @@ export function createProcReader(root = '/proc'): ProcReader {
         out.set(s.pgrp, g);
       }
       return out;
+    },
+    async groupsOf(pids) {
+      const stats = await Promise.all(
+        [...new Set(pids)].map((pid) => readFile(`${root}/${pid}/stat`, 'utf8').then(parseProcStat, () => null)),
+      );
+      return new Map(stats.filter((s): s is ProcStat => s !== null && s.state !== 'Z').map((s) => [s.pid, s.pgrp]));
     },
     async members(pgid) {
       return (await scan()).filter((s) => s.pgrp === pgid && s.state !== 'Z').map((s) => s.pid);

@@ -28,7 +28,7 @@ export function createExplainRoutes(source: ExplainSource | undefined): Router {
       throw new PlatformError('not_found', `no scaling decision for "${key}" yet: the auto-scaler manages functions with a fastgshare/slo_ms annotation and decides once per period; check the name with faas-cli list -n ${namespace}`);
     }
     if (format === 'text') {
-      res.type('text/plain').send(`decided at ${rec.at}: measured ${rec.measuredRps.toFixed(2)} rps, ${rec.replicas} replicas${rec.config ? `, configuration p${rec.config.partitionPercent}/q${rec.config.quota}/b${rec.config.batch}` : ''}\n` + formatExplanation(rec.decision));
+      res.type('text/plain').send(`decided at ${rec.at}: measured ${rec.measuredRps.toFixed(2)} rps, ${rec.replicas} replicas${rec.config ? `, configuration p${rec.config.partitionPercent}/q${rec.config.quota}/b${rec.config.batch}` : ''}${rec.configs ? ` (running ${rec.configs})` : ''}\n` + formatExplanation(rec.decision));
       return;
     }
     res.json(rec);

@@ -1,10 +1,11 @@
 /**
- * Placement decides how many of a function's replicas each node runs. The SLO-aware scheduler
- * replaces this; for now replicas are spread evenly and deterministically: nodes in URL order,
- * starting at an offset derived from the function's name so that single-replica functions do
- * not all land on the first node.
+ * Placement decides how many of a function's replicas each node runs and, optionally, in which
+ * configurations (replica groups: the auto-scaler's planned placement, gateway/autoscale/). The
+ * fallback spreads replicas evenly and deterministically: nodes in URL order, starting at an
+ * offset derived from the function's name so that single-replica functions do not all land on
+ * the first node; every replica runs the function's own annotations.
  */
-import type { NodeAgentClient } from '../../core/contracts/node-agent.ts';
+import type { NodeAgentClient, ReplicaGroup } from '../../core/contracts/node-agent.ts';
 
 export interface PlacementRequest {
   name: string;
@@ -15,6 +16,11 @@ export interface PlacementRequest {
 export interface Placement {
   /** Replicas per node; nodes not in the result run none. */
   place(fn: PlacementRequest, nodes: readonly NodeAgentClient[]): Map<NodeAgentClient, number>;
+  /**
+   * The replica groups `node` runs for the function when place() gave it `replicas` (their counts
+   * add up to it); undefined: every replica runs the function's annotations.
+   */
+  groups?(fn: PlacementRequest, node: NodeAgentClient, replicas: number): ReplicaGroup[] | undefined;
 }
 
 function hash(s: string): number {

@@ -1,7 +1,8 @@
 /**
  * Pushes one function's desired state to the nodes: the placement says how many replicas each
- * node runs; nodes given none that still host the function drop it. With zero replicas the
- * spec still goes to one node, so the image is checked and the function stays known there.
+ * node runs (and, when it plans them, in which replica groups); nodes given none that still host
+ * the function drop it. With zero replicas the spec still goes to one node, so the image is
+ * checked and the function stays known there.
  */
 import type { FunctionSpec, NodeAgentClient } from '../../core/contracts/node-agent.ts';
 import type { Placement } from './placement.ts';
@@ -22,7 +23,10 @@ export function createRollout(placement: Placement): Rollout {
       }
       const assignment = placement.place({ name: spec.name, namespace: spec.namespace, replicas }, nodes);
       if (assignment.size === 0) assignment.set([...nodes].sort((a, b) => a.url.localeCompare(b.url))[0]!, 0);
-      const applies = [...assignment].map(([node, count]) => node.applyFunction({ spec, replicas: count }));
+      const applies = [...assignment].map(([node, count]) => {
+        const groups = count > 0 ? placement.groups?.({ name: spec.name, namespace: spec.namespace, replicas }, node, count) : undefined;
+        return node.applyFunction({ spec, replicas: count, ...(groups ? { groups } : {}) });
+      });
       const removals = hosts.filter((h) => !assignment.has(h)).map((h) => h.removeFunction(spec.namespace, spec.name));
       const results = await Promise.allSettled([...applies, ...removals]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -44,6 +44,11 @@ export interface LiveFunction {
 
 const DEVICE_CLASS: Record<string, string> = { cpu: 'cpu', emulated: V100_DEVICE_CLASS, cuda: 'cuda' };
 
+/** The device kind (fastgshare/device) of a device class; the class itself when it is not one of ours. */
+export function deviceKindOf(deviceClass: string): string {
+  return Object.entries(DEVICE_CLASS).find(([, c]) => c === deviceClass)?.[0] ?? deviceClass;
+}
+
 function positive(raw: string | undefined, what: string, dflt: number): number {
   if (raw === undefined || raw.trim() === '') return dflt;
   const v = Number(raw.trim());
@@ -80,11 +85,13 @@ export function readLiveFunction(f: StoredFunctionView): LiveFunction | undefine
 export const QUOTA_LIMIT_ANNOTATION = 'fastgshare/gpu_quota_limit';
 
 /**
- * The annotations that ask for `c` (partition, quota request, largest batch) on top of `current`;
- * a quota limit below the new request is raised to it (the agent refuses request > limit).
+ * The annotation overrides that ask for `c` (partition, quota request, largest batch) of a
+ * function whose own annotations are `current`: a replica group's annotations
+ * (ApplyFunctionRequest.groups). A quota limit below the new request is raised to it (the agent
+ * refuses request > limit).
  */
-export function configAnnotations(c: ReplicaConfig, current: Record<string, string> = {}): Record<string, string> {
-  const out: Record<string, string> = { ...current, [PARTITION_ANNOTATION]: String(c.partitionPercent), [QUOTA_REQUEST_ANNOTATION]: String(c.quota), [MAX_BATCH_ANNOTATION]: String(c.batch) };
+export function configOverrides(c: ReplicaConfig, current: Record<string, string> = {}): Record<string, string> {
+  const out: Record<string, string> = { [PARTITION_ANNOTATION]: String(c.partitionPercent), [QUOTA_REQUEST_ANNOTATION]: String(c.quota), [MAX_BATCH_ANNOTATION]: String(c.batch) };
   const limit = Number(current[QUOTA_LIMIT_ANNOTATION]);
   if (current[QUOTA_LIMIT_ANNOTATION] !== undefined && Number.isFinite(limit) && limit < c.quota) out[QUOTA_LIMIT_ANNOTATION] = String(c.quota);
   return out;

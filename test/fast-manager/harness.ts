@@ -15,7 +15,7 @@ import { CaptureSink, createLogger } from '../../core/logger.ts';
 import type { Store } from '../../core/store/open-store.ts';
 import type { ApplyFunctionRequest, FunctionReplicas, FunctionSpec } from '../../core/contracts/node-agent.ts';
 import type { LogMessage } from '../../core/contracts/openfaas.ts';
-import { startNodeAgent, type NodeAgent } from '../../fast-manager/main.ts';
+import { startNodeAgent, type NodeAgent, type StartNodeAgentOptions } from '../../fast-manager/main.ts';
 import type { AgentTuning } from '../../fast-manager/tuning.ts';
 
 export const ECHO_BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replicas', 'echo');
@@ -47,7 +47,7 @@ export interface Harness {
 
 let counter = 0;
 
-export async function startHarness(store: Store, opts: { env?: Record<string, string>; tuning?: Partial<AgentTuning>; node?: string; dataDir?: string; sharing?: Partial<TokenSchedulerOptions> } = {}): Promise<Harness> {
+export async function startHarness(store: Store, opts: { env?: Record<string, string>; tuning?: Partial<AgentTuning>; node?: string; dataDir?: string; sharing?: Partial<TokenSchedulerOptions>; devices?: StartNodeAgentOptions['devices'] } = {}): Promise<Harness> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fastgshare-agent-')));
   const images = new ImageStore({ root: join(dataDir, 'images') });
   if (!(await images.exists('echo:latest'))) await images.put('echo:latest', ECHO_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });
@@ -57,7 +57,7 @@ export async function startHarness(store: Store, opts: { env?: Record<string, st
   );
   const sink = new CaptureSink();
   const registry = new Registry();
-  const agent = await startNodeAgent({ config, store, images, log: createLogger({ sink, level: 'debug' }), registry, tuning: { ...FAST_TUNING, ...opts.tuning }, sharing: opts.sharing });
+  const agent = await startNodeAgent({ config, store, images, log: createLogger({ sink, level: 'debug' }), registry, tuning: { ...FAST_TUNING, ...opts.tuning }, sharing: opts.sharing, devices: opts.devices });
   const call = async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(agent.url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
     const text = await res.text();

@@ -28,7 +28,7 @@ describe('profiler: the auto-scaler\'s profiling requests', function () {
   let redis: Redis;
   let requester: ProfileRequester;
   const clock = new ManualClock(Date.now());
-  const config: ProfilerConfig = { prefix: `fgs-test-autoreq-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, queue: 'profiler', concurrency: 1, lockMs: 3000, trialSeconds: 1 };
+  const config: ProfilerConfig = { prefix: `fgs-test-autoreq-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, queue: 'profiler', concurrency: 1, lockMs: 3000, trialSeconds: 1, auto: true };
 
   before(async () => {
     ts = await startTestStore();

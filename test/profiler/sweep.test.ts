@@ -68,7 +68,7 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     }
   });
   beforeEach(() => {
-    config = { prefix: `fgs-test-prof-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, queue: 'profiler', concurrency: 2, lockMs: 3000, trialSeconds: 1.5 };
+    config = { prefix: `fgs-test-prof-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, queue: 'profiler', concurrency: 2, lockMs: 3000, trialSeconds: 1.5, auto: true };
     const node = createHttpNodeAgentClient(agent.agent.url);
     profiler = createProfiler({
       config,

@@ -1,7 +1,7 @@
 /**
  * A real platform in one process for the auto-scaler tests: the embedded store, a node agent
  * running echo fixture replicas as processes, and a gateway with the options a test gives
- * (profiles, requestProfile, balancer, environment).
+ * (profiles, requestProfile, balancer, placement, environment).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -27,7 +27,7 @@ export interface AutoscalePlatform {
 
 let seq = 0;
 
-export async function startAutoscalePlatform(o: { env?: Env; gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer'>> } = {}): Promise<AutoscalePlatform> {
+export async function startAutoscalePlatform(o: { env?: Env; gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer' | 'placement'>> } = {}): Promise<AutoscalePlatform> {
   const testStore: TestStore = await startTestStore();
   const dataDir = await mkdtemp(join(tmpdir(), 'fastgshare-autoscale-'));
   const images = new ImageStore({ root: join(dataDir, 'images') });

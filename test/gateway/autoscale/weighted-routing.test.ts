@@ -1,10 +1,15 @@
 /**
  * Weighted routing through a real gateway: two echo replicas with unequal profiled capacities
  * (3:1) take concurrent calls in proportion to their capacity; with no capacity known the split
- * is even. Plus the balancer's choice rule on its own.
+ * is even. Then two replicas of unequal configurations (replica groups of 75 % and 25 % on the
+ * node agent, placed through the planned Placement) are weighed by their own configuration's
+ * capacity. Plus the balancer's choice rule on its own.
  */
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import type { ReplicaStatus } from '../../../core/contracts/node-agent.ts';
+import { replicaGroupKey, type FunctionReplicas, type ReplicaStatus } from '../../../core/contracts/node-agent.ts';
+import { createPlannedPlacement } from '../../../gateway/autoscale/planned-placement.ts';
+import { evenSpreadPlacement } from '../../../gateway/control/placement.ts';
 import { createWeightedBalancer } from '../../../gateway/proxy/balancer.ts';
 import { createCapacityBook } from '../../../gateway/autoscale/replica-capacities.ts';
 import { startAutoscalePlatform, type AutoscalePlatform } from './platform.ts';
@@ -72,3 +77,53 @@ describe('weighted routing through the gateway (replicas of unequal capacity)', 
     expect(weighted.get(ids[1]!)).to.equal(10);
   });
 });
+
+describe('weighted routing by each replica\'s own configuration (replica groups)', function () {
+  this.timeout(40_000);
+  let p: AutoscalePlatform;
+  const book = createCapacityBook();
+  const placement = createPlannedPlacement(evenSpreadPlacement);
+  const big = { 'fastgshare/gpu_sm_partition': '75' };
+  const small = { 'fastgshare/gpu_sm_partition': '25' };
+
+  before(async () => {
+    p = await startAutoscalePlatform({ env: { FASTGSHARE_AUTOSCALE: 'false' }, gateway: { balancer: createWeightedBalancer(book), placement } });
+    // what the auto-scaler does for a plan of one 75 % replica and a 25 % residual on this node
+    placement.set('mixed.openfaas-fn', new Map([[p.agent.url, 2]]), new Map([[p.agent.url, [{ replicas: 1, annotations: big }, { replicas: 1, annotations: small }]]]));
+    book.setFunction('mixed.openfaas-fn', undefined, new Map([[replicaGroupKey(big), 30], [replicaGroupKey(small), 10]]));
+    const r = await p.call('POST', '/system/functions', { service: 'mixed', image: 'echo:latest', labels: { 'com.openfaas.scale.min': '2' }, annotations: { 'fastgshare/gpu_sm_partition': '50' } });
+    expect(r.status, r.text).to.equal(202);
+    await p.eventually(async () => expect((await p.call('GET', '/system/function/mixed')).json().availableReplicas).to.equal(2), 15_000);
+  });
+  after(async () => {
+    await p?.close();
+  });
+
+  it('runs one replica of each configuration and sends it calls in proportion to that configuration\'s capacity', async () => {
+    const fns = (await (await fetch(`${p.agent.url}/v1/functions`)).json()) as FunctionReplicas[];
+    const replicas = fns.find((f) => f.name === 'mixed')!.replicas;
+    expect(replicas.map((r) => r.group!.key).sort()).to.deep.equal([replicaGroupKey(small), replicaGroupKey(big)].sort());
+    const partitionOf = new Map<string, string>();
+    for (const r of replicas) {
+      const env = processEnv(r.pid!);
+      expect(env.FASTGSHARE_PARTITION).to.equal(r.group!.annotations['fastgshare/gpu_sm_partition']);
+      partitionOf.set(r.id, env.FASTGSHARE_PARTITION!);
+    }
+    // the stored function keeps its owner's annotations
+    expect((await p.call('GET', '/system/function/mixed')).json().annotations['fastgshare/gpu_sm_partition']).to.equal('50');
+    const answers = await Promise.all(Array.from({ length: 40 }, () => fetch(`${p.gateway.url}/function/mixed/slow?ms=300`, { method: 'POST' }).then(async (r) => (await r.text(), r.headers.get('x-replica')!))));
+    const split = new Map<string, number>();
+    for (const id of answers) split.set(partitionOf.get(id)!, (split.get(partitionOf.get(id)!) ?? 0) + 1);
+    expect(Object.fromEntries(split)).to.deep.equal({ '75': 30, '25': 10 });
+  });
+});
+
+/** The environment a replica process was started with (Linux /proc). */
+function processEnv(pid: number): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}

@@ -1,7 +1,7 @@
 /** The live loop's pure part: reading stored functions, node devices, and one round's targets. */
 import { expect } from 'chai';
 import { createProfileTable, type ProfileEntry } from '../../../core/profiles/profile-table.ts';
-import { configAnnotations, readLiveFunction } from '../../../scheduler/live/live-function.ts';
+import { configOverrides, readLiveFunction } from '../../../scheduler/live/live-function.ts';
 import { nodeDevices, runLiveRound } from '../../../scheduler/live/round.ts';
 import type { FunctionPlanState } from '../../../scheduler/planner.ts';
 
@@ -19,13 +19,47 @@ describe('scheduler/live', () => {
     expect(() => fn({ 'fastgshare/slo_ms': '10', 'fastgshare/device': 'tpu' })).to.throw(/not a device/);
   });
 
-  it('raises a quota limit below the new quota request', () => {
-    expect(configAnnotations({ partitionPercent: 50, quota: 1, batch: 4 }, { 'fastgshare/gpu_quota_limit': '0.8', other: 'x' })).to.deep.equal({ other: 'x', 'fastgshare/gpu_sm_partition': '50', 'fastgshare/gpu_quota_request': '1', 'fastgshare/max_batch': '4', 'fastgshare/gpu_quota_limit': '1' });
+  it('gives a configuration as annotation overrides, raising a quota limit below the new quota request', () => {
+    expect(configOverrides({ partitionPercent: 50, quota: 1, batch: 4 }, { 'fastgshare/gpu_quota_limit': '0.8', other: 'x' })).to.deep.equal({ 'fastgshare/gpu_sm_partition': '50', 'fastgshare/gpu_quota_request': '1', 'fastgshare/max_batch': '4', 'fastgshare/gpu_quota_limit': '1' });
+    expect(configOverrides({ partitionPercent: 25, quota: 0.5, batch: 1 }, { 'fastgshare/gpu_quota_limit': '0.8' })).to.deep.equal({ 'fastgshare/gpu_sm_partition': '25', 'fastgshare/gpu_quota_request': '0.5', 'fastgshare/max_batch': '1' });
   });
 
-  it('gives every node devicesPerNode devices of each class used', () => {
+  it('keeps a residual replica of a cheaper configuration as its own group on its node', () => {
+    // 50 % → 20 rps (0.4 rps per %), 25 % → 8 rps: 25 rps = one 50 % replica + a 25 % residual (area 75 < 100)
+    const mixed = createProfileTable({ entries: [row(50, 20), row(25, 8)], footprints: { m: { weightsBytes: 0, replicaBytes: 1024 } } });
+    const f = fn({ 'fastgshare/slo_ms': '200', 'fastgshare/model': 'm' }, { 'com.openfaas.scale.max': '6' })!;
+    const r = runLiveRound({ nowMs: 0, functions: [f], demand: new Map([['f.ns', 25]]), nodes: [{ id: 'http://n1', memoryBytes: 1 << 30 }, { id: 'http://n2', memoryBytes: 1 << 30 }], devicesPerNode: 1, current: [], profiles: mixed }, new Map());
+    const t = r.targets[0]!;
+    expect(t.replicas).to.equal(2);
+    expect(t.config).to.deep.equal({ partitionPercent: 50, quota: 1, batch: 1 }); // the saturated one
+    const roles = t.decision.plan!.replicas.map((x) => `${x.role}:${x.config.partitionPercent}`).sort();
+    expect(roles).to.deep.equal(['residual:25', 'saturated:50']);
+    // every placed replica is in exactly one group of its node, with its own configuration and capacity
+    const all = [...t.groups!].flatMap(([node, gs]) => gs.map((g) => ({ node, p: g.config.partitionPercent, rps: g.capacityRps, n: g.replicas })));
+    expect(all.map((g) => `${g.p}:${g.rps}:${g.n}`).sort()).to.deep.equal(['25:8:1', '50:20:1']);
+    for (const [node, gs] of t.groups!) expect(gs.reduce((a, g) => a + g.replicas, 0)).to.equal(t.perNode!.get(node));
+    expect(r.decision.replicas.map((p) => p.nodeId).sort()).to.deep.equal(all.map((g) => g.node).sort());
+  });
+
+  it('has no groups for a function without a profile (it keeps its own annotations)', () => {
+    const f = fn({ 'fastgshare/slo_ms': '200', 'fastgshare/model': 'unknown' })!;
+    const r = runLiveRound({ nowMs: 0, functions: [f], demand: new Map([['f.ns', 5]]), nodes: [{ id: 'http://n1', memoryBytes: 1 << 30 }], devicesPerNode: 1, current: [], profiles: table }, new Map());
+    expect(r.targets[0]!.decision.plan!.needsProfiling).to.equal(true);
+    expect(r.targets[0]!.groups).to.equal(undefined);
+  });
+
+  it('gives a node that reports no devices devicesPerNode devices of each class used', () => {
     const d = nodeDevices([{ id: 'http://b', memoryBytes: 8 }, { id: 'http://a', memoryBytes: 4 }], ['cpu', 'v100', 'cpu'], 2);
     expect(d.map((x) => x.id)).to.deep.equal(['http://a#cpu0', 'http://a#cpu1', 'http://a#v1000', 'http://a#v1001', 'http://b#cpu0', 'http://b#cpu1', 'http://b#v1000', 'http://b#v1001']);
+  });
+
+  it('uses the devices a node reports for its kinds (v100 is the emulated kind) and devicesPerNode for the rest', () => {
+    const d = nodeDevices([{ id: 'http://a', memoryBytes: 4, devices: { cpu: 1, emulated: 3 } }, { id: 'http://b', memoryBytes: 8 }], ['cpu', 'v100', 'cuda'], 2);
+    expect(d.map((x) => x.id)).to.deep.equal([
+      'http://a#cpu0', 'http://a#cuda0', 'http://a#cuda1', 'http://a#v1000', 'http://a#v1001', 'http://a#v1002',
+      'http://b#cpu0', 'http://b#cpu1', 'http://b#cuda0', 'http://b#cuda1', 'http://b#v1000', 'http://b#v1001',
+    ]);
+    expect(nodeDevices([{ id: 'http://a', memoryBytes: 4, devices: { emulated: 0 } }], ['v100'], 2)).to.deep.equal([]); // none of that kind: nothing placed there
   });
 
   it('plans replicas of the most efficient configuration per demand, places them per node, and goes back to the minimum when idle', () => {
@@ -45,6 +79,7 @@ describe('scheduler/live', () => {
     expect(t.capacityRps).to.equal(10);
     expect([...t.perNode!.values()].reduce((a, b) => a + b, 0)).to.equal(5);
     expect(t.perNode!.get('http://n1')).to.equal(4); // best fit: fill one device before opening another
+    expect(t.groups!.get('http://n1')).to.deep.equal([{ config: { partitionPercent: 25, quota: 1, batch: 1 }, capacityRps: 10, replicas: 4 }]);
     const hold = step(500, 0, up.decision.replicas);
     expect(hold.targets[0]!.replicas).to.equal(5); // cooldown
     const idle = step(1500, 0, hold.decision.replicas);
