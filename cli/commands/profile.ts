@@ -56,7 +56,7 @@ export function progressLine(v: JobView, width = 24): string {
 export function registerProfile(program: Command, ctx: CommandContext): void {
   gatewayOptions(program.command('profile <name>').description('profile a function: sweep partition × quota × batch into a throughput table'))
     .option('-n, --namespace <ns>', 'namespace of the function')
-    .option('--data-file <file>', 'a representative request body the trials send')
+    .option('--data-file <file>', 'a representative request body the trials send (default: the function\'s own sample from GET /_/sample)')
     .option('--content-type <type>', 'its content type', 'application/octet-stream')
     .option('--partitions <list>', 'partitions in percent, e.g. 50,100')
     .option('--quotas <list>', 'time quotas, e.g. 0.2,0.6,1')

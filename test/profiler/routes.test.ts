@@ -8,6 +8,10 @@ import { expect } from 'chai';
 import { Redis } from 'ioredis';
 import { readCommonConfig } from '../../core/config.ts';
 import { startGatewayHarness, type GatewayHarness } from '../gateway/harness.ts';
+import { runCli } from '../cli/cli-process.ts';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const REDIS_URL = readCommonConfig({}).redisUrl;
 
@@ -72,6 +76,31 @@ describe('profiler routes (/system/profiles)', function () {
     expect(chart.status).to.equal(200);
     expect(chart.headers.get('content-type')).to.match(/^text\/html/);
     expect(await chart.text()).to.contain('<svg');
+  });
+
+  it('`fastgshare profile` (a real CLI process) follows a sweep to the end and prints the table; errors exit non-zero with the message', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'fgs-cli-prof-'));
+    try {
+      const env = { HOME: home, OPENFAAS_CONFIG: join(home, '.openfaas'), OPENFAAS_URL: h.gateway.url };
+      const run = await runCli(['profile', 'resnet50'], { cwd: home, env, timeoutMs: 40_000 });
+      expect(run.code, run.stderr).to.equal(0);
+      expect(run.stdout + run.stderr).to.match(/completed|done/i);
+      const table = await runCli(['profile', 'resnet50', '--table'], { cwd: home, env });
+      expect(table.code, table.stderr).to.equal(0);
+      expect(table.stdout).to.match(/partition/i);
+      expect(table.stdout.split('\n').length).to.be.greaterThan(10);
+      const csv = await runCli(['profile', 'resnet50', '--csv'], { cwd: home, env });
+      expect(csv.stdout.split('\n')[0]).to.match(/^function,model_version,device_class,partition_percent/);
+      const unknown = await runCli(['profile', 'nope'], { cwd: home, env });
+      expect(unknown.code).to.not.equal(0);
+      expect(unknown.stderr).to.match(/profile nope: function "nope.openfaas-fn"/);
+      expect(unknown.stderr).to.contain("HTTP 404");
+      const bad = await runCli(['profile', 'resnet50', '--quotas', 'a,b'], { cwd: home, env });
+      expect(bad.code).to.not.equal(0);
+      expect(bad.stderr).to.match(/--quotas "a,b" must be numbers/);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
   });
 
   it('answers bad requests with a 4xx that says what to fix', async () => {
