@@ -11,6 +11,7 @@ export function formatExplanation(d: FunctionDecision): string {
     const ex = p.explanation;
     lines.push(`  model ${ex.model}, SLO ${ex.sloMs} ms, demand ${ex.demandRps.toFixed(1)} rps → ${p.action}: ${p.replicas.length} replicas, capacity ${p.capacityRps.toFixed(1)} rps`);
     if (ex.efficient) lines.push(`  efficient: ${ex.efficient.replicas} × ${cfg(ex.efficient)}`);
+    for (const m of ex.mix ?? []) lines.push(`  also saturated: ${m.replicas} × ${cfg(m)}`);
     if (ex.residual) lines.push(`  residual (${ex.residual.residualRps.toFixed(1)} rps): ${cfg(ex.residual)}`);
     if (p.needsProfiling) lines.push('  needs profiling: a profiling job should be queued');
     if (p.sloUnachievable) lines.push('  SLO unachievable with the profiled configurations');

@@ -1,13 +1,16 @@
 /**
  * SLO-aware replica planning for one function (pure: demand, profile, previous state and the time
  * in; the plan, its explanation and the next state out).
- * Plan = ⌊demand / rps_eff⌋ replicas of the most efficient feasible configuration + one residual
- * replica of the smallest-area configuration that covers the remainder within the SLO, kept within
- * [min, max]. Scale-up waits `cooldownUpMs` after the previous scale-up; scale-down needs demand
- * below (1 − hysteresis) × current capacity and `cooldownDownMs` since the last change.
+ * Plan = ⌊demand / rps_eff⌋ replicas of the most cost-efficient feasible configuration + the
+ * cheapest set of feasible replicas that covers the remainder (cover.ts): one residual, or several
+ * smaller replicas when together they take less area (cost = area; a quota < 1 weighed by
+ * 1 / (1 − fullTimePreference), or its whole band when its slack is too short to time-share).
+ * Kept within [min, max]. Scale-up waits `cooldownUpMs` after the previous scale-up; scale-down
+ * needs demand below (1 − hysteresis) × current capacity and `cooldownDownMs` since the last change.
  */
 import { PlatformError } from '../core/errors.ts';
-import { configArea, type ProfileEntry, type ReplicaConfig } from '../core/profiles/profile-table.ts';
+import { configArea, configKey, type ProfileEntry, type ReplicaConfig } from '../core/profiles/profile-table.ts';
+import { cheapestCover, coverMenu, type Cover, type CoverMenu } from './cover.ts';
 import { efficiency, residualFeasible, saturatedCandidates, saturatedFeasible } from './feasibility.ts';
 import type { FunctionSpec, PlannedReplica } from './types.ts';
 
@@ -32,6 +35,20 @@ export interface PlannerOptions {
    * lost unless a time-sharing partner fits (latency permitting).
    */
   fullTimePreference: number;
+  /** Search nodes the cheapest-cover search (cover.ts) may visit per function before it settles. */
+  coverBudget: number;
+  /**
+   * A quota < 1 configuration with less slack than this (ms) is costed as its whole band: few
+   * partners hold the device briefly enough to time-share with it (see `coverCost`).
+   */
+  shareableSlackMs: number;
+  /**
+   * How many of the ⌊demand / rps_eff⌋ efficient replicas the cover search may trade for others.
+   * 0: the efficient block stays and only what it leaves (< rps_eff) is covered at least cost, so a
+   * re-plan changes the tail only. More saves a little area on a static plan but re-mixes the whole
+   * plan as demand moves: in the simulator the extra cold starts cost SLO attainment (README).
+   */
+  coverTail: number;
 }
 
 export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
@@ -44,7 +61,34 @@ export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
   sloMargin: 0.1,
   tokenMs: 20,
   fullTimePreference: 0.1,
+  coverBudget: 400,
+  shareableSlackMs: 10,
+  coverTail: 0,
 };
+
+/**
+ * What a replica costs the cover search: its area, and for quota < 1 its area / (1 − fullTimePreference)
+ * (the same trade-off as the choice of the efficient configuration: the idle time of a quota < 1
+ * replica is lost unless a time-sharing partner fits beside it). A quota < 1 replica whose slack is
+ * below `shareableSlackMs` can time-share only with replicas that hold the device for less than
+ * that, so its idle time is as good as lost: it is charged its whole band (partition × full time).
+ */
+export function coverCost(e: ProfileEntry, sloMs: number, o: PlannerOptions): number {
+  if (e.quota >= 1) return configArea(e);
+  if (plannedReplica(e, 'saturated', sloMs, o).latency!.slackMs < o.shareableSlackMs) return e.partitionPercent / 100;
+  return configArea(e) / (1 - o.fullTimePreference);
+}
+
+const menus = new WeakMap<readonly ProfileEntry[], Map<string, CoverMenu | undefined>>();
+
+/** The cover menu of a profile at an SLO (memoised per profile list, SLO and the options it depends on). */
+function menuFor(entries: readonly ProfileEntry[], candidates: readonly ProfileEntry[], sloMs: number, o: PlannerOptions): CoverMenu | undefined {
+  let bySlo = menus.get(entries);
+  if (!bySlo) menus.set(entries, (bySlo = new Map()));
+  const key = `${sloMs}|${o.sloMargin}|${o.fullTimePreference}|${o.tokenMs}|${o.shareableSlackMs}`;
+  if (!bySlo.has(key)) bySlo.set(key, coverMenu(candidates, entries, sloMs * (1 - o.sloMargin), (e) => coverCost(e, sloMs, o)));
+  return bySlo.get(key);
+}
 
 export interface FunctionPlanState {
   replicas: PlannedReplica[];
@@ -69,6 +113,8 @@ export interface PlanExplanation {
   demandRps: number;
   sloMs: number;
   efficient?: ConfigNote & { replicas: number };
+  /** Other saturated configurations in the plan, when mixing them covers the demand for less area. */
+  mix?: (ConfigNote & { replicas: number })[];
   residual?: ConfigNote & { residualRps: number };
   alternatives: Alternative[];
   /** Configurations whose batch 1 already misses the SLO. */
@@ -121,6 +167,16 @@ export function plannedReplica(e: ProfileEntry, role: PlannedReplica['role'], sl
   };
 }
 
+/**
+ * The rate that sets a residual's batch fill time. A saturated-feasible configuration batches what
+ * is queued (it never waits for a batch to fill), so below capacity a request waits no longer than
+ * at capacity: fill as if saturated. A configuration admitted only by the Nexus check at the rate
+ * left to it waits for its batch at that rate.
+ */
+function fillRate(e: ProfileEntry, sloMs: number, restRps: number): number {
+  return saturatedFeasible(e, sloMs) ? e.rps : restRps;
+}
+
 const capacity = (rs: PlannedReplica[]) => rs.reduce((s, r) => s + r.capacityRps, 0);
 const area = (rs: PlannedReplica[]) => rs.reduce((s, r) => s + configArea(r.config), 0);
 
@@ -130,6 +186,20 @@ interface Ideal {
   needsProfiling: boolean;
   sloUnachievable: boolean;
   capped: boolean;
+}
+
+/**
+ * ⌊demand / rps_eff⌋ − coverTail replicas of the most cost-efficient configuration, and the cheapest
+ * cover (cover.ts) of what they leave: a plan that grows and shrinks by its tail, so re-planning
+ * as demand moves changes a few replicas rather than the whole mix.
+ */
+function tailCover(demandRps: number, menu: CoverMenu, maxReplicas: number, o: PlannerOptions): Cover | undefined {
+  const top = menu.order[0]!;
+  const fixed = Math.max(0, Math.floor(demandRps / top.rps + 1e-9) - o.coverTail);
+  if (fixed > maxReplicas) return undefined;
+  const tail = cheapestCover(demandRps - fixed * top.rps, menu, { maxReplicas: maxReplicas - fixed, nodeBudget: o.coverBudget });
+  if (!tail || fixed === 0) return tail;
+  return { ...tail, saturated: [...Array.from({ length: fixed }, () => top.e), ...tail.saturated], cost: tail.cost + fixed * top.cost, area: tail.area + fixed * configArea(top.e), capacityRps: tail.capacityRps + fixed * top.rps };
 }
 
 /** The plan for `demand` with no memory of the past. */
@@ -159,25 +229,56 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
       eff = entries.reduce((a, b) => (b.latencyMs.p50 < a.latencyMs.p50 ? b : a));
       ex.notes.push(`no configuration meets the ${spec.sloMs} ms SLO; using the fastest (batch latency ${eff.latencyMs.p50.toFixed(1)} ms)`);
     }
+    const menu = sloUnachievable ? undefined : menuFor(entries, candidates, spec.sloMs, o);
+    const top = menu?.order[0]!.e;
+    if (top && top !== eff) {
+      ex.notes.push(`partition ${top.partitionPercent} %, quota ${top.quota} is the cheapest per rps once a quota < 1 pays for its idle time (area / ${(1 - o.fullTimePreference).toFixed(2)}, or its whole band when its slack is under ${o.shareableSlackMs} ms)`);
+      eff = top;
+    }
     for (const e of candidates.filter((c) => c !== eff).slice(0, o.maxAlternatives - ex.alternatives.length)) {
       ex.alternatives.push({ ...note(e), rejected: `less efficient: ${efficiency(e).toFixed(1)} vs ${efficiency(eff).toFixed(1)} rps per unit of quota × partition` });
     }
     if (demandRps > 0) {
-      const n = sloUnachievable ? Math.ceil(demandRps / eff.rps) : Math.floor(demandRps / eff.rps);
-      for (let i = 0; i < n; i++) replicas.push(plannedReplica(eff, 'saturated', spec.sloMs, o));
-      ex.efficient = { ...note(eff), replicas: n };
-      const rest = demandRps - n * eff.rps;
-      if (rest > 1e-9) {
-        let res: ProfileEntry | undefined;
-        for (const e of entries) {
-          // Our replicas batch what is queued without waiting for a full batch, so a configuration
-          // feasible when saturated is feasible at any lower rate; larger batches pass the Nexus check.
-          if (e.rps < rest || !(saturatedFeasible(e, slo) || residualFeasible(e, slo, rest))) continue;
-          if (!res || configArea(e) < configArea(res) || (configArea(e) === configArea(res) && e.rps > res.rps)) res = e;
+      const cover = menu && tailCover(demandRps, menu, spec.maxReplicas, o);
+      if (cover) {
+        const counts = new Map<ProfileEntry, number>();
+        for (const e of cover.saturated) {
+          counts.set(e, (counts.get(e) ?? 0) + 1);
+          replicas.push(plannedReplica(e, 'saturated', spec.sloMs, o));
         }
-        res ??= eff;
-        replicas.push(plannedReplica(res, 'residual', spec.sloMs, o, res === eff ? res.rps : rest));
-        ex.residual = { ...note(res), residualRps: rest };
+        ex.efficient = { ...note(eff), replicas: counts.get(eff) ?? 0 };
+        const mix = [...counts].filter(([e]) => e !== eff);
+        if (mix.length) ex.mix = mix.map(([e, n]) => ({ ...note(e), replicas: n }));
+        const res = cover.residual; // absent when the demand is a whole number of efficient replicas
+        if (res && res.rateRps >= res.entry.rps - 1e-9 && saturatedFeasible(res.entry, slo)) {
+          // The demand is a whole number of this configuration's capacity: no residual.
+          replicas.push(plannedReplica(res.entry, 'saturated', spec.sloMs, o));
+          const same = ex.mix?.find((m) => configKey(m) === configKey(res.entry));
+          if (res.entry === eff) ex.efficient.replicas++;
+          else if (same) same.replicas++;
+          else ex.mix = [...(ex.mix ?? []), { ...note(res.entry), replicas: 1 }];
+        } else if (res) {
+          replicas.push(plannedReplica(res.entry, 'residual', spec.sloMs, o, fillRate(res.entry, slo, res.rateRps)));
+          ex.residual = { ...note(res.entry), residualRps: res.rateRps };
+        }
+        if (!cover.exhaustive) ex.notes.push(`cover search stopped after ${cover.nodes} nodes (budget); the plan is the cheapest found, not proven the cheapest`);
+      } else {
+        const n = sloUnachievable ? Math.ceil(demandRps / eff.rps) : Math.floor(demandRps / eff.rps);
+        for (let i = 0; i < n; i++) replicas.push(plannedReplica(eff, 'saturated', spec.sloMs, o));
+        ex.efficient = { ...note(eff), replicas: n };
+        const rest = demandRps - n * eff.rps;
+        if (rest > 1e-9) {
+          let res: ProfileEntry | undefined;
+          for (const e of entries) {
+            // Our replicas batch what is queued without waiting for a full batch, so a configuration
+            // feasible when saturated is feasible at any lower rate; larger batches pass the Nexus check.
+            if (e.rps < rest || !(saturatedFeasible(e, slo) || residualFeasible(e, slo, rest))) continue;
+            if (!res || configArea(e) < configArea(res) || (configArea(e) === configArea(res) && e.rps > res.rps)) res = e;
+          }
+          res ??= eff;
+          replicas.push(plannedReplica(res, 'residual', spec.sloMs, o, fillRate(res, slo, rest)));
+          ex.residual = { ...note(res), residualRps: rest };
+        }
       }
     }
   }

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { planFunction, type FunctionPlan } from '../../scheduler/planner.ts';
 import { residualFeasible, saturatedCandidates } from '../../scheduler/feasibility.ts';
+import { formatExplanation } from '../../scheduler/explain.ts';
 import { entry, PLANNER_ENTRIES, spec } from './fixtures.ts';
 
 const summary = (p: FunctionPlan) => p.replicas.map((r) => `${r.role}:p${r.config.partitionPercent}q${r.config.quota}b${r.config.batch}`);
@@ -55,6 +56,47 @@ describe('scheduler/planner', () => {
       // E3: b 8 at 600 rps → fill 7/600 s = 11.67 ms, service 40 ms.
       expect(p.replicas[0]!.latency!.slackMs).to.be.closeTo(100 - 11.6667 - 40, 1e-3);
       expect(p.replicas[0]!.latency!.holdMs).to.equal(20);
+    });
+  });
+
+  describe('cheapest cover of the remainder (cover.ts) and residual latency', () => {
+    // X: area .5, 1200 rps per device (the efficient one); Y: area .4, 1125; Z: area .2, 1000; W: area .1, 1100.
+    const X = entry(50, 1, 8, 600, 40);
+    const Y = entry(40, 1, 8, 450, 40);
+    const Z = entry(20, 1, 4, 200, 20);
+    const W = entry(10, 1, 2, 110, 18);
+    it('covers what the efficient replicas leave with the least area, several replicas if need be', () => {
+      // ⌊810 / 600⌋ = 1 × X; 210 rps left: the smallest single replica covering it is Y (0.4), two W take 0.2.
+      const p = planFunction({ spec: spec(), demandRps: 810, entries: [X, Y, Z, W], nowMs: 0 });
+      expect(summary(p)).to.deep.equal(['saturated:p50q1b8', 'saturated:p10q1b2', 'residual:p10q1b2']);
+      expect(p.capacityRps).to.equal(820);
+      expect(p.explanation.efficient).to.include({ partitionPercent: 50, replicas: 1 });
+      expect(p.explanation.mix).to.have.length(1);
+      expect(p.explanation.mix![0]).to.include({ partitionPercent: 10, replicas: 1 });
+      expect(p.explanation.residual).to.include({ partitionPercent: 10, residualRps: 100 });
+      const text = formatExplanation({ function: 'fn', plan: p, placement: [] });
+      expect(text).to.contain('also saturated: 1 × partition 10 %, quota 1, batch 2: 110.0 rps');
+    });
+    it('with coverTail 1 the cover may trade an efficient replica too', () => {
+      // 900: X + Y (0.9) as the efficient block allows; trading X: two Y cover 900 for 0.8.
+      expect(summary(planFunction({ spec: spec(), demandRps: 900, entries: [X, Y, Z], nowMs: 0 }))).to.deep.equal(['saturated:p50q1b8', 'residual:p40q1b8']);
+      expect(summary(planFunction({ spec: spec(), demandRps: 900, entries: [X, Y, Z], nowMs: 0, options: { coverTail: 1 } }))).to.deep.equal(['saturated:p40q1b8', 'saturated:p40q1b8']);
+    });
+    it('a residual that is feasible saturated keeps the saturated fill time at a low rate', () => {
+      // X + Z at 100 rps left: Z batches what is queued, so a request waits at most as long as at
+      // capacity: fill 3 / 200 s = 15 ms (not 3 / 100 s = 30 ms); slack = 100 − 15 − 20 = 65 ms.
+      const p = planFunction({ spec: spec(), demandRps: 700, entries: [X, Y, Z], nowMs: 0 });
+      expect(summary(p)).to.deep.equal(['saturated:p50q1b8', 'residual:p20q1b4']);
+      expect(p.explanation.residual!.residualRps).to.be.closeTo(100, 1e-9);
+      expect(p.replicas[1]!.latency!.slackMs).to.be.closeTo(65, 1e-9);
+    });
+    it('a Nexus-only residual waits for its batch at the rate left to it', () => {
+      // N misses the saturated check (2 × 50 > 90) but passes Nexus at ≥ 15 / 40 ms = 375 rps:
+      // 1000 = X + N at 400 rps (0.9; X + X would be 1.0): fill 15 / 400 s = 37.5 ms, service 50 ms.
+      const N = entry(40, 1, 16, 800, 50);
+      const p = planFunction({ spec: spec(), demandRps: 1000, entries: [X, N, Z], nowMs: 0 });
+      expect(summary(p)).to.deep.equal(['saturated:p50q1b8', 'residual:p40q1b16']);
+      expect(p.replicas[1]!.latency!.slackMs).to.be.closeTo(100 - 37.5 - 50, 1e-9);
     });
   });
 
