@@ -78,6 +78,13 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
     const url = replica.url;
     const input = await t.input(url, t.signal);
     await warmUp(url, input, t, d.log);
+    // A gated replica starts with a whole window of unused quota: measured at once, a short trial
+    // would run on it and overstate what the quota delivers. Saturate it for one window first, so
+    // the window holds steady-state use when measuring starts.
+    if (t.config.quota < 1) {
+      const windowMs = await d.usage.windowMs(node.url, replica.id);
+      if (windowMs !== undefined) await saturate(url, input, Math.max(2, 2 * t.config.batch), Math.min(windowMs, MAX_SATURATE_MS), t.signal);
+    }
 
     const devBefore = await d.usage.deviceSeconds(node.url, replica.id);
     const startedAt = clock.now();
@@ -109,6 +116,26 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
   } finally {
     await node.removeFunction(ns, t.trialName).catch((err: Error) => d.log.warn('cannot remove trial function', { function: t.trialName, error: err.message }));
   }
+}
+
+/** Longest one-window saturation before a gated trial (a window longer than this is cut short). */
+const MAX_SATURATE_MS = 30_000;
+
+/** `concurrency` clients posting back to back for `ms` (answers and errors alike are ignored). */
+async function saturate(url: string, input: TrialBody, concurrency: number, ms: number, signal: AbortSignal): Promise<void> {
+  const end = performance.now() + ms;
+  const client = async () => {
+    while (performance.now() < end && !signal.aborted) {
+      try {
+        const r = await fetch(url, { method: 'POST', body: new Uint8Array(input.body), headers: { 'content-type': input.contentType }, signal });
+        await r.arrayBuffer();
+      } catch {
+        if (signal.aborted) return;
+        await sleep(10, signal).catch(() => {});
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, client));
 }
 
 /** A few rounds of `batch` concurrent requests, so model load and first-call costs stay out of the numbers. */

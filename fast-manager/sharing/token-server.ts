@@ -74,6 +74,8 @@ interface Conn {
 
 export interface DeviceOccupancy {
   device: string;
+  /** The device's scheduling window W (quotas are fractions of it). */
+  windowMs: number;
   busySeconds: number;
   holders: number;
   maxHolders: number;
@@ -267,7 +269,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     devices() {
       return [...devices].map(([device, d]) => {
         touch(d);
-        return { device, busySeconds: d.busyMs / 1000, holders: d.count, maxHolders: d.maxCount };
+        return { device, windowMs: d.scheduler.options.windowMs, busySeconds: d.busyMs / 1000, holders: d.count, maxHolders: d.maxCount };
       });
     },
     holders: (device) => devices.get(device)?.scheduler.holders() ?? [],
