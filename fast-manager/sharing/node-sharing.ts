@@ -11,6 +11,7 @@
  * latency). With replica groups each replica gets the share of its own group (the spec's
  * annotations with the group's overrides, as the node reports it after the apply).
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.ts';
@@ -34,7 +35,11 @@ export interface NodeSharing {
   wrapSupervisor(inner: NodeSupervisor): NodeSupervisor;
   /** Throws PlatformError 'bad_request' naming the annotation at fault. */
   validate(spec: Pick<FunctionSpec, 'annotations'>): ReplicaShare | undefined;
-  usage(): UsageSnapshot & { devices: DeviceOccupancy[] };
+  /**
+   * The meters' snapshot, the devices, and `bootId`: new each time the agent starts, so a reader
+   * of these counters (which start again from zero) can tell a restart from growth.
+   */
+  usage(): UsageSnapshot & { devices: DeviceOccupancy[]; bootId: string };
   close(): Promise<void>;
 }
 
@@ -48,6 +53,7 @@ export async function createNodeSharing(o: {
   socketPath?: string;
 }): Promise<NodeSharing> {
   const meter = createTokenMeter(o.registry, o.clock);
+  const bootId = randomUUID();
   const tokens = await createTokenServer({ socketPath: o.socketPath ?? join(o.dataDir, 'run', 'tokens.sock'), clock: o.clock, log: o.log, meter, scheduler: o.scheduler });
   const log = o.log.child('sharing');
   /** Live replicas of each function ("name.namespace") that hold a registration. */
@@ -62,7 +68,7 @@ export async function createNodeSharing(o: {
     tokens,
     meter,
     validate: (spec) => readShareConfig(spec.annotations),
-    usage: () => ({ ...meter.snapshot(), devices: tokens.devices() }),
+    usage: () => ({ ...meter.snapshot(), devices: tokens.devices(), bootId }),
     wrapLauncher(inner) {
       return {
         launch(plan: LaunchPlan) {

@@ -1,8 +1,9 @@
 /**
  * Turns node agents' counters into per-minute usage:
  * - device-seconds used and reserved: the growth of each function's totals on each node since
- *   the last read (kept in the store, see meter-cursors.ts). A total that went down means the
- *   agent restarted and counts from zero, so all of it is new.
+ *   the last read (kept in the store, see meter-cursors.ts). An agent that restarted counts from
+ *   zero, so all of its totals are new: seen as a new boot id in its answer (or, from an agent
+ *   that sends none, as a total that went down).
  * - GB-seconds of memory: each replica's resident memory times the time since the node was
  *   last read (at most `maxGapMs`, so a gateway that was down does not bill its outage at the
  *   memory it sees on return). 1 GB = 1e9 bytes.
@@ -18,7 +19,17 @@ import type { UsageWriter } from './usage-writer.ts';
 import type { UsageFields } from './usage-fields.ts';
 
 /** [function, deviceSeconds, reservedDeviceSeconds] */
-type DeviceCursor = Array<[string, number, number]>;
+type DeviceTotalsCursor = Array<[string, number, number]>;
+/** What the store keeps per node: the totals last read and the agent run they belong to. */
+interface DeviceCursor {
+  bootId?: string;
+  totals: DeviceTotalsCursor;
+}
+
+/** A cursor as stored: the current shape, or a bare totals array written before boot ids. */
+function readDeviceCursor(v: DeviceCursor | DeviceTotalsCursor): DeviceCursor {
+  return Array.isArray(v) ? { totals: v } : { bootId: v.bootId, totals: v.totals ?? [] };
+}
 
 export interface NodeUsagePoller {
   /** Reads every node once; resolves when the usage is handed to the writer. */
@@ -45,15 +56,19 @@ export function createNodeUsagePoller(d: { sources: UsageSource[]; cursors: Mete
   };
 
   const devices = async (s: UsageSource) => {
-    const totals = await s.deviceTotals();
+    const { functions: totals, bootId } = await s.deviceTotals();
     const source = `devices|${s.url}`;
-    const prev = await d.cursors.read<DeviceCursor>(source, []);
-    const last = new Map(prev.values.map(([f, u, r]) => [f, { u, r }]));
+    const prev = await d.cursors.read<DeviceCursor | DeviceTotalsCursor>(source, { totals: [] });
+    const cursor = readDeviceCursor(prev.values);
+    // another run of the agent: its counters began again from zero, so all they hold is new
+    const restarted = bootId !== undefined && cursor.bootId !== undefined && bootId !== cursor.bootId;
+    if (restarted) d.log.info('node agent restarted: its usage counters count from zero', { node: s.url });
+    const last = new Map(restarted ? [] : cursor.totals.map(([f, u, r]) => [f, { u, r }]));
     const now = d.clock.date();
-    const next: DeviceCursor = totals.map((t) => [t.function, t.deviceSeconds, t.reservedDeviceSeconds]);
+    const next: DeviceTotalsCursor = totals.map((t) => [t.function, t.deviceSeconds, t.reservedDeviceSeconds]);
     // functions the node no longer reports keep their last values (a later reset is caught by the drop)
     for (const [f, v] of last) if (!totals.some((t) => t.function === f)) next.push([f, v.u, v.r]);
-    if (!(await d.cursors.commit(source, prev, next, now))) return;
+    if (!(await d.cursors.commit<DeviceCursor | DeviceTotalsCursor>(source, prev, { ...(bootId !== undefined ? { bootId } : {}), totals: next }, now))) return;
     for (const t of totals) {
       const l = last.get(t.function);
       const used = growth(t.deviceSeconds, l?.u);

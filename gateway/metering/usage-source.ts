@@ -14,9 +14,15 @@ export interface FunctionDeviceTotals {
   reservedDeviceSeconds: number;
 }
 
+export interface DeviceTotals {
+  /** The agent's run: a different id means it restarted and its counters began again from zero. */
+  bootId?: string;
+  functions: FunctionDeviceTotals[];
+}
+
 export interface UsageSource {
   readonly url: string;
-  deviceTotals(): Promise<FunctionDeviceTotals[]>;
+  deviceTotals(): Promise<DeviceTotals>;
   replicas(): Promise<FunctionReplicas[]>;
 }
 
@@ -33,14 +39,15 @@ export function createHttpUsageSource(node: NodeAgentClient, timeoutMs = 5_000):
       }
       if (res.status === 404) {
         await res.body?.cancel();
-        return [];
+        return { functions: [] };
       }
       if (!res.ok) throw new PlatformError('unavailable', `node agent at ${base} answered ${res.status} to GET ${NODE_API_PREFIX}/usage`);
-      const body = (await res.json()) as { functions?: unknown };
+      const body = (await res.json()) as { functions?: unknown; bootId?: unknown };
       if (!Array.isArray(body.functions)) throw new PlatformError('unavailable', `node agent at ${base} sent usage without a functions list`);
-      return body.functions
+      const functions = body.functions
         .filter((f): f is FunctionDeviceTotals => typeof f?.function === 'string' && Number.isFinite(f.deviceSeconds) && Number.isFinite(f.reservedDeviceSeconds))
         .map((f) => ({ function: f.function, deviceSeconds: f.deviceSeconds, reservedDeviceSeconds: f.reservedDeviceSeconds }));
+      return { functions, ...(typeof body.bootId === 'string' && body.bootId ? { bootId: body.bootId } : {}) };
     },
     replicas: () => node.listFunctions(),
   };

@@ -69,6 +69,9 @@ describe('platform restart (fastgshare up)', function () {
     expect(oldPids).to.have.length(2);
     const invocationsBefore = ((await (await fetch(`${gw}/system/function/echo`)).json()) as FunctionStatus).invocationCount;
     expect(invocationsBefore).to.be.at.least(1);
+    const bootId = async () => ((await (await fetch(`${platform!.nodeUrl}/v1/usage`)).json()) as { bootId: string }).bootId;
+    const bootBefore = await bootId();
+    expect(bootBefore).to.be.a('string').and.not.equal('');
 
     await platform.stop();
     platform = undefined;
@@ -91,5 +94,7 @@ describe('platform restart (fastgshare up)', function () {
     const after = ((await (await fetch(`${platform.nodeUrl}/v1/functions`)).json()) as FunctionReplicas[]).find((f) => f.name === 'echo')!;
     expect(after.replicas).to.have.length(2);
     for (const r of after.replicas) expect(oldPids).to.not.include(r.pid);
+    // the agent's usage counters began again: a new boot id tells the metering so
+    expect(await bootId()).to.be.a('string').and.not.equal(bootBefore);
   });
 });

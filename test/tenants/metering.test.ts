@@ -23,10 +23,11 @@ const T0 = Date.parse('2026-03-01T10:00:00Z');
 /** A node whose counters the test sets. */
 class FakeNode implements UsageSource {
   totals: FunctionDeviceTotals[] = [];
+  bootId?: string;
   memory = new Map<string, number>();
   constructor(readonly url: string) {}
   async deviceTotals() {
-    return this.totals.map((t) => ({ ...t }));
+    return { functions: this.totals.map((t) => ({ ...t })), ...(this.bootId ? { bootId: this.bootId } : {}) };
   }
   async replicas(): Promise<FunctionReplicas[]> {
     return [...this.memory].map(([fn, bytes]) => {
@@ -75,6 +76,34 @@ describe('metering', () => {
       ['2026-03-01T10:01:00.000Z', 3, 6],
       ['2026-03-01T10:02:00.000Z', 2, 1],
     ]);
+  });
+
+  it("counts all of a restarted agent's totals even when they already passed the old ones (new boot id)", async () => {
+    const node = new FakeNode('http://n1');
+    node.bootId = 'run-1';
+    const p = poller(node);
+    node.totals = [{ function: 'ocr.acme', deviceSeconds: 5, reservedDeviceSeconds: 10 }];
+    await p.poll();
+    clock.advance(60_000);
+    // restarted and used 7 s before the next read: without the boot id this looks like growth of 2
+    node.bootId = 'run-2';
+    node.totals = [{ function: 'ocr.acme', deviceSeconds: 7, reservedDeviceSeconds: 12 }];
+    await p.poll();
+    clock.advance(60_000);
+    node.totals = [{ function: 'ocr.acme', deviceSeconds: 9, reservedDeviceSeconds: 15 }];
+    await p.poll();
+    expect(await sum('deviceSeconds')).to.equal(5 + 7 + 2);
+    expect(await sum('reservedDeviceSeconds')).to.equal(10 + 12 + 3);
+  });
+
+  it('reads cursors stored before boot ids existed', async () => {
+    await ts.store.models.MeterCursor.create({ source: 'devices|http://n1', values: [['ocr.acme', 4, 4]], at: new Date(T0 - 60_000), seq: 1 });
+    const node = new FakeNode('http://n1');
+    node.bootId = 'run-1';
+    node.totals = [{ function: 'ocr.acme', deviceSeconds: 6, reservedDeviceSeconds: 5 }];
+    await poller(node).poll();
+    expect(await sum('deviceSeconds')).to.equal(2);
+    expect(await sum('reservedDeviceSeconds')).to.equal(1);
   });
 
   it('does not count twice after a gateway restart (a new poller on the same store)', async () => {
