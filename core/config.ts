@@ -147,9 +147,16 @@ export interface NodeConfig extends CommonConfig {
   startTimeoutMs: number;
   /**
    * FASTGSHARE_NVIDIA_SMI: the `nvidia-smi` the agent reads device memory of cuda replicas with
-   * (enforces fastgshare/gpu_mem); a path, or a name looked up on PATH (default nvidia-smi).
+   * (enforces fastgshare/gpu_mem) and lists the node's GPUs with; a path, or a name looked up on
+   * PATH (default nvidia-smi).
    */
   nvidiaSmi: string;
+  /**
+   * FASTGSHARE_EMULATED_DEVICES: how many emulated devices the node offers (default 1, 1..64);
+   * each has its own token scheduler and contention server, chosen per replica by the
+   * fastgshare/emulated_device annotation.
+   */
+  emulatedDevices: number;
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -323,6 +330,7 @@ export function readNodeConfig(env: Env, hostname: string, cwd = process.cwd()):
     drainTimeoutMs: int(env, 'FASTGSHARE_DRAIN_TIMEOUT_MS', 10_000, 0, 600_000),
     startTimeoutMs: int(env, 'FASTGSHARE_REPLICA_START_TIMEOUT_MS', 60_000, 1_000, 600_000),
     nvidiaSmi: env.FASTGSHARE_NVIDIA_SMI?.trim() || 'nvidia-smi',
+    emulatedDevices: int(env, 'FASTGSHARE_EMULATED_DEVICES', 1, 1, 64),
   };
 }
 

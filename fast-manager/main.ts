@@ -17,10 +17,10 @@ import { PlatformError } from '../core/errors.ts';
 import { resolveTuning, type AgentTuning } from './tuning.ts';
 import { readHostEnv, type HostEnv } from './host-env.ts';
 import { createLogHub } from './logs/log-hub.ts';
-import { startEmulatedDeviceServer } from './devices/emulated-device-server.ts';
+import { startEmulatedDevices } from './devices/emulated-devices.ts';
 import { createProcReader, type ProcReader } from './usage/proc.ts';
 import { createUsageSampler } from './usage/sampler.ts';
-import { createNvidiaSmiReader, type DeviceMemoryReader } from './usage/device-memory.ts';
+import { createNvidiaSmiReader, listGpus, type DeviceMemoryReader, type GpuInfo } from './usage/device-memory.ts';
 import { createPortAllocator } from './replicas/ports.ts';
 import { createProcessLauncher, type ReplicaLauncher } from './replicas/launcher.ts';
 import { httpHealthProbe, type HealthProbe } from './replicas/health.ts';
@@ -59,6 +59,8 @@ export interface StartNodeAgentOptions {
   proc?: ProcReader;
   /** Device memory of cuda replicas (default: nvidia-smi at config.nvidiaSmi). */
   deviceMemory?: DeviceMemoryReader;
+  /** The node's GPUs for GET /v1/node (default: listed once by nvidia-smi at config.nvidiaSmi; none when it fails). */
+  gpus?: () => Promise<GpuInfo[]>;
   /** PATH and HOME passed on to replicas (default: the agent's own). */
   hostEnv?: HostEnv;
   /** Device backends: the cores cpu replicas are pinned to (default: all), the CUDA probe. */
@@ -74,6 +76,8 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   const tuning = resolveTuning(opts.tuning);
   const registry = opts.registry ?? new Registry();
   const proc = opts.proc ?? createProcReader();
+  // listed while the rest starts; a node without nvidia-smi has no GPUs to report
+  const gpus = (opts.gpus ?? (() => defaultGpus(config.nvidiaSmi, log)))();
 
   const records = createReplicaRecords({ store, node: config.name, proc, log, killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000) });
   try {
@@ -97,15 +101,15 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
 
   const sharing = await createNodeSharing({ dataDir: config.dataDir, registry, clock, log, scheduler: opts.sharing });
   const hostEnv = opts.hostEnv ?? readHostEnv();
-  // the node's emulated device: emulated replicas run their batches through it, so racing ones contend
-  const emulatedDevice = await startEmulatedDeviceServer({ socketPath: join(config.dataDir, 'run', 'emu.sock'), clock, log });
+  // the node's emulated devices: emulated replicas run their batches through their device's server, so racing ones contend
+  const emulatedDevices = await startEmulatedDevices({ dataDir: config.dataDir, count: config.emulatedDevices, clock, log });
   const devices = createDeviceLauncher({
     inner: opts.launcher ?? createProcessLauncher(),
     cores: opts.devices?.cores ?? nodeCores(),
     taskset: findExecutable('taskset', hostEnv.path),
     calibrationDir: join(PLATFORM_ROOT, 'calibration'),
     modelCacheDir: join(config.dataDir, 'model-cache'),
-    emulatedDeviceSocket: emulatedDevice.socketPath,
+    emulatedDevices,
     probeCuda: opts.devices?.probeCuda ?? cudaProbe(hostEnv.ldLibraryPath),
     log,
   });
@@ -141,9 +145,10 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   }));
   supervisorRef = supervisor;
 
-  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url), usage: () => sharing.usage(), log });
+  const deviceCounts = { emulated: emulatedDevices.count, gpus: await gpus };
+  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url, deviceCounts), usage: () => sharing.usage(), log });
   server.on('request', app);
-  log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir });
+  log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir, emulatedDevices: emulatedDevices.count, gpus: deviceCounts.gpus.length });
 
   let closing: Promise<void> | undefined;
   return {
@@ -155,7 +160,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await supervisor.stopAll();
         await sharing.close();
-        await emulatedDevice.close();
+        await emulatedDevices.close();
         server.closeAllConnections();
         await closed;
         sampler.stop();
@@ -166,4 +171,12 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
       return closing;
     },
   };
+}
+
+/** The GPUs nvidia-smi lists; none (logged) when it cannot list them. */
+async function defaultGpus(binary: string, log: Logger): Promise<GpuInfo[]> {
+  const r = await listGpus({ binary });
+  if (r.ok) return r.gpus;
+  log.info('no GPUs listed: the node reports no cuda devices', { reason: r.error });
+  return [];
 }

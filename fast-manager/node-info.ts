@@ -1,19 +1,35 @@
 /**
- * What `GET /v1/node` reports about this machine, devices included: the agent runs one `cpu`
- * device (a partition is a share of the node's cores) and one `emulated` device (one token
- * scheduler and one emulated accelerator per node, sharing/share-config.ts). GPUs (`cuda`) are
- * not counted by the agent, so they are left out (unknown to the scheduler, which then assumes
- * its configured devices per node).
+ * What `GET /v1/node` reports about this machine, devices included: one `cpu` device (a
+ * partition is a share of the node's cores), each emulated device (FASTGSHARE_EMULATED_DEVICES;
+ * devices/emulated-devices.ts) and each GPU nvidia-smi lists at start (none when it cannot run:
+ * the kind is then left out, unknown to the scheduler). Every device carries the id of its token
+ * scheduler (devices/annotations.ts `readDeviceId`), so the id a replica is metered under in
+ * GET /v1/usage is the one listed here.
  */
 import { availableParallelism, totalmem } from 'node:os';
-import type { NodeDevices, NodeInfo } from '../core/contracts/node-agent.ts';
+import type { NodeDevice, NodeInfo } from '../core/contracts/node-agent.ts';
 import { VERSION } from '../core/version.ts';
+import { cudaDeviceId, emulatedDeviceId } from './devices/annotations.ts';
+import type { GpuInfo } from './usage/device-memory.ts';
 
-export const NODE_DEVICES: readonly NodeDevices[] = [
-  { kind: 'cpu', count: 1 },
-  { kind: 'emulated', count: 1 },
-];
+export interface NodeDeviceCounts {
+  /** Emulated devices of the node (at least 1). */
+  emulated: number;
+  /** The GPUs nvidia-smi listed; undefined or empty when none could be listed. */
+  gpus?: readonly GpuInfo[];
+}
 
-export function nodeInfo(name: string, url: string): NodeInfo {
-  return { name, url, cpus: availableParallelism(), memoryBytes: totalmem(), version: VERSION, devices: NODE_DEVICES.map((d) => ({ ...d })) };
+/** The node's devices in a stable order: cpu, emulated by index, cuda by index. */
+export function nodeDevices(c: NodeDeviceCounts, memoryBytes = totalmem()): NodeDevice[] {
+  const out: NodeDevice[] = [{ id: 'cpu', kind: 'cpu', index: 0, memoryBytes }];
+  for (let i = 0; i < c.emulated; i++) out.push({ id: emulatedDeviceId(i), kind: 'emulated', index: i });
+  for (const g of [...(c.gpus ?? [])].sort((a, b) => a.index - b.index)) {
+    out.push({ id: cudaDeviceId(g.index), kind: 'cuda', index: g.index, ...(g.memoryBytes !== undefined ? { memoryBytes: g.memoryBytes } : {}) });
+  }
+  return out;
+}
+
+export function nodeInfo(name: string, url: string, devices: NodeDeviceCounts): NodeInfo {
+  const memoryBytes = totalmem();
+  return { name, url, cpus: availableParallelism(), memoryBytes, version: VERSION, devices: nodeDevices(devices, memoryBytes) };
 }

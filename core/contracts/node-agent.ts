@@ -62,6 +62,7 @@ export const REPLICA_GROUP_ANNOTATIONS: readonly string[] = [
   'fastgshare/gpu_quota_limit',
   'fastgshare/max_batch',
   'fastgshare/cuda_device',
+  'fastgshare/emulated_device',
 ];
 
 /**
@@ -155,16 +156,23 @@ export interface NodeInfo {
   memoryBytes: number;
   version: string;
   /**
-   * The devices replicas can share on this node, per kind (the fastgshare/device annotation) whose
-   * count the agent knows; a kind not listed is unknown (the scheduler then assumes its
-   * FASTGSHARE_AUTOSCALE_DEVICES_PER_NODE).
+   * Every device replicas can share on this node: the node's cores (`cpu`), each emulated device
+   * (node config FASTGSHARE_EMULATED_DEVICES) and each GPU nvidia-smi lists. A kind with no device
+   * listed is unknown (the scheduler then assumes its FASTGSHARE_AUTOSCALE_DEVICES_PER_NODE).
    */
-  devices?: NodeDevices[];
+  devices?: NodeDevice[];
 }
 
-export interface NodeDevices {
+/** One device of a node. */
+export interface NodeDevice {
+  /** Stable id on the node: its token scheduler's ("cpu", "emulated", "emulated:1", "cuda:0"). */
+  id: string;
+  /** The fastgshare/device value that runs on it. */
   kind: 'cpu' | 'emulated' | 'cuda';
-  count: number;
+  /** Index within its kind: the fastgshare/emulated_device or fastgshare/cuda_device that picks it (0 for cpu). */
+  index: number;
+  /** Its memory, when known (cpu: the node's; cuda: the GPU's total). */
+  memoryBytes?: number;
 }
 
 export interface LogQuery {

@@ -12,6 +12,8 @@
  *   fastgshare/slo_ms               latency objective of one request, ms
  *   fastgshare/max_batch            largest batch the runtime forms, 1..1024
  *   fastgshare/emulated_profile     emulated: the calibrated model it behaves like (e.g. v100-resnet50)
+ *   fastgshare/emulated_device      emulated: index of the node's emulated device, below the
+ *                                   node's FASTGSHARE_EMULATED_DEVICES   (default 0)
  *   fastgshare/cuda_device          cuda: device id                             (default 0)
  *   fastgshare/model_sharing        on | off: replicas of one model on this node map one copy of
  *                                   its weights (cpu; see templates/onnx-node/runtime/model-cache.ts)
@@ -37,6 +39,7 @@ export const DEVICE_ANNOTATIONS = {
   maxBatch: 'fastgshare/max_batch',
   emulatedProfile: 'fastgshare/emulated_profile',
   cudaDevice: 'fastgshare/cuda_device',
+  emulatedDevice: 'fastgshare/emulated_device',
   modelSharing: 'fastgshare/model_sharing',
 } as const;
 
@@ -50,6 +53,8 @@ export interface DeviceRequest {
   maxBatch?: number;
   emulatedProfile?: string;
   cudaDevice: number;
+  /** Index of the node's emulated device (emulated; the device launcher checks it against the node's count). */
+  emulatedDevice: number;
   /** Replicas of the model on this node share one copy of its weights. */
   modelSharing: boolean;
 }
@@ -86,6 +91,7 @@ export const ANNOTATION_RANGES = {
   sloMs: { min: 0, max: 3_600_000, openMin: true, unit: 'ms' },
   maxBatch: { min: 1, max: 1024, whole: true },
   cudaDevice: { min: 0, max: 1024, whole: true },
+  emulatedDevice: { min: 0, max: 63, whole: true, unit: "index of the node's emulated device" },
 } satisfies Record<string, Range>;
 
 /** True when the annotations ask for a device or sharing setting at all. */
@@ -116,6 +122,7 @@ export function readDeviceRequest(annotations: Record<string, string> | undefine
     maxBatch: num(a[A.maxBatch], A.maxBatch, R.maxBatch),
     emulatedProfile,
     cudaDevice: num(a[A.cudaDevice], A.cudaDevice, R.cudaDevice) ?? 0,
+    emulatedDevice: num(a[A.emulatedDevice], A.emulatedDevice, R.emulatedDevice) ?? 0,
     modelSharing: readOnOff(a[A.modelSharing], A.modelSharing, true),
   };
 }
@@ -134,12 +141,27 @@ function readDeviceKind(a: Record<string, string>): DeviceKind {
   return device;
 }
 
+/** The token scheduler's id of emulated device `index`: "emulated" for 0 (the node's first), "emulated:<i>" after it. */
+export function emulatedDeviceId(index: number): string {
+  return index === 0 ? 'emulated' : `emulated:${index}`;
+}
+
+/** The token scheduler's id of GPU `index`. */
+export function cudaDeviceId(index: number): string {
+  return `cuda:${index}`;
+}
+
 /**
- * The token scheduler's device id: one per kind on a node ("cpu", "emulated"), one per GPU for
- * cuda ("cuda:0"). Reads only the device annotations (the rest is checked by readDeviceRequest).
+ * The token scheduler's device id: one for the node's cores ("cpu"), one per emulated device
+ * ("emulated", "emulated:1", …; fastgshare/emulated_device), one per GPU ("cuda:0";
+ * fastgshare/cuda_device). Reads only the device annotations (the rest is checked by
+ * readDeviceRequest).
  */
 export function readDeviceId(annotations: Record<string, string> | undefined): string {
   const a = annotations ?? {};
+  const A = DEVICE_ANNOTATIONS;
   const device = readDeviceKind(a);
-  return device === 'cuda' ? `cuda:${num(a[DEVICE_ANNOTATIONS.cudaDevice], DEVICE_ANNOTATIONS.cudaDevice, ANNOTATION_RANGES.cudaDevice) ?? 0}` : device;
+  if (device === 'cuda') return cudaDeviceId(num(a[A.cudaDevice], A.cudaDevice, ANNOTATION_RANGES.cudaDevice) ?? 0);
+  if (device === 'emulated') return emulatedDeviceId(num(a[A.emulatedDevice], A.emulatedDevice, ANNOTATION_RANGES.emulatedDevice) ?? 0);
+  return device;
 }

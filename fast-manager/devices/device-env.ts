@@ -4,7 +4,17 @@
  */
 import type { DeviceRequest } from './annotations.ts';
 
-export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]; coreList?: string; calibrationDir: string; modelCacheDir?: string; emulatedDeviceSocket?: string }): Record<string, string> {
+/** What the node gives a replica besides its annotations. */
+export interface DeviceEnvExtra {
+  cores?: readonly number[];
+  coreList?: string;
+  calibrationDir: string;
+  modelCacheDir?: string;
+  /** The contention server of the replica's own emulated device (emulated-devices.ts). */
+  emulatedDeviceSocket?: string;
+}
+
+export function deviceEnv(req: DeviceRequest, extra: DeviceEnvExtra): Record<string, string> {
   const env: Record<string, string> = {
     FASTGSHARE_DEVICE: req.device,
     FASTGSHARE_PARTITION: String(req.partitionPercent),
@@ -28,6 +38,7 @@ export function deviceEnv(req: DeviceRequest, extra: { cores?: readonly number[]
     case 'emulated':
       env.FASTGSHARE_EMULATED_PROFILE = req.emulatedProfile!;
       env.FASTGSHARE_CALIBRATION_DIR = extra.calibrationDir;
+      env.FASTGSHARE_EMULATED_DEVICE = String(req.emulatedDevice);
       if (extra.emulatedDeviceSocket) env.FASTGSHARE_EMULATED_DEVICE_SOCKET = extra.emulatedDeviceSocket;
       break;
     case 'cuda':

@@ -3,8 +3,10 @@
  * device annotations (annotations.ts) it sets the replica's device environment and, for `cpu`,
  * pins the process to the cores of its partition with `taskset -c` (the runtime uses as many
  * intra-op threads as it has cores). `check` runs at deploy time, before any replica starts:
- * bad annotation values, an unknown emulated profile and a `cuda` device on a node without
- * the CUDA libraries are refused with a 400 that says what is wrong.
+ * bad annotation values, an unknown emulated profile, an emulated device index the node does not
+ * have (fastgshare/emulated_device against FASTGSHARE_EMULATED_DEVICES) and a `cuda` device on a
+ * node without the CUDA libraries are refused with a 400 that says what is wrong. An emulated
+ * replica gets the contention socket of its own emulated device (emulated-devices.ts).
  */
 import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
 import { PlatformError } from '../../core/errors.ts';
@@ -13,9 +15,10 @@ import { threadsForPartition, formatCoreList } from '../../templates/onnx-node/r
 import { loadLatencyTable, type LatencyTable } from '../../templates/onnx-node/runtime/backends/calibration-table.ts';
 import type { CudaProbe } from '../../templates/onnx-node/runtime/backends/cuda.ts';
 import type { LaunchPlan, ReplicaLauncher } from '../replicas/launcher.ts';
-import { hasDeviceAnnotations, readDeviceRequest, type DeviceRequest } from './annotations.ts';
+import { DEVICE_ANNOTATIONS, hasDeviceAnnotations, readDeviceId, readDeviceRequest, type DeviceRequest } from './annotations.ts';
 import { createCoreAllocator, type CoreAllocator } from './core-allocator.ts';
 import { deviceEnv } from './device-env.ts';
+import type { EmulatedDevices } from './emulated-devices.ts';
 
 export interface DeviceLauncherOptions {
   inner: ReplicaLauncher;
@@ -26,8 +29,11 @@ export interface DeviceLauncherOptions {
   calibrationDir: string;
   /** Where model replicas keep the shared (optimised, memory-mappable) copies of their models. */
   modelCacheDir?: string;
-  /** The node's emulated device socket (emulated-device-server.ts) given to emulated replicas. */
-  emulatedDeviceSocket?: string;
+  /**
+   * The node's emulated devices (emulated-devices.ts): an emulated replica gets the socket of the
+   * one its fastgshare/emulated_device names. Absent: one device, replicas run without a socket.
+   */
+  emulatedDevices?: Pick<EmulatedDevices, 'count' | 'socketPath'>;
   /** Looks for the CUDA provider and libraries (deploy-time check of `cuda`). */
   probeCuda: () => CudaProbe;
   log: Logger;
@@ -54,6 +60,15 @@ export function createDeviceLauncher(o: DeviceLauncherOptions): DeviceLauncher {
         throw new PlatformError('bad_request', `annotation fastgshare/emulated_profile: no calibration profile "${req.emulatedProfile}"; choose one of ${t.models().join(', ')}`, {
           details: { field: 'annotations.fastgshare/emulated_profile' },
         });
+      }
+      const count = o.emulatedDevices?.count ?? 1;
+      if (req.emulatedDevice >= count) {
+        const A = DEVICE_ANNOTATIONS.emulatedDevice;
+        throw new PlatformError(
+          'bad_request',
+          `annotation ${A}: this node has ${count} emulated device${count === 1 ? '' : 's'} (FASTGSHARE_EMULATED_DEVICES=${count}), so there is no device ${req.emulatedDevice}; use ${count === 1 ? '0' : `0 to ${count - 1}`}`,
+          { details: { field: `annotations.${A}`, emulatedDevices: count } },
+        );
       }
     }
     if (req.device === 'cuda') {
@@ -84,8 +99,8 @@ export function createDeviceLauncher(o: DeviceLauncherOptions): DeviceLauncher {
         if (o.taskset) argv = [o.taskset, '-c', formatCoreList(cores), ...plan.argv];
         else log.warn('taskset not found: cpu replica runs unpinned', { replica: plan.replicaId });
       }
-      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir, modelCacheDir: o.modelCacheDir, emulatedDeviceSocket: o.emulatedDeviceSocket }) };
-      log.debug('replica device', { replica: plan.replicaId, device: req.device, partition: req.partitionPercent, cores });
+      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir, modelCacheDir: o.modelCacheDir, emulatedDeviceSocket: req.device === 'emulated' ? o.emulatedDevices?.socketPath(req.emulatedDevice) : undefined }) };
+      log.debug('replica device', { replica: plan.replicaId, device: readDeviceId(plan.annotations), partition: req.partitionPercent, cores });
       let launched;
       try {
         launched = o.inner.launch({ ...plan, argv, env });

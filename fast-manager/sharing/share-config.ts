@@ -24,6 +24,7 @@ export const SHARE_ANNOTATIONS = {
   memory: DEVICE_ANNOTATIONS.memory,
   device: DEVICE_ANNOTATIONS.device,
   cudaDevice: DEVICE_ANNOTATIONS.cudaDevice,
+  emulatedDevice: DEVICE_ANNOTATIONS.emulatedDevice,
 } as const;
 
 /** Annotations whose changes apply to running replicas without a restart. */
@@ -47,8 +48,8 @@ export function readShareConfig(annotations: Record<string, string> | undefined)
 }
 
 /**
- * The device whose scheduler serves the replica: one per kind on a node for now ("cpu",
- * "emulated"), one per GPU for cuda ("cuda:0").
+ * The device whose scheduler serves the replica: the node's cores ("cpu"), one per emulated
+ * device ("emulated", "emulated:1", … by fastgshare/emulated_device), one per GPU ("cuda:0").
  */
 export function deviceIdOf(annotations: Record<string, string> | undefined): string {
   return readDeviceId(annotations);

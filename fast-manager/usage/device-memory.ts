@@ -6,6 +6,7 @@
  *   nvidia-smi --query-compute-apps=pid,used_memory --format=csv,noheader,nounits
  * and never throws: a missing binary, a failing driver or output it cannot read becomes an
  * unavailable reading with a message that says why, logged once per distinct problem.
+ * `listGpus` runs the same binary once to list the node's GPUs for GET /v1/node.
  */
 import { execFile } from 'node:child_process';
 import type { Logger } from '../../core/logger.ts';
@@ -90,32 +91,19 @@ export function createNvidiaSmiReader(o: NvidiaSmiReaderOptions): DeviceMemoryRe
   let working = false;
   let lastStray: string | undefined;
 
-  const query = () =>
-    new Promise<DeviceMemoryReading>((resolve) => {
-      execFile(o.binary, NVIDIA_SMI_ARGS, { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
-        if (err) {
-          const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
-          let why: string;
-          if (e.code === 'ENOENT') why = `"${o.binary}" not found (install the NVIDIA driver utilities or set FASTGSHARE_NVIDIA_SMI to its path)`;
-          else if (e.code === 'EACCES') why = `"${o.binary}" is not executable`;
-          else if (e.killed) why = `"${o.binary}" did not answer within ${timeoutMs}ms`;
-          else {
-            const said = firstLine(stdout) || firstLine(stderr);
-            why = `"${o.binary}" failed (${typeof e.code === 'number' ? `exit code ${e.code}` : e.code ?? e.message})${said ? `: ${said}` : ''}`;
-          }
-          return resolve({ ok: false, error: why });
-        }
-        const parsed = parseComputeApps(stdout);
-        const stray = parsed.unreadable[0] && JSON.stringify(parsed.unreadable[0].slice(0, 200));
-        if (stray && parsed.processes.length === 0) {
-          return resolve({ ok: false, error: `cannot read the output of "${o.binary} ${NVIDIA_SMI_ARGS.join(' ')}": ${stray}` });
-        }
-        // process lines next to a line we do not know (a driver warning): use them, say so once
-        if (stray && stray !== lastStray) log.warn(`ignoring a line of "${o.binary}" output: ${stray}`, { binary: o.binary });
-        lastStray = stray || undefined;
-        resolve({ ok: true, processes: parsed.processes });
-      });
-    });
+  const query = async (): Promise<DeviceMemoryReading> => {
+    const run = await runNvidiaSmi(o.binary, NVIDIA_SMI_ARGS, timeoutMs);
+    if (!run.ok) return run;
+    const parsed = parseComputeApps(run.stdout);
+    const stray = parsed.unreadable[0] && JSON.stringify(parsed.unreadable[0].slice(0, 200));
+    if (stray && parsed.processes.length === 0) {
+      return { ok: false, error: `cannot read the output of "${o.binary} ${NVIDIA_SMI_ARGS.join(' ')}": ${stray}` };
+    }
+    // process lines next to a line we do not know (a driver warning): use them, say so once
+    if (stray && stray !== lastStray) log.warn(`ignoring a line of "${o.binary}" output: ${stray}`, { binary: o.binary });
+    lastStray = stray || undefined;
+    return { ok: true, processes: parsed.processes };
+  };
 
   return {
     async read() {
@@ -132,6 +120,63 @@ export function createNvidiaSmiReader(o: NvidiaSmiReaderOptions): DeviceMemoryRe
       return reading;
     },
   };
+}
+
+/** Runs nvidia-smi; never throws: a missing binary, a failure or a timeout is an error that says why. */
+export function runNvidiaSmi(binary: string, args: readonly string[], timeoutMs: number): Promise<{ ok: true; stdout: string } | { ok: false; error: string }> {
+  return new Promise((resolve) => {
+    execFile(binary, args, { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
+      if (!err) return resolve({ ok: true, stdout });
+      const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
+      let why: string;
+      if (e.code === 'ENOENT') why = `"${binary}" not found (install the NVIDIA driver utilities or set FASTGSHARE_NVIDIA_SMI to its path)`;
+      else if (e.code === 'EACCES') why = `"${binary}" is not executable`;
+      else if (e.killed) why = `"${binary}" did not answer within ${timeoutMs}ms`;
+      else {
+        const said = firstLine(stdout) || firstLine(stderr);
+        why = `"${binary}" failed (${typeof e.code === 'number' ? `exit code ${e.code}` : e.code ?? e.message})${said ? `: ${said}` : ''}`;
+      }
+      resolve({ ok: false, error: why });
+    });
+  });
+}
+
+/** One GPU of the node as nvidia-smi lists it. */
+export interface GpuInfo {
+  /** nvidia-smi's index (what CUDA_VISIBLE_DEVICES and fastgshare/cuda_device count). */
+  index: number;
+  /** Total device memory; undefined when the driver does not report it. */
+  memoryBytes?: number;
+}
+
+export const GPU_LIST_ARGS = ['--query-gpu=index,memory.total', '--format=csv,noheader,nounits'];
+
+/** Parses `index, memory.total` CSV lines (MiB without a unit); throws on a line it cannot read. */
+export function parseGpuList(text: string): GpuInfo[] {
+  const out: GpuInfo[] = [];
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.trim();
+    if (line === '' || /^no devices were found/i.test(line)) continue;
+    const m = /^(\d+)\s*,\s*(.+)$/.exec(line);
+    const bytes = m ? parseMemoryValue(m[2]!.trim()) : undefined;
+    if (!m || bytes === undefined) throw new Error(`cannot read GPU line ${JSON.stringify(line.slice(0, 200))} (want "index, memory.total MiB")`);
+    out.push({ index: Number(m[1]), ...(bytes !== null ? { memoryBytes: bytes } : {}) });
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+/**
+ * The node's GPUs, from `nvidia-smi --query-gpu=index,memory.total --format=csv,noheader,nounits`;
+ * an error that says why when they cannot be listed (no nvidia-smi: a node without GPUs).
+ */
+export async function listGpus(o: { binary: string; timeoutMs?: number }): Promise<{ ok: true; gpus: GpuInfo[] } | { ok: false; error: string }> {
+  const run = await runNvidiaSmi(o.binary, GPU_LIST_ARGS, o.timeoutMs ?? 5_000);
+  if (!run.ok) return run;
+  try {
+    return { ok: true, gpus: parseGpuList(run.stdout) };
+  } catch (err) {
+    return { ok: false, error: `"${o.binary} ${GPU_LIST_ARGS.join(' ')}": ${(err as Error).message}` };
+  }
 }
 
 function firstLine(s: string | undefined): string {

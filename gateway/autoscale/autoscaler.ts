@@ -3,8 +3,9 @@
  * managed function (those with `fastgshare/slo_ms`) feeds its demand estimator; one pure
  * scheduling round (scheduler/live/round.ts → scheduleRound) plans and places every function;
  * the decision is applied through the control plane: replicas per node and, with applyConfig,
- * each node's replica groups (one per configuration: the plan's saturated replicas and its
- * residual replica run side by side) through the planned Placement, the count through scale.
+ * each node's replica groups (one per configuration and device: the plan's saturated replicas and
+ * its residual replica run side by side, and a group names the device index the scheduler placed
+ * it on when the node reported its devices) through the planned Placement, the count through scale.
  * The function's stored annotations stay its owner's. Each replica is weighed for routing by its
  * own configuration's profiled capacity. Decisions are logged, exported as metrics and kept for
  * `GET /system/explain/<fn>`. Hysteresis and cooldowns are the planner's.
@@ -18,9 +19,9 @@ import { createDemandEstimator, type DemandEstimate, type DemandEstimator, type 
 import type { FunctionPlanState, PlannerOptions } from '../../scheduler/planner.ts';
 import type { FunctionDecision } from '../../scheduler/policies/policy.ts';
 import type { PlacedReplica } from '../../scheduler/types.ts';
-import { configOverrides, readLiveFunction, sameConfig, type LiveFunction, type StoredFunctionView } from '../../scheduler/live/live-function.ts';
+import { readLiveFunction, sameConfig, type LiveFunction, type StoredFunctionView } from '../../scheduler/live/live-function.ts';
 import type { ProfileSource } from '../../scheduler/live/profile-source.ts';
-import { runLiveRound, type FunctionTarget } from '../../scheduler/live/round.ts';
+import { groupOverrides, runLiveRound, type FunctionTarget } from '../../scheduler/live/round.ts';
 import { createAutoscalerMetrics } from './metrics.ts';
 import type { NodeInventory } from './node-inventory.ts';
 import type { PlannedPlacement } from './planned-placement.ts';
@@ -132,7 +133,7 @@ export function createAutoscaler(d: AutoscalerDeps): Autoscaler {
       groups.set(
         node,
         gs.map((g) => {
-          const annotations = configOverrides(g.config, userAnnotations);
+          const annotations = groupOverrides(g, userAnnotations);
           byGroup.set(replicaGroupKey(annotations), g.capacityRps);
           return { replicas: g.replicas, annotations };
         }),

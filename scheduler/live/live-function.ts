@@ -97,6 +97,12 @@ export function configOverrides(c: ReplicaConfig, current: Record<string, string
   return out;
 }
 
+export const EMULATED_DEVICE_ANNOTATION = 'fastgshare/emulated_device';
+export const CUDA_DEVICE_ANNOTATION = 'fastgshare/cuda_device';
+
+/** The annotation that names a device of `kind` on a node, for the kinds a replica group can name. */
+export const DEVICE_INDEX_ANNOTATION: Readonly<Record<'emulated' | 'cuda', string>> = { emulated: EMULATED_DEVICE_ANNOTATION, cuda: CUDA_DEVICE_ANNOTATION };
+
 export function sameConfig(a: ReplicaConfig, b: ReplicaConfig): boolean {
   return a.partitionPercent === b.partitionPercent && Math.abs(a.quota - b.quota) < 1e-9 && a.batch === b.batch;
 }

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { systemClock } from '../../core/clock.ts';
 import { CaptureSink, createLogger, silentLogger } from '../../core/logger.ts';
-import { createNvidiaSmiReader, parseComputeApps, type DeviceMemoryReading } from '../../fast-manager/usage/device-memory.ts';
+import { createNvidiaSmiReader, listGpus, parseComputeApps, parseGpuList, type DeviceMemoryReading } from '../../fast-manager/usage/device-memory.ts';
 import { createProcReader } from '../../fast-manager/usage/proc.ts';
 import { createUsageSampler, type UsageSample } from '../../fast-manager/usage/sampler.ts';
 import { signalGroup } from '../../fast-manager/replicas/process-group.ts';
@@ -47,6 +47,29 @@ describe('fast-manager/usage/device-memory', function () {
         expect(r.unreadable).to.deep.equal(c.unreadable ?? []);
       });
     }
+  });
+
+  describe('GPU listing', () => {
+    it('parses index, memory.total lines (MiB), sorted by index; not reported memory stays unknown', () => {
+      expect(parseGpuList('1, 81559\r\n0, 16384\n\n2, [N/A]\n')).to.deep.equal([{ index: 0, memoryBytes: 16384 * MiB }, { index: 1, memoryBytes: 81559 * MiB }, { index: 2 }]);
+      expect(parseGpuList('')).to.deep.equal([]);
+      expect(parseGpuList('No devices were found\n')).to.deep.equal([]);
+      expect(() => parseGpuList('0, 16384\nNVIDIA-SMI has failed\n')).to.throw(/cannot read GPU line "NVIDIA-SMI has failed"/);
+    });
+
+    it('lists the GPUs a real (fake) nvidia-smi prints; none with a reason when it is missing', async () => {
+      const smi = await createFakeNvidiaSmi();
+      try {
+        expect(await listGpus({ binary: smi.path })).to.deep.equal({ ok: true, gpus: [] });
+        await smi.setGpus([16160, 32768]);
+        expect(await listGpus({ binary: smi.path })).to.deep.equal({ ok: true, gpus: [{ index: 0, memoryBytes: 16160 * MiB }, { index: 1, memoryBytes: 32768 * MiB }] });
+      } finally {
+        await smi.cleanup();
+      }
+      const missing = await listGpus({ binary: '/nonexistent/fastgshare/nvidia-smi' });
+      expect(missing.ok).to.equal(false);
+      expect(!missing.ok && missing.error).to.match(/not found/);
+    });
   });
 
   it('takes the nvidia-smi to run from FASTGSHARE_NVIDIA_SMI (default: nvidia-smi on PATH)', () => {

@@ -50,9 +50,10 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
     }, 15_000);
   const env = async (r: ReplicaStatus) => (await (await fetch(`${r.url}/env`)).json()) as Record<string, string>;
 
-  it('reports the node\'s devices: one cpu device and one emulated device', async () => {
+  it('reports the node\'s devices: one cpu device and one emulated device (by default)', async () => {
     const info = await h.call<NodeInfo>('GET', '/v1/node');
-    expect(info.body.devices).to.deep.equal([{ kind: 'cpu', count: 1 }, { kind: 'emulated', count: 1 }]);
+    expect(info.body.devices?.map(({ memoryBytes: _m, ...d }) => d)).to.deep.equal([{ id: 'cpu', kind: 'cpu', index: 0 }, { id: 'emulated', kind: 'emulated', index: 0 }]);
+    expect(info.body.devices?.[0]?.memoryBytes).to.equal(info.body.memoryBytes);
   });
 
   it('refuses groups that do not add up, repeat, override other annotations or carry bad values', async () => {

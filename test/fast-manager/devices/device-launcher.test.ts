@@ -141,6 +141,27 @@ describe('fast-manager/devices', () => {
       expect(d.check({ name: 'fn', annotations: {} })).to.equal(undefined);
     });
 
+    it('gives an emulated replica the socket of the emulated device it names, and refuses one the node does not have', () => {
+      const rec = recordingLauncher();
+      const sockets = ['/data/run/emu.sock', '/data/run/emu-1.sock'];
+      const d = createDeviceLauncher({ inner: rec.launcher, cores: [0, 1], calibrationDir: join(PLATFORM_ROOT, 'calibration'), emulatedDevices: { count: 2, socketPath: (i) => sockets[i]! }, probeCuda: noCuda, log: silentLogger });
+      const emu = (extra: Record<string, string>) => ({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', ...extra });
+      d.launch(plan(emu({})));
+      d.launch(plan(emu({ 'fastgshare/emulated_device': '1' })));
+      expect(rec.plans[0].env).to.include({ FASTGSHARE_EMULATED_DEVICE: '0', FASTGSHARE_EMULATED_DEVICE_SOCKET: '/data/run/emu.sock' });
+      expect(rec.plans[1].env).to.include({ FASTGSHARE_EMULATED_DEVICE: '1', FASTGSHARE_EMULATED_DEVICE_SOCKET: '/data/run/emu-1.sock' });
+      const e = badAnnotation(() => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '2' }) }), 'fastgshare/emulated_device');
+      expect(e.message).to.match(/this node has 2 emulated devices \(FASTGSHARE_EMULATED_DEVICES=2\), so there is no device 2; use 0 to 1/);
+      expect(e.details?.field).to.equal('annotations.fastgshare/emulated_device');
+      expect(() => d.launch(plan(emu({ 'fastgshare/emulated_device': '5' })))).to.throw(/no device 5/);
+      expect(rec.plans).to.have.length(2); // nothing started for the refused one
+      badAnnotation(() => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '-1' }) }), 'fastgshare/emulated_device');
+      badAnnotation(() => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': 'second' }) }), 'fastgshare/emulated_device');
+      // one device by default: only 0
+      expect(make(recordingLauncher().launcher).check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '0' }) })?.emulatedDevice).to.equal(0);
+      expect(badAnnotation(() => make(recordingLauncher().launcher).check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '1' }) }), 'fastgshare/emulated_device').message).to.match(/has 1 emulated device \(.*use 0$/);
+    });
+
     it('finds what this node really lacks for cuda, and taskset on PATH', () => {
       const { missing } = cudaProbe(undefined)();
       expect(missing.map((m) => m.library)).to.include('libonnxruntime_providers_cuda.so');

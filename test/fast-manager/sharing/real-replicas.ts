@@ -62,7 +62,7 @@ export interface Measurement {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startSharingNode(o: { stack: string; functions: string[] }): Promise<SharingNode> {
+export async function startSharingNode(o: { stack: string; functions: string[]; /** Extra node config, e.g. FASTGSHARE_EMULATED_DEVICES. */ env?: Record<string, string> }): Promise<SharingNode> {
   const ts: TestStore = await startTestStore();
   const dir = await mkdtemp(join(tmpdir(), 'fg-share-real-'));
   const log = createLogger({ sink: new CaptureSink(), level: 'info' });
@@ -71,7 +71,7 @@ export async function startSharingNode(o: { stack: string; functions: string[] }
   const builder = createImageBuilder({ images, log });
   for (const f of o.functions) await builder.buildStack(stack, { filter: f, buildRoot: join(dir, 'build') });
   const config = readNodeConfig(
-    { FASTGSHARE_DATA_DIR: dir, FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '3000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' },
+    { FASTGSHARE_DATA_DIR: dir, FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '3000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000', ...o.env },
     `share-real-${process.pid}`,
   );
   const agent = await startNodeAgent({

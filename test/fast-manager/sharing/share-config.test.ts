@@ -45,10 +45,14 @@ describe('share configuration from annotations', () => {
     });
   }
 
-  it('keys devices: one per kind, one per cuda id', () => {
+  it('keys devices: the cpu, one per emulated device index, one per cuda id', () => {
     expect(deviceIdOf({})).to.equal('cpu');
     expect(deviceIdOf({ 'fastgshare/device': 'emulated' })).to.equal('emulated');
+    expect(deviceIdOf({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_device': '0' })).to.equal('emulated');
+    expect(deviceIdOf({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_device': '3' })).to.equal('emulated:3');
+    expect(deviceIdOf({ 'fastgshare/device': 'cpu', 'fastgshare/emulated_device': '3' })).to.equal('cpu'); // names an emulated device only
     expect(deviceIdOf({ 'fastgshare/device': 'cuda', 'fastgshare/cuda_device': '1' })).to.equal('cuda:1');
+    expect(() => deviceIdOf({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_device': '1.5' })).to.throw(/fastgshare\/emulated_device: "1.5" is not a whole number/);
   });
 
   it('leaves quota changes out of the template fingerprint (applied live) but not partition changes', () => {

@@ -27,7 +27,7 @@ export interface AutoscalePlatform {
 
 let seq = 0;
 
-export async function startAutoscalePlatform(o: { env?: Env; gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer' | 'placement'>> } = {}): Promise<AutoscalePlatform> {
+export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agent config, e.g. FASTGSHARE_EMULATED_DEVICES. */ nodeEnv?: Env; gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer' | 'placement'>> } = {}): Promise<AutoscalePlatform> {
   const testStore: TestStore = await startTestStore();
   const dataDir = await mkdtemp(join(tmpdir(), 'fastgshare-autoscale-'));
   const images = new ImageStore({ root: join(dataDir, 'images') });
@@ -35,7 +35,7 @@ export async function startAutoscalePlatform(o: { env?: Env; gateway?: Partial<P
   const sink = new CaptureSink();
   const log = createLogger({ sink, level: 'debug' });
   const agent = await startNodeAgent({
-    config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(dataDir, 'node'), FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '1000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '10000' }, `as-node-${process.pid}-${++seq}`),
+    config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(dataDir, 'node'), FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '1000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '10000', ...o.nodeEnv }, `as-node-${process.pid}-${++seq}`),
     store: testStore.store,
     images,
     log: log.child('node'),

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { createProfileTable, type ProfileEntry } from '../../../core/profiles/profile-table.ts';
 import { configOverrides, readLiveFunction } from '../../../scheduler/live/live-function.ts';
-import { nodeDevices, runLiveRound } from '../../../scheduler/live/round.ts';
+import { groupOverrides, groupsPerNode, nodeDevices, runLiveRound } from '../../../scheduler/live/round.ts';
 import type { FunctionPlanState } from '../../../scheduler/planner.ts';
 
 const row = (partitionPercent: number, rps: number): ProfileEntry => ({ model: 'm', deviceClass: 'cpu', partitionPercent, quota: 1, batch: 1, rps, latencyMs: { p50: 5, p95: 5, p99: 5 }, memoryBytes: 1, source: 'measured' });
@@ -60,6 +60,66 @@ describe('scheduler/live', () => {
       'http://b#cpu0', 'http://b#cpu1', 'http://b#cuda0', 'http://b#cuda1', 'http://b#v1000', 'http://b#v1001',
     ]);
     expect(nodeDevices([{ id: 'http://a', memoryBytes: 4, devices: { emulated: 0 } }], ['v100'], 2)).to.deep.equal([]); // none of that kind: nothing placed there
+  });
+
+  it('gives each device its kind, index, whether the node reported it, and its own memory when reported', () => {
+    const d = nodeDevices([{ id: 'http://a', memoryBytes: 64, devices: { cuda: 2 }, deviceMemoryBytes: { cuda: [16, undefined] } }], ['cuda', 'v100'], 1);
+    expect(d.map(({ id, kind, index, reported, memoryBytes }) => ({ id, kind, index, reported, memoryBytes }))).to.deep.equal([
+      { id: 'http://a#cuda0', kind: 'cuda', index: 0, reported: true, memoryBytes: 16 },
+      { id: 'http://a#cuda1', kind: 'cuda', index: 1, reported: true, memoryBytes: 64 },
+      { id: 'http://a#v1000', kind: 'emulated', index: 0, reported: false, memoryBytes: 64 },
+    ]);
+  });
+
+  describe('placement on devices → replica groups that name their device', () => {
+    const v100 = (partitionPercent: number, rps: number): ProfileEntry => ({ ...row(partitionPercent, rps), deviceClass: 'v100' });
+    const full = createProfileTable({ entries: [v100(100, 30)], footprints: { m: { weightsBytes: 0, replicaBytes: 1024 } } });
+    const emu = fn({ 'fastgshare/slo_ms': '200', 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'm' }, { 'com.openfaas.scale.max': '6' })!;
+    const round = (nodes: Parameters<typeof runLiveRound>[0]['nodes'], demand: number, devicesPerNode = 1) =>
+      runLiveRound({ nowMs: 0, functions: [emu], demand: new Map([['f.ns', demand]]), nodes, devicesPerNode, current: [], profiles: full }, new Map()).targets[0]!;
+
+    it('places two partition-100 replicas of one function on the two emulated devices of one node, one group per device', () => {
+      const t = round([{ id: 'http://n1', memoryBytes: 1 << 30, devices: { cpu: 1, emulated: 2 } }], 45);
+      expect(t.replicas).to.equal(2);
+      expect(t.perNode).to.deep.equal(new Map([['http://n1', 2]]));
+      const cfg = { partitionPercent: 100, quota: 1, batch: 1 };
+      expect(t.groups!.get('http://n1')).to.deep.equal([
+        { config: cfg, capacityRps: 30, replicas: 1, device: { kind: 'emulated', index: 0 } },
+        { config: cfg, capacityRps: 30, replicas: 1, device: { kind: 'emulated', index: 1 } },
+      ]);
+      // what the node is sent: the configuration and the device index
+      expect(t.groups!.get('http://n1')!.map((g) => groupOverrides(g, { 'fastgshare/gpu_quota_limit': '0.5' }))).to.deep.equal([
+        { 'fastgshare/gpu_sm_partition': '100', 'fastgshare/gpu_quota_request': '1', 'fastgshare/max_batch': '1', 'fastgshare/gpu_quota_limit': '1', 'fastgshare/emulated_device': '0' },
+        { 'fastgshare/gpu_sm_partition': '100', 'fastgshare/gpu_quota_request': '1', 'fastgshare/max_batch': '1', 'fastgshare/gpu_quota_limit': '1', 'fastgshare/emulated_device': '1' },
+      ]);
+    });
+
+    it('spreads over nodes and devices: three replicas on two nodes of two devices each use three distinct devices', () => {
+      const t = round([{ id: 'http://n1', memoryBytes: 1 << 30, devices: { emulated: 2 } }, { id: 'http://n2', memoryBytes: 1 << 30, devices: { emulated: 2 } }], 75);
+      expect(t.replicas).to.equal(3);
+      const used = [...t.groups!].flatMap(([node, gs]) => gs.map((g) => `${node}#${g.device!.index}x${g.replicas}`)).sort();
+      expect(used).to.have.length(3);
+      expect(new Set(used).size).to.equal(3);
+      for (const u of used) expect(u).to.match(/x1$/);
+      for (const [node, gs] of t.groups!) expect(gs.reduce((a, g) => a + g.replicas, 0)).to.equal(t.perNode!.get(node));
+    });
+
+    it('names no device where the node did not report its devices, nor for the cpu', () => {
+      // two assumed devices (devicesPerNode): placed on both, but the node picks (it said nothing of its devices)
+      const unreported = round([{ id: 'http://n1', memoryBytes: 1 << 30 }], 45, 2);
+      expect(unreported.groups!.get('http://n1')).to.deep.equal([{ config: { partitionPercent: 100, quota: 1, batch: 1 }, capacityRps: 30, replicas: 2 }]);
+      const cpu = fn({ 'fastgshare/slo_ms': '200', 'fastgshare/model': 'm' }, { 'com.openfaas.scale.max': '6' })!;
+      const r = runLiveRound({ nowMs: 0, functions: [cpu], demand: new Map([['f.ns', 25]]), nodes: [{ id: 'http://n1', memoryBytes: 1 << 30, devices: { cpu: 1 } }], devicesPerNode: 1, current: [], profiles: table }, new Map());
+      for (const g of r.targets[0]!.groups!.get('http://n1')!) expect(g.device).to.equal(undefined);
+      expect(groupOverrides({ config: { partitionPercent: 25, quota: 1, batch: 1 } })).to.not.have.any.keys('fastgshare/emulated_device', 'fastgshare/cuda_device');
+      expect(groupOverrides({ config: { partitionPercent: 25, quota: 1, batch: 1 }, device: { kind: 'cuda', index: 3 } })).to.include({ 'fastgshare/cuda_device': '3' });
+    });
+
+    it('keeps replicas of one configuration on one device in one group', () => {
+      const placed = [0, 1, 2].map((i) => ({ id: `r${i}`, function: 'f', model: 'm', deviceId: i < 2 ? 'n#v1001' : 'n#v1000', nodeId: 'n', config: { partitionPercent: 25, quota: 1, batch: 1 }, capacityRps: 10 }));
+      const devices = new Map(nodeDevices([{ id: 'n', memoryBytes: 1, devices: { emulated: 2 } }], ['v100'], 1).map((d) => [d.id, d]));
+      expect(groupsPerNode(placed, devices).get('n')!.map((g) => `${g.device!.index}x${g.replicas}`)).to.deep.equal(['1x2', '0x1']);
+    });
   });
 
   it('plans replicas of the most efficient configuration per demand, places them per node, and goes back to the minimum when idle', () => {
