@@ -1,12 +1,14 @@
 /**
  * `npm run bench:sharing`: one device, a mixed set of real functions at their SLOs, several
- * replicas each whose partitions add up to more than 100 %, under (a) racing (no token gating),
+ * replicas each whose partitions add up to more than 100 %, under (x) exclusive devices (emulated:
+ * every replica alone on a device of its own, compared per device), (a) racing (no token gating),
  * (b) time sharing only (one token holder at a time, every partition 100) and (c) spatio-temporal
  * sharing (the partitions as configured, multi-token). For each mode the offered fixed rate is
  * stepped up until SLO attainment drops below 99 %; the last passing step's goodput is the mode's
  * maximum throughput. Also: the token round trip (acquire → grant, uncontended) and the closed-loop
  * throughput of text-direction with and without token gating. Runs on the cpu device (this node's
- * cores, shared with the load generator) and on the emulated V100 device.
+ * cores, shared with the load generator) and on the emulated V100 device (FaST-GShare's scheduler
+ * test mix at its published shares). BENCH_DEVICES=emulated (or cpu) runs one device only.
  */
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -23,8 +25,8 @@ import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 import { buildStack, startBenchNode, type ReplicaShare } from './lib/sharing-node.ts';
 import { closeLoadAgent, closedLoop, fixedRateStep, type StepOutcome, type Target } from './lib/sharing-load.ts';
 
-type Mode = 'racing' | 'time-sharing' | 'spatio-temporal';
-const MODES: Mode[] = ['racing', 'time-sharing', 'spatio-temporal'];
+type Mode = 'exclusive' | 'racing' | 'time-sharing' | 'spatio-temporal';
+const MODES: Mode[] = ['exclusive', 'racing', 'time-sharing', 'spatio-temporal'];
 
 interface Fn {
   from: string;
@@ -38,6 +40,8 @@ interface Fn {
 
 interface DeviceSetup {
   device: string;
+  /** Modes this device runs (exclusive devices need several devices: emulated only). */
+  modes: Mode[];
   stack: string;
   fns: Fn[];
   startScale: number;
@@ -47,6 +51,8 @@ interface DeviceSetup {
 
 interface ModeResult {
   mode: Mode;
+  /** Devices the mode used (exclusive: one per replica). */
+  devices: number;
   goodput: number;
   attainment: number;
   p99: number;
@@ -59,20 +65,25 @@ const STEP_S = 3;
 const log = (m: string) => process.stderr.write(`[bench:sharing] ${m}\n`);
 
 function shareFor(mode: Mode, s: ReplicaShare): ReplicaShare {
+  if (mode === 'exclusive') return { partition: 100 };
   if (mode === 'racing') return { partition: s.partition };
   if (mode === 'time-sharing') return { ...s, partition: 100 };
   return s;
 }
 
 async function runMode(setup: DeviceSetup, built: Awaited<ReturnType<typeof buildStack>>, mode: Mode): Promise<ModeResult> {
-  const node = await startBenchNode(built, mode === 'time-sharing');
+  const replicas = setup.fns.reduce((n, f) => n + f.replicas, 0);
+  const devices = mode === 'exclusive' ? replicas : 1;
+  const node = await startBenchNode(built, mode === 'time-sharing', { emulatedDevices: devices });
   try {
     const names: string[] = [];
     for (const f of setup.fns) {
       for (let i = 0; i < f.replicas; i++) {
         const name = `${f.from}-${i}`;
+        // exclusive: every replica alone on its own device, the whole of it, no tokens
+        const annotations = mode === 'exclusive' ? { 'fastgshare/emulated_device': String(names.length) } : undefined;
         names.push(name);
-        await node.deploy(name, f.from, shareFor(mode, f.share));
+        await node.deploy(name, f.from, shareFor(mode, f.share), { annotations });
       }
     }
     const urls = await node.ready(names);
@@ -96,10 +107,10 @@ async function runMode(setup: DeviceSetup, built: Awaited<ReturnType<typeof buil
     // coarse steps (× growth) to the first miss, then fine steps (× 1.12) up from the last pass
     for (let scale = setup.startScale, i = 0; i < setup.maxSteps && (await step(scale)); i++) scale *= setup.growth;
     if (best) for (let scale = best.scale * 1.12, i = 0; i < 3 && scale < best.scale * setup.growth * 0.98 && (await step(scale)); i++) scale *= 1.12;
-    if (!best) return { mode, goodput: 0, attainment: 0, p99: NaN, scale: 0, steps, perFunction: {} };
+    if (!best) return { mode, devices, goodput: 0, attainment: 0, p99: NaN, scale: 0, steps, perFunction: {} };
     const perFunction = Object.fromEntries(Object.entries(best.out.groups).map(([g, o]) => [g, o.withinSlo / (best as { out: StepOutcome }).out.durationS]));
     const b = best as { scale: number; out: StepOutcome };
-    return { mode, goodput: b.out.goodput, attainment: b.out.attainment, p99: b.out.p99, scale: b.scale, steps, perFunction };
+    return { mode, devices, goodput: b.out.goodput, attainment: b.out.attainment, p99: b.out.p99, scale: b.scale, steps, perFunction };
   } finally {
     await node.close();
   }
@@ -153,7 +164,7 @@ async function runDevice(setup: DeviceSetup): Promise<ModeResult[]> {
   const built = await buildStack(setup.stack, [...new Set(setup.fns.map((f) => f.from))]);
   try {
     const out: ModeResult[] = [];
-    for (const mode of MODES) out.push(await runMode(setup, built, mode));
+    for (const mode of MODES.filter((m) => setup.modes.includes(m))) out.push(await runMode(setup, built, mode));
     return out;
   } finally {
     await built.close();
@@ -167,18 +178,23 @@ async function main(): Promise<void> {
   const share = (partition: number): ReplicaShare => ({ request: 0.25, limit: 1, partition });
   const devices: DeviceSetup[] = [
     {
+      // FaST-GShare's scheduler test mix at its published shares (design/fast-gshare.md §4):
+      // 4 ResNet-50 at SM 12 %, quota 0.4; 2 RNN-T at 24 %, 0.4; 2 BERT at 50 %, 0.6 (limits 1)
       device: 'emulated',
+      modes: ['exclusive', 'racing', 'time-sharing', 'spatio-temporal'],
       stack: 'stack.emulated.yml',
       fns: [
-        { from: 'resnet50', replicas: 2, share: share(24), baseRate: 20, body: item, contentType: 'application/octet-stream' },
-        { from: 'bert', replicas: 2, share: share(50), baseRate: 5, body: item, contentType: 'application/octet-stream' },
+        { from: 'resnet50', replicas: 4, share: { request: 0.4, limit: 1, partition: 12 }, baseRate: 10, body: item, contentType: 'application/octet-stream' },
+        { from: 'rnnt', replicas: 2, share: { request: 0.4, limit: 1, partition: 24 }, baseRate: 2, body: item, contentType: 'application/octet-stream' },
+        { from: 'bert', replicas: 2, share: { request: 0.6, limit: 1, partition: 50 }, baseRate: 4, body: item, contentType: 'application/octet-stream' },
       ],
       startScale: 0.5,
       growth: 1.5,
-      maxSteps: 10,
+      maxSteps: 12,
     },
     {
       device: 'cpu',
+      modes: ['racing', 'time-sharing', 'spatio-temporal'],
       stack: 'stack.yml',
       fns: [
         { from: 'text-direction', replicas: 2, share: share(50), baseRate: 20, body: png, contentType: 'image/png' },
@@ -195,20 +211,27 @@ async function main(): Promise<void> {
   const overhead = await gatingOverhead(png);
   log(`text-direction closed loop: gated ${overhead.gated.toFixed(1)}/s, free ${overhead.free.toFixed(1)}/s`);
   const results: Record<string, ModeResult[]> = {};
-  for (const d of devices) results[d.device] = await runDevice(d);
+  const only = process.env.BENCH_DEVICES?.split(',').map((x) => x.trim()).filter(Boolean);
+  const chosen = only?.length ? devices.filter((d) => only.includes(d.device)) : devices;
+  for (const d of chosen) results[d.device] = await runDevice(d);
   closeLoadAgent();
 
-  const sections: string[] = [`# Sharing benchmark\n\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}. Window W = 1 s. Fixed-rate steps of ${STEP_S} s per function (rate per replica × growth each step) until SLO attainment < 99 %; max throughput = items/s answered within SLO at the last step ≥ 99 %. (a) racing: no quota annotations (partitions kept, replicas free-running); (b) time sharing only: one token holder at a time, every partition 100; (c) spatio-temporal: the partitions as configured, multi-token.\n`];
-  const ratios: Record<string, { cOverB: number; cOverA: number }> = {};
-  for (const d of devices) {
+  const sections: string[] = [`# Sharing benchmark\n\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}. Window W = 1 s. Fixed-rate steps of ${STEP_S} s per function (rate per replica × growth each step) until SLO attainment < 99 %; max throughput = items/s answered within SLO at the last step ≥ 99 %. (x) exclusive devices: every replica alone on its own device (whole device, no tokens; emulated only: one node with as many emulated devices as replicas), compared per device; (a) racing: no quota annotations (partitions kept, replicas free-running on one device); (b) time sharing only: one token holder at a time, every partition 100; (c) spatio-temporal: the partitions as configured, multi-token. On the emulated device batches of racing replicas contend (fast-manager/devices/emulated-contention.ts): while the running partitions sum to more than 100 %, each batch runs at 100/Σ of its speed.\n`];
+  const ratios: Record<string, { cOverB: number; cOverA: number; cOverXPerDevice?: number }> = {};
+  for (const d of chosen) {
     const rs = results[d.device]!;
     const by = (m: Mode) => rs.find((r) => r.mode === m)!;
-    ratios[d.device] = { cOverB: by('spatio-temporal').goodput / by('time-sharing').goodput, cOverA: by('spatio-temporal').goodput / by('racing').goodput };
+    const x = rs.find((r) => r.mode === 'exclusive');
+    ratios[d.device] = {
+      cOverB: by('spatio-temporal').goodput / by('time-sharing').goodput,
+      cOverA: by('spatio-temporal').goodput / by('racing').goodput,
+      ...(x ? { cOverXPerDevice: by('spatio-temporal').goodput / (x.goodput / x.devices) } : {}),
+    };
     const cfg = d.fns.map((f) => `${f.replicas} × ${f.from} (partition ${f.share.partition}, request ${f.share.request}, limit ${f.share.limit})`).join(', ');
     sections.push(`## ${d.device} device\n\nReplicas: ${cfg}.\n\n` + markdownTable(
-      ['mode', 'max items/s at ≥ 99 % SLO', 'per function items/s', 'SLO attainment', 'p99 ms', 'steps run'],
-      rs.map((r) => [r.mode, r.goodput, Object.entries(r.perFunction).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '), `${(r.attainment * 100).toFixed(2)} %`, r.p99, String(r.steps)]),
-    ) + `\n\n(c)/(b) = ${ratios[d.device]!.cOverB.toFixed(2)}, (c)/(a) = ${ratios[d.device]!.cOverA.toFixed(2)}\n` + (d.device === 'emulated' ? '\nNote: an emulated batch is a timer at its partition\'s calibrated latency, with no model of interference between replicas, so racing (a) on the emulated device runs every replica as if it had its partition to itself (Σ partition > 100 % at once): (a) there is an upper bound the real device cannot reach and (c)/(a) is not meaningful; (c)/(b) is the comparison FaST-GShare reports (3.15× on a V100).\n' : '\nNote: the cpu device is this node\'s cores, shared with the load generator and the agent (this process); a partition pins a replica to a share of the cores, and racing replicas compete through the OS scheduler.\n'));
+ ['mode', 'devices', 'max items/s at ≥ 99 % SLO', 'per device', 'per function items/s', 'SLO attainment', 'p99 ms', 'steps run'],
+      rs.map((r) => [r.mode, String(r.devices), r.goodput, r.goodput / r.devices, Object.entries(r.perFunction).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '), `${(r.attainment * 100).toFixed(2)} %`, r.p99, String(r.steps)]),
+    ) + `\n\n(c)/(b) = ${ratios[d.device]!.cOverB.toFixed(2)}, (c)/(a) = ${ratios[d.device]!.cOverA.toFixed(2)}${ratios[d.device]!.cOverXPerDevice !== undefined ? `, (c) per device / (x) per device = ${ratios[d.device]!.cOverXPerDevice!.toFixed(2)}` : ''}\n` + (d.device === 'emulated' ? '\nNote: (c)/(b) is the comparison FaST-GShare reports (3.15× on a V100). The emulated latencies come from the published profiles (calibration/); racing contends through the processor-sharing model above, which has no memory-bandwidth or cache interference, so a real device would do no better for racing.\n' : '\nNote: the cpu device is this node\'s cores, shared with the load generator and the agent (this process); a partition pins a replica to a share of the cores, and racing replicas compete through the OS scheduler.\n'));
   }
   sections.push(`## Token channel\n\n` + markdownTable(['measure', 'value'], [
     ['token round trip p50 (acquire → grant, uncontended, ms)', rtt.p50],
@@ -222,7 +245,7 @@ async function main(): Promise<void> {
   printResultLine({
     bench: 'sharing',
     modes: Object.fromEntries(Object.entries(results).map(([d, rs]) => [d, Object.fromEntries(rs.map((r) => [r.mode, { itemsPerS: round(r.goodput), attainment: round(r.attainment, 4), p99Ms: round(r.p99) }]))])),
-    ratios: Object.fromEntries(Object.entries(ratios).map(([d, r]) => [d, { cOverB: round(r.cOverB), cOverA: round(r.cOverA) }])),
+    ratios: Object.fromEntries(Object.entries(ratios).map(([d, r]) => [d, { cOverB: round(r.cOverB), cOverA: round(r.cOverA), ...(r.cOverXPerDevice !== undefined ? { cOverXPerDevice: round(r.cOverXPerDevice) } : {}) }])),
     tokenRoundTripMs: { p50: round(rtt.p50, 4), p99: round(rtt.p99, 4) },
     textDirection: { gatedPerS: round(overhead.gated), freePerS: round(overhead.free) },
   });

@@ -70,6 +70,10 @@ export function createAutocannonLoad(): LoadGenerator {
         const stop = () => (instance as unknown as { stop(): void }).stop();
         if (o.signal?.aborted) stop();
         o.signal?.addEventListener('abort', stop, { once: true });
+        // a sweep's signal outlives many runs: take the listener off when this one ends
+        const off = () => o.signal?.removeEventListener('abort', stop);
+        instance.once('done', off);
+        instance.once('error', off);
       });
       const seconds = Math.max((performance.now() - started) / 1000, 1e-3);
       latencies.sort((a, b) => a - b);

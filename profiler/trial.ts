@@ -83,7 +83,10 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
     // the window holds steady-state use when measuring starts.
     if (t.config.quota < 1) {
       const windowMs = await d.usage.windowMs(node.url, replica.id);
-      if (windowMs !== undefined) await saturate(url, input, Math.max(2, 2 * t.config.batch), Math.min(windowMs, MAX_SATURATE_MS), t.signal);
+      if (windowMs !== undefined) {
+        // closed loop through the load generator (one abort listener, not one per request)
+        await d.load.run({ url, body: input.body, contentType: input.contentType, connections: Math.max(2, 2 * t.config.batch), durationS: Math.min(windowMs, MAX_SATURATE_MS) / 1000, signal: t.signal });
+      }
     }
 
     const devBefore = await d.usage.deviceSeconds(node.url, replica.id);
@@ -120,23 +123,6 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
 
 /** Longest one-window saturation before a gated trial (a window longer than this is cut short). */
 const MAX_SATURATE_MS = 30_000;
-
-/** `concurrency` clients posting back to back for `ms` (answers and errors alike are ignored). */
-async function saturate(url: string, input: TrialBody, concurrency: number, ms: number, signal: AbortSignal): Promise<void> {
-  const end = performance.now() + ms;
-  const client = async () => {
-    while (performance.now() < end && !signal.aborted) {
-      try {
-        const r = await fetch(url, { method: 'POST', body: new Uint8Array(input.body), headers: { 'content-type': input.contentType }, signal });
-        await r.arrayBuffer();
-      } catch {
-        if (signal.aborted) return;
-        await sleep(10, signal).catch(() => {});
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, client));
-}
 
 /** A few rounds of `batch` concurrent requests, so model load and first-call costs stay out of the numbers. */
 async function warmUp(url: string, input: TrialBody, t: TrialInput, log: Logger): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * A node agent (in this process) with token sharing at window W = 1 s, serving real onnx-node
  * replicas built once from a stack file; the benchmark starts one per (device, mode) because
- * time-sharing-only is an agent-wide scheduler option.
+ * time-sharing-only is an agent-wide scheduler option (and the number of emulated devices a node
+ * setting).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -58,10 +59,16 @@ export interface BenchNode {
 
 let seq = 0;
 
-export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean): Promise<BenchNode> {
+export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean, opts: { emulatedDevices?: number } = {}): Promise<BenchNode> {
   const dataDir = join(built.dir, `node-${++seq}`);
   const config = readNodeConfig(
-    { FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '2000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' },
+    {
+      FASTGSHARE_DATA_DIR: dataDir,
+      FASTGSHARE_NODE_PORT: '0',
+      FASTGSHARE_DRAIN_TIMEOUT_MS: '2000',
+      FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000',
+      FASTGSHARE_EMULATED_DEVICES: String(opts.emulatedDevices ?? 1),
+    },
     `bench-sharing-${process.pid}-${seq}`,
   );
   const agent: NodeAgent = await startNodeAgent({

@@ -11,7 +11,7 @@ import { readGatewayConfig, readNodeConfig, type Env } from '../../../core/confi
 import { ImageStore } from '../../../core/images/image-store.ts';
 import { CaptureSink, createLogger } from '../../../core/logger.ts';
 import { startTestStore, type TestStore } from '../../helpers/store.ts';
-import { startNodeAgent, type NodeAgent } from '../../../fast-manager/main.ts';
+import { startNodeAgent, type NodeAgent, type StartNodeAgentOptions } from '../../../fast-manager/main.ts';
 import { startGateway, type Gateway, type StartGatewayOptions } from '../../../gateway/main.ts';
 import { createHttpNodeAgentClient } from '../../../gateway/node-client.ts';
 import { ECHO_FIXTURE } from '../harness.ts';
@@ -27,7 +27,7 @@ export interface AutoscalePlatform {
 
 let seq = 0;
 
-export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agent config, e.g. FASTGSHARE_EMULATED_DEVICES. */ nodeEnv?: Env; gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer' | 'placement'>> } = {}): Promise<AutoscalePlatform> {
+export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agent config, e.g. FASTGSHARE_EMULATED_DEVICES. */ nodeEnv?: Env; /** The agent's token scheduler options (e.g. a short window). */ sharing?: StartNodeAgentOptions['sharing']; gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer' | 'placement'>> } = {}): Promise<AutoscalePlatform> {
   const testStore: TestStore = await startTestStore();
   const dataDir = await mkdtemp(join(tmpdir(), 'fastgshare-autoscale-'));
   const images = new ImageStore({ root: join(dataDir, 'images') });
@@ -41,6 +41,7 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
     log: log.child('node'),
     registry: new Registry(),
     tuning: { drainGraceMs: 150, startPollMs: 30, healthIntervalMs: 200, backoffBaseMs: 100, backoffMaxMs: 500, usageIntervalMs: 150 },
+    ...(o.sharing ? { sharing: o.sharing } : {}),
   });
   const gateway = await startGateway({
     config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_READY_TIMEOUT_MS: '8000', ...o.env }),

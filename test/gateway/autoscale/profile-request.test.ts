@@ -24,6 +24,8 @@ describe('auto-scaler → profiler: a function without a profile gets one sweep 
   before(async () => {
     p = await startAutoscalePlatform({
       env: { FASTGSHARE_PROFILER: 'true', FASTGSHARE_PROFILER_PREFIX: prefix, FASTGSHARE_PROFILER_TRIAL_SECONDS: '1', FASTGSHARE_AUTOSCALE_PERIOD_MS: '200' },
+      // a 1 s token window: each gated trial first saturates its replica for one window
+      sharing: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 },
     });
     conn = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     queue = new Queue('profiler', { connection: conn, prefix });

@@ -62,7 +62,7 @@ describe('onnx-node device backends', () => {
 
     it('uses every pinned core as an intra-op thread, with no memory arena', () => {
       const b = createCpuBackend({ cores: [2, 3], partitionPercent: 25, logger: silentLogger });
-      expect(b.describe()).to.deep.equal({ device: 'cpu', partitionPercent: 25, cores: [2, 3], intraOpThreads: 2 });
+      expect(b.describe()).to.deep.equal({ device: 'cpu', partitionPercent: 25, cores: [2, 3], intraOpThreads: 2, modelSharing: 'off' });
       expect(cpuSessionOptions(2)).to.include({ intraOpNumThreads: 2, interOpNumThreads: 1, enableCpuMemArena: false, graphOptimizationLevel: 'all' });
     });
   });
@@ -92,7 +92,7 @@ describe('onnx-node device backends', () => {
         expect(probeCuda(ortDir, [libDir]).missing.map((m) => m.library)).to.deep.equal(['libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9']);
         for (const lib of ['libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9']) writeFileSync(join(libDir, lib), '');
         const b = createCudaBackend({ deviceId: 1, partitionPercent: 40, gpuMemLimitBytes: 2 ** 30, libraryDirs: [libDir], ortDir, logger: silentLogger });
-        expect(b.describe()).to.deep.equal({ device: 'cuda', partitionPercent: 40, deviceId: 1, gpuMemLimitBytes: 2 ** 30 });
+        expect(b.describe()).to.deep.equal({ device: 'cuda', partitionPercent: 40, deviceId: 1, gpuMemLimitBytes: 2 ** 30, modelSharing: 'off' });
       } finally {
         rmSync(ortDir, { recursive: true, force: true });
         rmSync(libDir, { recursive: true, force: true });
