@@ -59,6 +59,9 @@ export interface BenchNode {
 
 let seq = 0;
 
+/** The token window W of bench nodes (BENCH_WINDOW_MS, default 1000). */
+export const BENCH_WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1000);
+
 export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean, opts: { emulatedDevices?: number } = {}): Promise<BenchNode> {
   const dataDir = join(built.dir, `node-${++seq}`);
   const config = readNodeConfig(
@@ -78,7 +81,7 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
     log: createLogger({ sink: new CaptureSink(), level: 'warn' }),
     registry: new Registry(),
     tuning: { healthIntervalMs: 500, healthTimeoutMs: 3000, unhealthyAfter: 5, startPollMs: 50 },
-    sharing: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5, timeSharingOnly },
+    sharing: { windowMs: BENCH_WINDOW_MS, baseQuotaMs: Math.min(50, BENCH_WINDOW_MS / 4), minQuotaMs: 5, timeSharingOnly },
   });
   const call = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(agent.url + path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });

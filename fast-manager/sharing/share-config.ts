@@ -5,6 +5,8 @@
  *                                  (default 1: the request is the guarantee, idle time is free to use)
  *   fastgshare/gpu_sm_partition    share of the device's compute it occupies while it holds a token,
  *                                  1..100 % (default 100)
+ *   fastgshare/slo_ms              its latency objective: the scheduler keeps other replicas' tokens
+ *                                  short enough for it (token-scheduler.ts, SLO-aware token length)
  * Parsed by the one parser of the fastgshare/* annotations (devices/annotations.ts): the same
  * ranges, defaults and 400s naming the annotation as the device launcher.
  *   fastgshare/gpu_mem             device memory of one replica: bytes or a Kubernetes quantity ("2Gi")
@@ -43,6 +45,7 @@ export function readShareConfig(annotations: Record<string, string> | undefined)
     quotaRequest: r.quotaRequest ?? 0,
     quotaLimit: r.quotaLimit ?? 1,
     partition: r.partitionPercent,
+    ...(r.sloMs !== undefined ? { sloMs: r.sloMs } : {}),
     ...(r.memoryBytes !== undefined ? { memoryBytes: r.memoryBytes } : {}),
   };
 }

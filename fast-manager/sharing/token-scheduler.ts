@@ -11,6 +11,12 @@
  * so under-reporting cannot exceed a limit; a replica that overran its token is charged all of it.
  * Nothing is pre-empted. `timeSharingOnly` turns off the multi-token step (one holder at a time),
  * which is the KubeShare/Gemini baseline.
+ *
+ * Beyond FaST-GShare (SLO-aware token length): a token is never longer than `sloTokenFraction` of
+ * the tightest latency objective of the *other* replicas on the device, so a replica that cannot run
+ * beside the holder (their partitions do not fit together) waits at most that long per token. The
+ * adaptive length otherwise grows to quotaRequest·W under continuous load (600 ms for a request of
+ * 0.6 at W = 1 s), which no 100 ms objective survives. Replicas without an SLO impose no cap.
  */
 import type { Clock } from '../../core/clock.ts';
 import { PlatformError } from '../../core/errors.ts';
@@ -22,6 +28,8 @@ export interface ShareConfig {
   quotaLimit: number;
   /** Share of the device's compute it occupies while holding a token, 1..100 (%). */
   partition: number;
+  /** Latency objective of its requests, ms (fastgshare/slo_ms): caps the others' tokens. */
+  sloMs?: number;
 }
 
 export interface TokenSchedulerOptions {
@@ -30,6 +38,8 @@ export interface TokenSchedulerOptions {
   minQuotaMs: number;
   /** One holder at a time, whatever the partitions (time sharing only). */
   timeSharingOnly: boolean;
+  /** A token lasts at most this fraction of the tightest SLO of the other replicas (0 = no cap). */
+  sloTokenFraction: number;
 }
 
 export const DEFAULT_TOKEN_OPTIONS: TokenSchedulerOptions = {
@@ -37,6 +47,7 @@ export const DEFAULT_TOKEN_OPTIONS: TokenSchedulerOptions = {
   baseQuotaMs: 300,
   minQuotaMs: 20,
   timeSharingOnly: false,
+  sloTokenFraction: 0.5,
 };
 
 export interface Grant {
@@ -69,6 +80,7 @@ export function validateShare(s: ShareConfig, what = 'share'): ShareConfig {
   if (!(s.quotaLimit > 0 && s.quotaLimit <= 1)) throw bad('quotaLimit', `must be above 0 and at most 1 (got ${s.quotaLimit})`);
   if (s.quotaLimit < s.quotaRequest) throw bad('quotaLimit', `(${s.quotaLimit}) must be at least quotaRequest (${s.quotaRequest})`);
   if (!(s.partition >= 1 && s.partition <= 100)) throw bad('partition', `must be between 1 and 100 (got ${s.partition})`);
+  if (s.sloMs !== undefined && !(s.sloMs > 0 && Number.isFinite(s.sloMs))) throw bad('sloMs', `must be a positive number of ms (got ${s.sloMs})`);
   return s;
 }
 
@@ -83,6 +95,7 @@ export class TokenScheduler {
     if (!(o.windowMs > 0)) throw new PlatformError('bad_request', `windowMs must be positive (got ${o.windowMs})`);
     if (!(o.minQuotaMs > 0 && o.minQuotaMs <= o.windowMs)) throw new PlatformError('bad_request', `minQuotaMs must be in (0, windowMs] (got ${o.minQuotaMs})`);
     if (!(o.baseQuotaMs >= o.minQuotaMs)) throw new PlatformError('bad_request', `baseQuotaMs must be at least minQuotaMs (got ${o.baseQuotaMs})`);
+    if (!(o.sloTokenFraction >= 0 && o.sloTokenFraction <= 1)) throw new PlatformError('bad_request', `sloTokenFraction must be in [0, 1] (got ${o.sloTokenFraction})`);
   }
 
   get options(): Readonly<TokenSchedulerOptions> {
@@ -211,6 +224,7 @@ export class TokenScheduler {
       if (guaranteedBlocked && cand.missing <= 1e-9) continue;
       const upper = Math.max(this.opts.minQuotaMs, cand.c.share.quotaRequest * W);
       let quota = Math.min(Math.max(cand.c.quotaMs, this.opts.minQuotaMs), upper);
+      quota = Math.min(quota, Math.max(this.opts.minQuotaMs, this.sloCap(cand.c)));
       quota = Math.min(quota, cand.remaining);
       const grant: Grant = { id: cand.c.id, quotaMs: quota, grantedAt: now };
       cand.c.holding = grant;
@@ -221,6 +235,16 @@ export class TokenScheduler {
       grants.push(grant);
     }
     return { grants, nextWakeAt: wake };
+  }
+
+  /** The longest token `c` may get so that no other replica waits past its share of its SLO. */
+  private sloCap(c: Client): number {
+    if (this.opts.sloTokenFraction <= 0) return Infinity;
+    let cap = Infinity;
+    for (const o of this.clients.values()) {
+      if (o !== c && o.share.sloMs !== undefined) cap = Math.min(cap, o.share.sloMs * this.opts.sloTokenFraction);
+    }
+    return cap;
   }
 
   private partitionOf(c: Client): number {

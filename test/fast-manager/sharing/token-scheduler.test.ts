@@ -239,4 +239,50 @@ describe('TokenScheduler', () => {
       expect(() => s.register('x', share(1.5, 1, 50))).to.throw(/quotaRequest/);
     });
   });
+
+  describe('SLO-aware token length (beyond FaST-GShare)', () => {
+    const grantOf = (s: TokenScheduler, id: string) => s.schedule().grants.find((g) => g.id === id)!;
+
+    it("caps a token at half the tightest SLO of the other replicas, not at the holder's own", () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
+      s.register('bert', { ...share(0.6, 1, 100), sloMs: 500 });
+      s.request('bert', 500); // a long burst: the adaptive length would be 500 ms
+      expect(grantOf(s, 'bert').quotaMs, 'alone: no other SLO to protect').to.equal(500);
+      s.release('bert');
+      s.register('resnet', { ...share(0.4, 1, 100), sloMs: 100 });
+      s.request('bert', 500);
+      expect(grantOf(s, 'bert').quotaMs, 'resnet (SLO 100 ms) may wait at most 50 ms').to.equal(50);
+      s.release('bert');
+      s.request('resnet', 30);
+      expect(grantOf(s, 'resnet').quotaMs, "resnet's own SLO does not cap its token; bert's 500 ms allows 250").to.equal(30);
+    });
+
+    it('never goes below the minimum token, and is off with sloTokenFraction 0', () => {
+      const clock = new ManualClock(0);
+      const tight = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
+      tight.register('a', share(0.5, 1, 100));
+      tight.register('b', { ...share(0.5, 1, 100), sloMs: 8 });
+      tight.request('a', 200);
+      expect(grantOf(tight, 'a').quotaMs).to.equal(10);
+      const off = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10, sloTokenFraction: 0 });
+      off.register('a', share(0.5, 1, 100));
+      off.register('b', { ...share(0.5, 1, 100), sloMs: 8 });
+      off.request('a', 200);
+      expect(grantOf(off, 'a').quotaMs).to.equal(200);
+    });
+
+    it('refuses a non-positive SLO and a fraction outside [0, 1]', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock);
+      expect(() => s.register('x', { ...share(0.5, 1, 100), sloMs: 0 })).to.throw(/sloMs/);
+      expect(() => new TokenScheduler(clock, { sloTokenFraction: 2 })).to.throw(/sloTokenFraction/);
+    });
+
+    it('keeps saturated replicas in their shares with the cap on (shares unchanged, tokens shorter)', () => {
+      const r = simulate({ a: { ...share(0.3, 0.3, 100), sloMs: 40 }, b: { ...share(0.7, 0.7, 100), sloMs: 40 } }, 10_000);
+      expect(r.busy.a).to.be.closeTo(0.3, 0.03);
+      expect(r.busy.b).to.be.closeTo(0.7, 0.03);
+    });
+  });
 });
