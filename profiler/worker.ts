@@ -71,7 +71,8 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
     try {
       return await runSweep(o.sweep, job.id!, data, (p) => job.updateProgress(p as unknown as object), ctl.signal);
     } catch (err) {
-      if (cancelled) throw new UnrecoverableError(CANCELLED);
+      // cancelled, even when the sweep failed before the poll saw the flag (the cancel wins)
+      if (cancelled || (await o.redis.exists(o.keys.cancel(job.id!)).catch(() => 0))) throw new UnrecoverableError(CANCELLED);
       // bad input (no sample, a body the function rejects): running it again cannot help
       if (err instanceof PlatformError && err.code === 'bad_request') throw new UnrecoverableError(err.message);
       throw err;

@@ -7,25 +7,16 @@
  * groups naming emulated devices 0 and 1: each replica runs on its own device (its own contention
  * socket and its own token scheduler).
  */
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
 import { createProfileTable, type ProfileEntry } from '../../core/profiles/profile-table.ts';
 import { V100_DEVICE_CLASS } from '../../core/profiles/calibration-profiles.ts';
 import { staticProfileSource } from '../../scheduler/live/profile-source.ts';
-import { startAutoscalePlatform, type AutoscalePlatform } from '../gateway/autoscale/platform.ts';
+import { fixedRateLoad, processEnv, startAutoscalePlatform, type AutoscalePlatform } from '../gateway/autoscale/platform.ts';
 
 const D = 'fastgshare/emulated_device';
 const row: ProfileEntry = { model: 'v100-resnet50', deviceClass: V100_DEVICE_CLASS, partitionPercent: 100, quota: 1, batch: 1, rps: 20, latencyMs: { p50: 5, p95: 6, p99: 8 }, memoryBytes: 64 * 1024 ** 2, source: 'measured' };
 
-function processEnv(pid: number): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(`/proc/${pid}/environ`, 'utf8')
-      .split('\0')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
-}
 
 describe('auto-scaling end to end: replicas placed on two emulated devices of one node run there', function () {
   this.timeout(60_000);
@@ -59,25 +50,8 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
   });
 
   it('places two partition-100 replicas on emulated devices 0 and 1 and the node runs each on its device', async () => {
-    let stop = false;
+    const load = fixedRateLoad(`${p.gateway.url}/function/twodev`, 30);
     let failures = 0;
-    const inflight = new Set<Promise<void>>();
-    const load = (async () => {
-      let next = Date.now();
-      while (!stop) {
-        next += 1000 / 30;
-        const req: Promise<void> = fetch(`${p.gateway.url}/function/twodev`, { method: 'POST', body: 'x' }).then(
-          async (r) => {
-            await r.text();
-            if (r.status !== 200) failures++;
-          },
-          () => void failures++,
-        );
-        inflight.add(req);
-        void req.finally(() => inflight.delete(req));
-        await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
-      }
-    })();
     let live: FunctionReplicas;
     try {
       live = await p.eventually(async () => {
@@ -95,9 +69,7 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
       for (const r of p.sink.records.filter((x) => x.message.includes('autoscaler') || x.level === 'warn')) console.log(r.level, r.message, JSON.stringify(r.fields));
       throw err;
     } finally {
-      stop = true;
-      await load;
-      await Promise.all(inflight);
+      ({ failures } = await load.stop());
     }
     expect(failures).to.equal(0);
     const usage = (await (await fetch(`${p.agent.url}/v1/usage`)).json()) as { replicas: { replicaId: string; device: string }[] };

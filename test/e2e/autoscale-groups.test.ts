@@ -7,12 +7,11 @@
  * it calls in proportion to its own configuration's capacity, and the stored function keeps its
  * owner's annotations.
  */
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
 import { createProfileTable, type ProfileEntry } from '../../core/profiles/profile-table.ts';
 import { staticProfileSource } from '../../scheduler/live/profile-source.ts';
-import { startAutoscalePlatform, type AutoscalePlatform } from '../gateway/autoscale/platform.ts';
+import { fixedRateLoad, processEnv, startAutoscalePlatform, type AutoscalePlatform } from '../gateway/autoscale/platform.ts';
 
 const echoRow = (partitionPercent: number, rps: number): ProfileEntry => ({
   model: 'echo', deviceClass: 'cpu', partitionPercent, quota: 1, batch: 1, rps, latencyMs: { p50: 5, p95: 6, p99: 8 }, memoryBytes: 64 * 1024 ** 2, source: 'measured',
@@ -20,14 +19,6 @@ const echoRow = (partitionPercent: number, rps: number): ProfileEntry => ({
 
 const P = 'fastgshare/gpu_sm_partition';
 
-function processEnv(pid: number): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(`/proc/${pid}/environ`, 'utf8')
-      .split('\0')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
-}
 
 describe('auto-scaling end to end: a plan with a residual runs two configurations live', function () {
   this.timeout(60_000);
@@ -61,25 +52,8 @@ describe('auto-scaling end to end: a plan with a residual runs two configuration
   });
 
   it('runs the saturated and the residual configuration side by side, each replica with its own partition', async () => {
-    let stop = false;
+    const load = fixedRateLoad(`${p.gateway.url}/function/mixed`, 24);
     let failures = 0;
-    const inflight = new Set<Promise<void>>();
-    const load = (async () => {
-      let next = Date.now();
-      while (!stop) {
-        next += 1000 / 24;
-        const req: Promise<void> = fetch(`${p.gateway.url}/function/mixed`, { method: 'POST', body: 'x' }).then(
-          async (r) => {
-            await r.text();
-            if (r.status !== 200) failures++;
-          },
-          () => void failures++,
-        );
-        inflight.add(req);
-        void req.finally(() => inflight.delete(req));
-        await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
-      }
-    })();
     let live: FunctionReplicas;
     let plan: Map<string, number>;
     const split = new Map<string, number>();
@@ -106,9 +80,7 @@ describe('auto-scaling end to end: a plan with a residual runs two configuration
       for (const r of p.sink.records.filter((x) => x.message.includes('autoscaler') || x.level === 'warn')) console.log(r.level, r.message, JSON.stringify(r.fields));
       throw err;
     } finally {
-      stop = true;
-      await load;
-      await Promise.all(inflight);
+      ({ failures } = await load.stop());
     }
     expect(failures).to.equal(0);
     expect([...plan.keys()].sort()).to.deep.equal(['30', '50']);

@@ -165,7 +165,7 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     const cancelled = await profiler.service.cancel('openfaas-fn', 'text-direction');
     expect(cancelled.state).to.equal('cancelled');
     const after = await untilState(['cancelled', 'completed', 'failed']);
-    expect(after.state).to.equal('cancelled');
+    expect(after.state, `sweep ended ${after.state}: ${after.error ?? ''}`).to.equal('cancelled');
     expect((await profiler.store.trials(after.id)).length).to.be.below(4);
     await waitFor('trial function removed', async () => (await agent.call<{ name: string }[]>('GET', '/v1/functions')).body.every((f) => !f.name.includes('--prof-')), 10_000);
     const r = new Redis(REDIS_URL);

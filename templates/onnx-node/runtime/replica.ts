@@ -74,6 +74,7 @@ export async function runReplica(o: RunReplicaOptions): Promise<void> {
   service = await o.fn.open({ backend, settings, clock: systemClock, timers: systemTimers, logger, gate });
   await service.warmUp();
   if (stopping) return;
+  gate?.forgetWaits(); // token waits seen while the node's replicas all warmed up say nothing about serving
   server.setReady(service);
   o.stdout.write(`onnx-node: ready in ${Date.now() - started} ms (slo ${settings.sloMs} ms, max batch ${settings.maxBatch})\n`);
 }

@@ -53,6 +53,12 @@ export interface DeviceGate {
   /** Expected wait for a token before work of `expectedMs` could start now. */
   expectedWaitMs(expectedMs: number): number;
   stats(): GateStats;
+  /**
+   * Forgets the waits seen so far (the runtime calls it when warm-up ends: waits measured while
+   * every replica of the node warmed up at once say nothing about serving, and would make
+   * admission shed requests until enough new waits outweighed them).
+   */
+  forgetWaits(): void;
   close(): void;
 }
 
@@ -61,6 +67,7 @@ export const ungatedDevice: DeviceGate = {
   run: (_expected, work) => work(Infinity),
   expectedWaitMs: () => 0,
   stats: () => ({ gated: false, tokens: 0, reused: 0, waitMs: 0, meanWaitMs: 0, heldNow: false }),
+  forgetWaits: () => {},
   close: () => {},
 };
 
@@ -92,6 +99,8 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
   let lastBurst: number | undefined;
   let idleWaiters: (() => void)[] = [];
   let meanWait = 0;
+  /** Waits in the mean since it was last forgotten (the first one sets it). */
+  let waitsInMean = 0;
   let lastUse = -Infinity;
   let closed = false;
   const stats = { tokens: 0, reused: 0, waitMs: 0 };
@@ -130,7 +139,7 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
         const waited = now - since;
         stats.tokens++;
         stats.waitMs += waited;
-        meanWait = stats.tokens === 1 ? waited : meanWait + alpha * (waited - meanWait);
+        meanWait = ++waitsInMean === 1 ? waited : meanWait + alpha * (waited - meanWait);
         held = { quotaMs: g.quotaMs, grantedAt: now };
         acquiring = undefined;
       },
@@ -193,6 +202,10 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
       return meanWait * Math.max(0, 1 - idle / window);
     },
     stats: () => ({ gated: true, ...stats, meanWaitMs: meanWait, heldNow: held !== undefined }),
+    forgetWaits() {
+      meanWait = 0;
+      waitsInMean = 0;
+    },
     close() {
       closed = true;
       held = undefined;

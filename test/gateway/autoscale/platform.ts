@@ -3,6 +3,7 @@
  * running echo fixture replicas as processes, and a gateway with the options a test gives
  * (profiles, requestProfile, balancer, placement, environment).
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +78,47 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
       await agent.close();
       await testStore.cleanup();
       await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The environment a replica process was started with (Linux /proc). */
+export function processEnv(pid: number): Record<string, string> {
+  return Object.fromEntries(
+    readFileSync(`/proc/${pid}/environ`, 'utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  );
+}
+
+/** Calls `url` at `rps` (open loop) until stopped; `stop()` waits for the calls in flight and says how many failed. */
+export function fixedRateLoad(url: string, rps: number): { stop(): Promise<{ failures: number }> } {
+  let stopped = false;
+  let failures = 0;
+  const inflight = new Set<Promise<void>>();
+  const loop = (async () => {
+    let next = Date.now();
+    while (!stopped) {
+      next += 1000 / rps;
+      const req: Promise<void> = fetch(url, { method: 'POST', body: 'x' }).then(
+        async (r) => {
+          await r.text();
+          if (r.status !== 200) failures++;
+        },
+        () => void failures++,
+      );
+      inflight.add(req);
+      void req.finally(() => inflight.delete(req));
+      await new Promise((r) => setTimeout(r, Math.max(0, next - Date.now())));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      await Promise.all(inflight);
+      return { failures };
     },
   };
 }

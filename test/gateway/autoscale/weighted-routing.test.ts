@@ -5,14 +5,13 @@
  * node agent, placed through the planned Placement) are weighed by their own configuration's
  * capacity. Plus the balancer's choice rule on its own.
  */
-import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { replicaGroupKey, type FunctionReplicas, type ReplicaStatus } from '../../../core/contracts/node-agent.ts';
 import { createPlannedPlacement } from '../../../gateway/autoscale/planned-placement.ts';
 import { evenSpreadPlacement } from '../../../gateway/control/placement.ts';
 import { createWeightedBalancer } from '../../../gateway/proxy/balancer.ts';
 import { createCapacityBook } from '../../../gateway/autoscale/replica-capacities.ts';
-import { startAutoscalePlatform, type AutoscalePlatform } from './platform.ts';
+import { processEnv, startAutoscalePlatform, type AutoscalePlatform } from './platform.ts';
 
 const replica = (id: string): ReplicaStatus => ({ id, name: 'f', namespace: 'ns', node: 'n', url: 'http://x', pid: 1, state: 'ready', restarts: 0, startedAt: '', usage: { cpu: 0, totalMemoryBytes: 0 } });
 
@@ -118,12 +117,3 @@ describe('weighted routing by each replica\'s own configuration (replica groups)
   });
 });
 
-/** The environment a replica process was started with (Linux /proc). */
-function processEnv(pid: number): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(`/proc/${pid}/environ`, 'utf8')
-      .split('\0')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
-}

@@ -96,6 +96,27 @@ describe('onnx-node token gate', () => {
     expect(f.calls[2]!.burstMs, 'the longer of the last burst (5) and the waiting batch (40)').to.equal(40);
   });
 
+  it('forgets the waits of the warm-up: the next wait sets the mean afresh', async () => {
+    const clock = new ManualClock(0);
+    const f = fakeSource(clock);
+    const gate = createTokenGate({ source: f.source, clock });
+    const a = gate.run(5, async () => void clock.advance(5));
+    await tick();
+    clock.advance(800); // a crowded warm-up: 800 ms for a token
+    f.grant(50);
+    await a;
+    await tick();
+    expect(gate.expectedWaitMs(5)).to.be.greaterThan(700);
+    gate.forgetWaits();
+    expect(gate.expectedWaitMs(5)).to.equal(0);
+    const b = gate.run(5, async () => void clock.advance(5));
+    await tick();
+    clock.advance(4);
+    f.grant(50);
+    await b;
+    expect(gate.stats().meanWaitMs, 'the first wait after forgetting is the mean').to.equal(4);
+  });
+
   it('expects no wait under a token that covers the work, the mean wait otherwise, fading over an idle window', async () => {
     const clock = new ManualClock(0);
     const f = fakeSource(clock);
