@@ -4,6 +4,7 @@
  * send time, so a backed-up replica cannot hide its queueing) with SLO attainment, and a
  * closed-loop generator for raw throughput.
  */
+import { createRng, streamSeed } from '../../scheduler/sim/rng.ts';
 import { Agent, request } from 'node:http';
 import { percentile } from './load.ts';
 
@@ -51,21 +52,30 @@ function post(url: string, body: Buffer, contentType: string, timeoutMs: number)
   });
 }
 
-/** Offers each target its fixed rate for `durationS`, then waits for the stragglers (bounded). */
+/**
+ * Offers each target its rate for `durationS` as a Poisson process (independent exponential gaps,
+ * seeded by the offered rates and the target, so every mode offered the same rates sees the same
+ * arrivals), then waits for the
+ * stragglers (bounded). Strictly periodic arrivals at equal rates would make replicas of one
+ * function fire in lockstep, a burst pattern no real client mix has, which penalises one-at-a-time
+ * device access far more than it does sharing.
+ */
 export async function fixedRateStep(targets: Target[], durationS: number): Promise<StepOutcome> {
+  const seed = Math.round(targets.reduce((a, t, i) => a + t.rate * (i + 1), 0) * 1000) >>> 0;
+  const rngs = targets.map((_, i) => createRng(streamSeed(seed, i)));
   const groups: Record<string, GroupOutcome> = {};
   for (const t of targets) groups[t.group] ??= { sent: 0, ok: 0, withinSlo: 0, latencies: [] };
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
   const end = t0 + durationS * 1000;
-  const next = targets.map(() => t0 + Math.random() * 5);
+  const next = targets.map((t, i) => t0 + rngs[i]!.exp(t.rate / 1000));
   const maxSlo = Math.max(...targets.map((t) => t.sloMs));
   while (performance.now() < end) {
     const now = performance.now();
     targets.forEach((t, i) => {
       while (next[i]! <= now && next[i]! < end) {
         const scheduled = next[i]!;
-        next[i] = scheduled + 1000 / t.rate;
+        next[i] = scheduled + rngs[i]!.exp(t.rate / 1000);
         const g = groups[t.group]!;
         g.sent++;
         pending.push(post(t.url, t.body, t.contentType, Math.max(2000, t.sloMs * 4)).then((status) => {
