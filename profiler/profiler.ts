@@ -109,8 +109,10 @@ export function createProfiler(d: ProfilerDeps): Profiler {
       };
     },
     async close() {
+      // a gateway that stops must not wait out a sweep of many minutes: running sweeps stop now
+      // and resume where they were when a gateway starts again
       for (const e of [...workers]) {
-        await e.w.close().catch(() => undefined);
+        await e.w.close({ interrupt: true }).catch(() => undefined);
         e.conn.disconnect();
       }
       workers.clear();

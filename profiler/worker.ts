@@ -35,8 +35,12 @@ export interface ProfilerWorkerOptions {
 }
 
 export interface ProfilerWorker {
-  /** Stops taking jobs; `abandon` stops running sweeps at once (as a crash would) instead of waiting. */
-  close(opts?: { abandon?: boolean }): Promise<void>;
+  /**
+   * Stops taking jobs. By default it waits for running sweeps to end; `interrupt` stops them now and
+   * lets each clean up (at most `graceMs`), and they resume on the next start; `abandon` drops them
+   * at once, as a crash would.
+   */
+  close(opts?: { abandon?: boolean; interrupt?: boolean; graceMs?: number }): Promise<void>;
 }
 
 export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
@@ -100,6 +104,14 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
     async close(opts = {}) {
       if (opts.abandon) {
         worker.cancelAllJobs('worker stopped');
+        await worker.close(true);
+      } else if (opts.interrupt) {
+        // stop running sweeps now (they resume on the next start) but let each one clean up: its
+        // trial function removed, its device lock kept for the resume
+        worker.cancelAllJobs('worker stopped');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([worker.close(), new Promise<void>((r) => (timer = setTimeout(r, opts.graceMs ?? 10_000)))]);
+        clearTimeout(timer);
         await worker.close(true);
       } else {
         await worker.close();

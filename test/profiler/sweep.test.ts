@@ -199,6 +199,20 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     expect(await ts.store.models.ProfileTrial.countDocuments({ sweepId: queued.id })).to.equal(2);
   });
 
+  it('a stopping profiler interrupts a long sweep at once, cleans up its trial, and the sweep resumes later', async () => {
+    const first = profiler.startWorker();
+    const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [100], quotas: [1], batches: [1, 2] }, trialSeconds: 60, input: INPUT });
+    await waitFor('a long trial running', async () => (await profiler.service.job('openfaas-fn', 'text-direction')).progress?.phase === 'trial', 60_000, 50);
+    const t0 = Date.now();
+    await first.close({ interrupt: true });
+    expect(Date.now() - t0, 'close waited for the 60 s trial').to.be.below(10_000);
+    await waitFor('trial function removed', async () => (await agent.call<{ name: string }[]>('GET', '/v1/functions')).body.every((f) => !f.name.includes('--prof-')), 10_000);
+    const v = await profiler.service.job('openfaas-fn', 'text-direction');
+    expect(v.id).to.equal(queued.id);
+    expect(v.state, 'interrupted, not failed for good').to.not.be.oneOf(['failed', 'cancelled', 'completed']);
+    await profiler.service.cancel('openfaas-fn', 'text-direction').catch(() => undefined);
+  });
+
   it('sweeps with no input: the trials send the function\'s own sample and measure real rows', async () => {
     profiler.startWorker();
     const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [100], quotas: [1], batches: [1, 2] }, trialSeconds: 1.5, sloMs: 300 });
