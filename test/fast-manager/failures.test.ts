@@ -1,30 +1,16 @@
 import { expect } from 'chai';
-import { startTestStore, type TestStore } from '../helpers/store.ts';
-import { pidAlive, startHarness, waitFor, waitReady, type Harness } from './harness.ts';
+import { pidAlive, startHarness, useAgentHarness, waitFor, waitReady } from './harness.ts';
 import type { ReplicaStatus } from '../../core/contracts/node-agent.ts';
 
 describe('fast-manager: crashes, health and limits', function () {
   this.timeout(30_000);
-  let ts: TestStore;
-  let h: Harness;
-  before(async () => {
-    ts = await startTestStore();
-  });
-  after(async () => {
-    await ts.cleanup();
-  });
-  beforeEach(async () => {
-    h = await startHarness(ts.store);
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const ctx = useAgentHarness({ perTest: true });
 
-  const replica = async (name = 'echo'): Promise<ReplicaStatus | undefined> => (await h.fn(name))?.replicas[0];
+  const replica = async (name = 'echo'): Promise<ReplicaStatus | undefined> => (await ctx.h.fn(name))?.replicas[0];
 
   it('restarts a crashed replica with backoff and reports the crash in status, logs and metrics', async () => {
-    await h.apply({ name: 'echo' }, 1);
-    const before = (await waitReady(h, 'echo', 1)).replicas[0]!;
+    await ctx.h.apply({ name: 'echo' }, 1);
+    const before = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
     await fetch(`${before.url}/crash?code=3`);
     const backoff = await waitFor('backoff state', async () => {
       const r = await replica();
@@ -32,42 +18,42 @@ describe('fast-manager: crashes, health and limits', function () {
     }, 3_000, 10);
     expect(backoff.restarts).to.equal(1);
     expect(backoff.lastExit).to.include({ code: 3, signal: null, reason: 'exited with code 3' });
-    const after = (await waitReady(h, 'echo', 1)).replicas[0]!;
+    const after = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
     expect(after.id).to.equal(before.id);
     expect(after.pid).to.not.equal(before.pid);
     expect(after.restarts).to.equal(1);
     expect(await (await fetch(after.url, { method: 'POST', body: 'again' })).text()).to.equal('echo:again');
-    const lines = await h.logs(`name=echo&instance=${before.id}`);
+    const lines = await ctx.h.logs(`name=echo&instance=${before.id}`);
     const texts = lines.map((l) => l.text);
     expect(texts).to.include('crash requested');
     expect(texts).to.include('replica exited with code 3; restarting in 200ms');
     const rec = await waitFor('record with restarts', async () => {
-      const x = await ts.store.models.Replica.findOne({ replicaId: before.id }).lean();
+      const x = await ctx.ts.store.models.Replica.findOne({ replicaId: before.id }).lean();
       return x && x.state === 'ready' && x.restarts === 1 ? x : undefined;
     });
     expect((rec.lastExit as { code: number }).code).to.equal(3);
-    const metrics = await (await fetch(`${h.agent.url}/metrics`)).text();
+    const metrics = await (await fetch(`${ctx.h.agent.url}/metrics`)).text();
     expect(metrics).to.contain('fastgshare_node_replica_restarts_total{function_name="echo.openfaas-fn"} 1');
   });
 
   it('backs off exponentially while a replica keeps crashing', async () => {
-    await h.apply({ name: 'crashy', envVars: { CRASH_ON_START: '7' } }, 1);
+    await ctx.h.apply({ name: 'crashy', envVars: { CRASH_ON_START: '7' } }, 1);
     const r = await waitFor('three restarts', async () => {
       const x = await replica('crashy');
       return x && x.restarts >= 3 ? x : undefined;
     }, 8_000, 20);
     expect(r.lastExit?.code).to.equal(7);
-    const texts = (await h.logs('name=crashy')).map((l) => l.text).filter((t) => t.startsWith('replica exited'));
+    const texts = (await ctx.h.logs('name=crashy')).map((l) => l.text).filter((t) => t.startsWith('replica exited'));
     expect(texts.slice(0, 3)).to.deep.equal([
       'replica exited with code 7; restarting in 200ms',
       'replica exited with code 7; restarting in 400ms',
       'replica exited with code 7; restarting in 800ms',
     ]);
-    expect((await h.logs('name=crashy')).map((l) => l.text)).to.include('crashing on start with code 7');
+    expect((await ctx.h.logs('name=crashy')).map((l) => l.text)).to.include('crashing on start with code 7');
   });
 
   it('reports an fprocess that cannot be started as a crash, with the reason', async () => {
-    await h.apply({ name: 'ghost', envProcess: 'no-such-binary-fastgshare --flag' }, 1);
+    await ctx.h.apply({ name: 'ghost', envProcess: 'no-such-binary-fastgshare --flag' }, 1);
     const r = await waitFor('failed start', async () => {
       const x = await replica('ghost');
       return x && x.restarts >= 1 ? x : undefined;
@@ -77,8 +63,8 @@ describe('fast-manager: crashes, health and limits', function () {
   });
 
   it('kills a replica over its memory limit and reports why', async () => {
-    await h.apply({ name: 'hog', limits: { memory: '150Mi' } }, 1);
-    const r = (await waitReady(h, 'hog', 1)).replicas[0]!;
+    await ctx.h.apply({ name: 'hog', limits: { memory: '150Mi' } }, 1);
+    const r = (await waitReady(ctx.h, 'hog', 1)).replicas[0]!;
     await waitFor('usage sampled', async () => ((await replica('hog'))?.usage.totalMemoryBytes ?? 0) > 0);
     const idle = (await replica('hog'))!;
     expect(idle.usage.totalMemoryBytes).to.be.lessThan(150 * 2 ** 20);
@@ -93,14 +79,14 @@ describe('fast-manager: crashes, health and limits', function () {
     const used = Number(/used ([\d.]+)Mi/.exec(killed.lastExit!.reason)![1]);
     expect(used).to.be.greaterThan(150);
     expect(pidAlive(r.pid!)).to.equal(false);
-    const texts = (await h.logs('name=hog')).map((l) => l.text);
+    const texts = (await ctx.h.logs('name=hog')).map((l) => l.text);
     expect(texts.some((t) => t.startsWith('replica killed: memory limit 150Mi exceeded'))).to.equal(true);
-    await waitReady(h, 'hog', 1);
+    await waitReady(ctx.h, 'hog', 1);
   });
 
   it('reports CPU and memory use of the whole process group', async () => {
-    await h.apply({ name: 'echo' }, 1);
-    const r = (await waitReady(h, 'echo', 1)).replicas[0]!;
+    await ctx.h.apply({ name: 'echo' }, 1);
+    const r = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
     const idle = await waitFor('idle usage', async () => {
       const x = await replica();
       return x && x.usage.totalMemoryBytes > 10 * 2 ** 20 ? x : undefined;
@@ -125,9 +111,9 @@ describe('fast-manager: crashes, health and limits', function () {
   });
 
   it('treats a replica that never becomes healthy within the start timeout as a crash', async () => {
-    await h.close();
-    h = await startHarness(ts.store, { env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '1000' } });
-    await h.apply({ name: 'sick', envVars: { HEALTH_STATUS: '503' } }, 1);
+    await ctx.h.close();
+    ctx.h = await startHarness(ctx.ts.store, { env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '1000' } });
+    await ctx.h.apply({ name: 'sick', envVars: { HEALTH_STATUS: '503' } }, 1);
     const r = await waitFor('start timeout', async () => {
       const x = await replica('sick');
       return x && x.restarts >= 1 ? x : undefined;
@@ -137,8 +123,8 @@ describe('fast-manager: crashes, health and limits', function () {
   });
 
   it('marks a ready replica that starts failing health checks unhealthy, then restarts it', async () => {
-    await h.apply({ name: 'echo' }, 1);
-    const r = (await waitReady(h, 'echo', 1)).replicas[0]!;
+    await ctx.h.apply({ name: 'echo' }, 1);
+    const r = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
     // stop the replica's process (not the group leader's children): health checks time out
     process.kill(r.pid!, 'SIGSTOP');
     try {
@@ -155,13 +141,13 @@ describe('fast-manager: crashes, health and limits', function () {
         /* already gone */
       }
     }
-    const back = (await waitReady(h, 'echo', 1)).replicas[0]!;
+    const back = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
     expect(back.pid).to.not.equal(r.pid);
   });
 
   it('gives a restarted replica a new port when its old one is taken', async () => {
-    await h.apply({ name: 'echo' }, 1);
-    const r = (await waitReady(h, 'echo', 1)).replicas[0]!;
+    await ctx.h.apply({ name: 'echo' }, 1);
+    const r = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
     await fetch(`${r.url}/crash?code=1`);
     await waitFor('backoff', async () => (await replica())?.state === 'backoff', 3_000, 5);
     // take the old port while the replica waits to restart
@@ -170,7 +156,7 @@ describe('fast-manager: crashes, health and limits', function () {
     const port = Number(new URL(r.url).port);
     await new Promise<void>((resolve, reject) => blocker.once('error', reject).listen(port, '127.0.0.1', resolve));
     try {
-      const back = (await waitReady(h, 'echo', 1)).replicas[0]!;
+      const back = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
       expect(back.url).to.not.equal(r.url);
       expect(back.restarts).to.equal(1);
     } finally {

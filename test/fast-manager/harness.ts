@@ -13,6 +13,7 @@ import { readNodeConfig } from '../../core/config.ts';
 import { ImageStore } from '../../core/images/image-store.ts';
 import { CaptureSink, createLogger } from '../../core/logger.ts';
 import type { Store } from '../../core/store/open-store.ts';
+import { startTestStore, type TestStore } from '../helpers/store.ts';
 import type { ApplyFunctionRequest, FunctionReplicas, FunctionSpec } from '../../core/contracts/node-agent.ts';
 import type { LogMessage } from '../../core/contracts/openfaas.ts';
 import { startNodeAgent, type NodeAgent, type StartNodeAgentOptions } from '../../fast-manager/main.ts';
@@ -135,4 +136,29 @@ export function pidAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Mocha hooks for a suite that drives a real agent: one test store for the suite and an agent
+ * harness for the suite (default) or for each test (`perTest`). Read `ctx.ts` / `ctx.h` in tests.
+ */
+export function useAgentHarness(opts: { perTest?: boolean } = {}): { readonly ts: TestStore; h: Harness } {
+  const ctx = {} as { ts: TestStore; h: Harness };
+  before(async () => {
+    ctx.ts = await startTestStore();
+    if (!opts.perTest) ctx.h = await startHarness(ctx.ts.store);
+  });
+  after(async () => {
+    if (!opts.perTest) await ctx.h?.close();
+    await ctx.ts?.cleanup();
+  });
+  if (opts.perTest) {
+    beforeEach(async () => {
+      ctx.h = await startHarness(ctx.ts.store);
+    });
+    afterEach(async () => {
+      await ctx.h?.close();
+    });
+  }
+  return ctx;
 }

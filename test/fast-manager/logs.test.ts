@@ -1,30 +1,20 @@
 import { expect } from 'chai';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestStore, type TestStore } from '../helpers/store.ts';
-import { startHarness, waitFor, waitReady, type Harness } from './harness.ts';
+import { useAgentHarness, waitFor, waitReady } from './harness.ts';
 import type { LogMessage } from '../../core/contracts/openfaas.ts';
 
 describe('fast-manager: function logs', function () {
   this.timeout(30_000);
-  let ts: TestStore;
-  let h: Harness;
-  before(async () => {
-    ts = await startTestStore();
-    h = await startHarness(ts.store);
-  });
-  after(async () => {
-    await h.close();
-    await ts.cleanup();
-  });
+  const ctx = useAgentHarness();
 
   it('returns NDJSON lines of every replica, filtered by instance, tail and since', async () => {
-    await h.apply({ name: 'chatty' }, 2);
-    const [a, b] = (await waitReady(h, 'chatty', 2)).replicas;
+    await ctx.h.apply({ name: 'chatty' }, 2);
+    const [a, b] = (await waitReady(ctx.h, 'chatty', 2)).replicas;
     for (let i = 0; i < 5; i++) await fetch(`${a!.url}/log?text=a-${i}`);
     await fetch(`${b!.url}/log?text=b-0`);
     const all = await waitFor('log lines', async () => {
-      const l = await h.logs('name=chatty&namespace=openfaas-fn');
+      const l = await ctx.h.logs('name=chatty&namespace=openfaas-fn');
       return l.some((x) => x.text === 'b-0') && l.some((x) => x.text === 'a-4') ? l : undefined;
     });
     for (const l of all) {
@@ -35,24 +25,24 @@ describe('fast-manager: function logs', function () {
     }
     expect(all.filter((l) => l.text === `listening on ${new URL(a!.url).port}`).map((l) => l.instance)).to.deep.equal([a!.id]);
 
-    const onlyA = await h.logs(`name=chatty&instance=${a!.id}`);
+    const onlyA = await ctx.h.logs(`name=chatty&instance=${a!.id}`);
     expect(onlyA.every((l) => l.instance === a!.id)).to.equal(true);
     expect(onlyA.map((l) => l.text).filter((t) => t.startsWith('a-'))).to.deep.equal(['a-0', 'a-1', 'a-2', 'a-3', 'a-4']);
 
-    const tail = await h.logs(`name=chatty&instance=${a!.id}&tail=2`);
+    const tail = await ctx.h.logs(`name=chatty&instance=${a!.id}&tail=2`);
     expect(tail.map((l) => l.text)).to.deep.equal(['GET /log', 'a-4']);
-    expect(await h.logs('name=chatty&tail=0')).to.deep.equal([]);
-    expect(await h.logs('name=chatty&tail=-1')).to.have.length(all.length);
+    expect(await ctx.h.logs('name=chatty&tail=0')).to.deep.equal([]);
+    expect(await ctx.h.logs('name=chatty&tail=-1')).to.have.length(all.length);
 
     const cut = all.find((l) => l.text === 'b-0')!.timestamp;
-    const since = await h.logs(`name=chatty&since=${encodeURIComponent(cut)}`);
+    const since = await ctx.h.logs(`name=chatty&since=${encodeURIComponent(cut)}`);
     expect(since.length).to.be.greaterThan(0);
     expect(since.every((l) => l.timestamp >= cut)).to.equal(true);
     expect(since.map((l) => l.text)).to.not.include('a-0');
 
     // and they are written to the function's log file
     const file = await waitFor('log file', async () => {
-      const text = await readFile(join(h.dataDir, 'logs', 'openfaas-fn', 'chatty.log'), 'utf8');
+      const text = await readFile(join(ctx.h.dataDir, 'logs', 'openfaas-fn', 'chatty.log'), 'utf8');
       return text.includes('"b-0"') ? text : undefined;
     });
     const parsed = file.trim().split('\n').map((l) => JSON.parse(l) as LogMessage);
@@ -60,10 +50,10 @@ describe('fast-manager: function logs', function () {
   });
 
   it('streams new lines with follow=true until the client disconnects', async () => {
-    await h.apply({ name: 'follower' }, 1);
-    const r = (await waitReady(h, 'follower', 1)).replicas[0]!;
+    await ctx.h.apply({ name: 'follower' }, 1);
+    const r = (await waitReady(ctx.h, 'follower', 1)).replicas[0]!;
     const ac = new AbortController();
-    const res = await fetch(`${h.agent.url}/v1/logs?name=follower&follow=true&tail=0`, { signal: ac.signal });
+    const res = await fetch(`${ctx.h.agent.url}/v1/logs?name=follower&follow=true&tail=0`, { signal: ac.signal });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.contain('application/x-ndjson');
     const reader = res.body!.getReader();
@@ -92,15 +82,15 @@ describe('fast-manager: function logs', function () {
   });
 
   it('rejects a bad log query and answers an empty stream for an unknown function', async () => {
-    const bad = await h.call<{ code: string; message: string }>('GET', '/v1/logs?name=chatty&tail=lots');
+    const bad = await ctx.h.call<{ code: string; message: string }>('GET', '/v1/logs?name=chatty&tail=lots');
     expect(bad.status).to.equal(400);
     expect(bad.body.message).to.contain('tail');
-    const badSince = await h.call<{ code: string; message: string }>('GET', '/v1/logs?name=chatty&since=yesterday');
+    const badSince = await ctx.h.call<{ code: string; message: string }>('GET', '/v1/logs?name=chatty&since=yesterday');
     expect(badSince.status).to.equal(400);
     expect(badSince.body.message).to.contain('since');
-    const noName = await h.call<{ code: string }>('GET', '/v1/logs');
+    const noName = await ctx.h.call<{ code: string }>('GET', '/v1/logs');
     expect(noName.status).to.equal(400);
     expect(noName.body.code).to.equal('invalid_name');
-    expect(await h.logs('name=never-deployed')).to.deep.equal([]);
+    expect(await ctx.h.logs('name=never-deployed')).to.deep.equal([]);
   });
 });

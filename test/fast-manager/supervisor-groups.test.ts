@@ -6,8 +6,7 @@
  * Plus the devices the node reports.
  */
 import { expect } from 'chai';
-import { startTestStore, type TestStore } from '../helpers/store.ts';
-import { makeSpec, pidAlive, startHarness, waitFor, type Harness } from './harness.ts';
+import { makeSpec, pidAlive, useAgentHarness, waitFor } from './harness.ts';
 import { validateApply } from '../../fast-manager/apply/request.ts';
 import type { PlatformError } from '../../core/errors.ts';
 import type { ApplyFunctionRequest, FunctionReplicas, NodeInfo, ReplicaGroup, ReplicaStatus } from '../../core/contracts/node-agent.ts';
@@ -19,20 +18,11 @@ const base = { 'fastgshare/device': 'cpu', [P]: '50', 'fastgshare/slo_ms': '100'
 
 describe('fast-manager: replica groups (per-replica configurations)', function () {
   this.timeout(40_000);
-  let ts: TestStore;
-  let h: Harness;
-  before(async () => {
-    ts = await startTestStore();
-    h = await startHarness(ts.store);
-  });
-  after(async () => {
-    await h.close();
-    await ts.cleanup();
-  });
+  const ctx = useAgentHarness();
 
   const put = (name: string, groups: ReplicaGroup[] | undefined, annotations: Record<string, string> = base) => {
     const req: ApplyFunctionRequest = { spec: makeSpec({ name, annotations }), replicas: (groups ?? []).reduce((a, g) => a + g.replicas, 0), ...(groups ? { groups } : {}) };
-    return h.call<FunctionReplicas & { message: string; code: string }>('PUT', `/v1/functions/openfaas-fn/${name}`, req);
+    return ctx.h.call<FunctionReplicas & { message: string; code: string }>('PUT', `/v1/functions/openfaas-fn/${name}`, req);
   };
   const apply = async (name: string, groups: ReplicaGroup[] | undefined, annotations?: Record<string, string>) => {
     const res = await put(name, groups, annotations);
@@ -42,7 +32,7 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
   /** Waits until the function runs exactly `counts` ready replicas per group key. */
   const settle = (name: string, counts: Record<string, number>) =>
     waitFor(`replicas of ${name} per group ${JSON.stringify(counts)}`, async () => {
-      const f = await h.fn(name);
+      const f = await ctx.h.fn(name);
       if (!f || !f.replicas.every((r) => r.state === 'ready')) return undefined;
       const seen: Record<string, number> = {};
       for (const r of f.replicas) seen[r.group?.key ?? '-'] = (seen[r.group?.key ?? '-'] ?? 0) + 1;
@@ -51,7 +41,7 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
   const env = async (r: ReplicaStatus) => (await (await fetch(`${r.url}/env`)).json()) as Record<string, string>;
 
   it('reports the node\'s devices: one cpu device and one emulated device (by default)', async () => {
-    const info = await h.call<NodeInfo>('GET', '/v1/node');
+    const info = await ctx.h.call<NodeInfo>('GET', '/v1/node');
     expect(info.body.devices?.map(({ memoryBytes: _m, ...d }) => d)).to.deep.equal([{ id: 'cpu', kind: 'cpu', index: 0 }, { id: 'emulated', kind: 'emulated', index: 0 }]);
     expect(info.body.devices?.[0]?.memoryBytes).to.equal(info.body.memoryBytes);
   });
@@ -65,7 +55,7 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
       [[{ replicas: 1, annotations: { [Q]: '0.8', 'fastgshare/gpu_quota_limit': '0.5' } }], 1, 'groups[0].annotations.fastgshare/gpu_quota_limit', /below/],
     ];
     for (const [groups, replicas, field, message] of cases) {
-      const res = await h.call<{ code: string; message: string; details?: { field?: string } }>('PUT', '/v1/functions/openfaas-fn/bad', { spec: makeSpec({ name: 'bad', annotations: base }), replicas, groups });
+      const res = await ctx.h.call<{ code: string; message: string; details?: { field?: string } }>('PUT', '/v1/functions/openfaas-fn/bad', { spec: makeSpec({ name: 'bad', annotations: base }), replicas, groups });
       expect(res.status, JSON.stringify(res.body)).to.equal(400);
       expect(res.body.message).to.match(message);
       expect(res.body.message.startsWith(field.replace(/\.annotations\..*$/, ''))).to.equal(true);
@@ -79,7 +69,7 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
       })();
       expect(err?.details?.field).to.equal(field);
     }
-    expect(await h.fn('bad')).to.equal(undefined);
+    expect(await ctx.h.fn('bad')).to.equal(undefined);
   });
 
   it('runs two groups with different partitions at once, each replica with its own device environment', async () => {
@@ -106,7 +96,7 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
       expect(e.FASTGSHARE_SLO_MS).to.equal('100'); // from the spec, under every group
     }
     // durable records: one per replica
-    await waitFor('records', async () => (await ts.store.models.Replica.countDocuments({ node: h.agent.name, name: 'duo' })) === 3);
+    await waitFor('records', async () => (await ctx.ts.store.models.Replica.countDocuments({ node: ctx.h.agent.name, name: 'duo' })) === 3);
   });
 
   it('rolls only the group whose configuration changed, and scales one group without touching the other', async () => {
@@ -149,16 +139,16 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
       replicas: 2,
       groups: [{ replicas: 1, annotations: { [P]: '50' } }, { replicas: 1, annotations: { [P]: p25 } }],
     });
-    expect((await h.call('PUT', '/v1/functions/openfaas-fn/slowroll', slow('25'))).status).to.equal(200);
+    expect((await ctx.h.call('PUT', '/v1/functions/openfaas-fn/slowroll', slow('25'))).status).to.equal(200);
     const before = await settle('slowroll', { [`${P}=50`]: 1, [`${P}=25`]: 1 });
     const old = before.replicas.find((r) => r.group!.key === `${P}=25`)!;
-    expect((await h.call('PUT', '/v1/functions/openfaas-fn/slowroll', slow('20'))).status).to.equal(200);
+    expect((await ctx.h.call('PUT', '/v1/functions/openfaas-fn/slowroll', slow('20'))).status).to.equal(200);
     // until the 20 % replica is ready, the 25 % one keeps serving; the 50 % one is never touched
     let sawBoth = false;
     const violations: string[] = [];
     const mainPids = JSON.stringify(before.replicas.filter((r) => r.group!.key === `${P}=50`).map((r) => r.pid));
     await waitFor('the new replica ready and the old one gone', async () => {
-      const f = (await h.fn('slowroll'))!;
+      const f = (await ctx.h.fn('slowroll'))!;
       const fresh = f.replicas.find((r) => r.group!.key === `${P}=20`);
       const stillOld = f.replicas.find((r) => r.id === old.id);
       if ((!fresh || fresh.state !== 'ready') && stillOld?.state !== 'ready') violations.push(`old replica ${stillOld?.state ?? 'gone'} while the new one is ${fresh?.state ?? 'not started'}`);
@@ -179,7 +169,7 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
     const a = await settle('quota', { [`${Q}=0.5,${P}=50`]: 1, [`${Q}=0.3,${P}=25`]: 1 });
     // each replica holds its own group's share on the node's token scheduler
     const shares = async () => {
-      const u = (await h.call<{ replicas: { replicaId: string; share: { quotaRequest: number; partition: number } }[] }>('GET', '/v1/usage')).body;
+      const u = (await ctx.h.call<{ replicas: { replicaId: string; share: { quotaRequest: number; partition: number } }[] }>('GET', '/v1/usage')).body;
       return Object.fromEntries(u.replicas.filter((r) => a.replicas.some((x) => x.id === r.replicaId)).map((r) => [r.share.partition, r.share.quotaRequest]));
     };
     const both = await waitFor('both shares', async () => {
@@ -198,10 +188,10 @@ describe('fast-manager: replica groups (per-replica configurations)', function (
     const before = await settle('duo', { [`${P}=50`]: 1, [`${P}=10,${B}=4`]: 1 });
     const same = before.replicas.find((r) => r.group!.key === `${P}=50`)!; // the spec's partition is 50
     const plain: ApplyFunctionRequest = { spec: makeSpec({ name: 'duo', annotations: base }), replicas: 2 };
-    const body = (await h.call<FunctionReplicas>('PUT', '/v1/functions/openfaas-fn/duo', plain)).body;
+    const body = (await ctx.h.call<FunctionReplicas>('PUT', '/v1/functions/openfaas-fn/duo', plain)).body;
     expect(body.groups).to.equal(undefined);
     const f = await waitFor('two plain replicas', async () => {
-      const x = await h.fn('duo');
+      const x = await ctx.h.fn('duo');
       return x && x.replicas.length === 2 && x.replicas.every((r) => r.state === 'ready' && r.group === undefined) ? x : undefined;
     }, 15_000);
     for (const r of f.replicas) expect((await env(r)).FASTGSHARE_PARTITION).to.equal('50');
