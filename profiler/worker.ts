@@ -110,9 +110,9 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
         // trial function removed, its device lock kept for the resume
         worker.cancelAllJobs('worker stopped');
         let timer: NodeJS.Timeout | undefined;
-        await Promise.race([worker.close(), new Promise<void>((r) => (timer = setTimeout(r, opts.graceMs ?? 10_000)))]);
+        const graceful = await Promise.race([worker.close().then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), opts.graceMs ?? 10_000)))]);
         clearTimeout(timer);
-        await worker.close(true);
+        if (!graceful) await worker.close(true);
       } else {
         await worker.close();
       }

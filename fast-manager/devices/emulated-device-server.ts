@@ -18,9 +18,6 @@ import type { Logger } from '../../core/logger.ts';
 import { readJsonLines, writeJsonLine } from '../../core/net/ndjson.ts';
 import { DeviceContention, type CompletedJob } from './emulated-contention.ts';
 
-/** The replica's environment variable naming the socket. */
-export const EMULATED_DEVICE_SOCKET_ENV = 'FASTGSHARE_EMULATED_DEVICE_SOCKET';
-
 export interface EmulatedDeviceServer {
   socketPath: string;
   /** Batches running now. */

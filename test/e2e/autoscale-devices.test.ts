@@ -36,14 +36,8 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
       },
       gateway: { profiles: staticProfileSource(createProfileTable({ entries: [row], footprints: { 'v100-resnet50': { weightsBytes: 0, replicaBytes: 64 * 1024 ** 2 } } })) },
     });
-    const r = await p.call('POST', '/system/functions', {
-      service: 'twodev',
-      image: 'echo:latest',
-      labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '4' },
-      annotations: { 'fastgshare/slo_ms': '200', 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', 'fastgshare/gpu_sm_partition': '100', 'fastgshare/gpu_quota_request': '1' },
-    });
-    expect(r.status, r.text).to.equal(202);
-    await p.eventually(async () => expect((await p.call('GET', '/system/function/twodev')).json().availableReplicas).to.equal(1), 15_000);
+    await p.deploy('twodev', { 'fastgshare/slo_ms': '200', 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', 'fastgshare/gpu_sm_partition': '100', 'fastgshare/gpu_quota_request': '1' });
+    await p.untilAvailable('twodev', 1);
   });
   after(async () => {
     await p?.close();
@@ -66,7 +60,7 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
         return f;
       }, 30_000);
     } catch (err) {
-      for (const r of p.sink.records.filter((x) => x.message.includes('autoscaler') || x.level === 'warn')) console.log(r.level, r.message, JSON.stringify(r.fields));
+      p.printAutoscalerLog();
       throw err;
     } finally {
       ({ failures } = await load.stop());

@@ -38,14 +38,8 @@ describe('auto-scaling end to end: a plan with a residual runs two configuration
       },
       gateway: { profiles: staticProfileSource(table) },
     });
-    const r = await p.call('POST', '/system/functions', {
-      service: 'mixed',
-      image: 'echo:latest',
-      labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '4' },
-      annotations: { 'fastgshare/slo_ms': '200', 'fastgshare/model': 'echo', [P]: '50' },
-    });
-    expect(r.status, r.text).to.equal(202);
-    await p.eventually(async () => expect((await p.call('GET', '/system/function/mixed')).json().availableReplicas).to.equal(1), 15_000);
+    await p.deploy('mixed', { 'fastgshare/slo_ms': '200', 'fastgshare/model': 'echo', [P]: '50' });
+    await p.untilAvailable('mixed', 1);
   });
   after(async () => {
     await p?.close();
@@ -77,7 +71,7 @@ describe('auto-scaling end to end: a plan with a residual runs two configuration
       const answers = await Promise.all(Array.from({ length: 30 }, () => fetch(`${p.gateway.url}/function/mixed/slow?ms=300`, { method: 'POST' }).then(async (r) => (await r.text(), r.headers.get('x-replica')!))));
       for (const id of answers) split.set(partitionOf.get(id) ?? 'other', (split.get(partitionOf.get(id) ?? 'other') ?? 0) + 1);
     } catch (err) {
-      for (const r of p.sink.records.filter((x) => x.message.includes('autoscaler') || x.level === 'warn')) console.log(r.level, r.message, JSON.stringify(r.fields));
+      p.printAutoscalerLog();
       throw err;
     } finally {
       ({ failures } = await load.stop());

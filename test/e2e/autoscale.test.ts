@@ -34,10 +34,9 @@ describe('auto-scaling end to end (echo on cpu, synthetic profile)', function ()
       ['echo', { 'fastgshare/slo_ms': '200', 'fastgshare/model': 'echo', 'fastgshare/gpu_sm_partition': '25' }],
       ['unprofiled', { 'fastgshare/slo_ms': '200' }],
     ] as const) {
-      const r = await p.call('POST', '/system/functions', { service, image: 'echo:latest', labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '4' }, annotations });
-      expect(r.status, r.text).to.equal(202);
+      await p.deploy(service, annotations);
     }
-    await p.eventually(async () => expect((await p.call('GET', '/system/function/echo')).json().availableReplicas).to.equal(1), 15_000);
+    await p.untilAvailable('echo', 1);
   });
   after(async () => {
     await p?.close();

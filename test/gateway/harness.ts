@@ -3,6 +3,7 @@
  * temporary image store, and a gateway in front of it on a free port. `call` replays HTTP
  * requests the way faas-cli sends them.
  */
+import { eventually } from '../helpers/eventually.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -117,17 +118,7 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
       registry = new Registry();
       gateway = await launchGateway();
     },
-    async eventually(check, timeoutMs = 10_000) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        try {
-          return await check();
-        } catch (err) {
-          if (Date.now() > end) throw err;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
-    },
+    eventually,
     async close() {
       await gateway.close();
       for (const [i, a] of agents.entries()) if (!stopped.has(i)) await a.close();

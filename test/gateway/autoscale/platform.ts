@@ -3,6 +3,8 @@
  * running echo fixture replicas as processes, and a gateway with the options a test gives
  * (profiles, requestProfile, balancer, placement, environment).
  */
+import { expect } from 'chai';
+import { eventually } from '../../helpers/eventually.ts';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -23,6 +25,12 @@ export interface AutoscalePlatform {
   sink: CaptureSink;
   call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; headers: Headers; json<T = any>(): T }>;
   eventually<T>(check: () => Promise<T>, timeoutMs?: number): Promise<T>;
+  /** Deploys `service` from the echo fixture (scale 1..4) with `annotations`; asserts the 202. */
+  deploy(service: string, annotations: Record<string, string>): Promise<void>;
+  /** Waits until `service` has `n` available replicas. */
+  untilAvailable(service: string, n: number, timeoutMs?: number): Promise<void>;
+  /** Prints the autoscaler's decisions and the warnings logged so far (to explain a failed test). */
+  printAutoscalerLog(): void;
   close(): Promise<void>;
 }
 
@@ -53,25 +61,26 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
     tuning: { reconcileMs: 500, pollMs: 50, countFlushMs: 200 },
     ...o.gateway,
   });
+  const call: AutoscalePlatform['call'] = async (method, path, body) => {
+    const res = await fetch(gateway.url + path, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, text, headers: res.headers, json: () => JSON.parse(text) };
+  };
   return {
     gateway,
     agent,
     sink,
-    async call(method, path, body) {
-      const res = await fetch(gateway.url + path, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
-      const text = await res.text();
-      return { status: res.status, text, headers: res.headers, json: () => JSON.parse(text) };
+    call,
+    eventually,
+    async deploy(service, annotations) {
+      const r = await call('POST', '/system/functions', { service, image: 'echo:latest', labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '4' }, annotations });
+      expect(r.status, r.text).to.equal(202);
     },
-    async eventually(check, timeoutMs = 10_000) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        try {
-          return await check();
-        } catch (err) {
-          if (Date.now() > end) throw err;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      }
+    async untilAvailable(service, n, timeoutMs = 15_000) {
+      await eventually(async () => expect((await call('GET', `/system/function/${service}`)).json().availableReplicas).to.equal(n), timeoutMs);
+    },
+    printAutoscalerLog() {
+      for (const r of sink.records.filter((x) => x.message.includes('autoscaler') || x.level === 'warn')) console.log(r.level, r.message, JSON.stringify(r.fields));
     },
     async close() {
       await gateway.close();
