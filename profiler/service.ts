@@ -81,8 +81,11 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
   queue.on('error', () => undefined);
   const fnKey = (ns: string, name: string) => `${name}.${ns}`;
 
-  async function view(job: Job<SweepJobData, SweepResult>): Promise<SweepView> {
-    const raw = await job.getState();
+  async function view(loaded: Job<SweepJobData, SweepResult>): Promise<SweepView> {
+    const raw = await loaded.getState();
+    // the job may have ended between loading it and reading its state: reload it for the outcome
+    const ended = (raw === 'completed' && loaded.returnvalue == null) || (raw === 'failed' && !loaded.failedReason);
+    const job = (ended && (await queue.getJob(loaded.id!))) || loaded;
     const state: SweepView['state'] = raw === 'failed' && job.failedReason === CANCELLED ? 'cancelled' : raw === 'prioritized' || raw === 'waiting-children' ? 'waiting' : (raw as SweepView['state']);
     const n = job.data.device === 'emulated' ? 0 : trialConfigs(job.data.grid).length;
     const p = typeof job.progress === 'object' ? (job.progress as unknown as SweepProgress) : undefined;
