@@ -9,6 +9,7 @@ import { parseQualifiedName } from '../../core/names.ts';
 import { formatExplanation } from '../../scheduler/explain.ts';
 import { queryString } from '../routes/query.ts';
 import type { ExplainRecord } from './autoscaler.ts';
+import type { AdmissionClamp } from './scale-target.ts';
 
 export interface ExplainSource {
   explain(key: string): ExplainRecord | undefined;
@@ -28,7 +29,9 @@ export function createExplainRoutes(source: ExplainSource | undefined): Router {
       throw new PlatformError('not_found', `no scaling decision for "${key}" yet: the auto-scaler manages functions with a fastgshare/slo_ms annotation and decides once per period; check the name with faas-cli list -n ${namespace}`);
     }
     if (format === 'text') {
-      res.type('text/plain').send(`decided at ${rec.at}: measured ${rec.measuredRps.toFixed(2)} rps, ${rec.replicas} replicas${rec.config ? `, configuration p${rec.config.partitionPercent}/q${rec.config.quota}/b${rec.config.batch}` : ''}${rec.configs ? ` (running ${rec.configs})` : ''}\n` + formatExplanation(rec.decision));
+      const clamp = (rec as ExplainRecord & { admission?: AdmissionClamp }).admission;
+      const admitted = clamp ? `admission: ${clamp.asked} replicas planned, ${clamp.applied} applied: ${clamp.reasons.join('; ')}\n` : '';
+      res.type('text/plain').send(admitted + `decided at ${rec.at}: measured ${rec.measuredRps.toFixed(2)} rps, ${rec.replicas} replicas${rec.config ? `, configuration p${rec.config.partitionPercent}/q${rec.config.quota}/b${rec.config.batch}` : ''}${rec.configs ? ` (running ${rec.configs})` : ''}\n` + formatExplanation(rec.decision));
       return;
     }
     res.json(rec);

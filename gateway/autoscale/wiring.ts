@@ -26,7 +26,13 @@ import { createNodeInventory } from './node-inventory.ts';
 import { createPlannedPlacement } from './planned-placement.ts';
 import { createRateMeter } from './rate-meter.ts';
 import { createCapacityBook, type CapacityBook } from './replica-capacities.ts';
-import { createControlScaleTarget } from './scale-target.ts';
+import { createControlScaleTarget, type AdmissionClamp, type ScaleTarget } from './scale-target.ts';
+import type { ExplainRecord } from './autoscaler.ts';
+
+/** The explain record with the admission clamp of its last scale, when there is one. */
+function withAdmission(rec: ExplainRecord | undefined, clamp: AdmissionClamp | undefined): ExplainRecord | undefined {
+  return rec && clamp ? Object.assign({}, rec, { admission: clamp }) : rec;
+}
 
 export interface AutoscaleWiringOptions {
   config?: AutoscaleConfig;
@@ -66,12 +72,14 @@ export function createAutoscaleWiring(o: AutoscaleWiringOptions): AutoscaleWirin
   const meter = cfg ? createRateMeter(o.clock.now()) : undefined;
   const placement = cfg ? createPlannedPlacement(o.fallback) : undefined;
   let autoscaler: Autoscaler | undefined;
+  let target: ScaleTarget | undefined;
   return {
     placement: placement ?? o.fallback,
     balancer,
     capacities,
     observers: meter ? [meter] : [],
-    routes: createExplainRoutes(cfg ? { explain: (k) => autoscaler?.explain(k) } : undefined),
+    // a decision admission lowered carries why (gateway/admission/)
+    routes: createExplainRoutes(cfg ? { explain: (k) => withAdmission(autoscaler?.explain(k), target?.admission?.(k)) } : undefined),
     connect(c) {
       if (!cfg || !meter) return;
       const log = o.log.child('autoscaler');
@@ -86,7 +94,7 @@ export function createAutoscaleWiring(o: AutoscaleWiringOptions): AutoscaleWirin
         meter,
         profiles: layeredProfileSource([...(o.profiles ? [o.profiles] : []), calibrationProfileSource()]),
         inventory: createNodeInventory({ available: c.availableNodes, log }),
-        target: createControlScaleTarget(c),
+        target: (target = createControlScaleTarget(c)),
         placement,
         capacities,
         requestProfile: o.requestProfile,

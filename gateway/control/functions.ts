@@ -1,13 +1,15 @@
 /**
- * Deploy, update, scale and remove functions. Order for a deployment: validate → resolve
- * secrets → apply on the nodes (which checks the image) → persist. A failure at any step
- * leaves the store as it was; changes are serialised with reconcile passes.
+ * Deploy, update, scale and remove functions. Order for a deployment: validate → admission
+ * (limits, gateway/admission/) → resolve secrets → apply on the nodes (which checks the image) →
+ * persist. A failure at any step leaves the store as it was; changes are serialised with
+ * reconcile passes. A scale is admitted the same way before anything is sent or stored.
  */
 import type { Models } from '../../core/store/models.ts';
 import type { Logger } from '../../core/logger.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { DeleteFunctionRequestSchema, FunctionDeploymentSchema, ScaleServiceRequestSchema, parseBody } from '../../core/contracts/openfaas.ts';
 import { parseImageRef, validateFunctionName, validateNamespace } from '../../core/names.ts';
+import { isTrialFunctionName } from '../../profiler/grid.ts';
 import { functionKey, type ReplicaDirectory } from '../nodes/replica-directory.ts';
 import type { FunctionCatalog } from './function-catalog.ts';
 import type { Namespaces } from './namespaces.ts';
@@ -17,13 +19,19 @@ import type { SecretStore } from './secrets.ts';
 import type { Serial } from './serial.ts';
 import { clampReplicas, scaleBounds } from './scale-bounds.ts';
 import { asStringMap, toFunctionSpec, type StoredFunction } from './function-spec.ts';
+import type { Admission, Fit } from '../admission/admission.ts';
 
 export interface FunctionsControl {
   /** POST (create) or PUT (update, 404 when absent). */
   deploy(body: unknown, mode: 'create' | 'update'): Promise<void>;
   remove(body: unknown): Promise<void>;
-  /** Returns the replica count applied after clamping to the function's bounds. */
+  /** Returns the replica count applied after clamping to the function's bounds; limit_exceeded (403) over a limit. */
   scale(name: string, body: unknown, queryNamespace?: string): Promise<number>;
+  /**
+   * The auto-scaler's scale: clamped to the bounds, the per-function ceiling and every admission
+   * limit instead of refused; resolves with the count applied and what lowered it.
+   */
+  scaleWithin(name: string, namespace: string, replicas: number): Promise<Fit>;
 }
 
 export interface FunctionsControlDeps {
@@ -35,6 +43,7 @@ export interface FunctionsControlDeps {
   catalog: FunctionCatalog;
   serial: Serial;
   reconciler: Reconciler;
+  admission: Admission;
   log: Logger;
 }
 
@@ -54,6 +63,9 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
     async deploy(body, mode) {
       const dep = parseBody(FunctionDeploymentSchema, body, 'function deployment');
       const name = validateFunctionName(dep.service, 'service');
+      if (isTrialFunctionName(name)) {
+        throw new PlatformError('bad_request', `service: "${name}" ends like a profiler trial function (--prof-<n>), a name the platform keeps for its own profiling runs; choose another name`, { details: { field: 'service' } });
+      }
       const namespace = validateNamespace(dep.namespace);
       const image = parseImageRef(dep.image).ref;
       const labels = asStringMap(dep.labels);
@@ -64,7 +76,6 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
         const existing = await Function.findOne({ namespace, name }).lean();
         if (mode === 'update' && !existing) throw notFound(name, namespace, 'deploy it with POST /system/functions (faas-cli deploy does this on its own)');
         if (mode === 'create' && existing) throw new PlatformError('conflict', `function "${name}" already exists in namespace "${namespace}"; update it with PUT /system/functions or remove it first`);
-        const { values } = await d.secrets.resolve(namespace, secretNames, true);
         const fn: StoredFunction = {
           name,
           namespace,
@@ -80,8 +91,18 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
           readOnlyRootFilesystem: dep.readOnlyRootFilesystem ?? false,
           replicas: existing ? clampReplicas(existing.replicas, bounds) : bounds.min,
         };
+        const nodes = await nodesFor(name, namespace);
+        // before anything is stored or sent: a refusal leaves the function as it was
+        await d.admission.admitDeploy(
+          { name, namespace, annotations: asStringMap(fn.annotations), limits: fn.limits, replicas: fn.replicas },
+          labels,
+          bounds,
+          nodes.nodes,
+          `${mode === 'create' ? 'deploy' : 'update'} function "${name}" in namespace "${namespace}" (${fn.replicas} replicas)`,
+        );
+        const { values } = await d.secrets.resolve(namespace, secretNames, true);
         try {
-          await d.rollout.apply(toFunctionSpec(fn, values), fn.replicas, await nodesFor(name, namespace));
+          await d.rollout.apply(toFunctionSpec(fn, values), fn.replicas, nodes);
         } catch (err) {
           // nothing is stored: the next pass removes a new function from the nodes that took it, or restores the old spec
           d.reconciler.trigger();
@@ -118,18 +139,37 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
         throw new PlatformError('bad_request', `scale function: serviceName "${req.serviceName}" does not match the function in the path "${name}"`, { details: { field: 'serviceName' } });
       }
       const namespace = validateNamespace(req.namespace || queryNamespace);
-      const replicas = await d.serial.run(async () => {
-        const doc = await Function.findOne({ namespace, name }).lean();
-        if (!doc) throw notFound(name, namespace, 'deploy it first');
-        const target = clampReplicas(req.replicas, scaleBounds(asStringMap(doc.labels)));
-        const { values } = await d.secrets.resolve(namespace, doc.secrets ?? [], false);
-        await d.rollout.apply(toFunctionSpec(doc, values), target, await nodesFor(name, namespace));
-        await Function.updateOne({ namespace, name }, { $set: { replicas: target } });
-        return target;
-      });
-      d.log.info('function scaled', { function: functionKey(name, namespace), asked: req.replicas, replicas });
-      void d.directory.refresh();
-      return replicas;
+      return (await scaleTo(name, namespace, req.replicas, 'refuse')).replicas;
     },
+
+    scaleWithin: (name, namespace, replicas) => scaleTo(validateFunctionName(name, 'function name'), validateNamespace(namespace), replicas, 'fit'),
   };
+
+  /** refuse: a request over a limit is a 403 (users); fit: the count is lowered to fit (the auto-scaler). */
+  async function scaleTo(name: string, namespace: string, asked: number, mode: 'refuse' | 'fit'): Promise<Fit> {
+    const fit = await d.serial.run(async (): Promise<Fit> => {
+      const doc = await Function.findOne({ namespace, name }).lean();
+      if (!doc) throw notFound(name, namespace, 'deploy it first');
+      const bounds = scaleBounds(asStringMap(doc.labels));
+      const nodes = await nodesFor(name, namespace);
+      const current = { name, namespace, annotations: asStringMap(doc.annotations), limits: doc.limits ?? undefined, replicas: doc.replicas };
+      let target = clampReplicas(asked, bounds);
+      let limitedBy: Fit['limitedBy'];
+      if (mode === 'fit') {
+        const f = await d.admission.fit(current, target, nodes.nodes);
+        target = f.replicas;
+        limitedBy = f.limitedBy;
+      } else {
+        // before anything is sent or stored: a refusal leaves the function as it was
+        await d.admission.admitScale(current, asked, target, nodes.nodes, `scale function "${name}" in namespace "${namespace}" to ${asked} replicas`);
+      }
+      const { values } = await d.secrets.resolve(namespace, doc.secrets ?? [], false);
+      await d.rollout.apply(toFunctionSpec(doc, values), target, nodes);
+      await Function.updateOne({ namespace, name }, { $set: { replicas: target } });
+      return { replicas: target, ...(limitedBy ? { limitedBy } : {}) };
+    });
+    d.log.info('function scaled', { function: functionKey(name, namespace), asked, replicas: fit.replicas, ...(fit.limitedBy ? { limitedBy: fit.limitedBy.map((v) => v.limit).join(',') } : {}) });
+    void d.directory.refresh();
+    return fit;
+  }
 }
