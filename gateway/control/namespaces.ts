@@ -1,6 +1,7 @@
 /**
  * The namespace collection: `openfaas-fn` always exists; others are created with the
  * OpenFaaS Pro style API (POST /system/namespace/) before functions are deployed into them.
+ * A namespace's secrets are deleted with it, and a re-created namespace starts with none.
  */
 import type { Models } from '../../core/store/models.ts';
 import { PlatformError } from '../../core/errors.ts';
@@ -20,10 +21,12 @@ export interface Namespaces {
   remove(name: string): Promise<void>;
   /** A 400 telling how to create the namespace when it does not exist. */
   require(name: string): Promise<void>;
+  /** At start: deletes secrets whose namespace no longer exists (left by deletions before secrets went with their namespace). */
+  sweepOrphanSecrets(): Promise<number>;
 }
 
 export function createNamespaces(models: Models): Namespaces {
-  const { Namespace, Function } = models;
+  const { Namespace, Function, Secret } = models;
   const notFound = (name: string) => new PlatformError('not_found', `namespace "${name}" not found; list them with GET /system/namespaces`);
   return {
     async ensureDefault() {
@@ -47,6 +50,8 @@ export function createNamespaces(models: Models): Namespaces {
       if (ns.name === DEFAULT_NAMESPACE || (await Namespace.exists({ name: ns.name }))) {
         throw new PlatformError('conflict', `namespace "${ns.name}" already exists`);
       }
+      // a namespace name used before starts empty: no secret of an earlier namespace of that name
+      await Secret.deleteMany({ namespace: ns.name });
       try {
         await Namespace.create(ns);
       } catch (err) {
@@ -61,7 +66,20 @@ export function createNamespaces(models: Models): Namespaces {
       if (count > 0) {
         throw new PlatformError('conflict', `namespace "${name}" still holds ${count} function${count > 1 ? 's' : ''}; remove them first (faas-cli remove NAME -n ${name})`);
       }
+      // secrets go first: should the namespace delete fail, a retry finishes the job, while the
+      // reverse order could leave secrets behind for the next namespace of that name
+      await Secret.deleteMany({ namespace: name });
       await Namespace.deleteOne({ name });
+      // and any secret created while the namespace was being deleted
+      await Secret.deleteMany({ namespace: name });
+    },
+    async sweepOrphanSecrets() {
+      const names = new Set((await Namespace.find({}, { name: 1 }).lean()).map((d) => d.name));
+      names.add(DEFAULT_NAMESPACE);
+      const orphaned = (await Secret.distinct('namespace')).filter((ns) => !names.has(ns));
+      if (orphaned.length === 0) return 0;
+      const r = await Secret.deleteMany({ namespace: { $in: orphaned } });
+      return r.deletedCount;
     },
     async require(name) {
       if (name === DEFAULT_NAMESPACE) return;

@@ -1,11 +1,14 @@
 /**
- * Secrets per namespace, stored as base64 of the raw bytes. Values are never listed; they reach
- * replicas only through `FunctionSpec.secrets`.
+ * Secrets per namespace. Values are encrypted at rest (secret-cipher.ts: AES-256-GCM under the
+ * secrets key, bound to namespace and name) and decrypted only when resolved for replicas;
+ * they are never listed and reach replicas only through `FunctionSpec.secrets` (base64 of the
+ * raw bytes). Plaintext records written before encryption are re-encrypted at start (`prepare`).
  */
 import type { Models } from '../../core/store/models.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { SecretSchema, parseBody } from '../../core/contracts/openfaas.ts';
 import { validateNamespace, validateSecretName } from '../../core/names.ts';
+import type { SealedSecret, SecretCipher } from './secret-cipher.ts';
 
 export interface SecretRef {
   name: string;
@@ -46,10 +49,43 @@ export interface SecretStore {
   remove(ref: SecretRef): Promise<void>;
   /** name → base64 value; `strict` makes a missing one a 400 naming it. */
   resolve(namespace: string, names: readonly string[], strict: boolean): Promise<{ values: Record<string, string>; missing: string[] }>;
+  /**
+   * At start: refuses (with an error saying what to do) records sealed under another key or that
+   * fail to decrypt, and re-encrypts plaintext records written before encryption at rest.
+   */
+  prepare(): Promise<{ sealed: number; migrated: number }>;
 }
 
-export function createSecretStore(models: Models): SecretStore {
+export interface SecretStoreOptions {
+  cipher: SecretCipher;
+  /** Where the key comes from, for start-up errors ("/data/secrets.key (FASTGSHARE_SECRETS_KEY_FILE)"). */
+  keySource: string;
+}
+
+type SecretRecord = { namespace: string; name: string; value?: string | null; ciphertext?: string | null; iv?: string | null; tag?: string | null; keyId?: string | null };
+
+function sealedOf(d: SecretRecord): SealedSecret | undefined {
+  if (!d.ciphertext && !d.iv && !d.tag && !d.keyId) return undefined;
+  return { ciphertext: d.ciphertext ?? '', iv: d.iv ?? '', tag: d.tag ?? '', keyId: d.keyId ?? '' };
+}
+
+export function createSecretStore(models: Models, o: SecretStoreOptions): SecretStore {
   const { Secret } = models;
+  const { cipher } = o;
+  const seal = (s: SecretInput) => cipher.seal(Buffer.from(s.value, 'base64'), s.namespace, s.name);
+  /** base64 of the raw bytes of a stored record. */
+  const reveal = (d: SecretRecord): string => {
+    const sealed = sealedOf(d);
+    if (!sealed) {
+      if (typeof d.value === 'string') return d.value; // from before encryption; re-encrypted at the next start
+      throw new PlatformError('internal', `secret "${d.name}" in namespace "${d.namespace}" has neither a value nor a sealed value in the store; update it (faas-cli secret update)`);
+    }
+    try {
+      return cipher.open(sealed, d.namespace, d.name).toString('base64');
+    } catch (err) {
+      throw new PlatformError('internal', `secret "${d.name}" in namespace "${d.namespace}" cannot be decrypted with the configured secrets key: ${(err as Error).message}`, { cause: err });
+    }
+  };
   return {
     async list(namespace) {
       const docs = await Secret.find({ namespace }, { name: 1, namespace: 1 }).sort({ name: 1 }).lean();
@@ -60,14 +96,14 @@ export function createSecretStore(models: Models): SecretStore {
         throw new PlatformError('conflict', `secret "${s.name}" already exists in namespace "${s.namespace}"; update it with PUT /system/secrets (faas-cli secret update)`);
       }
       try {
-        await Secret.create(s);
+        await Secret.create({ namespace: s.namespace, name: s.name, ...seal(s) });
       } catch (err) {
         if ((err as { code?: number }).code === 11000) throw new PlatformError('conflict', `secret "${s.name}" already exists in namespace "${s.namespace}"`);
         throw err;
       }
     },
     async update(s) {
-      const r = await Secret.updateOne({ namespace: s.namespace, name: s.name }, { $set: { value: s.value } });
+      const r = await Secret.updateOne({ namespace: s.namespace, name: s.name }, { $set: seal(s), $unset: { value: 1 } });
       if (r.matchedCount === 0) throw new PlatformError('not_found', `secret "${s.name}" not found in namespace "${s.namespace}"; create it with POST /system/secrets (faas-cli secret create)`);
     },
     async remove(ref) {
@@ -77,7 +113,7 @@ export function createSecretStore(models: Models): SecretStore {
     async resolve(namespace, names, strict) {
       const docs = names.length ? await Secret.find({ namespace, name: { $in: [...names] } }).lean() : [];
       const values: Record<string, string> = {};
-      for (const d of docs) values[d.name] = d.value;
+      for (const d of docs) values[d.name] = reveal(d);
       const missing = names.filter((n) => !(n in values));
       if (strict && missing.length) {
         throw new PlatformError(
@@ -87,6 +123,34 @@ export function createSecretStore(models: Models): SecretStore {
         );
       }
       return { values, missing };
+    },
+    async prepare() {
+      const docs = (await Secret.find({}).lean()) as Array<SecretRecord & { _id: unknown }>;
+      const foreign = docs.filter((d) => sealedOf(d) && d.keyId !== cipher.keyId);
+      if (foreign.length) {
+        const ids = [...new Set(foreign.map((d) => d.keyId || '(none)'))].join(', ');
+        throw new PlatformError(
+          'internal',
+          `${foreign.length} secret${foreign.length > 1 ? 's' : ''} in the store (e.g. "${foreign[0]!.name}" in namespace "${foreign[0]!.namespace}") ${foreign.length > 1 ? 'were' : 'was'} encrypted with key ${ids}, but the secrets key ${o.keySource} is key ${cipher.keyId}. ` +
+            'Start with the key file they were made with (FASTGSHARE_SECRETS_KEY_FILE); if that key is lost, delete those secrets from the store and create them again',
+        );
+      }
+      let sealed = 0;
+      const legacy: Array<SecretRecord & { _id: unknown }> = [];
+      for (const d of docs) {
+        if (sealedOf(d)) {
+          reveal(d); // a record that fails authentication stops the start, naming it
+          sealed++;
+        } else if (typeof d.value === 'string') legacy.push(d);
+        else reveal(d);
+      }
+      let migrated = 0;
+      for (const d of legacy) {
+        // conditional on the plaintext being unchanged, so a concurrent update is not undone
+        const r = await Secret.updateOne({ _id: d._id, value: d.value }, { $set: cipher.seal(Buffer.from(d.value!, 'base64'), d.namespace, d.name), $unset: { value: 1 } });
+        migrated += r.modifiedCount;
+      }
+      return { sealed, migrated };
     },
   };
 }

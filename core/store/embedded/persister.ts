@@ -3,6 +3,13 @@
  * to a temporary file, fsynced, renamed over the old one and the directory fsynced, so a crash
  * leaves either the old or the new snapshot. Requests for the same collection that arrive
  * while a snapshot is being written are served together by the next one.
+ *
+ * A manifest (manifest.ts) lists the collections, written the same atomic way: a new
+ * collection is listed once its first snapshot is on disk, a dropped one is unlisted before its
+ * file is removed. So every listed collection has a file, and a listed collection whose file is
+ * missing at start means the file was lost: the start is refused, naming the file. A file found
+ * but not listed (a crash between the two writes, or a store from before the manifest) is loaded
+ * and listed.
  */
 import { mkdir, open, readdir, readFile, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +17,7 @@ import { PlatformError } from '../../errors.ts';
 import type { Logger } from '../../logger.ts';
 import type { CollectionState } from './collection.ts';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot-file.ts';
+import { decodeManifest, encodeManifest, MANIFEST_FILE, type ManifestEntry } from './manifest.ts';
 
 export type LoadedSnapshot = Snapshot & { file: string };
 
@@ -33,6 +41,10 @@ export class Persister {
   private readonly pending = new Map<string, Pending>();
   private readonly idle = new Set<() => void>();
   private tempCounter = 0;
+  /** The collections the manifest lists (or is about to). */
+  private readonly listed = new Map<string, ManifestEntry>();
+  /** Manifest writes, one at a time. */
+  private manifestWrites: Promise<void> = Promise.resolve();
 
   constructor(private readonly dir: string, private readonly source: StateSource, private readonly log: Logger) {}
 
@@ -65,8 +77,16 @@ export class Persister {
       const waiters = entry.waiters.splice(0);
       try {
         const state = this.source(db, name);
-        if (state) await this.writeAtomic(db, this.pathOf(db, name), encodeSnapshot({ db, name, state }));
-        else await this.remove(db, this.pathOf(db, name));
+        if (state) {
+          await this.writeAtomic(join(this.dir, encodeURIComponent(db)), this.pathOf(db, name), encodeSnapshot({ db, name, state }));
+          if (!this.listed.has(key)) {
+            this.listed.set(key, { db, name });
+            await this.writeManifest();
+          }
+        } else {
+          if (this.listed.delete(key)) await this.writeManifest();
+          await this.remove(db, this.pathOf(db, name));
+        }
         this.log.debug(state ? 'snapshot written' : 'snapshot removed', { db, collection: name, documents: state?.documents.length, requests: waiters.length });
         for (const w of waiters) w.resolve();
       } catch (err) {
@@ -83,8 +103,18 @@ export class Persister {
     }
   }
 
-  private async writeAtomic(db: string, target: string, bytes: Buffer): Promise<void> {
-    const dbDir = join(this.dir, encodeURIComponent(db));
+  get manifestPath(): string {
+    return join(this.dir, MANIFEST_FILE);
+  }
+
+  /** Writes the listed collections as they are when the write starts (after any write in progress). */
+  private writeManifest(): Promise<void> {
+    const next = this.manifestWrites.then(() => this.writeAtomic(this.dir, this.manifestPath, encodeManifest(this.listed.values())));
+    this.manifestWrites = next.catch(() => undefined);
+    return next;
+  }
+
+  private async writeAtomic(dbDir: string, target: string, bytes: Buffer): Promise<void> {
     const created = await mkdir(dbDir, { recursive: true });
     if (created) await fsyncDir(this.dir);
     const temp = `${target}${TEMP_MARK}${process.pid}-${++this.tempCounter}`;
@@ -120,8 +150,13 @@ export class Persister {
    */
   async loadAll(): Promise<LoadedSnapshot[]> {
     await mkdir(this.dir, { recursive: true });
+    const manifest = await this.readManifest();
     const out: LoadedSnapshot[] = [];
     for (const dbEntry of await readdir(this.dir, { withFileTypes: true })) {
+      if (dbEntry.isFile() && dbEntry.name.startsWith(`${MANIFEST_FILE}${TEMP_MARK}`)) {
+        await unlink(join(this.dir, dbEntry.name));
+        continue;
+      }
       if (!dbEntry.isDirectory()) continue;
       const dbDir = join(this.dir, dbEntry.name);
       for (const f of await readdir(dbDir, { withFileTypes: true })) {
@@ -139,7 +174,37 @@ export class Persister {
         out.push({ ...(await this.loadFile(file)), file });
       }
     }
+    const found = new Set(out.map((s) => `${s.db}\0${s.name}`));
+    const missing = (manifest ?? []).filter((e) => !found.has(`${e.db}\0${e.name}`));
+    if (missing.length) throw missingSnapshots(missing.map((e) => this.pathOf(e.db, e.name)), this.manifestPath);
+    this.listed.clear();
+    for (const s of out) this.listed.set(`${s.db}\0${s.name}`, { db: s.db, name: s.name });
+    const unlisted = out.filter((s) => !manifest?.some((e) => e.db === s.db && e.name === s.name));
+    if (manifest === undefined || unlisted.length) {
+      if (manifest !== undefined) this.log.info('listed snapshot files the manifest did not name yet', { files: unlisted.map((s) => s.file).join(', ') });
+      await this.writeManifest();
+    }
     return out;
+  }
+
+  /** The manifest's entries; undefined when there is none yet (a new store, or one from before manifests). */
+  private async readManifest(): Promise<ManifestEntry[] | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(this.manifestPath);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    try {
+      return decodeManifest(bytes);
+    } catch (err) {
+      throw new PlatformError(
+        'internal',
+        `store manifest ${this.manifestPath} is unreadable: ${(err as Error).message}. Nothing was loaded; restore it from a backup, or move it away to rebuild it from the snapshot files present (a collection whose file is also gone is then not noticed)`,
+        { cause: err, details: { file: this.manifestPath } },
+      );
+    }
   }
 
   private async loadFile(file: string): Promise<Snapshot> {
@@ -156,6 +221,15 @@ export function corruptSnapshot(file: string, err: unknown): PlatformError {
     'internal',
     `store snapshot ${file} is unreadable: ${(err as Error).message}. Nothing was loaded; restore the file from a backup or move it away to start without that collection`,
     { cause: err, details: { file } },
+  );
+}
+
+export function missingSnapshots(files: string[], manifest: string): PlatformError {
+  return new PlatformError(
+    'internal',
+    `store snapshot${files.length > 1 ? 's' : ''} ${files.join(', ')} ${files.length > 1 ? 'are' : 'is'} missing: the manifest ${manifest} lists ${files.length > 1 ? 'those collections' : 'that collection'}. Nothing was loaded; ` +
+      `restore the file${files.length > 1 ? 's' : ''} from a backup, or, to start without ${files.length > 1 ? 'those collections' : 'that collection'} (its documents are lost), remove ${files.length > 1 ? 'their entries' : 'its entry'} from the manifest`,
+    { details: { files, manifest } },
   );
 }
 

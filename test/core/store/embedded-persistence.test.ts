@@ -5,6 +5,7 @@ import { Decimal128, MongoClient, ObjectId } from 'mongodb';
 import { PlatformError } from '../../../core/errors.ts';
 import { startEmbeddedMongo } from '../../../core/store/embedded/server.ts';
 import { decodeSnapshot } from '../../../core/store/embedded/snapshot-file.ts';
+import { decodeManifest, encodeManifest, MANIFEST_FILE } from '../../../core/store/embedded/manifest.ts';
 import { startEmbeddedFixture, type EmbeddedFixture } from './fixtures.ts';
 
 async function withClient<T>(uri: string, fn: (c: MongoClient) => Promise<T>): Promise<T> {
@@ -114,10 +115,97 @@ describe('embedded store persistence', () => {
       expect(err.message).to.include(file);
       expect(err.message).to.match(/unreadable/);
       expect(Buffer.compare(await readFile(file), damaged)).to.equal(0);
-      await rm(file); // the fixture's cleanup closes a running server
+      // the fixture's cleanup closes a running server: give up the collection (file and manifest entry)
+      await rm(file);
+      await writeFile(join(fx.dir, MANIFEST_FILE), encodeManifest([]));
       await fx.restart();
     });
   }
+
+  const listed = async () => decodeManifest(await readFile(join(fx.dir, MANIFEST_FILE))).map((e) => `${e.db}.${e.name}`).sort();
+
+  it('keeps a manifest of its collections: listed once written, unlisted when dropped', async () => {
+    await withClient(fx.server.uri, async (c) => {
+      await c.db('app').collection('a').insertOne({ x: 1 });
+      await c.db('app').collection('b').insertOne({ x: 2 });
+      await c.db('other').createCollection('c');
+      expect(await listed()).to.deep.equal(['app.a', 'app.b', 'other.c']);
+      await c.db('app').collection('b').drop();
+      expect(await listed()).to.deep.equal(['app.a', 'other.c']);
+    });
+    await fx.server.close();
+    await fx.restart();
+    await withClient(fx.server.uri, async (c) => expect((await c.db('app').listCollections().toArray()).map((x) => x.name)).to.deep.equal(['a']));
+  });
+
+  it('refuses to start when a listed collection\'s file is missing, naming the file and how to recover', async () => {
+    await withClient(fx.server.uri, async (c) => {
+      await c.db('app').collection('keep').insertOne({ k: 1 });
+      await c.db('app').collection('lost').insertMany([{ l: 1 }, { l: 2 }]);
+    });
+    await fx.server.close();
+    const files = await snapshotFiles(fx.dir);
+    const lost = files.find((f) => f.includes('lost'))!;
+    const keep = files.find((f) => f.includes('keep'))!;
+    const keepBytes = await readFile(keep);
+    await rm(lost);
+    const err = await startEmbeddedMongo({ dataDir: fx.dir, log: fx.log }).catch((e) => e);
+    expect(err).to.be.instanceOf(PlatformError);
+    expect(err.message).to.include(lost);
+    expect(err.message).to.match(/missing/);
+    expect(err.message).to.include(join(fx.dir, MANIFEST_FILE));
+    expect(err.message).to.match(/restore the file from a backup/);
+    // nothing was changed: the other collection's file and the manifest are as they were
+    expect(Buffer.compare(await readFile(keep), keepBytes)).to.equal(0);
+    expect(await listed()).to.deep.equal(['app.keep', 'app.lost']);
+    // a second try is refused the same way (the refusal did not "repair" the manifest)
+    expect((await startEmbeddedMongo({ dataDir: fx.dir, log: fx.log }).catch((e) => e)).message).to.include(lost);
+    // the documented way out: drop the entry from the manifest
+    await writeFile(join(fx.dir, MANIFEST_FILE), encodeManifest([{ db: 'app', name: 'keep' }]));
+    await fx.restart();
+    await withClient(fx.server.uri, async (c) => {
+      expect((await c.db('app').listCollections().toArray()).map((x) => x.name)).to.deep.equal(['keep']);
+      expect(await c.db('app').collection('keep').countDocuments()).to.equal(1);
+    });
+  });
+
+  it('lists the collections of a store from before the manifest, then guards them', async () => {
+    await withClient(fx.server.uri, async (c) => {
+      await c.db('app').collection('old1').insertOne({ a: 1 });
+      await c.db('app').collection('old2').insertOne({ a: 2 });
+    });
+    await fx.server.close();
+    await rm(join(fx.dir, MANIFEST_FILE));
+    await fx.restart();
+    expect(await listed()).to.deep.equal(['app.old1', 'app.old2']);
+    await fx.server.close();
+    const old2 = (await snapshotFiles(fx.dir)).find((f) => f.includes('old2'))!;
+    await rm(old2);
+    const err = await startEmbeddedMongo({ dataDir: fx.dir, log: fx.log }).catch((e) => e);
+    expect(err.message).to.include(old2);
+    await writeFile(join(fx.dir, MANIFEST_FILE), encodeManifest([{ db: 'app', name: 'old1' }]));
+    await fx.restart();
+  });
+
+  it('loads and lists a snapshot the manifest does not name yet (a crash between the two writes)', async () => {
+    await withClient(fx.server.uri, (c) => c.db('app').collection('fresh').insertOne({ a: 1 }));
+    await fx.server.close();
+    await writeFile(join(fx.dir, MANIFEST_FILE), encodeManifest([]));
+    await fx.restart();
+    expect(await listed()).to.deep.equal(['app.fresh']);
+    await withClient(fx.server.uri, async (c) => expect(await c.db('app').collection('fresh').countDocuments()).to.equal(1));
+  });
+
+  it('refuses to start on an unreadable manifest, naming it', async () => {
+    await fx.server.close();
+    await writeFile(join(fx.dir, MANIFEST_FILE), '{"format": "something else"');
+    const err = await startEmbeddedMongo({ dataDir: fx.dir, log: fx.log }).catch((e) => e);
+    expect(err).to.be.instanceOf(PlatformError);
+    expect(err.message).to.include(join(fx.dir, MANIFEST_FILE));
+    expect(err.message).to.match(/unreadable/);
+    await writeFile(join(fx.dir, MANIFEST_FILE), encodeManifest([]));
+    await fx.restart();
+  });
 
   it('refuses a second server on the same directory', async () => {
     const err = await startEmbeddedMongo({ dataDir: fx.dir, log: fx.log }).catch((e) => e);
