@@ -7,15 +7,21 @@
  * handler straight from the HTTP server, without express's router and request decoration
  * (measured: express's routing alone costs about as much CPU per call as the proxying itself;
  * see bench/results/gateway.md). Everything else goes through express.
+ *
+ * Before either, the listener puts the URL in its one canonical form (http/canonical-path.ts):
+ * decoded, checked, and lower case only, so that the fast paths, auth, the tenant scope and the
+ * routers all read the same path; a malformed one is a 400 and a case variant a 404 here.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { toPlatformError } from '../core/errors.ts';
-import { sendError } from './http/send-error.ts';
+import { errorReference, sendError } from './http/send-error.ts';
 import type { Logger } from '../core/logger.ts';
 import { PlatformError } from '../core/errors.ts';
 import { createErrorMiddleware } from './http/send-error.ts';
 import { createJsonBody } from './http/json-body.ts';
+import { canonicalizeUrl, type CanonicalUrl } from './http/canonical-path.ts';
+import { ADMIN, setPrincipal } from './tenants/principal.ts';
 import type { InvokeHandler } from './proxy/invoke.ts';
 
 export interface AppParts {
@@ -39,7 +45,8 @@ export function createApp(p: AppParts): Express {
     p.invoke(req, res).catch(next);
   });
   for (const r of p.open) app.use(r);
-  if (p.systemAuth) app.use('/system', p.systemAuth);
+  // auth off: every /system caller is the admin (and reads error messages in full)
+  app.use('/system', p.systemAuth ?? ((_req, res, next) => (setPrincipal(res, ADMIN), next())));
   app.use('/system', createJsonBody(p.systemBodyLimitBytes));
   for (const r of p.system) app.use(r);
   app.use((req, _res, next) => {
@@ -54,9 +61,6 @@ export function createApp(p: AppParts): Express {
   return app;
 }
 
-const FUNCTION_PREFIX = '/function/';
-const ASYNC_PREFIX = '/async-function/';
-
 /** Answers /async-function/ when async invocations are off. */
 export const asyncOff: InvokeHandler = async (req, res) => {
   req.resume();
@@ -64,22 +68,32 @@ export const asyncOff: InvokeHandler = async (req, res) => {
 };
 
 /**
- * The HTTP server's listener: `/function/...` to the invoke handler and `/async-function/...`
- * to the async submission handler directly, the rest to express.
+ * The HTTP server's listener: the URL made canonical once, then `/function/...` to the invoke
+ * handler and `/async-function/...` to the async submission handler directly, the rest to express.
  */
 export function createRequestListener(app: Express, invoke: InvokeHandler, log: Logger, asyncInvoke: InvokeHandler = asyncOff): (req: IncomingMessage, res: ServerResponse) => void {
-  const direct = (handler: InvokeHandler, prefix: string, req: IncomingMessage, res: ServerResponse, url: string) => {
-    req.url = url.slice(prefix.length - 1); // keep the leading '/': '/name.ns/sub?q'
+  const direct = (handler: InvokeHandler, req: IncomingMessage, res: ServerResponse, below: string) => {
+    req.url = below; // '/name.ns/sub?q', the name canonical, the sub-path as sent
     handler(req, res).catch((err: unknown) => {
       const pe = toPlatformError(err);
-      if (pe.code === 'internal') log.error('invocation failed', { error: err as Error, stack: (err as Error)?.stack });
-      sendError(res, pe);
+      const ref = pe.code === 'internal' ? errorReference() : undefined;
+      if (pe.code === 'internal') log.error('invocation failed', { ref, error: err as Error, stack: (err as Error)?.stack });
+      sendError(res, pe, ref);
     });
   };
   return (req, res) => {
-    const url = req.url ?? '/';
-    if (url.startsWith(FUNCTION_PREFIX)) return direct(invoke, FUNCTION_PREFIX, req, res, url);
-    if (url.startsWith(ASYNC_PREFIX)) return direct(asyncInvoke, ASYNC_PREFIX, req, res, url);
+    let target: CanonicalUrl;
+    try {
+      target = canonicalizeUrl(req.url ?? '/');
+    } catch (err) {
+      const pe = toPlatformError(err);
+      log.debug('request refused: not a canonical path', { method: req.method, code: pe.code, error: pe.message });
+      req.resume();
+      return sendError(res, pe);
+    }
+    if (target.kind === 'function') return direct(invoke, req, res, target.below!);
+    if (target.kind === 'async-function') return direct(asyncInvoke, req, res, target.below!);
+    req.url = target.url;
     app(req, res);
   };
 }

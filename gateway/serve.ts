@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../core/logger.ts';
 import { openStore } from '../core/store/open-store.ts';
 import { startGateway, type Gateway } from './main.ts';
 import { createHttpNodeAgentClient } from './node-client.ts';
+import { nodeCredential } from './nodes/node-token.ts';
 
 export async function serveGateway(env: Env, log?: Logger): Promise<Gateway> {
   const config = readGatewayConfig(env);
@@ -19,7 +20,7 @@ export async function serveGateway(env: Env, log?: Logger): Promise<Gateway> {
   const store = await openStore({ mongoUri: config.mongoUri, dataDir: config.dataDir, storePort: config.storePort, log: logger });
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ config, store, nodes: config.nodes.map((u) => createHttpNodeAgentClient(u)), log: logger });
+    gateway = await startGateway({ config, store, nodes: config.nodes.map((u) => createHttpNodeAgentClient(u, { token: nodeCredential(config) })), log: logger });
   } catch (err) {
     await store.close();
     throw err;
@@ -27,6 +28,7 @@ export async function serveGateway(env: Env, log?: Logger): Promise<Gateway> {
   return {
     url: gateway.url,
     port: gateway.port,
+    metricsUrl: gateway.metricsUrl,
     async close() {
       await gateway.close();
       await store.close();

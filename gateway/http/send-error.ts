@@ -1,21 +1,49 @@
 /**
  * The one place that turns errors into HTTP responses: status from the error code, a
  * text/plain message that says what to fix (OpenFaaS style) and `X-Fastgshare-Error: <code>`.
+ *
+ * Only the admin reads messages as they were written. Everyone else (tenants, anonymous
+ * callers, every caller outside /system) gets them without server file-system paths or stack
+ * frames (redact-paths.ts), and an internal error (a 500: an unexpected failure whose message
+ * may say anything about the server) as a fixed text with a reference the admin finds in the
+ * gateway log.
  */
+import { randomBytes } from 'node:crypto';
 import type { ErrorRequestHandler, Response } from 'express';
 import type { ServerResponse } from 'node:http';
 import { PlatformError, toPlatformError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import { redactServerPaths } from './redact-paths.ts';
 
 export const ERROR_HEADER = 'X-Fastgshare-Error';
 
-export function sendError(res: ServerResponse | Response, err: PlatformError): void {
+/** A short id that ties an internal error's answer to its line in the gateway log. */
+export function errorReference(): string {
+  return randomBytes(6).toString('hex');
+}
+
+/** Whether the response goes to the admin: only when /system auth (or auth off) said so. */
+function toAdmin(res: ServerResponse | Response): boolean {
+  const locals = (res as Partial<Response>).locals as Record<string, unknown> | undefined;
+  const p = locals?.principal as { kind?: unknown } | undefined;
+  return p?.kind === 'admin';
+}
+
+/** The message a caller may read. */
+export function messageFor(err: PlatformError, admin: boolean, ref?: string): string {
+  if (admin) return err.message;
+  if (err.code === 'internal') return `internal error: the gateway could not handle this request${ref ? ` (reference ${ref} in the gateway log)` : ''}; retry, and tell the platform's admin if it persists`;
+  return redactServerPaths(err.message);
+}
+
+export function sendError(res: ServerResponse | Response, err: PlatformError, ref?: string): void {
   if (res.headersSent) {
     // too late for a status: cut the response so the client sees it is incomplete
     res.destroy();
     return;
   }
-  const body = err.message.endsWith('\n') ? err.message : err.message + '\n';
+  const message = messageFor(err, toAdmin(res), ref);
+  const body = message.endsWith('\n') ? message : message + '\n';
   res.statusCode = err.status;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
@@ -46,8 +74,9 @@ export function fromStoreOutage(err: unknown): PlatformError | undefined {
 export function createErrorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const pe = fromBodyParser(err) ?? fromStoreOutage(err) ?? toPlatformError(err);
-    if (pe.code === 'internal') log.error('request failed', { method: req.method, path: req.path, error: err as Error, stack: (err as Error)?.stack });
+    const ref = pe.code === 'internal' ? errorReference() : undefined;
+    if (pe.code === 'internal') log.error('request failed', { ref, method: req.method, path: req.path, error: err as Error, stack: (err as Error)?.stack });
     else log.debug('request rejected', { method: req.method, path: req.path, code: pe.code, error: pe.message });
-    sendError(res, pe);
+    sendError(res, pe, ref);
   };
 }

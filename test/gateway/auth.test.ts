@@ -52,9 +52,20 @@ describe('gateway basic auth', () => {
     expect(r.status).to.equal(401);
   });
 
-  it('leaves /function/*, /healthz and /metrics open', async () => {
+  it('leaves /function/* and /healthz open; /metrics on the public port is the admin\'s, open on the metrics port', async () => {
     expect((await get('/function/echo')).status).to.equal(404);
-    expect((await get('/metrics')).status).to.equal(200);
+    const anon = await get('/metrics');
+    expect(anon.status).to.equal(401);
+    expect(await anon.text()).to.contain(`${gw.metricsUrl}/metrics`);
+    expect((await get('/metrics', basic('admin', 'wrong-pass'))).status).to.equal(401);
+    const admin = await get('/metrics', basic('admin', 'correct-horse'));
+    expect(admin.status).to.equal(200);
+    expect(await admin.text()).to.contain('process_cpu_user_seconds_total');
+    expect(gw.metricsUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const scraped = await fetch(`${gw.metricsUrl}/metrics`);
+    expect(scraped.status).to.equal(200);
+    expect(await scraped.text()).to.contain('process_cpu_user_seconds_total');
+    expect((await fetch(`${gw.metricsUrl}/system/functions`)).status).to.equal(404);
     const health = await get('/healthz');
     expect(health.status).to.equal(503);
     expect(await health.text()).to.contain('no node agents configured');

@@ -110,7 +110,7 @@ describe('profiler routes (/system/profiles)', function () {
     const format = await fetch(`${h.gateway.url}/system/profiles/resnet50?format=xml`);
     expect(format.status).to.equal(400);
     expect(await format.text()).to.match(/format "xml"/);
-    const badName = await fetch(`${h.gateway.url}/system/profiles/Bad..Name`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const badName = await fetch(`${h.gateway.url}/system/profiles/bad..name`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(badName.status).to.equal(400);
   });
 });
