@@ -1,4 +1,4 @@
-/** `tenant create|list|remove|rotate`: tenants and their credentials (admin only). */
+/** `tenant create|list|remove|rotate`: tenants and their control-plane credentials (admin only); API keys: tenant-keys.ts. */
 import type { IssuedCredentials } from '../../core/contracts/tenants.ts';
 import type { Command } from 'commander';
 import { isErrorCode, PlatformError } from '../../core/errors.ts';
@@ -42,8 +42,9 @@ type Issued = IssuedCredentials;
 function printIssued(ctx: CommandContext, what: string, t: Issued): void {
   ctx.io.stdout.write(`${what}: ${t.name} (namespaces: ${t.namespaces.join(', ')})\n`);
   ctx.io.stdout.write(`username: ${t.username}\n`);
-  if (t.generated) ctx.io.stdout.write(`password: ${t.password}\napi key:  ${t.apiKey}\nKeep these now: the gateway stores only a hash and cannot show them again.\n`);
-  else ctx.io.stdout.write(`password: (as given)\napi key:  ${t.name}.<password>\n`);
+  if (t.generated) ctx.io.stdout.write(`password: ${t.password}\nKeep it now: the gateway stores only a hash and cannot show it again.\n`);
+  else ctx.io.stdout.write('password: (as given)\n');
+  ctx.io.stdout.write(`The password is for /system (faas-cli login). Callers of functions get an invoke-only key: fastgshare tenant key create --tenant ${t.name}\n`);
 }
 
 export function registerTenant(program: Command, ctx: CommandContext): void {

@@ -2,9 +2,14 @@
  * Calls a function for a queued job through the gateway's own `/function/` route over loopback
  * HTTP, so an async call takes exactly the path a sync call takes: catalog check, bounded wait
  * for a ready replica, balancer, replay on refused connections, invocation metrics and counts,
- * and any invoke wrappers (per-tenant auth, admission) the gateway was started with.
+ * and any invoke wrappers (per-tenant auth, admission) the gateway was started with. It presents
+ * the gateway's internal credential on behalf of the caller the job was accepted as
+ * (`credentials`), never a credential from the job (a job queued by an older gateway may still
+ * hold an Authorization header: it is dropped).
  */
 import http from 'node:http';
+import type { InvocationCaller } from '../../core/contracts/tenants.ts';
+import { CREDENTIAL_HEADERS } from '../proxy/headers.ts';
 import type { AsyncJobData } from './job.ts';
 
 export interface FunctionCallResult {
@@ -26,6 +31,13 @@ export interface FunctionCallerOptions {
   timeoutMs: number;
   /** Largest response body kept for the callback. */
   maxResponseBytes: number;
+  /** Headers that authenticate a call made on behalf of `caller` (the gateway's internal credential). */
+  credentials?: (caller: InvocationCaller) => Record<string, string>;
+}
+
+/** A job's headers without any credential header. */
+export function withoutCredentials(headers: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.includes(k.toLowerCase())));
 }
 
 export function createFunctionCaller(o: FunctionCallerOptions): FunctionCaller {
@@ -34,7 +46,8 @@ export function createFunctionCaller(o: FunctionCallerOptions): FunctionCaller {
     call(job) {
       const body = Buffer.from(job.bodyBase64, 'base64');
       const url = new URL(`/function/${encodeURIComponent(job.function)}${job.path.startsWith('/') ? job.path : '/' + job.path}`, o.gatewayUrl());
-      const headers: http.OutgoingHttpHeaders = { ...job.headers, 'x-call-id': job.callId, 'content-length': String(body.length) };
+      const caller = job.caller ?? { kind: 'anonymous' };
+      const headers: http.OutgoingHttpHeaders = { ...withoutCredentials(job.headers), ...o.credentials?.(caller), 'x-call-id': job.callId, 'content-length': String(body.length) };
       return new Promise<FunctionCallResult>((resolve) => {
         let settled = false;
         const done = (r: FunctionCallResult) => {

@@ -1,6 +1,9 @@
+import type { InvocationCaller } from '../../core/contracts/tenants.ts';
+
 /**
  * What a queued call carries: the request as it arrived (method, path below the function,
- * query, end-to-end headers, body as base64), who to tell, and when it was accepted.
+ * query, end-to-end headers without any credential, body as base64), whom the gateway accepted
+ * it as, who to tell, and when it was accepted. Nothing in it is secret: it lives in Redis.
  */
 export interface AsyncJobData {
   callId: string;
@@ -9,8 +12,15 @@ export interface AsyncJobData {
   method: string;
   /** Path below the function, with its query string: `/sub/path?q=1`. */
   path: string;
+  /** End-to-end request headers, credentials removed (proxy/headers.ts CREDENTIAL_HEADERS). */
   headers: Record<string, string>;
   bodyBase64: string;
+  /**
+   * Whom invoke auth accepted the call as at submission (never the credential itself); the call
+   * runs with that authority, checked again when it runs. Absent in jobs queued before this
+   * field existed: anonymous.
+   */
+  caller?: InvocationCaller;
   callbackUrl?: string;
   /** Epoch ms when the gateway accepted the call. */
   acceptedAt: number;

@@ -2,13 +2,14 @@
  * What a worker does with one queued call: take a slot of the function's concurrency bound
  * (or put the job back for a moment), call the function through the gateway, and either throw
  * so BullMQ retries with backoff (retryable status, attempts left) or report the final result
- * to the callback URL.
+ * to the callback URL. A job still holding a credential header (queued by an older gateway) has
+ * it removed from Redis before anything else.
  */
 import { DelayedError, type Job } from 'bullmq';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { CallbackSender } from './callback.ts';
-import type { FunctionCaller } from './function-caller.ts';
+import { withoutCredentials, type FunctionCaller } from './function-caller.ts';
 import { RETRYABLE_STATUSES, type AsyncJobData, type AsyncJobResult } from './job.ts';
 import type { FunctionLimiter } from './limiter.ts';
 import type { AsyncMetrics } from './metrics.ts';
@@ -33,7 +34,12 @@ export class RetryableCallError extends Error {
 export function createProcessor(d: ProcessorDeps): (job: Job<AsyncJobData, AsyncJobResult>, token?: string) => Promise<AsyncJobResult> {
   const busyDelay = d.busyDelayMs ?? 100;
   return async (job, token) => {
-    const data = job.data;
+    let data = job.data;
+    if (Object.keys(data.headers).length !== Object.keys(withoutCredentials(data.headers)).length) {
+      // queued by an older gateway with the caller's credentials: take them out of Redis first
+      data = { ...data, headers: withoutCredentials(data.headers) };
+      await job.updateData(data);
+    }
     const release = d.limiter.tryAcquire(data.function);
     if (!release) {
       await job.moveToDelayed(d.clock.now() + busyDelay, token);

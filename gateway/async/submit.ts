@@ -3,6 +3,8 @@
  * the callback URL is valid, reads the body (bounded), and queues the call under its call id
  * (the client's X-Call-Id when it sent one, so a resubmission is not run twice). Answers 202
  * with X-Call-Id and an empty body; 503 when the queue cannot take the call right now.
+ * Runs behind invoke auth (gateway/tenants/invoke-auth.ts), which has already authenticated the
+ * caller: the job keeps whom the call was accepted as, never the caller's credentials.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -12,8 +14,10 @@ import type { Clock } from '../../core/clock.ts';
 import { sendError } from '../http/send-error.ts';
 import { functionKey } from '../nodes/replica-directory.ts';
 import { splitInvocationUrl } from '../proxy/invoke.ts';
-import { hopByHop } from '../proxy/headers.ts';
+import { CREDENTIAL_HEADERS, hopByHop } from '../proxy/headers.ts';
+import type { InvocationCaller } from '../../core/contracts/tenants.ts';
 import { parseCallbackUrl } from './callback.ts';
+import type { CallbackPolicy } from './callback-policy.ts';
 import type { AsyncJobData } from './job.ts';
 import { readBoundedBody } from './read-body.ts';
 
@@ -32,6 +36,10 @@ export interface SubmitDeps {
   maxBodyBytes: number;
   submitTimeoutMs: number;
   onSubmitted?: (fn: string) => void;
+  /** Whom invoke auth accepted the request as (stored with the job instead of its credentials; default anonymous). */
+  callerOf?: (req: IncomingMessage) => InvocationCaller;
+  /** Refuses callback destinations known to be disallowed without DNS (400 at submission). */
+  callbackPolicy?: CallbackPolicy;
 }
 
 /** Call ids become BullMQ job ids: no ':' and not all digits (BullMQ rules), bounded. */
@@ -62,7 +70,7 @@ export function createAsyncSubmitHandler(d: SubmitDeps): (req: IncomingMessage, 
     const { name, namespace } = parseQualifiedName(rawName);
     const key = functionKey(name, namespace);
     if (!d.exists(key)) throw new PlatformError('not_found', `function "${name}" not found in namespace "${namespace}"; deploy it first (faas-cli deploy) or check the name with faas-cli list -n ${namespace}`);
-    const callbackUrl = parseCallbackUrl(req.headers['x-callback-url']);
+    const callbackUrl = parseCallbackUrl(req.headers['x-callback-url'], d.callbackPolicy);
     const given = req.headers['x-call-id'];
     if (given !== undefined && (typeof given !== 'string' || !CALL_ID.test(given))) {
       throw new PlatformError('bad_request', 'X-Call-Id must be 1-128 letters, digits, "_", "." or "-" (not only digits); leave it out to get a generated one');
@@ -73,7 +81,8 @@ export function createAsyncSubmitHandler(d: SubmitDeps): (req: IncomingMessage, 
     if (declared > d.maxBodyBytes) throw tooLarge(d.maxBodyBytes);
     if (!d.queue.ready()) throw new PlatformError('unavailable', 'the async queue (Redis) is not reachable right now; retry shortly with the same X-Call-Id (sync calls on /function/ still work)');
     const body = await readBoundedBody(req, d.maxBodyBytes, 'async calls (FASTGSHARE_ASYNC_MAX_BODY_BYTES)');
-    return { callId, function: key, method: req.method ?? 'POST', path: upstreamPath, headers: endToEnd(req), bodyBase64: body.toString('base64'), callbackUrl, acceptedAt: d.clock.now() };
+    const caller = d.callerOf?.(req) ?? { kind: 'anonymous' };
+    return { callId, function: key, method: req.method ?? 'POST', path: upstreamPath, headers: endToEnd(req), bodyBase64: body.toString('base64'), caller, callbackUrl, acceptedAt: d.clock.now() };
   }
 }
 
@@ -81,7 +90,7 @@ function endToEnd(req: IncomingMessage): Record<string, string> {
   const drop = hopByHop(req.headers);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(req.headers)) {
-    if (v === undefined || drop.has(k) || DROP.includes(k)) continue;
+    if (v === undefined || drop.has(k) || DROP.includes(k) || CREDENTIAL_HEADERS.includes(k)) continue;
     out[k] = Array.isArray(v) ? v.join(', ') : v;
   }
   return out;

@@ -1,39 +1,26 @@
 /**
- * Basic auth for /system/* (OpenFaaS: the CLI sends `Authorization: Basic …` after `faas-cli
- * login`, otherwise `Authorization: Bearer` with no token, which is anonymous). Credentials are
- * compared as SHA-256 digests with `timingSafeEqual`, so timing tells nothing about them.
+ * The configured admin's credentials, checked in constant time: user and password are compared
+ * as one SHA-256 digest with `timingSafeEqual`, so timing tells nothing about either.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
 import type { AdminCredentials } from '../../core/config.ts';
-import { PlatformError } from '../../core/errors.ts';
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-/** Checks an Authorization header value; true only for the configured user and password. */
-export function createBasicAuthCheck(creds: AdminCredentials): (header: string | undefined) => boolean {
+/** True only for the configured admin user and password. */
+export function createAdminCheck(creds: AdminCredentials): (user: string, password: string) => boolean {
   const expected = digest(`${creds.user}:${creds.password}`);
-  return (header) => {
-    if (!header) return false;
-    const m = /^Basic\s+(\S+)\s*$/i.exec(header);
-    if (!m) return false;
-    const given = digest(Buffer.from(m[1]!, 'base64').toString('utf8'));
-    return timingSafeEqual(given, expected);
-  };
+  return (user, password) => timingSafeEqual(digest(`${user}:${password}`), expected);
 }
 
-export function createBasicAuth(creds: AdminCredentials): RequestHandler {
-  const check = createBasicAuthCheck(creds);
-  return (req, _res, next) => {
-    if (check(req.headers.authorization)) return next();
-    const anonymous = !req.headers.authorization || /^Bearer\s*$/i.test(req.headers.authorization);
-    next(
-      new PlatformError(
-        'unauthorized',
-        anonymous
-          ? 'this gateway requires basic auth on /system/*: run `faas-cli login --username admin --password-stdin` (or pass -u user:password)'
-          : 'wrong user name or password: check the credentials given to `faas-cli login`',
-      ),
-    );
+/** Checks an Authorization header value; true only for the configured user and password (basic auth). */
+export function createBasicAuthCheck(creds: AdminCredentials): (header: string | undefined) => boolean {
+  const check = createAdminCheck(creds);
+  return (header) => {
+    const m = header ? /^Basic\s+(\S+)\s*$/i.exec(header) : null;
+    if (!m) return false;
+    const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const i = text.indexOf(':');
+    return i >= 0 && check(text.slice(0, i), text.slice(i + 1));
   };
 }

@@ -1,19 +1,21 @@
 /**
  * Tenants in the store. A tenant owns namespaces (created with it when missing; never shared
  * with another tenant, never the default namespace) and one password, kept only as a bcrypt
- * hash. `verify` answers from a short-lived cache of digests of credentials already checked,
- * so invocations do not pay bcrypt's cost on every call; rotating or removing a tenant through
- * this gateway drops its entries at once (other gateways within `cacheTtlMs`).
+ * hash, hashed and checked on the password threads (password-hasher.ts). `verify` answers from
+ * a short-lived, bounded cache (lru-cache) of digests of credentials already checked, so
+ * invocations do not pay bcrypt's cost on every call; rotating or removing a tenant through this
+ * gateway drops its entries at once (other gateways within `cacheTtlMs`). Every rejection costs
+ * one bcrypt check: an unknown user is checked against a dummy hash.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import { LRUCache } from 'lru-cache';
 import type { Models } from '../../core/store/models.ts';
 import type { Clock } from '../../core/clock.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { DEFAULT_NAMESPACE, validateNamespace } from '../../core/names.ts';
 import type { Namespaces } from '../control/namespaces.ts';
 import type { TenantPrincipal } from './principal.ts';
-import { apiKeyOf } from './credentials.ts';
+import type { PasswordHasher } from './password-hasher.ts';
 
 export type { IssuedCredentials, TenantInfo } from '../../core/contracts/tenants.ts';
 import type { IssuedCredentials, TenantInfo } from '../../core/contracts/tenants.ts';
@@ -26,6 +28,8 @@ export interface TenantStore {
   rotate(name: string, password?: string): Promise<IssuedCredentials>;
   /** The tenant these credentials belong to, or undefined (unknown user or wrong password). */
   verify(user: string, password: string): Promise<TenantPrincipal | undefined>;
+  /** The tenant as it is now (its namespaces), without credentials; undefined when it is gone. */
+  principal(name: string): Promise<TenantPrincipal | undefined>;
   /** Namespace → tenant name, for reports. */
   owners(): Promise<Map<string, string>>;
 }
@@ -50,19 +54,26 @@ function checkPassword(p: unknown): string {
 
 const digest = (s: string) => createHash('sha256').update(s, 'utf8').digest('base64');
 
-export function createTenantStore(d: { models: Models; namespaces: Namespaces; clock: Clock; hashRounds?: number; cacheTtlMs?: number }): TenantStore {
+export interface TenantStoreDeps {
+  models: Models;
+  namespaces: Namespaces;
+  clock: Clock;
+  hasher: PasswordHasher;
+  /** The tenant's API keys, removed before the tenant (and any stray ones before a tenant of that name is created). */
+  keys?: { removeAll(tenant: string): Promise<void> };
+  cacheTtlMs?: number;
+}
+
+export function createTenantStore(d: TenantStoreDeps): TenantStore {
   const { Tenant } = d.models;
-  const rounds = d.hashRounds ?? 10;
   const ttl = d.cacheTtlMs ?? 30_000;
-  const verified = new Map<string, { principal: TenantPrincipal; expires: number }>();
-  // a hash to compare against when the user is unknown, so both answers take as long
-  const dummyHash = bcrypt.hashSync(randomBytes(16).toString('hex'), rounds);
+  const verified = new LRUCache<string, { principal: TenantPrincipal; expires: number }>({ max: 10_000 });
   const forget = (name: string) => {
-    for (const [k, v] of verified) if (v.principal.name === name) verified.delete(k);
+    for (const [k, v] of verified.entries()) if (v.principal.name === name) verified.delete(k);
   };
   const notFound = (name: string) => new PlatformError('not_found', `tenant "${name}" not found; list tenants with GET /system/tenants (fastgshare tenant list)`);
   const info = (t: { name: string; namespaces?: string[] | null; createdAt?: Date | null }): TenantInfo => ({ name: t.name, namespaces: [...(t.namespaces ?? [])], createdAt: t.createdAt?.toISOString() });
-  const issue = (t: TenantInfo, password: string, generated: boolean): IssuedCredentials => ({ ...t, username: t.name, password, apiKey: apiKeyOf(t.name, password), generated });
+  const issue = (t: TenantInfo, password: string, generated: boolean): IssuedCredentials => ({ ...t, username: t.name, password, generated });
   const newPassword = () => randomBytes(24).toString('base64url');
 
   return {
@@ -87,7 +98,8 @@ export function createTenantStore(d: { models: Models; namespaces: Namespaces; c
           if (!(err instanceof PlatformError && err.code === 'conflict')) throw err;
         }
       }
-      const passwordHash = await bcrypt.hash(password, rounds);
+      const passwordHash = await d.hasher.hash(password);
+      await d.keys?.removeAll(name); // a key left by an earlier tenant of this name must not come back
       let doc;
       try {
         doc = await Tenant.create({ name, namespaces, passwordHash });
@@ -106,7 +118,9 @@ export function createTenantStore(d: { models: Models; namespaces: Namespaces; c
       return info(t);
     },
     async remove(name) {
-      const r = await Tenant.deleteOne({ name: validateTenantName(name) });
+      validateTenantName(name);
+      await d.keys?.removeAll(name);
+      const r = await Tenant.deleteOne({ name });
       forget(name);
       if (r.deletedCount === 0) throw notFound(name);
     },
@@ -114,7 +128,7 @@ export function createTenantStore(d: { models: Models; namespaces: Namespaces; c
       validateTenantName(name);
       const generated = password === undefined;
       const pw = generated ? newPassword() : checkPassword(password);
-      const passwordHash = await bcrypt.hash(pw, rounds);
+      const passwordHash = await d.hasher.hash(pw);
       const t = await Tenant.findOneAndUpdate({ name }, { $set: { passwordHash }, $inc: { credentialVersion: 1 } }, { returnDocument: 'after' }).lean();
       forget(name);
       if (!t) throw notFound(name);
@@ -127,12 +141,16 @@ export function createTenantStore(d: { models: Models; namespaces: Namespaces; c
       if (hit && hit.expires > now) return hit.principal;
       if (hit) verified.delete(key);
       const t = TENANT_NAME.test(user) ? await Tenant.findOne({ name: user }, { name: 1, namespaces: 1, passwordHash: 1 }).lean() : null;
-      const ok = await bcrypt.compare(password, t?.passwordHash ?? dummyHash);
+      const ok = t ? await d.hasher.verify(password, t.passwordHash) : await d.hasher.verifyDummy(password);
       if (!t || !ok) return undefined;
       const principal: TenantPrincipal = { kind: 'tenant', name: t.name, namespaces: [...(t.namespaces ?? [])] };
-      if (verified.size > 10_000) verified.clear();
       verified.set(key, { principal, expires: now + ttl });
       return principal;
+    },
+    async principal(name) {
+      if (!TENANT_NAME.test(name)) return undefined;
+      const t = await Tenant.findOne({ name }, { name: 1, namespaces: 1 }).lean();
+      return t ? { kind: 'tenant', name: t.name, namespaces: [...(t.namespaces ?? [])] } : undefined;
     },
     async owners() {
       const out = new Map<string, string>();

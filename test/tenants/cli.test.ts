@@ -60,7 +60,8 @@ describe('fastgshare tenant and cost commands', function () {
     const created = await run(['tenant', 'create', 'acme']);
     expect(created.code, created.err).to.equal(0);
     const password = /password: (\S+)/.exec(created.out)![1]!;
-    expect(created.out).to.contain(`api key:  acme.${password}`);
+    expect(created.out, 'the password is not shown as an API key').not.to.contain('api key');
+    expect(created.out).to.contain('fastgshare tenant key create --tenant acme');
     const given = await run(['tenant', 'create', 'globex', '-n', 'globex', 'globex-dev', '--tenant-password-stdin'], 'admin', 'admin-password-1', 'globex-secret-pw\n');
     expect(given.code, given.err).to.equal(0);
     expect(given.out).to.contain('password: (as given)');
@@ -77,6 +78,33 @@ describe('fastgshare tenant and cost commands', function () {
     expect(denied.code).to.equal(1);
     expect(denied.err).to.contain('only read its own cost');
     expect((await run(['tenant', 'list'], 'acme', fresh)).code).to.equal(1);
+  });
+
+  it('tenant key create|list|revoke: the tenant its own keys, the admin any tenant\'s; a key is printed once and only invokes', async () => {
+    const pw = 'acme-cli-password-1';
+    expect((await run(['tenant', 'rotate', 'acme', '--tenant-password-stdin'], 'admin', 'admin-password-1', `${pw}\n`)).code).to.equal(0);
+    const made = await run(['tenant', 'key', 'create', '--name', 'ci'], 'acme', pw);
+    expect(made.code, made.err).to.equal(0);
+    const key = /^(fgk_([0-9a-f]{16})_\S{43})$/m.exec(made.out);
+    expect(key, made.out).to.not.equal(null);
+    const id = key![2]!;
+    const byAdmin = await run(['tenant', 'key', 'create', '--tenant', 'acme']);
+    expect(byAdmin.code, byAdmin.err).to.equal(0);
+    const list = await run(['tenant', 'key', 'list'], 'acme', pw);
+    expect(list.code, list.err).to.equal(0);
+    expect(list.out).to.match(new RegExp(`${id}\\s+acme\\s+ci`));
+    expect(list.out.trim().split('\n')).to.have.length(3);
+    expect(list.out).not.to.contain(key![1]!.slice(21));
+    // the key invokes only: the CLI logged in with it cannot reach /system
+    const res = await fetch(`${gw.url}/system/functions`, { headers: { authorization: `Bearer ${key![1]}` } });
+    expect(res.status).to.equal(401);
+    expect((await run(['tenant', 'key', 'list', '--tenant', 'acme'], 'globex', 'globex-secret-pw')).code, "another tenant cannot list acme's").to.equal(1);
+    const revoked = await run(['tenant', 'key', 'revoke', id], 'acme', pw);
+    expect(revoked.code, revoked.err).to.equal(0);
+    expect((await run(['tenant', 'key', 'list', '--tenant', 'acme'])).out).not.to.contain(id);
+    const again = await run(['tenant', 'key', 'revoke', id], 'acme', pw);
+    expect(again.code).to.equal(1);
+    expect(again.err).to.contain('no API key');
   });
 
   it('prints the cost table with the known figures, CSV, and saves the HTML report', async () => {

@@ -8,6 +8,11 @@ import { startCallbackServer, type CallbackServer } from './callback-server.ts';
 import { REDIS_URL, countQueueKeys, deleteQueueKeys, uniquePrefix } from './redis-keys.ts';
 import { createFunctionLimiter } from '../../../gateway/async/limiter.ts';
 import { parseCallbackUrl } from '../../../gateway/async/callback.ts';
+import { asyncKeys } from '../../../gateway/async/keys.ts';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 
 describe('async invocations (/async-function)', function () {
   this.timeout(40_000);
@@ -26,6 +31,8 @@ describe('async invocations (/async-function)', function () {
         FASTGSHARE_ASYNC_FUNCTION_CONCURRENCY: '2',
         FASTGSHARE_ASYNC_MAX_BODY_BYTES: '4096',
         FASTGSHARE_READY_TIMEOUT_MS: '300',
+        // the receiver is local: callbacks to loopback are refused unless allowed
+        FASTGSHARE_CALLBACK_ALLOW: '127.0.0.1/32',
       },
     });
     // echo: one replica; flaky: none until scaled up (min 0)
@@ -72,7 +79,9 @@ describe('async invocations (/async-function)', function () {
       ['/async-function/echo', { 'X-Call-Id': 'has:colon' }, 'x', 400],
       ['/async-function/echo', { 'X-Call-Id': '12345' }, 'x', 400],
       ['/async-function/echo', {}, new Uint8Array(5000), 413],
-      ['/async-function/Bad..Name', {}, 'x', 400],
+      ['/async-function/bad..name', {}, 'x', 400],
+      // upper case is no gateway path (names are lower-case DNS labels; gateway/http/canonical-path.ts)
+      ['/async-function/Bad..Name', {}, 'x', 404],
     ];
     for (const [path, headers, body, status] of cases) {
       const r = await h.call('POST', path, { headers, body });
@@ -80,6 +89,63 @@ describe('async invocations (/async-function)', function () {
       expect(r.text.trim(), 'an error says what to fix').to.not.equal('');
     }
     expect(await countQueueKeys(prefix)).to.equal(before);
+  });
+
+  it('refuses callbacks to the platform itself and to internal addresses at submission: 400 naming the rule and the setting, nothing queued', async () => {
+    const before = await countQueueKeys(prefix);
+    const rxPort = new URL(cb.url).port;
+    const gw = h.gateway.port;
+    const agentPort = new URL(h.agents[0]!.url).port;
+    const cases: Array<[string, string]> = [
+      [`http://127.0.0.1:${gw}/system/functions`, 'platform-listener'],
+      [`http://2130706433:${gw}/system/functions`, 'platform-listener'],
+      [`http://0x7f.1:${agentPort}/v1/functions`, 'platform-listener'],
+      [`http://localhost:${agentPort}/v1/functions`, 'platform-listener'],
+      [`http://[::1]:${rxPort}/cb`, 'loopback'],
+      [`http://[::ffff:127.0.0.2]:${rxPort}/cb`, 'loopback'],
+      [`http://0.0.0.0:${rxPort}/cb`, 'unspecified'],
+      ['http://169.254.169.254/latest/meta-data/', 'link-local'],
+      ['http://10.0.0.1/cb', 'private'],
+      ['http://100.64.0.1/cb', 'shared'],
+    ];
+    for (const [url, rule] of cases) {
+      const r = await h.call('POST', '/async-function/echo', { body: 'x', headers: { 'X-Callback-Url': url } });
+      expect(r.status, url).to.equal(400);
+      expect(r.text, url).to.include(`rule: ${rule}`).and.to.include('FASTGSHARE_CALLBACK_ALLOW');
+    }
+    expect(await countQueueKeys(prefix)).to.equal(before);
+  });
+
+  it('refuses at send time a name that resolves to the gateway itself: callback recorded as failed, not retried, nothing posted', async () => {
+    const name = hostname();
+    const resolves = await lookup(name).then(() => true, () => false);
+    const failedBefore = Number(/gateway_async_callbacks_total\{result="failed"\} (\d+)/.exec((await h.call('GET', '/metrics')).text)?.[1] ?? 0);
+    const id = `self-${Date.now()}`;
+    const url = `http://${name}:${h.gateway.port}/system/scale-function/echo`;
+    const r = await h.call('POST', '/async-function/echo', { body: '{"serviceName":"echo","replicas":0}', headers: { 'X-Call-Id': id, 'X-Callback-Url': url } });
+    expect(r.status, 'a name is not resolved at submission').to.equal(202);
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(asyncKeys({ prefix, queue: 'async-invocations' }).queue, { connection, prefix });
+    try {
+      const result = await h.eventually(async () => {
+        const job = await queue.getJob(id);
+        expect(job?.returnvalue, 'job finished').to.be.an('object');
+        return job!.returnvalue as { callback?: string; status: number };
+      });
+      expect(result.status).to.equal(200);
+      expect(result.callback).to.equal('failed');
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+    const failed = h.sink.records.filter((l) => l.message === 'async callback failed' && l.fields.callId === id);
+    expect(failed, 'logged once: no retries hammering the destination').to.have.length(1);
+    if (resolves) expect(String(failed[0]!.fields.error)).to.match(/refused \(rule: platform-listener\)/);
+    const metrics = (await h.call('GET', '/metrics')).text;
+    expect(Number(/gateway_async_callbacks_total\{result="failed"\} (\d+)/.exec(metrics)?.[1])).to.equal(failedBefore + 1);
+    // the callback did not reach the scale route: echo still has its replica
+    const fns = (await h.call('GET', '/system/functions')).json() as Array<{ name: string; replicas: number }>;
+    expect(fns.find((f) => f.name === 'echo')!.replicas).to.equal(1);
   });
 
   it('runs a resubmitted X-Call-Id only once', async () => {
