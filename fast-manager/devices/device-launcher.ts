@@ -14,7 +14,8 @@ import type { Logger } from '../../core/logger.ts';
 import { threadsForPartition, formatCoreList } from '../../templates/onnx-node/runtime/backends/cpu.ts';
 import { loadLatencyTable, type LatencyTable } from '../../templates/onnx-node/runtime/backends/calibration-table.ts';
 import type { CudaProbe } from '../../templates/onnx-node/runtime/backends/cuda.ts';
-import type { LaunchPlan, ReplicaLauncher } from '../replicas/launcher.ts';
+import { join } from 'node:path';
+import type { LaunchPlan, ReplicaBind, ReplicaLauncher } from '../replicas/launcher.ts';
 import { DEVICE_ANNOTATIONS, hasDeviceAnnotations, readDeviceId, readDeviceRequest, type DeviceRequest } from './annotations.ts';
 import { createCoreAllocator, type CoreAllocator } from './core-allocator.ts';
 import { deviceEnv } from './device-env.ts';
@@ -27,7 +28,7 @@ export interface DeviceLauncherOptions {
   /** Absolute path of `taskset`, or undefined when the node has none (replicas then run unpinned). */
   taskset?: string;
   calibrationDir: string;
-  /** Where model replicas keep the shared (optimised, memory-mappable) copies of their models. */
+  /** Where model replicas keep the shared (optimised, memory-mappable) copies of their models: one folder per namespace below it. */
   modelCacheDir?: string;
   /**
    * The node's emulated devices (emulated-devices.ts): an emulated replica gets the socket of the
@@ -99,11 +100,17 @@ export function createDeviceLauncher(o: DeviceLauncherOptions): DeviceLauncher {
         if (o.taskset) argv = [o.taskset, '-c', formatCoreList(cores), ...plan.argv];
         else log.warn('taskset not found: cpu replica runs unpinned', { replica: plan.replicaId });
       }
-      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir, modelCacheDir: o.modelCacheDir, emulatedDeviceSocket: req.device === 'emulated' ? o.emulatedDevices?.socketPath(req.emulatedDevice) : undefined }) };
+      // one model cache per namespace (tenant): functions of a tenant share weights, tenants never share files
+      const modelCacheDir = o.modelCacheDir && join(o.modelCacheDir, plan.namespace);
+      const emulatedDeviceSocket = req.device === 'emulated' ? o.emulatedDevices?.socketPath(req.emulatedDevice) : undefined;
+      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir, modelCacheDir, emulatedDeviceSocket }) };
+      const binds: ReplicaBind[] = [...(plan.binds ?? []), { path: o.calibrationDir, access: 'ro' }];
+      if (modelCacheDir && req.modelSharing) binds.push({ path: modelCacheDir, access: 'rw', group: 'namespace' });
+      if (emulatedDeviceSocket) binds.push({ path: emulatedDeviceSocket, access: 'socket' });
       log.debug('replica device', { replica: plan.replicaId, device: readDeviceId(plan.annotations), partition: req.partitionPercent, cores });
       let launched;
       try {
-        launched = o.inner.launch({ ...plan, argv, env });
+        launched = o.inner.launch({ ...plan, argv, env, binds, ...(cores ? { cpus: cores } : {}) });
       } catch (err) {
         if (cores) allocator.release(cores);
         throw err;

@@ -5,6 +5,7 @@
  * so the supervisor never knows which device a replica uses.
  */
 import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 
 export interface LaunchPlan {
@@ -19,6 +20,26 @@ export interface LaunchPlan {
   port: number;
   /** The deployment's annotations (device backends read their settings from them). */
   annotations?: Record<string, string>;
+  /** The replica's private directory (workspace.ts): a sandbox mounts its scratch and secrets. */
+  workspace?: { dir: string; secretsDir: string; tmpDir: string };
+  /** limits.memory in bytes: a sandbox enforces it in the kernel (cgroup). */
+  memoryLimitBytes?: number;
+  /** The cores a device backend gave the replica: a sandbox confines it to them (cpuset). */
+  cpus?: readonly number[];
+  /** The deployment's readOnlyRootFilesystem (the bundle is read-only in a sandbox either way). */
+  readOnlyRootFilesystem?: boolean;
+  /** Host paths besides its bundle that the replica needs (sockets, caches); a sandbox shows only these. */
+  binds?: ReplicaBind[];
+}
+
+/**
+ * A host path a replica uses. `socket`: a unix socket it connects to; `ro`/`rw`: a directory;
+ * `group: 'namespace'` marks a directory shared by the replicas of one namespace (tenant).
+ */
+export interface ReplicaBind {
+  path: string;
+  access: 'socket' | 'ro' | 'rw';
+  group?: 'namespace';
 }
 
 export interface ExitInfo {
@@ -26,6 +47,8 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
   /** Set when the process could not be started at all (e.g. ENOENT). */
   error?: Error;
+  /** Why the launcher's confinement ended it (e.g. the kernel's OOM killer), when it knows. */
+  reason?: string;
 }
 
 export interface LaunchedProcess {
@@ -35,6 +58,11 @@ export interface LaunchedProcess {
   stderr: Readable | null;
   /** Settles once, when the process (the group leader) is gone. */
   exited: Promise<ExitInfo>;
+  /**
+   * Sends `signal` to every process of the replica; false when none is left. Absent: the
+   * supervisor signals the process group led by `pid`.
+   */
+  signal?(signal: NodeJS.Signals): boolean;
 }
 
 export interface ReplicaLauncher {
@@ -45,6 +73,8 @@ export interface ReplicaLauncher {
 export function createProcessLauncher(): ReplicaLauncher {
   return {
     launch(plan) {
+      // directories it writes into (model caches) exist before it starts, as in a sandbox
+      for (const b of plan.binds ?? []) if (b.access === 'rw') mkdirSync(b.path, { recursive: true });
       const [command, ...args] = plan.argv;
       const child = spawn(command!, args, {
         cwd: plan.cwd,

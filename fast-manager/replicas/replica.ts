@@ -196,7 +196,19 @@ export class Replica {
     const env = buildReplicaEnv({ envVars: spec.envVars, name: spec.name, namespace: spec.namespace, replicaId: this.id, port, secretsDir: ws.secretsDir, tmpDir: ws.tmpDir, host: this.deps.hostEnv });
     let proc: LaunchedProcess;
     try {
-      proc = this.deps.launcher.launch({ replicaId: this.id, namespace: spec.namespace, name: spec.name, argv, cwd: bundleDir, env, port, annotations: spec.annotations });
+      proc = this.deps.launcher.launch({
+        replicaId: this.id,
+        namespace: spec.namespace,
+        name: spec.name,
+        argv,
+        cwd: bundleDir,
+        env,
+        port,
+        annotations: spec.annotations,
+        workspace: { dir: ws.dir, secretsDir: ws.secretsDir, tmpDir: ws.tmpDir },
+        ...(this.template.memoryLimitBytes !== undefined ? { memoryLimitBytes: this.template.memoryLimitBytes } : {}),
+        readOnlyRootFilesystem: spec.readOnlyRootFilesystem,
+      });
     } catch (err) {
       this.deps.ports.release(port);
       this.crashed({ code: null, signal: null }, `could not start "${argv[0]}": ${(err as Error).message}`);
@@ -294,21 +306,28 @@ export class Replica {
     if (!this.pid || this.killReason) return;
     this.killReason = reason;
     this.log.warn('killing replica', { replica: this.id, reason });
-    signalGroup(this.pid, 'SIGKILL');
+    this.signal(this.proc, this.pid, 'SIGKILL');
+  }
+
+  /** Signals every process of the replica: through its launcher when that knows them, else its process group. */
+  private signal(proc: LaunchedProcess | undefined, pid: number, sig: NodeJS.Signals): boolean {
+    return proc?.signal ? proc.signal(sig) : signalGroup(pid, sig);
   }
 
   private onExit(info: ExitInfo, run: number): void {
     if (run !== this.run) return;
     const pid = this.pid;
+    const proc = this.proc;
     this.clearTimers();
     this.unwatch?.();
     this.unwatch = undefined;
     this.deps.ports.release(this.port);
-    if (pid) signalGroup(pid, 'SIGKILL'); // children the leader left behind
+    if (pid) this.signal(proc, pid, 'SIGKILL'); // children the leader left behind
     this.proc = undefined;
     this.pid = null;
     if (this.stopRequested) return;
-    const reason = this.killReason ?? (info.error ? `could not start "${this.template.argv[0]}": ${info.error.message}` : info.code !== null ? `exited with code ${info.code}` : `killed by ${info.signal}`);
+    // the kernel's word (an OOM kill in the replica's cgroup) comes before our own RSS check's
+    const reason = info.reason ?? this.killReason ?? (info.error ? `could not start "${this.template.argv[0]}": ${info.error.message}` : info.code !== null ? `exited with code ${info.code}` : `killed by ${info.signal}`);
     this.crashed(info, reason);
   }
 
@@ -337,14 +356,14 @@ export class Replica {
       this.setState('draining');
       const gone = proc.exited.then(() => true);
       await Promise.race([gone, sleep(this.deps.tuning.drainGraceMs)]);
-      signalGroup(pid, 'SIGTERM');
+      this.signal(proc, pid, 'SIGTERM');
       const exited = await Promise.race([gone, sleep(this.deps.drainTimeoutMs).then(() => false)]);
       if (!exited) {
         this.log.warn('replica did not stop in time; killing it', { replica: this.id, drainTimeoutMs: this.deps.drainTimeoutMs });
-        signalGroup(pid, 'SIGKILL');
+        this.signal(proc, pid, 'SIGKILL');
         await gone;
       }
-      signalGroup(pid, 'SIGKILL');
+      this.signal(proc, pid, 'SIGKILL');
     }
     this.run++; // no later callback of the last run applies
     this.unwatch?.();

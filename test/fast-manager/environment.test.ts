@@ -31,13 +31,14 @@ describe('fast-manager: replica environment and secrets', function () {
     expect(env.FASTGSHARE_FUNCTION).to.equal('envy');
     expect(env.FASTGSHARE_NAMESPACE).to.equal('openfaas-fn');
     expect(env.FASTGSHARE_REPLICA_ID).to.equal(r.id);
-    expect(env.FASTGSHARE_SECRETS_DIR).to.equal(join(h.dataDir, 'replicas', r.id, 'secrets'));
-    expect(env.TMPDIR).to.equal(join(h.dataDir, 'replicas', r.id, 'tmp'));
+    // in its sandbox: its secrets where OpenFaaS functions look, its scratch space at /tmp
+    expect(env.FASTGSHARE_SECRETS_DIR).to.equal('/var/openfaas/secrets');
+    expect(env.TMPDIR).to.equal('/tmp');
     expect(env.PATH!.split(':')[0]).to.equal(join(PLATFORM_ROOT, 'node_modules', '.bin'));
     expect(env.PATH).to.contain(process.env.PATH!.split(':')[0]);
-    expect(env.HOME).to.equal(process.env.HOME);
+    expect(env.HOME).to.equal('/tmp'); // the agent's home is not in the sandbox
     expect(env).to.not.have.property(SECRET_IN_AGENT);
-    const allowed = ['MODEL', 'PORT', 'NODE_ENV', 'HOME', 'PATH', 'TMPDIR', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR'];
+    const allowed = ['MODEL', 'PORT', 'NODE_ENV', 'HOME', 'PATH', 'TMPDIR', 'PWD', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR'];
     // node itself may add nothing but these; anything else would have leaked from the agent
     expect(Object.keys(env).filter((k) => !allowed.includes(k))).to.deep.equal([]);
   });
@@ -59,9 +60,10 @@ describe('fast-manager: replica environment and secrets', function () {
     expect(await (await fetch(`${r.url}/secret/api-key`)).text()).to.equal('s3cr3t\n');
     expect(Buffer.from(await (await fetch(`${r.url}/secret/bin.blob`)).arrayBuffer())).to.deep.equal(raw);
     const dir = join(h.dataDir, 'replicas', r.id, 'secrets');
-    expect((await stat(dir)).mode & 0o777).to.equal(0o700);
+    // given to the replica's own uid, read-only (fast-manager/sandbox/replica-files.ts)
+    expect((await stat(dir)).mode & 0o777).to.equal(0o500);
     expect((await readdir(dir)).sort()).to.deep.equal(['api-key', 'bin.blob']);
-    for (const f of ['api-key', 'bin.blob']) expect((await stat(join(dir, f))).mode & 0o777).to.equal(0o600);
+    for (const f of ['api-key', 'bin.blob']) expect((await stat(join(dir, f))).mode & 0o777).to.equal(0o400);
     await h.call('DELETE', '/v1/functions/openfaas-fn/secretive');
     await waitFor('workspace removed', async () => stat(join(h.dataDir, 'replicas', r.id)).then(() => false, () => true));
   });

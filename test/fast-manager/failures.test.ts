@@ -32,7 +32,7 @@ describe('fast-manager: crashes, health and limits', function () {
       return x && x.state === 'ready' && x.restarts === 1 ? x : undefined;
     });
     expect((rec.lastExit as { code: number }).code).to.equal(3);
-    const metrics = await (await fetch(`${ctx.h.agent.url}/metrics`)).text();
+    const metrics = await (await fetch(`${ctx.h.agent.url}/metrics`, { headers: { authorization: `Bearer ${ctx.h.agent.token}` } })).text();
     expect(metrics).to.contain('fastgshare_node_replica_restarts_total{function_name="echo.openfaas-fn"} 1');
   });
 
@@ -75,9 +75,10 @@ describe('fast-manager: crashes, health and limits', function () {
       return x && x.restarts >= 1 ? x : undefined;
     }, 5_000, 20);
     expect(killed.lastExit?.signal).to.equal('SIGKILL');
-    expect(killed.lastExit?.reason).to.match(/^killed: memory limit 150Mi exceeded \(used \d+(\.\d)?Mi\)$/);
+    // killed by the agent's RSS check, or first by the kernel (the replica's cgroup has the same limit)
+    expect(killed.lastExit?.reason).to.match(/^killed: memory limit 150Mi exceeded \(used \d+(\.\d)?Mi(; the kernel's OOM killer ended a process of its cgroup)?\)$/);
     const used = Number(/used ([\d.]+)Mi/.exec(killed.lastExit!.reason)![1]);
-    expect(used).to.be.greaterThan(150);
+    expect(used).to.be.at.least(150);
     expect(pidAlive(r.pid!)).to.equal(false);
     const texts = (await ctx.h.logs('name=hog')).map((l) => l.text);
     expect(texts.some((t) => t.startsWith('replica killed: memory limit 150Mi exceeded'))).to.equal(true);
@@ -125,8 +126,8 @@ describe('fast-manager: crashes, health and limits', function () {
   it('marks a ready replica that starts failing health checks unhealthy, then restarts it', async () => {
     await ctx.h.apply({ name: 'echo' }, 1);
     const r = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
-    // stop the replica's process (not the group leader's children): health checks time out
-    process.kill(r.pid!, 'SIGSTOP');
+    // stop the replica's processes (its group: in a sandbox, r.pid is bubblewrap's, the server is in its group): health checks time out
+    process.kill(-r.pid!, 'SIGSTOP');
     try {
       await waitFor('unhealthy', async () => (await replica())?.state === 'unhealthy', 5_000, 20);
       const restarted = await waitFor('restart after failures', async () => {

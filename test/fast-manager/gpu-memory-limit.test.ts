@@ -34,7 +34,10 @@ describe('fast-manager: device memory limit of cuda replicas (fastgshare/gpu_mem
     await smi.cleanup();
   });
 
-  const start = (nvidiaSmi: string) => startHarness(ts.store, { env: { FASTGSHARE_NVIDIA_SMI: nvidiaSmi }, devices: { probeCuda: () => ({ missing: [] }) } });
+  // FASTGSHARE_SANDBOX=off: the fake nvidia-smi is told the pids the echo fixture reports for its
+  // children, and inside a sandbox (its own pid namespace) those are not the host's pids that a
+  // real nvidia-smi lists; the sandbox itself is tested in test/fast-manager/sandbox/.
+  const start = (nvidiaSmi: string) => startHarness(ts.store, { env: { FASTGSHARE_NVIDIA_SMI: nvidiaSmi, FASTGSHARE_SANDBOX: 'off' }, devices: { probeCuda: () => ({ missing: [] }) } });
   const replica = async (name: string) => (await h.fn(name))?.replicas[0] as ReplicaStatus | undefined;
 
   it('kills a cuda replica whose processes hold more device memory than fastgshare/gpu_mem, and restarts it', async () => {
@@ -50,7 +53,7 @@ describe('fast-manager: device memory limit of cuda replicas (fastgshare/gpu_mem
       return x?.usage.deviceMemoryBytes === 60 * MiB ? x : undefined;
     });
     expect(under.deviceMemoryLimit).to.deep.equal({ annotation: 'fastgshare/gpu_mem', limit: '100Mi', limitBytes: 100 * MiB, enforcement: 'enforced' });
-    const metrics = await (await fetch(`${h.agent.url}/metrics`)).text();
+    const metrics = await (await fetch(`${h.agent.url}/metrics`, { headers: { authorization: `Bearer ${h.agent.token}` } })).text();
     expect(metrics).to.contain(`fastgshare_node_replica_device_memory_bytes{function_name="gpu-hog.openfaas-fn",replica="${r.id}"} ${60 * MiB}`);
 
     // a child process in the replica's group counts too: 60 + 50 MiB is over 100Mi
@@ -78,7 +81,7 @@ describe('fast-manager: device memory limit of cuda replicas (fastgshare/gpu_mem
       return x?.usage.deviceMemoryBytes === 0 ? x : undefined;
     });
     expect(after.deviceMemoryLimit?.enforcement).to.equal('enforced');
-    const m2 = await (await fetch(`${h.agent.url}/metrics`)).text();
+    const m2 = await (await fetch(`${h.agent.url}/metrics`, { headers: { authorization: `Bearer ${h.agent.token}` } })).text();
     expect(m2).to.contain('fastgshare_node_replica_restarts_total{function_name="gpu-hog.openfaas-fn"} 1');
   });
 

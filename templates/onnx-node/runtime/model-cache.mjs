@@ -16,7 +16,7 @@
 //
 // Plain JavaScript on purpose: it runs in the inference worker thread, which does not load tsx.
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
@@ -87,6 +87,8 @@ async function buildSharedCopy(ort, bytes, cacheDir, dir, sessionOptions, level)
     if (!existsSync(join(tmp, SHARED_MODEL_FILE)) || !existsSync(join(tmp, SHARED_DATA_FILE))) {
       throw new Error(`onnxruntime did not write the optimised model with external weights into ${tmp}`);
     }
+    // mkdtemp makes it 0700: the namespace's other replicas (other uids, one group) read it too
+    chmodSync(tmp, 0o750);
     try {
       renameSync(tmp, dir);
       return true;

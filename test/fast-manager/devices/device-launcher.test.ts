@@ -108,7 +108,7 @@ describe('fast-manager/devices', () => {
       d.launch(plan({ 'fastgshare/device': 'cpu', 'fastgshare/gpu_sm_partition': '50' }));
       expect(rec.plans[0].argv).to.deep.equal(['/usr/bin/taskset', '-c', '0', 'node', '--import', 'tsx', 'index.ts']);
       expect(rec.plans[1].argv.slice(0, 3)).to.deep.equal(['/usr/bin/taskset', '-c', '1']);
-      expect(rec.plans[0].env).to.include({ PORT: '9000', FASTGSHARE_DEVICE: 'cpu', FASTGSHARE_PARTITION: '50', FASTGSHARE_CPUS: '0', OMP_NUM_THREADS: '1', FASTGSHARE_SLO_MS: '300', FASTGSHARE_MAX_BATCH: '4', FASTGSHARE_MODEL_SHARING: 'on', FASTGSHARE_MODEL_CACHE: '/data/model-cache' });
+      expect(rec.plans[0].env).to.include({ PORT: '9000', FASTGSHARE_DEVICE: 'cpu', FASTGSHARE_PARTITION: '50', FASTGSHARE_CPUS: '0', OMP_NUM_THREADS: '1', FASTGSHARE_SLO_MS: '300', FASTGSHARE_MAX_BATCH: '4', FASTGSHARE_MODEL_SHARING: 'on', FASTGSHARE_MODEL_CACHE: '/data/model-cache/openfaas-fn' });
       rec.exits[0]!({ code: 0, signal: null });
       await new Promise((r) => setImmediate(r));
       d.launch(plan({ 'fastgshare/gpu_sm_partition': '100' }));
