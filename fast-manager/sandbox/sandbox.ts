@@ -2,7 +2,8 @@
  * The replica sandbox of a node agent. `createSandbox` checks at start that confinement works
  * (preflight.ts: bubblewrap and setpriv present, running as root, cgroups writable, a trivial
  * command run sandboxed) and gives the innermost `ReplicaLauncher`:
- *   - on (FASTGSHARE_SANDBOX default): every replica runs in a sandbox (sandbox-launcher.ts);
+ *   - on (FASTGSHARE_SANDBOX default): every replica runs in a sandbox (sandbox-launcher.ts), and
+ *     an nftables rule keeps replicas from connecting to this host's services (network-policy.ts);
  *   - on but broken: the agent runs, but refuses to start replicas (`admit` and `launch` throw a
  *     PlatformError that says what is missing and how to fix it);
  *   - off (FASTGSHARE_SANDBOX=off): replicas run unconfined as the agent's user, with a loud
@@ -19,6 +20,7 @@ import { openCgroups } from './cgroups.ts';
 import { createNamespaceGids, createUidPool } from './id-pool.ts';
 import { createSandboxLauncher, HOST_SIDE_PATH } from './sandbox-launcher.ts';
 import { runPreflight } from './preflight.ts';
+import { applyNetworkPolicy, type NetworkPolicy } from './network-policy.ts';
 
 export type SandboxState = 'on' | 'off' | 'unavailable';
 
@@ -30,6 +32,8 @@ export interface Sandbox {
   readonly launcher: ReplicaLauncher;
   /** Throws PlatformError 'unavailable' when replicas may not start on this node. */
   admit(): void;
+  /** Removes what the sandbox installed on the host (its network rule). */
+  close(): Promise<void>;
 }
 
 export interface CreateSandboxOptions {
@@ -64,6 +68,7 @@ export async function createSandbox(o: CreateSandboxOptions): Promise<Sandbox> {
         },
       },
       admit() {},
+      close: async () => {},
     };
   }
 
@@ -73,7 +78,7 @@ export async function createSandbox(o: CreateSandboxOptions): Promise<Sandbox> {
     const fail = () => {
       throw new PlatformError('unavailable', message);
     };
-    return { state: 'unavailable', problem, launcher: { launch: fail }, admit: fail };
+    return { state: 'unavailable', problem, launcher: { launch: fail }, admit: fail, close: async () => {} };
   };
 
   const bwrap = o.config.bwrap.includes('/') ? (isExecutable(o.config.bwrap) ? o.config.bwrap : undefined) : findExecutable(o.config.bwrap, HOST_SIDE_PATH);
@@ -107,8 +112,20 @@ export async function createSandbox(o: CreateSandboxOptions): Promise<Sandbox> {
   });
   const failure = await runPreflight({ launcher, dataDir: o.dataDir, platformRoot: o.platformRoot });
   if (failure) return refuse(`a trivial sandboxed command (${bwrap}) failed: ${failure}`);
-  log.info('replica sandbox on', { bwrap, cgroups: `v${cgroups.version}`, uids: `${o.config.uidBase}..${o.config.uidBase + o.config.uidCount - 1}`, pidsMax: o.config.pidsMax });
-  return { state: 'on', launcher, admit() {} };
+  let network: NetworkPolicy | undefined;
+  if (o.config.network === 'isolated') {
+    const nft = findExecutable('nft', HOST_SIDE_PATH);
+    if (!nft) return refuse('nftables (nft) is not installed, and replicas must not reach this host\'s services (apt-get install -y nftables, or FASTGSHARE_SANDBOX_NETWORK=open)');
+    try {
+      network = await applyNetworkPolicy({ nft, uidBase: o.config.uidBase, uidCount: o.config.uidCount, allow: o.config.egressAllow, log });
+    } catch (err) {
+      return refuse(`the network rule could not be installed (${(err as Error).message}); FASTGSHARE_SANDBOX_NETWORK=open runs replicas without it`);
+    }
+  } else {
+    log.warn('replica network rule is off (FASTGSHARE_SANDBOX_NETWORK=open): replicas can connect to this host\'s services (Redis, the node agent, other replicas)');
+  }
+  log.info('replica sandbox on', { bwrap, cgroups: `v${cgroups.version}`, uids: `${o.config.uidBase}..${o.config.uidBase + o.config.uidCount - 1}`, pidsMax: o.config.pidsMax, network: network?.table ?? 'open' });
+  return { state: 'on', launcher, admit() {}, close: async () => network?.close() };
 }
 
 function isExecutable(path: string): boolean {
