@@ -15,7 +15,7 @@ import { startPlatform, freePort } from './lib/platform.ts';
 import { PLATFORM_ROOT } from '../core/version.ts';
 import { runLoad, type LoadResult } from './lib/load.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
-import type { FunctionReplicas } from '../core/contracts/node-agent.ts';
+import { FORWARD_TOKEN_HEADER, type FunctionReplicas } from '../core/contracts/node-agent.ts';
 
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 8);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -42,14 +42,14 @@ async function main(): Promise<void> {
   const platform = await startPlatform({ filter: 'echo', env: { FASTGSHARE_LOG_LEVEL: 'error' } });
   let stopBare = () => {};
   try {
-    const fns = (await (await fetch(`${platform.nodeUrl}/v1/functions`)).json()) as FunctionReplicas[];
+    const fns = (await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[];
     const echo = fns.find((f) => f.name === 'echo');
     const replica = echo?.replicas.find((r) => r.state === 'ready');
     if (!replica) throw new Error('echo has no ready replica');
     // exactly one replica, so both paths end at the same process
     if (echo!.replicas.length !== 1) throw new Error(`expected 1 echo replica, found ${echo!.replicas.length}`);
     const barePort = await freePort();
-    const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/bare-proxy.ts', String(barePort), replica.url], { cwd: PLATFORM_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/bare-proxy.ts', String(barePort), replica.url, replica.forwardToken ?? ''], { cwd: PLATFORM_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     await once(bare.stdout!, 'data');
     stopBare = () => bare.kill('SIGTERM');
     const targets = {
@@ -61,7 +61,10 @@ async function main(): Promise<void> {
     process.stderr.write(`warming up (${targets.direct}, ${targets.gateway})…\n`);
     type Side = keyof typeof targets;
     const sides = Object.keys(targets) as Side[];
-    for (const side of sides) await runLoad({ ...common, url: targets[side], durationS: 2 });
+    // the direct side sends the replica's forward token itself (the proxies add it)
+    const load = (side: Side, o: { durationS: number; rate?: number }) =>
+      runLoad({ ...common, ...(side === 'direct' && replica.forwardToken ? { headers: { ...common.headers, [FORWARD_TOKEN_HEADER]: replica.forwardToken } } : {}), url: targets[side], ...o });
+    for (const side of sides) await load(side, { durationS: 2 });
 
     const closed = Object.fromEntries(sides.map((s) => [s, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
     const fixed = Object.fromEntries(sides.map((s) => [s, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
@@ -69,9 +72,9 @@ async function main(): Promise<void> {
       const order = round % 2 ? sides : sides.slice().reverse();
       for (const side of order) {
         process.stderr.write(`round ${round}/${ROUNDS}: ${side} closed loop ${DURATION}s…\n`);
-        closed[side].push(await runLoad({ ...common, url: targets[side], durationS: DURATION }));
+        closed[side].push(await load(side, { durationS: DURATION }));
         process.stderr.write(`round ${round}/${ROUNDS}: ${side} at ${RATE} req/s ${DURATION}s…\n`);
-        fixed[side].push(await runLoad({ ...common, url: targets[side], durationS: DURATION, rate: RATE }));
+        fixed[side].push(await load(side, { durationS: DURATION, rate: RATE }));
       }
     }
     const c = Object.fromEntries(sides.map((s) => [s, merge(closed[s])])) as Record<Side, LoadResult>;

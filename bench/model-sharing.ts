@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { PLATFORM_ROOT } from '../core/version.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 import { buildStack, startBenchNode, type BenchNode } from './lib/sharing-node.ts';
-import { closeLoadAgent, closedLoop } from './lib/sharing-load.ts';
+import { closeLoadAgent, closedLoop, useForwardToken } from './lib/sharing-load.ts';
 
 type Sharing = 'off' | 'on';
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 4);
@@ -86,7 +86,7 @@ async function runMode(node: BenchNode, sharing: Sharing, png: Buffer): Promise<
   const pids = ready.map((r) => r.pid!).filter(Boolean);
   await new Promise((r) => setTimeout(r, 1000));
   const idle = await processMemory(pids);
-  const loads = await Promise.all(ready.map((r) => closedLoop(r.url, png, 'image/png', CLIENTS_PER_REPLICA, LOAD_S)));
+  const loads = await Promise.all(ready.map((r) => closedLoop(useForwardToken(r), png, 'image/png', CLIENTS_PER_REPLICA, LOAD_S)));
   const loaded = await processMemory(pids);
   await node.remove(FN);
   for (const deadline = Date.now() + 30_000; (await node.replicas(FN)).length > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));

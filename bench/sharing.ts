@@ -127,8 +127,8 @@ async function tokenRoundTrip(n: number): Promise<{ p50: number; p99: number; n:
   const meter = createTokenMeter(new Registry(), systemClock);
   const server = await createTokenServer({ socketPath: join(dir, 't.sock'), clock: systemClock, log: createLogger({ sink: new CaptureSink() }), meter, scheduler: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 } });
   try {
-    server.register('r1', { function: 'bench.openfaas-fn', device: 'cpu', share: { quotaRequest: 1, quotaLimit: 1, partition: 100 } });
-    const c = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'r1' });
+    server.register('r1', { function: 'bench.openfaas-fn', device: 'cpu', share: { quotaRequest: 1, quotaLimit: 1, partition: 100 }, key: 'bench-replica-key' });
+    const c = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'r1', key: 'bench-replica-key' });
     const lat: number[] = [];
     for (let i = 0; i < n + 200; i++) {
       const t = performance.now();

@@ -30,6 +30,8 @@ import { registerLogout } from './commands/logout.ts';
 import { registerSim } from './commands/sim.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerTenant } from './commands/tenant.ts';
+import { registerTenantLimits } from './commands/tenant-limits.ts';
+import { registerTenantKeys } from './commands/tenant-keys.ts';
 import { registerCost } from './commands/cost.ts';
 import { registerExplain } from './commands/explain.ts';
 
@@ -61,7 +63,7 @@ export function createProgram(ctx: CommandContext): Command {
     .showHelpAfterError('(run `fastgshare --help` for the commands)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void ctx.io.stdout.write(s), writeErr: (s) => void ctx.io.stderr.write(s) });
-  for (const register of [registerUp, registerGateway, registerNode, registerBuild, registerDeploy, registerList, registerDescribe, registerInvoke, registerRemove, registerLogs, registerScale, registerLogin, registerLogout, registerVersion, registerSecret, registerNamespace, registerSim, registerExplain, registerTenant, registerCost, registerProfile]) {
+  for (const register of [registerUp, registerGateway, registerNode, registerBuild, registerDeploy, registerList, registerDescribe, registerInvoke, registerRemove, registerLogs, registerScale, registerLogin, registerLogout, registerVersion, registerSecret, registerNamespace, registerSim, registerExplain, registerTenant, registerTenantLimits, registerTenantKeys, registerCost, registerProfile]) {
     register(program, ctx);
   }
   for (const cmd of program.commands) {

@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { isIP } from 'node:net';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.ts';
 import type { LogLevel } from './logger.ts';
+import type { TenantLimits } from './contracts/admission.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -16,12 +18,21 @@ export interface CommonConfig {
   dataDir: string;
   /** MONGODB_URI: production store; when absent the embedded store is started. */
   mongoUri?: string;
-  /** FASTGSHARE_STORE_PORT: port of the embedded store (0 = any free port). */
-  storePort: number;
+  /**
+   * FASTGSHARE_STORE_PORT: serve the embedded store on this TCP port (0 = any free port) — an
+   * explicit opt-in: it has no authentication. Unset: a unix socket only this user can open.
+   */
+  storePort?: number;
   /** REDIS_URL */
   redisUrl: string;
   /** FASTGSHARE_LOG_LEVEL */
   logLevel: LogLevel;
+  /**
+   * FASTGSHARE_NODE_TOKEN or FASTGSHARE_NODE_TOKEN_FILE: the bearer credential of the node agents'
+   * API, for set-ups across hosts. Unset: the agent makes one at first start and keeps it in
+   * `<dataDir>/node-agent.token` (0600), where a gateway on the same data dir reads it.
+   */
+  nodeToken?: string;
 }
 
 export interface AdminCredentials {
@@ -52,7 +63,24 @@ export interface GatewayConfig extends CommonConfig {
   autoscale?: AutoscaleConfig;
   /** Tenants, metering and prices (see readTenancyConfig). */
   tenancy?: TenancyConfig;
+  /** FASTGSHARE_METRICS_PORT / FASTGSHARE_METRICS_HOST: the separate /metrics listener (see readMetricsListenConfig). */
+  metrics?: MetricsListenConfig;
+  /** Admission control: tenant limits and the per-function replica ceiling (see readAdmissionConfig). */
+  admission?: AdmissionConfig;
+  /** FASTGSHARE_CALLBACK_ALLOW: callback destinations let through the default refusal of local addresses. */
+  callbackAllow: CallbackAllowRule[];
+  /**
+   * FASTGSHARE_SECRETS_KEY_FILE: the AES-256 key secrets are encrypted with in the store (32 bytes:
+   * raw, 64 hex characters or base64); it must exist. Unset: `<dataDir>/secrets.key`, made 0600
+   * with 32 random bytes at first start.
+   */
+  secretsKeyFile?: string;
 }
+
+/** One entry of FASTGSHARE_CALLBACK_ALLOW: a CIDR (any port) or a host:port endpoint. */
+export type CallbackAllowRule =
+  | { kind: 'cidr'; address: string; prefix: number; family: 'ipv4' | 'ipv6' }
+  | { kind: 'endpoint'; host: string; port: number };
 
 /**
  * The SLO-aware auto-scaler in the gateway process. On unless FASTGSHARE_AUTOSCALE=false; it
@@ -157,6 +185,68 @@ export interface NodeConfig extends CommonConfig {
    * fastgshare/emulated_device annotation.
    */
   emulatedDevices: number;
+  /** Replica confinement (fast-manager/sandbox/). */
+  sandbox: SandboxConfig;
+}
+
+/**
+ * The replica sandbox (fast-manager/sandbox/):
+ *   FASTGSHARE_SANDBOX               on (default) | off: off runs replicas unconfined, as the agent's user (loudly logged)
+ *   FASTGSHARE_SANDBOX_BWRAP         the bubblewrap binary, a path or a name on PATH (default bwrap)
+ *   FASTGSHARE_SANDBOX_UID_BASE      first uid (and gid) replicas run as (default 100000)
+ *   FASTGSHARE_SANDBOX_UID_COUNT     how many uids (and namespace gids) there are (default 65536)
+ *   FASTGSHARE_SANDBOX_PIDS_MAX      processes and threads per replica (cgroup pids.max, default 256)
+ *   FASTGSHARE_SANDBOX_NETWORK       isolated (default): replicas open no connection to this host's addresses, loopback,
+ *                                    link-local or private ranges (nftables); open: no network rule
+ *   FASTGSHARE_SANDBOX_EGRESS_ALLOW  comma-separated CIDRs replicas may still reach (e.g. an internal API)
+ */
+export interface SandboxConfig {
+  enabled: boolean;
+  bwrap: string;
+  uidBase: number;
+  uidCount: number;
+  pidsMax: number;
+  network: 'isolated' | 'open';
+  /** CIDRs (address/prefix) let through the network rule. */
+  egressAllow: string[];
+}
+
+function readSandboxConfig(env: Env): SandboxConfig {
+  const mode = (env.FASTGSHARE_SANDBOX ?? '').trim().toLowerCase();
+  if (mode !== '' && mode !== 'on' && mode !== 'off') throw new ConfigError('FASTGSHARE_SANDBOX', `"${env.FASTGSHARE_SANDBOX}" is neither on nor off`);
+  const uidBase = int(env, 'FASTGSHARE_SANDBOX_UID_BASE', 100_000, 1_000, 2 ** 31 - 2);
+  const uidCount = int(env, 'FASTGSHARE_SANDBOX_UID_COUNT', 65_536, 16, 2 ** 24);
+  if (uidBase + uidCount > 2 ** 32 - 2) throw new ConfigError('FASTGSHARE_SANDBOX_UID_COUNT', `uids ${uidBase}..${uidBase + uidCount - 1} go past the largest uid`);
+  return {
+    enabled: mode !== 'off',
+    bwrap: env.FASTGSHARE_SANDBOX_BWRAP?.trim() || 'bwrap',
+    uidBase,
+    uidCount,
+    pidsMax: int(env, 'FASTGSHARE_SANDBOX_PIDS_MAX', 256, 8, 1_000_000),
+    network: readSandboxNetwork(env),
+    egressAllow: readCidrList(env, 'FASTGSHARE_SANDBOX_EGRESS_ALLOW'),
+  };
+}
+
+function readSandboxNetwork(env: Env): 'isolated' | 'open' {
+  const v = (env.FASTGSHARE_SANDBOX_NETWORK ?? '').trim().toLowerCase();
+  if (v === '' || v === 'isolated') return 'isolated';
+  if (v === 'open') return 'open';
+  throw new ConfigError('FASTGSHARE_SANDBOX_NETWORK', `"${env.FASTGSHARE_SANDBOX_NETWORK}" is neither isolated nor open`);
+}
+
+/** A comma-separated list of CIDRs; a bare address is /32 (IPv4) or /128 (IPv6). */
+function readCidrList(env: Env, name: string): string[] {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return [];
+  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
+    const [addr = '', prefix, ...rest] = entry.split('/');
+    const family = isIP(addr);
+    const max = family === 6 ? 128 : 32;
+    const bits = prefix === undefined ? max : /^\d+$/.test(prefix) ? Number(prefix) : NaN;
+    if (family === 0 || rest.length > 0 || !(bits >= 0 && bits <= max)) throw new ConfigError(name, `"${entry}" is not a CIDR such as 10.1.0.0/16 or 2001:db8::/32`);
+    return `${addr}/${bits}`;
+  });
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -189,10 +279,21 @@ export function readCommonConfig(env: Env, cwd = process.cwd()): CommonConfig {
   return {
     dataDir: resolve(cwd, env.FASTGSHARE_DATA_DIR || '.fastgshare'),
     mongoUri: url(env, 'MONGODB_URI', undefined, ['mongodb:', 'mongodb+srv:']),
-    storePort: int(env, 'FASTGSHARE_STORE_PORT', 0, 0, 65535),
+    ...(env.FASTGSHARE_STORE_PORT?.trim() ? { storePort: int(env, 'FASTGSHARE_STORE_PORT', 0, 0, 65535) } : {}),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     logLevel: level,
+    nodeToken: nodeToken(env),
   };
+}
+
+/** RFC 6750 b64token characters; at least 32 of them (a random token of 16+ bytes). */
+const NODE_TOKEN = /^[A-Za-z0-9._~+/=-]{32,1024}$/;
+
+function nodeToken(env: Env): string | undefined {
+  const v = valueOrFile(env, 'FASTGSHARE_NODE_TOKEN');
+  if (v === undefined) return undefined;
+  if (!NODE_TOKEN.test(v)) throw new ConfigError('FASTGSHARE_NODE_TOKEN', 'must be 32-1024 characters of letters, digits and . _ ~ + / = - (e.g. `openssl rand -hex 32`)');
+  return v;
 }
 
 /** Reads a value from NAME or from the file named by NAME_FILE (OpenFaaS-style secret files). */
@@ -241,7 +342,52 @@ export function readGatewayConfig(env: Env, cwd = process.cwd()): GatewayConfig 
     profiler: readProfilerConfig(env),
     autoscale: readAutoscaleConfig(env),
     tenancy: readTenancyConfig(env, cwd),
+    metrics: readMetricsListenConfig(env),
+    admission: readAdmissionConfig(env),
+    callbackAllow: readCallbackAllow(env),
+    secretsKeyFile: env.FASTGSHARE_SECRETS_KEY_FILE ? resolve(cwd, env.FASTGSHARE_SECRETS_KEY_FILE) : undefined,
   };
+}
+
+/**
+ * FASTGSHARE_CALLBACK_ALLOW: comma-separated CIDRs ("10.1.0.0/16", "127.0.0.1/32", "::1/128";
+ * a bare address is a /32 or /128) and host:port endpoints ("127.0.0.1:9000", "[::1]:9000",
+ * "receiver.local:8443"). Numeric host forms are normalised as in URLs (2130706433 → 127.0.0.1).
+ */
+export function readCallbackAllow(env: Env): CallbackAllowRule[] {
+  const name = 'FASTGSHARE_CALLBACK_ALLOW';
+  const out: CallbackAllowRule[] = [];
+  for (const raw of (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const bad = (why: string) => new ConfigError(name, `"${raw}" ${why}; give CIDRs such as 10.1.0.0/16 or ::1/128, or host:port such as 127.0.0.1:9000`);
+    const slash = raw.lastIndexOf('/');
+    if (slash >= 0) {
+      const address = raw.slice(0, slash).replace(/^\[(.*)\]$/, '$1');
+      const family = isIP(address) === 4 ? 'ipv4' : isIP(address) === 6 ? 'ipv6' : undefined;
+      if (!family) throw bad('is not a CIDR (the part before "/" is not an IP address)');
+      const bits = raw.slice(slash + 1);
+      const max = family === 'ipv4' ? 32 : 128;
+      if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) throw bad(`has a prefix length that is not 0..${max}`);
+      out.push({ kind: 'cidr', address, prefix: Number(bits), family });
+      continue;
+    }
+    const bare = raw.replace(/^\[(.*)\]$/, '$1');
+    if (isIP(bare)) {
+      out.push({ kind: 'cidr', address: bare, prefix: isIP(bare) === 4 ? 32 : 128, family: isIP(bare) === 4 ? 'ipv4' : 'ipv6' });
+      continue;
+    }
+    let u: URL;
+    try {
+      u = new URL(`http://${raw}`);
+    } catch {
+      throw bad('is not a CIDR, an address or host:port');
+    }
+    if (u.username || u.password || u.pathname !== '/' || u.search || u.hash) throw bad('is not a CIDR, an address or host:port');
+    if (!/:\d+$/.test(raw)) throw bad('names a host without a port (write host:port, or a CIDR for any port)');
+    const port = u.port === '' ? 80 : Number(u.port);
+    if (port < 1) throw bad('has port 0');
+    out.push({ kind: 'endpoint', host: u.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.$/, ''), port });
+  }
+  return out;
 }
 
 function flag(env: Env, name: string, dflt: boolean): boolean {
@@ -331,6 +477,7 @@ export function readNodeConfig(env: Env, hostname: string, cwd = process.cwd()):
     startTimeoutMs: int(env, 'FASTGSHARE_REPLICA_START_TIMEOUT_MS', 60_000, 1_000, 600_000),
     nvidiaSmi: env.FASTGSHARE_NVIDIA_SMI?.trim() || 'nvidia-smi',
     emulatedDevices: int(env, 'FASTGSHARE_EMULATED_DEVICES', 1, 1, 64),
+    sandbox: readSandboxConfig(env),
   };
 }
 
@@ -362,9 +509,19 @@ export interface PricingConfig {
  *   FASTGSHARE_PRICING_FILE           JSON or YAML {currency, default: rates, classes: {cpu: rates, ...}}
  *   FASTGSHARE_PRICE_DEVICE_HOUR, FASTGSHARE_PRICE_GB_HOUR, FASTGSHARE_PRICE_MILLION_INVOCATIONS
  *                                     the default rates (defaults 1, 0.01, 0.2)
+ * Login throttling and password checks (gateway/tenants/login-throttle.ts, password-hasher.ts):
+ *   FASTGSHARE_LOGIN_FREE_FAILURES    failed logins per user name and per source address before
+ *                                     backoff starts (default 5, 1..1000)
+ *   FASTGSHARE_LOGIN_BACKOFF_MS       first backoff; each further failure doubles it (default 1000)
+ *   FASTGSHARE_LOGIN_BACKOFF_MAX_MS   longest backoff (default 300000)
+ *   FASTGSHARE_AUTH_THREADS           worker threads that hash and check passwords (0..64; default 0:
+ *                                     cores - 1, at least 1, at most 4)
  */
 export interface TenancyConfig {
   hashRounds: number;
+  login: LoginThrottleConfig;
+  /** Worker threads for password hashing and checks (0: chosen from the machine's cores). */
+  authThreads: number;
   metering: boolean;
   meterPollMs: number;
   meterFlushMs: number;
@@ -422,15 +579,88 @@ export function readPricingConfig(env: Env, cwd = process.cwd()): PricingConfig 
   return { currency: typeof d.currency === 'string' ? d.currency.toUpperCase() : 'USD', default: dflt, classes };
 }
 
+export interface LoginThrottleConfig {
+  freeFailures: number;
+  backoffMs: number;
+  backoffMaxMs: number;
+}
+
 export function readTenancyConfig(env: Env, cwd = process.cwd()): TenancyConfig {
   const metering = (env.FASTGSHARE_METERING ?? '').toLowerCase();
   if (metering && !['true', 'false', '1', '0'].includes(metering)) throw new ConfigError('FASTGSHARE_METERING', `"${env.FASTGSHARE_METERING}" must be true or false`);
   return {
     hashRounds: int(env, 'FASTGSHARE_TENANT_HASH_ROUNDS', 10, 4, 15),
+    login: {
+      freeFailures: int(env, 'FASTGSHARE_LOGIN_FREE_FAILURES', 5, 1, 1000),
+      backoffMs: int(env, 'FASTGSHARE_LOGIN_BACKOFF_MS', 1000, 1, 3_600_000),
+      backoffMaxMs: Math.max(int(env, 'FASTGSHARE_LOGIN_BACKOFF_MS', 1000, 1, 3_600_000), int(env, 'FASTGSHARE_LOGIN_BACKOFF_MAX_MS', 300_000, 1, 86_400_000)),
+    },
+    authThreads: int(env, 'FASTGSHARE_AUTH_THREADS', 0, 0, 64),
     metering: metering === '' || metering === 'true' || metering === '1',
     meterPollMs: int(env, 'FASTGSHARE_METER_POLL_MS', 10_000, 50, 3_600_000),
     meterFlushMs: int(env, 'FASTGSHARE_METER_FLUSH_MS', 5_000, 50, 600_000),
     minuteRetentionDays: int(env, 'FASTGSHARE_METER_MINUTE_DAYS', 7, 1, 3650),
     pricing: readPricingConfig(env, cwd),
   };
+}
+
+/**
+ * Admission control (gateway/admission/), sized for a small node by default:
+ *   FASTGSHARE_TENANT_MAX_REPLICAS        Σ replicas over a tenant's functions (default 20, 0..100000)
+ *   FASTGSHARE_TENANT_MAX_FUNCTIONS       functions a tenant may have (default 20, 0..100000)
+ *   FASTGSHARE_TENANT_MAX_DEVICE_SHARE    Σ guaranteed device share (replicas × gpu_quota_request ×
+ *                                         gpu_sm_partition/100), in devices (default 1, 0..100000)
+ *   FASTGSHARE_TENANT_MAX_MEMORY          Σ replicas × limits.memory, a quantity such as "8Gi" (default 8Gi)
+ *   FASTGSHARE_MAX_REPLICAS_PER_FUNCTION  hard ceiling of one function's replicas, the admin and the
+ *                                         auto-scaler included (default 32, 1..1000)
+ * The admin raises or lowers one tenant's limits with PUT /system/tenants/<name>/limits.
+ */
+export interface AdmissionConfig {
+  tenantDefaults: TenantLimits;
+  maxReplicasPerFunction: number;
+}
+
+const MEMORY_UNITS: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+
+/** A memory quantity ("8Gi", "512Mi", "2G", bytes) in whole bytes. */
+function memory(env: Env, name: string, dflt: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(name, `"${raw}" is not a memory quantity; use bytes or a number with Ki, Mi, Gi, Ti, k, M, G or T, e.g. "8Gi"`);
+  const bytes = Math.ceil(Number(m[1]) * MEMORY_UNITS[m[2] ?? '']!);
+  if (bytes > 2 ** 50) throw new ConfigError(name, `"${raw}" is too large (at most 1Pi)`);
+  return bytes;
+}
+
+export function readAdmissionConfig(env: Env): AdmissionConfig {
+  return {
+    tenantDefaults: {
+      replicas: int(env, 'FASTGSHARE_TENANT_MAX_REPLICAS', 20, 0, 100_000),
+      functions: int(env, 'FASTGSHARE_TENANT_MAX_FUNCTIONS', 20, 0, 100_000),
+      deviceShare: decimal(env, 'FASTGSHARE_TENANT_MAX_DEVICE_SHARE', 1, 0, 100_000),
+      memoryBytes: memory(env, 'FASTGSHARE_TENANT_MAX_MEMORY', 8 * 2 ** 30),
+    },
+    maxReplicasPerFunction: int(env, 'FASTGSHARE_MAX_REPLICAS_PER_FUNCTION', 32, 1, 1000),
+  };
+}
+
+/**
+ * The gateway's Prometheus /metrics on a listener of its own (as OpenFaaS serves it on :8082),
+ * away from the public port, where only the admin may read it when auth is on.
+ *   FASTGSHARE_METRICS_PORT  port (default 8082; 0 = any free port, the default when PORT is 0)
+ *   FASTGSHARE_METRICS_HOST  address to listen on (default 127.0.0.1: local scrapers only)
+ */
+export interface MetricsListenConfig {
+  port: number;
+  host: string;
+}
+
+export function readMetricsListenConfig(env: Env): MetricsListenConfig {
+  const anyPort = (env.PORT ?? '').trim() === '0';
+  const port = int(env, 'FASTGSHARE_METRICS_PORT', anyPort ? 0 : 8082, 0, 65535);
+  const host = (env.FASTGSHARE_METRICS_HOST ?? '').trim() || '127.0.0.1';
+  if (isIP(host) === 0 && host !== 'localhost') throw new ConfigError('FASTGSHARE_METRICS_HOST', `"${host}" is not an IP address (use 127.0.0.1 for local scrapers, 0.0.0.0 for all interfaces)`);
+  if (port !== 0 && port === int(env, 'PORT', 8080, 0, 65535)) throw new ConfigError('FASTGSHARE_METRICS_PORT', `${port} is the gateway's own PORT; pick another port for /metrics`);
+  return { port, host };
 }

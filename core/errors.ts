@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'forbidden'            // credentials valid, but not for this resource
   | 'not_found'            // unknown function, secret, namespace, replica
   | 'conflict'             // already exists
+  | 'limit_exceeded'       // admission control: a tenant limit, the per-function replica ceiling or a node's capacity (gateway/admission/)
   | 'payload_too_large'    // request body over the configured limit
   | 'too_many_requests'    // a replica's queue is full or it cannot meet the request's deadline (SLO)
   | 'image_not_found'      // a deployment names an image that is not in the image store
@@ -27,6 +28,7 @@ const STATUS: Record<ErrorCode, number> = {
   forbidden: 403,
   not_found: 404,
   conflict: 409,
+  limit_exceeded: 403,
   payload_too_large: 413,
   too_many_requests: 429,
   image_not_found: 400,

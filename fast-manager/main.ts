@@ -22,7 +22,9 @@ import { createProcReader, type ProcReader } from './usage/proc.ts';
 import { createUsageSampler } from './usage/sampler.ts';
 import { createNvidiaSmiReader, listGpus, type DeviceMemoryReader, type GpuInfo } from './usage/device-memory.ts';
 import { createPortAllocator } from './replicas/ports.ts';
-import { createProcessLauncher, type ReplicaLauncher } from './replicas/launcher.ts';
+import type { ReplicaLauncher } from './replicas/launcher.ts';
+import { createSandbox } from './sandbox/sandbox.ts';
+import { removeOrphanWorkDirs } from './records/work-dirs.ts';
 import { httpHealthProbe, type HealthProbe } from './replicas/health.ts';
 import { createReplicaRecords } from './records/replica-records.ts';
 import { createAgentMetrics } from './metrics.ts';
@@ -35,12 +37,16 @@ import { createDeviceLauncher } from './devices/device-launcher.ts';
 import { cudaProbe, findExecutable, nodeCores } from './devices/node-devices.ts';
 import type { CudaProbe } from '../templates/onnx-node/runtime/backends/cuda.ts';
 import { createNodeSharing } from './sharing/node-sharing.ts';
+import { loadOrCreateNodeToken } from './http/node-token.ts';
+import { createForwardTokens } from './http/forward-tokens.ts';
 import type { TokenSchedulerOptions } from './sharing/token-scheduler.ts';
 
 export interface NodeAgent {
   url: string;
   port: number;
   name: string;
+  /** The bearer token of this agent's API (clients send `Authorization: Bearer <token>`). */
+  token: string;
   close(): Promise<void>;
 }
 
@@ -85,6 +91,9 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   } catch (err) {
     throw new PlatformError('unavailable', `cannot reap replicas left by a previous agent of node "${config.name}": ${(err as Error).message}`, { cause: err });
   }
+  // no replica of this agent lives yet: every work dir (plaintext secrets) is a dead replica's
+  const orphanDirs = await removeOrphanWorkDirs(config.dataDir);
+  if (orphanDirs.length) log.info('removed work dirs of dead replicas', { removed: orphanDirs.length });
 
   const logs = createLogHub({ dir: join(config.dataDir, 'logs'), linesPerFunction: tuning.logLinesPerFunction, fileMaxBytes: tuning.logFileMaxBytes, clock, log });
   const deviceMemory = opts.deviceMemory ?? createNvidiaSmiReader({ binary: config.nvidiaSmi, log });
@@ -92,6 +101,8 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   let supervisorRef: NodeSupervisor | undefined;
   const metrics = createAgentMetrics(registry, () => supervisorRef?.states() ?? [], () => supervisorRef?.list() ?? []);
 
+  const nodeToken = await loadOrCreateNodeToken(config.dataDir, config.nodeToken, log);
+  const forward = createForwardTokens();
   const server = createServer();
   server.listen(config.port, config.host);
   await once(server, 'listening');
@@ -103,8 +114,10 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   const hostEnv = opts.hostEnv ?? readHostEnv();
   // the node's emulated devices: emulated replicas run their batches through their device's server, so racing ones contend
   const emulatedDevices = await startEmulatedDevices({ dataDir: config.dataDir, count: config.emulatedDevices, clock, log });
+  // replicas run sandboxed (fast-manager/sandbox/) unless FASTGSHARE_SANDBOX=off; a test may inject its own launcher
+  const sandbox = await createSandbox({ config: config.sandbox, dataDir: config.dataDir, platformRoot: PLATFORM_ROOT, sockets: [sharing.tokens.socketPath], log });
   const devices = createDeviceLauncher({
-    inner: opts.launcher ?? createProcessLauncher(),
+    inner: opts.launcher ?? sandbox.launcher,
     cores: opts.devices?.cores ?? nodeCores(),
     taskset: findExecutable('taskset', hostEnv.path),
     calibrationDir: join(PLATFORM_ROOT, 'calibration'),
@@ -116,7 +129,10 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   const supervisor = sharing.wrapSupervisor(createNodeSupervisor({
     images: opts.images,
     log,
-    admit: (spec) => void devices.check(spec),
+    admit: (spec) => {
+      sandbox.admit();
+      devices.check(spec);
+    },
     replicaDeps: {
       node: config.name,
       urlHost,
@@ -125,9 +141,9 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
       drainTimeoutMs: config.drainTimeoutMs,
       tuning,
       hostEnv,
-      launcher: sharing.wrapLauncher(devices),
+      launcher: forward.wrapLauncher(sharing.wrapLauncher(devices)),
       ports: createPortAllocator(),
-      probe: opts.probe ?? httpHealthProbe,
+      probe: forward.probe(opts.probe ?? httpHealthProbe),
       sampler,
       logs,
       clock,
@@ -146,19 +162,21 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   supervisorRef = supervisor;
 
   const deviceCounts = { emulated: emulatedDevices.count, gpus: await gpus };
-  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url, deviceCounts), usage: () => sharing.usage(), log });
+  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url, deviceCounts), usage: () => sharing.usage(), log, token: nodeToken.token, forwardTokens: forward });
   server.on('request', app);
-  log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir, emulatedDevices: emulatedDevices.count, gpus: deviceCounts.gpus.length });
+  log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir, emulatedDevices: emulatedDevices.count, gpus: deviceCounts.gpus.length, token: nodeToken.from, sandbox: sandbox.state });
 
   let closing: Promise<void> | undefined;
   return {
     url,
     port,
     name: config.name,
+    token: nodeToken.token,
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await supervisor.stopAll();
+        await sandbox.close();
         await sharing.close();
         await emulatedDevices.close();
         server.closeAllConnections();

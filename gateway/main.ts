@@ -17,7 +17,7 @@ import { createRollout } from './control/rollout.ts';
 import { evenSpreadPlacement, type Placement } from './control/placement.ts';
 import { createReconciler } from './control/reconciler.ts';
 import { createNamespaces } from './control/namespaces.ts';
-import { createSecretStore } from './control/secrets.ts';
+import { openSecretStore } from './control/open-secrets.ts';
 import { createFunctionsControl } from './control/functions.ts';
 import { createFunctionQuery } from './control/function-status.ts';
 import { createInvocationCounter } from './observers/invocation-counter.ts';
@@ -35,20 +35,28 @@ import { createLogRoutes } from './routes/logs.ts';
 import { createInfoRoutes } from './routes/info.ts';
 import { createHealthRoutes } from './routes/health.ts';
 import { createMetricsRoutes } from './routes/metrics.ts';
+import { startMetricsListener, type MetricsListener } from './http/metrics-listener.ts';
 import { createAsyncInvocations } from './async/async-invocations.ts';
+import { createCallbackPolicy, listenersFromUrls } from './async/callback-policy.ts';
 import { answerClientError } from './http/client-error.ts';
 import { createTenancyWiring } from './tenants/tenancy-wiring.ts';
 import { join } from 'node:path';
 import { ImageStore } from '../core/images/image-store.ts';
 import { createProfiler } from '../profiler/profiler.ts';
-import { isTrialFunctionName } from '../profiler/grid.ts';
 import { createProfileRoutes } from './routes/profiles.ts';
 import { toFunctionSpec } from './control/function-spec.ts';
 import { PlatformError } from '../core/errors.ts';
+import { readAdmissionConfig } from '../core/config.ts';
+import { createAdmission } from './admission/admission.ts';
+import { createNodeCapacities } from './admission/node-capacities.ts';
+import { createTenantLimitsStore } from './admission/tenant-limits.ts';
+import { createTenantLimitRoutes } from './routes/tenant-limits.ts';
 
 export interface Gateway {
   url: string;
   port: number;
+  /** The metrics listener (FASTGSHARE_METRICS_PORT), when the config has one. */
+  metricsUrl?: string;
   close(): Promise<void>;
 }
 
@@ -92,7 +100,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   const namespaces = createNamespaces(models);
   await namespaces.ensureDefault();
   const tenancy = createTenancyWiring({ config, models, namespaces, nodes, clock, log });
-  const secrets = createSecretStore(models);
+  const secrets = await openSecretStore({ dataDir: config.dataDir, keyFile: config.secretsKeyFile, models, namespaces, log: log.child('secrets') });
   const directory = createReplicaDirectory({ nodes, log: log.child('directory'), pollMs: opts.tuning?.pollMs });
   const catalog = createFunctionCatalog();
   catalog.replaceAll((await models.Function.find({}, { name: 1, namespace: 1 }).lean()).map((f) => functionKey(f.name, f.namespace)));
@@ -117,11 +125,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     : undefined;
   const autoscale = createAutoscaleWiring({ config: config.autoscale, clock, log, registry, fallback: opts.placement ?? evenSpreadPlacement, profiles: opts.profiles ?? profiler?.source, requestProfile: opts.requestProfile ?? (config.profiler?.auto ? profiler?.requestProfile : undefined) });
   const rollout = createRollout(autoscale.placement);
-  const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), periodMs: opts.tuning?.reconcileMs, keep: (_ns, name) => isTrialFunctionName(name) });
+  const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), periodMs: opts.tuning?.reconcileMs, keep: (ns, name) => profiler?.ownsTrial(ns, name) ?? false });
   const counter = createInvocationCounter({ models, log, flushMs: opts.tuning?.countFlushMs });
   registerServiceCount(registry, directory);
   const observer = combineObservers([createMetricsObserver(registry), counter, ...autoscale.observers, tenancy.observer, ...(opts.observers ?? [])], (err) => log.warn('invocation observer failed', { error: err as Error }));
-  const control = createFunctionsControl({ models, directory, rollout, secrets, namespaces, catalog, serial, reconciler, log });
+  const admission = createAdmission({ models, placement: autoscale.placement, capacities: createNodeCapacities({ clock, log: log.child('admission') }), limits: createTenantLimitsStore(models), config: config.admission ?? readAdmissionConfig({}), log: log.child('admission') });
+  const control = createFunctionsControl({ models, directory, rollout, secrets, namespaces, catalog, serial, reconciler, admission, log });
   autoscale.connect({ control, models, serial, reconciler, availableNodes: directory.availableNodes });
   const query = createFunctionQuery({ models, directory, invocations: counter });
   const forwarder = createForwarder();
@@ -139,6 +148,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   });
   const invoke = [tenancy.wrapInvoke, ...(opts.wrapInvoke ?? [])].reduceRight<InvokeHandler>((next, wrap) => wrap(next), proxy);
   const tenantRouters = tenancy.routers(query.list);
+  const ownListeners = listenersFromUrls([...nodes.map((n) => ({ url: n.url, what: 'node agent' })), { url: store.uri, what: 'store' }, { url: config.mongoUri, what: 'store' }, { url: config.redisUrl, what: 'redis' }]);
   // queued calls run through this gateway's own /function/ route (see async/function-caller.ts)
   const asyncCalls = config.async
     ? createAsyncInvocations({
@@ -150,15 +160,21 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
         log: log.child('async'),
         maxBodyBytes: config.maxBodyBytes,
         callTimeoutMs: config.readyTimeoutMs + config.upstreamTimeoutMs + 5_000,
+        // jobs keep whom invoke auth accepted the call as; they run with the gateway's in-memory credential
+        callerOf: tenancy.callerOf,
+        credentials: tenancy.internalHeaders,
+        // callbacks never reach the platform's own listeners (the gateway's and metrics' are added once they listen)
+        callbackPolicy: createCallbackPolicy({ allow: config.callbackAllow, listeners: () => ownListeners }),
       })
     : undefined;
 
   const app = createApp({
     invoke,
-    open: [createHealthRoutes({ store, nodes }), createMetricsRoutes(registry)],
+    open: [createHealthRoutes({ store, nodes }), createMetricsRoutes(registry, { authenticate: config.auth ? tenancy.authenticate : undefined, metricsUrl: () => metrics?.url })],
     system: [
       tenantRouters.scope,
       ...tenantRouters.routes,
+      createTenantLimitRoutes(admission),
       createFunctionRoutes({ control, query }),
       createNamespaceRoutes(namespaces),
       createSecretRoutes({ secrets, namespaces, onChange: reconciler.trigger }),
@@ -177,6 +193,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   profiler?.startWorker();
   counter.start();
   tenancy.start();
+  // /metrics for scrapers, apart from the public port (first, so a taken port stops the start cleanly)
+  let metrics: MetricsListener | undefined;
+  if (config.metrics) {
+    metrics = await startMetricsListener(registry, config.metrics, log);
+    log.info('metrics listening', { url: `${metrics.url}/metrics` });
+  }
   const server = http.createServer(createRequestListener(app, invoke, log, tenancy.wrapInvoke(asyncCalls?.submit ?? asyncOff)));
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
@@ -185,8 +207,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
       server.off('error', reject);
       resolve();
     });
+  }).catch(async (err: unknown) => {
+    await metrics?.close();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
+  ownListeners.push(...listenersFromUrls([{ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, what: 'gateway' }, { url: metrics?.url, what: 'metrics' }]));
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info('gateway listening', { url, nodes: nodes.map((n) => n.url).join(','), auth: Boolean(config.auth) });
@@ -195,6 +221,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   return {
     url,
     port,
+    metricsUrl: metrics?.url,
     async close() {
       await asyncCalls?.close(); // first: running queued calls still use this server
       await autoscale.stop();
@@ -207,6 +234,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
       await tenancy.close();
       forwarder.close();
       await closed;
+      await metrics?.close();
     },
   };
 }

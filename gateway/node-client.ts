@@ -1,35 +1,41 @@
 /**
- * NodeAgentClient over HTTP/JSON (core/contracts/node-agent.ts). Errors the agent reports as
- * `{code, message}` become PlatformErrors with the same code; a node that cannot be reached
- * is `unavailable`.
+ * NodeAgentClient over HTTP/JSON (core/contracts/node-agent.ts), every request with the agent's
+ * bearer token. Errors the agent reports as `{code, message}` become PlatformErrors with the same
+ * code; a node that cannot be reached is `unavailable`; a 401 says how to give the token.
  */
 import { isErrorCode, PlatformError } from '../core/errors.ts';
 import { NODE_API_PREFIX, type ApplyFunctionRequest, type FunctionReplicas, type LogQuery, type NodeAgentClient, type NodeInfo } from '../core/contracts/node-agent.ts';
 import type { LogMessage } from '../core/contracts/openfaas.ts';
 import { readNdjson } from './nodes/ndjson.ts';
+import type { NodeCredential } from './nodes/node-token.ts';
 
 export interface HttpNodeAgentClientOptions {
+  /** The agent's API token, or where to get it (gateway/nodes/node-token.ts). */
+  token: string | NodeCredential;
   /** Longest a control request (not a log stream) may take; default 10 s. */
   timeoutMs?: number;
 }
 
-export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClientOptions = {}): NodeAgentClient {
+export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClientOptions): NodeAgentClient {
   const base = url.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
-  async function send(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  const token = typeof opts.token === 'string' ? ((t: string) => () => t)(opts.token) : opts.token;
+
+  async function send(method: string, path: string, body?: unknown, signal?: AbortSignal, okStatuses: number[] = []): Promise<Response> {
+    const authorization = `Bearer ${token()}`;
     let res: Response;
     try {
       res = await fetch(base + path, {
         method,
-        headers: body === undefined ? { accept: 'application/json' } : { 'content-type': 'application/json', accept: 'application/json' },
+        headers: body === undefined ? { accept: 'application/json', authorization } : { 'content-type': 'application/json', accept: 'application/json', authorization },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ?? AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw unreachable(err);
     }
-    if (!res.ok) throw await agentError(res, method, path);
+    if (!res.ok && !okStatuses.includes(res.status)) throw await agentError(res, method, path);
     return res;
   }
 
@@ -41,6 +47,9 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
 
   async function agentError(res: Response, method: string, path: string): Promise<PlatformError> {
     const text = await res.text().catch(() => '');
+    if (res.status === 401) {
+      return new PlatformError('unavailable', `node agent at ${base} refused this gateway's token (401 to ${method} ${path}); give the gateway the agent's token: FASTGSHARE_NODE_TOKEN or FASTGSHARE_NODE_TOKEN_FILE (the agent keeps it in its data dir, node-agent.token)`, { details: { node: base } });
+    }
     try {
       const j = JSON.parse(text) as { code?: unknown; message?: unknown };
       if (isErrorCode(j.code) && typeof j.message === 'string') return new PlatformError(j.code, j.message, { details: { node: base } });
@@ -74,6 +83,20 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
       } catch (err) {
         if (err instanceof PlatformError && err.code === 'not_found') return false;
         throw err;
+      }
+    },
+    async usage() {
+      const res = await send('GET', `${NODE_API_PREFIX}/usage`, undefined, undefined, [404]);
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      try {
+        const body = (await res.json()) as unknown;
+        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('usage is not a JSON object');
+        return body as Record<string, unknown>;
+      } catch (err) {
+        throw unreachable(err);
       }
     },
     async *logs(query: LogQuery, signal?: AbortSignal): AsyncIterable<LogMessage> {

@@ -15,6 +15,8 @@ export interface LoadRun {
   connections: number;
   /** Total requests/s (open loop); closed loop when absent. */
   rate?: number;
+  /** Extra request headers (a replica's forward token). */
+  headers?: Record<string, string>;
   signal?: AbortSignal;
 }
 
@@ -55,7 +57,7 @@ export function createAutocannonLoad(): LoadGenerator {
             url: o.url,
             method: 'POST',
             body: o.body,
-            headers: { 'content-type': o.contentType },
+            headers: { ...o.headers, 'content-type': o.contentType },
             connections: Math.max(1, Math.round(o.connections)),
             duration: o.durationS,
             timeout: 30,

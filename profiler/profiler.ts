@@ -21,6 +21,7 @@ import { createProfilerService, type ProfilerService } from './service.ts';
 import { createStoreProfileSource } from './store-profile-source.ts';
 import type { ProfileSource } from '../scheduler/live/profile-source.ts';
 import { createHttpUsageReader } from './usage-reader.ts';
+import { createActiveTrials } from './active-trials.ts';
 import { startProfilerWorker, type ProfilerWorker } from './worker.ts';
 
 export interface ProfilerDeps {
@@ -48,6 +49,8 @@ export interface Profiler {
   source: ProfileSource;
   /** The auto-scaler's `requestProfile`: queues a sweep of a function without a profile (auto-request.ts). */
   requestProfile(fnKey: string): Promise<void>;
+  /** True while a sweep of this profiler runs the trial function `name` in `namespace`. */
+  ownsTrial(namespace: string, name: string): boolean;
   /** Starts a worker (a process may run none, or several in tests). */
   startWorker(): ProfilerWorker;
   close(): Promise<void>;
@@ -62,6 +65,7 @@ export function createProfiler(d: ProfilerDeps): Profiler {
   const service = createProfilerService({ redis: producer, keys, models: d.models, store, nodes: d.nodes, imageBuiltAt: d.imageBuiltAt, trialSeconds: d.config.trialSeconds });
   const load = d.load ?? createAutocannonLoad();
   const usage = createHttpUsageReader();
+  const active = createActiveTrials();
   const requester = createProfileRequester({ service, redis: producer, keys, clock: d.clock, log: log.child('auto'), ...d.autoRequest });
   let calibration: ProfileTable | undefined;
   const workers = new Set<{ w: ProfilerWorker; conn: Redis }>();
@@ -72,6 +76,7 @@ export function createProfiler(d: ProfilerDeps): Profiler {
     service,
     source: createStoreProfileSource(store),
     requestProfile: async (fnKey) => void (await requester.request(fnKey)),
+    ownsTrial: active.has,
     startWorker() {
       const conn = new Redis(d.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 2000) });
       conn.on('error', (err) => log.warn('profiler worker: Redis connection error', { error: err.message }));
@@ -94,7 +99,7 @@ export function createProfiler(d: ProfilerDeps): Profiler {
           trialDeps: (data) => {
             const node = d.nodes.find((n) => n.url === data.nodeUrl);
             if (!node) throw new Error(`node ${data.nodeUrl} of this sweep is no longer one of this gateway's nodes`);
-            return { node, cpus: data.cpus, load, usage, clock: d.clock, log: log.child('trial'), readyTimeoutMs: d.readyTimeoutMs };
+            return { node, cpus: data.cpus, load, usage, clock: d.clock, log: log.child('trial'), readyTimeoutMs: d.readyTimeoutMs, active };
           },
         },
       });

@@ -7,6 +7,7 @@
  */
 import { PlatformError } from '../core/errors.ts';
 import { SAMPLE_PATH } from '../templates/node-http/runtime/watchdog.ts';
+import { forwardHeaders, type ReplicaTarget } from './replica-target.ts';
 
 /** Largest sample accepted: the sweep request's own limit for `input`. */
 const MAX_SAMPLE_BYTES = 12 * 1024 * 1024;
@@ -21,12 +22,12 @@ export interface TrialBody {
   contentType: string;
 }
 
-/** The body of a trial, given the URL of its ready replica. */
-export type TrialBodySource = (replicaUrl: string, signal: AbortSignal) => Promise<TrialBody>;
+/** The body of a trial, given its ready replica. */
+export type TrialBodySource = (replica: ReplicaTarget, signal: AbortSignal) => Promise<TrialBody>;
 
 export interface SweepInput {
   /** Fetches the sample from a running replica of the function, if there is one (no trial replica needed then). */
-  prefetch(liveReplicaUrl: () => Promise<string | undefined>, signal: AbortSignal): Promise<void>;
+  prefetch(liveReplica: () => Promise<ReplicaTarget | undefined>, signal: AbortSignal): Promise<void>;
   source: TrialBodySource;
   /** Where the body came from once known: 'request' or 'sample'. */
   origin(): 'request' | 'sample' | undefined;
@@ -40,20 +41,20 @@ export function sweepInput(fn: FunctionRef, given?: { base64: string; contentTyp
   }
   let fetched: TrialBody | undefined;
   return {
-    async prefetch(liveReplicaUrl, signal) {
+    async prefetch(liveReplica, signal) {
       if (fetched) return;
-      const url = await liveReplicaUrl().catch(() => undefined);
-      if (!url) return;
+      const replica = await liveReplica().catch(() => undefined);
+      if (!replica) return;
       try {
-        fetched = await fetchSample(fn, url, signal);
+        fetched = await fetchSample(fn, replica, signal);
       } catch (err) {
         // no sample (404): the trial replica runs the same code, so say so now; anything else: ask the trial replica
         if (err instanceof PlatformError && err.code === 'bad_request') throw err;
         if (signal.aborted) throw signal.reason;
       }
     },
-    async source(url, signal) {
-      fetched ??= await fetchSample(fn, url, signal);
+    async source(replica, signal) {
+      fetched ??= await fetchSample(fn, replica, signal);
       return fetched;
     },
     origin: () => (fetched ? 'sample' : undefined),
@@ -61,11 +62,11 @@ export function sweepInput(fn: FunctionRef, given?: { base64: string; contentTyp
 }
 
 /** GET `<replica>/_/sample` → the body and its content type; a clear error when there is none. */
-export async function fetchSample(fn: FunctionRef, replicaUrl: string, signal?: AbortSignal): Promise<TrialBody> {
+export async function fetchSample(fn: FunctionRef, replica: ReplicaTarget, signal?: AbortSignal): Promise<TrialBody> {
   const fnKey = `${fn.name}.${fn.namespace}`;
   const give = `profile it with an input: POST /system/profiles/${fn.name} {"input": {"base64": "<a representative request body>", "contentType": "image/png"}} (CLI: fastgshare profile ${fn.name} --data-file FILE --content-type TYPE)`;
-  const url = new URL(SAMPLE_PATH, replicaUrl).toString();
-  const res = await fetch(url, { signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000) }).catch((err: Error) => {
+  const url = new URL(SAMPLE_PATH, replica.url).toString();
+  const res = await fetch(url, { headers: forwardHeaders(replica), signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000) }).catch((err: Error) => {
     if (signal?.aborted) throw signal.reason;
     throw new PlatformError('unavailable', `cannot fetch the sample request of "${fnKey}" from its replica (${url}): ${err.message}`);
   });

@@ -12,6 +12,8 @@ export const MAX_ERROR_RATE = 0.01;
 
 export interface SloSearchInput {
   url: string;
+  /** Extra request headers (the replica's forward token). */
+  headers?: Record<string, string>;
   body: Buffer;
   contentType: string;
   batch: number;
@@ -40,7 +42,7 @@ export function meetsSlo(o: LoadOutcome, sloMs: number): boolean {
 
 export async function searchSloRate(load: LoadGenerator, i: SloSearchInput): Promise<SloSearchResult> {
   const closedConnections = Math.max(2, 2 * i.batch);
-  const closed = await load.run({ url: i.url, body: i.body, contentType: i.contentType, durationS: i.seconds * 0.4, connections: closedConnections, signal: i.signal });
+  const closed = await load.run({ url: i.url, headers: i.headers, body: i.body, contentType: i.contentType, durationS: i.seconds * 0.4, connections: closedConnections, signal: i.signal });
   const steps: OpenLoopStep[] = [];
   const stepSeconds = (i.seconds * 0.6) / OPEN_LOOP_STEPS.length;
   for (const f of OPEN_LOOP_STEPS) {
@@ -48,7 +50,7 @@ export async function searchSloRate(load: LoadGenerator, i: SloSearchInput): Pro
     const targetRps = Math.max(1, closed.rps * f);
     // enough connections for every request of one SLO window to be in flight at once
     const connections = Math.min(256, Math.max(2, Math.ceil((targetRps * Math.max(i.sloMs, closed.p99 || 0)) / 1000) + i.batch));
-    const outcome = await load.run({ url: i.url, body: i.body, contentType: i.contentType, durationS: stepSeconds, connections, rate: targetRps, signal: i.signal });
+    const outcome = await load.run({ url: i.url, headers: i.headers, body: i.body, contentType: i.contentType, durationS: stepSeconds, connections, rate: targetRps, signal: i.signal });
     const step = { targetRps, outcome, meetsSlo: meetsSlo(outcome, i.sloMs) };
     steps.push(step);
     if (!step.meetsSlo) break;

@@ -61,7 +61,7 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
   // the given input, else the function's own sample: from a running replica of it, else the first trial replica
   const input = sweepInput({ name: data.function, namespace: data.namespace }, data.input);
   if (configs.some((_, i) => !have.has(i))) {
-    const live = async () => (await deps.node.listFunctions()).find((f) => f.name === data.function && f.namespace === data.namespace)?.replicas.find((r) => r.state === 'ready')?.url;
+    const live = async () => (await deps.node.listFunctions()).find((f) => f.name === data.function && f.namespace === data.namespace)?.replicas.find((r) => r.state === 'ready');
     await input.prefetch(live, signal);
   }
   const durations: number[] = [];

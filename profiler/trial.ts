@@ -16,6 +16,8 @@ import { searchSloRate } from './slo-search.ts';
 import type { TrialMetrics } from './trial-result.ts';
 import type { UsageReader } from './usage-reader.ts';
 import { abortable, sleep } from './abort.ts';
+import { forwardHeaders, type ReplicaTarget } from './replica-target.ts';
+import type { ActiveTrials } from './active-trials.ts';
 import type { TrialBody, TrialBodySource } from './sample-input.ts';
 
 export const TRIAL_LABEL = 'fastgshare/profiler-trial';
@@ -43,6 +45,8 @@ export interface TrialDeps {
   /** Longest wait for the replica to become ready (default 60 s). */
   readyTimeoutMs?: number;
   pollMs?: number;
+  /** Where the trial function is marked as owned while it exists (the reconciler keeps only those). */
+  active?: ActiveTrials;
 }
 
 export function trialSpec(base: FunctionSpec, name: string, c: ReplicaConfig): FunctionSpec {
@@ -65,6 +69,8 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
   const pollMs = d.pollMs ?? 100;
   const ns = t.base.namespace;
   const find = async () => (await node.listFunctions()).find((f) => f.name === t.trialName && f.namespace === ns);
+  // owned before it exists on the node, so a reconcile pass in between does not remove it
+  const owned = d.active?.add(ns, t.trialName);
   try {
     await node.applyFunction({ spec: trialSpec(t.base, t.trialName, t.config), replicas: 1 });
     const deadline = clock.now() + (d.readyTimeoutMs ?? 60_000);
@@ -76,25 +82,27 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
       await sleep(pollMs, t.signal);
     }
     const url = replica.url;
-    const input = await t.input(url, t.signal);
-    await warmUp(url, input, t, d.log);
+    // load goes straight to the replica (no gateway hop in the numbers), with its forward token
+    const headers = forwardHeaders(replica);
+    const input = await t.input(replica, t.signal);
+    await warmUp(replica, input, t, d.log);
     // A gated replica starts with a whole window of unused quota: measured at once, a short trial
     // would run on it and overstate what the quota delivers. Saturate it for one window first, so
     // the window holds steady-state use when measuring starts.
     if (t.config.quota < 1) {
-      const windowMs = await d.usage.windowMs(node.url, replica.id);
+      const windowMs = await d.usage.windowMs(node, replica.id);
       if (windowMs !== undefined) {
         // closed loop through the load generator (one abort listener, not one per request)
-        await d.load.run({ url, body: input.body, contentType: input.contentType, connections: Math.max(2, 2 * t.config.batch), durationS: Math.min(windowMs, MAX_SATURATE_MS) / 1000, signal: t.signal });
+        await d.load.run({ url, headers, body: input.body, contentType: input.contentType, connections: Math.max(2, 2 * t.config.batch), durationS: Math.min(windowMs, MAX_SATURATE_MS) / 1000, signal: t.signal });
       }
     }
 
-    const devBefore = await d.usage.deviceSeconds(node.url, replica.id);
+    const devBefore = await d.usage.deviceSeconds(node, replica.id);
     const startedAt = clock.now();
     const sampler = sampleReplica(async () => (await find())?.replicas.find((r) => r.id === replica!.id), Math.max(100, pollMs * 2), t.signal);
-    const search = await abortable(searchSloRate(d.load, { url, body: input.body, contentType: input.contentType, batch: t.config.batch, sloMs: t.sloMs, seconds: t.seconds, signal: t.signal }), t.signal);
+    const search = await abortable(searchSloRate(d.load, { url, headers, body: input.body, contentType: input.contentType, batch: t.config.batch, sloMs: t.sloMs, seconds: t.seconds, signal: t.signal }), t.signal);
     const seconds = Math.max(1e-3, (clock.now() - startedAt) / 1000);
-    const devAfter = await d.usage.deviceSeconds(node.url, replica.id);
+    const devAfter = await d.usage.deviceSeconds(node, replica.id);
     const samples = await sampler.stop();
     if (t.signal.aborted) throw t.signal.reason;
 
@@ -118,6 +126,7 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
     };
   } finally {
     await node.removeFunction(ns, t.trialName).catch((err: Error) => d.log.warn('cannot remove trial function', { function: t.trialName, error: err.message }));
+    owned?.(); // one left behind by a failed removal is now the reconciler's to remove
   }
 }
 
@@ -125,11 +134,11 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
 const MAX_SATURATE_MS = 30_000;
 
 /** A few rounds of `batch` concurrent requests, so model load and first-call costs stay out of the numbers. */
-async function warmUp(url: string, input: TrialBody, t: TrialInput, log: Logger): Promise<void> {
+async function warmUp(replica: ReplicaTarget, input: TrialBody, t: TrialInput, log: Logger): Promise<void> {
   for (let round = 0; round < 3; round++) {
     const answers = await Promise.all(
       Array.from({ length: Math.max(1, t.config.batch) }, () =>
-        fetch(url, { method: 'POST', body: new Uint8Array(input.body), headers: { 'content-type': input.contentType }, signal: t.signal }).then(async (r) => {
+        fetch(replica.url, { method: 'POST', body: new Uint8Array(input.body), headers: { ...forwardHeaders(replica), 'content-type': input.contentType }, signal: t.signal }).then(async (r) => {
           await r.arrayBuffer();
           return r.status;
         }),

@@ -1,14 +1,15 @@
 /**
- * What a trial reads from the node agent besides the contract's calls: the token meters of a
- * replica (`GET /v1/usage`, device-seconds it held) — absent on agents without sharing.
+ * What a trial reads from the node agent besides the contract's replica calls: the token meters of
+ * a replica (`GET /v1/usage` through the agent's client, with its token: device-seconds it held) —
+ * absent on agents without sharing.
  */
-import { PlatformError } from '../core/errors.ts';
+import type { NodeAgentClient } from '../core/contracts/node-agent.ts';
 
 export interface UsageReader {
   /** Device-seconds the replica has used so far, or undefined when the agent does not meter it. */
-  deviceSeconds(nodeUrl: string, replicaId: string): Promise<number | undefined>;
+  deviceSeconds(node: NodeAgentClient, replicaId: string): Promise<number | undefined>;
   /** The token scheduler's window W of the replica's device, or undefined when it is not gated. */
-  windowMs(nodeUrl: string, replicaId: string): Promise<number | undefined>;
+  windowMs(node: NodeAgentClient, replicaId: string): Promise<number | undefined>;
 }
 
 interface UsageBody {
@@ -16,27 +17,14 @@ interface UsageBody {
   devices?: Array<{ device: string; windowMs?: number }>;
 }
 
-export function createHttpUsageReader(timeoutMs = 5000): UsageReader {
-  const read = async (nodeUrl: string): Promise<UsageBody | undefined> => {
-    let res: Response;
-    try {
-      res = await fetch(`${nodeUrl.replace(/\/+$/, '')}/v1/usage`, { signal: AbortSignal.timeout(timeoutMs) });
-    } catch (err) {
-      throw new PlatformError('unavailable', `node agent at ${nodeUrl} is unreachable for /v1/usage: ${(err as Error).message}`, { cause: err });
-    }
-    if (res.status === 404) {
-      await res.body?.cancel();
-      return undefined;
-    }
-    if (!res.ok) throw new PlatformError('unavailable', `node agent at ${nodeUrl} answered ${res.status} to GET /v1/usage`);
-    return (await res.json()) as UsageBody;
-  };
+export function createHttpUsageReader(): UsageReader {
+  const read = async (node: NodeAgentClient) => (await node.usage()) as UsageBody | undefined;
   return {
-    async deviceSeconds(nodeUrl, replicaId) {
-      return (await read(nodeUrl))?.replicas?.find((r) => r.replicaId === replicaId)?.deviceSeconds;
+    async deviceSeconds(node, replicaId) {
+      return (await read(node))?.replicas?.find((r) => r.replicaId === replicaId)?.deviceSeconds;
     },
-    async windowMs(nodeUrl, replicaId) {
-      const body = await read(nodeUrl);
+    async windowMs(node, replicaId) {
+      const body = await read(node);
       const device = body?.replicas?.find((r) => r.replicaId === replicaId)?.device;
       if (device === undefined) return undefined;
       return body?.devices?.find((d) => d.device === device)?.windowMs;

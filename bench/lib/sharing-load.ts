@@ -7,6 +7,16 @@
 import { createRng, streamSeed } from '../../scheduler/sim/rng.ts';
 import { Agent, request } from 'node:http';
 import { percentile } from './load.ts';
+import { FORWARD_TOKEN_HEADER } from '../../core/contracts/node-agent.ts';
+
+/** Forward tokens of the replicas a bench calls directly, by origin: a replica answers 403 without its own. */
+const forwardTokens = new Map<string, string>();
+
+/** Remembers the replica's forward token for calls to its URL; returns the URL. */
+export function useForwardToken(replica: { url: string; forwardToken?: string }): string {
+  if (replica.forwardToken) forwardTokens.set(new URL(replica.url).origin, replica.forwardToken);
+  return replica.url;
+}
 
 export interface Target {
   url: string;
@@ -41,7 +51,8 @@ const agent = new Agent({ keepAlive: true, maxSockets: 512 });
 
 function post(url: string, body: Buffer, contentType: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length }, timeout: timeoutMs }, (res) => {
+    const token = forwardTokens.get(new URL(url).origin);
+    const req = request(url, { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length, ...(token ? { [FORWARD_TOKEN_HEADER]: token } : {}) }, timeout: timeoutMs }, (res) => {
       res.resume();
       res.on('end', () => resolve(res.statusCode ?? 0));
       res.on('error', () => resolve(0));

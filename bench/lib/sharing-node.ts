@@ -4,6 +4,7 @@
  * time-sharing-only is an agent-wide scheduler option (and the number of emulated devices a node
  * setting).
  */
+import { useForwardToken } from './sharing-load.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,7 +85,7 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
     sharing: { windowMs: BENCH_WINDOW_MS, baseQuotaMs: Math.min(50, BENCH_WINDOW_MS / 4), minQuotaMs: 5, timeSharingOnly },
   });
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(agent.url + path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(agent.url + path, { method, headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
     return { status: res.status, body: (await res.json()) as unknown };
   };
   return {
@@ -119,7 +120,7 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
         const urls: Record<string, string> = {};
         for (const n of names) {
           const r = fns.find((f) => f.name === n)?.replicas.find((x) => x.state === 'ready');
-          if (r) urls[n] = r.url;
+          if (r) urls[n] = useForwardToken(r);
         }
         if (Object.keys(urls).length === names.length) return urls;
         if (Date.now() > deadline) throw new Error(`replicas not ready: ${names.filter((n) => !urls[n]).join(', ')}`);

@@ -5,6 +5,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { openStore } from '../../core/store/open-store.ts';
 import { startGateway } from '../../gateway/main.ts';
 import { createHttpNodeAgentClient } from '../../gateway/node-client.ts';
+import { nodeCredential } from '../../gateway/nodes/node-token.ts';
 import type { CommandContext } from '../context.ts';
 import { closeAll, describeStore, runUntilStopped, type Closable } from '../lifecycle.ts';
 
@@ -27,9 +28,10 @@ export function registerGateway(program: Command, ctx: CommandContext): void {
       const log = ctx.makeLogger(config.logLevel);
       const parts: Closable[] = [];
       try {
+        const token = nodeCredential(config);
         const store = await openStore({ mongoUri: config.mongoUri, dataDir: config.dataDir, storePort: config.storePort, log });
         parts.push(store);
-        const gateway = await startGateway({ config, store, nodes: urls.map((u) => createHttpNodeAgentClient(u)), log });
+        const gateway = await startGateway({ config, store, nodes: urls.map((u) => createHttpNodeAgentClient(u, { token })), log });
         parts.push(gateway);
         ctx.io.stdout.write(`gateway listening on ${gateway.url}; nodes: ${urls.join(', ')}; store: ${describeStore(store)}\n`);
       } catch (err) {

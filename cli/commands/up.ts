@@ -49,7 +49,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
         if (o.build && stack) await buildStackImages(ctx, stack, images, log, { filter: o.filter });
         const agent = await startNodeAgent({ config: nodeConfig, store, images, log });
         parts.push(agent);
-        const gateway = await startGateway({ config: gatewayConfig, store, nodes: [createHttpNodeAgentClient(agent.url)], log });
+        const gateway = await startGateway({ config: gatewayConfig, store, nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })], log });
         parts.push(gateway);
         ctx.io.stdout.write(`gateway listening on ${gateway.url} (node agent ${agent.name} at ${agent.url})\n`);
 

@@ -11,12 +11,26 @@
  *   GET    /v1/logs?namespace=&name=&instance=&tail=&since=&follow=   NDJSON of LogMessage
  *   GET    /metrics                          Prometheus text
  *
+ *   GET    /v1/usage                         the token meters (absent without device sharing)
+ *
+ * Every route needs `Authorization: Bearer <node token>` (401 without it): the agent's token from
+ * FASTGSHARE_NODE_TOKEN(_FILE), else the one it keeps in `<dataDir>/NODE_TOKEN_FILE`.
  * Errors come back as `{ "code": ErrorCode, "message": string }` with the status that
  * `httpStatusFor(code)` gives, so the gateway can pass them on unchanged.
  */
 import type { FunctionResources, LogMessage } from './openfaas.ts';
 
 export const NODE_API_PREFIX = '/v1';
+
+/** Where an agent keeps the token it made at first start, relative to its data dir (mode 0600). */
+export const NODE_TOKEN_FILE = 'node-agent.token';
+
+/**
+ * The header that proves a request to a replica's port comes from the platform: its value is the
+ * replica's `ReplicaStatus.forwardToken` (the replica gets it as FASTGSHARE_FORWARD_TOKEN and
+ * answers 403 to a request without it).
+ */
+export const FORWARD_TOKEN_HEADER = 'x-fastgshare-forward';
 
 /** What a node must run for one function: everything a replica needs, secrets resolved. */
 export interface FunctionSpec {
@@ -115,6 +129,11 @@ export interface ReplicaStatus {
   deviceMemoryLimit?: DeviceMemoryLimitStatus;
   /** The replica group it runs for, when the function was applied with groups. */
   group?: ReplicaGroupStatus;
+  /**
+   * The replica's forward token: send it as FORWARD_TOKEN_HEADER on every request to `url`
+   * (the gateway's forwarder does). Secret: never shown to tenants.
+   */
+  forwardToken?: string;
 }
 
 /** How a cuda replica's fastgshare/gpu_mem limit stands in its current run. */
@@ -195,4 +214,6 @@ export interface NodeAgentClient {
   removeFunction(namespace: string, name: string): Promise<boolean>;
   /** Log lines in time order; with `follow`, keeps yielding until `signal` aborts. */
   logs(query: LogQuery, signal?: AbortSignal): AsyncIterable<LogMessage>;
+  /** `GET /v1/usage` as the agent sends it; undefined when the agent does not meter (404). */
+  usage(): Promise<Record<string, unknown> | undefined>;
 }

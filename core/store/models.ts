@@ -35,8 +35,16 @@ const secretSchema = new Schema(
   {
     namespace: { type: String, required: true },
     name: { type: String, required: true },
-    /** base64 of the raw bytes */
-    value: { type: String, required: true },
+    /**
+     * Plaintext (base64 of the raw bytes) of a record written before secrets were encrypted;
+     * re-encrypted and removed at the gateway's next start (gateway/control/secrets.ts).
+     */
+    value: { type: String },
+    /** AES-256-GCM of the raw bytes (base64), with its IV and tag, under the key `keyId` (gateway/control/secret-cipher.ts). */
+    ciphertext: { type: String },
+    iv: { type: String },
+    tag: { type: String },
+    keyId: { type: String },
   },
   { timestamps: true, collection: 'secrets' },
 );
@@ -122,10 +130,27 @@ const tenantSchema = new Schema(
     passwordHash: { type: String, required: true },
     /** Bumped on every rotation; caches of verified credentials compare it. */
     credentialVersion: { type: Number, default: 1 },
+    /** Admin overrides of the platform's default admission limits (gateway/admission/tenant-limits.ts); absent: the defaults. */
+    limits: { type: Schema.Types.Mixed },
   },
   { timestamps: true, minimize: false, collection: 'tenants' },
 );
 tenantSchema.index({ namespaces: 1 });
+
+/**
+ * An invoke-only API key of a tenant (gateway/tenants/api-keys.ts): `keyId` is the public part of
+ * the key, `secretHash` the SHA-256 of its 256-bit random secret; the key itself is never kept.
+ */
+const tenantKeySchema = new Schema(
+  {
+    keyId: { type: String, required: true, unique: true },
+    tenant: { type: String, required: true },
+    name: { type: String, default: '' },
+    secretHash: { type: String, required: true },
+  },
+  { timestamps: true, minimize: false, collection: 'tenant_keys' },
+);
+tenantKeySchema.index({ tenant: 1 });
 
 /**
  * Metered usage of one function in one period (gateway/metering/): a minute, or an hour once
@@ -173,6 +198,7 @@ export type ProfileTrialDoc = InferSchemaType<typeof profileTrialSchema>;
 export type ProfileTableDoc = InferSchemaType<typeof profileTableSchema>;
 
 export type TenantDoc = InferSchemaType<typeof tenantSchema>;
+export type TenantKeyDoc = InferSchemaType<typeof tenantKeySchema>;
 export type UsageRecordDoc = InferSchemaType<typeof usageRecordSchema>;
 export type MeterCursorDoc = InferSchemaType<typeof meterCursorSchema>;
 
@@ -184,6 +210,7 @@ export interface Models {
   ProfileTrial: Model<ProfileTrialDoc>;
   ProfileTable: Model<ProfileTableDoc>;
   Tenant: Model<TenantDoc>;
+  TenantKey: Model<TenantKeyDoc>;
   UsageRecord: Model<UsageRecordDoc>;
   MeterCursor: Model<MeterCursorDoc>;
 }
@@ -197,6 +224,7 @@ export function createModels(conn: Connection): Models {
     ProfileTrial: conn.models.ProfileTrial ?? conn.model('ProfileTrial', profileTrialSchema),
     ProfileTable: conn.models.ProfileTable ?? conn.model('ProfileTable', profileTableSchema),
     Tenant: conn.models.Tenant ?? conn.model('Tenant', tenantSchema),
+    TenantKey: conn.models.TenantKey ?? conn.model('TenantKey', tenantKeySchema),
     UsageRecord: conn.models.UsageRecord ?? conn.model('UsageRecord', usageRecordSchema),
     MeterCursor: conn.models.MeterCursor ?? conn.model('MeterCursor', meterCursorSchema),
   } as Models;

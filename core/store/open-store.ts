@@ -1,7 +1,8 @@
 /**
  * Opens the platform's durable store: MongoDB at MONGODB_URI when configured, otherwise the
  * embedded MongoDB-wire-compatible server (core/store/embedded) started in this process and
- * reached over a real socket, so the mongoose code path is the production one either way.
+ * reached over a real socket (its private unix socket, or TCP when a port is asked for), so the
+ * mongoose code path is the production one either way.
  */
 import mongoose, { type Connection } from 'mongoose';
 import { join } from 'node:path';
@@ -12,7 +13,7 @@ import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/server.ts';
 
 export interface Store {
   kind: 'mongodb' | 'embedded';
-  /** Connection string (embedded: mongodb://127.0.0.1:<port>/fastgshare). */
+  /** Connection string (embedded: mongodb://%2F<data>%2Fstore%2Fmongod.sock/fastgshare, or mongodb://127.0.0.1:<port>/fastgshare). */
   uri: string;
   connection: Connection;
   models: Models;
@@ -22,7 +23,7 @@ export interface Store {
 export interface OpenStoreOptions {
   mongoUri?: string;
   dataDir: string;
-  /** Port for the embedded server (0: any free port). */
+  /** Serve the embedded store on this TCP port (0: any free port; unauthenticated) instead of its unix socket. */
   storePort?: number;
   log: Logger;
   /** Database name used with the embedded server and when the URI names none. */
@@ -33,7 +34,7 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   let embedded: EmbeddedMongo | undefined;
   let uri = opts.mongoUri;
   if (!uri) {
-    embedded = await startEmbeddedMongo({ dataDir: join(opts.dataDir, 'store'), port: opts.storePort ?? 0, log: opts.log.child('store') });
+    embedded = await startEmbeddedMongo({ dataDir: join(opts.dataDir, 'store'), ...(opts.storePort !== undefined ? { port: opts.storePort } : {}), log: opts.log.child('store') });
     uri = `${embedded.uri.replace(/\/$/, '')}/${opts.dbName ?? 'fastgshare'}`;
     opts.log.info('using the embedded MongoDB-wire store (set MONGODB_URI for a MongoDB server)', { uri, dir: join(opts.dataDir, 'store') });
   } else {

@@ -1,4 +1,7 @@
-/** The node agent's HTTP API (core/contracts/node-agent.ts), as an express app. */
+/**
+ * The node agent's HTTP API (core/contracts/node-agent.ts), as an express app. Every route,
+ * /healthz and /metrics included, needs the node token (auth.ts) before anything else is read.
+ */
 import express from 'express';
 import type { Registry } from 'prom-client';
 import { PlatformError } from '../../core/errors.ts';
@@ -10,6 +13,8 @@ import type { NodeSupervisor } from '../supervisor/node-supervisor.ts';
 import type { LogHub } from '../logs/log-hub.ts';
 import { logsRoute } from './logs-route.ts';
 import { errorHandler, notFound } from './errors.ts';
+import { requireNodeToken } from './auth.ts';
+import type { ForwardTokens } from './forward-tokens.ts';
 
 export interface NodeApiDeps {
   supervisor: NodeSupervisor;
@@ -21,12 +26,17 @@ export interface NodeApiDeps {
   log: Logger;
   /** Largest ApplyFunctionRequest body (secrets travel in it). */
   maxBodyBytes?: number;
+  /** The bearer token every request must carry (node-token.ts). */
+  token: string;
+  /** Adds each replica's forward token to the statuses this API reports. */
+  forwardTokens?: Pick<ForwardTokens, 'annotate'>;
 }
 
 export function createNodeApi(deps: NodeApiDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.use(requireNodeToken(deps.token));
   app.use(express.json({ limit: deps.maxBodyBytes ?? 16 * 1024 * 1024 }));
 
   app.get('/healthz', (_req, res) => {
@@ -39,11 +49,13 @@ export function createNodeApi(deps: NodeApiDeps): express.Express {
     res.json(deps.info());
   });
   app.get('/v1/functions', (_req, res) => {
-    res.json(deps.supervisor.list());
+    const fns = deps.supervisor.list();
+    res.json(deps.forwardTokens ? deps.forwardTokens.annotate(fns) : fns);
   });
   app.put('/v1/functions/:namespace/:name', async (req, res) => {
     const v = validateApply(req.body, { namespace: req.params.namespace, name: req.params.name });
-    res.json(await deps.supervisor.apply(v));
+    const fn = await deps.supervisor.apply(v);
+    res.json(deps.forwardTokens ? deps.forwardTokens.annotate(fn) : fn);
   });
   app.delete('/v1/functions/:namespace/:name', async (req, res) => {
     const namespace = validateNamespace(req.params.namespace);

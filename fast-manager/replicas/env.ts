@@ -18,7 +18,7 @@ export interface ReplicaEnvInput {
 }
 
 /** Names a deployment cannot set: the platform's values always win. */
-export const PLATFORM_ENV = ['PORT', 'PATH', 'TMPDIR', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR'];
+export const PLATFORM_ENV = ['PORT', 'PATH', 'TMPDIR', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'FASTGSHARE_TOKEN_KEY', 'FASTGSHARE_FORWARD_TOKEN'];
 
 export function buildReplicaEnv(i: ReplicaEnvInput): Record<string, string> {
   return {

@@ -11,7 +11,7 @@
  * latency). With replica groups each replica gets the share of its own group (the spec's
  * annotations with the group's overrides, as the node reports it after the apply).
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.ts';
@@ -27,6 +27,8 @@ import type { TokenSchedulerOptions } from './token-scheduler.ts';
 
 export const TOKEN_SOCKET_ENV = 'FASTGSHARE_TOKEN_SOCKET';
 export const REPLICA_ID_ENV = 'FASTGSHARE_REPLICA_ID';
+/** The replica's secret for the token channel's hello (a fresh one per launch, only in its environment). */
+export const TOKEN_KEY_ENV = 'FASTGSHARE_TOKEN_KEY';
 
 export interface NodeSharing {
   readonly tokens: TokenServer;
@@ -76,10 +78,11 @@ export async function createNodeSharing(o: {
           const own = readShareConfig(plan.annotations);
           const latest = own ? (current.get(plan.replicaId) ?? { share: own, device: deviceIdOf(plan.annotations) }) : undefined;
           if (!latest) return inner.launch(plan);
-          tokens.register(plan.replicaId, { function: fn, device: latest.device, share: latest.share });
+          const key = randomBytes(24).toString('base64url');
+          tokens.register(plan.replicaId, { function: fn, device: latest.device, share: latest.share, key });
           let launched;
           try {
-            launched = inner.launch({ ...plan, env: { ...plan.env, [TOKEN_SOCKET_ENV]: tokens.socketPath, [REPLICA_ID_ENV]: plan.replicaId } });
+            launched = inner.launch({ ...plan, env: { ...plan.env, [TOKEN_SOCKET_ENV]: tokens.socketPath, [REPLICA_ID_ENV]: plan.replicaId, [TOKEN_KEY_ENV]: key } });
           } catch (err) {
             tokens.unregister(plan.replicaId);
             throw err;

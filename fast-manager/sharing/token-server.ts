@@ -3,12 +3,16 @@
  * token-gated replicas ask their device's `TokenScheduler` for a time token before each batch.
  *
  * Protocol: newline-delimited JSON, one object per line, `op` names the message.
- *   replica → server   {"op":"hello","replicaId":"r1"}        first message; only registered ids are accepted
+ *   replica → server   {"op":"hello","replicaId":"r1","key":"…"}  first message; only a registered id with its key is accepted
  *                      {"op":"acquire","burstMs":12.5}       wants a token (burstMs: its last burst, optional)
  *                      {"op":"release","usedMs":11.9}        done; usedMs is informational only
  *   server → replica   {"op":"welcome","device":"emulated","windowMs":1000}
  *                      {"op":"grant","quotaMs":50}           the token: run at most quotaMs, then release
  *                      {"op":"error","code":"not_found","message":"..."}   then the server closes
+ * The key is the replica's own secret (FASTGSHARE_TOKEN_KEY, made per launch by node-sharing.ts and
+ * only in that process's environment), compared in constant time: a process that knows another
+ * replica's id cannot take its place (nor push it off the channel). A wrong key is an
+ * `unauthorized` error, then the server closes.
  * Time is charged by the server's clock, grant → release, so a replica cannot exceed its limit by
  * under-reporting. A closed connection releases the replica's token at once (charged up to then)
  * and removes it from the scheduler; it re-enters on its next hello while it stays registered.
@@ -26,6 +30,7 @@ import { once } from 'node:events';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { PlatformError } from '../../core/errors.ts';
+import { secretEqual } from '../../core/secret-equal.ts';
 import { readJsonLines } from '../../core/net/ndjson.ts';
 import { TokenScheduler, validateShare, type ShareConfig, type TokenSchedulerOptions, type Grant } from './token-scheduler.ts';
 import type { TokenMeter } from './meter.ts';
@@ -36,6 +41,11 @@ export interface TokenRegistration {
   /** The device whose scheduler serves it ("cpu", "emulated", "cuda:0"). */
   device: string;
   share: ShareConfig;
+  /**
+   * The secret the replica must present in its hello. Required when a replica is first registered;
+   * omitted on a later register (a share update), the current key stays.
+   */
+  key?: string;
 }
 
 export interface TokenServer {
@@ -180,12 +190,16 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
 
   const onMessage = (c: Conn, msg: unknown) => {
     if (!msg || typeof msg !== 'object' || typeof (msg as { op?: unknown }).op !== 'string') return fail(c, 'bad_request', 'each line must be a JSON object with an "op"');
-    const m = msg as { op: string; replicaId?: unknown; burstMs?: unknown };
+    const m = msg as { op: string; replicaId?: unknown; key?: unknown; burstMs?: unknown };
     if (m.op === 'hello') {
       if (c.replicaId) return fail(c, 'bad_request', 'hello was already sent on this connection');
       if (typeof m.replicaId !== 'string') return fail(c, 'bad_request', 'hello needs "replicaId" (a string)');
       const reg = admitted.get(m.replicaId);
       if (!reg) return fail(c, 'not_found', `replica ${m.replicaId} is not registered with this node's token server`);
+      if (!reg.key || !secretEqual(typeof m.key === 'string' ? m.key : undefined, reg.key)) {
+        log.warn('token channel hello with a wrong key refused', { replica: m.replicaId });
+        return fail(c, 'unauthorized', `hello for replica ${m.replicaId} has a wrong "key": a replica presents the FASTGSHARE_TOKEN_KEY of its own environment`);
+      }
       const previous = conns.get(m.replicaId);
       if (previous) {
         // a reconnect that beat the old connection's close: the old one goes
@@ -246,7 +260,18 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       validateShare(reg.share, `replica ${id}`);
       const old = admitted.get(id);
       if (old && old.device !== reg.device) throw new PlatformError('bad_request', `replica ${id} cannot move from device ${old.device} to ${reg.device} while it runs`);
-      admitted.set(id, { ...reg, share: { ...reg.share } });
+      const key = reg.key ?? old?.key;
+      if (!key) throw new PlatformError('bad_request', `replica ${id} is registered without a key: give the key its process presents in hello`);
+      if (old?.key && reg.key && old.key !== reg.key) {
+        // a new process for this id: the old one's connection (and its key) is no longer good
+        const c = conns.get(id);
+        if (c) {
+          conns.delete(id);
+          c.socket.destroy();
+          leaveScheduler(id, c);
+        }
+      }
+      admitted.set(id, { ...reg, key, share: { ...reg.share } });
       o.meter.track(id, reg.function, reg.device, reg.share);
       const d = deviceOf(reg.device);
       if (d.scheduler.has(id)) {

@@ -6,13 +6,16 @@
  * and picks the queue up again when Redis returns. Jobs are written by one Redis script, so a
  * call is either queued whole or not at all.
  */
+import type { IncomingMessage } from 'node:http';
 import { Redis } from 'ioredis';
 import { Queue, Worker } from 'bullmq';
 import type { Registry } from 'prom-client';
 import type { AsyncConfig } from '../../core/config.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { InvocationCaller } from '../../core/contracts/tenants.ts';
 import { createCallbackSender } from './callback.ts';
+import type { CallbackPolicy } from './callback-policy.ts';
 import { createFunctionCaller } from './function-caller.ts';
 import type { AsyncJobData, AsyncJobResult } from './job.ts';
 import { asyncKeys } from './keys.ts';
@@ -41,6 +44,12 @@ export interface AsyncInvocationsDeps {
   maxBodyBytes: number;
   /** Longest one attempt may take (ready wait + upstream timeout). */
   callTimeoutMs: number;
+  /** Whom invoke auth accepted a submission as (stored with the job instead of credentials). */
+  callerOf?: (req: IncomingMessage) => InvocationCaller;
+  /** Headers a queued call presents on behalf of its caller (the gateway's internal credential). */
+  credentials?: (caller: InvocationCaller) => Record<string, string>;
+  /** Where callbacks may go (checked at submission and on the address connected to). */
+  callbackPolicy: CallbackPolicy;
 }
 
 const BACKOFF_TYPE = 'fastgshare-capped-exponential';
@@ -99,13 +108,15 @@ export function createAsyncInvocations(d: AsyncInvocationsDeps): AsyncInvocation
     maxBodyBytes: Math.min(c.maxBodyBytes, d.maxBodyBytes),
     submitTimeoutMs: c.submitTimeoutMs,
     onSubmitted: metrics.submitted,
+    callerOf: d.callerOf,
+    callbackPolicy: d.callbackPolicy,
   });
 
   let gatewayUrl = '';
-  const caller = createFunctionCaller({ gatewayUrl: () => gatewayUrl, timeoutMs: d.callTimeoutMs, maxResponseBytes: d.maxBodyBytes });
+  const caller = createFunctionCaller({ gatewayUrl: () => gatewayUrl, timeoutMs: d.callTimeoutMs, maxResponseBytes: d.maxBodyBytes, credentials: d.credentials });
   const processor = createProcessor({
     caller,
-    callbacks: createCallbackSender({ timeoutMs: 10_000 }),
+    callbacks: createCallbackSender({ timeoutMs: 10_000, policy: d.callbackPolicy }),
     limiter: createFunctionLimiter(c.functionConcurrency),
     metrics,
     clock: d.clock,

@@ -31,7 +31,10 @@ export interface ReconcilerDeps {
   serial: Serial;
   log: Logger;
   periodMs?: number;
-  /** Functions the store does not know that stay on the nodes (profiler trials). */
+  /**
+   * Functions the store does not know that stay on the nodes: the trial functions a running profiler
+   * sweep owns (profiler.ownsTrial). A trial-like name alone keeps nothing.
+   */
   keep?: (namespace: string, name: string) => boolean;
 }
 

@@ -4,7 +4,6 @@
  * (`GET /v1/functions`). An agent without device sharing answers 404 on /v1/usage: no usage.
  */
 import type { FunctionReplicas, NodeAgentClient } from '../../core/contracts/node-agent.ts';
-import { NODE_API_PREFIX } from '../../core/contracts/node-agent.ts';
 import { PlatformError } from '../../core/errors.ts';
 
 export interface FunctionDeviceTotals {
@@ -26,23 +25,14 @@ export interface UsageSource {
   replicas(): Promise<FunctionReplicas[]>;
 }
 
-export function createHttpUsageSource(node: NodeAgentClient, timeoutMs = 5_000): UsageSource {
+export function createHttpUsageSource(node: NodeAgentClient): UsageSource {
   const base = node.url.replace(/\/+$/, '');
   return {
     url: base,
     async deviceTotals() {
-      let res: Response;
-      try {
-        res = await fetch(`${base}${NODE_API_PREFIX}/usage`, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
-      } catch (err) {
-        throw new PlatformError('unavailable', `node agent at ${base} is unreachable for usage (${(err as Error).message})`, { cause: err });
-      }
-      if (res.status === 404) {
-        await res.body?.cancel();
-        return { functions: [] };
-      }
-      if (!res.ok) throw new PlatformError('unavailable', `node agent at ${base} answered ${res.status} to GET ${NODE_API_PREFIX}/usage`);
-      const body = (await res.json()) as { functions?: unknown; bootId?: unknown };
+      // the client sends the agent's token; unreachable and refused agents are `unavailable`
+      const body = (await node.usage()) as { functions?: unknown; bootId?: unknown } | undefined;
+      if (!body) return { functions: [] };
       if (!Array.isArray(body.functions)) throw new PlatformError('unavailable', `node agent at ${base} sent usage without a functions list`);
       const functions = body.functions
         .filter((f): f is FunctionDeviceTotals => typeof f?.function === 'string' && Number.isFinite(f.deviceSeconds) && Number.isFinite(f.reservedDeviceSeconds))

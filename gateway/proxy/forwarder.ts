@@ -2,12 +2,15 @@
  * One attempt to pass an invocation to one replica, through http-proxy. The response is
  * streamed to the client with hop-by-hop headers dropped and the gateway's own headers added;
  * the outcome says whether the replica answered, refused the connection (nothing delivered:
- * safe to retry), timed out, or failed.
+ * safe to retry), timed out, or failed. Every forwarded request carries the replica's forward
+ * token (FORWARD_TOKEN_HEADER, from its ReplicaStatus), set here over anything the client sent under
+ * that name, since a replica answers 403 to requests without it.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import httpProxy from 'http-proxy';
 import type { ReplayableBody } from './replayable-body.ts';
 import { endToEndHeaders } from './headers.ts';
+import { FORWARD_TOKEN_HEADER } from '../../core/contracts/node-agent.ts';
 
 export type ForwardOutcome =
   | { kind: 'response'; status: number }
@@ -23,7 +26,7 @@ export interface ForwardAttempt {
 }
 
 export interface Forwarder {
-  forward(req: IncomingMessage, res: ServerResponse, opts: { target: string; body: ReplayableBody; timeoutMs: number; responseHeaders: () => Record<string, string> }): ForwardAttempt;
+  forward(req: IncomingMessage, res: ServerResponse, opts: { target: string; forwardToken?: string; body: ReplayableBody; timeoutMs: number; responseHeaders: () => Record<string, string> }): ForwardAttempt;
   close(): void;
 }
 
@@ -95,7 +98,10 @@ export function createForwarder(): Forwarder {
       }
       res.once('close', () => settle({ kind: 'failed', error: new Error('the client closed the connection'), responseStarted: a.responseStarted }));
       const buffer = opts.body.open();
-      proxy.web(req, res, { target: opts.target, buffer }, (err: Error & { code?: string }) => {
+      // the client's own value under this name never reaches the replica; the replica's token is
+      // given as an option header (set when the request is made, before anything is written)
+      delete req.headers[FORWARD_TOKEN_HEADER];
+      proxy.web(req, res, { target: opts.target, buffer, ...(opts.forwardToken ? { headers: { [FORWARD_TOKEN_HEADER]: opts.forwardToken } } : {}) }, (err: Error & { code?: string }) => {
         if (a.aborted) return settle({ kind: 'aborted' });
         if (a.timedOut) return settle({ kind: 'timeout' });
         if (err.code === 'ECONNREFUSED' && !a.responseStarted) return settle({ kind: 'refused', error: err });

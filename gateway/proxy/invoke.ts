@@ -127,6 +127,7 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
       const end = d.balancer.begin(replica.id);
       const a = d.forwarder.forward(req, res, {
         target: replica.url,
+        forwardToken: replica.forwardToken,
         body,
         timeoutMs: d.upstreamTimeoutMs,
         responseHeaders: () => ({ 'X-Call-Id': callId, 'X-Duration-Seconds': ((d.clock.now() - start.startedAt) / 1000).toFixed(6) }),

@@ -21,6 +21,7 @@ async function main(): Promise<void> {
     debug: config.debug,
     stdout: process.stdout,
     stderr: process.stderr,
+    forwardToken: config.forwardToken,
   });
   const port = await replica.listen(config.port, config.host);
   process.stdout.write(`node-http: ${config.functionName}.${config.namespace} listening on ${config.host}:${port}\n`);

@@ -46,7 +46,7 @@ describe('fastgshare CLI end to end (real processes)', function () {
     gateway = await startGateway({
       config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_ADMIN_PASSWORD: PASSWORD, FASTGSHARE_READY_TIMEOUT_MS: '8000' }),
       store: testStore.store,
-      nodes: [createHttpNodeAgentClient(agent.url)],
+      nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })],
       log: silentLogger,
       registry: new Registry(),
       tuning: { reconcileMs: 500, pollMs: 100, countFlushMs: 200 },

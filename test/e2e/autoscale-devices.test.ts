@@ -53,7 +53,7 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
         expect(rec.replicas, `plan ${rec.configs}`).to.equal(2);
         const devices = (rec.decision.placement as { action: string; deviceId?: string }[]).filter((n) => n.action !== 'stopped' && n.deviceId).map((n) => n.deviceId).sort();
         expect(devices).to.deep.equal([`${p.agent.url}#${V100_DEVICE_CLASS}0`, `${p.agent.url}#${V100_DEVICE_CLASS}1`]);
-        const f = ((await (await fetch(`${p.agent.url}/v1/functions`)).json()) as FunctionReplicas[]).find((x) => x.name === 'twodev')!;
+        const f = ((await (await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })).json()) as FunctionReplicas[]).find((x) => x.name === 'twodev')!;
         expect(f.replicas).to.have.length(2);
         expect(f.replicas.every((r) => r.state === 'ready')).to.equal(true);
         expect(f.replicas.map((r) => r.group?.annotations[D]).sort()).to.deep.equal(['0', '1']);
@@ -66,7 +66,7 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
       ({ failures } = await load.stop());
     }
     expect(failures).to.equal(0);
-    const usage = (await (await fetch(`${p.agent.url}/v1/usage`)).json()) as { replicas: { replicaId: string; device: string }[] };
+    const usage = (await (await fetch(`${p.agent.url}/v1/usage`, { headers: { authorization: `Bearer ${p.agent.token}` } })).json()) as { replicas: { replicaId: string; device: string }[] };
     const sockets = new Set<string>();
     for (const r of live.replicas) {
       const index = r.group!.annotations[D]!;

@@ -59,7 +59,7 @@ describe('auto-scaling end to end: a plan with a residual runs two configuration
         expect(counts.size, `plan ${rec.configs}`).to.equal(2);
         expect(rec.configs).to.match(/^p(30|50)-q1-b1 x\d, p(30|50)-q1-b1 x\d$/);
         for (const n of rec.decision.placement as { action: string; deviceId?: string }[]) if (n.action !== 'stopped' && n.deviceId) expect(n.deviceId).to.equal(`${p.agent.url}#cpu0`);
-        const f = ((await (await fetch(`${p.agent.url}/v1/functions`)).json()) as FunctionReplicas[]).find((x) => x.name === 'mixed')!;
+        const f = ((await (await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })).json()) as FunctionReplicas[]).find((x) => x.name === 'mixed')!;
         expect(f.replicas.every((r) => r.state === 'ready')).to.equal(true);
         const running = new Map<string, number>();
         for (const r of f.replicas) running.set(r.group!.annotations[P]!, (running.get(r.group!.annotations[P]!) ?? 0) + 1);

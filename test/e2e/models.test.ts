@@ -5,7 +5,8 @@
  * and deploy-time device checks (cuda without CUDA libraries, bad annotations → 400).
  */
 import { expect } from 'chai';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { WaveFile } from '../../functions/vad/wavefile.ts';
 import { startPlatform, type RunningPlatform } from '../../bench/lib/platform.ts';
 import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
@@ -98,7 +99,7 @@ describe('model functions through the gateway (stack.yml)', function () {
   });
 
   it('pins cpu replicas to the cores of their partition', async () => {
-    const fns = (await (await fetch(`${platform.nodeUrl}/v1/functions`)).json()) as FunctionReplicas[];
+    const fns = (await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[];
     const info = (await (await fetch(`${gw}/function/vad`)).json()) as { device: { device: string; cores: number[]; intraOpThreads: number }; settings: { sloMs: number; maxBatch: number } };
     expect(info.device.device).to.equal('cpu');
     expect(info.device.cores).to.have.length(1); // 50 % of 2 cores
@@ -110,10 +111,20 @@ describe('model functions through the gateway (stack.yml)', function () {
   it('replicas that run one model map one shared copy of its weights (model sharing, on by default)', async () => {
     // the ocr pipeline runs the direction classifier and the recogniser that text-direction and
     // ocr-recognize run: all three replicas should map the same weight files from the node's cache
-    const fns = (await (await fetch(`${platform.nodeUrl}/v1/functions`)).json()) as FunctionReplicas[];
+    const fns = (await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[];
     const pid = (name: string) => fns.find((f) => f.name === name)!.replicas.find((r) => r.state === 'ready')!.pid!;
+    // a replica's pid leads its process group; in a sandbox it is bubblewrap's, and the server is another member
+    const group = async (pgid: number) =>
+      (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).filter((n) => {
+        try {
+          return readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]!.split(' ')[2] === String(pgid);
+        } catch {
+          return false;
+        }
+      });
     const weightFiles = async (name: string) =>
-      (await readFile(`/proc/${pid(name)}/maps`, 'utf8'))
+      (await Promise.all((await group(pid(name))).map((n) => readFile(`/proc/${n}/maps`, 'utf8').catch(() => ''))))
+        .join('\n')
         .split('\n')
         .map((l) => l.split(/\s+/).slice(5).join(' '))
         .filter((p, i, all) => p.endsWith('/model.onnx.data') && all.indexOf(p) === i);

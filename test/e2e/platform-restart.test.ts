@@ -64,12 +64,12 @@ describe('platform restart (fastgshare up)', function () {
       const s = (await (await fetch(`${gw}/system/function/echo`)).json()) as FunctionStatus;
       return s.availableReplicas === 2 ? s : undefined;
     });
-    const before = ((await (await fetch(`${platform.nodeUrl}/v1/functions`)).json()) as FunctionReplicas[]).find((f) => f.name === 'echo')!;
+    const before = ((await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[]).find((f) => f.name === 'echo')!;
     const oldPids = before.replicas.map((r) => r.pid!).filter(Boolean);
     expect(oldPids).to.have.length(2);
     const invocationsBefore = ((await (await fetch(`${gw}/system/function/echo`)).json()) as FunctionStatus).invocationCount;
     expect(invocationsBefore).to.be.at.least(1);
-    const bootId = async () => ((await (await fetch(`${platform!.nodeUrl}/v1/usage`)).json()) as { bootId: string }).bootId;
+    const bootId = async () => ((await (await platform!.nodeFetch(`/v1/usage`)).json()) as { bootId: string }).bootId;
     const bootBefore = await bootId();
     expect(bootBefore).to.be.a('string').and.not.equal('');
 
@@ -91,7 +91,7 @@ describe('platform restart (fastgshare up)', function () {
     const again = await fetch(`${gw}/function/echo`, { method: 'POST', body: 'after restart' });
     expect(again.status).to.equal(200);
     expect(await again.text()).to.equal('after restart');
-    const after = ((await (await fetch(`${platform.nodeUrl}/v1/functions`)).json()) as FunctionReplicas[]).find((f) => f.name === 'echo')!;
+    const after = ((await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[]).find((f) => f.name === 'echo')!;
     expect(after.replicas).to.have.length(2);
     for (const r of after.replicas) expect(oldPids).to.not.include(r.pid);
     // the agent's usage counters began again: a new boot id tells the metering so

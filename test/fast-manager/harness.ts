@@ -60,7 +60,7 @@ export async function startHarness(store: Store, opts: { env?: Record<string, st
   const registry = new Registry();
   const agent = await startNodeAgent({ config, store, images, log: createLogger({ sink, level: 'debug' }), registry, tuning: { ...FAST_TUNING, ...opts.tuning }, sharing: opts.sharing, devices: opts.devices });
   const call = async <T>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(agent.url + path, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(agent.url + path, { method, headers: { authorization: `Bearer ${agent.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -88,7 +88,7 @@ export async function startHarness(store: Store, opts: { env?: Record<string, st
       return res.body.find((f) => f.name === name && f.namespace === namespace);
     },
     async logs(query) {
-      const res = await fetch(`${agent.url}/v1/logs?${query}`);
+      const res = await fetch(`${agent.url}/v1/logs?${query}`, { headers: { authorization: `Bearer ${agent.token}` } });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`logs failed: ${res.status} ${text}`);
       return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogMessage);

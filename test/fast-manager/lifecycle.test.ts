@@ -9,7 +9,7 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
   it('serves health, node info and an advertised URL with the real port', async () => {
     expect(ctx.h.agent.port).to.be.greaterThan(0);
     expect(ctx.h.agent.url).to.equal(`http://127.0.0.1:${ctx.h.agent.port}`);
-    const health = await fetch(`${ctx.h.agent.url}/healthz`);
+    const health = await fetch(`${ctx.h.agent.url}/healthz`, { headers: { authorization: `Bearer ${ctx.h.agent.token}` } });
     expect(health.status).to.equal(200);
     expect(await health.text()).to.equal('ok');
     const info = await ctx.h.call<{ name: string; url: string; cpus: number; memoryBytes: number; version: string }>('GET', '/v1/node');
@@ -193,7 +193,7 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
   it('exposes replica counts and restarts as Prometheus metrics', async () => {
     await ctx.h.apply({ name: 'echo' }, 2);
     await waitReady(ctx.h, 'echo', 2);
-    const text = await (await fetch(`${ctx.h.agent.url}/metrics`)).text();
+    const text = await (await fetch(`${ctx.h.agent.url}/metrics`, { headers: { authorization: `Bearer ${ctx.h.agent.token}` } })).text();
     expect(text).to.match(/fastgshare_node_replicas\{state="ready"\} 2/);
     expect(text).to.match(/fastgshare_node_replicas\{state="backoff"\} 0/);
     expect(text).to.contain('fastgshare_node_process_cpu_user_seconds_total');

@@ -53,7 +53,7 @@ describe('fast-manager: function logs', function () {
     await ctx.h.apply({ name: 'follower' }, 1);
     const r = (await waitReady(ctx.h, 'follower', 1)).replicas[0]!;
     const ac = new AbortController();
-    const res = await fetch(`${ctx.h.agent.url}/v1/logs?name=follower&follow=true&tail=0`, { signal: ac.signal });
+    const res = await fetch(`${ctx.h.agent.url}/v1/logs?name=follower&follow=true&tail=0`, { signal: ac.signal, headers: { authorization: `Bearer ${ctx.h.agent.token}` } });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.contain('application/x-ndjson');
     const reader = res.body!.getReader();

@@ -13,6 +13,7 @@ import { ImageStore } from '../../core/images/image-store.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { startGateway, type Gateway } from '../../gateway/main.ts';
 import { createHttpNodeAgentClient } from '../../gateway/node-client.ts';
+import { nodeCredential } from '../../gateway/nodes/node-token.ts';
 import { ECHO_FIXTURE } from '../gateway/harness.ts';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
 import { freePort } from '../../bench/lib/platform.ts';
@@ -53,7 +54,7 @@ describe('fault: the node agent restarted', function () {
     gateway = await startGateway({
       config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dir, FASTGSHARE_READY_TIMEOUT_MS: '5000' }),
       store: ts.store,
-      nodes: [createHttpNodeAgentClient(agent.url)],
+      nodes: [createHttpNodeAgentClient(agent.url, { token: nodeCredential({ dataDir: agentEnv.FASTGSHARE_DATA_DIR! }) })],
       log: silentLogger,
       registry: new Registry(),
       tuning: { reconcileMs: 300, pollMs: 50, countFlushMs: 200 },
@@ -70,7 +71,7 @@ describe('fault: the node agent restarted', function () {
     const deploy = await fetch(`${gateway!.url}/system/functions`, { method: 'POST', body: JSON.stringify({ service: 'pair', image: 'echo:latest', labels: { 'com.openfaas.scale.min': '2' }, annotations: {} }) });
     expect(deploy.status).to.equal(202);
     const readyReplicas = async () => {
-      const fns = await createHttpNodeAgentClient(agent!.url).listFunctions();
+      const fns = await createHttpNodeAgentClient(agent!.url, { token: nodeCredential({ dataDir: agentEnv.FASTGSHARE_DATA_DIR! }) }).listFunctions();
       return fns.find((f) => f.name === 'pair')?.replicas ?? [];
     };
     const poll = async <T>(check: () => Promise<T>, ms: number): Promise<T> => {

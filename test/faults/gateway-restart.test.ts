@@ -26,7 +26,7 @@ describe('fault: the gateway restarted', function () {
       expect((await h.call('GET', '/function/beta.team-a')).status).to.equal(200);
     });
     const replicaIds = async () =>
-      (await createHttpNodeAgentClient(h.agents[0]!.url).listFunctions()).flatMap((f) => f.replicas.map((r) => `${f.name}.${f.namespace}/${r.id}`)).sort();
+      (await createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token }).listFunctions()).flatMap((f) => f.replicas.map((r) => `${f.name}.${f.namespace}/${r.id}`)).sort();
     const before = await replicaIds();
     expect(before).to.have.length(2);
 

@@ -24,6 +24,8 @@ describe('fault: Redis unavailable for a few seconds', function () {
       env: {
         REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
         FASTGSHARE_ASYNC_PREFIX: prefix,
+        // the receiver is local: callbacks to loopback are refused unless allowed
+        FASTGSHARE_CALLBACK_ALLOW: '127.0.0.1/32',
         FASTGSHARE_ASYNC_FUNCTION_CONCURRENCY: '1',
         FASTGSHARE_ASYNC_SUBMIT_TIMEOUT_MS: '1000',
         FASTGSHARE_ASYNC_LOCK_MS: '2000',

@@ -20,7 +20,7 @@ describe('fault: a replica killed in the middle of requests', function () {
     await h?.close();
   });
 
-  const replicas = async () => (await createHttpNodeAgentClient(h.agents[0]!.url).listFunctions()).find((f) => f.name === 'victim')!.replicas;
+  const replicas = async () => (await createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token }).listFunctions()).find((f) => f.name === 'victim')!.replicas;
 
   it('answers every caller (502 for the calls it had), never hangs, and the replica comes back', async () => {
     const [before] = await replicas();

@@ -348,7 +348,7 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
 
   describe('reconcile', () => {
     it('restores a function removed behind the gateway\'s back and removes functions the store does not know', async () => {
-      const node = createHttpNodeAgentClient(h.agents[0]!.url);
+      const node = createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token });
       expect(await node.removeFunction('openfaas-fn', 'echo')).to.equal(true);
       await h.eventually(async () => {
         const fns = await node.listFunctions();
@@ -373,7 +373,7 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
       r = await h.call('POST', '/function/echo.openfaas-fn', { body: 'x' });
       expect(r.status).to.equal(404);
       await h.eventually(async () => {
-        const fns = await createHttpNodeAgentClient(h.agents[0]!.url).listFunctions();
+        const fns = await createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token }).listFunctions();
         expect(fns.map((f) => f.name)).not.to.include('echo');
       });
     });

@@ -20,7 +20,7 @@ describe('gateway with two nodes: spread, node restart, gateway restart', functi
   });
 
   const readyOn = async (i: number, name: string) => {
-    const fns = await createHttpNodeAgentClient(h.agents[i]!.url).listFunctions();
+    const fns = await createHttpNodeAgentClient(h.agents[i]!.url, { token: h.agents[i]!.token }).listFunctions();
     return fns.find((f) => f.name === name)?.replicas.filter((r) => r.state === 'ready').length ?? 0;
   };
 

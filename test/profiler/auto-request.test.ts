@@ -40,7 +40,7 @@ describe('profiler: the auto-scaler\'s profiling requests', function () {
       config,
       redisUrl: REDIS_URL,
       models: ts.store.models,
-      nodes: [createHttpNodeAgentClient(agent.agent.url)],
+      nodes: [createHttpNodeAgentClient(agent.agent.url, { token: agent.agent.token })],
       spec: async (namespace, name) => toFunctionSpec((await ts.store.models.Function.findOne({ namespace, name }).lean())!, {}),
       clock,
       log: silentLogger,

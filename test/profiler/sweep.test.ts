@@ -69,7 +69,7 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
   });
   beforeEach(() => {
     config = { prefix: `fgs-test-prof-${process.pid}-${Math.random().toString(16).slice(2, 10)}`, queue: 'profiler', concurrency: 2, lockMs: 3000, trialSeconds: 1.5, auto: true };
-    const node = createHttpNodeAgentClient(agent.agent.url);
+    const node = createHttpNodeAgentClient(agent.agent.url, { token: agent.agent.token });
     profiler = createProfiler({
       config,
       redisUrl: REDIS_URL,

@@ -45,7 +45,7 @@ describe('profiler: a gated trial measures after one token window of use', funct
     const base = { name: 'text-direction', namespace: 'openfaas-fn', image: 'text-direction:latest', envVars: {}, labels: {}, annotations: fn.annotations ?? {}, secrets: {}, readOnlyRootFilesystem: false };
     const usage = createHttpUsageReader();
     const metrics = await runTrial(
-      { node: createHttpNodeAgentClient(agent.agent.url), cpus: 2, load: createAutocannonLoad(), usage, clock: systemClock, log: silentLogger },
+      { node: createHttpNodeAgentClient(agent.agent.url, { token: agent.agent.token }), cpus: 2, load: createAutocannonLoad(), usage, clock: systemClock, log: silentLogger },
       {
         base,
         trialName: 'text-direction--prof-w',

@@ -21,6 +21,12 @@ export interface RuntimeConfig {
   functionName: string;
   namespace: string;
   replicaId: string;
+  /**
+   * FASTGSHARE_FORWARD_TOKEN (set by the node agent): every request must carry it in the
+   * X-Fastgshare-Forward header, else 403, so only the platform (gateway, agent, profiler) reaches
+   * the replica's port. Unset (the replica run by hand): no check.
+   */
+  forwardToken?: string;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -44,5 +50,6 @@ export function readRuntimeConfig(env: Env): RuntimeConfig {
     functionName: env.FASTGSHARE_FUNCTION || env.OPENFAAS_NAME || 'function',
     namespace: env.FASTGSHARE_NAMESPACE || 'openfaas-fn',
     replicaId: env.FASTGSHARE_REPLICA_ID || `${hostname()}-${process.pid}`,
+    ...(env.FASTGSHARE_FORWARD_TOKEN?.trim() ? { forwardToken: env.FASTGSHARE_FORWARD_TOKEN.trim() } : {}),
   };
 }

@@ -20,6 +20,8 @@ export interface ReplicaServerOptions {
   stdout: Output;
   /** Handler errors. */
   stderr: Output;
+  /** FASTGSHARE_FORWARD_TOKEN: requests without it get 403 (watchdog.ts). */
+  forwardToken?: string;
 }
 
 export type ReplicaServer = Watchdog;
@@ -39,6 +41,7 @@ export function createReplicaServer(opts: ReplicaServerOptions): ReplicaServer {
   return createWatchdog({
     debug: opts.debug,
     stdout: opts.stdout,
+    forwardToken: opts.forwardToken,
     async handle(req, res) {
       try {
         const body = await readBody(req, opts.maxBodyBytes);

@@ -6,13 +6,21 @@
  * the function has none), every other request handed to `handle`, in-flight requests tracked so
  * that `drain()` stops accepting connections and resolves once they have finished, and an
  * optional request log line (write_debug=true).
+ *
+ * With a forward token (FASTGSHARE_FORWARD_TOKEN) every request, health and sample included, must
+ * carry it in FORWARD_TOKEN_HEADER (compared in constant time), else 403: the replica's port then
+ * serves only the platform, so a direct call cannot bypass the gateway's invoke auth. The header is
+ * removed before the handler sees the request.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { sendText } from './response.ts';
 
 export const HEALTH_PATH = '/_/health';
 /** Reserved path: a sample request body of the function (GET), for profiling without user input. */
 export const SAMPLE_PATH = '/_/sample';
+/** The platform's forward-token header (core/contracts/node-agent.ts FORWARD_TOKEN_HEADER; templates stay self-contained). */
+export const FORWARD_TOKEN_HEADER = 'x-fastgshare-forward';
 
 /** A request body the function accepts, with its content type. */
 export interface SampleBody {
@@ -34,6 +42,8 @@ export interface WatchdogOptions {
   debug: boolean;
   /** Request log lines when `debug`. */
   stdout: Output;
+  /** Requests without this value in FORWARD_TOKEN_HEADER get 403 (see above); undefined: no check. */
+  forwardToken?: string;
 }
 
 export interface Watchdog {
@@ -64,7 +74,13 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     }
   };
 
+  const forwarded = opts.forwardToken === undefined ? undefined : forwardCheck(opts.forwardToken);
   const server = createServer((req, res) => {
+    if (forwarded && !forwarded(req)) {
+      req.resume();
+      sendText(res, 403, 'this replica serves only requests forwarded by the platform: call the function through the gateway (/function/<name>)', { connection: 'close' });
+      return;
+    }
     if (isPath(req.url, HEALTH_PATH)) {
       req.resume();
       const reason = draining ? 'draining' : opts.notReady?.();
@@ -109,6 +125,20 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
         return closed;
       });
     },
+  };
+}
+
+/** True when the request carries the token; the header is then taken out of the request. */
+function forwardCheck(token: string): (req: IncomingMessage) => boolean {
+  const expected = createHash('sha256').update(token).digest();
+  return (req) => {
+    const given = req.headers[FORWARD_TOKEN_HEADER];
+    const ok = timingSafeEqual(createHash('sha256').update(typeof given === 'string' ? given : '').digest(), expected) && typeof given === 'string';
+    delete req.headers[FORWARD_TOKEN_HEADER];
+    for (let i = req.rawHeaders.length - 2; i >= 0; i -= 2) {
+      if (req.rawHeaders[i]!.toLowerCase() === FORWARD_TOKEN_HEADER) req.rawHeaders.splice(i, 2);
+    }
+    return ok;
   };
 }
 

@@ -39,6 +39,7 @@ export async function runReplica(o: RunReplicaOptions): Promise<void> {
     describe: () => ({ function: config.functionName, namespace: config.namespace, replica: config.replicaId, device: backend.describe(), settings }),
     stdout: o.stdout,
     stderr: o.stderr,
+    forwardToken: config.forwardToken,
   });
   const port = await server.listen(config.port, config.host);
   o.stdout.write(`onnx-node: ${config.functionName}.${config.namespace} listening on ${config.host}:${port}, loading on ${backend.device}\n`);
@@ -67,7 +68,7 @@ export async function runReplica(o: RunReplicaOptions): Promise<void> {
 
   const started = Date.now();
   if (config.tokenSocket) {
-    const client = await connectTokenClient({ socketPath: config.tokenSocket, replicaId: config.replicaId });
+    const client = await connectTokenClient({ socketPath: config.tokenSocket, replicaId: config.replicaId, key: config.tokenKey ?? '' });
     gate = createTokenGate({ source: client, clock: systemClock });
     o.stdout.write(`onnx-node: device time shared: token channel open (device ${client.device}, window ${client.windowMs} ms)\n`);
   }

@@ -1,12 +1,14 @@
 /**
  * The replica's side of the node's token channel (fast-manager/sharing/token-server.ts): before
  * each batch the runtime calls `acquire()` and waits for a time token; after it, `release()`.
- * Newline-delimited JSON over a unix socket: hello{replicaId} → welcome; acquire{burstMs?} →
+ * Newline-delimited JSON over a unix socket: hello{replicaId, key} → welcome; acquire{burstMs?} →
  * grant{quotaMs}; release{usedMs}. The server charges by its own clock; `usedMs` is informational.
  *
  * If the connection drops (the agent restarts its server, say) the client reconnects with
  * backoff and re-sends a pending acquire; a token held at that moment is gone (the server released
- * it). A server that no longer knows the replica (`not_found`) ends the client for good.
+ * it). A server that no longer knows the replica (`not_found`) or refuses its key (`unauthorized`)
+ * ends the client for good. The key (FASTGSHARE_TOKEN_KEY) proves the replica is the process the
+ * agent registered under that id.
  */
 import { readJsonLines } from 'fastgshare/core/net/ndjson.ts';
 import { createConnection, type Socket } from 'node:net';
@@ -31,6 +33,8 @@ export interface TokenClient {
 export interface TokenClientOptions {
   socketPath: string;
   replicaId: string;
+  /** The replica's secret for hello (FASTGSHARE_TOKEN_KEY, set by the node agent). */
+  key: string;
   /** Reconnect backoff (ms): doubles from base up to max. */
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
@@ -87,7 +91,7 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
       const s = createConnection(o.socketPath);
       socket = s;
       s.setNoDelay(true);
-      s.once('connect', () => write({ op: 'hello', replicaId: o.replicaId }));
+      s.once('connect', () => write({ op: 'hello', replicaId: o.replicaId, key: o.key }));
       readJsonLines(s, {
         bad: () => {}, // a line we cannot read: skip it, the server speaks again
         message: (msg) => {
@@ -108,7 +112,7 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
           } else if (m.op === 'error') {
             const err = new TokenChannelError(m.code ?? 'internal', `token server: ${m.message ?? 'error'}`);
             if (!welcomed) reject(err);
-            if (m.code === 'not_found' || m.code === 'bad_request') end(err);
+            if (m.code === 'not_found' || m.code === 'bad_request' || m.code === 'unauthorized') end(err);
           }
         },
       });
@@ -138,7 +142,7 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
     retry = setTimeout(() => {
       retry = undefined;
       open().catch((err: Error) => {
-        if (err instanceof TokenChannelError && err.code === 'not_found') end(err);
+        if (err instanceof TokenChannelError && (err.code === 'not_found' || err.code === 'unauthorized')) end(err);
         // other failures: the socket's close schedules the next attempt
       });
     }, delay);

@@ -63,9 +63,10 @@ class RawClient {
     });
     socket.on('error', () => undefined);
   }
-  static connect(port: number): Promise<RawClient> {
+  /** Connects to the server's unix socket (its default) or TCP port. */
+  static connect(server: { socketPath?: string; port: number }): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = net.connect(port, '127.0.0.1', () => resolve(new RawClient(s)));
+      const s = server.socketPath ? net.connect(server.socketPath, () => resolve(new RawClient(s))) : net.connect(server.port, '127.0.0.1', () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }
@@ -93,7 +94,7 @@ describe('embedded store wire protocol', () => {
   let fx: EmbeddedFixture;
   const clients: RawClient[] = [];
   const connect = async () => {
-    const c = await RawClient.connect(fx.server.port);
+    const c = await RawClient.connect(fx.server);
     clients.push(c);
     return c;
   };

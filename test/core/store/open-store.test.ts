@@ -19,7 +19,7 @@ describe('openStore with the embedded server and the platform models', () => {
   it('stores a Function document, enforces its unique key and keeps it across a reopen', async () => {
     store = await openStore({ dataDir: dir, log: silentLogger });
     expect(store.kind).to.equal('embedded');
-    expect(store.uri).to.match(/^mongodb:\/\/127\.0\.0\.1:\d+\/fastgshare$/);
+    expect(store.uri).to.equal(`mongodb://${encodeURIComponent(join(dir, 'store', 'mongod.sock'))}/fastgshare`);
     const { Function } = store.models;
     await Function.create({ namespace: 'openfaas-fn', name: 'resnet', image: 'resnet:latest', labels: { 'com.openfaas.scale.min': '1' }, replicas: 2 });
     const found = await Function.findOne({ namespace: 'openfaas-fn', name: 'resnet' }).lean();

@@ -40,14 +40,14 @@ describe('emulated devices: replicas on different devices do not slow each other
   const apply = async (groups: ReplicaGroup[]) => {
     const res = await fetch(`${node.agent.url}/v1/functions/openfaas-fn/r`, {
       method: 'PUT',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${node.agent.token}` },
       body: JSON.stringify({ spec: makeSpec({ name: 'r', image, annotations }), replicas: groups.reduce((a, g) => a + g.replicas, 0), groups }),
     });
     expect(res.status, await res.clone().text()).to.equal(200);
   };
   const settle = (devices: string[]) =>
     waitFor(`replicas ready on devices ${devices.join(', ')}`, async () => {
-      const fns = (await (await fetch(`${node.agent.url}/v1/functions`)).json()) as FunctionReplicas[];
+      const fns = (await (await fetch(`${node.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${node.agent.token}` } })).json()) as FunctionReplicas[];
       const rs = fns.find((f) => f.name === 'r')?.replicas ?? [];
       const on = rs.map((r) => r.group?.annotations[D]).sort();
       return rs.length === devices.length && rs.every((r) => r.state === 'ready') && JSON.stringify(on) === JSON.stringify([...devices].sort()) ? rs : undefined;

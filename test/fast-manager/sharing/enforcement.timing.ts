@@ -30,7 +30,7 @@ describe('share enforcement with real replicas (emulated device)', function () {
   let dir: string;
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(agent.url + path, { method, headers: body ? { 'content-type': 'application/json' } : {}, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(agent.url + path, { method, headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
     return { status: res.status, body: (await res.json()) as any };
   };
   const usage = async () => (await call('GET', '/v1/usage')).body as Usage;

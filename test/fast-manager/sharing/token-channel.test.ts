@@ -11,6 +11,7 @@ import { createTokenServer, type TokenServer } from '../../../fast-manager/shari
 import { connectTokenClient, TokenChannelError } from '../../../templates/onnx-node/runtime/token-client.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const KEY = (id: string) => `key-of-${id}-0123456789`;
 const share = (quotaRequest: number, quotaLimit: number, partition = 100) => ({ quotaRequest, quotaLimit, partition });
 
 /** Sends raw lines and collects the server's replies (for protocol errors the client never makes). */
@@ -44,8 +45,8 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('grants a registered replica a token and charges the held time by its own clock', async () => {
-    server.register('r1', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) });
-    const c = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'r1' });
+    server.register('r1', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('r1') });
+    const c = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'r1', key: KEY('r1') });
     expect(c.device).to.equal('emulated');
     expect(c.windowMs).to.equal(1000);
     const g = await c.acquire();
@@ -65,15 +66,15 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('refuses an unregistered replica id with a clear error', async () => {
-    server.register('r1', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) });
-    const err = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'nobody' }).catch((e) => e);
+    server.register('r1', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('r1') });
+    const err = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'nobody', key: KEY('nobody') }).catch((e) => e);
     expect(err).to.be.instanceOf(TokenChannelError);
     expect(err.code).to.equal('not_found');
     expect(err.message).to.include('replica nobody is not registered');
   });
 
   it('says what is wrong when the socket is missing', async () => {
-    const err = await connectTokenClient({ socketPath: join(dir, 'nope.sock'), replicaId: 'r1' }).catch((e) => e);
+    const err = await connectTokenClient({ socketPath: join(dir, 'nope.sock'), replicaId: 'r1', key: KEY('r1') }).catch((e) => e);
     expect(err).to.be.instanceOf(TokenChannelError);
     expect(err.message).to.include('does not exist').and.include('nope.sock');
   });
@@ -84,10 +85,10 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('releases a dead replica\'s token at once so a waiter gets it', async () => {
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) });
-    server.register('b', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a' });
-    const b = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'b' });
+    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('a') });
+    server.register('b', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('b') });
+    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
+    const b = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'b', key: KEY('b') });
     await a.acquire();
     let got = false;
     const pb = b.acquire().then((g) => ((got = true), g));
@@ -102,8 +103,8 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('does not let a holder that never releases exceed its limit: the overrun is charged', async () => {
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.2, 0.2) });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a' });
+    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.2, 0.2), key: KEY('a') });
+    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
     const g = await a.acquire();
     expect(g.quotaMs).to.equal(50);
     await sleep(300); // overruns its 50 ms token: nothing is pre-empted
@@ -123,26 +124,26 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('applies a changed share in place (same id)', async () => {
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.1, 0.1) });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a' });
+    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.1, 0.1), key: KEY('a') });
+    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
     expect((await a.acquire()).quotaMs).to.equal(50);
     a.release();
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.03, 0.03) });
+    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.03, 0.03), key: KEY('a') });
     expect((await a.acquire()).quotaMs).to.be.at.most(30); // clamped to request·W
     a.release();
     a.close();
   });
 
   it('reconnects after the connection drops and re-sends a pending acquire', async () => {
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) });
-    server.register('b', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) });
-    const b = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'b' });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', reconnectBaseMs: 10 });
+    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('a') });
+    server.register('b', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('b') });
+    const b = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'b', key: KEY('b') });
+    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a'), reconnectBaseMs: 10 });
     await b.acquire();
     const pa = a.acquire();
     // the server drops a's connection while a waits (unregister closes it); a is admitted again
     server.unregister('a');
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) });
+    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('a') });
     b.release();
     const g = await pa;
     expect(g.quotaMs).to.be.above(0);
@@ -151,8 +152,8 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('measures the uncontended acquire→grant round trip', async () => {
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(1, 1) });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a' });
+    server.register('a', { function: 'f.ns', device: 'emulated', share: share(1, 1), key: KEY('a') });
+    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
     const rtt: number[] = [];
     for (let i = 0; i < 2000; i++) {
       const t0 = performance.now();
@@ -166,5 +167,48 @@ describe('token channel (server + client over a unix socket)', function () {
     console.log(`      token round trip (uncontended): p50 ${(p(0.5) * 1000).toFixed(0)} µs, p99 ${(p(0.99) * 1000).toFixed(0)} µs, n=${rtt.length}`);
     expect(p(0.5)).to.be.below(1);
     expect(p(0.99)).to.be.below(5);
+  });
+
+  it('refuses a hello with another replica\'s id and a wrong or missing key, and the victim keeps its channel', async () => {
+    server.register('victim', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('victim') });
+    const victim = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'victim', key: KEY('victim') });
+    for (const hello of [
+      { op: 'hello', replicaId: 'victim' },
+      { op: 'hello', replicaId: 'victim', key: '' },
+      { op: 'hello', replicaId: 'victim', key: KEY('victim').slice(0, -1) },
+      { op: 'hello', replicaId: 'victim', key: `${KEY('victim')}x` },
+      { op: 'hello', replicaId: 'victim', key: 12345 },
+    ]) {
+      const replies = await raw(server.socketPath, [JSON.stringify(hello), '{"op":"acquire"}']);
+      expect(replies, JSON.stringify(hello)).to.have.length(1); // the error, then the server closed: no grant
+      expect(replies[0]).to.include({ op: 'error', code: 'unauthorized' });
+      expect(String(replies[0]!.message)).to.contain('FASTGSHARE_TOKEN_KEY');
+    }
+    // the impostor's attempts did not push the victim off: it still gets tokens on its connection
+    const g = await victim.acquire();
+    expect(g.quotaMs).to.be.above(0);
+    victim.release();
+    expect(meter.replica('victim')!.tokensGranted).to.equal(1);
+    // and the client side ends for good on a wrong key
+    const err = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'victim', key: 'not-the-key' }).catch((e) => e);
+    expect(err).to.be.instanceOf(TokenChannelError);
+    expect(err.code).to.equal('unauthorized');
+    victim.close();
+  });
+
+  it('needs a key to register a replica; a share update keeps it; a new key cuts the old process off', async () => {
+    expect(() => server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) })).to.throw(/without a key/);
+    server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('k') });
+    server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.4, 1) }); // share update, key kept
+    const c = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'k', key: KEY('k'), reconnectBaseMs: 10 });
+    expect((await c.acquire()).quotaMs).to.be.above(0);
+    c.release();
+    // the replica's process is replaced (a new launch, a new key): the old key is refused from then on
+    server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.4, 1), key: 'a-brand-new-key-0123456789' });
+    const pending = c.acquire();
+    const err = await pending.catch((e) => e);
+    expect(err).to.be.instanceOf(TokenChannelError);
+    expect(err.code).to.equal('unauthorized');
+    c.close();
   });
 });

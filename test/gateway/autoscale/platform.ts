@@ -55,7 +55,7 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
   const gateway = await startGateway({
     config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_READY_TIMEOUT_MS: '8000', ...o.env }),
     store: testStore.store,
-    nodes: [createHttpNodeAgentClient(agent.url)],
+    nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })],
     log,
     registry: new Registry(),
     tuning: { reconcileMs: 500, pollMs: 50, countFlushMs: 200 },

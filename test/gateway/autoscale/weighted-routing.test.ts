@@ -99,7 +99,7 @@ describe('weighted routing by each replica\'s own configuration (replica groups)
   });
 
   it('runs one replica of each configuration and sends it calls in proportion to that configuration\'s capacity', async () => {
-    const fns = (await (await fetch(`${p.agent.url}/v1/functions`)).json()) as FunctionReplicas[];
+    const fns = (await (await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })).json()) as FunctionReplicas[];
     const replicas = fns.find((f) => f.name === 'mixed')!.replicas;
     expect(replicas.map((r) => r.group!.key).sort()).to.deep.equal([replicaGroupKey(small), replicaGroupKey(big)].sort());
     const partitionOf = new Map<string, string>();

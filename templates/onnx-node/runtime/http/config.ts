@@ -7,6 +7,7 @@
  *   FASTGSHARE_MAX_QUEUE  most waiting requests per model     (default 64)
  *   FASTGSHARE_TOKEN_SOCKET  the node's token channel (set by the agent for a replica with a time
  *                         quota): each batch then runs under a device token; unset → ungated
+ *   FASTGSHARE_TOKEN_KEY  the replica's secret for the token channel's hello (set with the socket)
  */
 import { cpus } from 'node:os';
 import { ConfigError } from 'fastgshare/core/errors.ts';
@@ -21,6 +22,8 @@ export interface OnnxRuntimeConfig extends RuntimeConfig {
   settings: Partial<ServiceSettings>;
   /** Unix socket of the node's token server, when the replica's device time is shared. */
   tokenSocket?: string;
+  /** The replica's key for that channel (with tokenSocket). */
+  tokenKey?: string;
 }
 
 export const DEFAULT_SETTINGS: ServiceSettings = { sloMs: 1000, maxBatch: 8, maxQueue: 64 };
@@ -46,7 +49,9 @@ export function readOnnxRuntimeConfig(env: Env, machineCores = cpus().length): O
   if (maxQueue !== undefined) settings.maxQueue = maxQueue;
   const tokenSocket = env.FASTGSHARE_TOKEN_SOCKET?.trim() || undefined;
   if (tokenSocket && !env.FASTGSHARE_REPLICA_ID?.trim()) throw new ConfigError('FASTGSHARE_REPLICA_ID', 'is needed with FASTGSHARE_TOKEN_SOCKET: the token server knows replicas by id');
-  return { ...base, backend: readBackendConfig(env, machineCores), settings, ...(tokenSocket ? { tokenSocket } : {}) };
+  const tokenKey = env.FASTGSHARE_TOKEN_KEY?.trim() || undefined;
+  if (tokenSocket && !tokenKey) throw new ConfigError('FASTGSHARE_TOKEN_KEY', 'is needed with FASTGSHARE_TOKEN_SOCKET: the token server admits a replica by its id and key');
+  return { ...base, backend: readBackendConfig(env, machineCores), settings, ...(tokenSocket ? { tokenSocket, tokenKey } : {}) };
 }
 
 /** Environment over handler defaults over the template's. */

@@ -24,6 +24,8 @@ export interface ModelServerOptions {
   describe(): Record<string, unknown>;
   stdout: Output;
   stderr: Output;
+  /** FASTGSHARE_FORWARD_TOKEN: requests without it get 403 (node-http watchdog). */
+  forwardToken?: string;
 }
 
 export interface ModelServer extends Watchdog {
@@ -48,6 +50,7 @@ export function createModelServer(opts: ModelServerOptions): ModelServer {
   const watchdog = createWatchdog({
     debug: opts.debug,
     stdout: opts.stdout,
+    forwardToken: opts.forwardToken,
     notReady: () => (service ? undefined : 'loading model'),
     sample: async () => service?.sample?.(),
     async handle(req, res) {
