@@ -4,7 +4,7 @@
  * agent of this node left running.
  */
 import { once } from 'node:events';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -103,7 +103,15 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
 
   const nodeToken = await loadOrCreateNodeToken(config.dataDir, config.nodeToken, log);
   const forward = createForwardTokens();
-  const server = createServer();
+  // the port is taken first (its URL is the node's identity); until the API is wired, a caller
+  // gets a quick 503 instead of a request that hangs until its own timeout
+  let api: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const server = createServer((req, res) => {
+    if (api) return api(req, res);
+    req.resume();
+    res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
+    res.end(JSON.stringify({ code: 'unavailable', message: `node agent "${config.name}" is starting; try again in a moment` }));
+  });
   server.listen(config.port, config.host);
   await once(server, 'listening');
   const port = (server.address() as AddressInfo).port;
@@ -163,7 +171,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
 
   const deviceCounts = { emulated: emulatedDevices.count, gpus: await gpus };
   const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url, deviceCounts), usage: () => sharing.usage(), log, token: nodeToken.token, forwardTokens: forward });
-  server.on('request', app);
+  api = app;
   log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir, emulatedDevices: emulatedDevices.count, gpus: deviceCounts.gpus.length, token: nodeToken.from, sandbox: sandbox.state });
 
   let closing: Promise<void> | undefined;
