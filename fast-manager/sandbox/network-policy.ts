@@ -18,6 +18,8 @@ import { execFile } from 'node:child_process';
 import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 import type { Logger } from '../../core/logger.ts';
+import { cidr, IPV4_EMBEDDING_V6, NON_PUBLIC_V4, NON_PUBLIC_V6 } from '../../core/net/non-public-ranges.ts';
+import { isProcessAlive } from '../../core/process-alive.ts';
 
 const run = promisify(execFile);
 
@@ -39,8 +41,9 @@ export interface NetworkPolicyOptions {
 export const TABLE_PREFIX = 'fastgshare_';
 let tables = 0;
 
-const BLOCKED_V4 = ['0.0.0.0/8', '10.0.0.0/8', '100.64.0.0/10', '127.0.0.0/8', '169.254.0.0/16', '172.16.0.0/12', '192.0.0.0/24', '192.168.0.0/16', '198.18.0.0/15', '224.0.0.0/3'];
-const BLOCKED_V6 = ['::/127', '::ffff:0:0/96', '64:ff9b::/96', 'fc00::/7', 'fe80::/10', 'ff00::/8'];
+const BLOCKED_V4 = NON_PUBLIC_V4.map(cidr);
+// nftables matches IPv6 literally: the prefixes that embed IPv4 addresses are refused whole
+const BLOCKED_V6 = [...NON_PUBLIC_V6, ...IPV4_EMBEDDING_V6].map(cidr);
 
 /** The ruleset, as `nft -f` reads it. */
 export function renderRuleset(o: { table: string; uidBase: number; uidCount: number; allow: readonly string[] }): string {
@@ -80,19 +83,11 @@ async function sweepStale(bin: string, log: Logger): Promise<void> {
   const listed = await nft(bin, ['list', 'tables']);
   for (const m of listed.matchAll(new RegExp(`^table inet (${TABLE_PREFIX}(\\d+)_\\d+)$`, 'gm'))) {
     const pid = Number(m[2]);
-    if (pid === process.pid || isAlive(pid)) continue;
+    if (pid === process.pid || isProcessAlive(pid)) continue;
     await nft(bin, ['delete', 'table', 'inet', m[1]!]).catch((err: Error) => log.warn('cannot remove a stale sandbox network table', { pid, error: err.message }));
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Installs the rule; throws with nft's message when it cannot (no nft, no permission, no kernel support). */
 export async function applyNetworkPolicy(o: NetworkPolicyOptions): Promise<NetworkPolicy> {

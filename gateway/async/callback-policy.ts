@@ -17,6 +17,7 @@ import net, { type LookupFunction } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import { PlatformError } from '../../core/errors.ts';
 import type { CallbackAllowRule } from '../../core/config.ts';
+import { NON_PUBLIC_V4, NON_PUBLIC_V6 } from '../../core/net/non-public-ranges.ts';
 
 export const CALLBACK_ALLOW_SETTING = 'FASTGSHARE_CALLBACK_ALLOW';
 
@@ -87,25 +88,6 @@ export function bareHost(hostname: string): string {
   return h.toLowerCase().replace(/\.$/, '');
 }
 
-const V4_DENY: Array<[string, string, string, number]> = [
-  ['loopback', 'a loopback address', '127.0.0.0', 8],
-  ['unspecified', 'an unspecified ("this network") address', '0.0.0.0', 8],
-  ['link-local', 'a link-local address', '169.254.0.0', 16],
-  ['private', 'a private (RFC 1918) address', '10.0.0.0', 8],
-  ['private', 'a private (RFC 1918) address', '172.16.0.0', 12],
-  ['private', 'a private (RFC 1918) address', '192.168.0.0', 16],
-  ['shared', 'a shared (carrier-grade NAT, 100.64.0.0/10) address', '100.64.0.0', 10],
-  ['reserved', 'a multicast, broadcast or reserved address', '224.0.0.0', 3],
-];
-const V6_DENY: Array<[string, string, string, number]> = [
-  ['loopback', 'a loopback address', '::1', 128],
-  ['unspecified', 'an unspecified address', '::', 128],
-  ['link-local', 'a link-local address', 'fe80::', 10],
-  ['private', 'a unique-local (private) address', 'fc00::', 7],
-  ['reserved', 'a multicast address', 'ff00::', 8],
-  ['reserved', 'an IPv4-compatible IPv6 address (deprecated)', '::', 96],
-];
-
 function buildDenyRanges(): DenyRange[] {
   const byRule = new Map<string, DenyRange>();
   const add = (rule: string, what: string, addr: string, prefix: number, family: Family) => {
@@ -114,13 +96,13 @@ function buildDenyRanges(): DenyRange[] {
     if (!r) byRule.set(key, (r = { rule, what, list: new net.BlockList() }));
     r.list.addSubnet(addr, prefix, family);
   };
-  for (const [rule, what, addr, prefix] of V4_DENY) {
+  for (const { rule, what, address: addr, prefix } of NON_PUBLIC_V4) {
     // BlockList matches IPv4-mapped IPv6 (::ffff:a.b.c.d) against IPv4 rules by itself;
     // NAT64 (64:ff9b::/96) embeds an IPv4 address the same way and is added explicitly
     add(rule, what, addr, prefix, 'ipv4');
     add(rule, `${what} (in NAT64 form)`, `64:ff9b::${addr}`, 96 + prefix, 'ipv6');
   }
-  for (const [rule, what, addr, prefix] of V6_DENY) add(rule, what, addr, prefix, 'ipv6');
+  for (const { rule, what, address: addr, prefix } of NON_PUBLIC_V6) add(rule, what, addr, prefix, 'ipv6');
   return [...byRule.values()];
 }
 

@@ -5,6 +5,7 @@
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PlatformError } from '../../errors.ts';
+import { isProcessAlive } from '../../process-alive.ts';
 
 export interface DirLock {
   release(): Promise<void>;
@@ -24,7 +25,7 @@ export async function lockDataDir(dir: string): Promise<DirLock> {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
-      if (Number.isInteger(holder) && holder > 0 && isAlive(holder)) {
+      if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) {
         throw new PlatformError('conflict', `the store directory ${dir} is in use by process ${holder}${holder === process.pid ? ' (this process: close the other embedded store first)' : ''}; stop it or use another data directory`);
       }
       await unlink(file).catch(() => undefined); // stale: its process is gone
@@ -33,11 +34,3 @@ export async function lockDataDir(dir: string): Promise<DirLock> {
   throw new PlatformError('conflict', `could not lock the store directory ${dir}`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
