@@ -1,5 +1,7 @@
 /**
- * A tenant's admission limits (admin only):
+ * A tenant's admission limits:
+ *   GET /system/tenant/limits          the calling tenant's own TenantLimitsInfo (read only)
+ * and, for the admin:
  *   GET /system/tenants/:name/limits   TenantLimitsInfo: defaults, overrides, effective limits, usage now
  *   PUT /system/tenants/:name/limits   {replicas?, functions?, deviceShare?, memory?} (null clears one)
  *                                      → 200 TenantLimitsInfo
@@ -18,6 +20,11 @@ function requireAdmin(res: Response): void {
 
 export function createTenantLimitRoutes(admission: Admission): Router {
   const r = Router();
+  r.get('/system/tenant/limits', async (_req, res) => {
+    const p = principalOf(res);
+    if (p.kind !== 'tenant') throw new PlatformError('bad_request', 'GET /system/tenant/limits shows a tenant its own limits; the admin reads any tenant\'s at /system/tenants/NAME/limits');
+    res.json(await admission.info(p.name));
+  });
   r.get('/system/tenants/:name/limits', async (req, res) => {
     requireAdmin(res);
     res.json(await admission.info(req.params.name));

@@ -34,6 +34,8 @@ export const TENANT_ROUTES: ReadonlyArray<{ method: string; path: RegExp; where:
   { method: 'GET', path: /^\/system\/namespaces\/?$/, where: 'none' },
   { method: 'GET', path: /^\/system\/info\/?$/, where: 'none' },
   { method: 'GET', path: /^\/system\/tenant\/?$/, where: 'none' },
+  // a tenant reads its own admission limits and usage (routes/tenant-limits.ts)
+  { method: 'GET', path: /^\/system\/tenant\/limits\/?$/, where: 'none' },
   // a tenant's own invoke-only API keys (routes/tenants.ts scopes them to the caller)
   { method: 'GET', path: /^\/system\/tenant\/keys\/?$/, where: 'none' },
   { method: 'POST', path: /^\/system\/tenant\/keys\/?$/, where: 'none' },

@@ -38,7 +38,7 @@ describe('fast-manager: replica environment and secrets', function () {
     expect(env.PATH).to.contain(process.env.PATH!.split(':')[0]);
     expect(env.HOME).to.equal('/tmp'); // the agent's home is not in the sandbox
     expect(env).to.not.have.property(SECRET_IN_AGENT);
-    const allowed = ['MODEL', 'PORT', 'NODE_ENV', 'HOME', 'PATH', 'TMPDIR', 'PWD', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR'];
+    const allowed = ['MODEL', 'PORT', 'NODE_ENV', 'HOME', 'PATH', 'TMPDIR', 'PWD', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'FASTGSHARE_FORWARD_TOKEN'];
     // node itself may add nothing but these; anything else would have leaked from the agent
     expect(Object.keys(env).filter((k) => !allowed.includes(k))).to.deep.equal([]);
   });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
 import { ImageStore } from '../../core/images/image-store.ts';
 import { ECHO_BUNDLE, makeSpec, pidAlive, startHarness, waitFor } from './harness.ts';
-import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
+import { NODE_TOKEN_FILE, type FunctionReplicas } from '../../core/contracts/node-agent.ts';
 
 const AGENT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'agent-process.ts');
 
@@ -37,10 +37,12 @@ describe('fast-manager: restart after an agent died', function () {
       createInterface({ input: child!.stdout! }).once('line', resolve);
       child!.once('exit', (code) => reject(new Error(`agent process exited with ${code}`)));
     });
-    const put = await fetch(`${url}/v1/functions/openfaas-fn/echo`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ spec: makeSpec({ name: 'echo' }), replicas: 2 }) });
+    // the agent made its API token in its data dir at start
+    const authorization = `Bearer ${(await readFile(join(dataDir, NODE_TOKEN_FILE), 'utf8')).trim()}`;
+    const put = await fetch(`${url}/v1/functions/openfaas-fn/echo`, { method: 'PUT', headers: { 'content-type': 'application/json', authorization }, body: JSON.stringify({ spec: makeSpec({ name: 'echo' }), replicas: 2 }) });
     expect(put.status).to.equal(200);
     const ready = await waitFor('replicas ready in the child agent', async () => {
-      const fns = (await (await fetch(`${url}/v1/functions`)).json()) as FunctionReplicas[];
+      const fns = (await (await fetch(`${url}/v1/functions`, { headers: { authorization } })).json()) as FunctionReplicas[];
       const f = fns[0];
       return f && f.replicas.length === 2 && f.replicas.every((r) => r.state === 'ready') ? f : undefined;
     }, 15_000);

@@ -29,6 +29,8 @@ export interface CallResult {
 export interface GatewayHarness {
   gateway: Gateway;
   agents: NodeAgent[];
+  /** The image store the node agents run bundles from. */
+  images: ImageStore;
   testStore: TestStore;
   sink: CaptureSink;
   registry: Registry;
@@ -77,7 +79,7 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
     startGateway({
       config,
       store: testStore.store,
-      nodes: agents.map((a) => createHttpNodeAgentClient(a.url)),
+      nodes: agents.map((a) => createHttpNodeAgentClient(a.url, { token: a.token })),
       log,
       registry,
       tuning: { reconcileMs: 500, pollMs: 50, countFlushMs: 200 },
@@ -99,6 +101,7 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
       return gateway;
     },
     agents,
+    images,
     testStore,
     sink,
     get registry() {

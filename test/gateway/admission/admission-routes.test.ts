@@ -180,4 +180,17 @@ describe('admission control through the gateway', function () {
     // another tenant's function cannot be scaled (the scope), and bob's limits do not move alice's
     expect((await as(bobAuth, 'POST', '/system/scale-function/alice-fn?namespace=alice', { serviceName: 'alice-fn', replicas: 1 })).status).to.equal(403);
   });
+
+  it('shows a tenant its own limits and usage at /system/tenant/limits, and only its own', async () => {
+    const own = await as(aliceAuth, 'GET', '/system/tenant/limits');
+    expect(own.status, own.text).to.equal(200);
+    const mine = own.json() as TenantLimitsInfo;
+    expect(mine).to.deep.equal(await limits('alice'));
+    const bobs = (await as(bobAuth, 'GET', '/system/tenant/limits')).json() as TenantLimitsInfo;
+    expect(bobs).to.deep.equal(await limits('bob'));
+    expect(bobs).to.not.deep.equal(mine);
+    // read only for the tenant; the admin has no "own" tenant limits
+    expect((await as(aliceAuth, 'PUT', '/system/tenant/limits', { replicas: 1000 })).status).to.be.oneOf([403, 404]);
+    expect((await as(adminAuth, 'GET', '/system/tenant/limits')).status).to.equal(400);
+  });
 });

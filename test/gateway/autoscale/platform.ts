@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { eventually } from '../../helpers/eventually.ts';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,14 +91,40 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
   };
 }
 
-/** The environment a replica process was started with (Linux /proc). */
+/**
+ * The environment a replica's own process was started with (Linux /proc). `pid` is the group
+ * leader the agent reports: in the sandbox that is bubblewrap's monitor on the host side, so the
+ * replica is the member of its process group that has the replica's environment (PORT).
+ */
 export function processEnv(pid: number): Record<string, string> {
-  return Object.fromEntries(
-    readFileSync(`/proc/${pid}/environ`, 'utf8')
-      .split('\0')
-      .filter(Boolean)
-      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
-  );
+  const envOf = (p: number): Record<string, string> =>
+    Object.fromEntries(
+      readFileSync(`/proc/${p}/environ`, 'utf8')
+        .split('\0')
+        .filter(Boolean)
+        .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+    );
+  const group = readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .map(Number)
+    .filter((p) => {
+      try {
+        // field 5 of /proc/<pid>/stat (after the parenthesised command) is the process group
+        const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+        return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pid;
+      } catch {
+        return false;
+      }
+    });
+  for (const p of [pid, ...group.filter((p) => p !== pid).sort((a, b) => a - b)]) {
+    try {
+      const env = envOf(p);
+      if (env.PORT) return env;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  throw new Error(`no process in the group of ${pid} has a replica environment`);
 }
 
 /** Calls `url` at `rps` (open loop) until stopped; `stop()` waits for the calls in flight and says how many failed. */
