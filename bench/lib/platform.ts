@@ -4,7 +4,7 @@
  * an event loop with the gateway. Resolves once the gateway is healthy.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -13,6 +13,10 @@ import { PLATFORM_ROOT } from '../../core/version.ts';
 export interface RunningPlatform {
   gatewayUrl: string;
   nodeUrl: string;
+  /** The node agent's API token (from its data dir). */
+  nodeToken: string;
+  /** A request to the node agent's API with its token, e.g. nodeFetch('/v1/functions'). */
+  nodeFetch(path: string, init?: RequestInit): Promise<Response>;
   dataDir: string;
   child: ChildProcess;
   output(): string;
@@ -59,6 +63,7 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Ru
       PORT: String(port),
       FASTGSHARE_HOST: '127.0.0.1',
       FASTGSHARE_NODE_PORT: String(nodePort),
+      FASTGSHARE_METRICS_PORT: '0', // any free port: platforms side by side must not race for 8082
       FASTGSHARE_DATA_DIR: dataDir,
       FASTGSHARE_LOG_LEVEL: 'warn',
       ...opts.env,
@@ -95,7 +100,10 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Ru
     await stop();
     throw new Error(`the platform did not come up:\n${out.slice(-4000)}`);
   }
-  return { gatewayUrl, nodeUrl: `http://127.0.0.1:${nodePort}`, dataDir, child, output: () => out, stop };
+  const nodeUrl = `http://127.0.0.1:${nodePort}`;
+  const nodeToken = opts.env?.FASTGSHARE_NODE_TOKEN ?? (await readFile(join(dataDir, 'node-agent.token'), 'utf8')).trim();
+  const nodeFetch = (path: string, init: RequestInit = {}) => fetch(nodeUrl + path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${nodeToken}` } });
+  return { gatewayUrl, nodeUrl, nodeToken, nodeFetch, dataDir, child, output: () => out, stop };
 }
 
 async function healthy(url: string): Promise<boolean> {
