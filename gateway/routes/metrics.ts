@@ -8,9 +8,10 @@
 import { Router } from 'express';
 import type { Registry } from 'prom-client';
 import { PlatformError } from '../../core/errors.ts';
+import { sourceOf } from '../tenants/system-auth.ts';
 
 /** Who the Authorization header names (the gateway's authenticator). */
-export type MetricsAuthenticate = (authorization: string | undefined) => Promise<{ kind: 'admin' } | { kind: 'tenant'; name: string } | undefined>;
+export type MetricsAuthenticate = (authorization: string | undefined, source?: string) => Promise<{ kind: 'admin' } | { kind: 'tenant'; name: string } | undefined>;
 
 export interface MetricsRouteOptions {
   /** Set when auth is on: only the admin may read /metrics on this port. */
@@ -27,7 +28,8 @@ export function createMetricsRoutes(registry: Registry, opts: MetricsRouteOption
   const r = Router();
   r.get('/metrics', async (req, res) => {
     if (opts.authenticate) {
-      const who = await opts.authenticate(req.headers.authorization);
+      // throttled per source address like every other login (tenants/login-throttle.ts)
+      const who = await opts.authenticate(req.headers.authorization, sourceOf(req.socket.remoteAddress));
       const at = opts.metricsUrl?.();
       const elsewhere = at ? `, or scrape ${at}/metrics (FASTGSHARE_METRICS_PORT) from the gateway's host` : '';
       if (!who) throw new PlatformError('unauthorized', `/metrics on this port needs the admin's basic auth${elsewhere}`);
