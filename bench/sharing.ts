@@ -24,6 +24,8 @@ import { percentile } from './lib/load.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 import { buildStack, startBenchNode, type ReplicaShare } from './lib/sharing-node.ts';
 import { closeLoadAgent, closedLoop, fixedRateStep, type StepOutcome, type Target } from './lib/sharing-load.ts';
+import { mergeWaste, wasteOf, wasteShares, type DeviceWaste } from '../fast-manager/timeline/waste.ts';
+import { emulatedDeviceId } from '../fast-manager/devices/annotations.ts';
 
 type Mode = 'exclusive' | 'racing' | 'time-sharing' | 'spatio-temporal';
 const MODES: Mode[] = ['exclusive', 'racing', 'time-sharing', 'spatio-temporal'];
@@ -59,6 +61,8 @@ interface ModeResult {
   scale: number;
   steps: number;
   perFunction: Record<string, number>;
+  /** Where device time went in the last passing step (from the agent's timeline). */
+  waste?: DeviceWaste;
 }
 
 const STEP_S = 3;
@@ -94,14 +98,27 @@ async function runMode(setup: DeviceSetup, built: Awaited<ReturnType<typeof buil
       });
     // warm up each replica (first batches load caches) at the lowest rate
     await fixedRateStep(targets(setup.startScale), 1.5);
-    let best: { scale: number; out: StepOutcome } | undefined;
+    let best: { scale: number; out: StepOutcome; waste?: DeviceWaste } | undefined;
     let steps = 0;
+    // the devices the mode runs on, as the agent's timeline names them
+    const deviceIds = setup.device === 'cpu' ? ['cpu'] : Array.from({ length: devices }, (_, i) => emulatedDeviceId(i));
+    const stepWaste = async (): Promise<DeviceWaste | undefined> => {
+      try {
+        const list = await Promise.all(deviceIds.map(async (id) => wasteOf(await node.timeline(id, STEP_S * 1000))));
+        return list.length === 1 ? list[0] : mergeWaste(`${deviceIds.length} devices`, list);
+      } catch (err) {
+        log(`timeline unavailable: ${(err as Error).message}`);
+        return undefined;
+      }
+    };
     const step = async (scale: number): Promise<boolean> => {
       steps++;
       const out = await fixedRateStep(targets(scale), STEP_S);
+      const waste = await stepWaste();
+      if (waste) log(`${setup.device} ${mode} scale ${scale.toFixed(2)} waste: ${formatWaste(waste)}`);
       log(`${setup.device} ${mode} scale ${scale.toFixed(2)}: offered ${(out.sent / STEP_S).toFixed(1)}/s, goodput ${out.goodput.toFixed(1)}/s, attainment ${(out.attainment * 100).toFixed(2)} %, p99 ${out.p99.toFixed(1)} ms (${Object.entries(out.groups).map(([g, o]) => `${g} ${((o.withinSlo / Math.max(1, o.sent)) * 100).toFixed(1)} %`).join(', ')})`);
       if (out.attainment < 0.99) return false;
-      best = { scale, out };
+      best = { scale, out, waste };
       return true;
     };
     // coarse steps (× growth) to the first miss, then fine steps (× 1.12) up from the last pass;
@@ -115,8 +132,8 @@ async function runMode(setup: DeviceSetup, built: Awaited<ReturnType<typeof buil
     if (best) for (let scale = best.scale * 1.12, i = 0; i < 3 && scale < best.scale * setup.growth * 0.98 && (await step(scale)); i++) scale *= 1.12;
     if (!best) return { mode, devices, goodput: 0, attainment: 0, p99: NaN, scale: 0, steps, perFunction: {} };
     const perFunction = Object.fromEntries(Object.entries(best.out.groups).map(([g, o]) => [g, o.withinSlo / (best as { out: StepOutcome }).out.durationS]));
-    const b = best as { scale: number; out: StepOutcome };
-    return { mode, devices, goodput: b.out.goodput, attainment: b.out.attainment, p99: b.out.p99, scale: b.scale, steps, perFunction };
+    const b = best as { scale: number; out: StepOutcome; waste?: DeviceWaste };
+    return { mode, devices, goodput: b.out.goodput, attainment: b.out.attainment, p99: b.out.p99, scale: b.scale, steps, perFunction, ...(b.waste ? { waste: b.waste } : {}) };
   } finally {
     await node.close();
   }
@@ -253,6 +270,13 @@ async function main(): Promise<void> {
       rs.map((r) => [r.mode, String(r.devices), r.goodput, r.goodput / r.devices, Object.entries(r.perFunction).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '), `${(r.attainment * 100).toFixed(2)} %`, r.p99, String(r.steps)]),
     ) + `\n\n(c)/(b) = ${ratios[d.device]!.cOverB.toFixed(2)}, (c)/(a) = ${ratios[d.device]!.cOverA.toFixed(2)}${ratios[d.device]!.cOverXPerDevice !== undefined ? `, (c) per device / (x) per device = ${ratios[d.device]!.cOverXPerDevice!.toFixed(2)}` : ''}\n` + (d.device.startsWith('emulated') ? '\nNote: (c)/(b) is the comparison FaST-GShare reports (3.15× on a V100). The emulated latencies come from the published profiles (calibration/); racing contends through the processor-sharing model above, which has no memory-bandwidth or cache interference, so a real device would do no better for racing.\n' : '\nNote: the cpu device is this node\'s cores, shared with the load generator and the agent (this process); a partition pins a replica to a share of the cores, and racing replicas compete through the OS scheduler.\n'));
   }
+  sections.push(`## Waste accounting\n\nFrom the agent's device timeline (fast-manager/timeline/) over the last ${STEP_S} s step each mode held (≥ 99 % SLO): idle with work waiting = share of device time a replica waited for a token whose partition would have fit beside the running batches; hand-over = release → next grant while someone waited; held, no batch = token time with none of the holder's batches running (share of held time; emulated devices report batches, cpu does not). Exclusive: summed over its devices.\n\n` + markdownTable(
+    ['device', 'mode', 'busy', 'utilisation', 'idle with work waiting', 'hand-over', 'held, no batch (of held)', 'grants', 'mean grant wait ms'],
+    Object.entries(results).flatMap(([d, rs]) => rs.filter((r) => r.waste).map((r) => {
+      const s = wasteShares(r.waste!);
+      return [d, r.mode, pc(s.busy), pc(s.utilisation), pc(s.idleWithWorkWaiting), pc(s.handover), s.heldIdleOfHeld === undefined ? 'n/a' : pc(s.heldIdleOfHeld), String(r.waste!.grants), r.waste!.grants ? r.waste!.waitMs / r.waste!.grants : 0];
+    })),
+  ) + '\n');
   sections.push(`## Token channel\n\n` + markdownTable(['measure', 'value'], [
     ['token round trip p50 (acquire → grant, uncontended, ms)', rtt.p50],
     ['token round trip p99 (ms)', rtt.p99],
@@ -268,7 +292,18 @@ async function main(): Promise<void> {
     ratios: Object.fromEntries(Object.entries(ratios).map(([d, r]) => [d, { cOverB: round(r.cOverB), cOverA: round(r.cOverA), ...(r.cOverXPerDevice !== undefined ? { cOverXPerDevice: round(r.cOverXPerDevice) } : {}) }])),
     tokenRoundTripMs: { p50: round(rtt.p50, 4), p99: round(rtt.p99, 4) },
     textDirection: { gatedPerS: round(overhead.gated), freePerS: round(overhead.free) },
+    waste: Object.fromEntries(Object.entries(results).map(([d, rs]) => [d, Object.fromEntries(rs.filter((r) => r.waste).map((r) => {
+      const s = wasteShares(r.waste!);
+      return [r.mode, { idleWithWorkWaiting: round(s.idleWithWorkWaiting, 4), handover: round(s.handover, 4), heldIdleOfHeld: s.heldIdleOfHeld === undefined ? null : round(s.heldIdleOfHeld, 4), busy: round(s.busy, 4), utilisation: round(s.utilisation, 4), grants: r.waste!.grants, meanGrantWaitMs: r.waste!.grants ? round(r.waste!.waitMs / r.waste!.grants, 3) : null }];
+    }))])),
   });
+}
+
+const pc = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+function formatWaste(w: DeviceWaste): string {
+  const s = wasteShares(w);
+  return `busy ${pc(s.busy)}, utilisation ${pc(s.utilisation)}, idle with work waiting ${pc(s.idleWithWorkWaiting)}, hand-over ${pc(s.handover)}, held no batch ${s.heldIdleOfHeld === undefined ? 'n/a' : pc(s.heldIdleOfHeld)}, ${w.grants} grants`;
 }
 
 const round = (n: number, digits = 2) => (Number.isFinite(n) ? Number(n.toFixed(digits)) : null);

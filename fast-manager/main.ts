@@ -40,6 +40,7 @@ import { createNodeSharing } from './sharing/node-sharing.ts';
 import { loadOrCreateNodeToken } from './http/node-token.ts';
 import { createForwardTokens } from './http/forward-tokens.ts';
 import type { TokenSchedulerOptions } from './sharing/token-scheduler.ts';
+import { createDeviceTimelines, type DeviceTimelines } from './timeline/recorder.ts';
 
 export interface NodeAgent {
   url: string;
@@ -73,6 +74,8 @@ export interface StartNodeAgentOptions {
   devices?: { cores?: number[]; probeCuda?: () => CudaProbe };
   /** Token scheduler settings of every device (window, base and min quota; tests shorten them). */
   sharing?: Partial<TokenSchedulerOptions>;
+  /** The device timelines (default: a recorder of config.timelineEvents per device). */
+  timeline?: DeviceTimelines;
 }
 
 export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeAgent> {
@@ -118,10 +121,12 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   const url = advertisedUrl(config, port);
   const urlHost = new URL(url).hostname;
 
-  const sharing = await createNodeSharing({ dataDir: config.dataDir, registry, clock, log, scheduler: opts.sharing });
+  // per device: every token grant/release and emulated batch, for GET /v1/devices/:device/timeline
+  const timeline = opts.timeline ?? createDeviceTimelines({ clock, capacity: config.timelineEvents });
+  const sharing = await createNodeSharing({ dataDir: config.dataDir, registry, clock, log, scheduler: opts.sharing, timeline });
   const hostEnv = opts.hostEnv ?? readHostEnv();
   // the node's emulated devices: emulated replicas run their batches through their device's server, so racing ones contend
-  const emulatedDevices = await startEmulatedDevices({ dataDir: config.dataDir, count: config.emulatedDevices, clock, log });
+  const emulatedDevices = await startEmulatedDevices({ dataDir: config.dataDir, count: config.emulatedDevices, clock, log, timeline });
   // replicas run sandboxed (fast-manager/sandbox/) unless FASTGSHARE_SANDBOX=off; a test may inject its own launcher
   const sandbox = await createSandbox({ config: config.sandbox, dataDir: config.dataDir, platformRoot: PLATFORM_ROOT, sockets: [sharing.tokens.socketPath], log });
   const devices = createDeviceLauncher({
@@ -170,7 +175,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   supervisorRef = supervisor;
 
   const deviceCounts = { emulated: emulatedDevices.count, gpus: await gpus };
-  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url, deviceCounts), usage: () => sharing.usage(), log, token: nodeToken.token, forwardTokens: forward });
+  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url, deviceCounts), usage: () => sharing.usage(), timeline, log, token: nodeToken.token, forwardTokens: forward });
   api = app;
   log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir, emulatedDevices: emulatedDevices.count, gpus: deviceCounts.gpus.length, token: nodeToken.from, sandbox: sandbox.state });
 

@@ -44,6 +44,7 @@ import { join } from 'node:path';
 import { ImageStore } from '../core/images/image-store.ts';
 import { createProfiler } from '../profiler/profiler.ts';
 import { createProfileRoutes } from './routes/profiles.ts';
+import { createTimelineRoutes } from './routes/timeline.ts';
 import { toFunctionSpec } from './control/function-spec.ts';
 import { PlatformError } from '../core/errors.ts';
 import { readAdmissionConfig } from '../core/config.ts';
@@ -182,6 +183,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
       createInfoRoutes(),
       autoscale.routes,
       createProfileRoutes(profiler?.service),
+      createTimelineRoutes({ nodes }),
     ],
     systemAuth: tenancy.systemAuth,
     log,

@@ -4,7 +4,7 @@
  * code; a node that cannot be reached is `unavailable`; a 401 says how to give the token.
  */
 import { isErrorCode, PlatformError } from '../core/errors.ts';
-import { NODE_API_PREFIX, type ApplyFunctionRequest, type FunctionReplicas, type LogQuery, type NodeAgentClient, type NodeInfo } from '../core/contracts/node-agent.ts';
+import { NODE_API_PREFIX, type ApplyFunctionRequest, type DeviceTimeline, type FunctionReplicas, type LogQuery, type NodeAgentClient, type NodeInfo } from '../core/contracts/node-agent.ts';
 import type { LogMessage } from '../core/contracts/openfaas.ts';
 import { readNdjson } from './nodes/ndjson.ts';
 import type { NodeCredential } from './nodes/node-token.ts';
@@ -84,6 +84,12 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
         if (err instanceof PlatformError && err.code === 'not_found') return false;
         throw err;
       }
+    },
+    timeline(device, query = {}) {
+      const qs = new URLSearchParams();
+      if (query.since !== undefined) qs.set('since', String(query.since));
+      if (query.lastMs !== undefined) qs.set('last', String(query.lastMs));
+      return json<DeviceTimeline>('GET', `${NODE_API_PREFIX}/devices/${encodeURIComponent(device)}/timeline${qs.size ? `?${qs}` : ''}`);
     },
     async usage() {
       const res = await send('GET', `${NODE_API_PREFIX}/usage`, undefined, undefined, [404]);

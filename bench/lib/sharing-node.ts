@@ -17,7 +17,7 @@ import { CaptureSink, createLogger } from '../../core/logger.ts';
 import { openStore, type Store } from '../../core/store/open-store.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { PLATFORM_ROOT } from '../../core/version.ts';
-import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
+import type { DeviceTimeline, FunctionReplicas } from '../../core/contracts/node-agent.ts';
 import { startNodeAgent, type NodeAgent } from '../../fast-manager/main.ts';
 
 export interface ReplicaShare {
@@ -51,6 +51,8 @@ export interface BenchNode {
   /** Deploys (or updates) `name` from the stack's `from` with `share`; `extra` annotations win. */
   deploy(name: string, from: string, share: ReplicaShare, opts?: { replicas?: number; annotations?: Record<string, string> }): Promise<void>;
   remove(name: string): Promise<void>;
+  /** The agent's timeline of `device` over the last `lastMs` (GET /v1/devices/:device/timeline). */
+  timeline(device: string, lastMs: number): Promise<DeviceTimeline>;
   /** The function's replicas as the agent reports them. */
   replicas(name: string): Promise<FunctionReplicas['replicas']>;
   /** Waits until each named function has a ready replica; returns their URLs. */
@@ -108,6 +110,11 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
     async remove(name) {
       const r = await call('DELETE', `/v1/functions/openfaas-fn/${name}`);
       if (r.status >= 300 && r.status !== 404) throw new Error(`remove ${name}: ${r.status} ${JSON.stringify(r.body)}`);
+    },
+    async timeline(device, lastMs) {
+      const r = await call('GET', `/v1/devices/${encodeURIComponent(device)}/timeline?last=${Math.round(lastMs)}`);
+      if (r.status !== 200) throw new Error(`timeline ${device}: ${r.status} ${JSON.stringify(r.body)}`);
+      return r.body as DeviceTimeline;
     },
     async replicas(name) {
       const fns = (await call('GET', '/v1/functions')).body as FunctionReplicas[];

@@ -12,6 +12,8 @@
  *   GET    /metrics                          Prometheus text
  *
  *   GET    /v1/usage                         the token meters (absent without device sharing)
+ *   GET    /v1/devices/:device/timeline?since=&last=   DeviceTimeline: token and batch events of one
+ *                                            device (since: agent-clock ms; last: the last N ms)
  *
  * Every route needs `Authorization: Bearer <node token>` (401 without it): the agent's token from
  * FASTGSHARE_NODE_TOKEN(_FILE), else the one it keeps in `<dataDir>/NODE_TOKEN_FILE`.
@@ -216,4 +218,70 @@ export interface NodeAgentClient {
   logs(query: LogQuery, signal?: AbortSignal): AsyncIterable<LogMessage>;
   /** `GET /v1/usage` as the agent sends it; undefined when the agent does not meter (404). */
   usage(): Promise<Record<string, unknown> | undefined>;
+  /** `GET /v1/devices/:device/timeline` (absent on clients that do not read timelines). */
+  timeline?(device: string, query?: TimelineQuery): Promise<DeviceTimeline>;
+}
+
+/** Which part of a device's timeline to read: events at or after `since` (agent-clock ms), or the last `lastMs`. */
+export interface TimelineQuery {
+  since?: number;
+  lastMs?: number;
+}
+
+/**
+ * What the node agent records per device (fast-manager/timeline/): the token channel's
+ *   acquire  a replica asks for a token (burstMs: the burst it reports)
+ *   grant    it gets one (quotaMs: the token's length; waitedMs: since its acquire)
+ *   release  its token ends (heldMs: grant → release by the agent's clock; usedMs: what the replica reports)
+ *   leave    it left the scheduler (disconnected or stopped): it neither waits nor holds any more
+ * and the emulated device's
+ *   batch-start / batch-end   one batch (batch: its key on the device; soloMs: its device time alone;
+ *                             elapsedMs: wall time it took; cancelled: its replica went away)
+ * `t` is the agent's monotonic clock in ms; `partition` the replica's compute partition (%).
+ * A batch's `replica` is known when the device could tell whose it is (see `source`).
+ */
+export type TimelineEventKind = 'acquire' | 'grant' | 'release' | 'leave' | 'batch-start' | 'batch-end';
+
+export interface TimelineEvent {
+  t: number;
+  kind: TimelineEventKind;
+  replica?: string;
+  partition: number;
+  quotaMs?: number;
+  waitedMs?: number;
+  heldMs?: number;
+  usedMs?: number;
+  burstMs?: number;
+  batch?: number;
+  /** The device connection a batch came in on (one per replica process). */
+  source?: number;
+  soloMs?: number;
+  elapsedMs?: number;
+  cancelled?: boolean;
+}
+
+/** A replica seen on the device's token channel. */
+export interface TimelineReplica {
+  id: string;
+  partition: number;
+  /** "name.namespace" and the token share, when the replica registered while the agent recorded. */
+  function?: string;
+  quotaRequest?: number;
+  quotaLimit?: number;
+}
+
+export interface DeviceTimeline {
+  device: string;
+  /** The window the events cover (agent-clock ms): `to` is the agent's now. */
+  window: { from: number; to: number };
+  /** Ring buffer size per device, and events it dropped since the agent started. */
+  capacity: number;
+  dropped: number;
+  /** Whether the device reports batches (emulated devices do; cpu and cuda only tokens). */
+  batches: boolean;
+  replicas: TimelineReplica[];
+  /** What was going on at `window.from` (replayed from the buffer). */
+  open: { waiting: { replica: string; partition: number; since: number }[]; holding: { replica: string; partition: number; since: number }[]; running: { batch: number; replica?: string; partition: number; since: number }[] };
+  /** In time order. */
+  events: TimelineEvent[];
 }

@@ -17,6 +17,7 @@ import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { readJsonLines, writeJsonLine } from '../../core/net/ndjson.ts';
 import { DeviceContention, type CompletedJob } from './emulated-contention.ts';
+import type { DeviceRecorder } from '../timeline/recorder.ts';
 
 export interface EmulatedDeviceServer {
   socketPath: string;
@@ -25,10 +26,13 @@ export interface EmulatedDeviceServer {
   close(): Promise<void>;
 }
 
-export async function startEmulatedDeviceServer(o: { socketPath: string; clock: Clock; log: Logger }): Promise<EmulatedDeviceServer> {
+export async function startEmulatedDeviceServer(o: { socketPath: string; clock: Clock; log: Logger; timeline?: DeviceRecorder }): Promise<EmulatedDeviceServer> {
   const log = o.log.child('emulated-device');
   const device = new DeviceContention();
-  const owners = new Map<string, { socket: Socket; id: string; mine: Set<string> }>();
+  const rec = o.timeline;
+  /** Each batch's owner; `batch` is its key in the timeline. */
+  const owners = new Map<string, { socket: Socket; id: string; mine: Set<string>; batch?: number }>();
+  let connections = 0;
   const sockets = new Set<Socket>();
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -38,6 +42,7 @@ export async function startEmulatedDeviceServer(o: { socketPath: string; clock: 
       const owner = owners.get(d.id);
       owners.delete(d.id);
       owner?.mine.delete(d.id);
+      if (owner?.batch !== undefined) rec?.batchEnd(owner.batch, d.elapsedMs);
       if (owner) writeJsonLine(owner.socket, { op: 'done', id: owner.id, elapsedMs: Math.round(d.elapsedMs * 1000) / 1000 });
     }
   };
@@ -60,6 +65,7 @@ export async function startEmulatedDeviceServer(o: { socketPath: string; clock: 
     socket.setNoDelay(true);
     sockets.add(socket);
     const mine = new Set<string>();
+    const source = ++connections;
     const bad = (message: string) => {
       writeJsonLine(socket, { op: 'error', message });
       socket.end();
@@ -76,8 +82,10 @@ export async function startEmulatedDeviceServer(o: { socketPath: string; clock: 
         }
         const key = `${++seq}`;
         mine.add(key);
-        owners.set(key, { socket, id: m.id, mine });
-        deliver(device.start(key, partition, ms, o.clock.now()));
+        const now = o.clock.now();
+        const done = device.start(key, partition, ms, now);
+        deliver(done); // batches that finished before this one started are recorded first
+        owners.set(key, { socket, id: m.id, mine, batch: rec?.batchStart(source, partition, ms) });
         reschedule();
       },
     });
@@ -85,9 +93,11 @@ export async function startEmulatedDeviceServer(o: { socketPath: string; clock: 
     socket.on('close', () => {
       sockets.delete(socket);
       for (const key of mine) {
-        if (!owners.has(key)) continue;
+        const owner = owners.get(key);
+        if (!owner) continue;
         owners.delete(key);
         deliver(device.cancel(key, o.clock.now()));
+        if (owner.batch !== undefined) rec?.batchEnd(owner.batch, NaN, true);
       }
       reschedule();
     });

@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { startEmulatedDeviceServer, type EmulatedDeviceServer } from './emulated-device-server.ts';
+import { emulatedDeviceId } from './annotations.ts';
+import type { DeviceTimelines } from '../timeline/recorder.ts';
 
 export interface EmulatedDevices {
   /** How many the node has (indexes 0 … count-1). */
@@ -26,11 +28,11 @@ export function emulatedDeviceSocketPath(dataDir: string, index: number): string
   return join(dataDir, 'run', index === 0 ? 'emu.sock' : `emu-${index}.sock`);
 }
 
-export async function startEmulatedDevices(o: { dataDir: string; count: number; clock: Clock; log: Logger }): Promise<EmulatedDevices> {
+export async function startEmulatedDevices(o: { dataDir: string; count: number; clock: Clock; log: Logger; timeline?: DeviceTimelines }): Promise<EmulatedDevices> {
   const servers: EmulatedDeviceServer[] = [];
   try {
     for (let i = 0; i < o.count; i++) {
-      servers.push(await startEmulatedDeviceServer({ socketPath: emulatedDeviceSocketPath(o.dataDir, i), clock: o.clock, log: o.log }));
+      servers.push(await startEmulatedDeviceServer({ socketPath: emulatedDeviceSocketPath(o.dataDir, i), clock: o.clock, log: o.log, timeline: o.timeline?.device(emulatedDeviceId(i)) }));
     }
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));

@@ -7,7 +7,7 @@ import type { Registry } from 'prom-client';
 import { PlatformError } from '../../core/errors.ts';
 import { validateFunctionName, validateNamespace } from '../../core/names.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { NodeInfo } from '../../core/contracts/node-agent.ts';
+import { NODE_API_PREFIX, type NodeInfo } from '../../core/contracts/node-agent.ts';
 import { validateApply } from '../apply/request.ts';
 import type { NodeSupervisor } from '../supervisor/node-supervisor.ts';
 import type { LogHub } from '../logs/log-hub.ts';
@@ -15,6 +15,8 @@ import { logsRoute } from './logs-route.ts';
 import { errorHandler, notFound } from './errors.ts';
 import { requireNodeToken } from './auth.ts';
 import type { ForwardTokens } from './forward-tokens.ts';
+import type { DeviceTimelines } from '../timeline/recorder.ts';
+import { readTimelineQuery } from '../timeline/query.ts';
 
 export interface NodeApiDeps {
   supervisor: NodeSupervisor;
@@ -23,6 +25,8 @@ export interface NodeApiDeps {
   info: () => NodeInfo;
   /** Metered use of shared devices (sharing/meter.ts), for `GET /v1/usage`. */
   usage?: () => unknown;
+  /** Per-device token and batch events, for `GET /v1/devices/:device/timeline`. */
+  timeline?: DeviceTimelines;
   log: Logger;
   /** Largest ApplyFunctionRequest body (secrets travel in it). */
   maxBodyBytes?: number;
@@ -70,6 +74,19 @@ export function createNodeApi(deps: NodeApiDeps): express.Express {
     const usage = deps.usage;
     app.get('/v1/usage', (_req, res) => {
       res.json(usage());
+    });
+  }
+
+  if (deps.timeline) {
+    const timeline = deps.timeline;
+    app.get(`${NODE_API_PREFIX}/devices/:device/timeline`, (req, res) => {
+      const device = req.params.device!;
+      const known = deps.info().devices?.map((d) => d.id) ?? [];
+      if (!known.includes(device) && !timeline.devices().includes(device)) {
+        throw new PlatformError('not_found', `device "${device}" is not on this node; its devices are ${known.join(', ') || 'none'}`);
+      }
+      if (timeline.capacity === 0) throw new PlatformError('not_implemented', 'this node agent records no timeline (FASTGSHARE_TIMELINE_EVENTS=0)');
+      res.json(timeline.snapshot(device, readTimelineQuery(req.query)));
     });
   }
 

@@ -24,6 +24,7 @@ import { createTokenMeter, type TokenMeter, type UsageSnapshot } from './meter.t
 import { createTokenServer, type DeviceOccupancy, type TokenServer } from './token-server.ts';
 import { deviceIdOf, readShareConfig, type ReplicaShare } from './share-config.ts';
 import type { TokenSchedulerOptions } from './token-scheduler.ts';
+import type { DeviceTimelines } from '../timeline/recorder.ts';
 
 export const TOKEN_SOCKET_ENV = 'FASTGSHARE_TOKEN_SOCKET';
 export const REPLICA_ID_ENV = 'FASTGSHARE_REPLICA_ID';
@@ -53,10 +54,12 @@ export async function createNodeSharing(o: {
   scheduler?: Partial<TokenSchedulerOptions>;
   /** Default `<dataDir>/run/tokens.sock` (a unix socket path must stay under ~100 bytes). */
   socketPath?: string;
+  /** Where the token server records its events (fast-manager/timeline/). */
+  timeline?: DeviceTimelines;
 }): Promise<NodeSharing> {
   const meter = createTokenMeter(o.registry, o.clock);
   const bootId = randomUUID();
-  const tokens = await createTokenServer({ socketPath: o.socketPath ?? join(o.dataDir, 'run', 'tokens.sock'), clock: o.clock, log: o.log, meter, scheduler: o.scheduler });
+  const tokens = await createTokenServer({ socketPath: o.socketPath ?? join(o.dataDir, 'run', 'tokens.sock'), clock: o.clock, log: o.log, meter, scheduler: o.scheduler, timeline: o.timeline });
   const log = o.log.child('sharing');
   /** Live replicas of each function ("name.namespace") that hold a registration. */
   const live = new Map<string, Set<string>>();

@@ -34,6 +34,7 @@ import { secretEqual } from '../../core/secret-equal.ts';
 import { readJsonLines } from '../../core/net/ndjson.ts';
 import { TokenScheduler, validateShare, type ShareConfig, type TokenSchedulerOptions, type Grant } from './token-scheduler.ts';
 import type { TokenMeter } from './meter.ts';
+import type { DeviceRecorder, DeviceTimelines } from '../timeline/recorder.ts';
 
 export interface TokenRegistration {
   /** "name.namespace" of the replica's function. */
@@ -70,6 +71,8 @@ export interface TokenServerOptions {
   log: Logger;
   meter: TokenMeter;
   scheduler?: Partial<TokenSchedulerOptions>;
+  /** Records every acquire, grant, release and leave per device (fast-manager/timeline/). */
+  timeline?: DeviceTimelines;
 }
 
 /** Longest line a client may send; anything longer is a broken client. */
@@ -99,6 +102,7 @@ interface Device {
   lastAt: number;
   wake?: NodeJS.Timeout;
   wakeAt?: number;
+  rec?: DeviceRecorder;
 }
 
 export async function createTokenServer(o: TokenServerOptions): Promise<TokenServer> {
@@ -111,7 +115,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
 
   const deviceOf = (id: string): Device => {
     let d = devices.get(id);
-    if (!d) devices.set(id, (d = { scheduler: new TokenScheduler(o.clock, o.scheduler), busyMs: 0, count: 0, maxCount: 0, lastAt: o.clock.now() }));
+    if (!d) devices.set(id, (d = { scheduler: new TokenScheduler(o.clock, o.scheduler), busyMs: 0, count: 0, maxCount: 0, lastAt: o.clock.now(), rec: o.timeline?.device(id) }));
     return d;
   };
   /** Accrues busy time at the holder count since the last change; call after every change. */
@@ -131,15 +135,17 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     c.socket.end();
   };
 
-  /** Ends the token `id` holds, charges it, and runs a pass on its device. */
-  const releaseToken = (id: string, c: Conn | undefined) => {
+  /** Ends the token `id` holds and charges it (`usedMs`: what the replica reported, for the timeline). */
+  const releaseToken = (id: string, c: Conn | undefined, usedMs?: number) => {
     const reg = admitted.get(id);
     if (!reg) return;
     const d = deviceOf(reg.device);
     if (c?.expiry) clearTimeout(c.expiry);
     if (c) c.expiry = undefined;
     if (!d.scheduler.has(id)) return;
+    const held = d.scheduler.holding(id) !== undefined;
     const used = d.scheduler.release(id);
+    if (held) d.rec?.release(id, reg.share.partition, used, usedMs);
     touch(d);
     if (used > 0) o.meter.held(id, used);
   };
@@ -149,6 +155,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     if (!reg) return;
     releaseToken(id, c);
     const d = deviceOf(reg.device);
+    if (d.scheduler.has(id)) d.rec?.leave(id, reg.share.partition);
     d.scheduler.unregister(id);
     touch(d);
     pass(reg.device);
@@ -167,6 +174,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
         continue;
       }
       o.meter.granted(g.id, now - (c.waitingSince ?? now));
+      d.rec?.grant(g.id, admitted.get(g.id)?.share.partition ?? 0, g.quotaMs, now - (c.waitingSince ?? now));
       c.waitingSince = undefined;
       c.expiry = setTimeout(() => {
         c.expiry = undefined;
@@ -222,10 +230,12 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       if (d.scheduler.holding(id)) releaseToken(id, c); // asking again ends the token it held
       const burst = typeof m.burstMs === 'number' && Number.isFinite(m.burstMs) && m.burstMs > 0 ? m.burstMs : undefined;
       c.waitingSince ??= o.clock.now();
+      d.rec?.acquire(id, reg.share.partition, burst);
       d.scheduler.request(id, burst);
       pass(reg.device);
     } else if (m.op === 'release') {
-      releaseToken(id, c);
+      const usedMs = (m as { usedMs?: unknown }).usedMs;
+      releaseToken(id, c, typeof usedMs === 'number' && Number.isFinite(usedMs) && usedMs >= 0 ? usedMs : undefined);
       pass(reg.device);
     } else {
       fail(c, 'bad_request', `unknown op "${m.op}": use hello, acquire or release`);
@@ -273,6 +283,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       }
       admitted.set(id, { ...reg, key, share: { ...reg.share } });
       o.meter.track(id, reg.function, reg.device, reg.share);
+      o.timeline?.replica(reg.device, { id, function: reg.function, partition: reg.share.partition, quotaRequest: reg.share.quotaRequest, quotaLimit: reg.share.quotaLimit });
       const d = deviceOf(reg.device);
       if (d.scheduler.has(id)) {
         d.scheduler.register(id, reg.share); // same id: the share is updated in place

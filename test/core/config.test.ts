@@ -39,6 +39,12 @@ describe('core/config', () => {
     });
   }
 
+  it('keeps 50000 timeline events per device by default; FASTGSHARE_TIMELINE_EVENTS sets it (0 = off) and a bad value names the variable', () => {
+    expect(readNodeConfig({}, 'host-a', '/srv').timelineEvents).to.equal(50_000);
+    expect(readNodeConfig({ FASTGSHARE_TIMELINE_EVENTS: '0' }, 'host-a', '/srv').timelineEvents).to.equal(0);
+    for (const v of ['-1', 'lots', '1.5']) expect(() => readNodeConfig({ FASTGSHARE_TIMELINE_EVENTS: v }, 'host-a', '/srv')).to.throw(ConfigError, /^FASTGSHARE_TIMELINE_EVENTS: /);
+  });
+
   it('turns Redis-backed features on when REDIS_URL is set or the flag says so, and off by flag', () => {
     expect(readAsyncConfig({ REDIS_URL: 'redis://r:6379' })).to.include({ prefix: 'fastgshare', maxAttempts: 5 });
     expect(readAsyncConfig({ FASTGSHARE_ASYNC: 'true' })).to.not.equal(undefined);

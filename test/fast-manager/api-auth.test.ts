@@ -26,6 +26,7 @@ const ROUTES: { method: string; path: string; body?: unknown }[] = [
   { method: 'GET', path: '/v1/logs?name=authprobe&follow=true' },
   { method: 'GET', path: '/v1/usage' },
   { method: 'GET', path: '/no/such/route' },
+  { method: 'GET', path: '/v1/devices/cpu/timeline?last=1000' },
 ];
 
 describe('node agent API authentication', function () {
@@ -74,6 +75,7 @@ describe('node agent API authentication', function () {
     expect([200, 404]).to.include((await ok(ROUTES[8]!)).status);
     expect((await ok(ROUTES[5]!)).status).to.equal(200);
     expect((await ok(ROUTES[9]!)).status).to.equal(404);
+    expect(((await (await ok(ROUTES[10]!)).json()) as { device: string }).device).to.equal('cpu');
   });
 
   it('keeps the token it made in <dataDir>/node-agent.token, mode 0600', async () => {
