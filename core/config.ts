@@ -185,6 +185,11 @@ export interface NodeConfig extends CommonConfig {
    * fastgshare/emulated_device annotation.
    */
   emulatedDevices: number;
+  /**
+   * FASTGSHARE_TIMELINE_EVENTS: token and batch events the agent keeps per device for
+   * GET /v1/devices/:device/timeline (a ring buffer; default 50000, 0 turns recording off).
+   */
+  timelineEvents: number;
   /** Replica confinement (fast-manager/sandbox/). */
   sandbox: SandboxConfig;
 }
@@ -477,6 +482,7 @@ export function readNodeConfig(env: Env, hostname: string, cwd = process.cwd()):
     startTimeoutMs: int(env, 'FASTGSHARE_REPLICA_START_TIMEOUT_MS', 60_000, 1_000, 600_000),
     nvidiaSmi: env.FASTGSHARE_NVIDIA_SMI?.trim() || 'nvidia-smi',
     emulatedDevices: int(env, 'FASTGSHARE_EMULATED_DEVICES', 1, 1, 64),
+    timelineEvents: int(env, 'FASTGSHARE_TIMELINE_EVENTS', 50_000, 0, 10_000_000),
     sandbox: readSandboxConfig(env),
   };
 }
