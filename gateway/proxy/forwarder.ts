@@ -5,6 +5,9 @@
  * safe to retry), timed out, or failed. Every forwarded request carries the replica's forward
  * token (FORWARD_TOKEN_HEADER, from its ReplicaStatus), set here over anything the client sent under
  * that name, since a replica answers 403 to requests without it.
+ * The gateway's own headers are computed when the replica's answer arrives, knowing how long the
+ * replica took (`upstreamMs`: request sent → response headers); a `Server-Timing` among them is
+ * appended to the replica's (W3C Server Timing), any other replaces the replica's.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import httpProxy from 'http-proxy';
@@ -19,6 +22,11 @@ export type ForwardOutcome =
   | { kind: 'aborted' }
   | { kind: 'failed'; error: Error; responseStarted: boolean };
 
+/** How long the replica took to answer, ms: from sending the request to its response headers. */
+export interface UpstreamTiming {
+  upstreamMs: number;
+}
+
 export interface ForwardAttempt {
   done: Promise<ForwardOutcome>;
   /** Stops the attempt (e.g. the body went over the limit); `done` resolves `aborted`. */
@@ -26,7 +34,7 @@ export interface ForwardAttempt {
 }
 
 export interface Forwarder {
-  forward(req: IncomingMessage, res: ServerResponse, opts: { target: string; forwardToken?: string; body: ReplayableBody; timeoutMs: number; responseHeaders: () => Record<string, string> }): ForwardAttempt;
+  forward(req: IncomingMessage, res: ServerResponse, opts: { target: string; forwardToken?: string; body: ReplayableBody; timeoutMs: number; responseHeaders: (upstream: UpstreamTiming) => Record<string, string> }): ForwardAttempt;
   close(): void;
 }
 
@@ -36,7 +44,9 @@ interface Attempt {
   timedOut: boolean;
   aborted: boolean;
   responseStarted: boolean;
-  responseHeaders: () => Record<string, string>;
+  responseHeaders: (upstream: UpstreamTiming) => Record<string, string>;
+  /** performance.now() when the request to the replica was made. */
+  sentAt?: number;
   timeoutMs: number;
   settle: (o: ForwardOutcome) => void;
 }
@@ -50,6 +60,7 @@ export function createForwarder(): Forwarder {
     const a = attempts.get(req);
     if (!a) return;
     a.proxyReq = proxyReq;
+    a.sentAt = performance.now();
     a.timer = setTimeout(() => {
       a.timedOut = true;
       proxyReq.destroy(new Error(`no answer within ${a.timeoutMs} ms`));
@@ -65,7 +76,12 @@ export function createForwarder(): Forwarder {
     res.statusCode = status;
     if (proxyRes.statusMessage) res.statusMessage = proxyRes.statusMessage;
     for (const [k, v] of endToEndHeaders(proxyRes.headers)) res.setHeader(k, v);
-    for (const [k, v] of Object.entries(a.responseHeaders())) res.setHeader(k, v);
+    const upstreamMs = a.sentAt === undefined ? 0 : performance.now() - a.sentAt;
+    for (const [k, v] of Object.entries(a.responseHeaders({ upstreamMs }))) {
+      const replicas = k.toLowerCase() === 'server-timing' ? res.getHeader(k) : undefined;
+      const prior = (Array.isArray(replicas) ? replicas : replicas === undefined ? [] : [String(replicas)]).filter((x) => x.trim() !== '');
+      res.setHeader(k, prior.length > 0 ? `${prior.join(', ')}, ${v}` : v);
+    }
     proxyRes.on('error', (err) => {
       res.destroy(err);
       a.settle({ kind: 'failed', error: err, responseStarted: true });

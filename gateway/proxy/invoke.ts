@@ -3,6 +3,9 @@
  * bounded time for one), streams the request to it and the answer back. The body is never
  * parsed; its size is checked while it streams. A replica that refuses the connection (nothing
  * was delivered) is skipped for another; any other failure is the client's 502 or 504.
+ * The answer's `Server-Timing` header gets the gateway's stage appended to the replica's:
+ * `gateway;dur=…`, the time spent in the gateway up to the response headers, less the upstream
+ * (the replica that answered, from request sent to response headers).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -61,6 +64,7 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
   const maxAttempts = d.maxAttempts ?? 3;
 
   return async (req, res) => {
+    const arrivedAt = performance.now(); // a measurement for Server-Timing, not logic: real time
     let rawName: string, upstreamPath: string;
     try {
       ({ rawName, upstreamPath } = splitInvocationUrl(req.url ?? '/'));
@@ -130,7 +134,11 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
         forwardToken: replica.forwardToken,
         body,
         timeoutMs: d.upstreamTimeoutMs,
-        responseHeaders: () => ({ 'X-Call-Id': callId, 'X-Duration-Seconds': ((d.clock.now() - start.startedAt) / 1000).toFixed(6) }),
+        responseHeaders: ({ upstreamMs }) => ({
+          'X-Call-Id': callId,
+          'X-Duration-Seconds': ((d.clock.now() - start.startedAt) / 1000).toFixed(6),
+          'Server-Timing': gatewayTiming(performance.now() - arrivedAt - upstreamMs),
+        }),
       });
       abortAttempt = a.abort;
       const outcome = await a.done;
@@ -162,6 +170,11 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
     }
     fail(new PlatformError('upstream_failed', `no replica of function "${key}" accepted the connection (${lastRefusal?.message ?? 'refused'}); its replicas may be restarting, retry shortly`));
   };
+}
+
+/** The gateway's Server-Timing metric (W3C: `name;dur=ms`). */
+export function gatewayTiming(ms: number): string {
+  return `gateway;dur=${Math.round(Math.max(0, ms) * 1000) / 1000}`;
 }
 
 function payloadTooLarge(limit: number): PlatformError {

@@ -6,10 +6,16 @@
  *   long that a queued request's deadline could no longer be met — and only while another request
  *   is expected in that time (from the recent mean gap between arrivals, an EWMA), so under light
  *   or closed-loop load a request runs at once instead of waiting for a batch that will not come;
+ *   a lone request (nothing else queued, running or on its way) never waits unless recent
+ *   arrivals found other work in flight (concurrent load): at concurrency 1 it runs at once;
  * - on arrival, the completion time is estimated from the queue ahead and the online estimate of
  *   batch latency; a request that cannot finish within its SLO is rejected at once
  *   (AdmissionRejectedError, code too_many_requests → HTTP 429), as is one arriving to a full queue;
- * - a queued request whose deadline can no longer be met even alone is rejected instead of served late;
+ *   but a request arriving to an idle replica (nothing queued, nothing running) always runs: an
+ *   estimate alone never refuses work there — it may be a warm-up figure or one taken during an
+ *   overload that has passed, and only served work corrects it;
+ * - a queued request whose deadline can no longer be met even alone is rejected instead of served late
+ *   (except one admitted to an idle replica, which is served);
  * - with a device gate (token-gate.ts, on a shared device) each batch runs under a time token: the
  *   batch is dispatched at once and waits for the grant, its latency is measured from the moment
  *   it starts computing, and every estimate above adds the gate's expected token wait (0 while a
@@ -23,9 +29,6 @@ import { AdmissionRejectedError } from './admission-error.ts';
 import type { LatencyEstimator } from './latency-estimator.ts';
 import type { Timers } from './timers.ts';
 import { ungatedDevice, type DeviceGate } from './token-gate.ts';
-
-/** An idle replica that has served nothing for this long admits one request whatever its estimates say. */
-export const PROBE_AFTER_MS = 1_000;
 
 export interface BatcherOptions<I, O> {
   /** Runs one batch; resolves one output per item, in order. */
@@ -45,6 +48,11 @@ export interface BatcherOptions<I, O> {
   estimator: LatencyEstimator;
   /** Device tokens on a shared device; default ungated. */
   gate?: DeviceGate;
+  /**
+   * Requests on their way to this batcher (e.g. being decoded): while some are, a lone queued
+   * request may wait for them. Default: none.
+   */
+  incoming?: () => number;
   clock: Clock;
   timers: Timers;
   logger: Logger;
@@ -75,10 +83,10 @@ interface Entry<I, O> {
   arrival: number;
   deadline: number;
   /**
-   * Admitted to an idle replica whose estimates are stale, whatever they predict: it is served,
-   * never shed on an estimate, so that the estimates get a fresh measurement.
+   * Admitted to an idle replica, whatever the estimates predict: it is served, never shed on an
+   * estimate (and its measurement corrects the estimate).
    */
-  probe?: boolean;
+  idleAdmit?: boolean;
   resolve(o: O): void;
   reject(e: Error): void;
 }
@@ -110,11 +118,18 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     options.maxQueueDelayMs ?? Math.max(0, Math.min(fraction * options.sloMs - estimator.estimate(maxBatch), estimator.estimate(maxBatch)));
   /** Mean gap between arrivals (EWMA, ms); Infinity until two requests have arrived. */
   let arrivalGapMs = Infinity;
-  /** When a batch last finished (creation counts as fresh: warm-up just measured). */
-  let lastServedAt = clock.now();
   let schedulePending = false;
   let lastArrival: number | undefined;
+  /**
+   * Share of recent arrivals that found other work in flight (queued, running or on its way;
+   * EWMA). Near 0 when requests come one at a time (concurrency 1: the next is sent only after
+   * this one is answered, so waiting for it can only add latency).
+   */
+  let concurrentArrivals = 0;
+  const incoming = options.incoming ?? (() => 0);
   const noteArrival = (now: number) => {
+    const concurrent = queue.length > 0 || running !== undefined || incoming() > 0 ? 1 : 0;
+    concurrentArrivals = 0.8 * concurrentArrivals + 0.2 * concurrent;
     if (lastArrival !== undefined) {
       const gap = now - lastArrival;
       arrivalGapMs = arrivalGapMs === Infinity ? gap : 0.8 * arrivalGapMs + 0.2 * gap;
@@ -150,13 +165,17 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     // Drop what can no longer be served in time, even alone.
     for (let i = queue.length - 1; i >= 0; i--) {
       const e = queue[i];
-      if (!e.probe && now + gate.expectedWaitMs(estimator.estimate(1)) + estimator.estimate(1) > e.deadline) {
+      if (!e.idleAdmit && now + gate.expectedWaitMs(estimator.estimate(1)) + estimator.estimate(1) > e.deadline) {
         queue.splice(i, 1);
         reject(e, new AdmissionRejectedError('deadline_passed', `request dropped: its deadline can no longer be met (waited ${Math.round(now - e.arrival)} ms)`, { waitedMs: now - e.arrival }));
       }
     }
     if (queue.length === 0) return;
     if (queue.length >= maxBatch) return dispatch();
+    // A lone request on an idle replica (nothing else queued, running or on its way) runs at once
+    // unless recent arrivals show concurrent load (then another is likely to come while it waits):
+    // at concurrency 1 nobody else is coming.
+    if (queue.length === 1 && incoming() === 0 && concurrentArrivals < 0.5) return dispatch();
     const size = queue.length;
     const latestStart = Math.min(...queue.map((e) => e.deadline)) - estimator.estimate(size + 1) - gate.expectedWaitMs(estimator.estimate(size + 1));
     const newest = queue[queue.length - 1]!.arrival;
@@ -188,7 +207,6 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         if (batch.length === 0) return;
         if (outputs.length !== batch.length) throw new PlatformError('internal', `batch of ${batch.length} gave ${outputs.length} results`);
         estimator.observe(batch.length, clock.now() - current.start!);
-        lastServedAt = clock.now();
         stats.served += batch.length;
         batch.forEach((e, i) => e.resolve(outputs[i]));
       } catch (err) {
@@ -214,11 +232,12 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
           return reject(entry, new AdmissionRejectedError('queue_full', `queue full: ${waiting()} requests waiting (limit ${maxQueue}); retry later or add replicas`, { queued: waiting(), maxQueue }));
         }
         // Estimates only change when work runs: one taken while the device was crowded (a warm-up
-        // beside other replicas' warm-ups, a neighbour's burst) would otherwise shed every request
-        // for good. An idle replica that has served nothing for PROBE_AFTER_MS admits a probe.
-        if (queue.length === 0 && !running && now - lastServedAt >= PROBE_AFTER_MS) entry.probe = true;
+        // beside other replicas' warm-ups, an overload that has passed) would otherwise shed the
+        // very requests that would correct it. With nothing queued and nothing running there is no
+        // load to protect: the request runs.
+        if (queue.length === 0 && !running) entry.idleAdmit = true;
         const expected = completionAt(queue.length, now) - now;
-        if (!entry.probe && expected > sloMs) {
+        if (!entry.idleAdmit && expected > sloMs) {
           return reject(
             entry,
             new AdmissionRejectedError('slo_unattainable', `cannot finish within the ${sloMs} ms SLO: expected ${Math.round(expected)} ms with ${queue.length} queued`, {

@@ -8,6 +8,7 @@ import type { Logger } from 'fastgshare/core/logger.ts';
 import type { ExecutionBackend } from './backends/backend.ts';
 import { createBatcher, type BatcherStats } from './batcher.ts';
 import type { Executor } from './executor.ts';
+import type { ServerTiming } from './server-timing.ts';
 import { createLatencyEstimator, type LatencyEstimator } from './latency-estimator.ts';
 import type { ModelFunction } from './model-function.ts';
 import type { Timers } from './timers.ts';
@@ -29,16 +30,29 @@ export interface InferenceOptions<I, O> {
   logger: Logger;
 }
 
+/** Per request: its own SLO, and where to record its stages (server-timing.ts). */
+export interface InvokeOptions {
+  sloMs?: number;
+  timing?: ServerTiming;
+}
+
 export interface Inference<O, I = unknown> {
   readonly executor: Executor;
   readonly estimator: LatencyEstimator;
-  invoke(body: Buffer, contentType: string | undefined, options?: { sloMs?: number }): Promise<O>;
+  invoke(body: Buffer, contentType: string | undefined, options?: InvokeOptions): Promise<O>;
   /** Queues an already decoded input (pipelines pass crops from one stage to the next). */
-  submit(input: I, options?: { sloMs?: number }): Promise<O>;
-  /** Runs one request outside the queue and seeds the latency estimate with its time; returns ms. */
+  submit(input: I, options?: InvokeOptions): Promise<O>;
+  /** Runs one request outside the queue and seeds the latency estimate (provisionally) with its time; returns ms. */
   warmUp(body: Buffer, contentType: string | undefined): Promise<number>;
   stats(): BatcherStats & { latencyMs: Record<number, number> };
   close(): Promise<void>;
+}
+
+/** A queued request: its input, when it joined the queue, and where its stages go. */
+interface Job<I> {
+  input: I;
+  queuedAt: number;
+  timing?: ServerTiming;
 }
 
 export async function createInference<I, O>(options: InferenceOptions<I, O>): Promise<Inference<O, I>> {
@@ -46,26 +60,87 @@ export async function createInference<I, O>(options: InferenceOptions<I, O>): Pr
   const gate = options.gate ?? ungatedDevice;
   const executor = await options.backend.open(fn);
   const estimator = createLatencyEstimator({ prior: options.prior ?? (() => 0) });
-  const batcher = createBatcher<I, O>({
-    runBatch: (items) => fn.infer(executor, items),
+
+  // Stage timing. One batch runs at a time per inference (the batcher's rule), so the running
+  // batch's moments can live here: when the batcher dispatched it (it calls the gate at once),
+  // when the gate let it start, and how long the executor itself took.
+  let dispatchedAt = 0;
+  let startedAt = 0;
+  let executorMs = 0;
+  const timedGate: DeviceGate = {
+    run(expectedMs, work) {
+      const dispatched = clock.now();
+      return gate.run(expectedMs, (quotaLeftMs) => {
+        dispatchedAt = dispatched;
+        startedAt = clock.now();
+        return work(quotaLeftMs);
+      });
+    },
+    expectedWaitMs: (ms) => gate.expectedWaitMs(ms),
+    stats: () => gate.stats(),
+    forgetWaits: () => gate.forgetWaits(),
+    close: () => gate.close(),
+  };
+  const timedExecutor: Executor = {
+    info: executor.info,
+    async run(feeds) {
+      const t = clock.now();
+      try {
+        return await executor.run(feeds);
+      } finally {
+        executorMs += clock.now() - t;
+      }
+    },
+    close: () => executor.close(),
+  };
+  const runJobs = async (jobs: Job<I>[]): Promise<O[]> => {
+    executorMs = 0;
+    const outputs = await fn.infer(timedExecutor, jobs.map((j) => j.input));
+    const total = clock.now() - startedAt;
+    for (const j of jobs) {
+      if (!j.timing) continue;
+      // a request that joined while the batch waited for its token waited for the token only
+      const dispatched = Math.max(dispatchedAt, j.queuedAt);
+      j.timing.add('batch', dispatched - j.queuedAt);
+      j.timing.add('token', startedAt - dispatched);
+      j.timing.add('prep', total - executorMs);
+      j.timing.add('infer', executorMs);
+    }
+    return outputs;
+  };
+
+  /** Requests being decoded: they will join the queue shortly (the batcher does not run a lone request at once while some are on their way). */
+  let decoding = 0;
+  const batcher = createBatcher<Job<I>, O>({
+    runBatch: runJobs,
     maxBatch: options.maxBatch,
     maxQueue: options.maxQueue,
     sloMs: options.sloMs,
     maxQueueDelayMs: options.maxQueueDelayMs,
     estimator,
-    gate,
+    gate: timedGate,
+    incoming: () => decoding,
     clock,
     timers: options.timers,
     logger: options.logger,
   });
+  const submit = (input: I, o: InvokeOptions = {}) => batcher.submit({ input, queuedAt: clock.now(), timing: o.timing }, o.sloMs === undefined ? undefined : { sloMs: o.sloMs });
   return {
     executor,
     estimator,
-    async invoke(body, contentType, invokeOptions) {
-      const input = await fn.decode(body, contentType);
-      return batcher.submit(input, invokeOptions);
+    async invoke(body, contentType, invokeOptions = {}) {
+      const t = clock.now();
+      decoding++;
+      let input: I;
+      try {
+        input = await fn.decode(body, contentType);
+      } finally {
+        decoding--;
+      }
+      invokeOptions.timing?.add('decode', clock.now() - t);
+      return submit(input, invokeOptions);
     },
-    submit: (input, submitOptions) => batcher.submit(input, submitOptions),
+    submit,
     async warmUp(body, contentType) {
       const input = await fn.decode(body, contentType);
       // warm-up uses the device too, so it runs under a token like any batch

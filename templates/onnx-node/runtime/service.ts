@@ -7,6 +7,7 @@
  */
 import type { Clock } from 'fastgshare/core/clock.ts';
 import type { Logger } from 'fastgshare/core/logger.ts';
+import type { ServerTiming } from './server-timing.ts';
 import type { ExecutionBackend } from './backends/backend.ts';
 import { createInference, type Inference } from './inference.ts';
 import type { ModelFunction } from './model-function.ts';
@@ -39,8 +40,11 @@ export interface SampleRequest {
 }
 
 export interface ModelService {
-  /** One request → one JSON-serialisable result; throws PlatformError (400 bad input, 429 over the SLO). */
-  invoke(body: Buffer, contentType: string | undefined): Promise<unknown>;
+  /**
+   * One request → one JSON-serialisable result; throws PlatformError (400 bad input, 429 over the
+   * SLO). Records its stages (decode, batch, token, prep, infer) in `timing` when given.
+   */
+  invoke(body: Buffer, contentType: string | undefined, timing?: ServerTiming): Promise<unknown>;
   /** Runs sample requests so that the first real one is not slow; seeds the latency estimates. */
   warmUp(): Promise<void>;
   /** A representative request body (served at `GET /_/sample`, e.g. for profiling); absent when there is none. */
@@ -79,7 +83,7 @@ export function defineModelFunction<I, O>(create: () => ModelFunction<I, O>, opt
         return sample;
       };
       return {
-        invoke: (body, contentType) => inference.invoke(body, contentType),
+        invoke: (body, contentType, timing) => inference.invoke(body, contentType, { timing }),
         sample: once,
         async warmUp() {
           const ms = await warmUpInference(inference, await once());

@@ -3,7 +3,7 @@ import { ManualClock } from '../../../core/clock.ts';
 import { PlatformError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { AdmissionRejectedError } from '../../../templates/onnx-node/runtime/admission-error.ts';
-import { createBatcher, PROBE_AFTER_MS, type Batcher } from '../../../templates/onnx-node/runtime/batcher.ts';
+import { createBatcher, type Batcher } from '../../../templates/onnx-node/runtime/batcher.ts';
 import { createLatencyEstimator } from '../../../templates/onnx-node/runtime/latency-estimator.ts';
 import { ManualTimers, settle } from './manual-timers.ts';
 
@@ -39,7 +39,7 @@ async function outcome(p: Promise<unknown>): Promise<unknown> {
   return state;
 }
 
-function setup(over: { sloMs?: number; maxBatch?: number; maxQueue?: number; maxQueueDelayMs?: number; prior?: number } = {}) {
+function setup(over: { sloMs?: number; maxBatch?: number; maxQueue?: number; maxQueueDelayMs?: number; prior?: number; incoming?: () => number } = {}) {
   const clock = new ManualClock(1_000);
   const timers = new ManualTimers(clock);
   const runner = fakeRunner(clock, timers);
@@ -51,6 +51,7 @@ function setup(over: { sloMs?: number; maxBatch?: number; maxQueue?: number; max
     sloMs: over.sloMs ?? 200,
     maxQueueDelayMs: over.maxQueueDelayMs,
     estimator,
+    incoming: over.incoming,
     clock,
     timers,
     logger: silentLogger,
@@ -59,15 +60,24 @@ function setup(over: { sloMs?: number; maxBatch?: number; maxQueue?: number; max
 }
 
 describe('onnx-node batcher', () => {
-  it('runs a lone request after the queue delay derived from the SLO, not before', async () => {
-    const { timers, runner, batcher } = setup({ sloMs: 200 });
+  it('runs a lone request at once; with another on its way it waits the queue delay derived from the SLO, not longer', async () => {
+    let onTheWay = 0;
+    const { clock, timers, runner, batcher } = setup({ sloMs: 200, incoming: () => onTheWay });
     // default delay = min(0.5·200 − ℓ(4), ℓ(4)) = min(82, 18) = 18 ms: never longer than a full batch runs
     expect(batcher.queueDelayMs()).to.equal(18);
+    const t0 = clock.now();
+    const lone = batcher.submit(6); // nothing queued, running or on its way: a batch of 1, now
+    await settle();
+    expect(runner.batches).to.deep.equal([[6]]);
+    expect(clock.now()).to.equal(t0);
+    await timers.advance(12);
+    expect(await lone).to.equal(60);
+    onTheWay = 1; // e.g. a request being decoded
     const result = batcher.submit(7);
     await timers.advance(17);
-    expect(runner.batches).to.deep.equal([]);
+    expect(runner.batches).to.have.length(1);
     await timers.advance(1);
-    expect(runner.batches).to.deep.equal([[7]]);
+    expect(runner.batches).to.deep.equal([[6], [7]]);
     await timers.advance(12);
     expect(await result).to.equal(70);
   });
@@ -127,10 +137,12 @@ describe('onnx-node batcher', () => {
   });
 
   it('a request arriving during the wait joins the batch', async () => {
-    const { timers, runner, batcher } = setup({ maxQueueDelayMs: 50 });
+    let onTheWay = 1; // a second request is being decoded
+    const { timers, runner, batcher } = setup({ maxQueueDelayMs: 50, incoming: () => onTheWay });
     const a = batcher.submit(1);
     await timers.advance(30);
     expect(runner.batches).to.deep.equal([]); // still waiting for company
+    onTheWay = 0;
     const b = batcher.submit(2);
     await settle();
     // it joined the batch; with arrivals 30 ms apart a third is not expected before the 50 ms
@@ -141,8 +153,8 @@ describe('onnx-node batcher', () => {
   });
 
   it('never waits so long that a queued request would miss its deadline', async () => {
-    const { timers, runner, batcher } = setup({ maxQueueDelayMs: 1_000, sloMs: 100 });
-    void batcher.submit(1);
+    const { timers, runner, batcher } = setup({ maxQueueDelayMs: 1_000, sloMs: 100, incoming: () => 1 });
+    void batcher.submit(1); // another is on its way (and never comes)
     // latest start = deadline(100) − ℓ(2)=14 → 86 ms
     await timers.advance(85);
     expect(runner.batches).to.have.length(0);
@@ -168,21 +180,62 @@ describe('onnx-node batcher', () => {
     expect(await Promise.all(accepted)).to.deep.equal([10, 20, 30, 40, 50]);
   });
 
-  it('admits a probe to an idle replica with stale estimates, so an estimate taken in a crowd cannot shed every request for good', async () => {
-    // the estimate says 502 ms for one item (e.g. measured while every replica warmed up at once);
-    // the executor really takes 12 ms
+  it('an idle replica serves a lone request whatever its estimate says, and the estimate learns from it', async () => {
+    // the estimate says 502 ms for one item (a warm-up beside every other replica's, an overload
+    // that has passed); the executor really takes 12 ms; the SLO is 200 ms
     const { timers, runner, batcher, estimator } = setup({ sloMs: 200, prior: 500 });
-    const early = await outcome(batcher.submit(1));
-    expect(early).to.be.instanceOf(AdmissionRejectedError); // estimates fresh (just created): trusted
-    await timers.advance(PROBE_AFTER_MS);
-    const probe = batcher.submit(2); // idle for a second: admitted as a probe whatever the estimate
+    expect(batcher.expectedLatencyMs()).to.equal(502);
+    const first = batcher.submit(1); // nothing queued, nothing running: it runs
     await settle();
-    expect(runner.batches).to.deep.equal([[2]]);
+    expect(runner.batches).to.deep.equal([[1]]);
     await timers.advance(12);
-    expect(await probe).to.equal(20);
-    // the probe measured the truth, and the estimate moved towards it
-    expect(estimator.estimate(1)).to.be.below(502);
+    expect(await first).to.equal(10);
+    // the measurement replaced the prior for size 1
+    expect(estimator.estimate(1)).to.equal(12);
     expect(batcher.stats()).to.include({ served: 1 });
+    expect(batcher.stats().rejected).to.deep.equal({});
+  });
+
+  it('serves back-to-back single calls on a quiet replica whose estimate is absurdly high (issue 14: 6 of 8 refused)', async () => {
+    const { timers, runner, batcher, estimator } = setup({ sloMs: 1_000 });
+    estimator.seed(1, 1_168); // the warm-up figure of the report
+    estimator.seed(2, 6_200); // and the overload one
+    const results: number[] = [];
+    for (let i = 1; i <= 8; i++) {
+      const p = batcher.submit(i);
+      await timers.advance(12);
+      results.push(await p);
+    }
+    expect(results).to.deep.equal([10, 20, 30, 40, 50, 60, 70, 80]);
+    expect(runner.batches).to.have.length(8);
+    expect(batcher.stats().rejected).to.deep.equal({});
+    expect(estimator.estimate(1)).to.equal(12); // the first real sample replaced the warm-up figure
+  });
+
+  it('an idle-admitted request is not dropped at dispatch on its estimate', async () => {
+    const { timers, runner, batcher } = setup({ sloMs: 100, prior: 10_000 });
+    const p = batcher.submit(3);
+    await timers.advance(12);
+    expect(await p).to.equal(30);
+    expect(runner.batches).to.deep.equal([[3]]);
+    expect(batcher.stats().rejected).to.deep.equal({});
+  });
+
+  it('still sheds under real load: with a batch running, a request the estimate says will be late is refused', async () => {
+    // real speed: 10 + 2n ms; the SLO is 30 ms; one batch of 4 keeps the executor busy 18 ms
+    const { timers, batcher } = setup({ sloMs: 30, maxBatch: 4 });
+    const first = batcher.submit(1); // idle: runs (12 ms), and measures ℓ(1) = 12
+    await timers.advance(12);
+    expect(await first).to.equal(10);
+    const burst = [1, 2, 3, 4].map((x) => batcher.submit(x)); // idle: the first runs at once, the rest join its burst
+    await settle();
+    const later = [5, 6, 7, 8].map((x) => batcher.submit(x));
+    const outcomes = await Promise.all(later.map((p) => outcome(p)));
+    const refused = outcomes.filter((o) => o instanceof AdmissionRejectedError);
+    expect(refused.length).to.be.greaterThan(0);
+    for (const r of refused) expect((r as AdmissionRejectedError).reason).to.equal('slo_unattainable');
+    await timers.advance(200);
+    expect(await Promise.all(burst)).to.deep.equal([10, 20, 30, 40]);
   });
 
   it('rejects when the queue is full and accepts again once it drains', async () => {

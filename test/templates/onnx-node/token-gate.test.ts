@@ -163,10 +163,15 @@ describe('onnx-node token gate', () => {
     expect(await first).to.equal(2);
     expect(estimator.estimate(1), 'latency measured from the grant, not from dispatch').to.equal(12);
     await tick();
-    // the mean wait (250) + 12 > a 200 ms SLO: rejected at admission
-    const err = await batcher.submit(2, { sloMs: 200 }).catch((e: Error) => e);
+    // an idle replica runs the request whatever the expected wait (it waits for its grant)...
+    const second = batcher.submit(2, { sloMs: 200 });
+    await tick();
+    // ...but behind it, the mean wait (250) + 12 + 12 > a 200 ms SLO: rejected at admission
+    const err = await batcher.submit(3, { sloMs: 200 }).catch((e: Error) => e);
     expect(err).to.be.instanceOf(Error);
     expect((err as Error).message).to.match(/cannot finish within the 200 ms SLO/);
+    f.grant(100);
+    expect(await second).to.equal(4);
     await batcher.close();
   });
 });
