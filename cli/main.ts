@@ -1,9 +1,12 @@
 /**
  * The `fastgshare` CLI: reads the environment once, builds the command context and runs one
  * command. Returns the exit code (0 ok, 1 error); errors are printed as one line saying what to do.
+ * Only the invoked command's module is loaded (all of them for help or an unknown command): the
+ * platform's commands (`up`, `gateway`, `node`) pull in the store, queues and model runtimes,
+ * which a `list` has no use for.
  */
-import { Command, CommanderError } from 'commander';
-import { ConfigError, PlatformError } from '../core/errors.ts';
+import { Command, CommanderError, Option } from 'commander';
+import { ConfigError, PlatformError, isErrorCode } from '../core/errors.ts';
 import { createLogger, type LogLevel } from '../core/logger.ts';
 import { VERSION } from '../core/version.ts';
 import { AuthConfigFile } from './auth-config.ts';
@@ -11,30 +14,6 @@ import { readCliEnv, type Env } from './cli-env.ts';
 import type { CommandContext } from './context.ts';
 import type { CliIO } from './io.ts';
 import type { Fetch } from './api-client.ts';
-import { registerBuild } from './commands/build.ts';
-import { registerDeploy } from './commands/deploy.ts';
-import { registerList } from './commands/list.ts';
-import { registerDescribe } from './commands/describe.ts';
-import { registerInvoke } from './commands/invoke.ts';
-import { registerRemove } from './commands/remove.ts';
-import { registerLogs } from './commands/logs.ts';
-import { registerScale } from './commands/scale.ts';
-import { registerLogin } from './commands/login.ts';
-import { registerVersion } from './commands/version.ts';
-import { registerSecret } from './commands/secret.ts';
-import { registerNamespace } from './commands/namespace.ts';
-import { registerUp } from './commands/up.ts';
-import { registerGateway } from './commands/gateway.ts';
-import { registerNode } from './commands/node.ts';
-import { registerLogout } from './commands/logout.ts';
-import { registerSim } from './commands/sim.ts';
-import { registerProfile } from './commands/profile.ts';
-import { registerTenant } from './commands/tenant.ts';
-import { registerTenantLimits } from './commands/tenant-limits.ts';
-import { registerTenantKeys } from './commands/tenant-keys.ts';
-import { registerCost } from './commands/cost.ts';
-import { registerExplain } from './commands/explain.ts';
-
 export interface MainOptions {
   argv: string[];
   env: Env;
@@ -56,21 +35,81 @@ function processStopSignal(): () => Promise<string> {
     }));
 }
 
-export function createProgram(ctx: CommandContext): Command {
+type Register = (program: Command, ctx: CommandContext) => void;
+
+/** The command modules in help order, by the top-level names (and aliases) they register. */
+const COMMANDS: { names: string[]; load: () => Promise<Register[]> }[] = [
+  { names: ['up'], load: async () => [(await import('./commands/up.ts')).registerUp] },
+  { names: ['gateway'], load: async () => [(await import('./commands/gateway.ts')).registerGateway] },
+  { names: ['node'], load: async () => [(await import('./commands/node.ts')).registerNode] },
+  { names: ['build'], load: async () => [(await import('./commands/build.ts')).registerBuild] },
+  { names: ['deploy'], load: async () => [(await import('./commands/deploy.ts')).registerDeploy] },
+  { names: ['list', 'ls'], load: async () => [(await import('./commands/list.ts')).registerList] },
+  { names: ['describe'], load: async () => [(await import('./commands/describe.ts')).registerDescribe] },
+  { names: ['invoke'], load: async () => [(await import('./commands/invoke.ts')).registerInvoke] },
+  { names: ['remove', 'rm'], load: async () => [(await import('./commands/remove.ts')).registerRemove] },
+  { names: ['logs'], load: async () => [(await import('./commands/logs.ts')).registerLogs] },
+  { names: ['scale'], load: async () => [(await import('./commands/scale.ts')).registerScale] },
+  { names: ['login'], load: async () => [(await import('./commands/login.ts')).registerLogin] },
+  { names: ['logout'], load: async () => [(await import('./commands/logout.ts')).registerLogout] },
+  { names: ['version'], load: async () => [(await import('./commands/version.ts')).registerVersion] },
+  { names: ['secret'], load: async () => [(await import('./commands/secret.ts')).registerSecret] },
+  { names: ['namespace', 'ns'], load: async () => [(await import('./commands/namespace.ts')).registerNamespace] },
+  { names: ['sim'], load: async () => [(await import('./commands/sim.ts')).registerSim] },
+  { names: ['explain'], load: async () => [(await import('./commands/explain.ts')).registerExplain] },
+  {
+    names: ['tenant'],
+    load: async () => {
+      const [tenant, limits, keys] = await Promise.all([import('./commands/tenant.ts'), import('./commands/tenant-limits.ts'), import('./commands/tenant-keys.ts')]);
+      return [tenant.registerTenant, limits.registerTenantLimits, keys.registerTenantKeys];
+    },
+  },
+  { names: ['cost'], load: async () => [(await import('./commands/cost.ts')).registerCost] },
+  { names: ['profile'], load: async () => [(await import('./commands/profile.ts')).registerProfile] },
+  { names: ['timeline'], load: async () => [(await import('./commands/timeline.ts')).registerTimeline] },
+];
+
+/**
+ * The program with the commands `argv` may run: the named command's module only, or all of them
+ * when no known command is named (help, `help <cmd>`, a typo that commander answers with a suggestion).
+ */
+export async function createProgram(ctx: CommandContext, argv?: string[]): Promise<Command> {
   const program = new Command('fastgshare')
     .description('fastgshare: serverless deep-learning inference with shared accelerators (OpenFaaS-compatible)')
-    .version(VERSION, '--cli-version', 'print the CLI version')
+    .version(VERSION, '-V, --version', 'print the CLI version (`fastgshare version` also asks the gateway)')
+    .addOption(new Option('--cli-version', 'print the CLI version').hideHelp())
     .showHelpAfterError('(run `fastgshare --help` for the commands)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => void ctx.io.stdout.write(s), writeErr: (s) => void ctx.io.stderr.write(s) });
-  for (const register of [registerUp, registerGateway, registerNode, registerBuild, registerDeploy, registerList, registerDescribe, registerInvoke, registerRemove, registerLogs, registerScale, registerLogin, registerLogout, registerVersion, registerSecret, registerNamespace, registerSim, registerExplain, registerTenant, registerTenantLimits, registerTenantKeys, registerCost, registerProfile]) {
-    register(program, ctx);
-  }
+  program.on('option:cli-version', () => {
+    ctx.io.stdout.write(`${VERSION}\n`);
+    throw new CommanderError(0, 'commander.version', VERSION);
+  });
+  const named = argv?.find((a) => !a.startsWith('-'));
+  const only = named === undefined ? undefined : COMMANDS.find((c) => c.names.includes(named));
+  // `--version` alone needs no command at all
+  const versionOnly = named === undefined && argv !== undefined && argv.some((a) => a === '-V' || a === '--version' || a === '--cli-version') && !argv.some((a) => a === '-h' || a === '--help');
+  const chosen = versionOnly ? [] : only ? [only] : COMMANDS;
+  const registers = (await Promise.all(chosen.map((c) => c.load()))).flat();
+  for (const register of registers) register(program, ctx);
   for (const cmd of program.commands) {
     cmd.exitOverride();
     for (const sub of cmd.commands) sub.exitOverride();
   }
   return program;
+}
+
+/**
+ * An error whose message is meant for the user. Checked by shape as well as by class: a command
+ * module is loaded by a dynamic import(), and where the caller was itself loaded as CommonJS (mocha
+ * through tsx) that import gets its own copy of core/errors.ts, with its own classes.
+ */
+function userFacing(err: unknown): err is Error {
+  if (err instanceof PlatformError || err instanceof ConfigError) return true;
+  if (!(err instanceof Error)) return false;
+  if (err.name === 'ConfigError' && typeof (err as { variable?: unknown }).variable === 'string') return true;
+  const { code, status } = err as { code?: unknown; status?: unknown };
+  return isErrorCode(code) && typeof status === 'number';
 }
 
 export async function main(opts: MainOptions): Promise<number> {
@@ -91,11 +130,11 @@ export async function main(opts: MainOptions): Promise<number> {
     return 1;
   }
   try {
-    await createProgram(ctx).parseAsync(opts.argv, { from: 'user' });
+    await (await createProgram(ctx, opts.argv)).parseAsync(opts.argv, { from: 'user' });
     return 0;
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 1;
-    if (err instanceof PlatformError || err instanceof ConfigError) {
+    if (userFacing(err)) {
       io.stderr.write(`Error: ${err.message}\n`);
       return 1;
     }

@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+// Compiles the platform and CLI ahead of time (npm `prepare` with --lenient, or `npm run build`): TypeScript's own
+// compiler with tsconfig.build.json, into build/_js/, then a stamp that bin/fastgshare.mjs compares
+// with the sources to decide whether the build is up to date.
+//
+// Diagnostic 2877 is expected and not an error here: templates/ import the platform's core as
+// `fastgshare/core/x.ts` (they also run inside function images, where that is how they reach it);
+// tsc leaves such specifiers as they are, and bin/compiled-resolve.mjs maps them to build/_js/ at
+// run time, so that the compiled CLI loads one copy of each module. Any other diagnostic fails.
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const started = new Date();
+const configPath = join(root, 'tsconfig.build.json');
+const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => report([d]) };
+const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, host);
+if (!parsed) process.exit(1);
+const EXPECTED = new Set([2877]);
+
+function report(diagnostics) {
+  const text = ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' });
+  process.stderr.write(text);
+}
+
+const program = ts.createIncrementalProgram({ rootNames: parsed.fileNames, options: parsed.options, projectReferences: parsed.projectReferences, configFileParsingDiagnostics: parsed.errors });
+const emitted = program.emit();
+const diagnostics = [...ts.getPreEmitDiagnostics(program.getProgram()), ...emitted.diagnostics].filter((d) => !EXPECTED.has(d.code));
+if (diagnostics.length > 0 || emitted.emitSkipped) {
+  report(diagnostics);
+  process.stderr.write(`fastgshare: compiling failed (${diagnostics.length} errors); the CLI keeps running from the TypeScript sources through tsx\n`);
+  // at install (`prepare`) a failed compile must not fail the install: the sources still run
+  process.exit(process.argv.includes('--lenient') ? 0 : 1);
+}
+const outDir = parsed.options.outDir;
+mkdirSync(outDir, { recursive: true });
+const stamp = join(outDir, '.stamp');
+writeFileSync(stamp, `compiled ${started.toISOString()} by bin/compile.mjs\n`);
+utimesSync(stamp, started, started); // a source saved while compiling is newer than the build
+process.stdout.write(`fastgshare: compiled ${parsed.fileNames.length} files to ${outDir.replace(root + '/', '')}/\n`);
