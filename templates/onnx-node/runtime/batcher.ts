@@ -11,9 +11,10 @@
  * - on arrival, the completion time is estimated from the queue ahead and the online estimate of
  *   batch latency; a request that cannot finish within its SLO is rejected at once
  *   (AdmissionRejectedError, code too_many_requests → HTTP 429), as is one arriving to a full queue;
- *   but a request arriving to an idle replica (nothing queued, nothing running) always runs: an
+ *   but a request arriving to an idle replica (nothing queued, nothing running) runs: a latency
  *   estimate alone never refuses work there — it may be a warm-up figure or one taken during an
- *   overload that has passed, and only served work corrects it;
+ *   overload that has passed, and only served work corrects it; only a device token out of reach
+ *   within the SLO (the replica's quota used up for now) still refuses it;
  * - a queued request whose deadline can no longer be met even alone is rejected instead of served late
  *   (except one admitted to an idle replica, which is served);
  * - with a device gate (token-gate.ts, on a shared device) each batch runs under a time token: the
@@ -234,8 +235,10 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         // Estimates only change when work runs: one taken while the device was crowded (a warm-up
         // beside other replicas' warm-ups, an overload that has passed) would otherwise shed the
         // very requests that would correct it. With nothing queued and nothing running there is no
-        // load to protect: the request runs.
-        if (queue.length === 0 && !running) entry.idleAdmit = true;
+        // load to protect: the request runs — unless the device token itself is out of reach within
+        // the SLO (the replica's quota is used up for now: the expected wait fades to 0 over one
+        // window without use), which is the share limit speaking, not a stale estimate.
+        if (queue.length === 0 && !running && gate.expectedWaitMs(estimator.estimate(1)) <= sloMs) entry.idleAdmit = true;
         const expected = completionAt(queue.length, now) - now;
         if (!entry.idleAdmit && expected > sloMs) {
           return reject(
