@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { loadStackFile } from '../../../core/images/stack-file.ts';
 import { PLATFORM_ROOT } from '../../../core/version.ts';
-import type { FunctionReplicas, ReplicaGroup, ReplicaStatus } from '../../../core/contracts/node-agent.ts';
+import { FORWARD_TOKEN_HEADER, type FunctionReplicas, type ReplicaGroup, type ReplicaStatus } from '../../../core/contracts/node-agent.ts';
 import { startSharingNode, type Load, type SharingNode } from '../sharing/real-replicas.ts';
 import { makeSpec, waitFor } from '../harness.ts';
 
@@ -52,10 +52,11 @@ describe('emulated devices: replicas on different devices do not slow each other
       const on = rs.map((r) => r.group?.annotations[D]).sort();
       return rs.length === devices.length && rs.every((r) => r.state === 'ready') && JSON.stringify(on) === JSON.stringify([...devices].sort()) ? rs : undefined;
     }, 90_000, 200);
-  const describeReplica = async (r: ReplicaStatus) => (await (await fetch(`${r.url}/`)).json()) as { device: { batch1LatencyMs: number }; stats: { latencyMs: Record<string, number>; batches: number } };
+  const describeReplica = async (r: ReplicaStatus) => (await (await fetch(`${r.url}/`, { headers: r.forwardToken ? { [FORWARD_TOKEN_HEADER]: r.forwardToken } : {} })).json()) as { device: { batch1LatencyMs: number }; stats: { latencyMs: Record<string, number>; batches: number } };
 
   /** Saturates every replica for `ms`, then returns each one's reported batch-1 latency and its solo (calibrated) latency. */
   async function saturated(rs: ReplicaStatus[], ms: number): Promise<{ latency: number; solo: number; batches: number }[]> {
+    for (const r of rs) node.remember(r);
     const loads: Load[] = rs.map((r) => node.load(`${r.url}/`, Buffer.from('an item'), 'application/octet-stream', 4));
     try {
       await sleep(ms);

@@ -14,7 +14,7 @@ import { createImageBuilder } from '../../../core/images/builder.ts';
 import { loadStackFile } from '../../../core/images/stack-file.ts';
 import { CaptureSink, createLogger } from '../../../core/logger.ts';
 import { PLATFORM_ROOT } from '../../../core/version.ts';
-import type { FunctionReplicas } from '../../../core/contracts/node-agent.ts';
+import { FORWARD_TOKEN_HEADER, type FunctionReplicas } from '../../../core/contracts/node-agent.ts';
 import { startTestStore, type TestStore } from '../../helpers/store.ts';
 import { startNodeAgent, type NodeAgent } from '../../../fast-manager/main.ts';
 import type { UsageSnapshot } from '../../../fast-manager/sharing/meter.ts';
@@ -45,6 +45,8 @@ export interface SharingNode {
    */
   ready(names: string[], replaced?: Record<string, string>, timeoutMs?: number): Promise<{ urls: Record<string, string>; ids: Record<string, string> }>;
   usage(): Promise<Usage>;
+  /** Remembers a replica's forward token for `load` (ready() does it for the replicas it returns). */
+  remember(replica: { url: string; forwardToken?: string }): void;
   /** `concurrency` closed-loop clients posting `body` to the replica at `url` until stopped. */
   load(url: string, body: Buffer, contentType: string, concurrency: number): Load;
   /** Held-time share of each function, busy fraction of the device and requests done per second, over `ms`. */
@@ -89,6 +91,8 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
   };
   const usage = async () => (await call('GET', '/v1/usage')).body as Usage;
   const loads = new Set<Load>();
+  /** Forward token of each replica, by its origin (http://host:port). */
+  const forwardTokens = new Map<string, string>();
 
   return {
     agent,
@@ -124,9 +128,14 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
           if (!r || rs.length !== 1 || !u.replicas.some((x) => x.replicaId === r.id)) return undefined;
           urls[n] = r.url;
           ids[n] = r.id;
+          // replicas answer only requests that carry their forward token
+          if (r.forwardToken) forwardTokens.set(new URL(r.url).origin, r.forwardToken);
         }
         return { urls, ids };
       }, timeoutMs, 200);
+    },
+    remember(replica) {
+      if (replica.forwardToken) forwardTokens.set(new URL(replica.url).origin, replica.forwardToken);
     },
     load(url, body, contentType, concurrency) {
       let stopped = false;
@@ -134,7 +143,8 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
       const client = async () => {
         while (!stopped) {
           try {
-            const res = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': contentType } });
+            const token = forwardTokens.get(new URL(url).origin);
+            const res = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': contentType, ...(token ? { [FORWARD_TOKEN_HEADER]: token } : {}) } });
             await res.arrayBuffer();
             if (res.status === 200) done++;
             else await sleep(5);
