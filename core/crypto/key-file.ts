@@ -7,8 +7,8 @@
  * `openssl rand -hex 32` or `openssl rand -base64 32`).
  */
 import { randomBytes } from 'node:crypto';
-import { link, mkdir, open, readFile, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { createFileOnce } from '../fs/create-file-once.ts';
 import { PlatformError } from '../errors.ts';
 
 export const KEY_BYTES = 32;
@@ -40,27 +40,6 @@ function parseKey(bytes: Buffer): Buffer | undefined {
   return undefined;
 }
 
-async function createAtomically(path: string): Promise<boolean> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const fh = await open(temp, 'wx', 0o600);
-  try {
-    await fh.writeFile(randomBytes(KEY_BYTES));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(temp, path);
-    return true;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw err;
-  } finally {
-    await rm(temp, { force: true });
-  }
-}
-
 export async function loadKeyFile(o: KeyFileOptions): Promise<KeyFile> {
   let created = false;
   let bytes: Buffer;
@@ -72,7 +51,7 @@ export async function loadKeyFile(o: KeyFileOptions): Promise<KeyFile> {
     }
     if (!o.create) throw new PlatformError('internal', `${o.setting} names ${o.path}, which does not exist; give a file holding 32 random bytes (e.g. \`openssl rand -hex 32 > ${o.path}; chmod 600 ${o.path}\`)`);
     try {
-      created = await createAtomically(o.path);
+      created = await createFileOnce(o.path, randomBytes(KEY_BYTES));
     } catch (e) {
       throw new PlatformError('internal', `cannot create the key file ${o.path}: ${(e as Error).message}; make its directory writable or set ${o.setting}`, { cause: e });
     }

@@ -6,7 +6,8 @@
  * file that others can read is tightened to 0600 (and said so).
  */
 import { randomBytes } from 'node:crypto';
-import { chmod, link, mkdir, open, readFile, stat, unlink } from 'node:fs/promises';
+import { chmod, readFile, stat } from 'node:fs/promises';
+import { createFileOnce } from '../../core/fs/create-file-once.ts';
 import { join } from 'node:path';
 import { NODE_TOKEN_FILE } from '../../core/contracts/node-agent.ts';
 import { PlatformError } from '../../core/errors.ts';
@@ -25,24 +26,11 @@ export async function loadOrCreateNodeToken(dataDir: string, configured: string 
   const file = nodeTokenPath(dataDir);
   const existing = await readTokenFile(file, log);
   if (existing) return { token: existing, from: file };
-  await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const token = randomBytes(32).toString('hex');
-  const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fh = await open(tmp, 'wx', 0o600);
   try {
-    await fh.chmod(0o600); // whatever the umask
-    await fh.writeFile(`${token}\n`);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await link(tmp, file);
+    await createFileOnce(file, `${token}\n`); // false: another agent on this data dir made one first, use it
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new PlatformError('internal', `cannot store the node agent token: ${(err as Error).message}`, { cause: err });
-    // another agent on this data dir made one first: use it
-  } finally {
-    await unlink(tmp).catch(() => undefined);
+    throw new PlatformError('internal', `cannot store the node agent token: ${(err as Error).message}`, { cause: err });
   }
   const stored = await readTokenFile(file, log);
   if (!stored) throw new PlatformError('internal', `the node agent token file ${file} is empty`);
