@@ -62,6 +62,15 @@ function parsePids(text: string): number[] {
     .filter((n) => Number.isInteger(n) && n > 0);
 }
 
+/** The pids listed in a cgroup.procs file; none when the cgroup is gone. */
+function pidsIn(procs: string): number[] {
+  try {
+    return parsePids(read(procs));
+  } catch {
+    return [];
+  }
+}
+
 function counter(file: string, key: string): number {
   try {
     const line = read(file)
@@ -177,13 +186,7 @@ function openV1(mount: string): Cgroups {
       const procs = join(pids, 'cgroup.procs');
       return {
         procsFiles: dirs.map((d) => join(d, 'cgroup.procs')),
-        pids: () => {
-          try {
-            return parsePids(read(procs));
-          } catch {
-            return [];
-          }
-        },
+        pids: () => pidsIn(procs),
         oomKills: () => counter(join(mem, 'memory.oom_control'), 'oom_kill'),
         peakMemoryBytes: () => number(join(mem, 'memory.max_usage_in_bytes')),
         remove: () => removeDirs(dirs, procs),
@@ -225,13 +228,7 @@ function openV2(mount: string): Cgroups {
       const procs = join(dir, 'cgroup.procs');
       return {
         procsFiles: [procs],
-        pids: () => {
-          try {
-            return parsePids(read(procs));
-          } catch {
-            return [];
-          }
-        },
+        pids: () => pidsIn(procs),
         oomKills: () => counter(join(dir, 'memory.events'), 'oom_kill'),
         peakMemoryBytes: () => number(join(dir, 'memory.peak')),
         remove: async () => {
