@@ -22,7 +22,7 @@ import { percentile, runLoad } from './lib/load.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 import { cpuSessionOptions } from '../templates/onnx-node/runtime/backends/cpu.ts';
 import { decodeTextLineImage } from '../templates/onnx-node/runtime/image.ts';
-import { parseServerTiming } from '../templates/onnx-node/runtime/server-timing.ts';
+import { parseServerTiming } from '../core/net/server-timing.ts';
 import type { Tensors } from '../templates/onnx-node/runtime/tensor.ts';
 import { createOcrRecognizeFunction, toRecognizerFeeds } from '../functions/ocr-recognize/index.ts';
 import { CLASSIFIER_MODEL, toClassifierFeeds } from '../functions/text-direction/index.ts';

@@ -14,6 +14,7 @@ import httpProxy from 'http-proxy';
 import type { ReplayableBody } from './replayable-body.ts';
 import { endToEndHeaders } from './headers.ts';
 import { FORWARD_TOKEN_HEADER } from '../../core/contracts/node-agent.ts';
+import { appendServerTiming, SERVER_TIMING_HEADER } from '../../core/net/server-timing.ts';
 
 export type ForwardOutcome =
   | { kind: 'response'; status: number }
@@ -78,9 +79,12 @@ export function createForwarder(): Forwarder {
     for (const [k, v] of endToEndHeaders(proxyRes.headers)) res.setHeader(k, v);
     const upstreamMs = a.sentAt === undefined ? 0 : performance.now() - a.sentAt;
     for (const [k, v] of Object.entries(a.responseHeaders({ upstreamMs }))) {
-      const replicas = k.toLowerCase() === 'server-timing' ? res.getHeader(k) : undefined;
-      const prior = (Array.isArray(replicas) ? replicas : replicas === undefined ? [] : [String(replicas)]).filter((x) => x.trim() !== '');
-      res.setHeader(k, prior.length > 0 ? `${prior.join(', ')}, ${v}` : v);
+      if (k.toLowerCase() !== SERVER_TIMING_HEADER) {
+        res.setHeader(k, v);
+        continue;
+      }
+      const replicas = res.getHeader(k);
+      res.setHeader(k, appendServerTiming(typeof replicas === 'number' ? String(replicas) : replicas, v));
     }
     proxyRes.on('error', (err) => {
       res.destroy(err);

@@ -21,6 +21,7 @@ import type { Balancer } from './balancer.ts';
 import type { Forwarder } from './forwarder.ts';
 import { createReplayableBody } from './replayable-body.ts';
 import { stripRequestHopByHop, unixNanos } from './headers.ts';
+import { formatServerTiming } from '../../core/net/server-timing.ts';
 
 export type InvokeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
@@ -174,7 +175,7 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
 
 /** The gateway's Server-Timing metric (W3C: `name;dur=ms`). */
 export function gatewayTiming(ms: number): string {
-  return `gateway;dur=${Math.round(Math.max(0, ms) * 1000) / 1000}`;
+  return formatServerTiming([{ name: 'gateway', dur: ms }]);
 }
 
 function payloadTooLarge(limit: number): PlatformError {

@@ -12,7 +12,7 @@ import type { ReplicaDirectory } from '../../gateway/nodes/replica-directory.ts'
 import { createInvokeHandler, gatewayTiming } from '../../gateway/proxy/invoke.ts';
 import { createForwarder, type Forwarder } from '../../gateway/proxy/forwarder.ts';
 import { createLeastOutstandingBalancer } from '../../gateway/proxy/balancer.ts';
-import { parseServerTiming } from '../../templates/onnx-node/runtime/server-timing.ts';
+import { parseServerTiming } from '../../core/net/server-timing.ts';
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 

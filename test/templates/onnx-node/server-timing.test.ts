@@ -1,6 +1,7 @@
 /** The W3C Server-Timing header: recording, formatting, parsing (lenient, as the spec says), appending. */
 import { expect } from 'chai';
-import { appendServerTiming, createServerTiming, formatServerTiming, parseServerTiming } from '../../../templates/onnx-node/runtime/server-timing.ts';
+import { appendServerTiming, formatServerTiming, parseServerTiming } from '../../../core/net/server-timing.ts';
+import { createServerTiming } from '../../../templates/onnx-node/runtime/server-timing.ts';
 
 describe('onnx-node Server-Timing', () => {
   it('records stages in order, adds up a stage measured in parts, clamps what cannot be a duration to 0', () => {
