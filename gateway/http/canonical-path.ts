@@ -98,8 +98,8 @@ export function canonicalizeUrl(target: string): CanonicalUrl {
   if (INVOKE_WORDS.has(first) && segments.length > 2) {
     // /function/NAME[/sub...]: the route word and the name are the gateway's; the rest is the function's
     const rawName = segments[2]!;
+    checkEmpty(segments, 2, rawPath);
     const name = decodeSegment(rawName);
-    if (name === '' && segments.length > 3) throw bad(`the URL path ${shown(rawPath)} has an empty segment ('//'); remove the doubled '/'`);
     const head = `/${first}/${name}`;
     if (UPPER.test(name)) throw notFoundUpper(head);
     const sub = segments.length > 3 ? '/' + segments.slice(3).join('/') : '';
