@@ -135,7 +135,9 @@ export function fixedRateLoad(url: string, rps: number): { stop(): Promise<{ fai
   const loop = (async () => {
     let next = Date.now();
     while (!stopped) {
-      next += 1000 / rps;
+      // a fixed rate, not a catch-up: after a stall of the (busy) machine, go on from now instead of
+      // sending the missed requests in one burst (which the autoscaler would see as a peak)
+      next = Math.max(next + 1000 / rps, Date.now());
       const req: Promise<void> = fetch(url, { method: 'POST', body: 'x' }).then(
         async (r) => {
           await r.text();
