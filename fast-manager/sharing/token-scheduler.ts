@@ -3,9 +3,16 @@
  * logic over an injected clock. Replicas ask for a token before running work; a token lets the
  * holder run for `quotaMs`. Per sliding window W each replica is guaranteed `quotaRequest·W` and
  * capped at `quotaLimit·W`; replicas below their request go first (largest unmet fraction first),
- * then the rest by least usage; and — the multi-token step — every candidate whose compute
+ * then the rest by least device use (held time × partition); and — the multi-token step — every candidate whose compute
  * partition still fits beside the current holders (Σ partition ≤ 100 %) is granted in the same
  * pass, with the running total kept inside the pass so one pass can never over-commit.
+ *
+ * Work conservation (beyond the paper): when a replica still owed its guaranteed share does not fit
+ * beside the holders, it gets a reservation — the earliest time enough of the holders' tokens end
+ * for its partition — and the replicas behind it are granted only tokens that do not delay it:
+ * tokens that fit beside it at that time, or tokens cut to end by then (backfilling, as EASY
+ * backfilling does for batch jobs). A blanket "nobody else runs while it waits" left the device
+ * idle with work waiting; letting everyone that fits run starved large partitions behind small ones.
  *
  * Time is charged by the scheduler's own clock (grant → release), never by what a replica says,
  * so under-reporting cannot exceed a limit; a replica that overran its token is charged all of it.
@@ -177,9 +184,11 @@ export class TokenScheduler {
   /**
    * One scheduling pass: grants tokens to every waiting replica that may run now. Returns the
    * new grants and, when some replica still waits, the time at which a pass could grant more
-   * (window slide; a holder's token expiring is the caller's event).
+   * (window slide; a holder's token expiring is the caller's event), and how many waiting replicas
+   * within their limits the tokens out kept waiting (`blocked`: a holder that does not use its token
+   * should give it back).
    */
-  schedule(): { grants: Grant[]; nextWakeAt?: number } {
+  schedule(): { grants: Grant[]; nextWakeAt?: number; blocked: number } {
     const now = this.clock.now();
     this.prune(now);
     const W = this.opts.windowMs;
@@ -204,37 +213,71 @@ export class TokenScheduler {
       if (am) {
         const d = b.missing / (b.missing + b.usage) - a.missing / (a.missing + a.usage);
         if (Math.abs(d) > 1e-12) return d;
-      } else if (Math.abs(a.usage - b.usage) > 1e-9) return a.usage - b.usage;
+      } else {
+        // past their requests: least device used first (held time × partition), so a small
+        // partition that used the device for long but lightly is not put behind a large one
+        const d = a.usage * this.partitionOf(a.c) - b.usage * this.partitionOf(b.c);
+        if (Math.abs(d) > 1e-9) return d;
+      }
       return a.c.waitingSince - b.c.waitingSince || (a.c.id < b.c.id ? -1 : 1);
     });
 
     const grants: Grant[] = [];
     const holders = [...this.clients.values()].filter((c) => c.holding);
-    let occupied = holders.reduce((s, c) => s + this.partitionOf(c), 0);
-    let holderCount = holders.length;
-    let guaranteedBlocked = false;
+    /** Tokens out now (holders and this pass's grants): partition and expected end. */
+    const out = holders.map((c) => ({ p: this.partitionOf(c), end: c.holding!.grantedAt + c.holding!.quotaMs }));
+    let occupied = out.reduce((s, t) => s + t.p, 0);
+    let reservation: { at: number; p: number } | undefined;
+    let blocked = 0;
     for (const cand of cands) {
       const p = this.partitionOf(cand.c);
-      const fits = this.opts.timeSharingOnly ? holderCount === 0 : occupied + p <= 100 + 1e-9;
+      const fits = this.opts.timeSharingOnly ? out.length === 0 : occupied + p <= 100 + 1e-9;
       if (!fits) {
-        // a replica still owed its guaranteed share must not be starved by best-effort users
-        if (cand.missing > 1e-9) guaranteedBlocked = true;
+        // the first replica still owed its guaranteed share that does not fit gets a reservation;
+        // best-effort replicas never hold others back
+        if (cand.missing > 1e-9 && !reservation) reservation = { at: this.freeAt(out, p, now), p };
+        blocked++;
         continue;
       }
-      if (guaranteedBlocked && cand.missing <= 1e-9) continue;
       const upper = Math.max(this.opts.minQuotaMs, cand.c.share.quotaRequest * W);
       let quota = Math.min(Math.max(cand.c.quotaMs, this.opts.minQuotaMs), upper);
       quota = Math.min(quota, Math.max(this.opts.minQuotaMs, this.sloCap(cand.c)));
       quota = Math.min(quota, cand.remaining);
+      if (reservation && !this.fitsBeside(out, p, reservation)) {
+        // backfill: only a token that ends before the reserved replica could start
+        quota = Math.min(quota, reservation.at - now);
+        if (quota < this.opts.minQuotaMs - 1e-9) {
+          blocked++;
+          continue;
+        }
+      }
       const grant: Grant = { id: cand.c.id, quotaMs: quota, grantedAt: now };
       cand.c.holding = grant;
       cand.c.waiting = false;
       cand.c.quotaMs = Math.max(this.opts.minQuotaMs, Math.min(cand.c.quotaMs, upper));
       occupied += p; // running total inside the pass
-      holderCount++;
+      out.push({ p, end: now + quota });
       grants.push(grant);
     }
-    return { grants, nextWakeAt: wake };
+    return { grants, nextWakeAt: wake, blocked };
+  }
+
+  /** Earliest time at which `p` more fits beside the tokens out, as their expected ends pass. */
+  private freeAt(out: readonly { p: number; end: number }[], p: number, now: number): number {
+    if (this.opts.timeSharingOnly) return Math.max(now, ...out.map((t) => t.end));
+    let occupied = out.reduce((s, t) => s + t.p, 0);
+    for (const t of [...out].sort((a, b) => a.end - b.end)) {
+      occupied -= t.p;
+      if (occupied + p <= 100 + 1e-9) return Math.max(now, t.end);
+    }
+    return now;
+  }
+
+  /** Whether a token of partition `p` leaves room for the reservation once it starts. */
+  private fitsBeside(out: readonly { p: number; end: number }[], p: number, r: { at: number; p: number }): boolean {
+    if (this.opts.timeSharingOnly) return false;
+    const then = out.reduce((s, t) => s + (t.end > r.at + 1e-9 ? t.p : 0), 0);
+    return then + p + r.p <= 100 + 1e-9;
   }
 
   /** The longest token `c` may get so that no other replica waits past its share of its SLO. */
