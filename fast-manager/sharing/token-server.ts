@@ -8,6 +8,8 @@
  *                      {"op":"release","usedMs":11.9}        done; usedMs is informational only
  *   server → replica   {"op":"welcome","device":"emulated","windowMs":1000}
  *                      {"op":"grant","quotaMs":50}           the token: run at most quotaMs, then release
+ *                      {"op":"yield"}                        others wait for the device: a holder with no
+ *                                                            work running gives its token back now
  *                      {"op":"error","code":"not_found","message":"..."}   then the server closes
  * The key is the replica's own secret (FASTGSHARE_TOKEN_KEY, made per launch by node-sharing.ts and
  * only in that process's environment), compared in constant time: a process that knows another
@@ -16,6 +18,11 @@
  * Time is charged by the server's clock, grant → release, so a replica cannot exceed its limit by
  * under-reporting. A closed connection releases the replica's token at once (charged up to then)
  * and removes it from the scheduler; it re-enters on its next hello while it stays registered.
+ *
+ * Yield: a replica may keep its token for a moment after its work ends (the next request often
+ * comes within a few ms, and a new token would cost a round trip). After each pass that left a
+ * replica within its limits waiting, every holder on the device is told to yield once per token,
+ * so a token is never kept idle while someone waits for it.
  *
  * Expiry: nothing is pre-empted. When a token's quota runs out without a release the server only
  * runs a scheduling pass (and counts the expiry); the holder keeps running and, when it releases,
@@ -83,6 +90,8 @@ interface Conn {
   replicaId?: string;
   waitingSince?: number;
   expiry?: NodeJS.Timeout;
+  /** A yield was sent for the token held now. */
+  yielded?: boolean;
 }
 
 export interface DeviceOccupancy {
@@ -164,7 +173,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
   function pass(deviceId: string): void {
     if (closed) return;
     const d = deviceOf(deviceId);
-    const { grants, nextWakeAt } = d.scheduler.schedule();
+    const { grants, nextWakeAt, blocked } = d.scheduler.schedule();
     const now = o.clock.now();
     for (const g of grants) {
       const c = conns.get(g.id);
@@ -176,6 +185,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       o.meter.granted(g.id, now - (c.waitingSince ?? now));
       d.rec?.grant(g.id, admitted.get(g.id)?.share.partition ?? 0, g.quotaMs, now - (c.waitingSince ?? now));
       c.waitingSince = undefined;
+      c.yielded = false;
       c.expiry = setTimeout(() => {
         c.expiry = undefined;
         expiries++;
@@ -183,6 +193,15 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
         pass(deviceId);
       }, Math.max(1, g.quotaMs));
       send(c, { op: 'grant', quotaMs: g.quotaMs });
+    }
+    if (blocked > 0) {
+      for (const h of d.scheduler.holders()) {
+        const c = conns.get(h.id);
+        if (c && !c.yielded) {
+          c.yielded = true;
+          send(c, { op: 'yield' });
+        }
+      }
     }
     touch(d);
     if (nextWakeAt !== undefined && (d.wakeAt === undefined || nextWakeAt < d.wakeAt)) {

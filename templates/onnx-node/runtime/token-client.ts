@@ -2,7 +2,8 @@
  * The replica's side of the node's token channel (fast-manager/sharing/token-server.ts): before
  * each batch the runtime calls `acquire()` and waits for a time token; after it, `release()`.
  * Newline-delimited JSON over a unix socket: hello{replicaId, key} → welcome; acquire{burstMs?} →
- * grant{quotaMs}; release{usedMs}. The server charges by its own clock; `usedMs` is informational.
+ * grant{quotaMs}; release{usedMs}; and, from the server, yield (others wait: give an idle token back).
+ * The server charges by its own clock; `usedMs` is informational.
  *
  * If the connection drops (the agent restarts its server, say) the client reconnects with
  * backoff and re-sends a pending acquire; a token held at that moment is gone (the server released
@@ -24,6 +25,8 @@ export interface TokenClient {
   acquire(burstMs?: number): Promise<TokenGrant>;
   /** Gives the token back (no-op when none is held). */
   release(): void;
+  /** Calls `fn` whenever the server asks the holder to yield its token (others wait for the device). */
+  onYield(fn: () => void): void;
   close(): void;
   /** The device serving this replica and the scheduler's window, from the server's welcome. */
   readonly device: string;
@@ -69,6 +72,7 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
   let windowMs = 0;
   let attempt = 0;
   let retry: NodeJS.Timeout | undefined;
+  const yieldListeners: (() => void)[] = [];
 
   const write = (msg: Record<string, unknown>) => {
     if (socket && !socket.destroyed) socket.write(`${JSON.stringify(msg)}\n`);
@@ -109,6 +113,8 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
             pending = undefined;
             held = { quotaMs: Number(m.quotaMs), grantedAt: performance.now() };
             p.resolve(held);
+          } else if (m.op === 'yield') {
+            if (held) for (const fn of yieldListeners) fn();
           } else if (m.op === 'error') {
             const err = new TokenChannelError(m.code ?? 'internal', `token server: ${m.message ?? 'error'}`);
             if (!welcomed) reject(err);
@@ -187,6 +193,9 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
       const usedMs = performance.now() - held.grantedAt;
       held = undefined;
       if (ready) write({ op: 'release', usedMs });
+    },
+    onYield(fn) {
+      yieldListeners.push(fn);
     },
     close() {
       end(new TokenChannelError('unavailable', 'the token client is closed'));

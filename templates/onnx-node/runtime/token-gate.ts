@@ -11,7 +11,11 @@
  *   token (which ends the old one) and runs the batch as soon as it is granted, even when the
  *   batch is longer than the new quota: nothing is pre-empted, the overrun is charged afterwards.
  * - When the last running batch ends and no new batch has started by the next turn of the event
- *   loop (`defer`), the token is released, so idle time is never held against the device.
+ *   loop (`defer`), the token is released — unless the source can ask for it back (`onYield`):
+ *   then the gate keeps it up to `lingerMs` more (and never past its quota), because the next
+ *   request often comes within a few ms and a new token costs a round trip (a lone replica under a
+ *   closed loop otherwise paid one per batch), and gives it back at once when the scheduler says
+ *   others wait (yield). Idle time is thus never held against a replica that waits for the device.
  * - Each request for a token reports a burst, which adapts the scheduler's token length to this
  *   replica: the longer of the burst measured under the previous token (time with at least one
  *   batch running) and the estimated run time of the batch waiting now. The second term breaks a
@@ -25,6 +29,7 @@
  */
 import type { Clock } from 'fastgshare/core/clock.ts';
 import { PlatformError } from 'fastgshare/core/errors.ts';
+import { systemTimers, type Timers } from './timers.ts';
 
 /** The token channel as the gate sees it (token-client.ts implements it). */
 export interface TokenSource {
@@ -32,6 +37,8 @@ export interface TokenSource {
   release(): void;
   close(): void;
   readonly windowMs: number;
+  /** The scheduler asks the holder to give its token back (others wait); optional. */
+  onYield?(fn: () => void): void;
 }
 
 export interface GateStats {
@@ -78,6 +85,10 @@ export interface TokenGateOptions {
   defer?: (fn: () => void) => void;
   /** Weight of the newest wait in the mean (default 0.3). */
   alpha?: number;
+  /** How long an idle token is kept for the next batch when the source can ask for it back (default 10 ms). */
+  lingerMs?: number;
+  /** Timers for the linger (default systemTimers). */
+  timers?: Timers;
 }
 
 interface Held {
@@ -89,6 +100,11 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
   const { source, clock } = o;
   const defer = o.defer ?? ((fn: () => void) => void setImmediate(fn));
   const alpha = o.alpha ?? 0.3;
+  const timers = o.timers ?? systemTimers;
+  const lingerMs = source.onYield ? Math.max(0, o.lingerMs ?? 10) : 0;
+  /** The scheduler asked for the token held now. */
+  let yielded = false;
+  let cancelLinger: (() => void) | undefined;
   let held: Held | undefined;
   let acquiring: { promise: Promise<void>; since: number } | undefined;
   let active = 0;
@@ -112,8 +128,18 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
     burstMs = 0;
   };
 
-  const releaseIfIdle = () => {
+  const releaseIfIdle = (lingered = false) => {
     if (active > 0 || starting > 0 || !held) return;
+    cancelLinger?.();
+    cancelLinger = undefined;
+    const left = remaining(clock.now());
+    if (!lingered && !yielded && lingerMs > 0 && left > 0) {
+      cancelLinger = timers.after(Math.min(left, lingerMs), () => {
+        cancelLinger = undefined;
+        releaseIfIdle(true);
+      });
+      return;
+    }
     held = undefined;
     lastUse = clock.now();
     endBurst();
@@ -141,6 +167,7 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
         stats.waitMs += waited;
         meanWait = ++waitsInMean === 1 ? waited : meanWait + alpha * (waited - meanWait);
         held = { quotaMs: g.quotaMs, grantedAt: now };
+        yielded = false;
         acquiring = undefined;
       },
       (err: Error) => {
@@ -151,6 +178,12 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
     acquiring = { promise, since };
     return promise;
   };
+
+  source.onYield?.(() => {
+    if (!held) return;
+    yielded = true;
+    releaseIfIdle();
+  });
 
   const whenIdle = () => (active === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)));
 
@@ -188,7 +221,7 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
           const waiters = idleWaiters;
           idleWaiters = [];
           for (const w of waiters) w();
-          defer(releaseIfIdle);
+          defer(() => releaseIfIdle());
         }
       }
     },
@@ -208,6 +241,7 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
     },
     close() {
       closed = true;
+      cancelLinger?.();
       held = undefined;
       source.close();
     },

@@ -5,6 +5,7 @@ import { createBatcher } from '../../../templates/onnx-node/runtime/batcher.ts';
 import { createLatencyEstimator } from '../../../templates/onnx-node/runtime/latency-estimator.ts';
 import { CaptureSink, createLogger } from '../../../core/logger.ts';
 import { systemTimers } from '../../../templates/onnx-node/runtime/timers.ts';
+import { ManualTimers, settle } from './manual-timers.ts';
 
 /** A token source driven by hand: each acquire waits until the test grants it. */
 function fakeSource(clock: ManualClock) {
@@ -174,5 +175,84 @@ describe('onnx-node token gate', () => {
     f.grant(100);
     expect(await second).to.equal(6);
     await batcher.close();
+  });
+});
+
+describe('onnx-node token gate: keeping an idle token until the scheduler asks for it', () => {
+  /** A fake source that can ask for the token back, as the real token channel does. */
+  function yieldingSource(clock: ManualClock) {
+    const f = fakeSource(clock);
+    let yieldFn: (() => void) | undefined;
+    f.source.onYield = (fn) => void (yieldFn = fn);
+    return { ...f, yieldNow: () => yieldFn!() };
+  }
+
+  it('keeps the token for a batch that comes within lingerMs: no new acquire, no release in between', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const f = yieldingSource(clock);
+    const gate = createTokenGate({ source: f.source, clock, timers, lingerMs: 10 });
+    const a = gate.run(5, async () => void clock.advance(5));
+    await settle();
+    f.grant(100);
+    await a;
+    await timers.advance(4); // idle 4 ms: still held
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire']);
+    expect(gate.stats().heldNow).to.equal(true);
+    await gate.run(5, async () => void clock.advance(5));
+    expect(gate.stats()).to.include({ tokens: 1, reused: 1 });
+    await timers.advance(10); // idle past the linger: given back
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'release']);
+    expect(f.calls[1]!.at, 'released 10 ms after the second batch ended').to.equal(24);
+  });
+
+  it('gives an idle token back at once when the scheduler says others wait', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const f = yieldingSource(clock);
+    const gate = createTokenGate({ source: f.source, clock, timers, lingerMs: 10 });
+    const a = gate.run(5, async () => void clock.advance(5));
+    await settle();
+    f.grant(100);
+    await a;
+    await timers.advance(1);
+    f.yieldNow();
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'release']);
+    expect(f.calls[1]!.at).to.equal(6);
+    expect(gate.stats().heldNow).to.equal(false);
+  });
+
+  it('after a yield during a batch, releases as soon as the batch ends (no linger)', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const f = yieldingSource(clock);
+    const gate = createTokenGate({ source: f.source, clock, timers, lingerMs: 10 });
+    let finish!: () => void;
+    const a = gate.run(5, () => new Promise<void>((r) => (finish = r)));
+    await settle();
+    f.grant(100);
+    await settle();
+    f.yieldNow(); // busy: keeps it for the running batch
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire']);
+    clock.advance(7);
+    finish();
+    await a;
+    await settle();
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'release']);
+    expect(f.calls[1]!.at).to.equal(7);
+  });
+
+  it('never keeps an idle token past its quota', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const f = yieldingSource(clock);
+    const gate = createTokenGate({ source: f.source, clock, timers, lingerMs: 50 });
+    const a = gate.run(5, async () => void clock.advance(15));
+    await settle();
+    f.grant(20);
+    await a;
+    await timers.advance(60);
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'release']);
+    expect(f.calls[1]!.at, 'at the end of the 20 ms token').to.equal(20);
   });
 });
