@@ -31,6 +31,9 @@ import type { LatencyEstimator } from './latency-estimator.ts';
 import type { Timers } from './timers.ts';
 import { ungatedDevice, type DeviceGate } from './token-gate.ts';
 
+
+/** A batch may run this much longer than one item when one item alone already overruns the token. */
+const OVERRUN_BATCH_SLACK = 1.25;
 export interface BatcherOptions<I, O> {
   /** Runs one batch; resolves one output per item, in order. */
   runBatch(items: I[]): Promise<O[]>;
@@ -199,7 +202,11 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       try {
         const outputs = await gate.run(estimator.estimate(current.size), (quotaLeftMs) => {
           let n = Math.min(queue.length, maxBatch);
-          while (n > 1 && estimator.estimate(n) > quotaLeftMs) n--;
+          // when even one item overruns what is left of the token (a slow model under tokens cut
+          // short for others' SLOs), the overrun happens anyway: items that add at most a quarter
+          // to it come almost free, where batches of one would never catch up with the load
+          const room = Math.max(quotaLeftMs, OVERRUN_BATCH_SLACK * estimator.estimate(1));
+          while (n > 1 && estimator.estimate(n) > room) n--;
           batch = queue.splice(0, n);
           current.size = batch.length;
           current.start = clock.now();

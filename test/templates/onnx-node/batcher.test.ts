@@ -6,6 +6,7 @@ import { AdmissionRejectedError } from '../../../templates/onnx-node/runtime/adm
 import { createBatcher, type Batcher } from '../../../templates/onnx-node/runtime/batcher.ts';
 import { createLatencyEstimator } from '../../../templates/onnx-node/runtime/latency-estimator.ts';
 import { ManualTimers, settle } from './manual-timers.ts';
+import { ungatedDevice, type DeviceGate } from '../../../templates/onnx-node/runtime/token-gate.ts';
 
 /** A fake executor: each batch takes `perBatch + perItem·n` ms of manual time; records batch sizes. */
 function fakeRunner(clock: ManualClock, timers: ManualTimers, perBatch = 10, perItem = 2) {
@@ -236,6 +237,26 @@ describe('onnx-node batcher', () => {
     for (const r of refused) expect((r as AdmissionRejectedError).reason).to.equal('slo_unattainable');
     await timers.advance(200);
     expect(await Promise.all(burst)).to.deep.equal([10, 20, 30, 40]);
+  });
+
+  it('sizes a batch to what is left of the token, but when one item overruns it anyway adds items that cost at most a quarter more', async () => {
+    const clock = new ManualClock(1_000);
+    const timers = new ManualTimers(clock);
+    const runner = fakeRunner(clock, timers);
+    const estimator = createLatencyEstimator({ prior: (b) => 10 + 2 * b }); // 12, 14, 16, 18 ms
+    let quotaLeft = 5;
+    const gate: DeviceGate = { ...ungatedDevice, run: (_expected, work) => work(quotaLeft) };
+    const batcher = createBatcher<number, number>({ runBatch: (i) => runner.runBatch(i), maxBatch: 4, maxQueue: 100, sloMs: 1000, maxQueueDelayMs: 0, estimator, gate, clock, timers, logger: silentLogger });
+    const all = [1, 2, 3, 4, 5, 6].map((x) => batcher.submit(x));
+    await settle();
+    // 5 ms left: one item (12 ms) overruns; up to 1.25 × 12 = 15 ms → two items (14 ms)
+    expect(runner.batches[0]).to.deep.equal([1, 2]);
+    quotaLeft = 16; // fits three items (16 ms)
+    await timers.advance(14);
+    expect(runner.batches[1]).to.deep.equal([3, 4, 5]);
+    await timers.advance(100);
+    expect(await Promise.all(all)).to.deep.equal([10, 20, 30, 40, 50, 60]);
+    await batcher.close();
   });
 
   it('rejects when the queue is full and accepts again once it drains', async () => {
