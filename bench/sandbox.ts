@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import { FORWARD_TOKEN_HEADER, type FunctionReplicas, type ReplicaStatus } from '../core/contracts/node-agent.ts';
 import { PLATFORM_ROOT } from '../core/version.ts';
 import { startPlatform, type RunningPlatform } from './lib/platform.ts';
-import { percentile } from './lib/load.ts';
+import { percentile } from '../core/stats/percentile.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 
 type Mode = 'on' | 'off';

@@ -501,7 +501,7 @@ export interface PricingConfig {
   currency: string;
   /** Rates for classes not listed in `classes`. */
   default: PriceRates;
-  /** Per device class (cpu, emulated, cuda, ...: the fastgshare/device annotation). */
+  /** Per device kind (cpu, emulated, cuda: the fastgshare/device annotation; core/contracts/devices.ts). */
   classes: Record<string, PriceRates>;
 }
 

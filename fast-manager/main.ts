@@ -35,7 +35,7 @@ import { advertisedUrl } from './advertised-url.ts';
 import { PLATFORM_ROOT } from '../core/version.ts';
 import { createDeviceLauncher } from './devices/device-launcher.ts';
 import { cudaProbe, findExecutable, nodeCores } from './devices/node-devices.ts';
-import type { CudaProbe } from '../templates/onnx-node/runtime/backends/cuda.ts';
+import type { CudaProbe } from '../core/devices/cuda-probe.ts';
 import { createNodeSharing } from './sharing/node-sharing.ts';
 import { loadOrCreateNodeToken } from './http/node-token.ts';
 import { createForwardTokens } from './http/forward-tokens.ts';

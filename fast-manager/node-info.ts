@@ -3,13 +3,13 @@
  * partition is a share of the node's cores), each emulated device (FASTGSHARE_EMULATED_DEVICES;
  * devices/emulated-devices.ts) and each GPU nvidia-smi lists at start (none when it cannot run:
  * the kind is then left out, unknown to the scheduler). Every device carries the id of its token
- * scheduler (devices/annotations.ts `readDeviceId`), so the id a replica is metered under in
+ * scheduler (core/contracts/annotations.ts `readDeviceId`), so the id a replica is metered under in
  * GET /v1/usage is the one listed here.
  */
 import { availableParallelism, totalmem } from 'node:os';
 import type { NodeDevice, NodeInfo } from '../core/contracts/node-agent.ts';
 import { VERSION } from '../core/version.ts';
-import { cudaDeviceId, emulatedDeviceId } from './devices/annotations.ts';
+import { cudaDeviceId, emulatedDeviceId } from '../core/contracts/devices.ts';
 import type { GpuInfo } from './usage/device-memory.ts';
 
 export interface NodeDeviceCounts {

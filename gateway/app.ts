@@ -14,11 +14,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type Express, type RequestHandler, type Router } from 'express';
-import { toPlatformError } from '../core/errors.ts';
-import { errorReference, sendError } from './http/send-error.ts';
+import { PlatformError, toPlatformError } from '../core/errors.ts';
+import { createErrorMiddleware, errorReference, sendError } from './http/send-error.ts';
 import type { Logger } from '../core/logger.ts';
-import { PlatformError } from '../core/errors.ts';
-import { createErrorMiddleware } from './http/send-error.ts';
 import { createJsonBody } from './http/json-body.ts';
 import { canonicalizeUrl, type CanonicalUrl } from './http/canonical-path.ts';
 import { ADMIN, setPrincipal } from './tenants/principal.ts';

@@ -5,8 +5,9 @@
  */
 import { isErrorCode, PlatformError } from '../core/errors.ts';
 import { NODE_API_PREFIX, type ApplyFunctionRequest, type DeviceTimeline, type FunctionReplicas, type LogQuery, type NodeAgentClient, type NodeInfo } from '../core/contracts/node-agent.ts';
+import { NodeUsageSchema } from '../core/contracts/node-usage.ts';
 import type { LogMessage } from '../core/contracts/openfaas.ts';
-import { readNdjson } from './nodes/ndjson.ts';
+import { readNdjson } from '../core/net/ndjson.ts';
 import type { NodeCredential } from './nodes/node-token.ts';
 
 export interface HttpNodeAgentClientOptions {
@@ -97,13 +98,19 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
         await res.body?.cancel();
         return undefined;
       }
+      let body: unknown;
       try {
-        const body = (await res.json()) as unknown;
-        if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new Error('usage is not a JSON object');
-        return body as Record<string, unknown>;
+        body = await res.json();
       } catch (err) {
         throw unreachable(err);
       }
+      const usage = NodeUsageSchema.safeParse(body);
+      if (!usage.success) {
+        const issue = usage.error.issues[0]!;
+        const where = issue.path.join('.') || '(body)';
+        throw new PlatformError('unavailable', `node agent at ${base} sent a GET /v1/usage body this gateway cannot read (${where}: ${issue.message}); run the same platform version on the gateway and its nodes`, { details: { node: base } });
+      }
+      return usage.data;
     },
     async *logs(query: LogQuery, signal?: AbortSignal): AsyncIterable<LogMessage> {
       const qs = new URLSearchParams({ name: query.name, namespace: query.namespace });

@@ -6,7 +6,7 @@
  * A function without a sample (404) fails the sweep with a message that says to pass `input`.
  */
 import { PlatformError } from '../core/errors.ts';
-import { SAMPLE_PATH } from '../templates/node-http/runtime/watchdog.ts';
+import { SAMPLE_PATH } from '../core/contracts/replica-http.ts';
 import { forwardHeaders, type ReplicaTarget } from './replica-target.ts';
 
 /** Largest sample accepted: the sweep request's own limit for `input`. */

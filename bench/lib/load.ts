@@ -4,6 +4,7 @@
  * milliseconds, too coarse to compare a proxy hop).
  */
 import autocannon from 'autocannon';
+import { percentile } from '../../core/stats/percentile.ts';
 
 export interface LoadOptions {
   url: string;
@@ -24,12 +25,6 @@ export interface LoadResult {
   mean: number;
   non2xx: number;
   errors: number;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
 }
 
 export async function runLoad(o: LoadOptions): Promise<LoadResult> {

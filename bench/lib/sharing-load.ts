@@ -6,7 +6,7 @@
  */
 import { createRng, streamSeed } from '../../scheduler/sim/rng.ts';
 import { Agent, request } from 'node:http';
-import { percentile } from './load.ts';
+import { percentile } from '../../core/stats/percentile.ts';
 import { FORWARD_TOKEN_HEADER } from '../../core/contracts/node-agent.ts';
 
 /** Forward tokens of the replicas a bench calls directly, by origin: a replica answers 403 without its own. */

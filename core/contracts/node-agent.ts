@@ -11,7 +11,7 @@
  *   GET    /v1/logs?namespace=&name=&instance=&tail=&since=&follow=   NDJSON of LogMessage
  *   GET    /metrics                          Prometheus text
  *
- *   GET    /v1/usage                         the token meters (absent without device sharing)
+ *   GET    /v1/usage                         NodeUsage: the token meters (node-usage.ts; 404 without device sharing)
  *   GET    /v1/devices/:device/timeline?since=&last=   DeviceTimeline: token and batch events of one
  *                                            device (since: agent-clock ms; last: the last N ms)
  *
@@ -20,6 +20,8 @@
  * Errors come back as `{ "code": ErrorCode, "message": string }` with the status that
  * `httpStatusFor(code)` gives, so the gateway can pass them on unchanged.
  */
+import type { DeviceKind } from './devices.ts';
+import type { NodeUsage } from './node-usage.ts';
 import type { FunctionResources, LogMessage } from './openfaas.ts';
 
 export const NODE_API_PREFIX = '/v1';
@@ -189,7 +191,7 @@ export interface NodeDevice {
   /** Stable id on the node: its token scheduler's ("cpu", "emulated", "emulated:1", "cuda:0"). */
   id: string;
   /** The fastgshare/device value that runs on it. */
-  kind: 'cpu' | 'emulated' | 'cuda';
+  kind: DeviceKind;
   /** Index within its kind: the fastgshare/emulated_device or fastgshare/cuda_device that picks it (0 for cpu). */
   index: number;
   /** Its memory, when known (cpu: the node's; cuda: the GPU's total). */
@@ -216,8 +218,8 @@ export interface NodeAgentClient {
   removeFunction(namespace: string, name: string): Promise<boolean>;
   /** Log lines in time order; with `follow`, keeps yielding until `signal` aborts. */
   logs(query: LogQuery, signal?: AbortSignal): AsyncIterable<LogMessage>;
-  /** `GET /v1/usage` as the agent sends it; undefined when the agent does not meter (404). */
-  usage(): Promise<Record<string, unknown> | undefined>;
+  /** `GET /v1/usage`, checked against NodeUsageSchema; undefined when the agent does not meter (404). */
+  usage(): Promise<NodeUsage | undefined>;
   /** `GET /v1/devices/:device/timeline` (absent on clients that do not read timelines). */
   timeline?(device: string, query?: TimelineQuery): Promise<DeviceTimeline>;
 }

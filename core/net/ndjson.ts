@@ -1,10 +1,38 @@
 /**
- * Newline-delimited JSON over a stream socket (the node's local channels: the token channel, the
- * emulated device): reads whole lines, parses each, and reports a line that is not JSON or is
- * longer than `maxLine` (then stops reading that socket's buffer). One implementation for the
- * server and client sides.
+ * Newline-delimited JSON: one line splitter, read two ways.
+ *   readJsonLines  a stream socket (the node's local channels: the token channel, the emulated
+ *                  device): each line parsed and handed over; a line that is not JSON or is longer
+ *                  than `maxLine` is reported and stops reading that socket's buffer. Server and
+ *                  client sides use it.
+ *   readNdjson     a web stream (HTTP bodies such as the node agent's log stream): one value per
+ *                  non-empty line, a last line without its newline included.
  */
 import type { Socket } from 'node:net';
+
+/** Cuts text into lines as it arrives; `pending` is what follows the last newline so far. */
+export interface LineSplitter {
+  push(text: string): string[];
+  readonly pending: string;
+  clear(): void;
+}
+
+export function createLineSplitter(): LineSplitter {
+  let buffer = '';
+  return {
+    push(text) {
+      buffer += text;
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      return lines;
+    },
+    get pending() {
+      return buffer;
+    },
+    clear() {
+      buffer = '';
+    },
+  };
+}
 
 export interface JsonLineHandlers {
   message(msg: unknown): void;
@@ -13,27 +41,23 @@ export interface JsonLineHandlers {
 }
 
 export function readJsonLines(socket: Socket, handlers: JsonLineHandlers, maxLine = 4096): void {
-  let buffer = '';
+  const lines = createLineSplitter();
   socket.setEncoding('utf8');
   socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
+    for (const line of lines.push(chunk)) {
       if (line.trim() === '') continue;
       let msg: unknown;
       try {
         msg = JSON.parse(line);
       } catch {
-        buffer = '';
+        lines.clear();
         handlers.bad('a line is not valid JSON');
         return;
       }
       handlers.message(msg);
     }
-    if (buffer.length > maxLine) {
-      buffer = '';
+    if (lines.pending.length > maxLine) {
+      lines.clear();
       handlers.bad(`a line is longer than ${maxLine} bytes`);
     }
   });
@@ -42,4 +66,15 @@ export function readJsonLines(socket: Socket, handlers: JsonLineHandlers, maxLin
 /** Writes one message as a line (no-op on a closed socket). */
 export function writeJsonLine(socket: Socket, msg: unknown): void {
   if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(msg)}\n`);
+}
+
+/** Reads newline-delimited JSON from a web stream, one value per non-empty line (a JSON error throws). */
+export async function* readNdjson<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
+  const decoder = new TextDecoder();
+  const lines = createLineSplitter();
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    for (const line of lines.push(decoder.decode(chunk, { stream: true }))) if (line.trim()) yield JSON.parse(line) as T;
+  }
+  const rest = (lines.pending + decoder.decode()).trim();
+  if (rest) yield JSON.parse(rest) as T;
 }

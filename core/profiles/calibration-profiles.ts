@@ -1,7 +1,7 @@
 /**
  * The emulated V100's profile table, built from `calibration/` (see its README):
  * - service time ℓ(b, p) at full quota comes from the emulated device's own table
- *   (templates/onnx-node/runtime/backends/calibration-table.ts), so scheduler and device agree;
+ *   (calibration-table.ts, also read by the emulated device), so scheduler and device agree;
  * - the effect of a time quota q < 1 is s(q, p) = rps(q, p) / rps(1, p) measured on the V100
  *   (v100-profiles.csv; ≈ 0.5 at q = 0.4 since a lone replica also uses idle time) for the V100
  *   models, and s = q for the batch-latency CNNs, which were measured at full time only;
@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlatformError } from '../errors.ts';
-import { DEFAULT_CALIBRATION_DIR, loadLatencyTable } from '../../templates/onnx-node/runtime/backends/calibration-table.ts';
+import { DEFAULT_CALIBRATION_DIR, loadLatencyTable } from './calibration-table.ts';
 import { calibrationFootprint } from './footprints.ts';
 import { createProfileTable, type ModelFootprint, type ProfileEntry, type ProfileTable } from './profile-table.ts';
 

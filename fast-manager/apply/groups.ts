@@ -2,14 +2,14 @@
  * Replica groups of an ApplyFunctionRequest: replicas of one function on this node that run
  * different configurations. Each group's spec is the function's spec with the group's annotation
  * overrides laid over its annotations; that merged spec goes through the same device and sharing
- * path as any spec (devices/annotations.ts reads it), so partition, quota, batch and device come
+ * path as any spec (core/contracts/annotations.ts reads it), so partition, quota, batch and device come
  * out per replica. Checks: only the keys in REPLICA_GROUP_ANNOTATIONS, counts that add up to
  * `replicas`, no two groups with the same overrides, and values the annotation parser accepts;
  * every failure is a 400 naming the group and field.
  */
 import { PlatformError } from '../../core/errors.ts';
 import { REPLICA_GROUP_ANNOTATIONS, replicaGroupKey, type FunctionSpec } from '../../core/contracts/node-agent.ts';
-import { readDeviceRequest } from '../devices/annotations.ts';
+import { readDeviceRequest } from '../../core/contracts/annotations.ts';
 import { fingerprintOf } from './fingerprint.ts';
 
 export interface ValidatedGroup {

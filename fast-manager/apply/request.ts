@@ -9,7 +9,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { parseBody } from '../../core/contracts/openfaas.ts';
 import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
 import { validateFunctionName, validateNamespace, validateSecretName, parseImageRef } from '../../core/names.ts';
-import { parseMemoryBytes, parseQuantity } from './quantity.ts';
+import { parseMemoryBytes, parseQuantity } from '../../core/contracts/quantity.ts';
 import { splitCommandLine } from './command-line.ts';
 import { fingerprintOf } from './fingerprint.ts';
 export { fingerprintOf };

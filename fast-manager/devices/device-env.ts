@@ -2,7 +2,7 @@
  * The environment a model-function replica gets for its device (read by the onnx-node runtime,
  * templates/onnx-node/runtime/backends/config.ts and runtime/http/config.ts).
  */
-import type { DeviceRequest } from './annotations.ts';
+import type { DeviceRequest } from '../../core/contracts/annotations.ts';
 
 /** What the node gives a replica besides its annotations. */
 export interface DeviceEnvExtra {

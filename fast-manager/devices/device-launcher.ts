@@ -1,6 +1,6 @@
 /**
  * Device backends on the node agent's side. Wraps a `ReplicaLauncher`: for a deployment with
- * device annotations (annotations.ts) it sets the replica's device environment and, for `cpu`,
+ * device annotations (core/contracts/annotations.ts) it sets the replica's device environment and, for `cpu`,
  * pins the process to the cores of its partition with `taskset -c` (the runtime uses as many
  * intra-op threads as it has cores). `check` runs at deploy time, before any replica starts:
  * bad annotation values, an unknown emulated profile, an emulated device index the node does not
@@ -11,12 +11,12 @@
 import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
 import { PlatformError } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { threadsForPartition, formatCoreList } from '../../templates/onnx-node/runtime/backends/cpu.ts';
-import { loadLatencyTable, type LatencyTable } from '../../templates/onnx-node/runtime/backends/calibration-table.ts';
-import type { CudaProbe } from '../../templates/onnx-node/runtime/backends/cuda.ts';
+import { threadsForPartition, formatCoreList } from '../../core/devices/cpu-cores.ts';
+import { loadLatencyTable, type LatencyTable } from '../../core/profiles/calibration-table.ts';
+import type { CudaProbe } from '../../core/devices/cuda-probe.ts';
 import { join } from 'node:path';
 import type { LaunchPlan, ReplicaBind, ReplicaLauncher } from '../replicas/launcher.ts';
-import { DEVICE_ANNOTATIONS, hasDeviceAnnotations, readDeviceId, readDeviceRequest, type DeviceRequest } from './annotations.ts';
+import { DEVICE_ANNOTATIONS, hasDeviceAnnotations, readDeviceId, readDeviceRequest, type DeviceRequest } from '../../core/contracts/annotations.ts';
 import { createCoreAllocator, type CoreAllocator } from './core-allocator.ts';
 import { deviceEnv } from './device-env.ts';
 import type { EmulatedDevices } from './emulated-devices.ts';

@@ -2,7 +2,7 @@
  * The node's emulated devices (node config FASTGSHARE_EMULATED_DEVICES): one contention server
  * (emulated-device-server.ts) per device, so batches of replicas on one device contend and those
  * on different devices never slow each other. A replica picks its device with the
- * fastgshare/emulated_device annotation (annotations.ts); its token scheduler is that device's
+ * fastgshare/emulated_device annotation (core/contracts/annotations.ts); its token scheduler is that device's
  * too (readDeviceId: "emulated", "emulated:1", …). Device 0 listens on `<data>/run/emu.sock`,
  * device i on `<data>/run/emu-<i>.sock` (a unix socket path must stay under ~100 bytes).
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { startEmulatedDeviceServer, type EmulatedDeviceServer } from './emulated-device-server.ts';
-import { emulatedDeviceId } from './annotations.ts';
+import { emulatedDeviceId } from '../../core/contracts/devices.ts';
 import type { DeviceTimelines } from '../timeline/recorder.ts';
 
 export interface EmulatedDevices {

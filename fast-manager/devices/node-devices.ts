@@ -2,7 +2,7 @@
 import { accessSync, constants } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { defaultCudaLibraryDirs, ortBinaryDir, probeCuda, type CudaProbe } from '../../templates/onnx-node/runtime/backends/cuda.ts';
+import { defaultCudaLibraryDirs, ortBinaryDir, probeCuda, type CudaProbe } from '../../core/devices/cuda-probe.ts';
 
 /** The absolute path of an executable found on `path` (a PATH value), or undefined. */
 export function findExecutable(name: string, path: string): string | undefined {

@@ -8,6 +8,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { validateFunctionName, validateNamespace } from '../../core/names.ts';
 import type { Logger } from '../../core/logger.ts';
 import { NODE_API_PREFIX, type NodeInfo } from '../../core/contracts/node-agent.ts';
+import type { NodeUsage } from '../../core/contracts/node-usage.ts';
 import { validateApply } from '../apply/request.ts';
 import type { NodeSupervisor } from '../supervisor/node-supervisor.ts';
 import type { LogHub } from '../logs/log-hub.ts';
@@ -16,7 +17,7 @@ import { errorHandler, notFound } from './errors.ts';
 import { requireNodeToken } from './auth.ts';
 import type { ForwardTokens } from './forward-tokens.ts';
 import type { DeviceTimelines } from '../timeline/recorder.ts';
-import { readTimelineQuery } from '../timeline/query.ts';
+import { readTimelineQuery } from '../../core/contracts/timeline-query.ts';
 
 export interface NodeApiDeps {
   supervisor: NodeSupervisor;
@@ -24,7 +25,7 @@ export interface NodeApiDeps {
   registry: Registry;
   info: () => NodeInfo;
   /** Metered use of shared devices (sharing/meter.ts), for `GET /v1/usage`. */
-  usage?: () => unknown;
+  usage?: () => NodeUsage;
   /** Per-device token and batch events, for `GET /v1/devices/:device/timeline`. */
   timeline?: DeviceTimelines;
   log: Logger;

@@ -22,7 +22,7 @@ import { backoffDelay, formatDelay } from './backoff.ts';
 import { buildReplicaEnv } from './env.ts';
 import { createWorkspace, type ReplicaWorkspace } from './workspace.ts';
 import { signalGroup } from './process-group.ts';
-import { formatBytes } from '../apply/quantity.ts';
+import { formatBytes } from '../../core/contracts/quantity.ts';
 
 /** Everything a replica is started from; replicas of one template are interchangeable. */
 export interface ReplicaTemplate {

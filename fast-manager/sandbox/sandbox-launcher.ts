@@ -21,7 +21,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from '../../core/logger.ts';
 import type { ExitInfo, LaunchPlan, LaunchedProcess, ReplicaLauncher } from '../replicas/launcher.ts';
-import { formatBytes } from '../apply/quantity.ts';
+import { formatBytes } from '../../core/contracts/quantity.ts';
 import type { Cgroups, ReplicaCgroup } from './cgroups.ts';
 import type { NamespaceGids, UidPool } from './id-pool.ts';
 import { bwrapOptions, sandboxCommand, SCRATCH_MOUNT, SECRETS_MOUNT } from './mount-plan.ts';

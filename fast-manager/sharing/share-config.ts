@@ -16,7 +16,7 @@
  * Without either (e.g. a plain echo function, or a cpu function that only sets a partition for
  * its core set) the replica runs ungated and `readShareConfig` returns undefined.
  */
-import { DEVICE_ANNOTATIONS, readDeviceId, readDeviceRequest } from '../devices/annotations.ts';
+import { DEVICE_ANNOTATIONS, readDeviceId, readDeviceRequest } from '../../core/contracts/annotations.ts';
 import type { ShareConfig } from './token-scheduler.ts';
 
 export const SHARE_ANNOTATIONS = {

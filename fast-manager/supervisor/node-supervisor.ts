@@ -12,7 +12,7 @@ import type { ValidatedApply } from '../apply/request.ts';
 import { splitCommandLine } from '../apply/command-line.ts';
 import { Replica, type ReplicaDeps, type ReplicaTemplate } from '../replicas/replica.ts';
 import { Deployment, type DesiredGroup } from './deployment.ts';
-import { DEVICE_ANNOTATIONS, hasDeviceAnnotations, readDeviceRequest } from '../devices/annotations.ts';
+import { DEVICE_ANNOTATIONS, hasDeviceAnnotations, readDeviceRequest } from '../../core/contracts/annotations.ts';
 
 /** What a cuda replica's device memory is held to (fastgshare/gpu_mem); undefined for other devices. */
 function deviceMemoryOf(annotations: Record<string, string> | undefined): ReplicaTemplate['deviceMemory'] {

@@ -3,10 +3,11 @@
  * replica with its token waits (thin grey), tokens (light bars) and batches (solid bars), batches
  * the device could not attribute in lanes of their own (per device connection), Σ partition of
  * the running batches over time against the 100 % line, and the waste accounting as tables.
- * Colours and escaping come from the cost report's chart helper (gateway/metering/svg-chart.ts).
+ * Colours and escaping are the cost report's (core/html/svg-chart.ts, core/html/escape.ts).
  */
 import type { DeviceTimeline } from '../../core/contracts/node-agent.ts';
-import { escapeXml, PALETTE } from '../../gateway/metering/svg-chart.ts';
+import { escapeXml } from '../../core/html/escape.ts';
+import { PALETTE } from '../../core/html/svg-chart.ts';
 import { DeviceState } from './device-state.ts';
 import { wasteOf, wasteShares, type DeviceWaste } from './waste.ts';
 

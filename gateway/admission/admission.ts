@@ -18,7 +18,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { Models } from '../../core/store/models.ts';
 import { asStringMap } from '../control/function-spec.ts';
 import type { Placement } from '../control/placement.ts';
-import type { ScaleBounds } from '../control/scale-bounds.ts';
+import type { ScaleBounds } from '../../core/contracts/scale-bounds.ts';
 import { ceilingViolation, labelViolations } from './function-ceiling.ts';
 import { replicaMemory, replicaShare, type AdmissionFunction } from './footprint.ts';
 import type { NodeCapacities } from './node-capacities.ts';

@@ -1,14 +1,15 @@
 /**
- * What one replica of a function reserves, read from its deployment with the node agent's own
- * parsers (fast-manager/devices/annotations.ts, fast-manager/apply/quantity.ts), so admission and
- * the node apply one rule for ranges and defaults:
+ * What one replica of a function reserves, read from its deployment with the parsers the node
+ * agent uses too (core/contracts/annotations.ts, core/contracts/quantity.ts), so admission and
+ * the node apply one rule for ranges and defaults; every fastgshare/* annotation is checked here,
+ * so a bad one is a 400 at deploy time before anything is stored:
  *   guaranteed device share = fastgshare/gpu_quota_request × fastgshare/gpu_sm_partition / 100
  *     (in devices; 0 without a quota request: best effort is not a guarantee)
  *   memory                  = limits.memory (0 when the deployment sets none)
  * on the device the annotations pick (cpu, emulated:<i>, cuda:<i>).
  */
-import { readDeviceId, readDeviceRequest } from '../../fast-manager/devices/annotations.ts';
-import { parseMemoryBytes } from '../../fast-manager/apply/quantity.ts';
+import { readDeviceId, readFunctionAnnotations } from '../../core/contracts/annotations.ts';
+import { parseMemoryBytes } from '../../core/contracts/quantity.ts';
 
 /** A function as admission sees it: a stored one, or a deployment about to be stored. */
 export interface AdmissionFunction {
@@ -29,7 +30,7 @@ export interface ReplicaShare {
 
 /** The device and guaranteed share of one replica with these annotations; a 400 naming a bad annotation. */
 export function replicaShare(annotations: Record<string, string>): ReplicaShare {
-  const r = readDeviceRequest(annotations);
+  const r = readFunctionAnnotations(annotations);
   return { deviceId: readDeviceId(annotations), share: (r.quotaRequest ?? 0) * (r.partitionPercent / 100) };
 }
 

@@ -4,7 +4,7 @@
  * processes. A scale request above it is refused (not clamped: it asked for something the
  * platform never runs); a com.openfaas.scale.min/max label above it is refused at deploy.
  */
-import { SCALE_MAX_LABEL, SCALE_MIN_LABEL, type ScaleBounds } from '../control/scale-bounds.ts';
+import { SCALE_MAX_LABEL, SCALE_MIN_LABEL, type ScaleBounds } from '../../core/contracts/scale-bounds.ts';
 import type { Violation } from './violations.ts';
 
 const remedy = (ceiling: number) => `ask for at most ${ceiling}; this ceiling holds for every caller, the admin included, and only the platform's configuration changes it (FASTGSHARE_MAX_REPLICAS_PER_FUNCTION)`;

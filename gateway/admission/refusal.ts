@@ -4,7 +4,7 @@
  * the total now and how to get more. No server paths or URLs (node names only).
  */
 import { PlatformError } from '../../core/errors.ts';
-import { formatBytes } from '../../fast-manager/apply/quantity.ts';
+import { formatBytes } from '../../core/contracts/quantity.ts';
 import type { LimitUnit, Violation } from './violations.ts';
 
 export function formatValue(unit: LimitUnit, v: number): string {

@@ -7,7 +7,7 @@ import type { TenantLimitKey, TenantLimits } from '../../core/contracts/admissio
 import { TENANT_LIMIT_KEYS } from '../../core/contracts/admission.ts';
 import { PlatformError } from '../../core/errors.ts';
 import type { Models } from '../../core/store/models.ts';
-import { parseMemoryBytes } from '../../fast-manager/apply/quantity.ts';
+import { parseMemoryBytes } from '../../core/contracts/quantity.ts';
 
 export interface TenantOwner {
   name: string;

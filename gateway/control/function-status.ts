@@ -3,8 +3,7 @@
  * replicas across nodes as `availableReplicas`, and with `usage` the sum over its replicas.
  */
 import type { Models, FunctionDoc } from '../../core/store/models.ts';
-import type { FunctionStatus } from '../../core/contracts/openfaas.ts';
-import type { FunctionResources } from '../../core/contracts/openfaas.ts';
+import type { FunctionResources, FunctionStatus } from '../../core/contracts/openfaas.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { functionKey, type ReplicaDirectory } from '../nodes/replica-directory.ts';
 import { asStringMap } from './function-spec.ts';

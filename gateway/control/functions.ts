@@ -17,7 +17,7 @@ import type { Reconciler } from './reconciler.ts';
 import type { Rollout } from './rollout.ts';
 import type { SecretStore } from './secrets.ts';
 import type { Serial } from './serial.ts';
-import { clampReplicas, scaleBounds } from './scale-bounds.ts';
+import { clampReplicas, scaleBounds } from '../../core/contracts/scale-bounds.ts';
 import { asStringMap, toFunctionSpec, type StoredFunction } from './function-spec.ts';
 import type { Admission, Fit } from '../admission/admission.ts';
 

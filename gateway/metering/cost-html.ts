@@ -4,7 +4,8 @@
  * pricing model). Inline CSS and SVG only, so it reads the same offline.
  */
 import type { CostLine, CostReport, TenantCost } from './cost-report.ts';
-import { escapeXml, PALETTE, stackedBarsSvg } from './svg-chart.ts';
+import { escapeXml } from '../../core/html/escape.ts';
+import { PALETTE, stackedBarsSvg } from '../../core/html/svg-chart.ts';
 import { GRANULARITY_MS, floorTo } from './usage-fields.ts';
 
 const money = (v: number, currency: string) => `${v.toFixed(v !== 0 && Math.abs(v) < 0.01 ? 6 : 2)} ${escapeXml(currency)}`;

@@ -9,7 +9,7 @@ import type { PricingConfig } from '../../core/config.ts';
 import { addUsage, floorTo, GRANULARITY_MS, USAGE_FIELDS, zeroUsage, type UsageFields } from './usage-fields.ts';
 import { costMicros, fromMicros, ratesFor, type CostMicros } from './pricing.ts';
 import type { CostQuery } from './cost-query.ts';
-import type { CostLine, CostReport, SeriesPoint, TenantCost } from '../../core/contracts/cost.ts';
+import type { CostLine, CostReport, TenantCost } from '../../core/contracts/cost.ts';
 
 export const UNASSIGNED = '(unassigned)';
 

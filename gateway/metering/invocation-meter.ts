@@ -27,7 +27,7 @@ export function createInvocationMeter(d: { writer: UsageWriter; info: FunctionIn
         (info) => {
           if (!info) return; // removed meanwhile, or a call to an unknown function (404)
           const slo = info.sloMs === undefined ? {} : !failed && e.durationSeconds * 1000 <= info.sloMs ? { sloMet: 1 } : { sloViolated: 1 };
-          d.writer.add({ namespace: e.namespace, name: e.name, deviceClass: info.deviceClass }, at, { invocations: 1, errorCount: failed ? 1 : 0, ...slo });
+          d.writer.add({ namespace: e.namespace, name: e.name, deviceClass: info.device }, at, { invocations: 1, errorCount: failed ? 1 : 0, ...slo });
         },
         (err: Error) => d.log.warn('cannot meter an invocation', { function: e.function, error: err.message }),
       );

@@ -4,7 +4,6 @@
  * (`GET /v1/functions`). An agent without device sharing answers 404 on /v1/usage: no usage.
  */
 import type { FunctionReplicas, NodeAgentClient } from '../../core/contracts/node-agent.ts';
-import { PlatformError } from '../../core/errors.ts';
 
 export interface FunctionDeviceTotals {
   /** `name.namespace` */
@@ -31,13 +30,13 @@ export function createHttpUsageSource(node: NodeAgentClient): UsageSource {
     url: base,
     async deviceTotals() {
       // the client sends the agent's token; unreachable and refused agents are `unavailable`
-      const body = (await node.usage()) as { functions?: unknown; bootId?: unknown } | undefined;
+      // (the client checks the body against the contract: a malformed one is `unavailable` there)
+      const body = await node.usage();
       if (!body) return { functions: [] };
-      if (!Array.isArray(body.functions)) throw new PlatformError('unavailable', `node agent at ${base} sent usage without a functions list`);
       const functions = body.functions
-        .filter((f): f is FunctionDeviceTotals => typeof f?.function === 'string' && Number.isFinite(f.deviceSeconds) && Number.isFinite(f.reservedDeviceSeconds))
+        .filter((f) => Number.isFinite(f.deviceSeconds) && Number.isFinite(f.reservedDeviceSeconds))
         .map((f) => ({ function: f.function, deviceSeconds: f.deviceSeconds, reservedDeviceSeconds: f.reservedDeviceSeconds }));
-      return { functions, ...(typeof body.bootId === 'string' && body.bootId ? { bootId: body.bootId } : {}) };
+      return { functions, ...(body.bootId ? { bootId: body.bootId } : {}) };
     },
     replicas: () => node.listFunctions(),
   };

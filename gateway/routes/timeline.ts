@@ -8,7 +8,7 @@
 import { Router } from 'express';
 import type { NodeAgentClient, NodeDevice } from '../../core/contracts/node-agent.ts';
 import { PlatformError } from '../../core/errors.ts';
-import { readTimelineQuery } from '../../fast-manager/timeline/query.ts';
+import { readTimelineQuery } from '../../core/contracts/timeline-query.ts';
 
 export function createTimelineRoutes(d: { nodes: NodeAgentClient[] }): Router {
   const r = Router();

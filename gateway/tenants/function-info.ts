@@ -1,24 +1,22 @@
 /**
  * What the invocation path needs to know about a function beyond routing, read from its
- * annotations and cached for `ttlMs` (a changed annotation takes effect within that time):
+ * annotations with the one parser (core/contracts/annotations.ts) and cached for `ttlMs` (a
+ * changed annotation takes effect within that time):
  *   fastgshare/invoke_auth   public (default, as in OpenFaaS) | tenant (the owner's key is required)
  *   fastgshare/slo_ms        latency objective, for SLO metering
- *   fastgshare/device        device class for pricing (default cpu)
+ *   fastgshare/device        device kind, for metering and pricing (default cpu)
+ * Deploys refuse bad values (400), so stored functions parse; one that does not (stored before
+ * that check) fails its lookups with the same 400 naming the annotation, never read as public.
  */
 import type { Models } from '../../core/store/models.ts';
 import type { Clock } from '../../core/clock.ts';
-import { PlatformError } from '../../core/errors.ts';
-
-export const INVOKE_AUTH_ANNOTATION = 'fastgshare/invoke_auth';
-export const SLO_ANNOTATION = 'fastgshare/slo_ms';
-export const DEVICE_ANNOTATION = 'fastgshare/device';
-
-export type InvokeAuth = 'public' | 'tenant';
+import { readFunctionAnnotations, type InvokeAuth } from '../../core/contracts/annotations.ts';
+import type { DeviceKind } from '../../core/contracts/devices.ts';
 
 export interface FunctionInfo {
   invokeAuth: InvokeAuth;
   sloMs?: number;
-  deviceClass: string;
+  device: DeviceKind;
 }
 
 export interface FunctionInfoCache {
@@ -26,19 +24,9 @@ export interface FunctionInfoCache {
   get(namespace: string, name: string): Promise<FunctionInfo | undefined>;
 }
 
-/** Throws a 400 naming the annotation when a deployment gives a value we do not know. */
-export function checkInvokeAuthAnnotation(annotations: unknown): void {
-  if (!annotations || typeof annotations !== 'object') return;
-  const v = (annotations as Record<string, unknown>)[INVOKE_AUTH_ANNOTATION];
-  if (v === undefined || v === 'public' || v === 'tenant') return;
-  throw new PlatformError('bad_request', `annotation ${INVOKE_AUTH_ANNOTATION} must be "public" or "tenant", got ${JSON.stringify(v)}`, { details: { field: `annotations.${INVOKE_AUTH_ANNOTATION}` } });
-}
-
-export function functionInfoOf(annotations: Record<string, unknown> | undefined | null): FunctionInfo {
-  const a = annotations ?? {};
-  const slo = Number(a[SLO_ANNOTATION]);
-  const device = typeof a[DEVICE_ANNOTATION] === 'string' && a[DEVICE_ANNOTATION] !== '' ? (a[DEVICE_ANNOTATION] as string) : 'cpu';
-  return { invokeAuth: a[INVOKE_AUTH_ANNOTATION] === 'tenant' ? 'tenant' : 'public', sloMs: Number.isFinite(slo) && slo > 0 ? slo : undefined, deviceClass: device };
+export function functionInfoOf(annotations: Record<string, string> | undefined | null): FunctionInfo {
+  const a = readFunctionAnnotations(annotations ?? undefined);
+  return { invokeAuth: a.invokeAuth, sloMs: a.sloMs, device: a.device };
 }
 
 export function createFunctionInfoCache(d: { models: Models; clock: Clock; ttlMs?: number }): FunctionInfoCache {
@@ -52,7 +40,7 @@ export function createFunctionInfoCache(d: { models: Models; clock: Clock; ttlMs
       if (hit && now - hit.at < ttl) return hit.value;
       const value = d.models.Function.findOne({ namespace, name }, { annotations: 1 })
         .lean()
-        .then((doc) => (doc ? functionInfoOf(doc.annotations as Record<string, unknown>) : undefined));
+        .then((doc) => (doc ? functionInfoOf(doc.annotations as Record<string, string> | undefined) : undefined));
       value.catch(() => entries.delete(key));
       if (entries.size > 50_000) entries.clear();
       entries.set(key, { at: now, value });

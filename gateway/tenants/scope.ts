@@ -14,7 +14,7 @@ import { Router, type Request } from 'express';
 import type { FunctionStatus } from '../../core/contracts/openfaas.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { principalOf, type TenantPrincipal } from './principal.ts';
-import { checkInvokeAuthAnnotation } from './function-info.ts';
+import { readInvokeAuth } from '../../core/contracts/annotations.ts';
 
 type Where = 'query' | 'body' | 'either' | 'none';
 
@@ -23,7 +23,8 @@ export const TENANT_ROUTES: ReadonlyArray<{ method: string; path: RegExp; where:
   { method: 'GET', path: /^\/system\/functions\/?$/, where: 'query' },
   { method: 'POST', path: /^\/system\/functions\/?$/, where: 'body' },
   { method: 'PUT', path: /^\/system\/functions\/?$/, where: 'body' },
-  { method: 'DELETE', path: /^\/system\/functions\/?$/, where: 'body' },
+  // faas-cli remove -n NS puts the namespace in the query, other clients in the body
+  { method: 'DELETE', path: /^\/system\/functions\/?$/, where: 'either' },
   { method: 'GET', path: /^\/system\/function\/[^/]+\/?$/, where: 'query' },
   { method: 'POST', path: /^\/system\/scale-function\/[^/]+\/?$/, where: 'either' },
   { method: 'GET', path: /^\/system\/secrets\/?$/, where: 'query' },
@@ -65,7 +66,7 @@ export function createTenantScope(d: ScopeDeps): Router {
     if (!path.startsWith('/system')) return next();
     const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : undefined;
     // for everyone: a deployment's invoke_auth annotation must be one we understand
-    if ((req.method === 'POST' || req.method === 'PUT') && /^\/system\/functions\/?$/.test(path)) checkInvokeAuthAnnotation(body?.annotations);
+    if ((req.method === 'POST' || req.method === 'PUT') && /^\/system\/functions\/?$/.test(path)) readInvokeAuth(body?.annotations);
     const p = principalOf(res);
     if (p.kind !== 'tenant') return next();
     const route = TENANT_ROUTES.find((x) => x.method === req.method && x.path.test(path));

@@ -12,7 +12,8 @@ import type { FunctionPlanState } from '../planner.ts';
 import { scheduleRound, type OursOptions } from '../policies/ours.ts';
 import type { FunctionDecision, PolicyDecision } from '../policies/policy.ts';
 import type { DeviceSpec, PlacedReplica } from '../types.ts';
-import { configOverrides, DEVICE_INDEX_ANNOTATION, deviceKindOf, type LiveFunction } from './live-function.ts';
+import { deviceKindOf } from '../../core/contracts/devices.ts';
+import { configOverrides, DEVICE_INDEX_ANNOTATION, type LiveFunction } from './live-function.ts';
 
 /** A node as the scheduler sees it. */
 export interface LiveNode {

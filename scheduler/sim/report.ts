@@ -1,5 +1,6 @@
 /** The simulator's results as a markdown table and as an SVG chart (devices in use over time + SLO attainment). */
-import { markdownTable } from '../../bench/lib/table.ts';
+import { escapeXml as esc } from '../../core/html/escape.ts';
+import { markdownTable } from '../../core/text/markdown-table.ts';
 import type { SimResult } from './simulator.ts';
 
 export function resultsTable(results: readonly SimResult[]): string {
@@ -10,8 +11,6 @@ export function resultsTable(results: readonly SimResult[]): string {
 }
 
 const COLORS = ['#d62728', '#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f', '#bcbd22'];
-
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** Two panels: devices in use over time per policy (step lines) and SLO attainment per policy (bars). */
 export function resultsSvg(results: readonly SimResult[], title: string): string {

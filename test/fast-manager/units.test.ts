@@ -7,7 +7,7 @@ import { PlatformError } from '../../core/errors.ts';
 import { ManualClock } from '../../core/clock.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { tempDir } from '../helpers/store.ts';
-import { parseQuantity, parseMemoryBytes, formatBytes } from '../../fast-manager/apply/quantity.ts';
+import { parseQuantity, parseMemoryBytes, formatBytes } from '../../core/contracts/quantity.ts';
 import { splitCommandLine } from '../../fast-manager/apply/command-line.ts';
 import { validateApply, fingerprintOf } from '../../fast-manager/apply/request.ts';
 import { backoffDelay, formatDelay } from '../../fast-manager/replicas/backoff.ts';
@@ -80,10 +80,10 @@ describe('fast-manager units', () => {
   });
 
   it('builds a replica environment from envVars and platform values only', () => {
-    const env = buildReplicaEnv({ envVars: { A: '1', PORT: '9', FASTGSHARE_REPLICA_ID: 'fake' }, name: 'f', namespace: 'ns', replicaId: 'f-1', port: 1234, secretsDir: '/s', tmpDir: '/t', host: { path: '/usr/bin', home: '/home/x' } });
-    expect(env).to.include({ A: '1', PORT: '1234', FASTGSHARE_REPLICA_ID: 'f-1', FASTGSHARE_FUNCTION: 'f', FASTGSHARE_NAMESPACE: 'ns', FASTGSHARE_SECRETS_DIR: '/s', TMPDIR: '/t', HOME: '/home/x', NODE_ENV: 'production' });
+    const env = buildReplicaEnv({ envVars: { A: '1', PORT: '9', FASTGSHARE_REPLICA_ID: 'fake', fprocess: 'not this' }, name: 'f', namespace: 'ns', replicaId: 'f-1', port: 1234, secretsDir: '/s', tmpDir: '/t', host: { path: '/usr/bin', home: '/home/x' }, fprocess: 'node index.ts' });
+    expect(env).to.include({ A: '1', PORT: '1234', FASTGSHARE_REPLICA_ID: 'f-1', FASTGSHARE_FUNCTION: 'f', FASTGSHARE_NAMESPACE: 'ns', FASTGSHARE_SECRETS_DIR: '/s', TMPDIR: '/t', HOME: '/home/x', NODE_ENV: 'production', fprocess: 'node index.ts' });
     expect(env.PATH).to.match(/node_modules\/\.bin:\/usr\/bin$/);
-    expect(Object.keys(env).sort()).to.deep.equal(['A', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'HOME', 'NODE_ENV', 'PATH', 'PORT', 'TMPDIR']);
+    expect(Object.keys(env).sort()).to.deep.equal(['A', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'HOME', 'NODE_ENV', 'PATH', 'PORT', 'TMPDIR', 'fprocess']);
   });
 
   it('keeps the last N log lines and filters them', () => {

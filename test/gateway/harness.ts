@@ -23,6 +23,8 @@ export interface CallResult {
   status: number;
   headers: Headers;
   text: string;
+  /** The body as JSON: T where the caller names the contract type; otherwise `any`, for tests that probe ad-hoc fields. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test-only JSON accessor (see above)
   json<T = any>(): T;
 }
 

@@ -10,7 +10,18 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** A GET /v1/usage body as the agent sends it (one replica of one function on the cpu), plus a field a newer agent might add. */
+const USAGE = {
+  at: '2024-01-01T00:00:00.000Z',
+  bootId: 'b1',
+  replicas: [{ replicaId: 'fn-1', function: 'fn.openfaas-fn', device: 'cpu', share: { quotaRequest: 0.5, quotaLimit: 1, partition: 50 }, heldSeconds: 2, deviceSeconds: 1, reservedDeviceSeconds: 3, tokensGranted: 4, waitSeconds: 0.5 }],
+  functions: [{ function: 'fn.openfaas-fn', heldSeconds: 2, deviceSeconds: 1, reservedDeviceSeconds: 3, tokensGranted: 4, waitSeconds: 0.5 }],
+  devices: [{ device: 'cpu', windowMs: 100, busySeconds: 2, holders: 0, maxHolders: 1 }],
+  fromANewerAgent: true,
+};
+
 describe('HTTP node agent client', () => {
+  let usageBody: unknown = USAGE;
   let server: http.Server;
   let url: string;
   let seen: { method: string; url: string; body: string; authorization?: string }[];
@@ -24,7 +35,7 @@ describe('HTTP node agent client', () => {
         seen.push({ method: req.method!, url: req.url!, body: Buffer.concat(chunks).toString(), authorization: req.headers.authorization });
         const send = (status: number, body: unknown) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         if (req.headers.authorization !== `Bearer ${TOKEN}`) return send(401, { code: 'unauthorized', message: 'node token needed' });
-        if (req.url === '/v1/usage') return send(200, { bootId: 'b1', functions: [] });
+        if (req.url === '/v1/usage') return send(200, usageBody);
         if (req.url === '/v1/node') return send(200, { name: 'n1', url: 'http://x', cpus: 4, memoryBytes: 1, version: '0.1.0' });
         if (req.method === 'PUT' && req.url === '/v1/functions/openfaas-fn/bad') return send(400, { code: 'image_not_found', message: 'image "x:1" is not in the image store' });
         if (req.method === 'PUT') return send(200, { name: 'fn', namespace: 'openfaas-fn', image: 'echo:latest', desired: 2, replicas: [] });
@@ -100,10 +111,26 @@ describe('HTTP node agent client', () => {
     await c.info();
     await c.removeFunction('openfaas-fn', 'fn');
     for await (const _ of c.logs({ name: 'fn', namespace: 'openfaas-fn' })) void _;
-    expect(await c.usage()).to.deep.equal({ bootId: 'b1', functions: [] });
+    const { fromANewerAgent: _, ...known } = USAGE;
+    expect(await c.usage()).to.deep.equal(known);
     expect(seen.map((s) => s.authorization)).to.deep.equal(Array(4).fill(`Bearer ${TOKEN}`));
   });
 
+
+  it('refuses a /v1/usage body that is not the contract\'s NodeUsage, saying which field', async () => {
+    const c = createHttpNodeAgentClient(url, { token: TOKEN });
+    try {
+      usageBody = { ...USAGE, functions: [{ function: 'fn.openfaas-fn', deviceSeconds: 'lots' }] };
+      const err = await c.usage().then(() => undefined, (e: unknown) => e);
+      expect(err).to.be.instanceOf(PlatformError);
+      expect((err as PlatformError).code).to.equal('unavailable');
+      expect((err as PlatformError).message).to.contain('GET /v1/usage').and.contain('functions.0.');
+      usageBody = [];
+      expect(((await c.usage().then(() => undefined, (e: unknown) => e)) as PlatformError).code).to.equal('unavailable');
+    } finally {
+      usageBody = USAGE;
+    }
+  });
   it('says how to give the token when the agent refuses it', async () => {
     const c = createHttpNodeAgentClient(url, { token: 'b'.repeat(64) });
     const err = await c.listFunctions().then(() => undefined, (e: unknown) => e);

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import type { NodeAgentClient, ReplicaStatus } from '../../core/contracts/node-agent.ts';
 import { evenSpreadPlacement } from '../../gateway/control/placement.ts';
-import { clampReplicas, scaleBounds } from '../../gateway/control/scale-bounds.ts';
+import { clampReplicas, scaleBounds } from '../../core/contracts/scale-bounds.ts';
 import { createLeastOutstandingBalancer } from '../../gateway/proxy/balancer.ts';
 
 const node = (url: string) => ({ url }) as NodeAgentClient;

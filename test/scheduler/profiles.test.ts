@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { loadCalibrationProfiles, V100_DEVICE_CLASS } from '../../core/profiles/calibration-profiles.ts';
 import { createProfileTable } from '../../core/profiles/profile-table.ts';
-import { loadLatencyTable } from '../../templates/onnx-node/runtime/backends/calibration-table.ts';
+import { loadLatencyTable } from '../../core/profiles/calibration-table.ts';
 import { entry, GB } from './fixtures.ts';
 
 describe('core/profiles (calibration)', () => {

@@ -5,9 +5,10 @@
  */
 import { expect } from 'chai';
 import { FORWARD_TOKEN_HEADER as CONTRACT_HEADER } from '../../core/contracts/node-agent.ts';
+import { HEALTH_PATH as CONTRACT_HEALTH, SAMPLE_PATH as CONTRACT_SAMPLE } from '../../core/contracts/replica-http.ts';
 import { readRuntimeConfig } from '../../templates/node-http/runtime/config.ts';
 import { createReplicaServer } from '../../templates/node-http/runtime/server.ts';
-import { FORWARD_TOKEN_HEADER } from '../../templates/node-http/runtime/watchdog.ts';
+import { FORWARD_TOKEN_HEADER, HEALTH_PATH, SAMPLE_PATH } from '../../templates/node-http/runtime/watchdog.ts';
 import type { HandlerEvent } from '../../templates/node-http/runtime/types.ts';
 
 describe('node-http watchdog forward token', () => {
@@ -34,6 +35,8 @@ describe('node-http watchdog forward token', () => {
 
   it('uses the contract\'s header name and reads the token from FASTGSHARE_FORWARD_TOKEN', () => {
     expect(FORWARD_TOKEN_HEADER).to.equal(CONTRACT_HEADER);
+    // the template declares the contract's routes itself (self-contained); they must not drift
+    expect([HEALTH_PATH, SAMPLE_PATH]).to.deep.equal([CONTRACT_HEALTH, CONTRACT_SAMPLE]);
     expect(readRuntimeConfig({ FASTGSHARE_FORWARD_TOKEN: token }).forwardToken).to.equal(token);
     expect(readRuntimeConfig({}).forwardToken).to.equal(undefined);
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { createImageBuilder } from '../../core/images/builder.ts';
@@ -7,7 +7,6 @@ import { ImageStore } from '../../core/images/image-store.ts';
 import { loadStackFile, parseStack } from '../../core/images/stack-file.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { PLATFORM_ROOT } from '../../core/version.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { startReplica, type ReplicaProcess } from './replica-process.ts';
 

@@ -4,6 +4,7 @@
  * own, invocation auth per function, credential rotation, and a real metered run whose
  * invocation counts and costs add up per tenant and for the platform.
  */
+import type { CostReport } from '../../core/contracts/cost.ts';
 import type { IssuedCredentials } from '../../core/contracts/tenants.ts';
 import { expect } from 'chai';
 import { startGatewayHarness, type GatewayHarness } from '../gateway/harness.ts';
@@ -189,27 +190,27 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
 
   it('meters a real run: invocations per tenant, and tenant costs add up to the platform total', async () => {
     const before = await as(adminAuth, 'GET', '/system/cost?granularity=minute');
-    const count = (rep: any, tenant: string) => rep.tenants.find((t: { tenant: string }) => t.tenant === tenant)?.totals.invocations ?? 0;
-    const a0 = count(before.json(), 'acme');
-    const g0 = count(before.json(), 'globex');
+    const count = (rep: CostReport, tenant: string) => rep.tenants.find((t) => t.tenant === tenant)?.totals.invocations ?? 0;
+    const a0 = count(before.json<CostReport>(), 'acme');
+    const g0 = count(before.json<CostReport>(), 'globex');
     for (let i = 0; i < 7; i++) expect((await h.call('POST', '/function/echo.acme', { body: String(i), headers: { authorization: acmeAuth } })).status).to.equal(200);
     for (let i = 0; i < 5; i++) expect((await h.call('POST', '/function/echo.globex', { body: String(i) })).status).to.equal(200);
     const rep = await h.eventually(async () => {
       const r = await as(adminAuth, 'GET', '/system/cost?granularity=minute');
       expect(r.status).to.equal(200);
-      const j = r.json();
+      const j = r.json<CostReport>();
       expect(count(j, 'acme') - a0).to.equal(7);
       expect(count(j, 'globex') - g0).to.equal(5);
-      const mem = j.tenants.find((t: { tenant: string }) => t.tenant === 'globex').totals.gbSeconds;
+      const mem = j.tenants.find((t) => t.tenant === 'globex')!.totals.gbSeconds;
       expect(mem).to.be.greaterThan(0);
       return j;
     });
-    const acmeEcho = rep.tenants.find((t: any) => t.tenant === 'acme').functions.find((f: any) => f.name === 'echo');
+    const acmeEcho = rep.tenants.find((t) => t.tenant === 'acme')!.functions.find((f) => f.name === 'echo')!;
     // echo.acme has an SLO (5 s): every call is judged, and an echo answers well within it
     expect(acmeEcho.totals.sloMet + acmeEcho.totals.sloViolated).to.equal(acmeEcho.totals.invocations);
     expect(acmeEcho.totals.sloMet).to.be.at.least(7);
     expect(acmeEcho.totals.errorCount).to.equal(0);
-    const sum = (k: string) => rep.tenants.reduce((s: number, t: any) => s + t.totals[k], 0);
+    const sum = (k: 'invocations' | 'cost') => rep.tenants.reduce((s: number, t) => s + t.totals[k], 0);
     expect(sum('invocations')).to.equal(rep.total.invocations);
     expect(sum('cost')).to.be.closeTo(rep.total.cost, 1e-9);
     expect(rep.total.cost).to.be.greaterThan(0);

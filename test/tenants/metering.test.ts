@@ -38,7 +38,7 @@ class FakeNode implements UsageSource {
 }
 
 const info: FunctionInfoCache = {
-  get: async (namespace, name) => (name === 'gone' ? undefined : { invokeAuth: 'public', sloMs: name === 'fast' ? 100 : undefined, deviceClass: namespace === 'gpu' ? 'cuda' : 'cpu' }),
+  get: async (namespace, name) => (name === 'gone' ? undefined : { invokeAuth: 'public', sloMs: name === 'fast' ? 100 : undefined, device: namespace === 'gpu' ? 'cuda' : 'cpu' }),
 };
 
 describe('metering', () => {

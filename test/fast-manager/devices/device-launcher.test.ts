@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { PlatformError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { PLATFORM_ROOT } from '../../../core/version.ts';
-import { readDeviceRequest, hasDeviceAnnotations } from '../../../fast-manager/devices/annotations.ts';
+import { readDeviceRequest, hasDeviceAnnotations } from '../../../core/contracts/annotations.ts';
 import { createCoreAllocator } from '../../../fast-manager/devices/core-allocator.ts';
 import { createDeviceLauncher } from '../../../fast-manager/devices/device-launcher.ts';
 import { cudaProbe, findExecutable } from '../../../fast-manager/devices/node-devices.ts';

@@ -13,7 +13,7 @@ import { nodeUsage } from '../../../gateway/admission/node-usage.ts';
 import { exceeds, nodeViolations, tenantViolations } from '../../../gateway/admission/violations.ts';
 import { ceilingViolation, labelViolations } from '../../../gateway/admission/function-ceiling.ts';
 import { formatValue, refusal } from '../../../gateway/admission/refusal.ts';
-import { scaleBounds } from '../../../gateway/control/scale-bounds.ts';
+import { scaleBounds } from '../../../core/contracts/scale-bounds.ts';
 
 const Q = 'fastgshare/gpu_quota_request';
 const P = 'fastgshare/gpu_sm_partition';

@@ -23,6 +23,7 @@ export interface AutoscalePlatform {
   gateway: Gateway;
   agent: NodeAgent;
   sink: CaptureSink;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test-only JSON accessor, as CallResult.json in ../harness.ts
   call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; headers: Headers; json<T = any>(): T }>;
   eventually<T>(check: () => Promise<T>, timeoutMs?: number): Promise<T>;
   /** Deploys `service` from the echo fixture (scale 1..4) with `annotations`; asserts the 202. */

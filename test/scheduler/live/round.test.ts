@@ -15,7 +15,11 @@ describe('scheduler/live', () => {
     const f = fn({ 'fastgshare/slo_ms': '150', 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-bert', 'fastgshare/gpu_sm_partition': '50', 'fastgshare/gpu_quota_request': '0.4', 'fastgshare/max_batch': '8' }, { 'com.openfaas.scale.min': '2', 'com.openfaas.scale.max': '5' })!;
     expect(f.spec).to.deep.equal({ name: 'f.ns', model: 'v100-bert', deviceClass: 'v100', sloMs: 150, minReplicas: 2, maxReplicas: 5 });
     expect(f.config).to.deep.equal({ partitionPercent: 50, quota: 0.4, batch: 8 });
-    expect(() => fn({ 'fastgshare/slo_ms': 'soon' })).to.throw(/fastgshare\/slo_ms must be a number above 0/);
+    expect(() => fn({ 'fastgshare/slo_ms': 'soon' })).to.throw(/annotation fastgshare\/slo_ms: "soon" is not a number/);
+    // the one parser's rule: out of range is refused, never clamped (partition 150 was read as 100)
+    expect(() => fn({ 'fastgshare/slo_ms': '10', 'fastgshare/gpu_sm_partition': '150' })).to.throw(/annotation fastgshare\/gpu_sm_partition: 150 is out of range; use a number from 1 to 100/);
+    expect(() => fn({ 'fastgshare/slo_ms': '10', 'fastgshare/gpu_quota_request': '1.5' })).to.throw(/annotation fastgshare\/gpu_quota_request: 1.5 is out of range/);
+    expect(fn({ 'fastgshare/slo_ms': '10', 'fastgshare/model': 'm2' })!.spec.model).to.equal('m2');
     expect(() => fn({ 'fastgshare/slo_ms': '10', 'fastgshare/device': 'tpu' })).to.throw(/not a device/);
   });
 

@@ -6,8 +6,10 @@ import { ConfigError, PlatformError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { createBackend } from '../../../templates/onnx-node/runtime/backends/index.ts';
 import { parseCoreList, readBackendConfig } from '../../../templates/onnx-node/runtime/backends/config.ts';
-import { coresForPartition, cpuSessionOptions, createCpuBackend, formatCoreList, threadsForPartition } from '../../../templates/onnx-node/runtime/backends/cpu.ts';
-import { createCudaBackend, ortBinaryDir, probeCuda } from '../../../templates/onnx-node/runtime/backends/cuda.ts';
+import { coresForPartition, formatCoreList, threadsForPartition } from '../../../core/devices/cpu-cores.ts';
+import { ortBinaryDir, probeCuda } from '../../../core/devices/cuda-probe.ts';
+import { cpuSessionOptions, createCpuBackend } from '../../../templates/onnx-node/runtime/backends/cpu.ts';
+import { createCudaBackend } from '../../../templates/onnx-node/runtime/backends/cuda.ts';
 
 describe('onnx-node device backends', () => {
   describe('config', () => {

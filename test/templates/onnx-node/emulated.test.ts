@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { PlatformError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
-import { loadLatencyTable } from '../../../templates/onnx-node/runtime/backends/calibration-table.ts';
+import { loadLatencyTable } from '../../../core/profiles/calibration-table.ts';
 import { createEmulatedBackend } from '../../../templates/onnx-node/runtime/backends/emulated.ts';
 import { createBackend } from '../../../templates/onnx-node/runtime/backends/index.ts';
 import { readBackendConfig } from '../../../templates/onnx-node/runtime/backends/config.ts';

@@ -2,10 +2,9 @@
  * A device backend turns one replica's device settings into executors. Three exist, chosen by
  * name from the replica's config (`FASTGSHARE_DEVICE`): `cpu`, `emulated`, `cuda`.
  */
+import type { DeviceKind } from 'fastgshare/core/contracts/devices.ts';
 import type { Executor } from '../executor.ts';
 import type { Tensors, TensorType } from '../tensor.ts';
-
-export type DeviceKind = 'cpu' | 'emulated' | 'cuda';
 
 /** What a backend needs to know about the model it opens. */
 export interface ModelRef {

@@ -16,7 +16,7 @@
  */
 import { ConfigError } from 'fastgshare/core/errors.ts';
 import type { Env } from 'fastgshare/core/config.ts';
-import type { DeviceKind } from './backend.ts';
+import type { DeviceKind } from 'fastgshare/core/contracts/devices.ts';
 
 export interface BackendConfig {
   device: DeviceKind;

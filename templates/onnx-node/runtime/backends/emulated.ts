@@ -9,7 +9,7 @@ import type { Logger } from 'fastgshare/core/logger.ts';
 import type { Executor, ExecutorInfo } from '../executor.ts';
 import { zeros, type Tensors } from '../tensor.ts';
 import type { BackendDescription, ExecutionBackend, ModelRef } from './backend.ts';
-import type { LatencyTable } from './calibration-table.ts';
+import type { LatencyTable } from 'fastgshare/core/profiles/calibration-table.ts';
 
 export type Sleep = (ms: number) => Promise<void>;
 export const timerSleep: Sleep = (ms) => new Promise((r) => setTimeout(r, ms));

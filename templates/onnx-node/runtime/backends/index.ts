@@ -1,10 +1,11 @@
 /** The registry of device backends: one name, one factory. */
 import type { Logger } from 'fastgshare/core/logger.ts';
 import type { ExecutionBackend } from './backend.ts';
-import { loadLatencyTable } from './calibration-table.ts';
+import { loadLatencyTable } from 'fastgshare/core/profiles/calibration-table.ts';
 import type { BackendConfig } from './config.ts';
 import { createCpuBackend } from './cpu.ts';
-import { createCudaBackend, defaultCudaLibraryDirs } from './cuda.ts';
+import { defaultCudaLibraryDirs } from 'fastgshare/core/devices/cuda-probe.ts';
+import { createCudaBackend } from './cuda.ts';
 import { createEmulatedBackend, type Sleep } from './emulated.ts';
 import { emulatedDeviceClient } from './emulated-device-client.ts';
 

@@ -1,5 +1,5 @@
 /** Replica bounds from the OpenFaaS labels com.openfaas.scale.min / com.openfaas.scale.max. */
-import { PlatformError } from '../../core/errors.ts';
+import { PlatformError } from '../errors.ts';
 
 export const SCALE_MIN_LABEL = 'com.openfaas.scale.min';
 export const SCALE_MAX_LABEL = 'com.openfaas.scale.max';

@@ -1,6 +1,6 @@
 /** The timeline routes' query (agent and gateway): `since` (agent-clock ms) or `last` (ms back from now). */
-import { PlatformError } from '../../core/errors.ts';
-import type { TimelineQuery } from '../../core/contracts/node-agent.ts';
+import { PlatformError } from '../errors.ts';
+import type { TimelineQuery } from './node-agent.ts';
 
 /** `since` (agent-clock ms) or `last` (ms back from now), at most one. */
 export function readTimelineQuery(query: Record<string, unknown>): TimelineQuery {

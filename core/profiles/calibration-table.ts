@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import { PlatformError } from 'fastgshare/core/errors.ts';
+import { PlatformError } from '../errors.ts';
 
 /** The platform's calibration/ folder (found through the `fastgshare` package, also from inside a bundle). */
 export const DEFAULT_CALIBRATION_DIR = join(dirname(createRequire(import.meta.url).resolve('fastgshare/package.json')), 'calibration');

@@ -3,6 +3,8 @@
  * colour per series, a y axis with round ticks, the first, middle and last period labelled,
  * and a <title> on every segment so a browser shows the exact value on hover.
  */
+import { escapeXml } from './escape.ts';
+
 export interface StackedBars {
   title: string;
   unit: string;
@@ -12,8 +14,6 @@ export interface StackedBars {
 }
 
 export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
-
-export const escapeXml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function niceMax(v: number): number {
   if (v <= 0) return 1;
