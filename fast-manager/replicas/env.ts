@@ -1,6 +1,7 @@
 /**
  * The environment a replica starts with: the deployment's envVars plus what the platform owns
- * (PORT, FASTGSHARE_*, TMPDIR, PATH). Nothing else of the agent's environment is passed on.
+ * (PORT, FASTGSHARE_*, TMPDIR, PATH, and `fprocess`: the function's command line, as OpenFaaS
+ * sets it). Nothing else of the agent's environment is passed on.
  */
 import { join } from 'node:path';
 import { PLATFORM_ROOT } from '../../core/version.ts';
@@ -15,10 +16,12 @@ export interface ReplicaEnvInput {
   secretsDir: string;
   tmpDir: string;
   host: HostEnv;
+  /** The function's command line (envProcess, else the image's). */
+  fprocess: string;
 }
 
 /** Names a deployment cannot set: the platform's values always win. */
-export const PLATFORM_ENV = ['PORT', 'PATH', 'TMPDIR', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'FASTGSHARE_TOKEN_KEY', 'FASTGSHARE_FORWARD_TOKEN'];
+export const PLATFORM_ENV = ['PORT', 'PATH', 'TMPDIR', 'fprocess', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'FASTGSHARE_TOKEN_KEY', 'FASTGSHARE_FORWARD_TOKEN'];
 
 export function buildReplicaEnv(i: ReplicaEnvInput): Record<string, string> {
   return {
@@ -32,5 +35,6 @@ export function buildReplicaEnv(i: ReplicaEnvInput): Record<string, string> {
     FASTGSHARE_NAMESPACE: i.namespace,
     FASTGSHARE_REPLICA_ID: i.replicaId,
     FASTGSHARE_SECRETS_DIR: i.secretsDir,
+    fprocess: i.fprocess,
   };
 }

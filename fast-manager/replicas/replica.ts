@@ -20,6 +20,8 @@ import type { PortAllocator } from './ports.ts';
 import type { HealthProbe } from './health.ts';
 import { backoffDelay, formatDelay } from './backoff.ts';
 import { buildReplicaEnv } from './env.ts';
+import { replicaProcess, type ReplicaProcess } from '../watchdog/launch.ts';
+import { commandExists } from '../watchdog/command.ts';
 import { createWorkspace, type ReplicaWorkspace } from './workspace.ts';
 import { signalGroup } from './process-group.ts';
 import { formatBytes } from '../../core/contracts/quantity.ts';
@@ -169,6 +171,17 @@ export class Replica {
   private async spawn(): Promise<void> {
     if (this.stopRequested) return;
     const run = ++this.run;
+    const { spec, argv: resolvedArgv, bundleDir } = this.template;
+    let how: ReplicaProcess;
+    try {
+      how = await replicaProcess({ argv: resolvedArgv, bundleDir, envVars: spec.envVars, envProcess: spec.envProcess });
+    } catch (err) {
+      if (this.stopRequested || run !== this.run) return;
+      this.crashed({ code: null, signal: null }, `could not start: ${(err as Error).message}`);
+      return;
+    }
+    if (this.stopRequested || run !== this.run) return;
+    const argv = how.argv;
     let port: number;
     try {
       port = await this.deps.ports.acquire();
@@ -180,7 +193,6 @@ export class Replica {
       this.deps.ports.release(port);
       return;
     }
-    const { spec, argv, bundleDir } = this.template;
     const ws = this.workspace!;
     this.port = port;
     this.startedAt = this.deps.clock.date();
@@ -193,7 +205,14 @@ export class Replica {
       dm?.limitBytes !== undefined
         ? { annotation: DEVICE_MEMORY_ANNOTATION, limit: dm.limit ?? formatBytes(dm.limitBytes), limitBytes: dm.limitBytes, enforcement: 'pending' }
         : undefined;
-    const env = buildReplicaEnv({ envVars: spec.envVars, name: spec.name, namespace: spec.namespace, replicaId: this.id, port, secretsDir: ws.secretsDir, tmpDir: ws.tmpDir, host: this.deps.hostEnv });
+    const env = buildReplicaEnv({ envVars: spec.envVars, name: spec.name, namespace: spec.namespace, replicaId: this.id, port, secretsDir: ws.secretsDir, tmpDir: ws.tmpDir, host: this.deps.hostEnv, fprocess: how.fprocess });
+    const forked = how.forkArgv?.[0];
+    if (forked !== undefined && !commandExists(forked, env.PATH ?? '', bundleDir)) {
+      // as a directly run fprocess that is not there: said before the watchdog starts at all
+      this.deps.ports.release(port);
+      this.crashed({ code: null, signal: null }, `could not start "${forked}": spawn ${forked} ENOENT (run once per request under the built-in watchdog: ${how.mode.reason})`);
+      return;
+    }
     let proc: LaunchedProcess;
     try {
       proc = this.deps.launcher.launch({
@@ -223,7 +242,8 @@ export class Replica {
     this.scheduleProbe(run, this.deps.tuning.startPollMs);
     this.state = 'starting';
     this.hooks.onChange(this);
-    this.log.debug('replica started', { replica: this.id, pid: proc.pid, port });
+    this.log.debug('replica started', { replica: this.id, pid: proc.pid, port, mode: how.mode.kind, why: how.mode.reason });
+    if (how.mode.kind === 'fork') this.deps.logs.append(this.namespace, this.name, this.id, `replica runs "${how.fprocess}" once per request under the built-in watchdog: ${how.mode.reason}`);
     void proc.exited.then((info) => this.onExit(info, run));
   }
 

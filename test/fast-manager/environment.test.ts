@@ -38,13 +38,16 @@ describe('fast-manager: replica environment and secrets', function () {
     expect(env.PATH).to.contain(process.env.PATH!.split(':')[0]);
     expect(env.HOME).to.equal('/tmp'); // the agent's home is not in the sandbox
     expect(env).to.not.have.property(SECRET_IN_AGENT);
-    const allowed = ['MODEL', 'PORT', 'NODE_ENV', 'HOME', 'PATH', 'TMPDIR', 'PWD', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'FASTGSHARE_FORWARD_TOKEN'];
+    // fprocess: the function's command line, as OpenFaaS sets it
+    expect(env.fprocess).to.equal('node server.mjs');
+    const allowed = ['MODEL', 'PORT', 'NODE_ENV', 'HOME', 'PATH', 'TMPDIR', 'PWD', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'FASTGSHARE_FORWARD_TOKEN', 'fprocess'];
     // node itself may add nothing but these; anything else would have leaked from the agent
     expect(Object.keys(env).filter((k) => !allowed.includes(k))).to.deep.equal([]);
   });
 
   it('runs the fprocess with the bundle as working directory, or envProcess when given', async () => {
-    await h.apply({ name: 'custom', envProcess: `node -e "require('http').createServer((q, s) => s.end(process.cwd() + ' ' + process.argv.length)).listen(process.env.PORT)"` }, 1);
+    // a deploy-time fprocess that serves $PORT itself says so with mode=http (otherwise it would run once per request, fast-manager/watchdog/mode.ts)
+    await h.apply({ name: 'custom', envProcess: `node -e "require('http').createServer((q, s) => s.end(process.cwd() + ' ' + process.argv.length)).listen(process.env.PORT)"`, envVars: { mode: 'http' } }, 1);
     // the quoted script stays one argument (no shell), and the bundle is the working directory
     const r = (await waitReady(h, 'custom', 1)).replicas[0]!;
     const [cwd, argc] = (await (await fetch(r.url)).text()).split(' ');

@@ -106,7 +106,7 @@ describe('fast-manager sandbox: what a replica can reach', function () {
     expect(p.env.FASTGSHARE_SECRETS_DIR).to.equal('/var/openfaas/secrets');
     expect(p.env.TMPDIR).to.equal('/tmp');
     // nothing of the agent's own environment besides PATH
-    const allowed = /^(PATH|HOME|PWD|NODE_ENV|PORT|TMPDIR|FASTGSHARE_[A-Z_]+)$/;
+    const allowed = /^(PATH|HOME|PWD|NODE_ENV|PORT|TMPDIR|fprocess|FASTGSHARE_[A-Z_]+)$/;
     expect(Object.keys(p.env).filter((k) => !allowed.test(k))).to.deep.equal([]);
     // only the mounts the sandbox made: no /sys, no host /tmp, no data dir
     expect(p.mounts).to.not.include('/sys');
