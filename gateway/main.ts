@@ -176,7 +176,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
       tenantRouters.scope,
       ...tenantRouters.routes,
       createTenantLimitRoutes(admission),
-      createFunctionRoutes({ control, query }),
+      createFunctionRoutes({ control, query, namespaces }),
       createNamespaceRoutes(namespaces),
       createSecretRoutes({ secrets, namespaces, onChange: reconciler.trigger }),
       createLogRoutes({ models, directory, log }),

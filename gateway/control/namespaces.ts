@@ -1,7 +1,8 @@
 /**
  * The namespace collection: `openfaas-fn` always exists; others are created with the
- * OpenFaaS Pro style API (POST /system/namespace/) before functions are deployed into them.
- * A namespace's secrets are deleted with it, and a re-created namespace starts with none.
+ * OpenFaaS Pro style API (POST /system/namespace/) before functions are deployed into them, and
+ * their labels and annotations replaced with PUT /system/namespace/NAME (faas-cli namespace
+ * update). A namespace's secrets are deleted with it, and a re-created namespace starts with none.
  */
 import type { Models } from '../../core/store/models.ts';
 import { PlatformError } from '../../core/errors.ts';
@@ -18,12 +19,19 @@ export interface Namespaces {
   list(): Promise<string[]>;
   get(name: string): Promise<NamespaceInfo>;
   create(ns: NamespaceInfo): Promise<void>;
+  /** Replaces the labels and annotations of an existing namespace (404 when there is none). */
+  update(ns: NamespaceInfo): Promise<NamespaceInfo>;
   remove(name: string): Promise<void>;
-  /** A 400 telling how to create the namespace when it does not exist. */
+  /** A 400 telling how to create the namespace when it does not exist (before deploying into it). */
   require(name: string): Promise<void>;
+  /** A 400 saying the namespace does not exist (listing a namespace that is not there, as OpenFaaS providers answer). */
+  check(name: string): Promise<void>;
   /** At start: deletes secrets whose namespace no longer exists (left by deletions before secrets went with their namespace). */
   sweepOrphanSecrets(): Promise<number>;
 }
+
+/** Annotations with this prefix are the platform's (e.g. fastgshare/tenant). */
+const PLATFORM_PREFIX = 'fastgshare/';
 
 export function createNamespaces(models: Models): Namespaces {
   const { Namespace, Function, Secret } = models;
@@ -59,6 +67,17 @@ export function createNamespaces(models: Models): Namespaces {
         throw err;
       }
     },
+    async update(ns) {
+      const current = await Namespace.findOne({ name: ns.name }, { annotations: 1 }).lean();
+      if (!current && ns.name !== DEFAULT_NAMESPACE) throw notFound(ns.name);
+      // the platform's own annotations (fastgshare/tenant: the owner) stay unless the update sets them
+      const kept = Object.fromEntries(Object.entries((current?.annotations ?? {}) as Record<string, string>).filter(([k]) => k.startsWith(PLATFORM_PREFIX) && !(k in ns.annotations)));
+      const next: NamespaceInfo = { name: ns.name, labels: { ...ns.labels }, annotations: { ...kept, ...ns.annotations } };
+      // upsert for the default namespace only: it always exists, its record may not yet
+      const r = await Namespace.updateOne({ name: ns.name }, { $set: { labels: next.labels, annotations: next.annotations } }, { upsert: ns.name === DEFAULT_NAMESPACE });
+      if (r.matchedCount === 0 && r.upsertedCount === 0) throw notFound(ns.name);
+      return next;
+    },
     async remove(name) {
       if (name === DEFAULT_NAMESPACE) throw new PlatformError('conflict', `namespace "${DEFAULT_NAMESPACE}" is the default namespace and cannot be removed`);
       if (!(await Namespace.exists({ name }))) throw notFound(name);
@@ -89,6 +108,12 @@ export function createNamespaces(models: Models): Namespaces {
           `namespace "${name}" does not exist; create it first with POST /system/namespace/ {"name":"${name}"} (fastgshare namespace create ${name}) or deploy to "${DEFAULT_NAMESPACE}"`,
           { details: { field: 'namespace' } },
         );
+      }
+    },
+    async check(name) {
+      if (name === DEFAULT_NAMESPACE) return;
+      if (!(await Namespace.exists({ name }))) {
+        throw new PlatformError('bad_request', `namespace "${name}" does not exist; list the namespaces with GET /system/namespaces (faas-cli namespace list)`, { details: { field: 'namespace' } });
       }
     },
   };

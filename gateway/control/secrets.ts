@@ -22,14 +22,19 @@ export interface SecretInput extends SecretRef {
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 
-/** Parses a POST/PUT body: name, namespace, and `value` (text) or `rawValue` (base64). */
+/**
+ * Parses a POST/PUT body: name, namespace, and the value as `rawValue` (base64 of the bytes) or
+ * `value` (text). Both may come: faas-cli 0.18 `secret create --from-file` sends the file as
+ * `rawValue` and again, whitespace-trimmed, as `value` (kept for old providers); as OpenFaaS
+ * providers do, a non-empty `rawValue` wins and `value` is then ignored, so the file's bytes
+ * are stored exactly.
+ */
 export function parseSecretBody(body: unknown, what: string): SecretInput {
   const s = parseBody(SecretSchema, body, what);
   const ref = { name: validateSecretName(s.name), namespace: validateNamespace(s.namespace) };
-  if (s.value !== undefined && s.rawValue !== undefined) throw new PlatformError('bad_request', `${what}: give either "value" or "rawValue" (base64), not both`);
-  if (s.rawValue !== undefined) {
-    const raw = s.rawValue.replace(/\s+/g, '');
-    if (raw.length % 4 !== 0 || !BASE64.test(raw)) throw new PlatformError('bad_request', `${what}: field "rawValue" must be base64`, { details: { field: 'rawValue' } });
+  const raw = s.rawValue?.replace(/\s+/g, '');
+  if (raw) {
+    if (raw.length % 4 !== 0 || !BASE64.test(raw)) throw new PlatformError('bad_request', `${what}: field "rawValue" must be base64 (standard alphabet, padded) of the secret's bytes`, { details: { field: 'rawValue' } });
     return { ...ref, value: raw };
   }
   if (s.value === undefined) throw new PlatformError('bad_request', `${what}: give the secret's "value" (text) or "rawValue" (base64)`, { details: { field: 'value' } });

@@ -131,10 +131,12 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
       expect(missing.text).to.contain('function "nope" not found');
     });
 
-    it('lists by namespace: an empty namespace lists nothing', async () => {
+    it('lists by namespace: a namespace that does not exist is a 400', async () => {
       const r = await h.call('GET', '/system/functions?namespace=openfaas-fn');
       expect(r.json()).to.have.length(1);
-      expect((await h.call('GET', '/system/functions?namespace=elsewhere')).json()).to.deep.equal([]);
+      const missing = await h.call('GET', '/system/functions?namespace=elsewhere');
+      expect(missing.status).to.equal(400);
+      expect(missing.text).to.contain('namespace "elsewhere" does not exist');
     });
   });
 
@@ -290,7 +292,7 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
         expect(s.text).to.equal('second');
       }, 15_000);
 
-      expect((await h.call('DELETE', '/system/secrets', { body: { name: 'raw-one' } })).status).to.equal(204);
+      expect((await h.call('DELETE', '/system/secrets', { body: { name: 'raw-one' } })).status).to.equal(202);
       expect((await h.call('DELETE', '/system/secrets', { body: { name: 'raw-one' } })).status).to.equal(404);
       expect((await h.call('DELETE', '/system/functions', { body: { functionName: 'withsecret' } })).status).to.equal(200);
     });
