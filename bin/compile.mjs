@@ -5,10 +5,12 @@
 //
 // Diagnostic 2877 is expected and not an error here: templates/ import the platform's core as
 // `fastgshare/core/x.ts` (they also run inside function images, where that is how they reach it);
-// tsc leaves such specifiers as they are, and bin/compiled-resolve.mjs maps them to build/_js/ at
-// run time, so that the compiled CLI loads one copy of each module. Any other diagnostic fails.
+// tsc leaves such specifiers as they are, so the emit rewrites them (selfReferences below) to the
+// relative path of the compiled module: the compiled CLI then loads one copy of each module
+// without a module resolution hook (a hook runs on its own thread in Node 20 and cost ~100 ms of
+// every start). Any other diagnostic fails.
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -25,8 +27,38 @@ function report(diagnostics) {
   process.stderr.write(text);
 }
 
+/**
+ * An emit transformer: the package's self-references `fastgshare/<path>.ts` in import and export
+ * declarations and in `import()` calls become `./<relative path>.js` from the emitted file.
+ */
+function selfReferences(context) {
+  const f = context.factory;
+  return (sourceFile) => {
+    const from = dirname(sourceFile.fileName);
+    const rewrite = (lit) => {
+      if (!ts.isStringLiteral(lit) || !lit.text.startsWith('fastgshare/') || !lit.text.endsWith('.ts')) return lit;
+      let rel = relative(from, join(root, lit.text.slice('fastgshare/'.length, -'.ts'.length) + '.js'));
+      if (!rel.startsWith('.')) rel = `./${rel}`;
+      return f.createStringLiteral(rel);
+    };
+    const visit = (node) => {
+      if (ts.isImportDeclaration(node) && node.moduleSpecifier) {
+        return f.updateImportDeclaration(node, node.modifiers, node.importClause, rewrite(node.moduleSpecifier), node.attributes);
+      }
+      if (ts.isExportDeclaration(node) && node.moduleSpecifier) {
+        return f.updateExportDeclaration(node, node.modifiers, node.isTypeOnly, node.exportClause, rewrite(node.moduleSpecifier), node.attributes);
+      }
+      if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length > 0) {
+        return f.updateCallExpression(node, node.expression, node.typeArguments, [rewrite(node.arguments[0]), ...node.arguments.slice(1)]);
+      }
+      return ts.visitEachChild(node, visit, context);
+    };
+    return ts.visitNode(sourceFile, visit);
+  };
+}
+
 const program = ts.createIncrementalProgram({ rootNames: parsed.fileNames, options: parsed.options, projectReferences: parsed.projectReferences, configFileParsingDiagnostics: parsed.errors });
-const emitted = program.emit();
+const emitted = program.emit(undefined, undefined, undefined, false, { after: [selfReferences] });
 const diagnostics = [...ts.getPreEmitDiagnostics(program.getProgram()), ...emitted.diagnostics].filter((d) => !EXPECTED.has(d.code));
 if (diagnostics.length > 0 || emitted.emitSkipped) {
   report(diagnostics);

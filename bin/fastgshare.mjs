@@ -5,10 +5,14 @@
 // compiles them at each start (seconds), and says so on one line.
 // The long-running commands (`up`, `gateway`, `node`) always run from the sources: they start
 // once, and start the platform's other processes from the sources too.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { register } from 'node:module';
+import { readdirSync, statSync } from 'node:fs';
+import * as nodeModule from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+// Node 22.1+ keeps compiled code of the modules it loads on disk for the next start; Node 20 has no
+// such cache (module.enableCompileCache is absent there), so this is a no-op on it.
+nodeModule.enableCompileCache?.();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'build', '_js');
@@ -41,7 +45,7 @@ const command = argv.find((a) => !a.startsWith('-'));
 let main;
 const why = command && LONG_RUNNING.has(command) ? 'long-running' : staleBuild();
 if (why === undefined) {
-  register(pathToFileURL(join(root, 'bin', 'compiled-resolve.mjs')), { data: { outDir } });
+  // no module hook: bin/compile.mjs already rewrote the package's self-references to relative paths
   ({ main } = await import(pathToFileURL(join(outDir, 'cli', 'main.js')).href));
 } else {
   if (why !== 'long-running') process.stderr.write(`fastgshare: ${why}; running from the TypeScript sources (slow start) — \`npm run build\` compiles it\n`);
@@ -50,6 +54,8 @@ if (why === undefined) {
   ({ main } = await import('../cli/main.ts'));
 }
 const code = await main({ argv, env: process.env, io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin } });
-process.exitCode = code;
-// a long-running command has already closed everything it opened; do not wait for stray handles
-if (process.argv[2] === 'up' || process.argv[2] === 'gateway' || process.argv[2] === 'node') process.exit(code);
+// The command is done (a long-running one has closed everything it opened). Exit now rather than
+// wait for stray handles: fetch (undici) keeps an idle keep-alive connection that held every CLI
+// call open ~300 ms after its last answer. Written output is flushed first.
+await new Promise((resolve) => process.stdout.write('', () => process.stderr.write('', resolve)));
+process.exit(code);

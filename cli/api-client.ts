@@ -1,5 +1,6 @@
 /**
- * A small client for the OpenFaaS REST API (what faas-cli calls), over fetch. Every failure is
+ * A small client for the OpenFaaS REST API (what faas-cli calls), over the CLI's HTTP client
+ * (http-fetch.ts; tests may pass their own). Every failure is
  * a PlatformError whose message says what to do: an unreachable gateway, a refused login, or
  * the gateway's own message for any other non-2xx answer.
  */
@@ -7,8 +8,9 @@ import { PlatformError, isErrorCode, type ErrorCode } from '../core/errors.ts';
 import type { FunctionDeployment, FunctionStatus, LogMessage, SystemInfo } from '../core/contracts/openfaas.ts';
 import { DEFAULT_NAMESPACE } from '../core/names.ts';
 import type { Credentials } from './auth-config.ts';
+import { httpFetch, type Fetch, type HttpHeaders, type HttpResponse } from './http-fetch.ts';
 
-export type Fetch = typeof fetch;
+export type { Fetch } from './http-fetch.ts';
 
 export interface DeployOutcome {
   /** 'updated': PUT succeeded (rolling update); 'created': POST succeeded. */
@@ -27,7 +29,7 @@ export interface InvokeOptions {
 
 export interface InvokeResult {
   status: number;
-  headers: Headers;
+  headers: HttpHeaders;
   body: Buffer;
 }
 
@@ -84,7 +86,7 @@ interface Call {
 }
 
 /** The gateway's error text: `{message}` JSON when it sent one, else the body as text. */
-async function errorText(res: Response): Promise<{ message: string; code?: ErrorCode }> {
+async function errorText(res: HttpResponse): Promise<{ message: string; code?: ErrorCode }> {
   const text = (await res.text().catch(() => '')).trim();
   try {
     const parsed = JSON.parse(text) as { message?: unknown; code?: unknown };
@@ -110,23 +112,26 @@ function codeForStatus(status: number): ErrorCode {
 
 export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
   const gateway = opts.gateway.replace(/\/+$/, '');
-  const doFetch = opts.fetch ?? fetch;
+  const doFetch = opts.fetch ?? httpFetch;
   const authHeader = opts.credentials ? `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}` : undefined;
 
-  async function send(call: Call): Promise<Response> {
+  async function send(call: Call): Promise<HttpResponse> {
     const url = new URL(gateway + call.path);
     for (const [k, v] of Object.entries(call.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
-    const headers = new Headers();
-    for (const [k, v] of call.headers ?? []) headers.append(k, v);
-    if (call.auth && authHeader) headers.set('authorization', authHeader);
-    let body: BodyInit | undefined;
+    const headers: Array<[string, string]> = [...(call.headers ?? [])];
+    const set = (k: string, v: string) => {
+      for (let i = headers.length - 1; i >= 0; i--) if (headers[i]![0].toLowerCase() === k) headers.splice(i, 1);
+      headers.push([k, v]);
+    };
+    if (call.auth && authHeader) set('authorization', authHeader);
+    let body: string | Buffer | undefined;
     if (call.json !== undefined) {
-      headers.set('content-type', 'application/json');
+      set('content-type', 'application/json');
       body = JSON.stringify(call.json);
     } else if (call.body && call.body.length > 0) {
-      body = call.body as unknown as BodyInit;
+      body = call.body;
     }
-    let res: Response;
+    let res: HttpResponse;
     try {
       res = await doFetch(url, { method: call.method, headers, body, signal: call.signal });
     } catch (err) {
@@ -146,14 +151,14 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
     return res;
   }
 
-  async function expectOk(res: Response, what: string): Promise<Response> {
+  async function expectOk(res: HttpResponse, what: string): Promise<HttpResponse> {
     if (res.ok) return res;
     const { message, code } = await errorText(res);
     throw new PlatformError(code ?? codeForStatus(res.status), `${what}: ${message} (HTTP ${res.status})`, { details: { status: res.status } });
   }
 
   const system = async (call: Call, what: string) => expectOk(await send({ ...call, auth: true }), what);
-  const json = async <T>(res: Response): Promise<T> => (await res.json()) as T;
+  const json = async <T>(res: HttpResponse): Promise<T> => (await res.json()) as T;
 
   return {
     gateway,
@@ -238,7 +243,7 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
       if (!res.body) return;
       const decoder = new TextDecoder();
       let buffered = '';
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      for await (const chunk of res.body) {
         buffered += decoder.decode(chunk, { stream: true });
         let nl: number;
         while ((nl = buffered.indexOf('\n')) >= 0) {

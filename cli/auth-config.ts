@@ -9,10 +9,10 @@
  *
  * Entries are matched on the exact (normalised) gateway URL. Fields we do not know (faas-cli's
  * `options`, other auth types) are kept when the file is rewritten. Written with mode 0600.
+ * The YAML library is loaded only when there is a file to read or write (it costs every CLI start ~40 ms).
  */
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml, stringify } from 'yaml';
 import { PlatformError } from '../core/errors.ts';
 
 export const CONFIG_FILE = 'config.yml';
@@ -56,6 +56,7 @@ export class AuthConfigFile {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw new PlatformError('internal', `cannot read ${this.path}: ${(err as Error).message}`, { cause: err });
     }
+    const { parse: parseYaml } = await import('yaml');
     let doc: unknown;
     try {
       doc = parseYaml(text);
@@ -107,6 +108,7 @@ export class AuthConfigFile {
   private async write(doc: Record<string, unknown>): Promise<void> {
     await mkdir(join(this.path, '..'), { recursive: true, mode: 0o700 });
     const tmp = `${this.path}.tmp-${process.pid}`;
+    const { stringify } = await import('yaml');
     await writeFile(tmp, stringify(doc), { mode: 0o600 });
     await chmod(tmp, 0o600);
     await rename(tmp, this.path);

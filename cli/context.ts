@@ -6,12 +6,13 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { Logger, LogLevel } from '../core/logger.ts';
-import { loadStackFile, type LoadedStack } from '../core/images/stack-file.ts';
+import type { LoadedStack } from '../core/images/stack-file.ts';
 import { AuthConfigFile } from './auth-config.ts';
 import { createOpenFaasClient, type Fetch, type OpenFaasClient } from './api-client.ts';
 import type { CliEnv } from './cli-env.ts';
 import { resolveCredentials, resolveGatewayUrl } from './gateway-target.ts';
 import type { CliIO } from './io.ts';
+import { readStackGateway } from './stack-gateway.ts';
 
 export interface CommandContext {
   cli: CliEnv;
@@ -42,24 +43,43 @@ export function gatewayOptions(cmd: Command, opts: { yaml?: boolean } = {}): Com
 
 export const DEFAULT_STACK_FILES = ['stack.yml', 'stack.yaml'];
 
-/** The stack named by -f (which must exist), else ./stack.yml or ./stack.yaml when present. */
-export async function loadStack(ctx: CommandContext, file: string | undefined, required: boolean): Promise<LoadedStack | undefined> {
-  if (file) return loadStackFile(resolve(ctx.cli.cwd, file), ctx.cli.env);
+/** The stack file named by -f, else ./stack.yml or ./stack.yaml when present (or the first of them when `required`). */
+async function stackPath(ctx: CommandContext, file: string | undefined, required: boolean): Promise<string | undefined> {
+  if (file) return resolve(ctx.cli.cwd, file);
   for (const name of DEFAULT_STACK_FILES) {
     const path = resolve(ctx.cli.cwd, name);
-    if (await stat(path).then(() => true, () => false)) return loadStackFile(path, ctx.cli.env);
+    if (await stat(path).then(() => true, () => false)) return path;
   }
-  if (required) return loadStackFile(resolve(ctx.cli.cwd, DEFAULT_STACK_FILES[0]!), ctx.cli.env);
-  return undefined;
+  return required ? resolve(ctx.cli.cwd, DEFAULT_STACK_FILES[0]!) : undefined;
+}
+
+/** The stack named by -f (which must exist), else ./stack.yml or ./stack.yaml when present; validated. */
+export async function loadStack(ctx: CommandContext, file: string | undefined, required: boolean): Promise<LoadedStack | undefined> {
+  const path = await stackPath(ctx, file, required);
+  if (path === undefined) return undefined;
+  // the schema (zod) is loaded only by the commands that read a whole stack
+  const { loadStackFile } = await import('../core/images/stack-file.ts');
+  return loadStackFile(path, ctx.cli.env);
 }
 
 export async function connect(ctx: CommandContext, opts: GatewayOptions, stack?: LoadedStack): Promise<OpenFaasClient> {
-  const gateway = resolveGatewayUrl(opts.gateway, stack?.spec.provider?.gateway, ctx.cli.openfaasUrl);
+  return connectTo(ctx, opts, stack?.spec.provider?.gateway);
+}
+
+async function connectTo(ctx: CommandContext, opts: GatewayOptions, stackGateway: string | undefined): Promise<OpenFaasClient> {
+  const gateway = resolveGatewayUrl(opts.gateway, stackGateway, ctx.cli.openfaasUrl);
   const credentials = await resolveCredentials(gateway, opts, ctx.authFile);
   return createOpenFaasClient({ gateway, credentials, fetch: ctx.fetch });
 }
 
-/** Resolves the stack (if any) for the gateway URL, then connects. */
+/** The gateway URL as faas-cli resolves it (--gateway, the stack's provider.gateway, OPENFAAS_URL, the default), without trailing '/'. */
+export async function gatewayUrl(ctx: CommandContext, opts: GatewayOptions): Promise<string> {
+  const path = await stackPath(ctx, opts.yaml, false);
+  return resolveGatewayUrl(opts.gateway, path === undefined ? undefined : await readStackGateway(path, ctx.cli.env), ctx.cli.openfaasUrl).replace(/\/+$/, '');
+}
+
+/** Reads the stack's gateway (if there is a stack file), then connects: for commands that need nothing else from the stack. */
 export async function connectWithStack(ctx: CommandContext, opts: GatewayOptions): Promise<OpenFaasClient> {
-  return connect(ctx, opts, await loadStack(ctx, opts.yaml, false));
+  const path = await stackPath(ctx, opts.yaml, false);
+  return connectTo(ctx, opts, path === undefined ? undefined : await readStackGateway(path, ctx.cli.env));
 }

@@ -7,14 +7,18 @@ import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { readCommonConfig } from '../../core/config.ts';
 import { PlatformError } from '../../core/errors.ts';
-import { createImageBuilder, type BuiltFunction, type BuildProgress } from '../../core/images/builder.ts';
-import { ImageStore } from '../../core/images/image-store.ts';
+import type { BuiltFunction, BuildProgress } from '../../core/images/builder.ts';
+import type { ImageStore } from '../../core/images/image-store.ts';
 import type { LoadedStack } from '../../core/images/stack-file.ts';
 import type { Logger } from '../../core/logger.ts';
 import { loadStack, type CommandContext } from '../context.ts';
 
-export function imageStoreFor(ctx: CommandContext): ImageStore {
-  return new ImageStore({ root: join(readCommonConfig(ctx.cli.env, ctx.cli.cwd).dataDir, 'images') });
+// the builder (stack schema, templates) is loaded when a build runs, not for `--help`
+const builderModule = () => import('../../core/images/builder.ts');
+
+export async function imageStoreFor(ctx: CommandContext): Promise<ImageStore> {
+  const { ImageStore: Store } = await import('../../core/images/image-store.ts');
+  return new Store({ root: join(readCommonConfig(ctx.cli.env, ctx.cli.cwd).dataDir, 'images') });
 }
 
 /** Builds a stack's images, printing one line per step. Used by `build` and `up --build`. */
@@ -26,7 +30,7 @@ export async function buildStackImages(ctx: CommandContext, stack: LoadedStack, 
     else if (p.step === 'stored') out.write(`[${p.function}] image ${p.image} stored in ${p.dir}\n`);
     else out.write(`[${p.function}] skipped (skip_build: true)\n`);
   };
-  const builder = createImageBuilder({ images, log });
+  const builder = (await builderModule()).createImageBuilder({ images, log });
   const built = await builder.buildStack(stack, { filter: opts.filter, shrinkwrapOnly: opts.shrinkwrap, onProgress });
   if (built.length === 0) out.write(`no functions in ${stack.file}\n`);
   return built;
@@ -43,10 +47,10 @@ export function registerBuild(program: Command, ctx: CommandContext): void {
     .option('--image <name:tag>', 'image name for --from')
     .action(async (o: { yaml?: string; filter?: string; shrinkwrap?: boolean; from?: string; image?: string }) => {
       const log = ctx.makeLogger('warn');
-      const images = imageStoreFor(ctx);
+      const images = await imageStoreFor(ctx);
       if (o.from) {
         if (!o.image) throw new PlatformError('bad_request', '--from needs --image name:tag: the name to deploy the bundle under');
-        const bundle = await createImageBuilder({ images, log }).importShrinkwrap(join(ctx.cli.cwd, o.from), o.image);
+        const bundle = await (await builderModule()).createImageBuilder({ images, log }).importShrinkwrap(join(ctx.cli.cwd, o.from), o.image);
         ctx.io.stdout.write(`image ${bundle.ref} stored in ${bundle.dir} (from ${o.from}, fprocess: ${bundle.manifest.fprocess})\n`);
         return;
       }

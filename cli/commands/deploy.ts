@@ -4,10 +4,9 @@
  */
 import type { Command } from 'commander';
 import { PlatformError } from '../../core/errors.ts';
-import { selectFunctions, type LoadedStack } from '../../core/images/stack-file.ts';
+import type { LoadedStack } from '../../core/images/stack-file.ts';
 import type { OpenFaasClient } from '../api-client.ts';
 import { connect, gatewayOptions, loadStack, type CommandContext, type GatewayOptions } from '../context.ts';
-import { toFunctionDeployment } from '../deployment.ts';
 
 export interface DeployStackOptions {
   filter?: string;
@@ -22,6 +21,8 @@ export async function deployStack(ctx: CommandContext, client: OpenFaasClient, s
   const out = ctx.io.stdout;
   const deployed: Array<{ name: string; namespace?: string }> = [];
   let failed = 0;
+  // the stack schema and the templates are loaded when a deploy runs, not for `--help`
+  const [{ selectFunctions }, { toFunctionDeployment }] = await Promise.all([import('../../core/images/stack-file.ts'), import('../deployment.ts')]);
   for (const [name, fn] of selectFunctions(stack, opts.filter)) {
     out.write(`Deploying: ${name}.\n`);
     try {

@@ -5,25 +5,25 @@
  */
 import type { Command } from 'commander';
 import { PlatformError, isErrorCode } from '../../core/errors.ts';
-import { loadStack, gatewayOptions, type CommandContext, type GatewayOptions } from '../context.ts';
-import { resolveCredentials, resolveGatewayUrl } from '../gateway-target.ts';
+import { gatewayOptions, gatewayUrl, type CommandContext, type GatewayOptions } from '../context.ts';
+import { resolveCredentials } from '../gateway-target.ts';
+import { httpFetch, type HttpResponse } from '../http-fetch.ts';
 
 export function registerExplain(program: Command, ctx: CommandContext): void {
   gatewayOptions(program.command('explain <name>').description("print the auto-scaler's last decision for a function and why"))
     .option('-n, --namespace <ns>', 'namespace of the function')
     .option('--json', 'print the decision record as JSON')
     .action(async (name: string, o: GatewayOptions & { namespace?: string; json?: boolean }) => {
-      const stack = await loadStack(ctx, o.yaml, false);
-      const gateway = resolveGatewayUrl(o.gateway, stack?.spec.provider?.gateway, ctx.cli.openfaasUrl).replace(/\/+$/, '');
+      const gateway = await gatewayUrl(ctx, o);
       const credentials = await resolveCredentials(gateway, o, ctx.authFile);
       const url = new URL(`${gateway}/system/explain/${encodeURIComponent(name)}`);
       if (o.namespace) url.searchParams.set('namespace', o.namespace);
       url.searchParams.set('format', o.json ? 'json' : 'text');
       const headers: Record<string, string> = {};
       if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
-      let res: Response;
+      let res: HttpResponse;
       try {
-        res = await (ctx.fetch ?? fetch)(url, { headers });
+        res = await (ctx.fetch ?? httpFetch)(url, { headers });
       } catch (err) {
         throw new PlatformError('unavailable', `cannot reach the gateway at ${gateway}: is \`fastgshare up\` running? (${(err as Error).message})`, { cause: err });
       }

@@ -2,10 +2,6 @@
 import type { Command } from 'commander';
 import { readGatewayConfig } from '../../core/config.ts';
 import { PlatformError } from '../../core/errors.ts';
-import { openStore } from '../../core/store/open-store.ts';
-import { startGateway } from '../../gateway/main.ts';
-import { createHttpNodeAgentClient } from '../../gateway/node-client.ts';
-import { nodeCredential } from '../../gateway/nodes/node-token.ts';
 import type { CommandContext } from '../context.ts';
 import { closeAll, describeStore, runUntilStopped, type Closable } from '../lifecycle.ts';
 
@@ -26,6 +22,13 @@ export function registerGateway(program: Command, ctx: CommandContext): void {
         }
       }
       const log = ctx.makeLogger(config.logLevel);
+      // loaded only when the gateway runs (not for `--help`)
+      const [{ openStore }, { startGateway }, { createHttpNodeAgentClient }, { nodeCredential }] = await Promise.all([
+        import('../../core/store/open-store.ts'),
+        import('../../gateway/main.ts'),
+        import('../../gateway/node-client.ts'),
+        import('../../gateway/nodes/node-token.ts'),
+      ]);
       const parts: Closable[] = [];
       try {
         const token = nodeCredential(config);

@@ -3,9 +3,6 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readNodeConfig } from '../../core/config.ts';
-import { ImageStore } from '../../core/images/image-store.ts';
-import { openStore } from '../../core/store/open-store.ts';
-import { startNodeAgent } from '../../fast-manager/main.ts';
 import type { CommandContext } from '../context.ts';
 import { closeAll, describeStore, runUntilStopped, type Closable } from '../lifecycle.ts';
 
@@ -16,6 +13,8 @@ export function registerNode(program: Command, ctx: CommandContext): void {
     .action(async () => {
       const config = readNodeConfig(ctx.cli.env, hostname(), ctx.cli.cwd);
       const log = ctx.makeLogger(config.logLevel);
+      // loaded only when the agent runs (not for `--help`)
+      const [{ ImageStore }, { openStore }, { startNodeAgent }] = await Promise.all([import('../../core/images/image-store.ts'), import('../../core/store/open-store.ts'), import('../../fast-manager/main.ts')]);
       const parts: Closable[] = [];
       try {
         const store = await openStore({ mongoUri: config.mongoUri, dataDir: config.dataDir, storePort: config.storePort, log });

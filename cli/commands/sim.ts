@@ -2,9 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadCalibrationProfiles } from '../../core/profiles/calibration-profiles.ts';
 import { policyNames } from '../../scheduler/policies/registry.ts';
-import { runScenario } from '../../scheduler/sim/scenario.ts';
 import type { CommandContext } from '../context.ts';
 
 interface SimFlags {
@@ -31,6 +29,8 @@ export function registerSim(program: Command, ctx: CommandContext): void {
     .option('--policies <a,b>', `policies to compare (default all: ${policyNames().join(', ')})`)
     .option('--out <dir>', 'write sim.md, sim.svg and sim.json here')
     .action(async (f: SimFlags) => {
+      // the simulator and the calibration data are loaded when it runs, not for `--help`
+      const [{ loadCalibrationProfiles }, { runScenario }] = await Promise.all([import('../../core/profiles/calibration-profiles.ts'), import('../../scheduler/sim/scenario.ts')]);
       const r = runScenario({
         profiles: loadCalibrationProfiles(),
         trace: /^(steady|diurnal|bursty)$/.test(f.trace) ? f.trace : resolve(ctx.cli.cwd, f.trace),

@@ -2,23 +2,23 @@
 import type { IssuedCredentials } from '../../core/contracts/tenants.ts';
 import type { Command } from 'commander';
 import { isErrorCode, PlatformError } from '../../core/errors.ts';
-import { gatewayOptions, loadStack, type CommandContext, type GatewayOptions } from '../context.ts';
-import { resolveCredentials, resolveGatewayUrl } from '../gateway-target.ts';
+import { gatewayOptions, gatewayUrl, type CommandContext, type GatewayOptions } from '../context.ts';
+import { resolveCredentials } from '../gateway-target.ts';
 import { table } from '../format.ts';
+import { httpFetch, type HttpResponse } from '../http-fetch.ts';
 
 /** One /system call with the saved (or given) credentials; errors carry the gateway's message. */
-export async function callSystem(ctx: CommandContext, o: GatewayOptions, method: string, path: string, opts: { json?: unknown; query?: Record<string, string | undefined>; accept?: string } = {}): Promise<Response> {
-  const stack = await loadStack(ctx, o.yaml, false);
-  const gateway = resolveGatewayUrl(o.gateway, stack?.spec.provider?.gateway, ctx.cli.openfaasUrl).replace(/\/+$/, '');
+export async function callSystem(ctx: CommandContext, o: GatewayOptions, method: string, path: string, opts: { json?: unknown; query?: Record<string, string | undefined>; accept?: string } = {}): Promise<HttpResponse> {
+  const gateway = await gatewayUrl(ctx, o);
   const creds = await resolveCredentials(gateway, o, ctx.authFile);
   const url = new URL(gateway + path);
   for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, v);
-  const headers = new Headers({ accept: opts.accept ?? 'application/json' });
-  if (creds) headers.set('authorization', `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`);
-  if (opts.json !== undefined) headers.set('content-type', 'application/json');
-  let res: Response;
+  const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
+  if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+  if (opts.json !== undefined) headers['content-type'] = 'application/json';
+  let res: HttpResponse;
   try {
-    res = await (ctx.fetch ?? fetch)(url, { method, headers, body: opts.json === undefined ? undefined : JSON.stringify(opts.json) });
+    res = await (ctx.fetch ?? httpFetch)(url, { method, headers, body: opts.json === undefined ? undefined : JSON.stringify(opts.json) });
   } catch (err) {
     throw new PlatformError('unavailable', `cannot reach the gateway at ${gateway}: is it running? (${(err as Error).message})`, { cause: err });
   }

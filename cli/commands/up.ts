@@ -9,17 +9,10 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readGatewayConfig, readNodeConfig } from '../../core/config.ts';
 import { PlatformError } from '../../core/errors.ts';
-import { ImageStore } from '../../core/images/image-store.ts';
-import { openStore } from '../../core/store/open-store.ts';
-import { startGateway } from '../../gateway/main.ts';
-import { createHttpNodeAgentClient } from '../../gateway/node-client.ts';
-import { startNodeAgent } from '../../fast-manager/main.ts';
 import { createOpenFaasClient } from '../api-client.ts';
 import { loadStack, type CommandContext } from '../context.ts';
 import { closeAll, describeStore, runUntilStopped, type Closable } from '../lifecycle.ts';
 import { waitForReady } from '../readiness.ts';
-import { buildStackImages } from './build.ts';
-import { deployStack } from './deploy.ts';
 
 export function registerUp(program: Command, ctx: CommandContext): void {
   program
@@ -40,6 +33,16 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       const stack = o.build || o.deploy ? await loadStack(ctx, o.yaml ?? o.deploy, true) : undefined;
       const deployStackFile = o.deploy ? (o.yaml && o.yaml !== o.deploy ? await loadStack(ctx, o.deploy, true) : stack) : undefined;
 
+      // the platform's parts are loaded only when it runs (not for `--help`): the store, queues and model runtimes
+      const [{ ImageStore }, { openStore }, { startGateway }, { createHttpNodeAgentClient }, { startNodeAgent }, { buildStackImages }, { deployStack }] = await Promise.all([
+        import('../../core/images/image-store.ts'),
+        import('../../core/store/open-store.ts'),
+        import('../../gateway/main.ts'),
+        import('../../gateway/node-client.ts'),
+        import('../../fast-manager/main.ts'),
+        import('./build.ts'),
+        import('./deploy.ts'),
+      ]);
       const parts: Closable[] = [];
       const stopping = ctx.stopSignal().then(() => true);
       try {

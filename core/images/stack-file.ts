@@ -9,6 +9,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { PlatformError } from '../errors.ts';
 import { validateFunctionName } from '../names.ts';
+import { substituteEnv } from './stack-env.ts';
 
 type Env = Record<string, string | undefined>;
 
@@ -60,13 +61,7 @@ export interface LoadedStack {
   spec: StackFile;
 }
 
-/** `${VAR}` and `${VAR:-default}` (default used when VAR is unset or empty). */
-export function substituteEnv(text: string, env: Env): string {
-  return text.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
-    const v = env[name];
-    return v !== undefined && v !== '' ? v : (dflt ?? '');
-  });
-}
+export { substituteEnv };
 
 export function parseStack(text: string, opts: { env?: Env; file?: string; dir?: string } = {}): LoadedStack {
   const where = opts.file || 'stack file';
