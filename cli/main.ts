@@ -66,6 +66,7 @@ const COMMANDS: { names: string[]; load: () => Promise<Register[]> }[] = [
   },
   { names: ['cost'], load: async () => [(await import('./commands/cost.ts')).registerCost] },
   { names: ['profile'], load: async () => [(await import('./commands/profile.ts')).registerProfile] },
+  { names: ['profiles'], load: async () => [(await import('./commands/profiles.ts')).registerProfiles] },
   { names: ['timeline'], load: async () => [(await import('./commands/timeline.ts')).registerTimeline] },
 ];
 

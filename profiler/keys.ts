@@ -10,8 +10,10 @@ export interface ProfilerKeys {
   latest(): string;
   /** Set while a sweep should stop. */
   cancel(jobId: string): string;
-  /** Held by the sweep that owns a device (node + device id). */
+  /** Held by the sweep run that owns a device (node + device id). */
   deviceLock(node: string, device: string): string;
+  /** BullMQ's own lock of a job (its value is the token of the run that holds the job). */
+  jobLock(jobId: string): string;
   /** Hash: `name.namespace` → the auto-scaler's sweeps of it (count, last queued, last job). */
   autoRequests(): string;
   /** Held for a moment while a gateway decides whether to queue a sweep of `name.namespace`. */
@@ -27,6 +29,7 @@ export function profilerKeys(c: { prefix: string; queue: string }): ProfilerKeys
     latest: () => `${base}:latest`,
     cancel: (jobId) => `${base}:cancel:${jobId}`,
     deviceLock: (node, device) => `${base}:device-lock:${node}:${device}`,
+    jobLock: (jobId) => `${base}:${jobId}:lock`,
     autoRequests: () => `${base}:auto-requests`,
     autoGuard: (fnKey) => `${base}:auto-guard:${fnKey}`,
     pattern: () => `${base}:*`,

@@ -25,6 +25,8 @@ export interface LoadOutcome {
   ok: number;
   /** Non-2xx answers plus connection errors and timeouts. */
   failed: number;
+  /** Of `failed`, the 429 answers: requests the replica refused because it could not serve them within the SLO (it works as designed). */
+  shed?: number;
   /** 2xx answers per second of wall time. */
   rps: number;
   p50: number;
@@ -50,6 +52,7 @@ export function createAutocannonLoad(): LoadGenerator {
     async run(o) {
       const latencies: number[] = [];
       let non2xx = 0;
+      let shed = 0;
       const started = performance.now();
       const result = await new Promise<autocannon.Result>((resolve, reject) => {
         const instance = autocannon(
@@ -68,6 +71,7 @@ export function createAutocannonLoad(): LoadGenerator {
         instance.on('response', (_c: unknown, status: number, _bytes: number, ms: number) => {
           if (status >= 200 && status < 300) latencies.push(ms);
           else non2xx++;
+          if (status === 429) shed++;
         });
         const stop = () => (instance as unknown as { stop(): void }).stop();
         if (o.signal?.aborted) stop();
@@ -84,6 +88,7 @@ export function createAutocannonLoad(): LoadGenerator {
       return {
         ok: latencies.length,
         failed,
+        shed,
         rps: latencies.length / seconds,
         p50: percentile(latencies, 50),
         p95: percentile(latencies, 95),

@@ -39,7 +39,7 @@ export interface TableRecord {
 }
 
 export interface ProfileStore {
-  /** Stores a trial unless the sweep already has one at that index; true when written. */
+  /** Stores a trial unless the sweep already has a valid one at that index (an invalid one is replaced); true when written. */
   saveTrial(t: TrialRecord): Promise<boolean>;
   trials(sweepId: string): Promise<TrialRecord[]>;
   saveTable(t: TableRecord): Promise<void>;
@@ -53,6 +53,9 @@ export function createProfileStore(models: Models): ProfileStore {
   const { ProfileTrial, ProfileTable } = models;
   return {
     async saveTrial(t) {
+      // a trial stored as invalid (trial-validity.ts) is run again when its sweep resumes: its new outcome replaces it
+      const replaced = await ProfileTrial.updateOne({ sweepId: t.sweepId, trialIndex: t.trialIndex, 'metrics.invalid': { $exists: true } }, { $set: t });
+      if (replaced.matchedCount > 0) return true;
       const r = await ProfileTrial.updateOne({ sweepId: t.sweepId, trialIndex: t.trialIndex }, { $setOnInsert: t }, { upsert: true });
       return r.upsertedCount > 0;
     },

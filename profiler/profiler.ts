@@ -62,7 +62,14 @@ export function createProfiler(d: ProfilerDeps): Profiler {
   const store = createProfileStore(d.models);
   const producer = new Redis(d.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(50 * n, 1000) });
   producer.on('error', (err) => log.warn('profiler: Redis connection error', { error: err.message }));
-  const service = createProfilerService({ redis: producer, keys, models: d.models, store, nodes: d.nodes, imageBuiltAt: d.imageBuiltAt, trialSeconds: d.config.trialSeconds });
+  const service = createProfilerService({ redis: producer, keys, models: d.models, store, nodes: d.nodes, imageBuiltAt: d.imageBuiltAt, trialSeconds: d.config.trialSeconds, concurrency: d.config.concurrency });
+  if (!d.config.auto) {
+    // FASTGSHARE_PROFILER_AUTO=false also ends the automatic sweeps queued before (by this or another gateway); a person's stay
+    void service.cancelAutomatic().then(
+      (n) => n > 0 && log.info('automatic profiling is off: cancelled the sweeps the auto-scaler had queued', { sweeps: n }),
+      (err: Error) => log.warn('automatic profiling is off, but the queued automatic sweeps could not be cancelled', { error: err.message }),
+    );
+  }
   const load = d.load ?? createAutocannonLoad();
   const usage = createHttpUsageReader();
   const active = createActiveTrials();
@@ -88,6 +95,7 @@ export function createProfiler(d: ProfilerDeps): Profiler {
         concurrency: d.config.concurrency,
         lockMs: d.config.lockMs,
         busyDelayMs: d.busyDelayMs,
+        automatic: d.config.auto,
         clock: d.clock,
         log: log.child('worker'),
         sweep: {

@@ -1,13 +1,15 @@
 /**
  * The profiler as the gateway uses it: plan a sweep for a function (device, node, grid, model
- * version) and queue it; show, cancel and read back sweeps and tables. One sweep per function
- * is queued or running at a time (409 otherwise); the device lock (worker.ts) keeps sweeps of
- * one device apart.
+ * version) and queue it; show, cancel and read back sweeps and tables; list the queue (what runs,
+ * what waits and for what). One sweep per function is queued or running at a time (409 otherwise,
+ * saying how to follow or cancel it); the device lock (worker.ts) keeps sweeps of one device apart.
+ * A sweep the auto-scaler asks for uses the short automatic grid (auto-grid.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PlatformError } from '../core/errors.ts';
+import { DEFAULT_NAMESPACE } from '../core/names.ts';
 import type { NodeAgentClient } from '../core/contracts/node-agent.ts';
 import type { Models } from '../core/store/models.ts';
 import { V100_DEVICE_CLASS } from '../core/profiles/calibration-profiles.ts';
@@ -17,7 +19,9 @@ import type { ProfileStore, TableRecord } from './profile-store.ts';
 import { parseSweepRequest, readFunctionDevice } from './request.ts';
 import { TRIAL_OVERHEAD_S } from './sweep.ts';
 import type { SweepJobData, SweepProgress, SweepResult } from './sweep-job.ts';
-import { CANCELLED } from './worker.ts';
+import { CANCELLED, isCancelReason } from './worker.ts';
+import { AUTO_TRIAL_SECONDS, autoGrid } from './auto-grid.ts';
+import { waitReason, waitsForDevice } from './wait-reason.ts';
 
 export interface SweepView {
   id: string;
@@ -39,6 +43,18 @@ export interface SweepView {
   origin: 'request' | 'autoscaler';
   /** The body trials send: the request's `input`, or the function's sample (GET /_/sample); absent for emulated. */
   input?: 'request' | 'sample';
+  /** Node and device the sweep runs on (one sweep per device at a time). */
+  device: string;
+  /** While it is not running: what it waits for (wait-reason.ts). */
+  waitingFor?: string;
+}
+
+/** The queue (GET /system/profiles): sweeps running first, then waiting in the order they will run. */
+export interface SweepQueue {
+  running: number;
+  /** Sweeps one gateway runs at once (on distinct devices). */
+  concurrency?: number;
+  sweeps: SweepView[];
 }
 
 export interface RequestOptions {
@@ -50,6 +66,10 @@ export interface ProfilerService {
   request(namespace: string, name: string, body: unknown, options?: RequestOptions): Promise<SweepView>;
   job(namespace: string, name: string): Promise<SweepView>;
   cancel(namespace: string, name: string): Promise<SweepView>;
+  /** Sweeps queued or running (of one namespace when given). */
+  queue(namespace?: string): Promise<SweepQueue>;
+  /** Cancels every sweep the auto-scaler queued that has not ended (automatic profiling turned off); returns how many. */
+  cancelAutomatic(): Promise<number>;
   table(namespace: string, name: string, deviceClass?: string): Promise<TableRecord>;
   close(): Promise<void>;
 }
@@ -63,6 +83,8 @@ export interface ProfilerServiceDeps {
   /** The image's build time, for the model version (undefined when the image store is not here). */
   imageBuiltAt?: (image: string) => Promise<string | undefined>;
   trialSeconds: number;
+  /** Sweeps a gateway's worker runs at once (for the queue view). */
+  concurrency?: number;
 }
 
 export const ACTIVE_STATES: ReadonlySet<string> = new Set(['waiting', 'active', 'delayed', 'prioritized', 'waiting-children']);
@@ -81,17 +103,43 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
   queue.on('error', () => undefined);
   const fnKey = (ns: string, name: string) => `${name}.${ns}`;
 
-  async function view(loaded: Job<SweepJobData, SweepResult>): Promise<SweepView> {
+  const fnOf = (job: Job<SweepJobData, SweepResult>) => fnKey(job.data.namespace, job.data.function);
+  const progressOf = (job: Job<SweepJobData, SweepResult>) => (typeof job.progress === 'object' && job.progress !== null ? (job.progress as unknown as SweepProgress) : undefined);
+  const PENDING = ['waiting', 'prioritized', 'waiting-children'] as const;
+
+  async function view(loaded: Job<SweepJobData, SweepResult>, pending?: Job<SweepJobData, SweepResult>[]): Promise<SweepView> {
     const raw = await loaded.getState();
     // the job may have ended between loading it and reading its state: reload it for the outcome
     const ended = (raw === 'completed' && loaded.returnvalue == null) || (raw === 'failed' && !loaded.failedReason);
     const job = (ended && (await queue.getJob(loaded.id!))) || loaded;
-    const state: SweepView['state'] = raw === 'failed' && job.failedReason === CANCELLED ? 'cancelled' : raw === 'prioritized' || raw === 'waiting-children' ? 'waiting' : (raw as SweepView['state']);
+    const p = progressOf(job);
+    // waiting for its device is waiting, not a delay after a failure (BullMQ keeps both as 'delayed')
+    const state: SweepView['state'] =
+      raw === 'failed' && isCancelReason(job.failedReason) ? 'cancelled' : raw === 'prioritized' || raw === 'waiting-children' || waitsForDevice({ raw, phase: p?.phase }) ? 'waiting' : (raw as SweepView['state']);
     const n = job.data.device === 'emulated' ? 0 : trialConfigs(job.data.grid).length;
-    const p = typeof job.progress === 'object' ? (job.progress as unknown as SweepProgress) : undefined;
+    let waitingFor: string | undefined;
+    if (ACTIVE.has(raw) && (raw !== 'active' || waitsForDevice({ raw, phase: p?.phase }))) {
+      const holderJob = waitsForDevice({ raw, phase: p?.phase }) && p?.holder ? await queue.getJob(p.holder) : undefined;
+      const hp = holderJob ? progressOf(holderJob) : undefined;
+      const queued = pending ?? (await queue.getJobs([...PENDING], 0, -1, true));
+      const at = queued.findIndex((j) => j.id === job.id);
+      waitingFor = waitReason({
+        raw,
+        phase: p?.phase,
+        device: job.data.deviceId,
+        node: job.data.node,
+        ...(holderJob ? { holder: { id: holderJob.id!, function: fnOf(holderJob), done: hp?.done, total: hp?.total } } : {}),
+        attemptsMade: job.attemptsMade,
+        attempts: job.opts.attempts ?? 1,
+        failedReason: job.failedReason || undefined,
+        ahead: at < 0 ? 0 : at,
+        running: await queue.getActiveCount(),
+        concurrency: d.concurrency,
+      });
+    }
     return {
       id: job.id!,
-      function: fnKey(job.data.namespace, job.data.function),
+      function: fnOf(job),
       state,
       ...(p ? { progress: p } : {}),
       trials: n,
@@ -101,12 +149,15 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
       deviceClass: job.data.deviceClass,
       modelVersion: job.data.modelVersion,
       node: job.data.node,
+      device: job.data.deviceId,
       createdAt: new Date(job.timestamp).toISOString(),
       ...(job.finishedOn ? { finishedAt: new Date(job.finishedOn).toISOString() } : {}),
       ...(job.returnvalue ? { result: job.returnvalue } : {}),
-      ...(state === 'failed' ? { error: job.failedReason } : {}),
+      // a cancel by a person needs no reason; one because automatic profiling is off says so
+      ...(state === 'failed' || (state === 'cancelled' && job.failedReason !== CANCELLED) ? { error: job.failedReason } : {}),
       origin: job.data.origin ?? 'request',
       ...(job.data.device === 'emulated' ? {} : { input: job.data.input ? ('request' as const) : ('sample' as const) }),
+      ...(waitingFor ? { waitingFor } : {}),
     };
   }
 
@@ -136,11 +187,18 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
       const running = await d.redis.hget(d.keys.latest(), fnKey(namespace, name));
       if (running) {
         const job = await queue.getJob(running);
-        if (job && ACTIVE.has(await job.getState())) throw new PlatformError('conflict', `a sweep of "${fnKey(namespace, name)}" is already ${await job.getState()} (job ${job.id}); see GET /system/profiles/${name}/job or cancel it with DELETE`);
+        if (job && ACTIVE.has(await job.getState())) {
+          const v = await view(job);
+          const who = v.origin === 'autoscaler' ? 'queued by the auto-scaler' : 'asked for earlier';
+          const cli = `fastgshare profile ${name}${namespace === DEFAULT_NAMESPACE ? '' : ` -n ${namespace}`}`;
+          throw new PlatformError('conflict', `a sweep of "${fnKey(namespace, name)}" is already ${v.state === 'active' ? 'running' : 'queued'} (job ${job.id}, ${who}): follow it with \`${cli}\`, or cancel it with \`${cli} --cancel\` and ask again`, { details: { job: job.id, state: v.state } });
+        }
       }
       const node = await pickNode(req.node);
       const builtAt = (await d.imageBuiltAt?.(fn.image)) ?? (fn as { updatedAt?: Date }).updatedAt?.toISOString() ?? 'unknown';
-      const grid = resolveGrid(defaultGrid(dev.device, node.cpus, dev.maxBatch), req.grid, dev.maxBatch);
+      const automatic = options.origin === 'autoscaler';
+      // the auto-scaler's sweep is short (a few minutes): a person asks for the full grid with `fastgshare profile`
+      const grid = resolveGrid(automatic ? autoGrid(dev.device, node.cpus, dev.maxBatch) : defaultGrid(dev.device, node.cpus, dev.maxBatch), req.grid, dev.maxBatch);
       const data: SweepJobData = {
         namespace,
         function: name,
@@ -152,7 +210,7 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
         deviceClass: deviceClassOf(dev.device, node.cpus),
         modelVersion: `${fn.image}@${builtAt}`,
         grid,
-        trialSeconds: req.trialSeconds ?? d.trialSeconds,
+        trialSeconds: req.trialSeconds ?? (automatic ? Math.min(AUTO_TRIAL_SECONDS, d.trialSeconds) : d.trialSeconds),
         sloMs: req.sloMs ?? dev.sloMs ?? 1000,
         maxBatch: dev.maxBatch,
         ...(dev.emulatedProfile ? { emulatedProfile: dev.emulatedProfile } : {}),
@@ -171,7 +229,7 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
     async cancel(namespace, name) {
       const job = await latest(namespace, name);
       const state = await job.getState();
-      if (!ACTIVE.has(state)) throw new PlatformError('conflict', `the latest sweep of "${fnKey(namespace, name)}" is already ${state === 'failed' && job.failedReason === CANCELLED ? 'cancelled' : state}`);
+      if (!ACTIVE.has(state)) throw new PlatformError('conflict', `the latest sweep of "${fnKey(namespace, name)}" has already ended (${state === 'failed' && isCancelReason(job.failedReason) ? 'cancelled' : state}): there is nothing to cancel`);
       await d.redis.set(d.keys.cancel(job.id!), '1', 'EX', 86_400);
       if (state !== 'active') {
         // not running: fail it here (a worker that picks it up meanwhile sees the flag and stops)
@@ -180,6 +238,33 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
         return { ...(await view(job).catch(() => ({}) as SweepView)), id: job.id!, function: fnKey(namespace, name), state: 'cancelled' } as SweepView;
       }
       return { ...(await view(job)), state: 'cancelled' };
+    },
+    async queue(namespace) {
+      const [active, pending, delayed] = await Promise.all([queue.getJobs(['active'], 0, -1, true), queue.getJobs([...PENDING], 0, -1, true), queue.getJobs(['delayed'], 0, -1, true)]);
+      const mine = (j: Job<SweepJobData, SweepResult> | undefined): j is Job<SweepJobData, SweepResult> => j !== undefined && j.data !== undefined && (namespace === undefined || j.data.namespace === namespace);
+      const sweeps: SweepView[] = [];
+      for (const job of [...active, ...pending, ...delayed].filter(mine)) {
+        const v = await view(job, pending).catch(() => undefined); // a job that ended meanwhile is left out
+        if (v && v.state !== 'completed' && v.state !== 'failed' && v.state !== 'cancelled') sweeps.push(v);
+      }
+      return { running: active.length, ...(d.concurrency !== undefined ? { concurrency: d.concurrency } : {}), sweeps };
+    },
+    async cancelAutomatic() {
+      const jobs = await queue.getJobs(['active', ...PENDING, 'delayed'], 0, -1, true);
+      let n = 0;
+      for (const job of jobs) {
+        if (job?.data?.origin !== 'autoscaler') continue;
+        await d.redis.set(d.keys.cancel(job.id!), '1', 'EX', 86_400);
+        const state = await job.getState();
+        // one that runs stops within a moment (its worker sees the flag); one that waits is removed here, as a cancel does
+        if (state !== 'active') {
+          await job.remove().catch(() => undefined);
+          const key = fnOf(job);
+          if ((await d.redis.hget(d.keys.latest(), key)) === job.id) await d.redis.hdel(d.keys.latest(), key);
+        }
+        n++;
+      }
+      return n;
     },
     async table(namespace, name, deviceClass) {
       const t = await d.store.latestTable(namespace, name, deviceClass);

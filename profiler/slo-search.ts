@@ -8,6 +8,8 @@
 import type { LoadGenerator, LoadOutcome } from './load.ts';
 
 export const OPEN_LOOP_STEPS = [0.5, 0.7, 0.85, 1.0];
+/** Share of the search's load time the closed loop gets (the open-loop steps share the rest). */
+export const CLOSED_LOOP_SHARE = 0.4;
 export const MAX_ERROR_RATE = 0.01;
 
 export interface SloSearchInput {
@@ -42,9 +44,9 @@ export function meetsSlo(o: LoadOutcome, sloMs: number): boolean {
 
 export async function searchSloRate(load: LoadGenerator, i: SloSearchInput): Promise<SloSearchResult> {
   const closedConnections = Math.max(2, 2 * i.batch);
-  const closed = await load.run({ url: i.url, headers: i.headers, body: i.body, contentType: i.contentType, durationS: i.seconds * 0.4, connections: closedConnections, signal: i.signal });
+  const closed = await load.run({ url: i.url, headers: i.headers, body: i.body, contentType: i.contentType, durationS: i.seconds * CLOSED_LOOP_SHARE, connections: closedConnections, signal: i.signal });
   const steps: OpenLoopStep[] = [];
-  const stepSeconds = (i.seconds * 0.6) / OPEN_LOOP_STEPS.length;
+  const stepSeconds = (i.seconds * (1 - CLOSED_LOOP_SHARE)) / OPEN_LOOP_STEPS.length;
   for (const f of OPEN_LOOP_STEPS) {
     if (i.signal?.aborted || closed.rps <= 0) break;
     const targetRps = Math.max(1, closed.rps * f);

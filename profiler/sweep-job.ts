@@ -27,7 +27,8 @@ export interface SweepJobData {
 }
 
 export interface SweepProgress {
-  phase: 'waiting-for-device' | 'trial' | 'table' | 'done';
+  /** starting: the device is the sweep's, its first trial is being prepared. */
+  phase: 'waiting-for-device' | 'starting' | 'trial' | 'table' | 'done';
   /** Trials finished (stored) so far, and in all. */
   done: number;
   total: number;
@@ -37,10 +38,14 @@ export interface SweepProgress {
   /** Trials found already stored when the sweep (re)started. */
   resumed: number;
   etaSeconds: number;
+  /** While waiting for the device: the sweep that holds it. */
+  holder?: string;
 }
 
 export interface SweepResult {
   trials: number;
+  /** Trials stored marked invalid (they could not run properly on any attempt; not in the table). */
+  invalid?: number;
   entries: number;
   measured: number;
   fitted: number;

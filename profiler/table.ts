@@ -2,15 +2,17 @@
  * Turns a sweep's trials into profile rows (core/profiles ProfileEntry): throughput is the
  * highest open-loop rate that met the SLO, in items/s; latency is what the requests saw at that
  * rate; then the grid's untested cells are filled (interpolate.ts). Rows are keyed by the
- * function name, so the scheduler looks a function up by its own name.
+ * function name, so the scheduler looks a function up by its own name. A trial that could not run
+ * properly (trial-validity.ts) is no row: its cell is fitted from the measured ones like an untested one.
  */
 import type { ModelFootprint, ProfileEntry } from '../core/profiles/profile-table.ts';
 import type { SweepGrid } from './grid.ts';
 import { fillGrid } from './interpolate.ts';
 import type { TrialRecord } from './profile-store.ts';
+import { isValidTrial } from './trial-validity.ts';
 
 export function measuredEntries(trials: readonly TrialRecord[], model: string, deviceClass: string): ProfileEntry[] {
-  return trials.map((t) => ({
+  return trials.filter((t) => isValidTrial(t.metrics)).map((t) => ({
     model,
     deviceClass,
     ...t.config,
@@ -33,5 +35,5 @@ export function buildTableEntries(trials: readonly TrialRecord[], grid: SweepGri
 
 /** Memory of one replica: the largest measured; nothing is shared between cpu replicas. */
 export function measuredFootprint(trials: readonly TrialRecord[]): ModelFootprint {
-  return { weightsBytes: 0, replicaBytes: Math.max(0, ...trials.map((t) => t.metrics.memoryBytes)) };
+  return { weightsBytes: 0, replicaBytes: Math.max(0, ...trials.filter((t) => isValidTrial(t.metrics)).map((t) => t.metrics.memoryBytes)) };
 }

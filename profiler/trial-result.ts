@@ -13,8 +13,10 @@ export interface TrialMetrics {
   /** Latency at the SLO rate (or, when no rate met it, in the closed loop), ms. */
   latencyMs: LatencyPercentiles;
   closedLoopLatencyMs: LatencyPercentiles;
-  /** Failed share of all requests of the trial. */
+  /** Failed share of all requests of the trial (429 refusals included). */
   errorRate: number;
+  /** Share of all requests that failed other than by a 429 refusal (errors, 5xx, timeouts): the replica not working. */
+  failedRate?: number;
   /** Share of the whole device the replica kept busy under load (0–1). */
   busyShare: number;
   /** Where busyShare came from: the token meters (gated replicas) or the replica's CPU use. */
@@ -25,4 +27,8 @@ export interface TrialMetrics {
   requests: number;
   /** Open-loop steps: target rate, achieved rate, p99, error rate, met the SLO. */
   steps: Array<{ targetRps: number; rps: number; p99: number; errorRate: number; meetsSlo: boolean }>;
+  /** Set when the trial could not run properly on any of its attempts: why (trial-validity.ts); such a trial is not in the table. */
+  invalid?: string;
+  /** Times the trial was run (more than 1 when an attempt could not run properly). */
+  attempts?: number;
 }

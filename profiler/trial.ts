@@ -12,7 +12,7 @@ import type { Logger } from '../core/logger.ts';
 import type { FunctionSpec, NodeAgentClient, ReplicaStatus } from '../core/contracts/node-agent.ts';
 import type { ReplicaConfig } from '../core/profiles/profile-table.ts';
 import type { LoadGenerator } from './load.ts';
-import { searchSloRate } from './slo-search.ts';
+import { CLOSED_LOOP_SHARE, searchSloRate } from './slo-search.ts';
 import type { TrialMetrics } from './trial-result.ts';
 import type { UsageReader } from './usage-reader.ts';
 import { abortable, sleep } from './abort.ts';
@@ -88,19 +88,25 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
     await warmUp(replica, input, t, d.log);
     // A gated replica starts with a whole window of unused quota: measured at once, a short trial
     // would run on it and overstate what the quota delivers. Saturate it for one window first, so
-    // the window holds steady-state use when measuring starts.
+    // the window holds steady-state use when measuring starts. Then its quota is used up for the
+    // rest of that window and it refuses (429) what it cannot serve within the SLO: a closed loop
+    // shorter than the window may see nothing served (0 req/s, a trial that did not measure the
+    // configuration), so the search lasts long enough for its closed loop to span a whole window.
+    let loadSeconds = t.seconds;
     if (t.config.quota < 1) {
       const windowMs = await d.usage.windowMs(node, replica.id);
       if (windowMs !== undefined) {
+        const window = Math.min(windowMs, MAX_SATURATE_MS);
         // closed loop through the load generator (one abort listener, not one per request)
-        await d.load.run({ url, headers, body: input.body, contentType: input.contentType, connections: Math.max(2, 2 * t.config.batch), durationS: Math.min(windowMs, MAX_SATURATE_MS) / 1000, signal: t.signal });
+        await d.load.run({ url, headers, body: input.body, contentType: input.contentType, connections: Math.max(2, 2 * t.config.batch), durationS: window / 1000, signal: t.signal });
+        loadSeconds = Math.max(loadSeconds, window / 1000 / CLOSED_LOOP_SHARE);
       }
     }
 
     const devBefore = await d.usage.deviceSeconds(node, replica.id);
     const startedAt = clock.now();
     const sampler = sampleReplica(async () => (await find())?.replicas.find((r) => r.id === replica!.id), Math.max(100, pollMs * 2), t.signal);
-    const search = await abortable(searchSloRate(d.load, { url, headers, body: input.body, contentType: input.contentType, batch: t.config.batch, sloMs: t.sloMs, seconds: t.seconds, signal: t.signal }), t.signal);
+    const search = await abortable(searchSloRate(d.load, { url, headers, body: input.body, contentType: input.contentType, batch: t.config.batch, sloMs: t.sloMs, seconds: loadSeconds, signal: t.signal }), t.signal);
     const seconds = Math.max(1e-3, (clock.now() - startedAt) / 1000);
     const devAfter = await d.usage.deviceSeconds(node, replica.id);
     const samples = await sampler.stop();
@@ -110,6 +116,7 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
     const meanCpu = samples.cpu.length ? samples.cpu.reduce((a, b) => a + b, 0) / samples.cpu.length : 0;
     const all = [search.closed, ...search.steps.map((s) => s.outcome)];
     const failed = all.reduce((n, o) => n + o.failed, 0);
+    const shed = all.reduce((n, o) => n + (o.shed ?? 0), 0);
     const requests = all.reduce((n, o) => n + o.ok + o.failed, 0);
     const at = search.best?.outcome ?? search.closed;
     return {
@@ -118,6 +125,7 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
       latencyMs: { p50: at.p50, p95: at.p95, p99: at.p99 },
       closedLoopLatencyMs: { p50: search.closed.p50, p95: search.closed.p95, p99: search.closed.p99 },
       errorRate: requests ? failed / requests : 1,
+      failedRate: requests ? (failed - shed) / requests : 1,
       busyShare: Math.min(1, gated ? (devAfter - devBefore) / seconds : meanCpu / Math.max(1, d.cpus)),
       busySource: gated ? 'tokens' : 'cpu',
       memoryBytes: Math.max(0, ...samples.memory),

@@ -1,13 +1,20 @@
 /**
- * `profile NAME`: queue a profiler sweep and show its progress (a bar with the ETA) until it
- * ends; `--detach` returns after queueing, `--cancel` cancels, `--table`/`--csv` print the table.
+ * `profile NAME`: queue a profiler sweep, or attach to the function's sweep that is already queued
+ * or running (the auto-scaler's, or one asked for earlier), and show its progress until it ends
+ * (profile-follow.ts: what it waits for, failed polls retried, Ctrl-C leaves it running);
+ * `--detach` returns after queueing, `--cancel` cancels, `--table`/`--csv`/`--json` print the table.
+ * `fastgshare profiles` lists the queue.
  */
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PlatformError } from '../../core/errors.ts';
-import { gatewayOptions, loadStack, type CommandContext, type GatewayOptions } from '../context.ts';
-import { resolveCredentials, resolveGatewayUrl } from '../gateway-target.ts';
+import { gatewayOptions, type CommandContext, type GatewayOptions } from '../context.ts';
+import { table } from '../format.ts';
+import { profileApi, type JobView } from '../profile-api.ts';
+import { followSweep, profileCommand } from '../profile-follow.ts';
+
+export { progressLine } from '../profile-follow.ts';
 
 interface ProfileOptions extends GatewayOptions {
   namespace?: string;
@@ -23,16 +30,15 @@ interface ProfileOptions extends GatewayOptions {
   cancel?: boolean;
   table?: boolean;
   csv?: boolean;
+  json?: boolean;
 }
 
-interface JobView {
-  id: string;
-  state: string;
-  trials: number;
-  estimateSeconds: number;
-  error?: string;
-  progress?: { phase: string; done: number; total: number; trial?: number; config?: { partitionPercent: number; quota: number; batch: number }; etaSeconds: number };
-  result?: { entries: number; measured: number; fitted: number; deviceClass: string };
+interface TableView {
+  function: string;
+  deviceClass: string;
+  modelVersion: string;
+  sloMs?: number;
+  entries: Array<{ partitionPercent: number; quota: number; batch: number; rps: number; latencyMs?: { p50?: number | null; p99?: number | null } | null; memoryBytes?: number; source: string }>;
 }
 
 const list = (flag: string, v?: string) => {
@@ -42,19 +48,28 @@ const list = (flag: string, v?: string) => {
   return xs;
 };
 
-/** `[#####-----] 3/8 trials  p50 q0.4 b1  ETA 1m20s` */
-export function progressLine(v: JobView, width = 24): string {
-  const p = v.progress;
-  const total = p?.total || v.trials || 1;
-  const done = p?.done ?? 0;
-  const fill = Math.round((done / total) * width);
-  const eta = p?.etaSeconds ?? v.estimateSeconds;
-  const cfg = p?.config ? `  p${p.config.partitionPercent} q${p.config.quota} b${p.config.batch}` : '';
-  return `[${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${done}/${total} trials${cfg}  ${p?.phase ?? v.state}  ETA ${Math.floor(eta / 60)}m${String(eta % 60).padStart(2, '0')}s`;
+const ms = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(1) : '-');
+
+/** The table as text: one row per configuration; a cell with no rate under the SLO says so, a missing figure is '-'. */
+export function formatProfileTable(t: TableView): string {
+  const rows = t.entries.map((e) => [
+    String(e.partitionPercent),
+    String(e.quota),
+    String(e.batch),
+    Number.isFinite(e.rps) && e.rps > 0 ? e.rps.toFixed(1) : 'misses SLO',
+    ms(e.latencyMs?.p50),
+    ms(e.latencyMs?.p99),
+    e.memoryBytes ? `${Math.round(e.memoryBytes / 1048576)}` : '-',
+    e.source,
+  ]);
+  const head = `${t.function} on ${t.deviceClass} (${t.modelVersion})${t.sloMs ? `, SLO ${t.sloMs} ms` : ''}\n`;
+  return head + table(['PARTITION %', 'QUOTA', 'BATCH', 'RPS AT SLO', 'P50 MS', 'P99 MS', 'MEM MIB', 'SOURCE'], rows);
 }
 
+const ACTIVE = new Set(['waiting', 'active', 'delayed']);
+
 export function registerProfile(program: Command, ctx: CommandContext): void {
-  gatewayOptions(program.command('profile <name>').description('profile a function: sweep partition × quota × batch into a throughput table'))
+  gatewayOptions(program.command('profile <name>').description('profile a function: sweep partition × quota × batch into a throughput table; attaches to a sweep already queued or running (`fastgshare profiles` lists the queue)'))
     .option('-n, --namespace <ns>', 'namespace of the function')
     .option('--data-file <file>', 'a representative request body the trials send (default: the function\'s own sample from GET /_/sample)')
     .option('--content-type <type>', 'its content type', 'application/octet-stream')
@@ -65,45 +80,23 @@ export function registerProfile(program: Command, ctx: CommandContext): void {
     .option('--slo-ms <ms>', 'latency objective (default: the function\'s fastgshare/slo_ms)')
     .option('--node <node>', 'node agent (URL or name) to run on')
     .option('--detach', 'return once the sweep is queued')
-    .option('--cancel', 'cancel the function\'s running sweep')
-    .option('--table', 'print the function\'s table as JSON')
+    .option('--cancel', 'cancel the function\'s queued or running sweep')
+    .option('--table', 'print the function\'s table')
+    .option('--json', 'print the function\'s table as JSON')
     .option('--csv', 'print the function\'s table as CSV')
     .action(async (name: string, o: ProfileOptions) => {
-      const stack = await loadStack(ctx, o.yaml, false);
-      const gateway = resolveGatewayUrl(o.gateway, stack?.spec.provider?.gateway, ctx.cli.openfaasUrl).replace(/\/+$/, '');
-      const creds = await resolveCredentials(gateway, o, ctx.authFile);
-      const doFetch = ctx.fetch ?? fetch;
-      const call = async (method: string, path: string, body?: unknown): Promise<Response> => {
-        const url = new URL(`${gateway}/system/profiles/${encodeURIComponent(name)}${path}`);
-        if (o.namespace) url.searchParams.set('namespace', o.namespace);
-        if (o.csv) url.searchParams.set('format', 'csv');
-        const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
-        if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
-        let res: Response;
-        try {
-          res = await doFetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-        } catch (err) {
-          throw new PlatformError('unavailable', `cannot reach the gateway at ${gateway}: ${(err as Error).message}`);
-        }
-        if (!res.ok) {
-          const text = await res.text();
-          let message = text;
-          try {
-            message = (JSON.parse(text) as { message?: string }).message ?? text;
-          } catch {
-            /* plain text */
-          }
-          throw new PlatformError(res.status === 404 ? 'not_found' : res.status === 409 ? 'conflict' : res.status === 400 ? 'bad_request' : res.status === 401 ? 'unauthorized' : 'unavailable', `profile ${name}: ${message} (HTTP ${res.status})`);
-        }
-        return res;
-      };
-      if (o.table || o.csv) {
-        ctx.io.stdout.write(o.csv ? await (await call('GET', '')).text() : JSON.stringify(await (await call('GET', '')).json(), null, 2) + '\n');
+      const api = await profileApi(ctx, o, `profile ${name}`);
+      const fn = `/${encodeURIComponent(name)}`;
+      const query = { namespace: o.namespace };
+      const cmd = profileCommand(name, o.namespace);
+      if (o.table || o.csv || o.json) {
+        const res = await api.call('GET', fn, { query: { ...query, ...(o.csv ? { format: 'csv' } : {}) } });
+        ctx.io.stdout.write(o.csv ? await res.text() : o.json ? JSON.stringify(await res.json(), null, 2) + '\n' : formatProfileTable((await res.json()) as TableView));
         return;
       }
       if (o.cancel) {
-        const v = (await (await call('DELETE', '/job')).json()) as JobView;
-        ctx.io.stdout.write(`Cancelled sweep ${v.id} of ${name}.\n`);
+        const v = (await (await api.call('DELETE', `${fn}/job`, { query })).json()) as JobView;
+        ctx.io.stdout.write(`Cancelled sweep ${v.id} of ${name}${v.origin === 'autoscaler' ? ' (queued by the auto-scaler)' : ''}.\n`);
         return;
       }
       const body: Record<string, unknown> = {};
@@ -113,16 +106,47 @@ export function registerProfile(program: Command, ctx: CommandContext): void {
       if (o.sloMs) body.sloMs = Number(o.sloMs);
       if (o.node) body.node = o.node;
       if (o.dataFile) body.input = { base64: (await readFile(resolve(ctx.cli.cwd, o.dataFile))).toString('base64'), contentType: o.contentType };
-      let v = (await (await call('POST', '', body)).json()) as JobView;
-      ctx.io.stdout.write(`Sweep ${v.id} of ${name}: ${v.trials} trials, about ${Math.round(v.estimateSeconds / 60)} min.\n`);
-      if (o.detach) return;
-      while (!['completed', 'failed', 'cancelled'].includes(v.state)) {
-        await new Promise((r) => setTimeout(r, 1000));
-        v = (await (await call('GET', '/job')).json()) as JobView;
-        ctx.io.stderr.write(`\r${progressLine(v)}`);
+
+      const current = async (): Promise<JobView | undefined> => {
+        try {
+          const v = (await (await api.call('GET', `${fn}/job`, { query })).json()) as JobView;
+          return ACTIVE.has(v.state) ? v : undefined;
+        } catch (err) {
+          if (err instanceof PlatformError && err.code === 'not_found') return undefined;
+          throw err;
+        }
+      };
+      // a sweep of the function already queued or running: follow that one rather than fail
+      let v = await current();
+      let attached = v !== undefined;
+      if (!v) {
+        try {
+          v = (await (await api.call('POST', fn, { body, query })).json()) as JobView;
+        } catch (err) {
+          // queued by someone else a moment ago
+          if (!(err instanceof PlatformError && err.code === 'conflict')) throw err;
+          v = await current();
+          if (!v) throw err;
+          attached = true;
+        }
       }
-      ctx.io.stderr.write('\n');
+      const minutes = Math.max(1, Math.round(v.estimateSeconds / 60));
+      if (attached) {
+        const who = v.origin === 'autoscaler' ? 'queued by the auto-scaler' : 'asked for earlier';
+        ctx.io.stdout.write(`Following the sweep of ${name} that is already ${v.state === 'active' ? 'running' : 'queued'} (job ${v.id}, ${who}): ${v.trials} trials, about ${minutes} min in all.\n`);
+        if (Object.keys(body).length > 0) ctx.io.stdout.write(`Your options were not used: to run a sweep with them, cancel this one (\`${cmd} --cancel\`) and ask again.\n`);
+      } else {
+        ctx.io.stdout.write(`Sweep ${v.id} of ${name}: ${v.trials} trials, about ${minutes} min.\n`);
+      }
+      if (o.detach) {
+        ctx.io.stdout.write(`Follow it with \`${cmd}\`, cancel it with \`${cmd} --cancel\`.\n`);
+        return;
+      }
+      const outcome = await followSweep(ctx, api, name, o.namespace, v, { tty: Boolean((ctx.io.stderr as { isTTY?: boolean }).isTTY) });
+      if (outcome.kind === 'detached') return;
+      v = outcome.view;
       if (v.state !== 'completed') throw new PlatformError('internal', `sweep ${v.id} of ${name} ${v.state}${v.error ? `: ${v.error}` : ''}`);
-      ctx.io.stdout.write(`Profiled ${name} on ${v.result?.deviceClass}: ${v.result?.measured} measured and ${v.result?.fitted} fitted configurations. See ${gateway}/system/profiles/${name}/chart\n`);
+      const invalid = v.result?.invalid ? `, ${v.result.invalid} trials that could not run properly left out` : '';
+      ctx.io.stdout.write(`Profiled ${name} on ${v.result?.deviceClass}: ${v.result?.measured} measured and ${v.result?.fitted} fitted configurations${invalid}. Table: \`${cmd} --table\`; chart: ${api.gateway}/system/profiles/${name}/chart\n`);
     });
 }

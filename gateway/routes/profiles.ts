@@ -1,15 +1,18 @@
 /**
  * /system/profiles/{name}: profiler sweeps and tables (profiler/service.ts).
- *   POST   /system/profiles/{name}          queue a sweep → 202 {id, trials, estimateSeconds, …}
+ *   GET    /system/profiles                 the queue: sweeps running, then waiting, each with what it waits for (?namespace= narrows it)
+ *   POST   /system/profiles/{name}          queue a sweep → 202 {id, trials, estimateSeconds, …}; 409 while one is queued or running
  *   GET    /system/profiles/{name}/job      the latest sweep: state, progress (trial i of n, config, ETA)
  *   DELETE /system/profiles/{name}/job      cancel it
  *   GET    /system/profiles/{name}          the table as JSON (?format=csv for CSV; ?device=CLASS)
  *   GET    /system/profiles/{name}/chart    the table as an HTML page with inline SVG charts
  * `name` may be `name.namespace`, or `?namespace=` given. Answers 501 when the profiler is off.
+ * Admin only, like every profile route (gateway/tenants/scope.ts answers a tenant 403): a sweep takes
+ * a device every tenant shares, and the queue names every tenant's functions.
  */
 import { Router } from 'express';
 import { PlatformError } from '../../core/errors.ts';
-import { parseQualifiedName } from '../../core/names.ts';
+import { parseQualifiedName, validateNamespace } from '../../core/names.ts';
 import type { ProfilerService } from '../../profiler/service.ts';
 import { tableCsv } from '../../profiler/csv.ts';
 import { chartPage } from '../../profiler/chart.ts';
@@ -23,6 +26,11 @@ export function createProfileRoutes(service: ProfilerService | undefined): Route
   };
   const target = (req: { params: Record<string, string>; query: unknown }) => parseQualifiedName(req.params.name!, queryString(req.query as never, 'namespace'));
 
+  r.get('/system/profiles', async (req, res) => {
+    const ns = queryString(req.query as never, 'namespace');
+    if (ns !== undefined) validateNamespace(ns);
+    res.json(await svc().queue(ns));
+  });
   r.post('/system/profiles/:name', async (req, res) => {
     const { name, namespace } = target(req);
     res.status(202).json(await svc().request(namespace, name, req.body));

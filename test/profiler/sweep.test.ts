@@ -25,6 +25,7 @@ import { createProfiler, type Profiler } from '../../profiler/profiler.ts';
 import { tableCsv } from '../../profiler/csv.ts';
 import { chartPage } from '../../profiler/chart.ts';
 import type { SweepView } from '../../profiler/service.ts';
+import { usableEntry } from '../../profiler/store-profile-source.ts';
 
 const REDIS_URL = readCommonConfig({}).redisUrl;
 const PNG = readFileSync(new URL('../functions/fixtures/hello-world-2024.png', import.meta.url));
@@ -133,7 +134,10 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     }
     const table = await profiler.service.table('openfaas-fn', 'text-direction');
     const measured = table.entries.filter((e) => e.source === 'measured');
-    expect(measured).to.have.length(4);
+    // a trial that could not run properly on a busy machine (3 attempts) is left out of the table, saying why
+    const invalid = trials.filter((t) => t.metrics.invalid);
+    expect(measured.length + invalid.length, invalid.map((t) => t.metrics.invalid).join('; ')).to.equal(4);
+    expect(measured.length, 'most trials measured').to.be.at.least(3);
     expect(table.entries.some((e) => e.source === 'fitted')).to.equal(true);
     for (const partitionPercent of [50, 100]) {
       const at = (quota: number) => trials.find((t) => t.config.partitionPercent === partitionPercent && t.config.quota === quota)!.metrics;
@@ -149,8 +153,9 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     const html = chartPage(table);
     expect(html).to.contain('<svg').and.contain('quota 0.1').and.not.contain('http://www.w3.org/1999/xlink');
     // the scheduler's view of it
+    // (rows with no rate under the SLO are not offered to the planner)
     const source = await profiler.source.table();
-    expect(source.entries('text-direction', table.deviceClass).length).to.equal(table.entries.length);
+    expect(source.entries('text-direction', table.deviceClass).length).to.equal(table.entries.filter(usableEntry).length).and.be.greaterThan(0);
     expect((await agent.call<{ name: string }[]>('GET', '/v1/functions')).body.filter((f) => f.name.includes('--prof-'))).to.deep.equal([]);
   });
 
@@ -238,7 +243,7 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     expect(table.entries.filter((e) => e.source === 'measured').map((e) => e.batch).sort()).to.deep.equal([1, 2]);
     // the auto-scaler's view: the cpu-<n>c table also answers for the live device class "cpu"
     const source = await profiler.source.table();
-    expect(source.entries('text-direction', 'cpu').length).to.equal(table.entries.length);
+    expect(source.entries('text-direction', 'cpu').length).to.equal(table.entries.filter(usableEntry).length).and.be.greaterThan(0);
   });
 
   it('fails a sweep with no input of a function that has no sample, saying to pass input, without retrying', async () => {
