@@ -29,11 +29,30 @@ describe('functions/ocr-recognize (PP-OCRv4 recogniser)', function () {
 
   it('reads JPEG and lines of different widths in one batch', async () => {
     const jpeg = await sharp(line).jpeg({ quality: 90 }).toBuffer();
-    const wide = await sharp(line).extend({ right: 440, background: '#ffffff' }).png().toBuffer(); // 664×39
+    // the line twice, side by side: 448×39
+    const wide = await sharp(line).extend({ right: 224, background: '#ffffff' }).composite([{ input: line, left: 224, top: 0 }]).png().toBuffer();
     const inputs = await Promise.all([fn.decode(jpeg, 'image/jpeg'), fn.decode(wide, 'image/png'), fn.decode(line, 'image/png')]);
-    expect(lineWidth(inputs[1])).to.equal(Math.ceil((48 * 664) / 39)); // 818: wider than the others, which are padded to it
+    // each is cut to its ink with the same margins: the same height, the wide one about twice as wide
+    expect(inputs[1]!.height).to.be.closeTo(inputs[2]!.height, 1);
+    expect(lineWidth(inputs[1]!)).to.be.greaterThan(1.8 * lineWidth(inputs[2]!));
     const out = await fn.infer(exec, inputs);
-    expect(out.map((r) => r.text)).to.deep.equal(['Hello World 2024', 'Hello World 2024', 'Hello World 2024']);
+    expect(out.map((r) => r.text)).to.deep.equal(['Hello World 2024', 'Hello World 2024 Hello World 2024', 'Hello World 2024']);
+  });
+
+  it('reads a line with wide margins and a 3° skew: cut to its ink box and levelled first', async () => {
+    for (const skew of [3, -3]) {
+      const loose = await sharp(line)
+        .extend({ top: 50, bottom: 50, left: 80, right: 80, background: '#ffffff' })
+        .rotate(skew, { background: '#ffffff' })
+        .png()
+        .toBuffer();
+      const input = await fn.decode(loose, 'image/png');
+      // the text (≈ 204 × 19 px of ink) now fills the crop: about 1.8 × its height
+      expect(input.height).to.be.within(30, 45);
+      expect(input.width).to.be.within(204, 260);
+      const [r] = await fn.infer(exec, [input]);
+      expect(r.text, `skew ${skew}°`).to.equal('Hello World 2024');
+    }
   });
 
   it('finds no text in a blank image', async () => {

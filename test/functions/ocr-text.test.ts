@@ -1,0 +1,114 @@
+import { expect } from 'chai';
+import { ctcDecode } from '../../functions/ocr-recognize/ctc.ts';
+import { inkBox, otsuThreshold } from '../../functions/ocr-recognize/ink-box.ts';
+import { fixLetterDigits } from '../../functions/ocr-recognize/letter-digit.ts';
+import { plainText } from '../../functions/ocr-recognize/plain-text.ts';
+import type { RgbImage } from '../../templates/onnx-node/runtime/image.ts';
+
+/** A probability tensor from per-step rows of [class, p] (the rest of each step is blank). */
+function steps(chars: readonly string[], rows: [string, number, number?][]): Float32Array {
+  const C = chars.length;
+  const out = new Float32Array(rows.length * C);
+  rows.forEach(([c, p, space = 0], t) => {
+    const k = c === '_' ? 0 : chars.indexOf(c);
+    out[t * C + k] = p;
+    out[t * C + C - 1] += space;
+    out[t * C] += 1 - p - (k === C - 1 ? 0 : space);
+  });
+  return out;
+}
+
+describe('functions/ocr-recognize text', () => {
+  const chars = ['', 'a', 'b', '.', '(', ' '];
+  const decode = (rows: [string, number, number?][], spaceThreshold = 0.05) => ctcDecode(steps(chars, rows), [1, rows.length, chars.length], 0, chars, { spaceThreshold }).text;
+
+  it('keeps a word gap whose space probability peaks at the threshold, not a gap inside a word', () => {
+    const rows: [string, number, number?][] = [
+      ['a', 0.9],
+      ['_', 0.8, 0.01], // inside a word: no space
+      ['b', 0.9],
+      ['_', 0.7, 0.2], // a word gap the space lost
+      ['_', 0.9, 0.06],
+      ['a', 0.9],
+    ];
+    expect(decode(rows)).to.equal('ab a');
+    expect(decode(rows, 1)).to.equal('aba'); // argmax only
+    expect(decode(rows, 0.25)).to.equal('aba');
+  });
+
+  it('never starts or ends with a space, never doubles one, and adds none before closing punctuation', () => {
+    expect(
+      decode([
+        [' ', 0.9],
+        ['a', 0.9],
+        [' ', 0.9],
+        ['_', 0.9],
+        [' ', 0.9],
+        ['b', 0.9],
+        [' ', 0.9],
+      ]),
+    ).to.equal('a b');
+    expect(
+      decode([
+        ['a', 0.9],
+        ['_', 0.7, 0.3],
+        ['.', 0.9],
+        ['_', 0.7, 0.3],
+        ['(', 0.9],
+        ['_', 0.7, 0.3],
+        ['b', 0.9],
+      ]),
+    ).to.equal('a. (b');
+    // a space the model itself chose stays, even before punctuation
+    expect(
+      decode([
+        ['a', 0.9],
+        [' ', 0.9],
+        ['.', 0.9],
+      ]),
+    ).to.equal('a .');
+  });
+
+  it('writes full-width punctuation of Latin lines as ASCII, and leaves CJK lines as read', () => {
+    expect(plainText('Paid（in full）！ 100％')).to.equal('Paid(in full)! 100%');
+    expect(plainText('合计：100元')).to.equal('合计：100元');
+    expect(plainText('plain text, already.')).to.equal('plain text, already.');
+  });
+
+  it('reads a 0 or 1 inside a word of letters as the letter, and leaves numbers and codes alone', () => {
+    expect(fixLetterDigits('0ctober 0slo sma1l H0USE c0st')).to.equal('October Oslo small HOUSE cost');
+    expect(fixLetterDigits('10 1st 0x1F file1 A1 2024 B2B 101 v0')).to.equal('10 1st 0x1F file1 A1 2024 B2B 101 v0');
+  });
+
+  it('Otsu splits a two-level histogram between the levels', () => {
+    const h = new Array<number>(256).fill(0);
+    h[20] = 100;
+    h[230] = 900;
+    const t = otsuThreshold(h);
+    expect(t).to.be.at.least(20).and.below(230);
+  });
+
+  it('finds the ink box of a dark line (light on dark too), ignoring specks and ink outside the band', () => {
+    const W = 120;
+    const H = 40;
+    const image = (ink: number, paper: number): RgbImage => {
+      const px = Buffer.alloc(W * H * 3, paper);
+      const dot = (x: number, y: number) => px.fill(ink, (y * W + x) * 3, (y * W + x) * 3 + 3);
+      for (let y = 15; y < 25; y++) for (let x = 20; x < 100; x++) if (x % 10 < 7) dot(x, y); // the "text"
+      dot(3, 3); // a speck
+      for (let x = 40; x < 60; x++) dot(x, 1); // a neighbour's descenders at the top
+      return { width: W, height: H, pixels: px };
+    };
+    for (const [ink, paper] of [
+      [0, 255],
+      [250, 10],
+    ]) {
+      const banded = inkBox(image(ink!, paper!), { minShare: 0.002, maxAngle: 8, band: [12, 28] })!;
+      expect(banded.angle).to.equal(0);
+      expect([banded.cx, banded.cy, banded.width, banded.height]).to.deep.equal([58.5, 20, 77, 10]); // bars from x = 20 to 97, rows 15–24
+      const all = inkBox(image(ink!, paper!))!;
+      expect(all.height).to.be.greaterThan(20); // without the band the neighbour's ink counts
+    }
+    expect(inkBox({ width: 10, height: 10, pixels: Buffer.alloc(300, 255) })).to.equal(undefined);
+  });
+});
