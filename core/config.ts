@@ -104,7 +104,8 @@ export interface AutoscaleConfig {
   devicesPerNode: number;
   /** FASTGSHARE_AUTOSCALE_APPLY_CONFIG: run the plan's configurations as replica groups on the nodes (default true; the stored annotations are left as deployed). */
   applyConfig: boolean;
-
+  /** FASTGSHARE_AUTOSCALE_VERTICAL: resize the quota of running replicas before adding or removing replicas (default true). */
+  vertical: boolean;
 }
 
 /**
@@ -422,6 +423,7 @@ export function readAutoscaleConfig(env: Env): AutoscaleConfig | undefined {
     headroom: decimal(env, 'FASTGSHARE_AUTOSCALE_HEADROOM', 1.2, 1, 10),
     devicesPerNode: int(env, 'FASTGSHARE_AUTOSCALE_DEVICES_PER_NODE', 1, 1, 1024),
     applyConfig: flag(env, 'FASTGSHARE_AUTOSCALE_APPLY_CONFIG', true),
+    vertical: flag(env, 'FASTGSHARE_AUTOSCALE_VERTICAL', true),
   };
 }
 

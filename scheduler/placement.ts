@@ -1,7 +1,8 @@
 /**
  * Placement of planned replicas on devices (pure: devices, current replicas and the wanted
  * replicas in; the new assignment and why out).
- * - Keeps every current replica whose function still wants its configuration (no pointless moves).
+ * - Keeps every current replica whose function still wants its configuration (no pointless moves);
+ *   one the round resized in place (`resizedFrom`) is noted as resized.
  * - Scale-down stops surplus replicas on the emptiest devices first.
  * - New replicas, largest first, go to the device that already holds their model (model sharing:
  *   weights counted once), then to the in-use device with the least area left after placing (best
@@ -37,7 +38,7 @@ export interface PlacementInput {
 
 export interface PlacementNote {
   replicaId: string;
-  action: 'kept' | 'started' | 'stopped' | 'moved' | 'unplaced';
+  action: 'kept' | 'resized' | 'started' | 'stopped' | 'moved' | 'unplaced';
   config: ReplicaConfig;
   deviceId?: string;
   why: string;
@@ -119,7 +120,9 @@ export function place(input: PlacementInput): PlacementResult {
   for (const [, list] of currentBy) {
     for (const r of list) {
       if (kept.has(r.id)) {
-        noteFor(r.function, { replicaId: r.id, action: 'kept', config: r.config, deviceId: r.deviceId, why: 'configuration still wanted; not moved' });
+        const was = r.resizedFrom;
+        if (was) noteFor(r.function, { replicaId: r.id, action: 'resized', config: r.config, deviceId: r.deviceId, why: `quota ${was.quota} → ${r.config.quota} in place (same partition and batch: applied live, no restart)` });
+        else noteFor(r.function, { replicaId: r.id, action: 'kept', config: r.config, deviceId: r.deviceId, why: 'configuration still wanted; not moved' });
         continue;
       }
       byId.get(r.deviceId)!.remove(r, fp(r.model));

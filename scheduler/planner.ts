@@ -7,12 +7,17 @@
  * 1 / (1 − fullTimePreference), or its whole band when its slack is too short to time-share).
  * Kept within [min, max]. Scale-up waits `cooldownUpMs` after the previous scale-up; scale-down
  * needs demand below (1 − hysteresis) × current capacity and `cooldownDownMs` since the last change.
+ * With `vertical` (and the running replicas and their devices' room given), a change resizes the
+ * quotas of running replicas first (vertical.ts) and adds replicas only for the demand left, or
+ * removes them only for what lower quotas cannot absorb.
  */
 import { PlatformError } from '../core/errors.ts';
 import { configArea, configKey, type ProfileEntry, type ReplicaConfig } from '../core/profiles/profile-table.ts';
 import { cheapestCover, coverMenu, type Cover, type CoverMenu } from './cover.ts';
+import type { DeviceRoom } from './device-room.ts';
 import { efficiency, residualFeasible, saturatedCandidates, saturatedFeasible } from './feasibility.ts';
-import type { FunctionSpec, PlannedReplica } from './types.ts';
+import type { FunctionSpec, PlacedReplica, PlannedReplica } from './types.ts';
+import { growableCover, lowerQuotas, raiseQuotas, type VerticalExplanation, type VerticalStep } from './vertical.ts';
 
 export interface PlannerOptions {
   cooldownUpMs: number;
@@ -49,6 +54,18 @@ export interface PlannerOptions {
    * plan as demand moves: in the simulator the extra cold starts cost SLO attainment (README).
    */
   coverTail: number;
+  /**
+   * Vertical before horizontal: when demand moves, change the quota of running replicas (live, no
+   * restart) before adding or removing replicas (vertical.ts). Needs `PlanInput.running`; without
+   * it, or off, every change re-plans the replica set (horizontal only).
+   */
+  vertical: boolean;
+  /**
+   * Vertical scale-down: when lower quotas would still leave more than (1 + reshapeArea) × the area
+   * of the plan for the demand alone (replicas whose partition or batch no longer suits the demand),
+   * re-plan the replica set instead: a partition change costs a restart, worth it for that much area.
+   */
+  reshapeArea: number;
 }
 
 export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
@@ -64,6 +81,8 @@ export const DEFAULT_PLANNER_OPTIONS: PlannerOptions = {
   coverBudget: 400,
   shareableSlackMs: 10,
   coverTail: 0,
+  vertical: true,
+  reshapeArea: 0.25,
 };
 
 /**
@@ -120,6 +139,8 @@ export interface PlanExplanation {
   /** Configurations whose batch 1 already misses the SLO. */
   infeasible: number;
   notes: string[];
+  /** Present when the plan came from resizing running replicas (vertical before horizontal). */
+  vertical?: VerticalExplanation;
 }
 
 export type PlanAction = 'initial' | 'scale-up' | 'scale-down' | 'idle' | 'hold';
@@ -144,6 +165,23 @@ export interface PlanInput {
   prev?: FunctionPlanState;
   nowMs: number;
   options?: Partial<PlannerOptions>;
+  /** The function's running replicas and what their devices can take: enables the vertical step. */
+  running?: RunningReplicas;
+}
+
+/** Replicas the vertical step adds for the demand left, and how to explain them. */
+interface Added {
+  replicas: PlannedReplica[];
+  capped: boolean;
+  efficient?: PlanExplanation['efficient'];
+  mix?: PlanExplanation['mix'];
+  residual?: PlanExplanation['residual'];
+  notes: string[];
+}
+
+export interface RunningReplicas {
+  replicas: readonly PlacedReplica[];
+  room: DeviceRoom;
 }
 
 function note(e: ProfileEntry): ConfigNote {
@@ -186,6 +224,8 @@ interface Ideal {
   needsProfiling: boolean;
   sloUnachievable: boolean;
   capped: boolean;
+  /** The most cost-efficient SLO-feasible configuration (absent without a profile or a feasible one). */
+  efficient?: ProfileEntry;
 }
 
 /**
@@ -208,6 +248,7 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
   let replicas: PlannedReplica[] = [];
   let needsProfiling = false;
   let sloUnachievable = false;
+  let efficient: ProfileEntry | undefined;
   if (entries.length === 0) {
     needsProfiling = true;
     const n = demandRps > 0 ? 1 : 0;
@@ -235,6 +276,7 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
       ex.notes.push(`partition ${top.partitionPercent} %, quota ${top.quota} is the cheapest per rps once a quota < 1 pays for its idle time (area / ${(1 - o.fullTimePreference).toFixed(2)}, or its whole band when its slack is under ${o.shareableSlackMs} ms)`);
       eff = top;
     }
+    if (!sloUnachievable) efficient = eff;
     for (const e of candidates.filter((c) => c !== eff).slice(0, o.maxAlternatives - ex.alternatives.length)) {
       ex.alternatives.push({ ...note(e), rejected: `less efficient: ${efficiency(e).toFixed(1)} vs ${efficiency(eff).toFixed(1)} rps per unit of quota × partition` });
     }
@@ -293,7 +335,7 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
     ex.notes.push(`raised to min ${spec.minReplicas} replicas`);
     while (replicas.length < spec.minReplicas) replicas.push({ ...fill, config: { ...fill.config } });
   }
-  return { replicas, explanation: ex, needsProfiling, sloUnachievable, capped };
+  return { replicas, explanation: ex, needsProfiling, sloUnachievable, capped, ...(efficient ? { efficient } : {}) };
 }
 
 /** The replica kept when a function is idle: the smallest feasible configuration. */
@@ -311,14 +353,17 @@ export function planFunction(input: PlanInput): FunctionPlan {
   if (!(spec.sloMs > 0)) throw new PlatformError('bad_request', `SLO of ${spec.name} must be > 0 ms, got ${spec.sloMs}`);
   if (!(spec.minReplicas >= 0 && spec.maxReplicas >= spec.minReplicas)) throw new PlatformError('bad_request', `replica bounds of ${spec.name} must satisfy 0 ≤ min ≤ max, got ${spec.minReplicas}..${spec.maxReplicas}`);
   const ideal = idealPlan(spec, demandRps, entries, o);
-  const done = (action: PlanAction, replicas: PlannedReplica[], state: FunctionPlanState, why?: string): FunctionPlan => {
+  const done = (action: PlanAction, replicas: PlannedReplica[], state: FunctionPlanState, why?: string, capped = ideal.capped): FunctionPlan => {
     if (why) ideal.explanation.notes.push(why);
-    return { function: spec.name, action, demandRps, replicas, capacityRps: capacity(replicas), needsProfiling: ideal.needsProfiling, sloUnachievable: ideal.sloUnachievable, capped: ideal.capped, explanation: ideal.explanation, state };
+    return { function: spec.name, action, demandRps, replicas, capacityRps: capacity(replicas), needsProfiling: ideal.needsProfiling, sloUnachievable: ideal.sloUnachievable, capped, explanation: ideal.explanation, state };
   };
   if (!prev) return done('initial', ideal.replicas, { replicas: ideal.replicas, lastUpMs: nowMs, lastDownMs: nowMs });
   const cur = prev.replicas;
   const curCap = capacity(cur);
   const sinceChange = nowMs - Math.max(prev.lastUpMs, prev.lastDownMs);
+  // A function without a profile has nothing to resize (its default replica's capacity is a guess);
+  // once its profile exists, the first change re-plans the whole set away from the default.
+  const running = o.vertical && input.running && !ideal.needsProfiling && !cur.some((r) => r.role === 'default') ? input.running : undefined;
   if (demandRps === 0) {
     if (cur.length === ideal.replicas.length && area(cur) <= area(ideal.replicas) + 1e-12) return done('hold', cur, prev, 'idle, already at the minimum');
     if (sinceChange < o.cooldownDownMs) return done('hold', cur, prev, `idle; scale-down cooldown (${Math.ceil((o.cooldownDownMs - sinceChange) / 1000)} s left)`);
@@ -327,12 +372,95 @@ export function planFunction(input: PlanInput): FunctionPlan {
   const belowMin = cur.length < spec.minReplicas;
   if (demandRps > curCap || belowMin) {
     if (nowMs - prev.lastUpMs < o.cooldownUpMs && !belowMin) return done('hold', cur, prev, `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps but in scale-up cooldown`);
+    if (running && !belowMin) return verticalUp(running);
     if (capacity(ideal.replicas) <= curCap && !belowMin) return done('hold', cur, prev, 'already at the most capacity the bounds allow');
     return done('scale-up', ideal.replicas, { replicas: ideal.replicas, lastUpMs: nowMs, lastDownMs: prev.lastDownMs }, `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps`);
   }
-  if (demandRps < curCap * (1 - o.hysteresis) && area(ideal.replicas) < area(cur) - 1e-12) {
+  if (demandRps < curCap * (1 - o.hysteresis) && (running || area(ideal.replicas) < area(cur) - 1e-12)) {
     if (sinceChange < o.cooldownDownMs) return done('hold', cur, prev, `over-provisioned but in scale-down cooldown (${Math.ceil((o.cooldownDownMs - sinceChange) / 1000)} s left)`);
+    if (running && !reshape(running)) return verticalDown(running);
     return done('scale-down', ideal.replicas, { replicas: ideal.replicas, lastUpMs: prev.lastUpMs, lastDownMs: nowMs }, `demand ${demandRps.toFixed(1)} < ${(1 - o.hysteresis).toFixed(2)} × capacity ${curCap.toFixed(1)} rps`);
   }
   return done('hold', cur, prev, `capacity ${curCap.toFixed(1)} rps covers demand ${demandRps.toFixed(1)} within the hysteresis band`);
+
+  /** The vertical step's input for this function. */
+  function stepInput(r: RunningReplicas) {
+    return { demandRps, entries, running: r.replicas, room: r.room, sloMs: spec.sloMs * (1 - o.sloMargin), plan: (e: ProfileEntry) => plannedReplica(e, 'saturated', spec.sloMs, o), minReplicas: spec.minReplicas };
+  }
+
+  /** The plan's configuration lines describe what was added, not the ideal plan for the whole demand. */
+  function describe(step: VerticalStep, added?: Added): void {
+    const ex = ideal.explanation;
+    delete ex.efficient;
+    delete ex.mix;
+    delete ex.residual;
+    if (added?.efficient && added.efficient.replicas > 0) ex.efficient = added.efficient;
+    if (added?.mix) ex.mix = added.mix;
+    if (added?.residual) ex.residual = added.residual;
+    for (const n of added?.notes ?? []) ex.notes.push(`added replicas: ${n}`);
+    ex.vertical = { ...step.explanation, added: added?.replicas.length ?? 0 };
+  }
+
+  /**
+   * Replicas for the demand the resized ones leave: whole efficient replicas and one of the same
+   * partition and batch at a lower quota (growableCover), or, without an efficient configuration,
+   * the plan for that demand alone.
+   */
+  function addFor(rest: number, maxReplicas: number): Added {
+    const sub = idealPlan({ ...spec, minReplicas: 0, maxReplicas }, rest, entries, o);
+    const E = sub.efficient;
+    if (!E) return { replicas: sub.replicas, capped: sub.capped, efficient: sub.explanation.efficient, mix: sub.explanation.mix, residual: sub.explanation.residual, notes: sub.explanation.notes };
+    const g = growableCover(E, rest, entries, spec.sloMs * (1 - o.sloMargin), maxReplicas, (e) => plannedReplica(e, 'saturated', spec.sloMs, o));
+    // No smaller quota covers the remainder (or the profile has none): nothing to grow, so the
+    // cheapest cover takes it.
+    if (!g.tail && g.replicas.length > g.full) return { replicas: sub.replicas, capped: sub.capped, efficient: sub.explanation.efficient, mix: sub.explanation.mix, residual: sub.explanation.residual, notes: sub.explanation.notes };
+    const tail = g.tail;
+    return {
+      replicas: g.replicas,
+      capped: g.capped,
+      ...(g.full > 0 || (g.replicas.length > 0 && !tail) ? { efficient: { ...note(E), replicas: g.replicas.length - (tail ? 1 : 0) } } : {}),
+      ...(tail ? { residual: { ...note(tail.e), quota: tail.config.quota, batch: tail.config.batch, residualRps: tail.rateRps } } : {}),
+      notes: tail ? [`the remainder runs at partition ${tail.config.partitionPercent} %, largest batch ${tail.config.batch} (the efficient configuration's) at quota ${tail.config.quota}, where batches of up to ${tail.e.batch} meet the SLO: a later raise to quota ${E.quota} needs no restart`] : [],
+    };
+  }
+
+  /** Demand above capacity: raise the running replicas' quotas, then add replicas for what is left. */
+  function verticalUp(r: RunningReplicas): FunctionPlan {
+    const step = raiseQuotas(stepInput(r));
+    const rest = demandRps - step.explanation.resizedRps;
+    const slots = Math.max(0, spec.maxReplicas - step.kept.length);
+    const added = rest > 1e-9 && slots > 0 ? addFor(rest, slots) : undefined;
+    const replicas = [...step.kept, ...(added?.replicas ?? [])];
+    const capped = rest > 1e-9 && (slots === 0 || (added?.capped ?? false));
+    if (capacity(replicas) <= step.explanation.runningRps + 1e-9) return done('hold', cur, prev!, `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps, but no running replica can take a larger quota and the bounds allow no more replicas`, capped);
+    describe(step, added);
+    const raised = step.explanation.resized.length;
+    const why = `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps: ${raised ? `raised the quota of ${raised} group${raised === 1 ? '' : 's'} of running replicas (live, no restart) to ${step.explanation.resizedRps.toFixed(1)} rps` : 'no running replica could take a larger quota'}${added ? `; ${added.replicas.length} replica${added.replicas.length === 1 ? '' : 's'} added for the ${rest.toFixed(1)} rps left` : ''}`;
+    return done('scale-up', replicas, { replicas, lastUpMs: nowMs, lastDownMs: prev!.lastDownMs }, why, capped);
+  }
+
+  /** Would lowering quotas leave too much area beside the plan for the demand alone? (A dry run: the devices are not changed.) */
+  function reshape(r: RunningReplicas): boolean {
+    if (!Number.isFinite(o.reshapeArea)) return false;
+    const dry = lowerQuotas({ ...stepInput(r), room: { resize: () => undefined, remove: () => undefined, area: (id) => r.room.area(id) } });
+    const kept = area(dry.kept);
+    const target = area(ideal.replicas);
+    if (kept <= (1 + o.reshapeArea) * target + 1e-12) return false;
+    ideal.explanation.notes.push(`lower quotas alone would keep area ${kept.toFixed(2)} > ${(1 + o.reshapeArea).toFixed(2)} × ${target.toFixed(2)} of the plan for the demand: re-planned the replica set (changed partitions restart their replicas)`);
+    return true;
+  }
+
+  /** Demand well below capacity: lower quotas; stop replicas only for what lower quotas cannot absorb. */
+  function verticalDown(r: RunningReplicas): FunctionPlan {
+    const step = lowerQuotas(stepInput(r));
+    const replicas = step.kept;
+    // Planned replicas that never got a device are not running; the running ones cover the demand.
+    const unplaced = cur.length - r.replicas.length;
+    const changed = step.explanation.resized.length > 0 || step.removed.length > 0 || (unplaced > 0 && capacity(replicas) >= demandRps - 1e-9);
+    if (!changed) return done('hold', cur, prev!, `demand ${demandRps.toFixed(1)} < ${(1 - o.hysteresis).toFixed(2)} × capacity ${curCap.toFixed(1)} rps, but no running replica can run at a lower quota within the SLO or stop without leaving the demand uncovered`);
+    describe(step);
+    const lowered = step.explanation.resized.length;
+    const why = `demand ${demandRps.toFixed(1)} < ${(1 - o.hysteresis).toFixed(2)} × capacity ${curCap.toFixed(1)} rps: ${lowered ? `lowered the quota of ${lowered} group${lowered === 1 ? '' : 's'} (live, no restart)` : 'no quota could go lower'}${step.removed.length ? `; stopped ${step.removed.length} replica${step.removed.length === 1 ? '' : 's'} surplus as a whole` : ''}${unplaced > 0 ? `; dropped ${unplaced} planned replica${unplaced === 1 ? '' : 's'} that never got a device` : ''}; capacity now ${capacity(replicas).toFixed(1)} rps`;
+    return done('scale-down', replicas, { replicas, lastUpMs: prev!.lastUpMs, lastDownMs: nowMs }, why);
+  }
 }

@@ -44,6 +44,12 @@ export interface PlacedReplica {
   /** Profiled requests/s of this replica (its routing weight is proportional to it). */
   capacityRps: number;
   latency?: LatencyBudget;
+  /**
+   * Set by the round that changed this running replica's quota in place (vertical scaling): the
+   * configuration it ran before. Same process, same device, so no restart (the simulator keeps the
+   * replica warm; the node agent applies the new quota live). Absent on every other replica.
+   */
+  resizedFrom?: ReplicaConfig;
 }
 
 /** A replica the planner wants, before placement. */

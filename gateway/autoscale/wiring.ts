@@ -102,7 +102,7 @@ export function createAutoscaleWiring(o: AutoscaleWiringOptions): AutoscaleWirin
           periodMs: cfg.periodMs,
           devicesPerNode: cfg.devicesPerNode,
           applyConfig: cfg.applyConfig,
-          planner: { cooldownUpMs: cfg.cooldownUpMs, cooldownDownMs: cfg.cooldownDownMs },
+          planner: { cooldownUpMs: cfg.cooldownUpMs, cooldownDownMs: cfg.cooldownDownMs, vertical: cfg.vertical },
           estimator: { idleAfterMs: cfg.idleAfterMs, peakWindowMs: cfg.peakWindowMs, headroom: cfg.headroom },
         },
       });

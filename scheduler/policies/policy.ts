@@ -41,6 +41,12 @@ export interface Policy {
 export interface PolicyFactory {
   readonly name: string;
   readonly description: string;
+  /**
+   * Runs on this platform's node agent, which applies a quota-only change of a running replica
+   * live (fast-manager README "Replica groups"); the simulator then keeps such a replica warm.
+   * Absent: every change of configuration starts a new replica (the baselines' own systems).
+   */
+  readonly liveQuota?: boolean;
   /** A fresh instance (policies may remember their previous decisions). */
   create(): Policy;
 }

@@ -5,8 +5,8 @@ import type { SimResult } from './simulator.ts';
 
 export function resultsTable(results: readonly SimResult[]): string {
   return markdownTable(
-    ['policy', 'devices mean', 'devices max', 'SLO attainment', 'throughput rps', 'goodput rps', 'utilisation', 'p99 ms', 'unplaced (max)'],
-    results.map((r) => [r.policy, r.devicesMean, r.devicesMax, `${(r.sloAttainment * 100).toFixed(2)} %`, r.throughputRps, r.goodputRps, `${(r.utilisation * 100).toFixed(1)} %`, r.p99Ms, r.unplacedMax]),
+    ['policy', 'devices mean', 'devices max', 'SLO attainment', 'throughput rps', 'goodput rps', 'utilisation', 'p99 ms', 'unplaced (max)', 'cold starts', 'resized in place'],
+    results.map((r) => [r.policy, r.devicesMean, r.devicesMax, `${(r.sloAttainment * 100).toFixed(2)} %`, r.throughputRps, r.goodputRps, `${(r.utilisation * 100).toFixed(1)} %`, r.p99Ms, r.unplacedMax, String(r.coldStarts), String(r.resizes)]),
   );
 }
 

@@ -14,7 +14,11 @@
  *   gives the device back between tokens when others wait, so time sharing interleaves.
  * - Every `periodS` the policy re-plans from the estimated demand (demand-estimator.ts fed with
  *   the rate seen in the last period); new replicas are ready after `coldStartS`, removed ones
- *   finish their batch and hand their queue back to the function.
+ *   finish their batch and hand their queue back to the function. For a policy that runs on this
+ *   platform's node agent (`liveQuota`), a replica whose group (function, device, configuration)
+ *   is gone and whose process (partition, batch) a new replica on the same device shares keeps
+ *   running warm at the new quota, as the agent applies a quota change live; any other change of
+ *   configuration is a new replica.
  */
 import { configKey, type ProfileTable } from '../../core/profiles/profile-table.ts';
 import { createDemandEstimator, type DemandEstimatorOptions, type DemandEstimator } from '../demand-estimator.ts';
@@ -80,6 +84,12 @@ export interface SimResult {
   utilisation: number;
   p99Ms: number;
   unplacedMax: number;
+  /** Replicas started after the first round (each waited `coldStartS` before serving). */
+  coldStarts: number;
+  /** Replicas whose quota changed in place (no cold start). */
+  resizes: number;
+  /** Σ over replicas of quota × partition, time-weighted mean (the share of devices allocated). */
+  areaMean: number;
   functions: FunctionStats[];
   timeline: TimelinePoint[];
 }
@@ -117,6 +127,11 @@ interface Ev {
 }
 
 const USAGE_WINDOW_MS = 1000;
+
+/** Same function, device, partition and batch: the same process, whatever the quota. */
+function sameProcess(a: PlacedReplica, b: PlacedReplica): boolean {
+  return a.function === b.function && a.deviceId === b.deviceId && a.config.partitionPercent === b.config.partitionPercent && a.config.batch === b.config.batch;
+}
 const HIST_MAX_MS = 60_000;
 
 export function simulate(o: SimOptions): SimResult {
@@ -128,6 +143,7 @@ export function simulate(o: SimOptions): SimResult {
   const fns = trace.functions;
   const fnIndex = new Map(fns.map((f, i) => [f.name, i]));
   const policy: Policy = o.policy.create();
+  const liveQuota = o.policy.liveQuota ?? false;
   const q = new EventQueue<Ev>();
   const rngs: Rng[] = fns.map((_, i) => createRng(streamSeed(o.seed, i)));
   const estimators: DemandEstimator[] = fns.map(() => createDemandEstimator(o.estimator));
@@ -148,6 +164,10 @@ export function simulate(o: SimOptions): SimResult {
   let devicesUsed = 0;
   let devicesMax = 0;
   let unplacedMax = 0;
+  let coldStarts = 0;
+  let resizes = 0;
+  let areaMs = 0;
+  let areaNow = 0;
   let lastChange = 0;
   const timeline: TimelinePoint[] = [];
   const rateAt = (f: number, tMs: number) => trace.rates[f]![Math.min(trace.durationS - 1, Math.floor(tMs / 1000))]!;
@@ -282,19 +302,39 @@ export function simulate(o: SimOptions): SimResult {
     }
     const nextLive: SimReplica[][] = fns.map(() => []);
     const starting: SimReplica[] = [];
+    const keyOf = (p: PlacedReplica) => `${p.function}|${p.deviceId}|${configKey(p.config)}`;
+    const wanted = new Set(decision.replicas.map(keyOf));
+    const unmatched: PlacedReplica[] = [];
     for (const p of decision.replicas) {
       const f = fnIndex.get(p.function);
       if (f === undefined) continue;
-      const key = `${p.function}|${p.deviceId}|${configKey(p.config)}`;
-      const reuse = old.get(key)?.shift();
+      const reuse = old.get(keyOf(p))?.shift();
       if (reuse) {
         reuse.placed = p;
         nextLive[f]!.push(reuse);
-        continue;
+      } else unmatched.push(p);
+    }
+    for (const p of unmatched) {
+      const f = fnIndex.get(p.function)!;
+      const key = keyOf(p);
+      if (liveQuota) {
+        // The node agent's rule: a replica whose group (function, device, configuration) is gone
+        // moves to a group of the same process (same partition and batch) at another quota, warm,
+        // with its queue and its batch in flight.
+        const from = [...old].find(([k, l]) => l.length > 0 && !wanted.has(k) && sameProcess(l[0]!.placed, p));
+        const reuse = from?.[1].shift();
+        if (reuse) {
+          reuse.key = key;
+          reuse.placed = p;
+          nextLive[f]!.push(reuse);
+          resizes++;
+          continue;
+        }
       }
       const rep: SimReplica = { placed: p, key, fn: f, queue: [], head: 0, busy: false, waiting: false, readyAt: now === 0 ? 0 : now + coldMs, stopping: false, usage: 0, usageAt: now, inBatch: 0, batch: [], leftMs: 0, sliceMs: 0 };
       nextLive[f]!.push(rep);
       starting.push(rep);
+      if (now > 0) coldStarts++;
     }
     const leaving = [...old.values()].flat();
     for (let f = 0; f < fns.length; f++) live[f] = nextLive[f]!;
@@ -302,8 +342,10 @@ export function simulate(o: SimOptions): SimResult {
     for (const rep of starting) if (rep.readyAt > now) q.push({ t: rep.readyAt, kind: 'ready', rep });
     // Devices in use, time-weighted.
     deviceMs += devicesUsed * (now - lastChange);
+    areaMs += areaNow * (now - lastChange);
     lastChange = now;
     devicesUsed = new Set(live.flat().map((r) => r.placed.deviceId)).size;
+    areaNow = live.flat().reduce((s, r) => s + (r.placed.config.quota * r.placed.config.partitionPercent) / 100, 0);
     devicesMax = Math.max(devicesMax, devicesUsed);
     timeline.push({
       tS: now / 1000,
@@ -354,6 +396,7 @@ export function simulate(o: SimOptions): SimResult {
   }
   const lastT = Math.max(endMs, lastChange);
   deviceMs += devicesUsed * (lastT - lastChange);
+  areaMs += areaNow * (lastT - lastChange);
   // Requests still queued at the end never finished in time.
   for (const reps of live) for (const r of reps) stats[r.fn]!.dropped += r.queue.length - r.head;
 
@@ -380,6 +423,9 @@ export function simulate(o: SimOptions): SimResult {
     utilisation: deviceMs ? busySmMs / deviceMs : 0,
     p99Ms,
     unplacedMax,
+    coldStarts,
+    resizes,
+    areaMean: areaMs / endMs,
     functions: stats,
     timeline,
   };

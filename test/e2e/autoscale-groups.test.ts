@@ -35,6 +35,9 @@ describe('auto-scaling end to end: a plan with a residual runs two configuration
         FASTGSHARE_AUTOSCALE_COOLDOWN_DOWN_MS: '2000',
         FASTGSHARE_AUTOSCALE_IDLE_AFTER_MS: '60000',
         FASTGSHARE_AUTOSCALE_PEAK_WINDOW_MS: '1500',
+        // the plan for the demand as a whole (its quota-1 profile has nothing to resize vertically,
+        // and the vertical step would keep whatever the ramp started: see autoscale-vertical.test.ts)
+        FASTGSHARE_AUTOSCALE_VERTICAL: 'false',
       },
       gateway: { profiles: staticProfileSource(table) },
     });

@@ -22,7 +22,7 @@ function run(policy: PolicyFactory, rates: Record<string, number>, profiles: Pro
 
 describe('scheduler/policies (hand-checked)', () => {
   it('registry lists every policy once, ours first, and rejects unknown names', () => {
-    expect(policyNames()).to.deep.equal(['ours', 'exclusive', 'time-sharing', 'fixed-2x50', 'fixed-4x25', 'fastgshare-published', 'nexus', 'gpulet']);
+    expect(policyNames()).to.deep.equal(['ours', 'ours-horizontal', 'exclusive', 'time-sharing', 'fixed-2x50', 'fixed-4x25', 'fastgshare-published', 'nexus', 'gpulet']);
     expect(getPolicies(['nexus']).map((p) => p.name)).to.deep.equal(['nexus']);
     expect(() => getPolicies(['best'])).to.throw(/unknown policy "best"; choose from ours/);
   });
