@@ -198,7 +198,9 @@ export class TokenScheduler {
     let wake: number | undefined;
     for (const c of waiting) {
       const usage = this.usage(c.id, now);
-      const remaining = c.share.quotaLimit * W - usage;
+      // a limit of the whole window limits nothing (held time cannot exceed wall time): cutting
+      // tokens to what is left of it only chopped a busy replica's tokens into slivers
+      const remaining = c.share.quotaLimit >= 1 ? Infinity : c.share.quotaLimit * W - usage;
       // a token shorter than minQuota is not worth granting: wait until one fits under the limit
       const smallest = Math.min(this.opts.minQuotaMs, c.share.quotaLimit * W);
       if (remaining >= smallest - 1e-9) cands.push({ c, usage, missing: c.share.quotaRequest * W - usage, remaining });

@@ -18,10 +18,13 @@
  *   others wait (yield). Idle time is thus never held against a replica that waits for the device.
  * - Each request for a token reports a burst, which adapts the scheduler's token length to this
  *   replica: the longer of the burst measured under the previous token (time with at least one
- *   batch running) and the estimated run time of the batch waiting now. The second term breaks a
- *   spiral: the batcher sizes a batch to fit the token, so a burst measured under short tokens is
- *   short and would keep the tokens — and the batches — small (seen as a closed-loop replica alone
- *   on its device running batches of one at half the ungated throughput).
+ *   batch running) — doubled when that token ran out with work still waiting, since the burst was
+ *   cut short — and the estimated run time of the batch waiting now. Both terms break a spiral:
+ *   the batcher sizes a batch to fit the token, so a burst measured under short tokens is short
+ *   and would keep the tokens — and the batches — small (seen as a closed-loop replica alone on its
+ *   device at half its ungated throughput). Long tokens do not make others wait longer: the
+ *   scheduler caps them by the others' SLOs, and after a yield a busy holder asks again before its
+ *   next batch instead of running it under the token it holds.
  * - `expectedWaitMs` is what admission adds to a request's expected latency: 0 while a held token
  *   covers the work, else the mean of recent waits for a grant (EWMA), faded linearly to 0 over
  *   one scheduling window of no token use (an idle replica's window usage has run out, so it is
@@ -146,20 +149,22 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
     source.release();
   };
 
-  const burstHint = (expectedMs: number): number | undefined => {
+  const burstHint = (expectedMs: number, exhausted: boolean): number | undefined => {
     const waiting = Number.isFinite(expectedMs) && expectedMs > 0 ? expectedMs : 0;
-    const hint = Math.max(lastBurst ?? 0, waiting);
+    // a token used up with work still waiting cut the burst short: ask for twice as much
+    const hint = Math.max((lastBurst ?? 0) * (exhausted ? 2 : 1), waiting);
     return hint > 0 ? hint : undefined;
   };
 
   const acquire = (expectedMs: number): Promise<void> => {
     if (acquiring) return acquiring.promise;
     const since = clock.now();
+    const exhausted = held !== undefined && !yielded;
     if (held) {
       held = undefined; // asking again ends the token held
       endBurst();
     }
-    const promise = source.acquire(burstHint(expectedMs)).then(
+    const promise = source.acquire(burstHint(expectedMs, exhausted)).then(
       (g) => {
         const now = clock.now();
         const waited = now - since;
@@ -194,7 +199,8 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
       let fresh = false;
       try {
         for (;;) {
-          if (held && !acquiring && remaining(clock.now()) >= expectedMs) break;
+          // after a yield the next batch asks again, so whoever waits gets the device in between
+          if (held && !acquiring && !yielded && remaining(clock.now()) >= expectedMs) break;
           if (fresh && held && !acquiring) break; // a new token: run even if the batch is longer
           if (acquiring) {
             await acquiring.promise;

@@ -255,6 +255,22 @@ describe('TokenScheduler', () => {
       expect(s.schedule().grants[0]!.quotaMs).to.equal(500);
     });
 
+    it('does not cut the tokens of a replica whose limit is the whole window, however much it held', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
+      s.register('a', share(1, 1, 100));
+      for (let i = 0; i < 19; i++) {
+        s.request('a');
+        s.schedule();
+        clock.advance(50);
+        s.release('a');
+      }
+      // 950 of the last 1000 ms held: a limit below 1 would leave a 50 ms sliver; limit 1 leaves the token whole
+      s.request('a', 200);
+      const [g] = s.schedule().grants;
+      expect(g!.quotaMs).to.be.above(100);
+    });
+
     it('caps a token at what is left of the limit', () => {
       const clock = new ManualClock(0);
       const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 300, minQuotaMs: 20 });

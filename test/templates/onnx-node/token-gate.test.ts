@@ -74,7 +74,7 @@ describe('onnx-node token gate', () => {
     });
     await tick();
     expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'acquire']);
-    expect(f.calls[1]!.burstMs).to.equal(45);
+    expect(f.calls[1]!.burstMs, 'the 45 ms burst ran the token out with work waiting: doubled').to.equal(90);
     f.grant(20);
     await b;
     await tick();
@@ -240,6 +240,29 @@ describe('onnx-node token gate: keeping an idle token until the scheduler asks f
     await settle();
     expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'release']);
     expect(f.calls[1]!.at).to.equal(7);
+  });
+
+  it('after a yield, a busy holder asks again before its next batch instead of reusing the token', async () => {
+    const clock = new ManualClock(0);
+    const timers = new ManualTimers(clock);
+    const f = yieldingSource(clock);
+    const gate = createTokenGate({ source: f.source, clock, timers, lingerMs: 10 });
+    let finish!: () => void;
+    const a = gate.run(5, () => new Promise<void>((r) => (finish = r)));
+    await settle();
+    f.grant(100);
+    await settle();
+    f.yieldNow();
+    const b = gate.run(5, async () => {}); // 95 ms are left, but someone waits: ask again
+    clock.advance(5);
+    finish();
+    await a;
+    await settle();
+    expect(f.calls.map((c) => c.op)).to.deep.equal(['acquire', 'acquire']);
+    expect(f.calls[1]!.burstMs, 'a yield is not an exhausted token: the burst is not doubled').to.equal(5);
+    f.grant(100);
+    await b;
+    expect(gate.stats()).to.include({ tokens: 2, reused: 0 });
   });
 
   it('never keeps an idle token past its quota', async () => {
