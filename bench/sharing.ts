@@ -20,12 +20,14 @@ import { PLATFORM_ROOT } from '../core/version.ts';
 import { createTokenMeter } from '../fast-manager/sharing/meter.ts';
 import { createTokenServer } from '../fast-manager/sharing/token-server.ts';
 import { connectTokenClient } from '../templates/onnx-node/runtime/token-client.ts';
-import { percentile } from './lib/load.ts';
+import { percentile } from '../core/stats/percentile.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 import { buildStack, startBenchNode, type ReplicaShare } from './lib/sharing-node.ts';
 import { closeLoadAgent, closedLoop, fixedRateStep, type StepOutcome, type Target } from './lib/sharing-load.ts';
 import { mergeWaste, wasteOf, wasteShares, type DeviceWaste } from '../fast-manager/timeline/waste.ts';
-import { emulatedDeviceId } from '../fast-manager/devices/annotations.ts';
+import { emulatedDeviceId } from '../core/contracts/devices.ts';
+import { ISOLATION_SETUP, isolationRun, type IsolationResult } from './lib/sharing-isolation.ts';
+import { accuracyRun, type AccuracyRow } from './lib/sharing-accuracy.ts';
 
 type Mode = 'exclusive' | 'racing' | 'time-sharing' | 'spatio-temporal';
 const MODES: Mode[] = ['exclusive', 'racing', 'time-sharing', 'spatio-temporal'];
@@ -183,6 +185,34 @@ async function gatingOverhead(png: Buffer): Promise<{ gated: number; free: numbe
   }
 }
 
+/**
+ * A lone gated replica on the emulated device against the same replica ungated on a second
+ * emulated device of the same node (closed loop, alternating rounds): what the tokens cost when
+ * nobody else wants the device.
+ */
+async function emulatedGatingOverhead(): Promise<{ gated: number; free: number }> {
+  const built = await buildStack('stack.emulated.yml', ['resnet50']);
+  const node = await startBenchNode(built, false, { emulatedDevices: 2 });
+  const item = Buffer.from('an item');
+  const type = 'application/octet-stream';
+  try {
+    await node.deploy('emu-gated', 'resnet50', { request: 1, limit: 1, partition: 100 }, { annotations: { 'fastgshare/emulated_device': '0' } });
+    await node.deploy('emu-free', 'resnet50', { partition: 100 }, { annotations: { 'fastgshare/emulated_device': '1' } });
+    const urls = await node.ready(['emu-gated', 'emu-free']);
+    const g = `${urls['emu-gated']}/`, f = `${urls['emu-free']}/`;
+    await closedLoop(g, item, type, 24, 1);
+    await closedLoop(f, item, type, 24, 1);
+    const g1 = await closedLoop(g, item, type, 24, 2);
+    const f1 = await closedLoop(f, item, type, 24, 2);
+    const f2 = await closedLoop(f, item, type, 24, 2);
+    const g2 = await closedLoop(g, item, type, 24, 2);
+    return { gated: (g1.rps + g2.rps) / 2, free: (f1.rps + f2.rps) / 2 };
+  } finally {
+    await node.close();
+    await built.close();
+  }
+}
+
 async function runDevice(setup: DeviceSetup): Promise<ModeResult[]> {
   const built = await buildStack(setup.stack, [...new Set(setup.fns.map((f) => f.from))]);
   try {
@@ -247,10 +277,40 @@ async function main(): Promise<void> {
   log(`token round trip p50 ${rtt.p50.toFixed(3)} ms, p99 ${rtt.p99.toFixed(3)} ms`);
   const overhead = await gatingOverhead(png);
   log(`text-direction closed loop: gated ${overhead.gated.toFixed(1)}/s, free ${overhead.free.toFixed(1)}/s`);
+  const emuOverhead = await emulatedGatingOverhead();
+  log(`emulated resnet50 closed loop: gated ${emuOverhead.gated.toFixed(1)}/s, free ${emuOverhead.free.toFixed(1)}/s`);
   const results: Record<string, ModeResult[]> = {};
   const only = process.env.BENCH_DEVICES?.split(',').map((x) => x.trim()).filter(Boolean);
   const chosen = only?.length ? devices.filter((d) => only.includes(d.device)) : devices;
   for (const d of chosen) results[d.device] = await runDevice(d);
+  // noisy neighbour and share accuracy (BENCH_SECTIONS=isolation,accuracy picks; default both)
+  const sectionsWanted = process.env.BENCH_SECTIONS?.split(',').map((x) => x.trim()) ?? ['isolation', 'accuracy'];
+  const isolation: IsolationResult[] = [];
+  const accuracy: AccuracyRow[] = [];
+  if (sectionsWanted.includes('isolation') || sectionsWanted.includes('accuracy')) {
+    const emu = await buildStack('stack.emulated.yml', [...new Set([ISOLATION_SETUP.victim.from, ISOLATION_SETUP.aggressor.from])]);
+    try {
+      if (sectionsWanted.includes('isolation')) {
+        for (const m of ['racing', 'time-sharing', 'spatio-temporal'] as const) {
+          const r = await isolationRun(emu, m);
+          log(`isolation ${m}: victim ${(r.victimAttainment * 100).toFixed(2)} % within SLO, p99 ${r.victimP99Ms.toFixed(1)} ms; aggressor ${r.aggressorItemsPerS.toFixed(1)} items/s`);
+          isolation.push(r);
+        }
+      }
+      if (sectionsWanted.includes('accuracy')) accuracy.push(...(await accuracyRun(emu, 'emulated', ISOLATION_SETUP.victim.from, item, 'application/octet-stream')));
+    } finally {
+      await emu.close();
+    }
+    if (sectionsWanted.includes('accuracy') && (!only?.length || only.includes('cpu'))) {
+      const cpuStack = await buildStack('stack.yml', ['text-direction']);
+      try {
+        accuracy.push(...(await accuracyRun(cpuStack, 'cpu', 'text-direction', png, 'image/png')));
+      } finally {
+        await cpuStack.close();
+      }
+    }
+    for (const a of accuracy) log(`accuracy ${a.device} ${a.configured.join('/')}: achieved ${a.achieved.map((x) => x.toFixed(3)).join('/')}, error ${a.errorPoints.toFixed(1)} points`);
+  }
   closeLoadAgent();
 
   const sections: string[] = [`# Sharing benchmark\n\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}. Window W = 1 s. Fixed-rate steps of ${STEP_S} s per function (rate per replica × growth each step) until SLO attainment < 99 %; max throughput = items/s answered within SLO at the last step ≥ 99 %. (x) exclusive devices: every replica alone on its own device (whole device, no tokens; emulated only: one node with as many emulated devices as replicas), compared per device; (a) racing: no quota annotations (partitions kept, replicas free-running on one device); (b) time sharing only: one token holder at a time, every partition 100; (c) spatio-temporal: the partitions as configured, multi-token. On the emulated device batches of racing replicas contend (fast-manager/devices/emulated-contention.ts): while the running partitions sum to more than 100 %, each batch runs at 100/Σ of its speed.\n`];
@@ -277,12 +337,28 @@ async function main(): Promise<void> {
       return [d, r.mode, pc(s.busy), pc(s.utilisation), pc(s.idleWithWorkWaiting), pc(s.handover), s.heldIdleOfHeld === undefined ? 'n/a' : pc(s.heldIdleOfHeld), String(r.waste!.grants), r.waste!.grants ? r.waste!.waitMs / r.waste!.grants : 0];
     })),
   ) + '\n');
+  if (isolation.length) {
+    const v = ISOLATION_SETUP.victim, a = ISOLATION_SETUP.aggressor;
+    sections.push(`## Noisy neighbour (emulated device)\n\nVictim: 1 × ${v.from} (partition ${v.share.partition}, request ${v.share.request}, limit ${v.share.limit}) at a fixed ${v.rate} items/s, which its guaranteed share holds. Aggressor: ${a.replicas} × ${a.from} (partition ${a.share.partition}, request ${a.share.request}, limit ${a.share.limit}), ${a.clients} closed-loop clients each. ${ISOLATION_SETUP.durationS} s, all at once. Racing: partitions kept, no tokens; time sharing: every partition 100.\n\n` + markdownTable(
+      ['mode', 'victim within SLO', 'victim p99 ms', 'aggressor items/s'],
+      isolation.map((r) => [r.mode, pc(r.victimAttainment), r.victimP99Ms, r.aggressorItemsPerS]),
+    ) + '\n');
+  }
+  if (accuracy.length) {
+    sections.push(`## Share accuracy\n\nTwo saturated replicas at partition 100 (8 closed-loop clients each), requests = limits; achieved = each one's token time over the measured span (the agent's timeline). Target: within ±2 points on emulated, ±5 on cpu.\n\n` + markdownTable(
+      ['device', 'configured', 'achieved', 'error (points)'],
+      accuracy.map((r) => [r.device, r.configured.map((x) => Math.round(x * 100)).join(' / '), r.achieved.map((x) => (x * 100).toFixed(1)).join(' / '), r.errorPoints]),
+    ) + '\n');
+  }
   sections.push(`## Token channel\n\n` + markdownTable(['measure', 'value'], [
     ['token round trip p50 (acquire → grant, uncontended, ms)', rtt.p50],
     ['token round trip p99 (ms)', rtt.p99],
     ['text-direction closed loop (24 clients), token-gated, items/s', overhead.gated],
     ['text-direction closed loop (24 clients), no gating, items/s', overhead.free],
     ['gated / free', overhead.gated / overhead.free],
+    ['emulated resnet50 closed loop (24 clients), lone and token-gated, items/s', emuOverhead.gated],
+    ['emulated resnet50 closed loop (24 clients), no gating, items/s', emuOverhead.free],
+    ['gated / free (emulated)', emuOverhead.gated / emuOverhead.free],
   ]) + '\n');
   sections.push(`Run time ${((Date.now() - started) / 1000).toFixed(0)} s.\n`);
   await writeResult('sharing', sections.join('\n'));
@@ -292,6 +368,9 @@ async function main(): Promise<void> {
     ratios: Object.fromEntries(Object.entries(ratios).map(([d, r]) => [d, { cOverB: round(r.cOverB), cOverA: round(r.cOverA), ...(r.cOverXPerDevice !== undefined ? { cOverXPerDevice: round(r.cOverXPerDevice) } : {}) }])),
     tokenRoundTripMs: { p50: round(rtt.p50, 4), p99: round(rtt.p99, 4) },
     textDirection: { gatedPerS: round(overhead.gated), freePerS: round(overhead.free) },
+    emulatedLone: { gatedPerS: round(emuOverhead.gated), freePerS: round(emuOverhead.free) },
+    ...(isolation.length ? { isolation: Object.fromEntries(isolation.map((r) => [r.mode, { victimAttainment: round(r.victimAttainment, 4), victimP99Ms: round(r.victimP99Ms), aggressorItemsPerS: round(r.aggressorItemsPerS) }])) } : {}),
+    ...(accuracy.length ? { accuracy: accuracy.map((r) => ({ device: r.device, configured: r.configured, achieved: r.achieved.map((x) => round(x, 4)), errorPoints: round(r.errorPoints) })) } : {}),
     waste: Object.fromEntries(Object.entries(results).map(([d, rs]) => [d, Object.fromEntries(rs.filter((r) => r.waste).map((r) => {
       const s = wasteShares(r.waste!);
       return [r.mode, { idleWithWorkWaiting: round(s.idleWithWorkWaiting, 4), handover: round(s.handover, 4), heldIdleOfHeld: s.heldIdleOfHeld === undefined ? null : round(s.heldIdleOfHeld, 4), busy: round(s.busy, 4), utilisation: round(s.utilisation, 4), grants: r.waste!.grants, meanGrantWaitMs: r.waste!.grants ? round(r.waste!.waitMs / r.waste!.grants, 3) : null }];
