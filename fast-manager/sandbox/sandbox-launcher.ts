@@ -15,13 +15,12 @@
  * until the next agent reaps them (records/replica-records.ts), as without a sandbox.
  */
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
-import { isAbsolute, join, resolve } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Logger } from '../../core/logger.ts';
 import type { ExitInfo, LaunchPlan, LaunchedProcess, ReplicaLauncher } from '../replicas/launcher.ts';
 import { formatBytes } from '../../core/contracts/quantity.ts';
+import { commandExists } from '../watchdog/command.ts';
 import type { Cgroups, ReplicaCgroup } from './cgroups.ts';
 import type { NamespaceGids, UidPool } from './id-pool.ts';
 import { bwrapOptions, sandboxCommand, SCRATCH_MOUNT, SECRETS_MOUNT } from './mount-plan.ts';
@@ -56,7 +55,7 @@ export function createSandboxLauncher(o: SandboxLauncherOptions): ReplicaLaunche
       if (!ws) throw new Error('a sandboxed replica needs its workspace (scratch and secrets folders)');
       const argv0 = plan.argv[0] ?? '';
       // the sandbox shows a subset of the host at the same paths: what the host lacks, it lacks too
-      if (!findCommand(argv0, plan.env.PATH ?? '', plan.cwd)) throw Object.assign(new Error(`spawn ${argv0} ENOENT`), { code: 'ENOENT' });
+      if (!commandExists(argv0, plan.env.PATH ?? '', plan.cwd)) throw Object.assign(new Error(`spawn ${argv0} ENOENT`), { code: 'ENOENT' });
       const uid = o.uids.acquire();
       const gid = o.gids.of(plan.namespace);
       const binds = [...(plan.binds ?? []), ...o.sockets.map((path) => ({ path, access: 'socket' as const }))];
@@ -139,20 +138,6 @@ export function createSandboxLauncher(o: SandboxLauncherOptions): ReplicaLaunche
   };
 }
 
-/** Whether `command` names an executable: a path (relative to `cwd`), or a name on `path`. */
-function findCommand(command: string, path: string, cwd: string): boolean {
-  const ok = (p: string) => {
-    try {
-      accessSync(p, constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (command === '') return false;
-  if (command.includes('/')) return ok(isAbsolute(command) ? command : resolve(cwd, command));
-  return path.split(':').some((dir) => dir !== '' && ok(join(isAbsolute(dir) ? dir : resolve(cwd, dir), command)));
-}
 
 /** bwrap exits with 128+n when the replica died of signal n: reported as that signal, as without a sandbox. */
 function replicaStatus(code: number | null, signal: NodeJS.Signals | null): ExitInfo {
