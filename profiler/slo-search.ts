@@ -11,6 +11,9 @@ export const OPEN_LOOP_STEPS = [0.5, 0.7, 0.85, 1.0];
 /** Share of the search's load time the closed loop gets (the open-loop steps share the rest). */
 export const CLOSED_LOOP_SHARE = 0.4;
 export const MAX_ERROR_RATE = 0.01;
+const MAX_CONNECTIONS = 256;
+/** Headroom below which the open-loop connection count is not cut (a fast model's p99 of 2 ms). */
+const LATENCY_FLOOR_MS = 50;
 
 export interface SloSearchInput {
   url: string;
@@ -50,8 +53,12 @@ export async function searchSloRate(load: LoadGenerator, i: SloSearchInput): Pro
   for (const f of OPEN_LOOP_STEPS) {
     if (i.signal?.aborted || closed.rps <= 0) break;
     const targetRps = Math.max(1, closed.rps * f);
-    // enough connections for every request of one SLO window to be in flight at once
-    const connections = Math.min(256, Math.max(2, Math.ceil((targetRps * Math.max(i.sloMs, closed.p99 || 0)) / 1000) + i.batch));
+    // Enough connections that a slow answer does not hold the next request back (Little's law with
+    // twice the closed loop's p99 as headroom, at most the SLO), and no more: autocannon sends one
+    // request per connection at once when a run starts, so 256 connections for 134 req/s made a
+    // burst of 256 that the replica rightly shed, and the step failed at half the closed-loop rate.
+    const latencyMs = Math.min(i.sloMs, Math.max(LATENCY_FLOOR_MS, 2 * (closed.p99 || i.sloMs)));
+    const connections = Math.min(MAX_CONNECTIONS, Math.max(2, Math.ceil((targetRps * latencyMs) / 1000) + i.batch));
     const outcome = await load.run({ url: i.url, headers: i.headers, body: i.body, contentType: i.contentType, durationS: stepSeconds, connections, rate: targetRps, signal: i.signal });
     const step = { targetRps, outcome, meetsSlo: meetsSlo(outcome, i.sloMs) };
     steps.push(step);

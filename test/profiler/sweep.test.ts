@@ -107,8 +107,10 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
   it('sweeps 2 partitions × 2 quotas into a table where more quota never gives less throughput', async () => {
     profiler.startWorker();
     // quotas far apart: at 0.1 of each window the token limit binds (text-direction is ~1.5 ms a
-    // call); 0.4 vs 1 measured the same on two cores shared with the load generator, where neither binds
-    const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [50, 100], quotas: [0.1, 1], batches: [1] }, trialSeconds: 1.5, sloMs: 300, input: INPUT });
+    // call); 0.4 vs 1 measured the same on two cores shared with the load generator, where neither binds.
+    // The SLO is loose (2 s): open-loop steps last 0.2 s here, and on a loaded CI machine one stall
+    // pushed every step's p99 past 300 ms, so no trial met it; this test is about the sweep, not the SLO
+    const queued = await profiler.service.request('openfaas-fn', 'text-direction', { grid: { partitions: [50, 100], quotas: [0.1, 1], batches: [1] }, trialSeconds: 1.5, sloMs: 2000, input: INPUT });
     expect(queued.trials).to.equal(4);
     expect(queued.deviceClass).to.match(/^cpu-\d+c$/);
     expect(queued.modelVersion).to.match(/^text-direction:latest@\d{4}-/);
