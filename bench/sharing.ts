@@ -293,7 +293,7 @@ async function main(): Promise<void> {
       if (sectionsWanted.includes('isolation')) {
         for (const m of ['racing', 'time-sharing', 'spatio-temporal'] as const) {
           const r = await isolationRun(emu, m);
-          log(`isolation ${m}: victim ${(r.victimAttainment * 100).toFixed(2)} % within SLO, p99 ${r.victimP99Ms.toFixed(1)} ms; aggressor ${r.aggressorItemsPerS.toFixed(1)} items/s`);
+          log(`isolation ${m}: victim ${(r.victimAttainment * 100).toFixed(2)} % within SLO, ${(r.victimShed * 100).toFixed(2)} % shed, p99 ${r.victimP99Ms.toFixed(1)} ms; aggressor ${r.aggressorItemsPerS.toFixed(1)} items/s`);
           isolation.push(r);
         }
       }
@@ -340,8 +340,8 @@ async function main(): Promise<void> {
   if (isolation.length) {
     const v = ISOLATION_SETUP.victim, a = ISOLATION_SETUP.aggressor;
     sections.push(`## Noisy neighbour (emulated device)\n\nVictim: 1 × ${v.from} (partition ${v.share.partition}, request ${v.share.request}, limit ${v.share.limit}) at a fixed ${v.rate} items/s, which its guaranteed share holds. Aggressor: ${a.replicas} × ${a.from} (partition ${a.share.partition}, request ${a.share.request}, limit ${a.share.limit}), ${a.clients} closed-loop clients each. ${ISOLATION_SETUP.durationS} s, all at once. Racing: partitions kept, no tokens; time sharing: every partition 100.\n\n` + markdownTable(
-      ['mode', 'victim within SLO', 'victim p99 ms', 'aggressor items/s'],
-      isolation.map((r) => [r.mode, pc(r.victimAttainment), r.victimP99Ms, r.aggressorItemsPerS]),
+      ['mode', 'victim within SLO', 'victim shed (429)', 'victim p99 ms (answered)', 'aggressor items/s'],
+      isolation.map((r) => [r.mode, pc(r.victimAttainment), pc(r.victimShed), r.victimP99Ms, r.aggressorItemsPerS]),
     ) + '\n');
   }
   if (accuracy.length) {
@@ -369,7 +369,7 @@ async function main(): Promise<void> {
     tokenRoundTripMs: { p50: round(rtt.p50, 4), p99: round(rtt.p99, 4) },
     textDirection: { gatedPerS: round(overhead.gated), freePerS: round(overhead.free) },
     emulatedLone: { gatedPerS: round(emuOverhead.gated), freePerS: round(emuOverhead.free) },
-    ...(isolation.length ? { isolation: Object.fromEntries(isolation.map((r) => [r.mode, { victimAttainment: round(r.victimAttainment, 4), victimP99Ms: round(r.victimP99Ms), aggressorItemsPerS: round(r.aggressorItemsPerS) }])) } : {}),
+    ...(isolation.length ? { isolation: Object.fromEntries(isolation.map((r) => [r.mode, { victimAttainment: round(r.victimAttainment, 4), victimP99Ms: round(r.victimP99Ms), victimShed: round(r.victimShed, 4), aggressorItemsPerS: round(r.aggressorItemsPerS) }])) } : {}),
     ...(accuracy.length ? { accuracy: accuracy.map((r) => ({ device: r.device, configured: r.configured, achieved: r.achieved.map((x) => round(x, 4)), errorPoints: round(r.errorPoints) })) } : {}),
     waste: Object.fromEntries(Object.entries(results).map(([d, rs]) => [d, Object.fromEntries(rs.filter((r) => r.waste).map((r) => {
       const s = wasteShares(r.waste!);

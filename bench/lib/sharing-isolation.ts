@@ -15,6 +15,8 @@ export interface IsolationResult {
   victimRate: number;
   victimAttainment: number;
   victimP99Ms: number;
+  /** Share of the victim's requests its replica refused (429, expected to miss the SLO). */
+  victimShed: number;
   aggressorItemsPerS: number;
 }
 
@@ -51,7 +53,7 @@ export async function isolationRun(built: BuiltStack, mode: IsolationMode): Prom
       fixedRateStep([victimTarget], durationS),
       ...names.slice(1).map((n) => closedLoop(`${urls[n]}/`, item, type, aggressor.clients, durationS)),
     ]);
-    return { mode, victimRate: victim.rate, victimAttainment: v.attainment, victimP99Ms: v.p99, aggressorItemsPerS: agg.reduce((a, r) => a + r.rps, 0) };
+    return { mode, victimRate: victim.rate, victimAttainment: v.attainment, victimP99Ms: v.p99, victimShed: v.sent ? v.groups.victim!.shed / v.sent : 0, aggressorItemsPerS: agg.reduce((a, r) => a + r.rps, 0) };
   } finally {
     await node.close();
   }

@@ -33,6 +33,8 @@ export interface GroupOutcome {
   sent: number;
   ok: number;
   withinSlo: number;
+  /** Answered 429: refused by the replica's admission (it expected to miss the SLO). */
+  shed: number;
   latencies: number[];
 }
 
@@ -75,7 +77,7 @@ export async function fixedRateStep(targets: Target[], durationS: number): Promi
   const seed = Math.round(targets.reduce((a, t, i) => a + t.rate * (i + 1), 0) * 1000) >>> 0;
   const rngs = targets.map((_, i) => createRng(streamSeed(seed, i)));
   const groups: Record<string, GroupOutcome> = {};
-  for (const t of targets) groups[t.group] ??= { sent: 0, ok: 0, withinSlo: 0, latencies: [] };
+  for (const t of targets) groups[t.group] ??= { sent: 0, ok: 0, withinSlo: 0, shed: 0, latencies: [] };
   const pending: Promise<void>[] = [];
   const t0 = performance.now();
   const end = t0 + durationS * 1000;
@@ -90,6 +92,7 @@ export async function fixedRateStep(targets: Target[], durationS: number): Promi
         const g = groups[t.group]!;
         g.sent++;
         pending.push(post(t.url, t.body, t.contentType, Math.max(2000, t.sloMs * 4)).then((status) => {
+          if (status === 429) g.shed++;
           if (status !== 200) return;
           const ms = performance.now() - scheduled;
           g.ok++;
