@@ -42,21 +42,23 @@ function simulate(
 
 describe('TokenScheduler', () => {
   describe('ordering', () => {
+    // Usage orders replicas only where it was contended (another replica waited meanwhile), so
+    // each history below is built with the other replica waiting while one holds.
     it('serves the replica with the largest unmet fraction of its request first', () => {
       const clock = new ManualClock(0);
       const s = new TokenScheduler(clock, { windowMs: 10_000, baseQuotaMs: 300, minQuotaMs: 20 });
       s.register('a', share(0.3, 0.3, 100));
       s.register('b', share(0.7, 0.7, 100));
-      // a used 2 s of its 3 s (unmet 1/3); b used 1 s of its 7 s (unmet 6/7)
+      // a holds 2 s of its 3 s while b waits (unmet 1/3); b holds 1 s of its 7 s while a waits (unmet 6/7)
       s.request('a');
-      s.schedule();
+      s.request('b');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['a']);
       clock.advance(2000);
       s.release('a');
-      s.request('b');
-      s.schedule();
+      s.request('a');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
       clock.advance(1000);
       s.release('b');
-      s.request('a');
       s.request('b');
       const { grants } = s.schedule();
       expect(grants.map((g) => g.id)).to.deep.equal(['b']);
@@ -68,16 +70,44 @@ describe('TokenScheduler', () => {
       s.register('a', share(0.1, 1, 100));
       s.register('b', share(0.1, 1, 100));
       s.request('a');
+      s.request('b');
       s.schedule();
       clock.advance(3000);
-      s.release('a'); // a: 3 s, over its 1 s request
-      s.request('b');
-      s.schedule();
-      clock.advance(2000);
-      s.release('b'); // b: 2 s, over its 1 s request
+      s.release('a'); // a: 3 s while b waited, over its 1 s request
       s.request('a');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
+      clock.advance(2000);
+      s.release('b'); // b: 2 s while a waited, over its 1 s request
       s.request('b');
       expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
+    });
+
+    it('does not pay back time used while nobody else waited, but counts it against a limit', () => {
+      const run = (limit: number) => {
+        const clock = new ManualClock(0);
+        const s = new TokenScheduler(clock, { windowMs: 10_000, baseQuotaMs: 300, minQuotaMs: 20 });
+        s.register('g', share(0.1, 1, 100)); // best effort beyond 10 %
+        s.register('v', share(0.5, limit, 50)); // the victim: owed half the device
+        s.request('g');
+        s.request('v');
+        expect(s.schedule().grants.map((x) => x.id)).to.deep.equal(['g']); // v waits: contended
+        clock.advance(500);
+        s.release('g');
+        expect(s.schedule().grants.map((x) => x.id)).to.deep.equal(['v']); // nobody waits now
+        clock.advance(6000); // v alone for 6 s: more than its 5 s request, taken from no one
+        s.release('v');
+        s.request('g');
+        s.request('v');
+        return { s, grants: s.schedule().grants.map((x) => x.id) };
+      };
+      const { s, grants } = run(1);
+      // charged by all held time v would be past its request and go behind g; contended it used nothing
+      expect(s.usage('v')).to.equal(6000);
+      expect(s.contendedUsage('v')).to.equal(0);
+      expect(s.contendedUsage('g')).to.equal(500);
+      expect(grants).to.deep.equal(['v']);
+      // a limit is a cap on all held time: at 0.6 of the window v has 0 left
+      expect(run(0.6).grants).to.deep.equal(['g']);
     });
   });
 
@@ -87,16 +117,16 @@ describe('TokenScheduler', () => {
       const s = new TokenScheduler(clock, { windowMs: 10_000, baseQuotaMs: 300, minQuotaMs: 20 });
       s.register('small', share(0.1, 1, 10)); // will hold 3 s at 10 %: 30 %·s of the device
       s.register('large', share(0.1, 1, 100)); // will hold 2 s at 100 %: 200 %·s
-      s.request('small');
-      s.schedule();
-      clock.advance(3000);
-      s.release('small');
+      // 110 % do not fit together: while one holds, the other waits
       s.request('large');
-      s.schedule();
+      s.request('small');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['large']);
       clock.advance(2000);
       s.release('large');
-      // 110 % do not fit together: the one served first runs, the other waits
       s.request('large');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['small']);
+      clock.advance(3000);
+      s.release('small');
       s.request('small');
       expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['small']);
     });
