@@ -7,6 +7,7 @@
 import { PlatformError, isErrorCode, type ErrorCode } from '../core/errors.ts';
 import type { FunctionDeployment, FunctionStatus, LogMessage, SystemInfo } from '../core/contracts/openfaas.ts';
 import { DEFAULT_NAMESPACE } from '../core/names.ts';
+import { readNdjson } from '../core/net/ndjson.ts';
 import type { Credentials } from './auth-config.ts';
 import { httpFetch, type Fetch, type HttpHeaders, type HttpResponse } from './http-fetch.ts';
 
@@ -240,19 +241,7 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
         },
         `cannot read the logs of "${req.name}"`,
       );
-      if (!res.body) return;
-      const decoder = new TextDecoder();
-      let buffered = '';
-      for await (const chunk of res.body) {
-        buffered += decoder.decode(chunk, { stream: true });
-        let nl: number;
-        while ((nl = buffered.indexOf('\n')) >= 0) {
-          const line = buffered.slice(0, nl).trim();
-          buffered = buffered.slice(nl + 1);
-          if (line) yield JSON.parse(line) as LogMessage;
-        }
-      }
-      if (buffered.trim()) yield JSON.parse(buffered) as LogMessage;
+      if (res.body) yield* readNdjson<LogMessage>(res.body);
     },
 
     async listNamespaces() {

@@ -9,7 +9,8 @@
  * (trial.ts), 25 s and more per trial with the default window, where a quota-1 trial takes ~8 s.
  * A person who wants every cell measured asks for the full grid: `fastgshare profile <fn>`.
  */
-import { defaultGrid, type DeviceKind, type SweepGrid } from './grid.ts';
+import type { DeviceKind } from '../core/contracts/devices.ts';
+import { defaultGrid, type SweepGrid } from './grid.ts';
 
 /** Load time of one automatic trial, s (a person's sweep uses FASTGSHARE_PROFILER_TRIAL_SECONDS). */
 export const AUTO_TRIAL_SECONDS = 6;

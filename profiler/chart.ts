@@ -4,6 +4,7 @@
  * against batch with one line per quota (at the full partition). Measured points are filled
  * dots, fitted ones hollow.
  */
+import { escapeXml as esc } from '../core/html/escape.ts';
 import type { ProfileEntry } from '../core/profiles/profile-table.ts';
 import type { TableRecord } from './profile-store.ts';
 
@@ -12,7 +13,6 @@ const H = 320;
 const M = { l: 60, r: 110, t: 30, b: 44 };
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
 
 interface Series {

@@ -7,10 +7,10 @@
  */
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
+import { ANNOTATION_RANGES } from '../core/contracts/annotations.ts';
+import type { DeviceKind } from '../core/contracts/devices.ts';
 import { QUOTA_GRID } from '../core/profiles/calibration-profiles.ts';
 import type { ReplicaConfig } from '../core/profiles/profile-table.ts';
-
-export type DeviceKind = 'cpu' | 'emulated' | 'cuda';
 
 export interface SweepGrid {
   partitions: number[];
@@ -20,10 +20,12 @@ export interface SweepGrid {
 
 export const EMULATED_PARTITIONS = [6, 12, 24, 50, 60, 80, 100];
 
+const R = ANNOTATION_RANGES;
+/** The ranges of the annotations a trial sets from each value (core/contracts/annotations.ts); a partition need only be above 0 here. */
 const GridSchema = z.strictObject({
-  partitions: z.array(z.number().gt(0).max(100)).min(1).max(32).optional(),
-  quotas: z.array(z.number().gt(0).max(1)).min(1).max(32).optional(),
-  batches: z.array(z.number().int().min(1).max(1024)).min(1).max(16).optional(),
+  partitions: z.array(z.number().gt(0).max(R.partition.max)).min(1).max(32).optional(),
+  quotas: z.array(z.number().gt(R.quotaLimit.min).max(R.quotaLimit.max)).min(1).max(32).optional(),
+  batches: z.array(z.number().int().min(R.maxBatch.min).max(R.maxBatch.max)).min(1).max(16).optional(),
 });
 export type GridOverride = z.infer<typeof GridSchema>;
 

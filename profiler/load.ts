@@ -6,6 +6,7 @@
  * (autocannon paces each connection, so with too few it would fall back to a closed loop).
  */
 import autocannon from 'autocannon';
+import { percentile } from '../core/stats/percentile.ts';
 
 export interface LoadRun {
   url: string;
@@ -39,12 +40,6 @@ export interface LoadOutcome {
 /** The seam trials drive load through (tests may pass a slower or faster one). */
 export interface LoadGenerator {
   run(o: LoadRun): Promise<LoadOutcome>;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
 }
 
 export function createAutocannonLoad(): LoadGenerator {

@@ -8,12 +8,14 @@
  */
 import { z } from 'zod';
 import { PlatformError } from '../core/errors.ts';
+import { ANNOTATION_RANGES, readDeviceId, readFunctionAnnotations } from '../core/contracts/annotations.ts';
+import type { DeviceKind } from '../core/contracts/devices.ts';
 import { parseGridOverride, type GridOverride } from './grid.ts';
 
 const RequestSchema = z.strictObject({
   grid: z.unknown().optional(),
   trialSeconds: z.number().min(0.5).max(600).optional(),
-  sloMs: z.number().gt(0).max(3_600_000).optional(),
+  sloMs: z.number().gt(ANNOTATION_RANGES.sloMs.min).max(ANNOTATION_RANGES.sloMs.max).optional(),
   node: z.string().min(1).max(300).optional(),
   input: z.strictObject({ base64: z.string().max(16 * 1024 * 1024), contentType: z.string().min(1).max(200) }).optional(),
 });
@@ -38,25 +40,16 @@ export function parseSweepRequest(raw: unknown): SweepRequest {
 
 /** The device settings a sweep needs from the function's annotations. */
 export interface FunctionDevice {
-  device: 'cpu' | 'emulated' | 'cuda';
+  device: DeviceKind;
+  /** The token scheduler's id of the device (core/contracts/devices.ts): what the sweep's lock is taken on. */
   deviceId: string;
   maxBatch: number;
   sloMs?: number;
   emulatedProfile?: string;
 }
 
+/** Read with the one annotation parser (core/contracts/annotations.ts): a bad value is a 400 naming the annotation. */
 export function readFunctionDevice(annotations: Record<string, string>): FunctionDevice {
-  const device = (annotations['fastgshare/device']?.trim() || 'cpu') as FunctionDevice['device'];
-  if (!['cpu', 'emulated', 'cuda'].includes(device)) throw new PlatformError('bad_request', `annotation fastgshare/device: "${device}" is not a device: use cpu, emulated or cuda`);
-  const num = (k: string) => {
-    const v = annotations[k];
-    return v === undefined || v.trim() === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
-  };
-  return {
-    device,
-    deviceId: device === 'cuda' ? `cuda:${annotations['fastgshare/cuda_device']?.trim() || '0'}` : device,
-    maxBatch: Math.max(1, Math.floor(num('fastgshare/max_batch') ?? 1)),
-    sloMs: num('fastgshare/slo_ms'),
-    emulatedProfile: annotations['fastgshare/emulated_profile']?.trim() || undefined,
-  };
+  const a = readFunctionAnnotations(annotations);
+  return { device: a.device, deviceId: readDeviceId(annotations), maxBatch: a.maxBatch ?? 1, sloMs: a.sloMs, emulatedProfile: a.emulatedProfile };
 }

@@ -6,6 +6,7 @@
  * A function without a sample (404) fails the sweep with a message that says to pass `input`.
  */
 import { PlatformError } from '../core/errors.ts';
+import { qualified } from '../core/names.ts';
 import { SAMPLE_PATH } from '../core/contracts/replica-http.ts';
 import { forwardHeaders, type ReplicaTarget } from './replica-target.ts';
 
@@ -63,7 +64,7 @@ export function sweepInput(fn: FunctionRef, given?: { base64: string; contentTyp
 
 /** GET `<replica>/_/sample` → the body and its content type; a clear error when there is none. */
 export async function fetchSample(fn: FunctionRef, replica: ReplicaTarget, signal?: AbortSignal): Promise<TrialBody> {
-  const fnKey = `${fn.name}.${fn.namespace}`;
+  const fnKey = qualified(fn);
   const give = `profile it with an input: POST /system/profiles/${fn.name} {"input": {"base64": "<a representative request body>", "contentType": "image/png"}} (CLI: fastgshare profile ${fn.name} --data-file FILE --content-type TYPE)`;
   const url = new URL(SAMPLE_PATH, replica.url).toString();
   const res = await fetch(url, { headers: forwardHeaders(replica), signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000) }).catch((err: Error) => {

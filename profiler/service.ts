@@ -9,10 +9,10 @@ import { randomBytes } from 'node:crypto';
 import { Queue, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { PlatformError } from '../core/errors.ts';
-import { DEFAULT_NAMESPACE } from '../core/names.ts';
+import { DEFAULT_NAMESPACE, qualified } from '../core/names.ts';
 import type { NodeAgentClient } from '../core/contracts/node-agent.ts';
 import type { Models } from '../core/store/models.ts';
-import { V100_DEVICE_CLASS } from '../core/profiles/calibration-profiles.ts';
+import { deviceClassOf, type DeviceKind } from '../core/contracts/devices.ts';
 import { defaultGrid, resolveGrid, trialConfigs } from './grid.ts';
 import type { ProfilerKeys } from './keys.ts';
 import type { ProfileStore, TableRecord } from './profile-store.ts';
@@ -93,15 +93,15 @@ const ACTIVE = ACTIVE_STATES;
 const USER_RETRY = { attempts: 5, backoff: { type: 'fixed', delay: 1000 } };
 export const AUTO_RETRY = { attempts: 4, backoff: { type: 'exponential', delay: 30_000 } };
 
-export function deviceClassOf(device: string, cpus: number): string {
-  if (device === 'emulated') return V100_DEVICE_CLASS;
-  return device === 'cpu' ? `cpu-${cpus}c` : device;
+/** The device class a sweep's table is stored under: the kind's (core/contracts/devices.ts), on cpu with the node's cores (`cpu-2c`). */
+export function sweepDeviceClass(kind: DeviceKind, cpus: number): string {
+  return kind === 'cpu' ? `${deviceClassOf(kind)}-${cpus}c` : deviceClassOf(kind);
 }
 
 export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
   const queue = new Queue<SweepJobData, SweepResult>(d.keys.queue, { connection: d.redis, prefix: d.keys.prefix });
   queue.on('error', () => undefined);
-  const fnKey = (ns: string, name: string) => `${name}.${ns}`;
+  const fnKey = (namespace: string, name: string) => qualified({ name, namespace });
 
   const fnOf = (job: Job<SweepJobData, SweepResult>) => fnKey(job.data.namespace, job.data.function);
   const progressOf = (job: Job<SweepJobData, SweepResult>) => (typeof job.progress === 'object' && job.progress !== null ? (job.progress as unknown as SweepProgress) : undefined);
@@ -183,7 +183,6 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
       const fn = await d.models.Function.findOne({ namespace, name }).lean();
       if (!fn) throw new PlatformError('not_found', `function "${fnKey(namespace, name)}" is not deployed; deploy it before profiling it`);
       const dev = readFunctionDevice((fn.annotations ?? {}) as Record<string, string>);
-      if (dev.device === 'emulated' && !dev.emulatedProfile) throw new PlatformError('bad_request', 'annotation fastgshare/emulated_profile is required for an emulated function');
       const running = await d.redis.hget(d.keys.latest(), fnKey(namespace, name));
       if (running) {
         const job = await queue.getJob(running);
@@ -207,7 +206,7 @@ export function createProfilerService(d: ProfilerServiceDeps): ProfilerService {
         cpus: node.cpus,
         device: dev.device,
         deviceId: dev.deviceId,
-        deviceClass: deviceClassOf(dev.device, node.cpus),
+        deviceClass: sweepDeviceClass(dev.device, node.cpus),
         modelVersion: `${fn.image}@${builtAt}`,
         grid,
         trialSeconds: req.trialSeconds ?? (automatic ? Math.min(AUTO_TRIAL_SECONDS, d.trialSeconds) : d.trialSeconds),

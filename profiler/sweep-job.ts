@@ -1,6 +1,7 @@
 /** What a queued sweep carries (planned when it is requested) and what it reports while it runs. */
 import type { ReplicaConfig } from '../core/profiles/profile-table.ts';
-import type { DeviceKind, SweepGrid } from './grid.ts';
+import type { DeviceKind } from '../core/contracts/devices.ts';
+import type { SweepGrid } from './grid.ts';
 
 export interface SweepJobData {
   namespace: string;

@@ -12,7 +12,7 @@ import { PlatformError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { FunctionSpec } from '../core/contracts/node-agent.ts';
 import { configKey, type ProfileTable } from '../core/profiles/profile-table.ts';
-import { V100_DEVICE_CLASS } from '../core/profiles/calibration-profiles.ts';
+import { deviceClassOf } from '../core/contracts/devices.ts';
 import { defaultGrid, trialConfigs, trialFunctionName } from './grid.ts';
 import { emulatedTable } from './emulated.ts';
 import type { ProfileStore } from './profile-store.ts';
@@ -65,7 +65,7 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
   });
   if (data.device === 'emulated' && data.emulatedProfile) {
     await report({ phase: 'table', done: 0, total: 0, resumed: 0, etaSeconds: 0 });
-    const table = emulatedTable(d.calibration(), V100_DEVICE_CLASS, { namespace: data.namespace, function: data.function, modelVersion: data.modelVersion, profile: data.emulatedProfile, maxBatch: data.maxBatch });
+    const table = emulatedTable(d.calibration(), deviceClassOf('emulated'), { namespace: data.namespace, function: data.function, modelVersion: data.modelVersion, profile: data.emulatedProfile, maxBatch: data.maxBatch });
     await d.store.saveTable({ ...table, sweepId });
     await report({ phase: 'done', done: 0, total: 0, resumed: 0, etaSeconds: 0 });
     return summary(table.entries, 0);

@@ -9,6 +9,7 @@
 import { PlatformError } from '../core/errors.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
+import { ANNOTATIONS as A } from '../core/contracts/annotations.ts';
 import type { FunctionSpec, NodeAgentClient, ReplicaStatus } from '../core/contracts/node-agent.ts';
 import type { ReplicaConfig } from '../core/profiles/profile-table.ts';
 import type { LoadGenerator } from './load.ts';
@@ -56,10 +57,10 @@ export function trialSpec(base: FunctionSpec, name: string, c: ReplicaConfig): F
     labels: { ...base.labels, [TRIAL_LABEL]: base.name },
     annotations: {
       ...base.annotations,
-      'fastgshare/gpu_sm_partition': String(c.partitionPercent),
-      'fastgshare/gpu_quota_request': String(c.quota),
-      'fastgshare/gpu_quota_limit': String(c.quota),
-      'fastgshare/max_batch': String(c.batch),
+      [A.partition]: String(c.partitionPercent),
+      [A.quotaRequest]: String(c.quota),
+      [A.quotaLimit]: String(c.quota),
+      [A.maxBatch]: String(c.batch),
     },
   };
 }

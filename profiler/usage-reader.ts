@@ -1,9 +1,10 @@
 /**
  * What a trial reads from the node agent besides the contract's replica calls: the token meters of
  * a replica (`GET /v1/usage` through the agent's client, with its token: device-seconds it held) —
- * absent on agents without sharing.
+ * absent on agents without sharing. The body is the contract's NodeUsage, checked by the client's `usage()`.
  */
 import type { NodeAgentClient } from '../core/contracts/node-agent.ts';
+import type { NodeUsage } from '../core/contracts/node-usage.ts';
 
 export interface UsageReader {
   /** Device-seconds the replica has used so far, or undefined when the agent does not meter it. */
@@ -12,22 +13,17 @@ export interface UsageReader {
   windowMs(node: NodeAgentClient, replicaId: string): Promise<number | undefined>;
 }
 
-interface UsageBody {
-  replicas?: Array<{ replicaId: string; deviceSeconds: number; device?: string }>;
-  devices?: Array<{ device: string; windowMs?: number }>;
-}
-
 export function createHttpUsageReader(): UsageReader {
-  const read = async (node: NodeAgentClient) => (await node.usage()) as UsageBody | undefined;
+  const replicaOf = (usage: NodeUsage | undefined, replicaId: string) => usage?.replicas.find((r) => r.replicaId === replicaId);
   return {
     async deviceSeconds(node, replicaId) {
-      return (await read(node))?.replicas?.find((r) => r.replicaId === replicaId)?.deviceSeconds;
+      return replicaOf(await node.usage(), replicaId)?.deviceSeconds;
     },
     async windowMs(node, replicaId) {
-      const body = await read(node);
-      const device = body?.replicas?.find((r) => r.replicaId === replicaId)?.device;
+      const usage = await node.usage();
+      const device = replicaOf(usage, replicaId)?.device;
       if (device === undefined) return undefined;
-      return body?.devices?.find((d) => d.device === device)?.windowMs;
+      return usage?.devices.find((d) => d.device === device)?.windowMs;
     },
   };
 }

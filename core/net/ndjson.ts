@@ -4,7 +4,8 @@
  *                  device): each line parsed and handed over; a line that is not JSON or is longer
  *                  than `maxLine` is reported and stops reading that socket's buffer. Server and
  *                  client sides use it.
- *   readNdjson     a web stream (HTTP bodies such as the node agent's log stream): one value per
+ *   readNdjson     a web stream or any async stream of bytes (HTTP bodies: the node agent's log
+ *                  stream as the gateway reads it, the gateway's as the CLI reads it): one value per
  *                  non-empty line, a last line without its newline included.
  */
 import type { Socket } from 'node:net';
@@ -68,8 +69,8 @@ export function writeJsonLine(socket: Socket, msg: unknown): void {
   if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(msg)}\n`);
 }
 
-/** Reads newline-delimited JSON from a web stream, one value per non-empty line (a JSON error throws). */
-export async function* readNdjson<T>(body: ReadableStream<Uint8Array>): AsyncGenerator<T> {
+/** Reads newline-delimited JSON from a web stream or any stream of bytes (the CLI's HTTP body), one value per non-empty line (a JSON error throws). */
+export async function* readNdjson<T>(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<T> {
   const decoder = new TextDecoder();
   const lines = createLineSplitter();
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
