@@ -213,16 +213,40 @@ async function emulatedGatingOverhead(): Promise<{ gated: number; free: number }
   }
 }
 
-async function runDevice(setup: DeviceSetup): Promise<ModeResult[]> {
+/** Rounds of every mode (BENCH_ROUNDS, default 3): ratios come from one round each, reported as median and range. */
+const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
+
+/** Every mode of the device once per round, in alternating order (forward, backward, ...), so drift in the machine's load falls on all modes alike. */
+async function runDevice(setup: DeviceSetup): Promise<ModeResult[][]> {
   const built = await buildStack(setup.stack, [...new Set(setup.fns.map((f) => f.from))]);
   try {
-    const out: ModeResult[] = [];
     const only = process.env.BENCH_MODES?.split(',').map((x) => x.trim());
-    for (const mode of MODES.filter((m) => setup.modes.includes(m) && (!only || only.includes(m)))) out.push(await runMode(setup, built, mode));
-    return out;
+    const modes = MODES.filter((m) => setup.modes.includes(m) && (!only || only.includes(m)));
+    const rounds: ModeResult[][] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 === 0 ? modes : [...modes].reverse();
+      const out: ModeResult[] = [];
+      for (const mode of order) {
+        log(`${setup.device} round ${r + 1}/${ROUNDS}: ${mode}`);
+        out.push(await runMode(setup, built, mode));
+      }
+      rounds.push(modes.map((m) => out.find((x) => x.mode === m)!));
+    }
+    return rounds;
   } finally {
     await built.close();
   }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** The round whose goodput is the median of the mode's rounds (a real run, shown in the table). */
+function medianRound(rounds: ModeResult[][], mode: Mode): ModeResult {
+  const runs = rounds.map((rs) => rs.find((r) => r.mode === mode)!).sort((a, b) => a.goodput - b.goodput);
+  return runs[Math.floor((runs.length - 1) / 2)]!;
 }
 
 async function main(): Promise<void> {
@@ -279,10 +303,14 @@ async function main(): Promise<void> {
   log(`text-direction closed loop: gated ${overhead.gated.toFixed(1)}/s, free ${overhead.free.toFixed(1)}/s`);
   const emuOverhead = await emulatedGatingOverhead();
   log(`emulated resnet50 closed loop: gated ${emuOverhead.gated.toFixed(1)}/s, free ${emuOverhead.free.toFixed(1)}/s`);
+  const roundsOf: Record<string, ModeResult[][]> = {};
   const results: Record<string, ModeResult[]> = {};
   const only = process.env.BENCH_DEVICES?.split(',').map((x) => x.trim()).filter(Boolean);
   const chosen = only?.length ? devices.filter((d) => only.includes(d.device)) : devices;
-  for (const d of chosen) results[d.device] = await runDevice(d);
+  for (const d of chosen) {
+    roundsOf[d.device] = await runDevice(d);
+    results[d.device] = roundsOf[d.device]![0]!.map((r) => medianRound(roundsOf[d.device]!, r.mode));
+  }
   // noisy neighbour and share accuracy (BENCH_SECTIONS=isolation,accuracy picks; default both)
   const sectionsWanted = process.env.BENCH_SECTIONS?.split(',').map((x) => x.trim()) ?? ['isolation', 'accuracy'];
   const isolation: IsolationResult[] = [];
@@ -291,10 +319,13 @@ async function main(): Promise<void> {
     const emu = await buildStack('stack.emulated.yml', [...new Set([ISOLATION_SETUP.victim.from, ISOLATION_SETUP.aggressor.from])]);
     try {
       if (sectionsWanted.includes('isolation')) {
-        for (const m of ['racing', 'time-sharing', 'spatio-temporal'] as const) {
-          const r = await isolationRun(emu, m);
-          log(`isolation ${m}: victim ${(r.victimAttainment * 100).toFixed(2)} % within SLO, ${(r.victimShed * 100).toFixed(2)} % shed, p99 ${r.victimP99Ms.toFixed(1)} ms; aggressor ${r.aggressorItemsPerS.toFixed(1)} items/s`);
-          isolation.push(r);
+        const isoModes = ['racing', 'time-sharing', 'spatio-temporal'] as const;
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const m of round % 2 === 0 ? isoModes : [...isoModes].reverse()) {
+            const r = await isolationRun(emu, m);
+            log(`isolation round ${round + 1}/${ROUNDS} ${m}: victim ${(r.victimAttainment * 100).toFixed(2)} % within SLO, ${(r.victimShed * 100).toFixed(2)} % shed, p99 ${r.victimP99Ms.toFixed(1)} ms; aggressor ${r.aggressorItemsPerS.toFixed(1)} items/s`);
+            isolation.push(r);
+          }
         }
       }
       if (sectionsWanted.includes('accuracy')) accuracy.push(...(await accuracyRun(emu, 'emulated', ISOLATION_SETUP.victim.from, item, 'application/octet-stream')));
@@ -314,21 +345,34 @@ async function main(): Promise<void> {
   closeLoadAgent();
 
   const sections: string[] = [`# Sharing benchmark\n\nMachine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}; node ${process.version}. Window W = 1 s. Fixed-rate steps of ${STEP_S} s per function (rate per replica × growth each step) until SLO attainment < 99 %; max throughput = items/s answered within SLO at the last step ≥ 99 %. (x) exclusive devices: every replica alone on its own device (whole device, no tokens; emulated only: one node with as many emulated devices as replicas), compared per device; (a) racing: no quota annotations (partitions kept, replicas free-running on one device); (b) time sharing only: one token holder at a time, every partition 100; (c) spatio-temporal: the partitions as configured, multi-token. On the emulated device batches of racing replicas contend (fast-manager/devices/emulated-contention.ts): while the running partitions sum to more than 100 %, each batch runs at 100/Σ of its speed.\n`];
-  const ratios: Record<string, { cOverB: number; cOverA: number; cOverXPerDevice?: number }> = {};
-  for (const d of chosen) {
-    const rs = results[d.device]!;
+  type Ratios = { cOverB: number; cOverA: number; cOverXPerDevice?: number };
+  const ratiosOf = (rs: ModeResult[]): Ratios => {
     const by = (m: Mode) => rs.find((r) => r.mode === m)!;
     const x = rs.find((r) => r.mode === 'exclusive');
-    ratios[d.device] = {
+    return {
       cOverB: by('spatio-temporal').goodput / by('time-sharing').goodput,
       cOverA: by('spatio-temporal').goodput / by('racing').goodput,
       ...(x ? { cOverXPerDevice: by('spatio-temporal').goodput / (x.goodput / x.devices) } : {}),
     };
+  };
+  // each ratio from the modes of one round; the median of the rounds and their range
+  const ratios: Record<string, Ratios> = {};
+  const ranges: Record<string, Record<string, [number, number]>> = {};
+  for (const d of chosen) {
+    const perRound = roundsOf[d.device]!.map(ratiosOf);
+    const keys = Object.keys(perRound[0]!) as (keyof Ratios)[];
+    ratios[d.device] = Object.fromEntries(keys.map((k) => [k, median(perRound.map((r) => r[k]!))])) as Ratios;
+    ranges[d.device] = Object.fromEntries(keys.map((k) => [k, [Math.min(...perRound.map((r) => r[k]!)), Math.max(...perRound.map((r) => r[k]!))]]));
+  }
+  for (const d of chosen) {
+    const rs = results[d.device]!;
+    const rounds = roundsOf[d.device]!;
+    const range = (k: string) => (rounds.length > 1 ? ` (rounds ${ranges[d.device]![k]!.map((v) => v.toFixed(2)).join('–')})` : '');
     const cfg = d.fns.map((f) => `${f.replicas} × ${f.from} (partition ${f.share.partition}, request ${f.share.request}, limit ${f.share.limit})`).join(', ');
-    sections.push(`## ${d.device} device\n\nReplicas: ${cfg}.\n\n` + markdownTable(
- ['mode', 'devices', 'max items/s at ≥ 99 % SLO', 'per device', 'per function items/s', 'SLO attainment', 'p99 ms', 'steps run'],
-      rs.map((r) => [r.mode, String(r.devices), r.goodput, r.goodput / r.devices, Object.entries(r.perFunction).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '), `${(r.attainment * 100).toFixed(2)} %`, r.p99, String(r.steps)]),
-    ) + `\n\n(c)/(b) = ${ratios[d.device]!.cOverB.toFixed(2)}, (c)/(a) = ${ratios[d.device]!.cOverA.toFixed(2)}${ratios[d.device]!.cOverXPerDevice !== undefined ? `, (c) per device / (x) per device = ${ratios[d.device]!.cOverXPerDevice!.toFixed(2)}` : ''}\n` + (d.device.startsWith('emulated') ? '\nNote: (c)/(b) is the comparison FaST-GShare reports (3.15× on a V100). The emulated latencies come from the published profiles (calibration/); racing contends through the processor-sharing model above, which has no memory-bandwidth or cache interference, so a real device would do no better for racing.\n' : '\nNote: the cpu device is this node\'s cores, shared with the load generator and the agent (this process); a partition pins a replica to a share of the cores, and racing replicas compete through the OS scheduler.\n'));
+    sections.push(`## ${d.device} device\n\nReplicas: ${cfg}. ${rounds.length} rounds, modes in alternating order; the row of each mode is its median round; ratios are the median of per-round ratios (range in brackets).\n\n` + markdownTable(
+ ['mode', 'devices', 'max items/s at ≥ 99 % SLO', 'per device', 'items/s per round', 'per function items/s', 'SLO attainment', 'p99 ms', 'steps run'],
+      rs.map((r) => [r.mode, String(r.devices), r.goodput, r.goodput / r.devices, rounds.map((rr) => rr.find((x) => x.mode === r.mode)!.goodput.toFixed(1)).join(', '), Object.entries(r.perFunction).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', '), `${(r.attainment * 100).toFixed(2)} %`, r.p99, String(r.steps)]),
+    ) + `\n\n(c)/(b) = ${ratios[d.device]!.cOverB.toFixed(2)}${range('cOverB')}, (c)/(a) = ${ratios[d.device]!.cOverA.toFixed(2)}${range('cOverA')}${ratios[d.device]!.cOverXPerDevice !== undefined ? `, (c) per device / (x) per device = ${ratios[d.device]!.cOverXPerDevice!.toFixed(2)}${range('cOverXPerDevice')}` : ''}\n` + (d.device.startsWith('emulated') ? '\nNote: (c)/(b) is the comparison FaST-GShare reports (3.15× on a V100). The emulated latencies come from the published profiles (calibration/); racing contends through the processor-sharing model above, which has no memory-bandwidth or cache interference, so a real device would do no better for racing.\n' : '\nNote: the cpu device is this node\'s cores, shared with the load generator and the agent (this process); a partition pins a replica to a share of the cores, and racing replicas compete through the OS scheduler.\n'));
   }
   sections.push(`## Waste accounting\n\nFrom the agent's device timeline (fast-manager/timeline/) over the last ${STEP_S} s step each mode held (≥ 99 % SLO): idle with work waiting = share of device time a replica waited for a token whose partition would have fit beside the running batches; hand-over = release → next grant while someone waited; held, no batch = token time with none of the holder's batches running (share of held time; emulated devices report batches, cpu does not). Exclusive: summed over its devices.\n\n` + markdownTable(
     ['device', 'mode', 'busy', 'utilisation', 'idle with work waiting', 'hand-over', 'held, no batch (of held)', 'grants', 'mean grant wait ms'],
@@ -337,11 +381,23 @@ async function main(): Promise<void> {
       return [d, r.mode, pc(s.busy), pc(s.utilisation), pc(s.idleWithWorkWaiting), pc(s.handover), s.heldIdleOfHeld === undefined ? 'n/a' : pc(s.heldIdleOfHeld), String(r.waste!.grants), r.waste!.grants ? r.waste!.waitMs / r.waste!.grants : 0];
     })),
   ) + '\n');
+  // per mode, the median of its rounds
+  const isoSummary = [...new Set(isolation.map((r) => r.mode))].map((mode) => {
+    const rs = isolation.filter((r) => r.mode === mode);
+    return {
+      mode,
+      victimAttainment: median(rs.map((r) => r.victimAttainment)),
+      rounds: rs.map((r) => r.victimAttainment),
+      victimShed: median(rs.map((r) => r.victimShed)),
+      victimP99Ms: median(rs.map((r) => r.victimP99Ms)),
+      aggressorItemsPerS: median(rs.map((r) => r.aggressorItemsPerS)),
+    };
+  });
   if (isolation.length) {
     const v = ISOLATION_SETUP.victim, a = ISOLATION_SETUP.aggressor;
     sections.push(`## Noisy neighbour (emulated device)\n\nVictim: 1 × ${v.from} (partition ${v.share.partition}, request ${v.share.request}, limit ${v.share.limit}) at a fixed ${v.rate} items/s, which its guaranteed share holds. Aggressor: ${a.replicas} × ${a.from} (partition ${a.share.partition}, request ${a.share.request}, limit ${a.share.limit}), ${a.clients} closed-loop clients each. ${ISOLATION_SETUP.durationS} s, all at once. Racing: partitions kept, no tokens; time sharing: every partition 100.\n\n` + markdownTable(
-      ['mode', 'victim within SLO', 'victim shed (429)', 'victim p99 ms (answered)', 'aggressor items/s'],
-      isolation.map((r) => [r.mode, pc(r.victimAttainment), pc(r.victimShed), r.victimP99Ms, r.aggressorItemsPerS]),
+      ['mode', 'victim within SLO (median)', 'per round', 'victim shed (429)', 'victim p99 ms (answered)', 'aggressor items/s'],
+      isoSummary.map((r) => [r.mode, pc(r.victimAttainment), r.rounds.map((x) => pc(x)).join(', '), pc(r.victimShed), r.victimP99Ms, r.aggressorItemsPerS]),
     ) + '\n');
   }
   if (accuracy.length) {
@@ -366,10 +422,12 @@ async function main(): Promise<void> {
     bench: 'sharing',
     modes: Object.fromEntries(Object.entries(results).map(([d, rs]) => [d, Object.fromEntries(rs.map((r) => [r.mode, { itemsPerS: round(r.goodput), attainment: round(r.attainment, 4), p99Ms: round(r.p99) }]))])),
     ratios: Object.fromEntries(Object.entries(ratios).map(([d, r]) => [d, { cOverB: round(r.cOverB), cOverA: round(r.cOverA), ...(r.cOverXPerDevice !== undefined ? { cOverXPerDevice: round(r.cOverXPerDevice) } : {}) }])),
+    rounds: ROUNDS,
+    ratioRanges: Object.fromEntries(Object.entries(ranges).map(([d, r]) => [d, Object.fromEntries(Object.entries(r).map(([k, [lo, hi]]) => [k, [round(lo), round(hi)]]))])),
     tokenRoundTripMs: { p50: round(rtt.p50, 4), p99: round(rtt.p99, 4) },
     textDirection: { gatedPerS: round(overhead.gated), freePerS: round(overhead.free) },
     emulatedLone: { gatedPerS: round(emuOverhead.gated), freePerS: round(emuOverhead.free) },
-    ...(isolation.length ? { isolation: Object.fromEntries(isolation.map((r) => [r.mode, { victimAttainment: round(r.victimAttainment, 4), victimP99Ms: round(r.victimP99Ms), victimShed: round(r.victimShed, 4), aggressorItemsPerS: round(r.aggressorItemsPerS) }])) } : {}),
+    ...(isolation.length ? { isolation: Object.fromEntries(isoSummary.map((r) => [r.mode, { victimAttainment: round(r.victimAttainment, 4), victimAttainmentRounds: r.rounds.map((x) => round(x, 4)), victimP99Ms: round(r.victimP99Ms), victimShed: round(r.victimShed, 4), aggressorItemsPerS: round(r.aggressorItemsPerS) }])) } : {}),
     ...(accuracy.length ? { accuracy: accuracy.map((r) => ({ device: r.device, configured: r.configured, achieved: r.achieved.map((x) => round(x, 4)), errorPoints: round(r.errorPoints) })) } : {}),
     waste: Object.fromEntries(Object.entries(results).map(([d, rs]) => [d, Object.fromEntries(rs.filter((r) => r.waste).map((r) => {
       const s = wasteShares(r.waste!);
