@@ -1,7 +1,7 @@
 /**
  * The node agent (FaST-Manager of one node): wires the supervisor, logs, usage sampling,
  * durable replica records, metrics and the HTTP API, after reaping replicas that a previous
- * agent of this node left running.
+ * agent of this node left running. It keeps all its state in its data dir and uses no store.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -27,6 +27,7 @@ import { createSandbox } from './sandbox/sandbox.ts';
 import { removeOrphanWorkDirs } from './records/work-dirs.ts';
 import { httpHealthProbe, type HealthProbe } from './replicas/health.ts';
 import { createReplicaRecords } from './records/replica-records.ts';
+import { lockAgentDataDir, type DataDirLock } from './records/data-dir-lock.ts';
 import { createAgentMetrics } from './metrics.ts';
 import { createNodeSupervisor, type NodeSupervisor } from './supervisor/node-supervisor.ts';
 import { createNodeApi } from './http/api.ts';
@@ -53,7 +54,11 @@ export interface NodeAgent {
 
 export interface StartNodeAgentOptions {
   config: NodeConfig;
-  store: Store;
+  /**
+   * Not used: the agent keeps its records in its data dir (records/replica-records.ts) and needs
+   * no store. Still accepted so that callers written before need no change; leave it out.
+   */
+  store?: Store;
   images: ImageStore;
   log: Logger;
   registry?: Registry;
@@ -79,7 +84,18 @@ export interface StartNodeAgentOptions {
 }
 
 export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeAgent> {
-  const { config, store } = opts;
+  // one agent per data dir: another one would take this one's replicas for orphans
+  const lock = await lockAgentDataDir(opts.config.dataDir);
+  try {
+    return await startLockedAgent(opts, lock);
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function startLockedAgent(opts: StartNodeAgentOptions, lock: DataDirLock): Promise<NodeAgent> {
+  const { config } = opts;
   const log = opts.log.child('node-agent');
   const clock = opts.clock ?? systemClock;
   const tuning = resolveTuning(opts.tuning);
@@ -88,7 +104,8 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
   // listed while the rest starts; a node without nvidia-smi has no GPUs to report
   const gpus = (opts.gpus ?? (() => defaultGpus(config.nvidiaSmi, log)))();
 
-  const records = createReplicaRecords({ store, node: config.name, proc, log, killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000) });
+  // the node's own file (<dataDir>/replica-records.json): a node needs no database
+  const records = createReplicaRecords({ dataDir: config.dataDir, node: config.name, proc, log, killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000) });
   try {
     await records.reapOrphans();
   } catch (err) {
@@ -197,6 +214,7 @@ export async function startNodeAgent(opts: StartNodeAgentOptions): Promise<NodeA
         sampler.stop();
         await records.flush();
         await logs.close();
+        await lock.release();
         log.info('node agent stopped', { node: config.name });
       })();
       return closing;

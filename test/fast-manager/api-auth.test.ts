@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { makeSpec, startHarness, useAgentHarness, waitReady } from './harness.ts';
 import { loadOrCreateNodeToken } from '../../fast-manager/http/node-token.ts';
 import { CaptureSink, createLogger, silentLogger } from '../../core/logger.ts';
-import { startTestStore } from '../helpers/store.ts';
 
 /** Every route of the agent's API (core/contracts/node-agent.ts), with a body where it takes one. */
 const ROUTES: { method: string; path: string; body?: unknown }[] = [
@@ -122,8 +121,7 @@ describe('node agent token', function () {
 
   it('uses FASTGSHARE_NODE_TOKEN when given (no file), and the agent then accepts only it', async () => {
     const given = 'g'.repeat(40);
-    const ts = await startTestStore();
-    const h = await startHarness(ts.store, { dataDir: dir, env: { FASTGSHARE_NODE_TOKEN: given } });
+    const h = await startHarness({ dataDir: dir, env: { FASTGSHARE_NODE_TOKEN: given } });
     try {
       expect(h.agent.token).to.equal(given);
       expect((await fetch(`${h.agent.url}/v1/node`, { headers: { authorization: `Bearer ${given}` } })).status).to.equal(200);
@@ -134,7 +132,6 @@ describe('node agent token', function () {
       );
     } finally {
       await h.close();
-      await ts.cleanup();
     }
   });
 });

@@ -10,7 +10,6 @@ import { expect } from 'chai';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FORWARD_TOKEN_HEADER, type ReplicaStatus } from '../../core/contracts/node-agent.ts';
-import { startTestStore, type TestStore } from '../helpers/store.ts';
 import { startHarness, waitFor, waitReady, type Harness } from './harness.ts';
 
 const WORDCOUNT = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'classic', 'wordcount');
@@ -25,16 +24,13 @@ const secret = (s: string) => Buffer.from(s).toString('base64');
 
 describe('fast-manager: classic-watchdog functions (one process per request, in the sandbox)', function () {
   this.timeout(60_000);
-  let ts: TestStore;
   let h: Harness;
   before(async () => {
-    ts = await startTestStore();
-    h = await startHarness(ts.store, { env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '20000' } });
+    h = await startHarness({ env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '20000' } });
     await h.images.put('wordcount:latest', WORDCOUNT, { fprocess: 'python3 handler.py', language: 'python3' });
   });
   after(async () => {
     await h?.close();
-    await ts?.cleanup();
   });
 
   it('runs `--fprocess cat` on an HTTP image per request instead of crash-looping', async () => {
@@ -104,8 +100,7 @@ describe('fast-manager: classic-watchdog functions (one process per request, in 
 describe('fast-manager: classic functions with FASTGSHARE_SANDBOX=off', function () {
   this.timeout(60_000);
   it('keeps secrets in the replica\'s work dir and names it in FASTGSHARE_SECRETS_DIR', async () => {
-    const ts = await startTestStore();
-    const h = await startHarness(ts.store, { env: { FASTGSHARE_SANDBOX: 'off', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '20000' } });
+    const h = await startHarness({ env: { FASTGSHARE_SANDBOX: 'off', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '20000' } });
     try {
       await h.apply({ name: 'where', envProcess: `sh -c 'echo "$FASTGSHARE_SECRETS_DIR"; cat "$FASTGSHARE_SECRETS_DIR/tok"'`, secrets: { tok: secret('unsandboxed') } }, 1);
       const r = (await waitReady(h, 'where', 1, 20_000)).replicas[0]!;
@@ -114,7 +109,6 @@ describe('fast-manager: classic functions with FASTGSHARE_SANDBOX=off', function
       expect(res.text).to.equal(`${join(h.dataDir, 'replicas', r.id, 'secrets')}\nunsandboxed`);
     } finally {
       await h.close();
-      await ts.cleanup();
     }
   });
 });

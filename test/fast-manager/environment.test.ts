@@ -1,24 +1,20 @@
 import { expect } from 'chai';
 import { stat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestStore, type TestStore } from '../helpers/store.ts';
 import { startHarness, waitFor, waitReady, type Harness } from './harness.ts';
 import { PLATFORM_ROOT } from '../../core/version.ts';
 
 describe('fast-manager: replica environment and secrets', function () {
   this.timeout(30_000);
-  let ts: TestStore;
   let h: Harness;
   const SECRET_IN_AGENT = 'FASTGSHARE_TEST_AGENT_ONLY_SECRET';
   before(async () => {
-    ts = await startTestStore();
     process.env[SECRET_IN_AGENT] = 'do-not-leak';
-    h = await startHarness(ts.store);
+    h = await startHarness();
   });
   after(async () => {
     delete process.env[SECRET_IN_AGENT];
     await h.close();
-    await ts.cleanup();
   });
 
   it('gives a replica its envVars and platform variables but none of the agent environment', async () => {

@@ -6,7 +6,6 @@
  * deploy-time CUDA library probe is the injected part, as the node has no CUDA libraries).
  */
 import { expect } from 'chai';
-import { startTestStore, type TestStore } from '../helpers/store.ts';
 import { pidAlive, startHarness, waitFor, waitReady, type Harness } from './harness.ts';
 import type { ReplicaStatus } from '../../core/contracts/node-agent.ts';
 import { createFakeNvidiaSmi, type FakeNvidiaSmi } from './fixtures/fake-nvidia-smi.ts';
@@ -17,15 +16,8 @@ const cuda = (gpuMem?: string): Record<string, string> => ({ 'fastgshare/device'
 
 describe('fast-manager: device memory limit of cuda replicas (fastgshare/gpu_mem)', function () {
   this.timeout(30_000);
-  let ts: TestStore;
   let smi: FakeNvidiaSmi;
   let h: Harness;
-  before(async () => {
-    ts = await startTestStore();
-  });
-  after(async () => {
-    await ts.cleanup();
-  });
   beforeEach(async () => {
     smi = await createFakeNvidiaSmi();
   });
@@ -37,7 +29,7 @@ describe('fast-manager: device memory limit of cuda replicas (fastgshare/gpu_mem
   // FASTGSHARE_SANDBOX=off: the fake nvidia-smi is told the pids the echo fixture reports for its
   // children, and inside a sandbox (its own pid namespace) those are not the host's pids that a
   // real nvidia-smi lists; the sandbox itself is tested in test/fast-manager/sandbox/.
-  const start = (nvidiaSmi: string) => startHarness(ts.store, { env: { FASTGSHARE_NVIDIA_SMI: nvidiaSmi, FASTGSHARE_SANDBOX: 'off' }, devices: { probeCuda: () => ({ missing: [] }) } });
+  const start = (nvidiaSmi: string) => startHarness({ env: { FASTGSHARE_NVIDIA_SMI: nvidiaSmi, FASTGSHARE_SANDBOX: 'off' }, devices: { probeCuda: () => ({ missing: [] }) } });
   const replica = async (name: string) => (await h.fn(name))?.replicas[0] as ReplicaStatus | undefined;
 
   it('kills a cuda replica whose processes hold more device memory than fastgshare/gpu_mem, and restarts it', async () => {

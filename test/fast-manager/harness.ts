@@ -1,10 +1,12 @@
 /**
- * Test harness for the node agent: a real embedded store, a temporary image store holding the
- * echo fixture bundle, and an agent on a free port with short supervision timings.
+ * Test harness for the node agent: a temporary data dir with an image store holding the echo
+ * fixture bundle, and an agent on a free port with short supervision timings. The agent needs no
+ * store: its replica records are a file in its data dir (`records(h)` reads it).
  */
 import type { TokenSchedulerOptions } from '../../fast-manager/sharing/token-scheduler.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +14,12 @@ import { Registry } from 'prom-client';
 import { readNodeConfig } from '../../core/config.ts';
 import { ImageStore } from '../../core/images/image-store.ts';
 import { CaptureSink, createLogger } from '../../core/logger.ts';
-import type { Store } from '../../core/store/open-store.ts';
-import { startTestStore, type TestStore } from '../helpers/store.ts';
 import type { ApplyFunctionRequest, FunctionReplicas, FunctionSpec } from '../../core/contracts/node-agent.ts';
 import type { LogMessage } from '../../core/contracts/openfaas.ts';
 import { startNodeAgent, type NodeAgent, type StartNodeAgentOptions } from '../../fast-manager/main.ts';
 import type { AgentTuning } from '../../fast-manager/tuning.ts';
+import type { Store } from '../../core/store/open-store.ts';
+import { replicaRecordsPath, type ReplicaRecord, type ReplicaRecordsFile } from '../../fast-manager/records/replica-records.ts';
 
 export const ECHO_BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replicas', 'echo');
 
@@ -48,7 +50,20 @@ export interface Harness {
 
 let counter = 0;
 
-export async function startHarness(store: Store, opts: { env?: Record<string, string>; tuning?: Partial<AgentTuning>; node?: string; dataDir?: string; sharing?: Partial<TokenSchedulerOptions>; devices?: StartNodeAgentOptions['devices'] } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  env?: Record<string, string>;
+  tuning?: Partial<AgentTuning>;
+  node?: string;
+  dataDir?: string;
+  sharing?: Partial<TokenSchedulerOptions>;
+  devices?: StartNodeAgentOptions['devices'];
+}
+
+export async function startHarness(opts?: HarnessOptions): Promise<Harness>;
+/** @param _store ignored: the agent needs no store (accepted for the callers written when it did). */
+export async function startHarness(_store: Store, opts?: HarnessOptions): Promise<Harness>;
+export async function startHarness(first?: Store | HarnessOptions, second?: HarnessOptions): Promise<Harness> {
+  const opts: HarnessOptions = (first && 'models' in first ? second : first) ?? {};
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fastgshare-agent-')));
   const images = new ImageStore({ root: join(dataDir, 'images') });
   if (!(await images.exists('echo:latest'))) await images.put('echo:latest', ECHO_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });
@@ -58,7 +73,7 @@ export async function startHarness(store: Store, opts: { env?: Record<string, st
   );
   const sink = new CaptureSink();
   const registry = new Registry();
-  const agent = await startNodeAgent({ config, store, images, log: createLogger({ sink, level: 'debug' }), registry, tuning: { ...FAST_TUNING, ...opts.tuning }, sharing: opts.sharing, devices: opts.devices });
+  const agent = await startNodeAgent({ config, images, log: createLogger({ sink, level: 'debug' }), registry, tuning: { ...FAST_TUNING, ...opts.tuning }, sharing: opts.sharing, devices: opts.devices });
   const call = async <T>(method: string, path: string, body?: unknown) => {
     const res = await fetch(agent.url + path, { method, headers: { authorization: `Bearer ${agent.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
     const text = await res.text();
@@ -138,23 +153,38 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** A process that looks like a replica (FASTGSHARE_REPLICA_ID in its environment), leading its own process group. */
+export function fakeReplica(replicaId: string): ChildProcess {
+  return spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { detached: true, stdio: 'ignore', env: { ...process.env, FASTGSHARE_REPLICA_ID: replicaId } });
+}
+
+/** The replica records in an agent's data dir (none when the file is missing). */
+export async function readRecords(dataDir: string): Promise<ReplicaRecord[]> {
+  try {
+    return (JSON.parse(await readFile(replicaRecordsPath(dataDir), 'utf8')) as ReplicaRecordsFile).replicas;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
 /**
- * Mocha hooks for a suite that drives a real agent: one test store for the suite and an agent
- * harness for the suite (default) or for each test (`perTest`). Read `ctx.ts` / `ctx.h` in tests.
+ * Mocha hooks for a suite that drives a real agent: an agent harness for the suite (default) or
+ * for each test (`perTest`). Read `ctx.h` in tests.
  */
-export function useAgentHarness(opts: { perTest?: boolean } = {}): { readonly ts: TestStore; h: Harness } {
-  const ctx = {} as { ts: TestStore; h: Harness };
-  before(async () => {
-    ctx.ts = await startTestStore();
-    if (!opts.perTest) ctx.h = await startHarness(ctx.ts.store);
-  });
-  after(async () => {
-    if (!opts.perTest) await ctx.h?.close();
-    await ctx.ts?.cleanup();
-  });
+export function useAgentHarness(opts: { perTest?: boolean } = {}): { h: Harness } {
+  const ctx = {} as { h: Harness };
+  if (!opts.perTest) {
+    before(async () => {
+      ctx.h = await startHarness();
+    });
+    after(async () => {
+      await ctx.h?.close();
+    });
+  }
   if (opts.perTest) {
     beforeEach(async () => {
-      ctx.h = await startHarness(ctx.ts.store);
+      ctx.h = await startHarness();
     });
     afterEach(async () => {
       await ctx.h?.close();

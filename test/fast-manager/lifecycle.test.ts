@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ECHO_BUNDLE, makeSpec, pidAlive, useAgentHarness, waitFor, waitReady } from './harness.ts';
+import { ECHO_BUNDLE, makeSpec, pidAlive, readRecords, useAgentHarness, waitFor, waitReady } from './harness.ts';
 import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
 
 describe('fast-manager: deploy, scale, roll, remove', function () {
@@ -31,10 +31,10 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
       expect(await res.text()).to.equal('hi:ping');
     }
     expect(new Set(f.replicas.map((r) => r.url)).size).to.equal(2);
-    // durable records follow the state
+    // durable records (the agent's file) follow the state
     const recs = await waitFor('ready records', async () => {
-      const rs = await ctx.ts.store.models.Replica.find({ node: ctx.h.agent.name }).lean();
-      return rs.length === 2 && rs.every((x) => x.state === 'ready') ? rs : undefined;
+      const rs = await readRecords(ctx.h.dataDir);
+      return rs.length === 2 && rs.every((x) => x.state === 'ready' && x.node === ctx.h.agent.name) ? rs : undefined;
     });
     expect(recs.map((x) => x.replicaId).sort()).to.deep.equal(f.replicas.map((r) => r.id).sort());
     expect(recs.map((x) => x.pid).sort()).to.deep.equal(f.replicas.map((r) => r.pid).sort());
@@ -62,7 +62,7 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
     await ctx.h.apply({ name: 'echo' }, 0);
     await waitFor('no replicas', async () => (await ctx.h.fn('echo'))?.replicas.length === 0);
     expect(pidAlive(one.replicas[0]!.pid!)).to.equal(false);
-    const recs = await waitFor('records removed', async () => ((await ctx.ts.store.models.Replica.countDocuments({ node: ctx.h.agent.name })) === 0 ? true : undefined));
+    const recs = await waitFor('records removed', async () => ((await readRecords(ctx.h.dataDir)).length === 0 ? true : undefined));
     expect(recs).to.equal(true);
   });
 
@@ -204,6 +204,6 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
     const f: FunctionReplicas = await waitReady(ctx.h, 'echo', 2);
     await ctx.h.agent.close();
     for (const r of f.replicas) expect(pidAlive(r.pid!)).to.equal(false);
-    expect(await ctx.ts.store.models.Replica.countDocuments({ node: ctx.h.agent.name })).to.equal(0);
+    expect(await readRecords(ctx.h.dataDir)).to.deep.equal([]);
   });
 });

@@ -17,7 +17,6 @@ import { ConfigError } from '../../../core/errors.ts';
 import type { ApplyFunctionRequest, FunctionReplicas, NodeInfo, ReplicaGroup, ReplicaStatus } from '../../../core/contracts/node-agent.ts';
 import type { UsageSnapshot } from '../../../fast-manager/sharing/meter.ts';
 import type { DeviceOccupancy } from '../../../fast-manager/sharing/token-server.ts';
-import { startTestStore, type TestStore } from '../../helpers/store.ts';
 import { createFakeNvidiaSmi, type FakeNvidiaSmi } from '../fixtures/fake-nvidia-smi.ts';
 import { makeSpec, startHarness, waitFor, type Harness } from '../harness.ts';
 
@@ -29,19 +28,16 @@ type ErrorBody = { code: string; message: string };
 
 describe('fast-manager: several emulated devices per node', function () {
   this.timeout(40_000);
-  let ts: TestStore;
   let smi: FakeNvidiaSmi;
   let h: Harness;
   before(async () => {
-    ts = await startTestStore();
     smi = await createFakeNvidiaSmi();
     await smi.setGpus([16160, 32768]);
-    h = await startHarness(ts.store, { env: { FASTGSHARE_EMULATED_DEVICES: '2', FASTGSHARE_NVIDIA_SMI: smi.path } });
+    h = await startHarness({ env: { FASTGSHARE_EMULATED_DEVICES: '2', FASTGSHARE_NVIDIA_SMI: smi.path } });
   });
   after(async () => {
     await h?.close();
     await smi?.cleanup();
-    await ts?.cleanup();
   });
 
   const put = (name: string, annotations: Record<string, string>, replicas: number, groups?: ReplicaGroup[]) => {

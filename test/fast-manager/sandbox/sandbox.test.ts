@@ -149,7 +149,7 @@ describe('fast-manager sandbox: start-up check and FASTGSHARE_SANDBOX=off', func
 
   it('refuses to start replicas when bubblewrap is missing, saying how to fix it', async () => {
     await ctx.h.close();
-    ctx.h = await startHarness(ctx.ts.store, { env: { FASTGSHARE_SANDBOX_BWRAP: '/nonexistent/bwrap' } });
+    ctx.h = await startHarness({ env: { FASTGSHARE_SANDBOX_BWRAP: '/nonexistent/bwrap' } });
     const res = await ctx.h.call<{ message?: string; error?: string }>('PUT', '/v1/functions/openfaas-fn/echo', { spec: { name: 'echo', namespace: 'openfaas-fn', image: 'echo:latest' }, replicas: 1 });
     expect(res.status).to.equal(503);
     expect(JSON.stringify(res.body)).to.match(/bubblewrap.*not installed.*apt-get install -y bubblewrap.*FASTGSHARE_SANDBOX=off/);
@@ -158,7 +158,7 @@ describe('fast-manager sandbox: start-up check and FASTGSHARE_SANDBOX=off', func
 
   it('runs replicas unconfined with FASTGSHARE_SANDBOX=off, warning at start and at each replica start', async () => {
     await ctx.h.close();
-    ctx.h = await startHarness(ctx.ts.store, { env: { FASTGSHARE_SANDBOX: 'off' } });
+    ctx.h = await startHarness({ env: { FASTGSHARE_SANDBOX: 'off' } });
     const r = await deployProbe(ctx.h, 'open', 'openfaas-fn');
     const p = await probe(r, [ctx.h.dataDir]);
     expect(p.uid).to.equal(0);
