@@ -1,18 +1,41 @@
-/** Time as a dependency, so that logic with timeouts and windows can be tested without sleeping. */
+/**
+ * Time as a dependency, so that logic with timeouts and windows can be tested without sleeping:
+ * `now()` for measuring, `after()` for waiting. `ManualClock` moves only when a test advances it,
+ * firing the timers that fall due in order, each seeing `now()` at its own due time.
+ */
 export interface Clock {
   /** Milliseconds, monotonic within a process. */
   now(): number;
   /** Wall-clock time for records shown to people. */
   date(): Date;
+  /**
+   * Calls `fn` once `ms` have passed on this clock; returns a function that cancels it. System
+   * timers are unref'd: a pending timer alone does not keep the process alive (each owner cancels
+   * its timers when it closes).
+   */
+  after(ms: number, fn: () => void): () => void;
 }
 
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
   date: () => new Date(),
+  after(ms, fn) {
+    const t = setTimeout(fn, Math.max(0, ms));
+    t.unref();
+    return () => clearTimeout(t);
+  },
 };
+
+interface ManualTimer {
+  due: number;
+  seq: number;
+  fn: () => void;
+}
 
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
+  private timers: ManualTimer[] = [];
+  private seq = 0;
   constructor(private t = 0) {}
   now(): number {
     return this.t;
@@ -20,7 +43,28 @@ export class ManualClock implements Clock {
   date(): Date {
     return new Date(this.t);
   }
+  after(ms: number, fn: () => void): () => void {
+    const timer: ManualTimer = { due: this.t + Math.max(0, ms), seq: this.seq++, fn };
+    this.timers.push(timer);
+    return () => {
+      this.timers = this.timers.filter((x) => x !== timer);
+    };
+  }
+  /** Timers not yet fired. */
+  get pending(): number {
+    return this.timers.length;
+  }
+  /** Moves time forward by `ms`, firing every timer due by then in due order (ties: the order set). */
   advance(ms: number): void {
-    this.t += ms;
+    const end = this.t + ms;
+    for (;;) {
+      let next: ManualTimer | undefined;
+      for (const x of this.timers) if (x.due <= end && (!next || x.due < next.due || (x.due === next.due && x.seq < next.seq))) next = x;
+      if (!next) break;
+      this.timers = this.timers.filter((x) => x !== next);
+      this.t = Math.max(this.t, next.due);
+      next.fn();
+    }
+    this.t = end;
   }
 }

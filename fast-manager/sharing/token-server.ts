@@ -89,7 +89,8 @@ interface Conn {
   socket: Socket;
   replicaId?: string;
   waitingSince?: number;
-  expiry?: NodeJS.Timeout;
+  /** Cancels the pass at the held token's expiry. */
+  expiry?: () => void;
   /** A yield was sent for the token held now. */
   yielded?: boolean;
 }
@@ -109,7 +110,8 @@ interface Device {
   count: number;
   maxCount: number;
   lastAt: number;
-  wake?: NodeJS.Timeout;
+  /** Cancels the pass at the next window slide. */
+  wake?: () => void;
   wakeAt?: number;
   rec?: DeviceRecorder;
 }
@@ -149,7 +151,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     const reg = admitted.get(id);
     if (!reg) return;
     const d = deviceOf(reg.device);
-    if (c?.expiry) clearTimeout(c.expiry);
+    c?.expiry?.();
     if (c) c.expiry = undefined;
     if (!d.scheduler.has(id)) return;
     const held = d.scheduler.holding(id) !== undefined;
@@ -186,12 +188,12 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       d.rec?.grant(g.id, admitted.get(g.id)?.share.partition ?? 0, g.quotaMs, now - (c.waitingSince ?? now));
       c.waitingSince = undefined;
       c.yielded = false;
-      c.expiry = setTimeout(() => {
+      c.expiry = o.clock.after(Math.max(1, g.quotaMs), () => {
         c.expiry = undefined;
         expiries++;
         log.debug('token expired without release; the overrun is charged on release', { replica: g.id, quotaMs: g.quotaMs });
         pass(deviceId);
-      }, Math.max(1, g.quotaMs));
+      });
       send(c, { op: 'grant', quotaMs: g.quotaMs });
     }
     if (blocked > 0) {
@@ -205,13 +207,13 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     }
     touch(d);
     if (nextWakeAt !== undefined && (d.wakeAt === undefined || nextWakeAt < d.wakeAt)) {
-      if (d.wake) clearTimeout(d.wake);
+      d.wake?.();
       d.wakeAt = nextWakeAt;
-      d.wake = setTimeout(() => {
+      d.wake = o.clock.after(Math.max(1, Math.ceil(nextWakeAt - now)), () => {
         d.wake = undefined;
         d.wakeAt = undefined;
         pass(deviceId);
-      }, Math.max(1, Math.ceil(nextWakeAt - now)));
+      });
     }
   }
 
@@ -330,9 +332,9 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     holders: (device) => devices.get(device)?.scheduler.holders() ?? [],
     async close() {
       closed = true;
-      for (const d of devices.values()) if (d.wake) clearTimeout(d.wake);
+      for (const d of devices.values()) d.wake?.();
       for (const c of conns.values()) {
-        if (c.expiry) clearTimeout(c.expiry);
+        c.expiry?.();
         c.socket.destroy();
       }
       conns.clear();
