@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import type { NodeConfig } from '../core/config.ts';
-import type { Store } from '../core/store/open-store.ts';
 import type { ImageStore } from '../core/images/image-store.ts';
 import type { Logger } from '../core/logger.ts';
 import { systemClock, type Clock } from '../core/clock.ts';
@@ -54,11 +53,6 @@ export interface NodeAgent {
 
 export interface StartNodeAgentOptions {
   config: NodeConfig;
-  /**
-   * Not used: the agent keeps its records in its data dir (records/replica-records.ts) and needs
-   * no store. Still accepted so that callers written before need no change; leave it out.
-   */
-  store?: Store;
   images: ImageStore;
   log: Logger;
   registry?: Registry;

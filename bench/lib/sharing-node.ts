@@ -78,7 +78,6 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
   );
   const agent: NodeAgent = await startNodeAgent({
     config,
-    store: built.store,
     images: built.images,
     log: createLogger({ sink: new CaptureSink(), level: 'warn' }),
     registry: new Registry(),

@@ -50,7 +50,7 @@ export function registerUp(program: Command, ctx: CommandContext): void {
         parts.push(store);
         const images = new ImageStore({ root: join(gatewayConfig.dataDir, 'images') });
         if (o.build && stack) await buildStackImages(ctx, stack, images, log, { filter: o.filter });
-        const agent = await startNodeAgent({ config: nodeConfig, store, images, log });
+        const agent = await startNodeAgent({ config: nodeConfig, images, log });
         parts.push(agent);
         const gateway = await startGateway({ config: gatewayConfig, store, nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })], log });
         parts.push(gateway);

@@ -59,23 +59,6 @@ const namespaceSchema = new Schema(
   { timestamps: true, minimize: false, collection: 'namespaces' },
 );
 
-const replicaSchema = new Schema(
-  {
-    replicaId: { type: String, required: true, unique: true },
-    node: { type: String, required: true },
-    namespace: { type: String, required: true },
-    name: { type: String, required: true },
-    pid: { type: Number },
-    port: { type: Number },
-    state: { type: String, required: true },
-    restarts: { type: Number, default: 0 },
-    startedAt: { type: Date },
-    lastExit: { type: Schema.Types.Mixed },
-  },
-  { timestamps: true, minimize: false, collection: 'replicas' },
-);
-replicaSchema.index({ node: 1, namespace: 1, name: 1 });
-
 /** One profiler trial: a replica configuration driven with load (profiler/, issue 5). */
 const profileTrialSchema = new Schema(
   {
@@ -193,7 +176,6 @@ const meterCursorSchema = new Schema(
 export type FunctionDoc = InferSchemaType<typeof functionSchema>;
 export type SecretDoc = InferSchemaType<typeof secretSchema>;
 export type NamespaceDoc = InferSchemaType<typeof namespaceSchema>;
-export type ReplicaDoc = InferSchemaType<typeof replicaSchema>;
 export type ProfileTrialDoc = InferSchemaType<typeof profileTrialSchema>;
 export type ProfileTableDoc = InferSchemaType<typeof profileTableSchema>;
 
@@ -206,7 +188,6 @@ export interface Models {
   Function: Model<FunctionDoc>;
   Secret: Model<SecretDoc>;
   Namespace: Model<NamespaceDoc>;
-  Replica: Model<ReplicaDoc>;
   ProfileTrial: Model<ProfileTrialDoc>;
   ProfileTable: Model<ProfileTableDoc>;
   Tenant: Model<TenantDoc>;
@@ -220,7 +201,6 @@ export function createModels(conn: Connection): Models {
     Function: conn.models.Function ?? conn.model('Function', functionSchema),
     Secret: conn.models.Secret ?? conn.model('Secret', secretSchema),
     Namespace: conn.models.Namespace ?? conn.model('Namespace', namespaceSchema),
-    Replica: conn.models.Replica ?? conn.model('Replica', replicaSchema),
     ProfileTrial: conn.models.ProfileTrial ?? conn.model('ProfileTrial', profileTrialSchema),
     ProfileTable: conn.models.ProfileTable ?? conn.model('ProfileTable', profileTableSchema),
     Tenant: conn.models.Tenant ?? conn.model('Tenant', tenantSchema),

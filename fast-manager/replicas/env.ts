@@ -20,9 +20,6 @@ export interface ReplicaEnvInput {
   fprocess: string;
 }
 
-/** Names a deployment cannot set: the platform's values always win. */
-export const PLATFORM_ENV = ['PORT', 'PATH', 'TMPDIR', 'fprocess', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'FASTGSHARE_TOKEN_KEY', 'FASTGSHARE_FORWARD_TOKEN'];
-
 export function buildReplicaEnv(i: ReplicaEnvInput): Record<string, string> {
   return {
     HOME: i.host.home,

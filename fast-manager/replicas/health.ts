@@ -6,8 +6,8 @@
  */
 import { request } from 'node:http';
 import { FORWARD_TOKEN_HEADER } from '../../core/contracts/node-agent.ts';
+import { HEALTH_PATH } from '../../core/contracts/replica-http.ts';
 
-export const HEALTH_PATH = '/_/health';
 
 export type HealthProbe = (port: number, timeoutMs: number, forwardToken?: string) => Promise<boolean>;
 

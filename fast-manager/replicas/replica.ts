@@ -25,6 +25,7 @@ import { commandExists } from '../watchdog/command.ts';
 import { createWorkspace, type ReplicaWorkspace } from './workspace.ts';
 import { signalGroup } from './process-group.ts';
 import { formatBytes } from '../../core/contracts/quantity.ts';
+import { HEALTH_PATH } from '../../core/contracts/replica-http.ts';
 
 /** Everything a replica is started from; replicas of one template are interchangeable. */
 export interface ReplicaTemplate {
@@ -238,7 +239,7 @@ export class Replica {
     this.capture(proc.stdout);
     this.capture(proc.stderr);
     if (proc.pid) this.unwatch = this.deps.sampler.watch(proc.pid, (s) => this.onUsage(s, run), { deviceMemory: dm !== undefined });
-    this.timers.start = setTimeout(() => this.kill(`did not answer GET /_/health with 200 within ${this.deps.startTimeoutMs}ms`), this.deps.startTimeoutMs);
+    this.timers.start = setTimeout(() => this.kill(`did not answer GET ${HEALTH_PATH} with 200 within ${this.deps.startTimeoutMs}ms`), this.deps.startTimeoutMs);
     this.scheduleProbe(run, this.deps.tuning.startPollMs);
     this.state = 'starting';
     this.hooks.onChange(this);

@@ -23,8 +23,8 @@ import { FORWARD_TOKEN_HEADER } from '../../core/contracts/node-agent.ts';
 import type { ForkingWatchdogConfig } from './config.ts';
 import { cgiEnvironment } from './cgi-env.ts';
 import { runForked, type ForkOutcome } from './fork-request.ts';
+import { HEALTH_PATH } from '../../core/contracts/replica-http.ts';
 
-export const HEALTH_PATH = '/_/health';
 /** Reserved for the profiler's sample request body; a classic function has none. */
 export const SAMPLE_PATH = '/_/sample';
 const NO_SAMPLE =

@@ -37,7 +37,6 @@ describe('fastgshare CLI end to end (real processes)', function () {
     images = new ImageStore({ root: join(dataDir, 'images') });
     agent = await startNodeAgent({
       config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(root, 'node'), FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '2000' }, `cli-e2e-${process.pid}`),
-      store: testStore.store,
       images,
       log: silentLogger,
       registry: new Registry(),

@@ -18,7 +18,6 @@ import type { ApplyFunctionRequest, FunctionReplicas, FunctionSpec } from '../..
 import type { LogMessage } from '../../core/contracts/openfaas.ts';
 import { startNodeAgent, type NodeAgent, type StartNodeAgentOptions } from '../../fast-manager/main.ts';
 import type { AgentTuning } from '../../fast-manager/tuning.ts';
-import type { Store } from '../../core/store/open-store.ts';
 import { replicaRecordsPath, type ReplicaRecord, type ReplicaRecordsFile } from '../../fast-manager/records/replica-records.ts';
 
 export const ECHO_BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replicas', 'echo');
@@ -59,11 +58,7 @@ export interface HarnessOptions {
   devices?: StartNodeAgentOptions['devices'];
 }
 
-export async function startHarness(opts?: HarnessOptions): Promise<Harness>;
-/** @param _store ignored: the agent needs no store (accepted for the callers written when it did). */
-export async function startHarness(_store: Store, opts?: HarnessOptions): Promise<Harness>;
-export async function startHarness(first?: Store | HarnessOptions, second?: HarnessOptions): Promise<Harness> {
-  const opts: HarnessOptions = (first && 'models' in first ? second : first) ?? {};
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fastgshare-agent-')));
   const images = new ImageStore({ root: join(dataDir, 'images') });
   if (!(await images.exists('echo:latest'))) await images.put('echo:latest', ECHO_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });

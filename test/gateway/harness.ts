@@ -66,7 +66,6 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
     );
     agents[i] = await startNodeAgent({
       config,
-      store: testStore.store,
       images,
       log: log.child(`node${i}`),
       registry: new Registry(),

@@ -32,7 +32,7 @@ describe('profiler: the auto-scaler\'s profiling requests', function () {
 
   before(async () => {
     ts = await startTestStore();
-    agent = await startHarness(ts.store);
+    agent = await startHarness();
     for (const name of ['vision', 'resnet']) {
       await ts.store.models.Function.create({ name, namespace: 'openfaas-fn', image: 'echo:latest', annotations: { 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', 'fastgshare/max_batch': '4' }, labels: {}, replicas: 0 });
     }

@@ -82,7 +82,7 @@ describe('profiler: one sweep per device, also after an overload', function () {
 
     before(async () => {
       ts = await startTestStore();
-      agent = await startHarness(ts.store);
+      agent = await startHarness();
       for (const name of ['own-a', 'own-b']) await ts.store.models.Function.create({ name, namespace: 'openfaas-fn', image: 'echo:latest', annotations: { 'fastgshare/max_batch': '2' }, labels: {}, replicas: 0 });
     });
     after(async () => {

@@ -59,7 +59,7 @@ describe('profiler: sweeps of text-direction on the cpu device', function () {
     ts = await startTestStore();
     // a 1 s token window, so that a 1.5 s trial spans whole windows and a quota binds within it
     // (with the default 10 s window a short trial runs on the first window's unused budget)
-    agent = await startHarness(ts.store, { env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' }, sharing: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 } });
+    agent = await startHarness({ env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' }, sharing: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 } });
     build = await tempDir('fastgshare-prof-build-');
     const stack = await loadStackFile(join(PLATFORM_ROOT, 'stack.yml'));
     for (const name of ['text-direction', 'echo']) {

@@ -28,7 +28,7 @@ describe('profiler: a gated trial measures after one token window of use', funct
 
   before(async () => {
     ts = await startTestStore();
-    agent = await startHarness(ts.store, { env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' }, sharing: { windowMs: 4000, baseQuotaMs: 50, minQuotaMs: 10 } });
+    agent = await startHarness({ env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' }, sharing: { windowMs: 4000, baseQuotaMs: 50, minQuotaMs: 10 } });
     build = await tempDir('fastgshare-trialwin-build-');
     const stack = await loadStackFile(join(PLATFORM_ROOT, 'stack.yml'));
     await createImageBuilder({ images: agent.images, log: silentLogger }).buildStack(stack, { filter: 'text-direction', buildRoot: build.dir });

@@ -79,7 +79,6 @@ export async function startSecurityPlatform(o: SecurityPlatformOptions): Promise
     const nodeConfig = readNodeConfig({ ...env, FASTGSHARE_NODE_PORT: '0' }, `sec-${hostname().replace(/[^a-z0-9.-]/gi, '')}-${process.pid}`);
     const agent = await startNodeAgent({
       config: nodeConfig,
-      store,
       images,
       log: log.child('node'),
       registry: new Registry(),

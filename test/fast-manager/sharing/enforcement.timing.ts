@@ -75,7 +75,6 @@ describe('share enforcement with real replicas (emulated device)', function () {
     const config = readNodeConfig({ FASTGSHARE_DATA_DIR: dir, FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '2000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '15000' }, `share-${process.pid}`);
     agent = await startNodeAgent({
       config,
-      store: ts.store,
       images,
       log: createLogger({ sink: new CaptureSink(), level: 'debug' }),
       registry: new Registry(),

@@ -78,7 +78,6 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
   );
   const agent = await startNodeAgent({
     config,
-    store: ts.store,
     images,
     log,
     registry: new Registry(),

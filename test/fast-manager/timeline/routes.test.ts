@@ -40,7 +40,6 @@ describe('device timeline routes and CLI', function () {
     timeline = createDeviceTimelines({ clock: systemClock, capacity: 1000 });
     agent = await startNodeAgent({
       config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(dir.dir, 'node'), FASTGSHARE_NODE_PORT: '0' }, node),
-      store: ts.store,
       images: new ImageStore({ root: join(dir.dir, 'images') }),
       log: silentLogger,
       registry: new Registry(),

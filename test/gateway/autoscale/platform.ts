@@ -46,7 +46,6 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
   const log = createLogger({ sink, level: 'debug' });
   const agent = await startNodeAgent({
     config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(dataDir, 'node'), FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '1000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '10000', ...o.nodeEnv }, `as-node-${process.pid}-${++seq}`),
-    store: testStore.store,
     images,
     log: log.child('node'),
     registry: new Registry(),
