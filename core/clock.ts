@@ -9,19 +9,18 @@ export interface Clock {
   /** Wall-clock time for records shown to people. */
   date(): Date;
   /**
-   * Calls `fn` once `ms` have passed on this clock; returns a function that cancels it. System
-   * timers are unref'd: a pending timer alone does not keep the process alive (each owner cancels
-   * its timers when it closes).
+   * Calls `fn` once `ms` have passed on this clock; returns a function that cancels it.
+   * `background`: the timer alone does not keep the process alive (periodic housekeeping).
    */
-  after(ms: number, fn: () => void): () => void;
+  after(ms: number, fn: () => void, opts?: { background?: boolean }): () => void;
 }
 
 export const systemClock: Clock = {
   now: () => performance.timeOrigin + performance.now(),
   date: () => new Date(),
-  after(ms, fn) {
+  after(ms, fn, opts) {
     const t = setTimeout(fn, Math.max(0, ms));
-    t.unref();
+    if (opts?.background) t.unref();
     return () => clearTimeout(t);
   },
 };
@@ -30,6 +29,11 @@ interface ManualTimer {
   due: number;
   seq: number;
   fn: () => void;
+}
+
+/** Resolves after `ms` on `clock`. */
+export function sleepOn(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => clock.after(ms, resolve));
 }
 
 /** A clock tests move by hand. */

@@ -102,7 +102,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   await namespaces.ensureDefault();
   const tenancy = createTenancyWiring({ config, models, namespaces, nodes, clock, log });
   const secrets = await openSecretStore({ dataDir: config.dataDir, keyFile: config.secretsKeyFile, models, namespaces, log: log.child('secrets') });
-  const directory = createReplicaDirectory({ nodes, log: log.child('directory'), pollMs: opts.tuning?.pollMs });
+  const directory = createReplicaDirectory({ nodes, log: log.child('directory'), clock, pollMs: opts.tuning?.pollMs });
   const catalog = createFunctionCatalog();
   catalog.replaceAll((await models.Function.find({}, { name: 1, namespace: 1 }).lean()).map((f) => functionKey(f.name, f.namespace)));
   const serial = createSerial();
@@ -126,7 +126,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     : undefined;
   const autoscale = createAutoscaleWiring({ config: config.autoscale, clock, log, registry, fallback: opts.placement ?? evenSpreadPlacement, profiles: opts.profiles ?? profiler?.source, requestProfile: opts.requestProfile ?? (config.profiler?.auto ? profiler?.requestProfile : undefined) });
   const rollout = createRollout(autoscale.placement);
-  const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), periodMs: opts.tuning?.reconcileMs, keep: (ns, name) => profiler?.ownsTrial(ns, name) ?? false });
+  const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), clock, periodMs: opts.tuning?.reconcileMs, keep: (ns, name) => profiler?.ownsTrial(ns, name) ?? false });
   const counter = createInvocationCounter({ models, log, flushMs: opts.tuning?.countFlushMs });
   registerServiceCount(registry, directory);
   const observer = combineObservers([createMetricsObserver(registry), counter, ...autoscale.observers, tenancy.observer, ...(opts.observers ?? [])], (err) => log.warn('invocation observer failed', { error: err as Error }));

@@ -8,7 +8,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import type { Clock } from '../../core/clock.ts';
+import { sleepOn, type Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { FunctionSpec, ReplicaExit, ReplicaState, ReplicaStatus, DeviceMemoryLimitStatus } from '../../core/contracts/node-agent.ts';
 import type { AgentTuning } from '../tuning.ts';
@@ -64,7 +64,6 @@ export interface ReplicaHooks {
   onCrash(replica: Replica, exit: ReplicaExit): void;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 export class Replica {
   state: ReplicaState = 'starting';
@@ -86,7 +85,8 @@ export class Replica {
   private starting?: Promise<void>;
   private workspace?: ReplicaWorkspace;
   private unwatch?: () => void;
-  private timers: { health?: NodeJS.Timeout; start?: NodeJS.Timeout; backoff?: NodeJS.Timeout; reset?: NodeJS.Timeout } = {};
+  /** Cancellers of the pending timers (on the injected clock). */
+  private timers: { health?: () => void; start?: () => void; backoff?: () => void; reset?: () => void } = {};
   private readonly log: Logger;
 
   constructor(
@@ -165,7 +165,7 @@ export class Replica {
   }
 
   private clearTimers(): void {
-    for (const t of Object.values(this.timers)) if (t) clearTimeout(t);
+    for (const cancel of Object.values(this.timers)) cancel?.();
     this.timers = {};
   }
 
@@ -239,7 +239,7 @@ export class Replica {
     this.capture(proc.stdout);
     this.capture(proc.stderr);
     if (proc.pid) this.unwatch = this.deps.sampler.watch(proc.pid, (s) => this.onUsage(s, run), { deviceMemory: dm !== undefined });
-    this.timers.start = setTimeout(() => this.kill(`did not answer GET ${HEALTH_PATH} with 200 within ${this.deps.startTimeoutMs}ms`), this.deps.startTimeoutMs);
+    this.timers.start = this.deps.clock.after(this.deps.startTimeoutMs, () => this.kill(`did not answer GET ${HEALTH_PATH} with 200 within ${this.deps.startTimeoutMs}ms`));
     this.scheduleProbe(run, this.deps.tuning.startPollMs);
     this.state = 'starting';
     this.hooks.onChange(this);
@@ -256,20 +256,20 @@ export class Replica {
   }
 
   private scheduleProbe(run: number, delayMs: number): void {
-    this.timers.health = setTimeout(() => {
+    this.timers.health = this.deps.clock.after(delayMs, () => {
       void this.deps.probe(this.port, this.deps.tuning.healthTimeoutMs).then((ok) => {
         if (run === this.run && this.proc && !this.stopRequested) this.onProbe(ok, run);
       });
-    }, delayMs);
+    });
   }
 
   private onProbe(ok: boolean, run: number): void {
     const t = this.deps.tuning;
     if (this.state === 'starting') {
       if (!ok) return this.scheduleProbe(run, t.startPollMs);
-      clearTimeout(this.timers.start);
+      this.timers.start?.();
       this.readyAt = this.deps.clock.date();
-      this.timers.reset = setTimeout(() => (this.streak = 0), t.backoffResetMs);
+      this.timers.reset = this.deps.clock.after(t.backoffResetMs, () => (this.streak = 0));
       this.log.info('replica ready', { replica: this.id, function: `${this.name}.${this.namespace}`, port: this.port });
       this.setState('ready');
       return this.scheduleProbe(run, t.healthIntervalMs);
@@ -282,7 +282,7 @@ export class Replica {
       this.failures++;
       if (this.failures >= t.restartAfterFailures) return this.kill(`failed ${this.failures} health checks in a row`);
       if (this.failures >= t.unhealthyAfter && this.state === 'ready') {
-        clearTimeout(this.timers.reset);
+        this.timers.reset?.();
         this.log.warn('replica unhealthy', { replica: this.id, failures: this.failures });
         this.setState('unhealthy');
       }
@@ -363,7 +363,7 @@ export class Replica {
     this.log.warn(line, { replica: this.id, function: `${this.name}.${this.namespace}` });
     this.hooks.onCrash(this, exit);
     this.setState('backoff');
-    this.timers.backoff = setTimeout(() => void this.spawn(), delay);
+    this.timers.backoff = this.deps.clock.after(delay, () => void this.spawn());
   }
 
   private async drain(): Promise<void> {
@@ -376,9 +376,9 @@ export class Replica {
       const pid = proc.pid;
       this.setState('draining');
       const gone = proc.exited.then(() => true);
-      await Promise.race([gone, sleep(this.deps.tuning.drainGraceMs)]);
+      await Promise.race([gone, sleepOn(this.deps.clock, this.deps.tuning.drainGraceMs)]);
       this.signal(proc, pid, 'SIGTERM');
-      const exited = await Promise.race([gone, sleep(this.deps.drainTimeoutMs).then(() => false)]);
+      const exited = await Promise.race([gone, sleepOn(this.deps.clock, this.deps.drainTimeoutMs).then(() => false)]);
       if (!exited) {
         this.log.warn('replica did not stop in time; killing it', { replica: this.id, drainTimeoutMs: this.deps.drainTimeoutMs });
         this.signal(proc, pid, 'SIGKILL');

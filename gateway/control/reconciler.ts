@@ -12,6 +12,7 @@ import type { Rollout } from './rollout.ts';
 import type { SecretStore } from './secrets.ts';
 import type { Serial } from './serial.ts';
 import { toFunctionSpec } from './function-spec.ts';
+import type { Clock } from '../../core/clock.ts';
 
 export interface Reconciler {
   /** One pass now (serialised with control-plane changes). */
@@ -30,6 +31,8 @@ export interface ReconcilerDeps {
   catalog: FunctionCatalog;
   serial: Serial;
   log: Logger;
+  /** Schedules the periodic passes. */
+  clock: Clock;
   periodMs?: number;
   /**
    * Functions the store does not know that stay on the nodes: the trial functions a running profiler
@@ -40,7 +43,7 @@ export interface ReconcilerDeps {
 
 export function createReconciler(d: ReconcilerDeps): Reconciler {
   const periodMs = d.periodMs ?? 5_000;
-  let timer: NodeJS.Timeout | undefined;
+  let cancelTimer: (() => void) | undefined;
   let pending: Promise<void> | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
@@ -78,11 +81,8 @@ export function createReconciler(d: ReconcilerDeps): Reconciler {
 
   function schedule(): void {
     if (stopped) return;
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      void runOnce().finally(schedule);
-    }, periodMs);
-    timer.unref();
+    cancelTimer?.();
+    cancelTimer = d.clock.after(periodMs, () => void runOnce().finally(schedule), { background: true });
   }
 
   return {
@@ -100,7 +100,7 @@ export function createReconciler(d: ReconcilerDeps): Reconciler {
     },
     async stop() {
       stopped = true;
-      clearTimeout(timer);
+      cancelTimer?.();
       await pending;
       await running;
     },

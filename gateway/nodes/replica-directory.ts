@@ -5,6 +5,7 @@
  */
 import type { FunctionReplicas, NodeAgentClient, ReplicaStatus } from '../../core/contracts/node-agent.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { Clock } from '../../core/clock.ts';
 
 export interface FunctionView {
   key: string;
@@ -33,15 +34,15 @@ export interface ReplicaDirectory {
 
 export const functionKey = (name: string, namespace: string) => `${name}.${namespace}`;
 
-export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Logger; pollMs?: number }): ReplicaDirectory {
+export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Logger; clock: Clock; pollMs?: number }): ReplicaDirectory {
   const pollMs = opts.pollMs ?? 250;
   let views = new Map<string, FunctionView>();
   /** Last good answer per node, so one slow or failed poll does not hide a node's replicas. */
   const perNode = new Map<NodeAgentClient, FunctionReplicas[]>();
   const failing = new Set<NodeAgentClient>();
-  const waiters = new Set<{ key: string; resolve: (r: ReplicaStatus[]) => void; timer: NodeJS.Timeout }>();
+  const waiters = new Set<{ key: string; resolve: (r: ReplicaStatus[]) => void; cancel: () => void }>();
   let inflight: Promise<void> | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  let cancelTimer: (() => void) | undefined;
   let stopped = false;
 
   async function pollNode(node: NodeAgentClient): Promise<void> {
@@ -75,7 +76,7 @@ export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Lo
       const ready = views.get(w.key)?.ready ?? [];
       if (ready.length > 0) {
         waiters.delete(w);
-        clearTimeout(w.timer);
+        w.cancel();
         w.resolve(ready);
       }
     }
@@ -92,10 +93,7 @@ export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Lo
 
   function schedule(): void {
     if (stopped) return;
-    timer = setTimeout(() => {
-      refresh().finally(schedule);
-    }, pollMs);
-    timer.unref();
+    cancelTimer = opts.clock.after(pollMs, () => void refresh().finally(schedule), { background: true });
   }
 
   return {
@@ -109,10 +107,10 @@ export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Lo
         const w = {
           key,
           resolve,
-          timer: setTimeout(() => {
+          cancel: opts.clock.after(timeoutMs, () => {
             waiters.delete(w);
             resolve(views.get(key)?.ready ?? []);
-          }, timeoutMs),
+          }),
         };
         waiters.add(w);
         void refresh();
@@ -126,9 +124,9 @@ export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Lo
     },
     stop() {
       stopped = true;
-      clearTimeout(timer);
+      cancelTimer?.();
       for (const w of waiters) {
-        clearTimeout(w.timer);
+        w.cancel();
         w.resolve([]);
       }
       waiters.clear();

@@ -4,7 +4,8 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { systemClock } from '../../../core/clock.ts';
+import { ManualClock, systemClock } from '../../../core/clock.ts';
+import { createDeviceTimelines } from '../../../fast-manager/timeline/recorder.ts';
 import { CaptureSink, createLogger } from '../../../core/logger.ts';
 import { createTokenMeter, type TokenMeter } from '../../../fast-manager/sharing/meter.ts';
 import { createTokenServer, type TokenServer } from '../../../fast-manager/sharing/token-server.ts';
@@ -27,6 +28,39 @@ async function raw(socketPath: string, lines: string[]): Promise<Record<string, 
   return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
 }
 
+/**
+ * A token server on a manual clock, with the device timeline as the test's barrier: `seen(kind, n)`
+ * waits until the server has handled the n-th event of that kind (messages cross a real socket).
+ */
+async function manualServer() {
+  const dir = await mkdtemp(join(tmpdir(), 'fg-tokens-manual-'));
+  const clock = new ManualClock(1_000_000);
+  const registry = new Registry();
+  const meter = createTokenMeter(registry, clock);
+  const timeline = createDeviceTimelines({ clock, capacity: 1000 });
+  const server = await createTokenServer({ socketPath: join(dir, 't.sock'), clock, log: createLogger({ sink: new CaptureSink() }), meter, timeline, scheduler: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 } });
+  const count = (kind: string) => timeline.snapshot('emulated').events.filter((e) => e.kind === kind).length;
+  return {
+    clock,
+    registry,
+    meter,
+    server,
+    /** Events of that kind the server has handled so far. */
+    count,
+    async seen(kind: string, n: number) {
+      await eventually(async () => expect(count(kind), `${kind} events`).to.be.at.least(n), 5000);
+    },
+    /** Lets messages already sent be handled (a grant would be a message back to the client). */
+    async settle() {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    },
+    async close() {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 describe('token channel (server + client over a unix socket)', function () {
   this.timeout(15_000);
   let dir: string;
@@ -46,24 +80,29 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('grants a registered replica a token and charges the held time by its own clock', async () => {
-    server.register('r1', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('r1') });
-    const c = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'r1', key: KEY('r1') });
-    expect(c.device).to.equal('emulated');
-    expect(c.windowMs).to.equal(1000);
-    const g = await c.acquire();
-    expect(g.quotaMs).to.equal(50); // base quota before any burst is known
-    expect(server.holders('emulated').map((h) => h.id)).to.deep.equal(['r1']);
-    await sleep(30);
-    c.release();
-    await sleep(20);
-    expect(server.holders('emulated')).to.have.length(0);
-    const u = meter.replica('r1')!;
-    expect(u.tokensGranted).to.equal(1);
-    expect(u.heldSeconds).to.be.within(0.028, 0.1);
-    expect(u.deviceSeconds).to.be.closeTo(u.heldSeconds, 1e-9);
-    const metrics = await registry.metrics();
-    expect(metrics).to.match(/fastgshare_token_grants_total\{function_name="f.ns"\} 1/);
-    c.close();
+    // on a manual clock: the held time is exactly what the clock moved, whatever the machine does
+    const m = await manualServer();
+    m.server.register('r1', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('r1') });
+    const c = await connectTokenClient({ socketPath: m.server.socketPath, replicaId: 'r1', key: KEY('r1') });
+    try {
+      expect(c.device).to.equal('emulated');
+      expect(c.windowMs).to.equal(1000);
+      const g = await c.acquire();
+      expect(g.quotaMs).to.equal(50); // base quota before any burst is known
+      expect(m.server.holders('emulated').map((h) => h.id)).to.deep.equal(['r1']);
+      m.clock.advance(30);
+      c.release();
+      await m.seen('release', 1);
+      expect(m.server.holders('emulated')).to.have.length(0);
+      const u = m.meter.replica('r1')!;
+      expect(u.tokensGranted).to.equal(1);
+      expect(u.heldSeconds).to.equal(0.03);
+      expect(u.deviceSeconds).to.be.closeTo(u.heldSeconds, 1e-9);
+      expect(await m.registry.metrics()).to.match(/fastgshare_token_grants_total\{function_name="f.ns"\} 1/);
+    } finally {
+      c.close();
+      await m.close();
+    }
   });
 
   it('asks a holder to yield once when another replica waits for the device, and not when no one waits', async () => {
@@ -125,24 +164,33 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('does not let a holder that never releases exceed its limit: the overrun is charged', async () => {
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.2, 0.2), key: KEY('a') });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
-    const g = await a.acquire();
-    expect(g.quotaMs).to.equal(50);
-    await sleep(300); // overruns its 50 ms token: nothing is pre-empted
-    expect(server.expiries).to.be.at.least(1);
-    a.release();
-    await sleep(10);
-    let granted = false;
-    const t0 = performance.now();
-    void a.acquire().then(() => (granted = true));
-    await sleep(300);
-    // charged ~300 ms of a 200 ms/window limit: no token until that use slides out of the window
-    expect(granted).to.equal(false);
-    await sleep(900);
-    expect(granted).to.equal(true);
-    expect(performance.now() - t0).to.be.above(500);
-    a.close();
+    const m = await manualServer();
+    m.server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.2, 0.2), key: KEY('a') });
+    const a = await connectTokenClient({ socketPath: m.server.socketPath, replicaId: 'a', key: KEY('a') });
+    try {
+      const g = await a.acquire();
+      expect(g.quotaMs).to.equal(50);
+      m.clock.advance(300); // overruns its 50 ms token: nothing is pre-empted, the expiry only counts
+      expect(m.server.expiries).to.equal(1);
+      expect(m.server.holders('emulated').map((h) => h.id)).to.deep.equal(['a']);
+      a.release();
+      await m.seen('release', 1);
+      let granted = false;
+      void a.acquire().then(() => (granted = true));
+      await m.seen('acquire', 2);
+      // charged 300 ms of a 200 ms/window limit: no token until that use slides out of the window
+      // (held 0-300, so at most 200 - minQuota 5 = 195 ms of it may be in the window: at 1105)
+      m.clock.advance(800); // a pass at the window slide would run inside advance(): none grants yet
+      expect(m.count('grant'), 'still over its limit at 1100 ms').to.equal(1);
+      await m.settle();
+      expect(granted).to.equal(false);
+      m.clock.advance(10);
+      await m.seen('grant', 2);
+      await eventually(async () => expect(granted, 'granted at 1110 ms, once 190 ms of its use is left in the window').to.equal(true), 5000);
+    } finally {
+      a.close();
+      await m.close();
+    }
   });
 
   it('applies a changed share in place (same id)', async () => {
