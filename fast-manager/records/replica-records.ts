@@ -7,7 +7,7 @@
  * drops the stale records.
  *
  * Writes: the file holds a snapshot of every live replica's latest record and is replaced
- * atomically (atomic-file.ts: temp file in the same folder, fsync, rename). Snapshots are written
+ * atomically (core/fs/atomic-file.ts: temp file in the same folder, fsync, rename). Snapshots are written
  * one at a time, each taken when its write starts, so the file never goes back to an older state
  * of a replica (the writes of one replica stay in order). Changes are coalesced: a lone change is
  * written at once, a burst at most once per `minWriteIntervalMs`, so a write storm does not
@@ -32,7 +32,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { ReplicaExit, ReplicaState, ReplicaStatus } from '../../core/contracts/node-agent.ts';
 import type { ProcReader } from '../usage/proc.ts';
 import { signalGroup } from '../replicas/process-group.ts';
-import { removeTempFiles, writeFileAtomic } from './atomic-file.ts';
+import { removeTempFiles, writeFileAtomic } from '../../core/fs/atomic-file.ts';
 
 export const REPLICA_RECORDS_FILE = 'replica-records.json';
 /** The version of the file's layout; a file of another one is not read. */

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { CaptureSink, createLogger } from '../../core/logger.ts';
 import type { ReplicaStatus } from '../../core/contracts/node-agent.ts';
 import { createProcReader } from '../../fast-manager/usage/proc.ts';
-import { writeFileAtomic } from '../../fast-manager/records/atomic-file.ts';
+import { writeFileAtomic } from '../../core/fs/atomic-file.ts';
 import { createReplicaRecords, REPLICA_RECORDS_FILE, replicaRecordsPath, type ReplicaRecordsFile, type ReplicaRecordsOptions } from '../../fast-manager/records/replica-records.ts';
 import { AGENT_LOCK_FILE, lockAgentDataDir, processStart } from '../../fast-manager/records/data-dir-lock.ts';
 import { fakeReplica, pidAlive, readRecords, startHarness, waitFor, waitReady } from './harness.ts';

@@ -18,6 +18,7 @@ import type { Logger } from '../../logger.ts';
 import type { CollectionState } from './collection.ts';
 import { decodeSnapshot, encodeSnapshot, type Snapshot } from './snapshot-file.ts';
 import { decodeManifest, encodeManifest, MANIFEST_FILE, type ManifestEntry } from './manifest.ts';
+import { fsyncDir } from '../../fs/atomic-file.ts';
 
 export type LoadedSnapshot = Snapshot & { file: string };
 
@@ -231,13 +232,4 @@ export function missingSnapshots(files: string[], manifest: string): PlatformErr
       `restore the file${files.length > 1 ? 's' : ''} from a backup, or, to start without ${files.length > 1 ? 'those collections' : 'that collection'} (its documents are lost), remove ${files.length > 1 ? 'their entries' : 'its entry'} from the manifest`,
     { details: { files, manifest } },
   );
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -3,7 +3,8 @@
  * same folder (created 0600, `<file>.tmp-<pid>-<n>`), is fsynced, renamed over the file, and the
  * folder is fsynced so the rename itself survives a crash. A reader sees the old content or the
  * new one, never a mix; a crash leaves at worst a temporary file, which readers never take for
- * the file (`isTempOf`) and `removeTempFiles` clears.
+ * the file (`isTempOf`) and `removeTempFiles` clears. Used by the node agent's replica records; the
+ * embedded store's persister shares `fsyncDir`.
  */
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
@@ -55,7 +56,8 @@ export async function removeTempFiles(file: string): Promise<string[]> {
   return temps;
 }
 
-async function fsyncDir(dir: string): Promise<void> {
+/** Fsyncs a folder, so that a rename or a new entry in it survives a crash. */
+export async function fsyncDir(dir: string): Promise<void> {
   const fh = await open(dir, 'r');
   try {
     await fh.sync();
