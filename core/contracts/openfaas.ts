@@ -68,6 +68,7 @@ export const DeleteFunctionRequestSchema = z.object({
   functionName: z.string(),
   namespace: z.string().optional(),
 });
+export type DeleteFunctionRequest = z.infer<typeof DeleteFunctionRequestSchema>;
 
 export const SecretSchema = z.object({
   name: z.string(),

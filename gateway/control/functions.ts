@@ -7,7 +7,7 @@
 import type { Models } from '../../core/store/models.ts';
 import type { Logger } from '../../core/logger.ts';
 import { PlatformError } from '../../core/errors.ts';
-import { DeleteFunctionRequestSchema, FunctionDeploymentSchema, ScaleServiceRequestSchema, parseBody } from '../../core/contracts/openfaas.ts';
+import type { DeleteFunctionRequest, FunctionDeployment, ScaleServiceRequest } from '../../core/contracts/openfaas.ts';
 import { parseImageRef, validateFunctionName, validateNamespace } from '../../core/names.ts';
 import { isTrialFunctionName } from '../../profiler/grid.ts';
 import { functionKey, type ReplicaDirectory } from '../nodes/replica-directory.ts';
@@ -22,11 +22,11 @@ import { asStringMap, toFunctionSpec, type StoredFunction } from './function-spe
 import type { Admission, Fit } from '../admission/admission.ts';
 
 export interface FunctionsControl {
-  /** POST (create) or PUT (update, 404 when absent). */
-  deploy(body: unknown, mode: 'create' | 'update'): Promise<void>;
-  remove(body: unknown): Promise<void>;
+  /** POST (create) or PUT (update, 404 when absent). Commands come parsed (the routes own the wire format). */
+  deploy(dep: FunctionDeployment, mode: 'create' | 'update'): Promise<void>;
+  remove(req: DeleteFunctionRequest): Promise<void>;
   /** Returns the replica count applied after clamping to the function's bounds; limit_exceeded (403) over a limit. */
-  scale(name: string, body: unknown, queryNamespace?: string): Promise<number>;
+  scale(name: string, req: ScaleServiceRequest, queryNamespace?: string): Promise<number>;
   /**
    * The auto-scaler's scale: clamped to the bounds, the per-function ceiling and every admission
    * limit instead of refused; resolves with the count applied and what lowered it.
@@ -60,8 +60,7 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
   };
 
   return {
-    async deploy(body, mode) {
-      const dep = parseBody(FunctionDeploymentSchema, body, 'function deployment');
+    async deploy(dep, mode) {
       const name = validateFunctionName(dep.service, 'service');
       if (isTrialFunctionName(name)) {
         throw new PlatformError('bad_request', `service: "${name}" ends like a profiler trial function (--prof-<n>), a name the platform keeps for its own profiling runs; choose another name`, { details: { field: 'service' } });
@@ -117,8 +116,7 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
       void d.directory.refresh();
     },
 
-    async remove(body) {
-      const req = parseBody(DeleteFunctionRequestSchema, body, 'delete function');
+    async remove(req) {
       const name = validateFunctionName(req.functionName, 'functionName');
       const namespace = validateNamespace(req.namespace);
       await d.serial.run(async () => {
@@ -132,8 +130,7 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
       void d.directory.refresh();
     },
 
-    async scale(pathName, body, queryNamespace) {
-      const req = parseBody(ScaleServiceRequestSchema, body, 'scale function');
+    async scale(pathName, req, queryNamespace) {
       const name = validateFunctionName(pathName, 'function name');
       if (req.serviceName && req.serviceName !== name) {
         throw new PlatformError('bad_request', `scale function: serviceName "${req.serviceName}" does not match the function in the path "${name}"`, { details: { field: 'serviceName' } });

@@ -1,7 +1,8 @@
 /**
  * /system/functions, /system/function/{name}, /system/scale-function/{name}. Statuses as faas-cli
  * 0.18 expects: list 200 (400 for a namespace that does not exist), deploy 202, update 200 (404
- * when absent: faas-cli then deploys), remove 200, scale 202.
+ * when absent: faas-cli then deploys), remove 200, scale 202. Bodies are parsed here; the control
+ * layer takes typed commands.
  */
 import { Router } from 'express';
 import { PlatformError } from '../../core/errors.ts';
@@ -10,6 +11,7 @@ import type { FunctionsControl } from '../control/functions.ts';
 import type { FunctionQuery } from '../control/function-status.ts';
 import type { Namespaces } from '../control/namespaces.ts';
 import { queryString, queryFlag } from './query.ts';
+import { DeleteFunctionRequestSchema, FunctionDeploymentSchema, ScaleServiceRequestSchema, parseBody } from '../../core/contracts/openfaas.ts';
 
 /**
  * faas-cli remove -n NS sends `DELETE /system/functions?namespace=NS` with `{"functionName"}`
@@ -34,15 +36,15 @@ export function createFunctionRoutes(d: { control: FunctionsControl; query: Func
     res.json(await d.query.list(namespace, queryFlag(req.query, 'usage')));
   });
   r.post('/system/functions', async (req, res) => {
-    await d.control.deploy(req.body, 'create');
+    await d.control.deploy(parseBody(FunctionDeploymentSchema, req.body, 'function deployment'), 'create');
     res.status(202).end();
   });
   r.put('/system/functions', async (req, res) => {
-    await d.control.deploy(req.body, 'update');
+    await d.control.deploy(parseBody(FunctionDeploymentSchema, req.body, 'function deployment'), 'update');
     res.status(200).end();
   });
   r.delete('/system/functions', async (req, res) => {
-    await d.control.remove(deleteRequestWithQueryNamespace(req.body, queryString(req.query, 'namespace')));
+    await d.control.remove(parseBody(DeleteFunctionRequestSchema, deleteRequestWithQueryNamespace(req.body, queryString(req.query, 'namespace')), 'delete function'));
     res.status(200).end();
   });
   r.get('/system/function/:name', async (req, res) => {
@@ -51,7 +53,7 @@ export function createFunctionRoutes(d: { control: FunctionsControl; query: Func
     res.json(await d.query.get(name, namespace, queryFlag(req.query, 'usage')));
   });
   r.post('/system/scale-function/:name', async (req, res) => {
-    await d.control.scale(req.params.name, req.body, queryString(req.query, 'namespace'));
+    await d.control.scale(req.params.name, parseBody(ScaleServiceRequestSchema, req.body, 'scale function'), queryString(req.query, 'namespace'));
     res.status(202).end();
   });
   return r;
