@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // Compiles the platform and CLI ahead of time (npm `prepare` with --lenient, or `npm run build`): TypeScript's own
 // compiler with tsconfig.build.json, into build/_js/, then a stamp that bin/fastgshare.mjs compares
 // with the sources to decide whether the build is up to date.
@@ -17,11 +18,13 @@ import ts from 'typescript';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = new Date();
 const configPath = join(root, 'tsconfig.build.json');
+/** @type {ts.ParseConfigFileHost} */
 const host = { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => report([d]) };
 const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, host);
 if (!parsed) process.exit(1);
 const EXPECTED = new Set([2877]);
 
+/** @param {readonly ts.Diagnostic[]} diagnostics */
 function report(diagnostics) {
   const text = ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' });
   process.stderr.write(text);
@@ -30,17 +33,21 @@ function report(diagnostics) {
 /**
  * An emit transformer: the package's self-references `fastgshare/<path>.ts` in import and export
  * declarations and in `import()` calls become `./<relative path>.js` from the emitted file.
+ *
+ * @type {ts.TransformerFactory<ts.SourceFile>}
  */
 function selfReferences(context) {
   const f = context.factory;
   return (sourceFile) => {
     const from = dirname(sourceFile.fileName);
+    /** @param {ts.Expression} lit */
     const rewrite = (lit) => {
       if (!ts.isStringLiteral(lit) || !lit.text.startsWith('fastgshare/') || !lit.text.endsWith('.ts')) return lit;
       let rel = relative(from, join(root, lit.text.slice('fastgshare/'.length, -'.ts'.length) + '.js'));
       if (!rel.startsWith('.')) rel = `./${rel}`;
       return f.createStringLiteral(rel);
     };
+    /** @type {ts.Visitor} */
     const visit = (node) => {
       if (ts.isImportDeclaration(node) && node.moduleSpecifier) {
         return f.updateImportDeclaration(node, node.modifiers, node.importClause, rewrite(node.moduleSpecifier), node.attributes);
@@ -53,7 +60,7 @@ function selfReferences(context) {
       }
       return ts.visitEachChild(node, visit, context);
     };
-    return ts.visitNode(sourceFile, visit);
+    return /** @type {ts.SourceFile} */ (ts.visitNode(sourceFile, visit));
   };
 }
 
@@ -67,6 +74,7 @@ if (diagnostics.length > 0 || emitted.emitSkipped) {
   process.exit(process.argv.includes('--lenient') ? 0 : 1);
 }
 const outDir = parsed.options.outDir;
+if (!outDir) throw new Error('tsconfig.build.json sets no outDir');
 mkdirSync(outDir, { recursive: true });
 const stamp = join(outDir, '.stamp');
 writeFileSync(stamp, `compiled ${started.toISOString()} by bin/compile.mjs\n`);

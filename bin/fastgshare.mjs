@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+// @ts-check
 // The fastgshare CLI. Runs the compiled JavaScript in build/_js/ (made at install by `npm ci` /
 // `npm install` through the `prepare` script, or by `npm run build`) when it is there and newer
 // than every source; otherwise registers tsx and runs the TypeScript sources as they are, which
@@ -12,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // Node 22.1+ keeps compiled code of the modules it loads on disk for the next start; Node 20 has no
 // such cache (module.enableCompileCache is absent there), so this is a no-op on it.
-nodeModule.enableCompileCache?.();
+/** @type {{ enableCompileCache?: () => unknown }} */ (nodeModule).enableCompileCache?.();
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'build', '_js');

@@ -21,7 +21,7 @@ import { forwardHeaders, type ReplicaTarget } from './replica-target.ts';
 import type { ActiveTrials } from './active-trials.ts';
 import type { TrialBody, TrialBodySource } from './sample-input.ts';
 
-export const TRIAL_LABEL = 'fastgshare/profiler-trial';
+const TRIAL_LABEL = 'fastgshare/profiler-trial';
 
 export interface TrialInput {
   /** The function's own spec; the trial runs a copy under `trialName`. */

@@ -76,7 +76,6 @@ export const SecretSchema = z.object({
   value: z.string().optional(),
   rawValue: z.string().optional(),
 });
-export type Secret = z.infer<typeof SecretSchema>;
 
 export const NamespaceRequestSchema = z.object({
   name: z.string(),

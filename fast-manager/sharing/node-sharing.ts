@@ -26,10 +26,10 @@ import { deviceIdOf, readShareConfig, type ReplicaShare } from './share-config.t
 import type { TokenSchedulerOptions } from './token-scheduler.ts';
 import type { DeviceTimelines } from '../timeline/recorder.ts';
 
-export const TOKEN_SOCKET_ENV = 'FASTGSHARE_TOKEN_SOCKET';
-export const REPLICA_ID_ENV = 'FASTGSHARE_REPLICA_ID';
+const TOKEN_SOCKET_ENV = 'FASTGSHARE_TOKEN_SOCKET';
+const REPLICA_ID_ENV = 'FASTGSHARE_REPLICA_ID';
 /** The replica's secret for the token channel's hello (a fresh one per launch, only in its environment). */
-export const TOKEN_KEY_ENV = 'FASTGSHARE_TOKEN_KEY';
+const TOKEN_KEY_ENV = 'FASTGSHARE_TOKEN_KEY';
 
 export interface NodeSharing {
   readonly tokens: TokenServer;

@@ -13,7 +13,7 @@ import type { CostLine, CostReport, TenantCost } from '../../core/contracts/cost
 
 export const UNASSIGNED = '(unassigned)';
 
-export type { CostLine, CostReport, SeriesPoint, TenantCost } from '../../core/contracts/cost.ts';
+export type { CostLine, CostReport, TenantCost } from '../../core/contracts/cost.ts';
 
 class Acc {
   usage = zeroUsage();

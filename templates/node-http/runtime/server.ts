@@ -9,7 +9,7 @@ import { sendResult, sendText } from './response.ts';
 import type { Handler, HandlerContext, HandlerEvent } from './types.ts';
 import { createWatchdog, type Output, type Watchdog } from './watchdog.ts';
 
-export { HEALTH_PATH, type Output } from './watchdog.ts';
+export { type Output } from './watchdog.ts';
 
 export interface ReplicaServerOptions {
   handler: Handler;

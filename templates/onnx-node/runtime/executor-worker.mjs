@@ -1,3 +1,4 @@
+// @ts-check
 // The inference thread behind `createWorkerExecutor` (executor.ts): one onnxruntime-node session;
 // runs one batch at a time in the order received and transfers output buffers back.
 // Plain JavaScript on purpose: a worker thread does not inherit the TypeScript loader of its parent
@@ -6,7 +7,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import { openSharedModel } from './model-cache.mjs';
 
-const port = parentPort;
+/** @typedef {Exclude<ort.Tensor.DataType, string[]>} NumericData the platform's tensors are numeric (tensor.ts) */
+/** @typedef {{ type: ort.Tensor.Type, dims: readonly number[], data: NumericData }} WireTensor */
+
+// always started by executor.ts as a worker thread, so parentPort is set
+const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPort);
+/** @type {{ modelPath: string, sessionOptions: ort.InferenceSession.SessionOptions, share?: { cacheDir: string } }} */
 const { modelPath, sessionOptions, share } = workerData;
 
 /** @param {ort.InferenceSession.ValueMetadata} m */
@@ -14,7 +20,10 @@ function meta(m) {
   return m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] };
 }
 
-/** Buffers that can be moved, not copied (a view into a larger buffer is left to be copied). */
+/**
+ * Buffers that can be moved, not copied (a view into a larger buffer is left to be copied).
+ * @param {Record<string, WireTensor>} tensors
+ */
 function transferables(tensors) {
   const seen = new Set();
   for (const t of Object.values(tensors)) {
@@ -24,12 +33,14 @@ function transferables(tensors) {
   return [...seen];
 }
 
+/** @param {ort.Tensor} t @returns {WireTensor} */
 function fromOrt(t) {
-  const data = t.data;
+  const data = /** @type {NumericData} */ (t.data);
   const owned = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
   return { type: t.type, dims: [...t.dims], data: owned };
 }
 
+/** @type {ort.InferenceSession} */
 let session;
 try {
   let shared;
@@ -56,9 +67,11 @@ port.on('message', (msg) => {
       return;
     }
     try {
+      /** @type {Record<string, ort.Tensor>} */
       const feeds = {};
       for (const [name, t] of Object.entries(msg.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
       const result = await session.run(feeds);
+      /** @type {Record<string, WireTensor>} */
       const outputs = {};
       for (const [name, t] of Object.entries(result)) outputs[name] = fromOrt(t);
       port.postMessage({ type: 'result', id: msg.id, outputs }, transferables(outputs));

@@ -1,3 +1,4 @@
+// @ts-check
 // Model sharing: replicas of one model on one node keep one copy of its weights in memory.
 //
 // The first replica that opens a model asks onnxruntime to optimise it and save the optimised graph
@@ -20,12 +21,18 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 
+/** @typedef {typeof import('onnxruntime-node')} Ort */
+/** @typedef {import('onnxruntime-node').InferenceSession.SessionOptions} SessionOptions */
+
 export const SHARED_MODEL_FILE = 'model.onnx';
 export const SHARED_DATA_FILE = 'model.onnx.data';
 /** Initialisers smaller than this stay inside the graph file (not worth a mapping of their own). */
 const EXTERNAL_MIN_BYTES = 1024;
 
-/** The cache key of `modelBytes` optimised at `level` by onnxruntime `ortVersion` on this CPU. */
+/**
+ * The cache key of `modelBytes` optimised at `level` by onnxruntime `ortVersion` on this CPU.
+ * @param {Uint8Array} modelBytes @param {string} ortVersion @param {string} level @param {string} [cpuModel]
+ */
 export function sharedModelKey(modelBytes, ortVersion, level, cpuModel = cpus()[0]?.model ?? 'unknown-cpu') {
   const h = createHash('sha256');
   h.update(modelBytes);
@@ -38,6 +45,7 @@ export function sharedModelKey(modelBytes, ortVersion, level, cpuModel = cpus()[
  * not there. Resolves { session, info } where info says where the weights are mapped from, whether
  * this call built the copy and how long building took; falls back to an unshared session (info.error
  * says why) when the copy cannot be built or loaded.
+ * @param {Ort} ort @param {string} modelPath @param {string} cacheDir @param {SessionOptions} sessionOptions
  */
 export async function openSharedModel(ort, modelPath, cacheDir, sessionOptions) {
   const level = sessionOptions.graphOptimizationLevel ?? 'all';
@@ -63,14 +71,21 @@ export async function openSharedModel(ort, modelPath, cacheDir, sessionOptions) 
   }
 }
 
-/** Options of a session over the shared copy: already optimised, weights used where they are mapped. */
+/**
+ * Options of a session over the shared copy: already optimised, weights used where they are mapped.
+ * @param {SessionOptions} sessionOptions @returns {SessionOptions}
+ */
 export function sharedSessionOptions(sessionOptions) {
   const extra = { ...(sessionOptions.extra ?? {}) };
   extra.session = { ...(extra.session ?? {}), disable_prepacking: '1' };
   return { ...sessionOptions, graphOptimizationLevel: 'disabled', extra };
 }
 
-/** Builds the shared copy into a private folder and renames it to `dir`; false when another replica won. */
+/**
+ * Builds the shared copy into a private folder and renames it to `dir`; false when another replica won.
+ * @param {Ort} ort @param {Uint8Array} bytes @param {string} cacheDir @param {string} dir @param {SessionOptions} sessionOptions
+ * @param {NonNullable<SessionOptions['graphOptimizationLevel']>} level
+ */
 async function buildSharedCopy(ort, bytes, cacheDir, dir, sessionOptions, level) {
   mkdirSync(cacheDir, { recursive: true });
   const tmp = mkdtempSync(join(cacheDir, '.build-'));
@@ -93,7 +108,8 @@ async function buildSharedCopy(ort, bytes, cacheDir, dir, sessionOptions, level)
       renameSync(tmp, dir);
       return true;
     } catch (err) {
-      if (err?.code === 'ENOTEMPTY' || err?.code === 'EEXIST') return false; // another replica was first
+      const code = /** @type {NodeJS.ErrnoException | undefined} */ (err)?.code;
+      if (code === 'ENOTEMPTY' || code === 'EEXIST') return false; // another replica was first
       throw err;
     }
   } finally {

@@ -23,7 +23,6 @@ export { SERVER_TIMING_HEADER, type TimingEntry } from 'fastgshare/core/net/serv
 
 /** The stages a replica reports, in the order they happen. */
 export const REPLICA_STAGES = ['body', 'decode', 'batch', 'token', 'prep', 'infer', 'encode'] as const;
-export type ReplicaStage = (typeof REPLICA_STAGES)[number];
 
 /** One request's stages as they are measured. */
 export interface ServerTiming {

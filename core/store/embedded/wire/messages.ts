@@ -13,8 +13,7 @@ export const OP_MSG = 2013;
 
 export const MSG_CHECKSUM_PRESENT = 1 << 0;
 export const MSG_MORE_TO_COME = 1 << 1;
-export const MSG_EXHAUST_ALLOWED = 1 << 16;
-/** Bits 0-15 are "required": a receiver must reject a message with one it does not know. */
+/** Bits 0-15 are "required": a receiver must reject a message with one it does not know (16 and up, e.g. exhaustAllowed, are optional). */
 const MSG_KNOWN_REQUIRED = MSG_CHECKSUM_PRESENT | MSG_MORE_TO_COME;
 
 export class ProtocolError extends Error {

@@ -18,7 +18,7 @@ import { createWatchdog, type Output, type Watchdog } from 'fastgshare/templates
 import { createServerTiming, SERVER_TIMING_HEADER, type ServerTiming } from '../server-timing.ts';
 import type { ModelService } from '../service.ts';
 
-export { HEALTH_PATH, SAMPLE_PATH, type Output } from 'fastgshare/templates/node-http/runtime/watchdog.ts';
+export { type Output } from 'fastgshare/templates/node-http/runtime/watchdog.ts';
 
 export interface ModelServerOptions {
   maxBodyBytes: number;
