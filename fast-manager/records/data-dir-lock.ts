@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PlatformError } from '../../core/errors.ts';
 import { createFileOnce } from '../../core/fs/create-file-once.ts';
+import { parseProcStat } from '../usage/proc.ts';
 
 export const AGENT_LOCK_FILE = 'agent.lock';
 
@@ -28,10 +29,10 @@ interface Holder {
 /** When the process started (ticks after boot), undefined when it is gone. */
 export function processStart(pid: number | 'self', procRoot = '/proc'): string | undefined {
   try {
-    const stat = readFileSync(join(procRoot, String(pid), 'stat'), 'utf8');
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (rest[0] === 'Z') return undefined; // exited, not yet reaped
-    return rest[19] ?? '';
+    const stat = parseProcStat(readFileSync(join(procRoot, String(pid), 'stat'), 'utf8'));
+    if (!stat) return ''; // there, but /proc cannot tell when it started
+    if (stat.state === 'Z') return undefined; // exited, not yet reaped
+    return String(stat.startTicks);
   } catch {
     return undefined;
   }

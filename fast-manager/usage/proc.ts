@@ -13,6 +13,8 @@ export interface ProcStat {
   /** utime + stime, in clock ticks. */
   cpuTicks: number;
   rssPages: number;
+  /** When the process started, clock ticks after boot: with the pid, it names one process (a reused pid starts later). */
+  startTicks: number;
 }
 
 export interface GroupUsage {
@@ -26,10 +28,10 @@ export function parseProcStat(line: string): ProcStat | null {
   const close = line.lastIndexOf(')');
   if (close < 0) return null;
   const pid = Number(line.slice(0, line.indexOf(' ')));
-  // fields after the comm: state(3) ppid(4) pgrp(5) ... utime(14) stime(15) ... rss(24)
+  // fields after the comm: state(3) ppid(4) pgrp(5) ... utime(14) stime(15) ... starttime(22) ... rss(24)
   const rest = line.slice(close + 2).split(' ');
   const field = (n: number) => Number(rest[n - 3]);
-  const stat = { pid, pgrp: field(5), cpuTicks: field(14) + field(15), rssPages: field(24) };
+  const stat = { pid, pgrp: field(5), cpuTicks: field(14) + field(15), rssPages: field(24), startTicks: field(22) };
   return Object.values(stat).every(Number.isFinite) ? { ...stat, state: rest[0] ?? '?' } : null;
 }
 

@@ -153,8 +153,9 @@ describe('fast-manager units', () => {
     fields[14 - 3] = '100'; // utime
     fields[15 - 3] = '50'; // stime
     fields[24 - 3] = '2560'; // rss pages
+    fields[22 - 3] = '987654'; // starttime
     const s = parseProcStat(`4243 (node (x) y) ${fields.join(' ')}`);
-    expect(s).to.deep.equal({ pid: 4243, pgrp: 4242, cpuTicks: 150, rssPages: 2560, state: 'S' });
+    expect(s).to.deep.equal({ pid: 4243, pgrp: 4242, cpuTicks: 150, rssPages: 2560, startTicks: 987654, state: 'S' });
     expect(parseProcStat('garbage')).to.equal(null);
   });
 
