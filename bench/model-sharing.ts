@@ -18,6 +18,7 @@ import { PLATFORM_ROOT } from '../core/version.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 import { buildStack, startBenchNode, type BenchNode } from './lib/sharing-node.ts';
 import { closeLoadAgent, closedLoop, useForwardToken } from './lib/sharing-load.ts';
+import { median } from '../core/stats/percentile.ts';
 
 type Sharing = 'off' | 'on';
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 4);
@@ -95,11 +96,6 @@ async function runMode(node: BenchNode, sharing: Sharing, png: Buffer): Promise<
   return { sharing, startMs, idle, loaded, itemsPerS, p50: med(loads.map((l) => l.p50)), p99: Math.max(...loads.map((l) => l.p99)) };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const round = (n: number, d = 1) => Number(n.toFixed(d));
 
 async function main(): Promise<void> {

@@ -25,7 +25,7 @@ import { promisify } from 'node:util';
 import { FORWARD_TOKEN_HEADER, type FunctionReplicas, type ReplicaStatus } from '../core/contracts/node-agent.ts';
 import { PLATFORM_ROOT } from '../core/version.ts';
 import { startPlatform, type RunningPlatform } from './lib/platform.ts';
-import { percentile } from '../core/stats/percentile.ts';
+import { median, percentile } from '../core/stats/percentile.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 
 type Mode = 'on' | 'off';
@@ -317,9 +317,7 @@ const overlap = (a: Summary, b: Summary) => a.min <= b.max && b.min <= a.max;
 function summary(values: (number | undefined)[]): Summary {
   const v = values.filter((x): x is number => x !== undefined && Number.isFinite(x)).sort((a, b) => a - b);
   if (v.length === 0) return { median: NaN, min: NaN, max: NaN };
-  const mid = Math.floor(v.length / 2);
-  const median = v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
-  return { median, min: v[0]!, max: v[v.length - 1]! };
+  return { median: median(v), min: v[0]!, max: v[v.length - 1]! };
 }
 
 const round3 = (n: number) => Math.round(n * 1000) / 1000;

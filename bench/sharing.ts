@@ -20,7 +20,7 @@ import { PLATFORM_ROOT } from '../core/version.ts';
 import { createTokenMeter } from '../fast-manager/sharing/meter.ts';
 import { createTokenServer } from '../fast-manager/sharing/token-server.ts';
 import { connectTokenClient } from '../templates/onnx-node/runtime/token-client.ts';
-import { percentile } from '../core/stats/percentile.ts';
+import { median, percentile } from '../core/stats/percentile.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
 import { buildStack, startBenchNode, type ReplicaShare } from './lib/sharing-node.ts';
 import { closeLoadAgent, closedLoop, fixedRateStep, type StepOutcome, type Target } from './lib/sharing-load.ts';
@@ -237,11 +237,6 @@ async function runDevice(setup: DeviceSetup): Promise<ModeResult[][]> {
     await built.close();
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 /** The round whose goodput is the median of the mode's rounds (a real run, shown in the table). */
 function medianRound(rounds: ModeResult[][], mode: Mode): ModeResult {

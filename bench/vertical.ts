@@ -19,6 +19,7 @@ import { clusterDevices, simulate, type SimResult } from '../scheduler/sim/simul
 import { generateTrace, type TraceKind } from '../scheduler/sim/traces.ts';
 import { buildWorkload } from '../scheduler/sim/workload.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
+import { median } from '../core/stats/percentile.ts';
 
 const SEEDS = (process.env.BENCH_VERTICAL_SEEDS ?? '1,2,3').split(',').map(Number);
 const DURATION_S = Number(process.env.BENCH_VERTICAL_DURATION ?? 300);
@@ -49,11 +50,6 @@ function summarise(r: SimResult): Run {
   return { violations: arrived - good, attainment: r.sloAttainment, deviceS: r.devicesMean * r.durationS, areaS: r.areaMean * r.durationS, coldStarts: r.coldStarts, resizes: r.resizes, p99Ms: r.p99Ms, unplacedMax: r.unplacedMax };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
 const spread = (xs: number[], d = 0) => `${fmt(median(xs), d)} (${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)})`;
 
