@@ -1,12 +1,10 @@
 /** A cost report as CSV: one row per tenant, function and period (RFC 4180 quoting). */
 import type { CostReport } from './cost-report.ts';
+import { csvField } from '../../core/text/csv.ts';
 
 const COLUMNS = ['start', 'tenant', 'namespace', 'function', 'invocations', 'errors', 'slo_met', 'slo_violated', 'device_seconds', 'reserved_device_seconds', 'gb_seconds', 'cost_device', 'cost_memory', 'cost_invocations', 'cost', 'currency', 'model'];
 
-const cell = (v: string | number) => {
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
+const cell = (v: string | number) => csvField(String(v));
 
 export function costReportCsv(r: CostReport): string {
   const lines = [COLUMNS.join(',')];
