@@ -99,7 +99,7 @@ async function startLockedAgent(opts: StartNodeAgentOptions, lock: DataDirLock):
   const gpus = (opts.gpus ?? (() => defaultGpus(config.nvidiaSmi, log)))();
 
   // the node's own file (<dataDir>/replica-records.json): a node needs no database
-  const records = createReplicaRecords({ dataDir: config.dataDir, node: config.name, proc, log, killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000) });
+  const records = createReplicaRecords({ dataDir: config.dataDir, node: config.name, proc, log, clock, killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000) });
   try {
     await records.reapOrphans();
   } catch (err) {

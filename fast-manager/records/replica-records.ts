@@ -29,6 +29,7 @@ import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Logger } from '../../core/logger.ts';
+import { sleepOn, systemClock, type Clock } from '../../core/clock.ts';
 import type { ReplicaExit, ReplicaState, ReplicaStatus } from '../../core/contracts/node-agent.ts';
 import type { ProcReader } from '../usage/proc.ts';
 import { signalGroup } from '../replicas/process-group.ts';
@@ -91,9 +92,10 @@ export interface ReplicaRecordsOptions {
   retryMs?: number;
   /** Replaces the file atomically (tests wrap it). */
   writeFile?: (file: string, data: string) => Promise<void>;
+  /** Times the coalescing, retries and kill waits (default: the system clock). */
+  clock?: Clock;
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const RecordSchema = z.object({
   replicaId: z.string().min(1),
@@ -121,6 +123,7 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
   const retryMs = opts.retryMs ?? 1_000;
   const write = opts.writeFile ?? ((f: string, data: string) => writeFileAtomic(f, data, 0o600));
   const log = opts.log;
+  const clock = opts.clock ?? systemClock;
 
   /** This agent's replicas, latest record each (insertion order: the order they started). */
   const live = new Map<string, ReplicaRecord>();
@@ -128,7 +131,8 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
   let attempted = 0; // the version the last finished write (ok or not) held
   let durable = 0; // the version the file holds
   let running = false;
-  let timer: NodeJS.Timeout | undefined;
+  /** Cancels the scheduled write. */
+  let timer: (() => void) | undefined;
   let lastStart = Number.NEGATIVE_INFINITY;
   let failing: string | undefined;
   let gaveUp = false; // the start-up write failed: the agent does not start, nothing is retried
@@ -143,11 +147,10 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
     if (gaveUp || running || durable >= version) return;
     const urgent = waiters.length > 0;
     if (timer && !urgent) return;
-    if (timer) clearTimeout(timer);
-    const delay = urgent ? 0 : failing ? retryMs : Math.max(0, lastStart + minInterval - Date.now());
-    timer = setTimeout(runWrite, delay);
+    timer?.();
+    const delay = urgent ? 0 : failing ? retryMs : Math.max(0, lastStart + minInterval - clock.now());
     // a retry alone does not keep the process alive; a change waits its short turn
-    if (failing && !urgent) timer.unref();
+    timer = clock.after(delay, runWrite, { background: Boolean(failing && !urgent) });
   };
 
   const runWrite = () => {
@@ -155,7 +158,7 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
     running = true;
     const v = version;
     const data = snapshot();
-    lastStart = Date.now();
+    lastStart = clock.now();
     void (async () => {
       let error: Error | undefined;
       try {
@@ -274,8 +277,8 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
           if (!pgid || !(await isReplicaProcess(pgid, rec.replicaId))) return;
           log.warn('killing a replica left running by a previous agent', { replica: rec.replicaId, pid: pgid, function: `${rec.name}.${rec.namespace}`, node: rec.node });
           signalGroup(pgid, 'SIGTERM');
-          const deadline = Date.now() + opts.killTimeoutMs;
-          while ((await opts.proc.members(pgid)).length > 0 && Date.now() < deadline) await sleep(50);
+          const deadline = clock.now() + opts.killTimeoutMs;
+          while ((await opts.proc.members(pgid)).length > 0 && clock.now() < deadline) await sleepOn(clock, 50);
           signalGroup(pgid, 'SIGKILL');
           killed.push(rec.replicaId);
         }),
@@ -286,7 +289,7 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
         const err = await persist();
         if (err) {
           gaveUp = true;
-          if (timer) clearTimeout(timer);
+          timer?.();
           throw err;
         }
       }
