@@ -118,7 +118,11 @@ describe('fault: the node agent restarted', function () {
       return r.json() as Promise<{ body: string }>;
     }, 10_000);
     expect(res.body).to.equal('after restart');
-    const status = (await (await fetch(`${gateway!.url}/system/function/pair`)).json()) as { replicas: number; availableReplicas: number };
-    expect(status.availableReplicas).to.equal(2);
+    // the gateway learns of ready replicas by polling the agent (every 50 ms here): the call above
+    // needed one of them, the count may trail it by one poll
+    await poll(async () => {
+      const status = (await (await fetch(`${gateway!.url}/system/function/pair`)).json()) as { replicas: number; availableReplicas: number };
+      expect(status.availableReplicas).to.equal(2);
+    }, 5_000);
   });
 });
