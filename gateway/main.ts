@@ -131,7 +131,7 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   registerServiceCount(registry, directory);
   const observer = combineObservers([createMetricsObserver(registry), counter, ...autoscale.observers, tenancy.observer, ...(opts.observers ?? [])], (err) => log.warn('invocation observer failed', { error: err as Error }));
   const admission = createAdmission({ models, placement: autoscale.placement, capacities: createNodeCapacities({ clock, log: log.child('admission') }), limits: createTenantLimitsStore(models), config: config.admission ?? readAdmissionConfig({}), log: log.child('admission') });
-  const control = createFunctionsControl({ models, directory, rollout, secrets, namespaces, catalog, serial, reconciler, admission, log });
+  const control = createFunctionsControl({ models, directory, namespaces, catalog, serial, reconciler, admission, log });
   autoscale.connect({ control, models, serial, reconciler, availableNodes: directory.availableNodes });
   const query = createFunctionQuery({ models, directory, invocations: counter });
   const forwarder = createForwarder();

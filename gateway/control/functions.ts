@@ -1,8 +1,8 @@
 /**
  * Deploy, update, scale and remove functions. Order for a deployment: validate → admission
- * (limits, gateway/admission/) → resolve secrets → apply on the nodes (which checks the image) →
- * persist. A failure at any step leaves the store as it was; changes are serialised with
- * reconcile passes. A scale is admitted the same way before anything is sent or stored.
+ * (limits, gateway/admission/) → resolve secrets and apply on the nodes through the reconciler,
+ * the one owner of rollout (the nodes check the image) → persist. A failure at any step leaves
+ * the store as it was; changes are serialised with reconcile passes. A scale is admitted the same way before anything is sent or stored.
  */
 import type { Models } from '../../core/store/models.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -14,11 +14,9 @@ import { functionKey, type ReplicaDirectory } from '../nodes/replica-directory.t
 import type { FunctionCatalog } from './function-catalog.ts';
 import type { Namespaces } from './namespaces.ts';
 import type { Reconciler } from './reconciler.ts';
-import type { Rollout } from './rollout.ts';
-import type { SecretStore } from './secrets.ts';
 import type { Serial } from './serial.ts';
 import { clampReplicas, scaleBounds } from '../../core/contracts/scale-bounds.ts';
-import { asStringMap, toFunctionSpec, type StoredFunction } from './function-spec.ts';
+import { asStringMap, type StoredFunction } from './function-spec.ts';
 import type { Admission, Fit } from '../admission/admission.ts';
 
 export interface FunctionsControl {
@@ -37,8 +35,6 @@ export interface FunctionsControl {
 export interface FunctionsControlDeps {
   models: Models;
   directory: ReplicaDirectory;
-  rollout: Rollout;
-  secrets: SecretStore;
   namespaces: Namespaces;
   catalog: FunctionCatalog;
   serial: Serial;
@@ -53,10 +49,10 @@ const notFound = (name: string, namespace: string, hint: string) =>
 export function createFunctionsControl(d: FunctionsControlDeps): FunctionsControl {
   const { Function } = d.models;
 
-  /** Nodes that answer (polling them first when none is known yet, e.g. just after start). */
-  const nodesFor = async (name: string, namespace: string) => {
+  /** Nodes that answer, for admission (polling them first when none is known yet, e.g. just after start). */
+  const answeringNodes = async () => {
     if (d.directory.availableNodes().length === 0) await d.directory.refresh();
-    return { nodes: d.directory.availableNodes(), hosts: d.directory.view(functionKey(name, namespace))?.nodes ?? [] };
+    return d.directory.availableNodes();
   };
 
   return {
@@ -90,18 +86,17 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
           readOnlyRootFilesystem: dep.readOnlyRootFilesystem ?? false,
           replicas: existing ? clampReplicas(existing.replicas, bounds) : bounds.min,
         };
-        const nodes = await nodesFor(name, namespace);
         // before anything is stored or sent: a refusal leaves the function as it was
         await d.admission.admitDeploy(
           { name, namespace, annotations: asStringMap(fn.annotations), limits: fn.limits, replicas: fn.replicas },
           labels,
           bounds,
-          nodes.nodes,
+          await answeringNodes(),
           `${mode === 'create' ? 'deploy' : 'update'} function "${name}" in namespace "${namespace}" (${fn.replicas} replicas)`,
         );
-        const { values } = await d.secrets.resolve(namespace, secretNames, true);
         try {
-          await d.rollout.apply(toFunctionSpec(fn, values), fn.replicas, nodes);
+          // a missing secret is a 400 here, before anything is sent
+          await d.reconciler.sync(fn, fn.replicas, { strictSecrets: true });
         } catch (err) {
           // nothing is stored: the next pass removes a new function from the nodes that took it, or restores the old spec
           d.reconciler.trigger();
@@ -123,7 +118,7 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
         const r = await Function.deleteOne({ namespace, name });
         if (r.deletedCount === 0) throw notFound(name, namespace, 'list functions with faas-cli list');
         d.catalog.remove(functionKey(name, namespace));
-        const errors = await d.rollout.remove(namespace, name, d.directory.availableNodes());
+        const errors = await d.reconciler.drop(namespace, name);
         for (const e of errors) d.log.warn('cannot remove function from node; the next reconcile pass retries', { function: functionKey(name, namespace), error: e.message });
       });
       d.log.info('function removed', { function: functionKey(name, namespace) });
@@ -148,20 +143,19 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
       const doc = await Function.findOne({ namespace, name }).lean();
       if (!doc) throw notFound(name, namespace, 'deploy it first');
       const bounds = scaleBounds(asStringMap(doc.labels));
-      const nodes = await nodesFor(name, namespace);
+      const nodes = await answeringNodes();
       const current = { name, namespace, annotations: asStringMap(doc.annotations), limits: doc.limits ?? undefined, replicas: doc.replicas };
       let target = clampReplicas(asked, bounds);
       let limitedBy: Fit['limitedBy'];
       if (mode === 'fit') {
-        const f = await d.admission.fit(current, target, nodes.nodes);
+        const f = await d.admission.fit(current, target, nodes);
         target = f.replicas;
         limitedBy = f.limitedBy;
       } else {
         // before anything is sent or stored: a refusal leaves the function as it was
-        await d.admission.admitScale(current, asked, target, nodes.nodes, `scale function "${name}" in namespace "${namespace}" to ${asked} replicas`);
+        await d.admission.admitScale(current, asked, target, nodes, `scale function "${name}" in namespace "${namespace}" to ${asked} replicas`);
       }
-      const { values } = await d.secrets.resolve(namespace, doc.secrets ?? [], false);
-      await d.rollout.apply(toFunctionSpec(doc, values), target, nodes);
+      await d.reconciler.sync(doc, target, { strictSecrets: false });
       await Function.updateOne({ namespace, name }, { $set: { replicas: target } });
       return { replicas: target, ...(limitedBy ? { limitedBy } : {}) };
     });
