@@ -36,6 +36,20 @@ export function sleepOn(clock: Clock, ms: number): Promise<void> {
   return new Promise((resolve) => clock.after(ms, resolve));
 }
 
+/**
+ * Waits for `p` at most `ms` on `clock`: true once it resolves, false when the time is up first.
+ * The timer is cancelled when `p` wins, so a wait that ended early leaves nothing pending.
+ */
+export async function settlesWithin(clock: Clock, p: Promise<unknown>, ms: number): Promise<boolean> {
+  let cancel: (() => void) | undefined;
+  const timeUp = new Promise<false>((resolve) => (cancel = clock.after(ms, () => resolve(false))));
+  try {
+    return await Promise.race([p.then(() => true as const), timeUp]);
+  } finally {
+    cancel?.();
+  }
+}
+
 /** A clock tests move by hand. */
 export class ManualClock implements Clock {
   private timers: ManualTimer[] = [];

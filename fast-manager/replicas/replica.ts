@@ -8,7 +8,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { sleepOn, type Clock } from '../../core/clock.ts';
+import { settlesWithin, type Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { FunctionSpec, ReplicaExit, ReplicaState, ReplicaStatus, DeviceMemoryLimitStatus } from '../../core/contracts/node-agent.ts';
 import type { AgentTuning } from '../tuning.ts';
@@ -375,10 +375,10 @@ export class Replica {
     if (proc && proc.pid) {
       const pid = proc.pid;
       this.setState('draining');
-      const gone = proc.exited.then(() => true);
-      await Promise.race([gone, sleepOn(this.deps.clock, this.deps.tuning.drainGraceMs)]);
+      const gone = proc.exited;
+      await settlesWithin(this.deps.clock, gone, this.deps.tuning.drainGraceMs);
       this.signal(proc, pid, 'SIGTERM');
-      const exited = await Promise.race([gone, sleepOn(this.deps.clock, this.deps.drainTimeoutMs).then(() => false)]);
+      const exited = await settlesWithin(this.deps.clock, gone, this.deps.drainTimeoutMs);
       if (!exited) {
         this.log.warn('replica did not stop in time; killing it', { replica: this.id, drainTimeoutMs: this.deps.drainTimeoutMs });
         this.signal(proc, pid, 'SIGKILL');

@@ -78,6 +78,8 @@ export function createNodeSupervisor(opts: {
       if (closed) throw new PlatformError('unavailable', 'the node agent is shutting down');
       for (const g of req.groups) opts.admit?.(g.spec);
       const bundle = await opts.images.resolve(req.spec.image);
+      // stopAll ran meanwhile: a deployment made now would start replicas nothing stops
+      if (closed) throw new PlatformError('unavailable', 'the node agent is shutting down');
       const argv = req.envProcessArgv ?? splitCommandLine(bundle.manifest.fprocess, `fprocess of image "${bundle.ref}"`);
       const groups = req.groups.map((g): DesiredGroup => {
         const template: ReplicaTemplate = {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ManualClock, sleepOn, systemClock } from '../../core/clock.ts';
+import { ManualClock, settlesWithin, sleepOn, systemClock } from '../../core/clock.ts';
 
 describe('Clock timers', () => {
   it('ManualClock fires due timers in due order as it advances, each seeing its own due time', () => {
@@ -48,5 +48,20 @@ describe('Clock timers', () => {
     await new Promise<void>((r) => systemClock.after(10, r));
     expect(fired).to.equal(0);
     expect(systemClock.now() - t0).to.be.at.least(9);
+  });
+
+  it('settlesWithin: true when the promise resolves first (its timer cancelled), false when the time is up first', async () => {
+    const clock = new ManualClock(0);
+    let resolve!: () => void;
+    const early = settlesWithin(clock, new Promise<void>((r) => (resolve = r)), 100);
+    expect(clock.pending).to.equal(1);
+    resolve();
+    expect(await early).to.equal(true);
+    expect(clock.pending).to.equal(0); // nothing left to hold a real process open
+
+    const late = settlesWithin(clock, new Promise<void>(() => undefined), 100);
+    clock.advance(100);
+    expect(await late).to.equal(false);
+    expect(clock.pending).to.equal(0);
   });
 });
