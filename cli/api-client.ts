@@ -4,7 +4,7 @@
  * a PlatformError whose message says what to do: an unreachable gateway, a refused login, or
  * the gateway's own message for any other non-2xx answer.
  */
-import { PlatformError, isErrorCode, type ErrorCode } from '../core/errors.ts';
+import { PlatformError, codeForStatus, isErrorCode, type ErrorCode } from '../core/errors.ts';
 import type { FunctionDeployment, FunctionStatus, LogMessage, SystemInfo } from '../core/contracts/openfaas.ts';
 import { DEFAULT_NAMESPACE } from '../core/names.ts';
 import { readNdjson } from '../core/net/ndjson.ts';
@@ -98,19 +98,6 @@ async function errorText(res: HttpResponse): Promise<{ message: string; code?: E
   return { message: text || res.statusText || `HTTP ${res.status}` };
 }
 
-function codeForStatus(status: number): ErrorCode {
-  if (status === 400) return 'bad_request';
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
-  if (status === 413) return 'payload_too_large';
-  if (status === 501) return 'not_implemented';
-  if (status === 502) return 'upstream_failed';
-  if (status === 503) return 'unavailable';
-  return 'internal';
-}
-
 export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
   const gateway = opts.gateway.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? httpFetch;
@@ -155,7 +142,7 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
   async function expectOk(res: HttpResponse, what: string): Promise<HttpResponse> {
     if (res.ok) return res;
     const { message, code } = await errorText(res);
-    throw new PlatformError(code ?? codeForStatus(res.status), `${what}: ${message} (HTTP ${res.status})`, { details: { status: res.status } });
+    throw new PlatformError(code ?? codeForStatus(res.status) ?? 'internal', `${what}: ${message} (HTTP ${res.status})`, { details: { status: res.status } });
   }
 
   const system = async (call: Call, what: string) => expectOk(await send({ ...call, auth: true }), what);

@@ -3,7 +3,7 @@
  * them: the saved (or given) credentials, and errors that carry the gateway's message and code. A
  * failure to reach the gateway, or a 5xx, is `unavailable` (the follower retries those).
  */
-import { PlatformError, isErrorCode, type ErrorCode } from '../core/errors.ts';
+import { PlatformError, codeForStatus, isErrorCode, type ErrorCode } from '../core/errors.ts';
 import { gatewayUrl, type CommandContext, type GatewayOptions } from './context.ts';
 import { resolveCredentials } from './gateway-target.ts';
 import { httpFetch, type HttpResponse } from './http-fetch.ts';
@@ -37,16 +37,6 @@ export interface ProfileApi {
   call(method: string, path: string, opts?: { body?: unknown; query?: Record<string, string | undefined> }): Promise<HttpResponse>;
 }
 
-function codeFor(status: number): ErrorCode {
-  if (status === 400) return 'bad_request';
-  if (status === 401) return 'unauthorized';
-  if (status === 403) return 'forbidden';
-  if (status === 404) return 'not_found';
-  if (status === 409) return 'conflict';
-  if (status === 501) return 'not_implemented';
-  return 'unavailable';
-}
-
 export async function profileApi(ctx: CommandContext, o: GatewayOptions, what: string): Promise<ProfileApi> {
   const gateway = await gatewayUrl(ctx, o);
   const creds = await resolveCredentials(gateway, o, ctx.authFile);
@@ -76,7 +66,7 @@ export async function profileApi(ctx: CommandContext, o: GatewayOptions, what: s
       }
       if (res.status === 401) message += ` (log in with: fastgshare login --gateway ${gateway} -u admin --password-stdin)`;
       // a 5xx is the gateway's trouble, not the request's: the follower retries it
-      const c: ErrorCode = res.status >= 500 && res.status !== 501 ? 'unavailable' : isErrorCode(code) ? code : codeFor(res.status);
+      const c: ErrorCode = res.status >= 500 && res.status !== 501 ? 'unavailable' : isErrorCode(code) ? code : (codeForStatus(res.status) ?? 'unavailable');
       throw new PlatformError(c, `${what}: ${message} (HTTP ${res.status})`, { details: { status: res.status } });
     },
   };

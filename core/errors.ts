@@ -1,6 +1,7 @@
 /**
  * One error type for the whole platform. Every error that reaches a user carries a stable
- * `code`; `httpStatusFor` is the single place that turns codes into HTTP statuses.
+ * `code`; `httpStatusFor` is the single place that turns codes into HTTP statuses, and
+ * `codeForStatus` the single way back for an answer that names no code.
  */
 export type ErrorCode =
   | 'bad_request'          // malformed input: JSON, missing/invalid field, bad annotation
@@ -60,6 +61,28 @@ export class PlatformError extends Error {
 
 export function httpStatusFor(code: ErrorCode): number {
   return STATUS[code] ?? 500;
+}
+
+/**
+ * The code a status stands for when an error answer names none (a body that is not the platform's
+ * `{message, code}` JSON: a proxy's page, plain text): the general code of the status (403 is
+ * `forbidden`, not `limit_exceeded`); undefined for the statuses without one, which each caller
+ * maps to its own fallback.
+ */
+const CODE_OF_STATUS: Readonly<Record<number, ErrorCode>> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  501: 'not_implemented',
+  502: 'upstream_failed',
+  503: 'unavailable',
+};
+
+export function codeForStatus(status: number): ErrorCode | undefined {
+  return CODE_OF_STATUS[status];
 }
 
 export function isErrorCode(value: unknown): value is ErrorCode {

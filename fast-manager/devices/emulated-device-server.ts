@@ -3,11 +3,9 @@
  * that batches of different replicas contend for one device (emulated-contention.ts) instead of
  * each sleeping as if the device were its own.
  *
- * Protocol: newline-delimited JSON (core/net/ndjson.ts).
- *   replica → device   {"op":"run","id":"7","partition":50,"ms":12.5}   run a batch of 12.5 ms solo time
- *   device → replica   {"op":"done","id":"7","elapsedMs":18.1}          it finished (wall time taken)
- *                      {"op":"error","message":"..."}                    bad message; the socket is closed
- * A closed connection cancels its running batches. Time is the server's clock.
+ * Protocol: newline-delimited JSON, run → done, or an error and the socket closed; the messages
+ * and their framing are core/contracts/emulated-device.ts's, which also reads (validates) what a
+ * replica sends. A closed connection cancels its running batches. Time is the server's clock.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -16,6 +14,7 @@ import { once } from 'node:events';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { readJsonLines, writeJsonLine } from '../../core/net/ndjson.ts';
+import { EMULATED_DEVICE_MAX_LINE, readRunMessage, type EmulatedDeviceMessage } from '../../core/contracts/emulated-device.ts';
 import { DeviceContention, type CompletedJob } from './emulated-contention.ts';
 import type { DeviceRecorder } from '../timeline/recorder.ts';
 
@@ -37,13 +36,15 @@ export async function startEmulatedDeviceServer(o: { socketPath: string; clock: 
   let seq = 0;
   let timer: NodeJS.Timeout | undefined;
 
+  const send = (socket: Socket, msg: EmulatedDeviceMessage) => writeJsonLine(socket, msg);
+
   const deliver = (done: CompletedJob[]) => {
     for (const d of done) {
       const owner = owners.get(d.id);
       owners.delete(d.id);
       owner?.mine.delete(d.id);
       if (owner?.batch !== undefined) rec?.batchEnd(owner.batch, d.elapsedMs);
-      if (owner) writeJsonLine(owner.socket, { op: 'done', id: owner.id, elapsedMs: Math.round(d.elapsedMs * 1000) / 1000 });
+      if (owner) send(owner.socket, { op: 'done', id: owner.id, elapsedMs: Math.round(d.elapsedMs * 1000) / 1000 });
     }
   };
 
@@ -67,28 +68,28 @@ export async function startEmulatedDeviceServer(o: { socketPath: string; clock: 
     const mine = new Set<string>();
     const source = ++connections;
     const bad = (message: string) => {
-      writeJsonLine(socket, { op: 'error', message });
+      send(socket, { op: 'error', message });
       socket.end();
     };
-    readJsonLines(socket, {
-      bad,
-      message(msg) {
-        const m = msg as { op?: unknown; id?: unknown; partition?: unknown; ms?: unknown };
-        if (m.op !== 'run') return bad(`unknown op ${JSON.stringify(m.op)}: send {"op":"run","id":"…","partition":1-100,"ms":≥0}`);
-        const partition = Number(m.partition);
-        const ms = Number(m.ms);
-        if (typeof m.id !== 'string' || m.id === '' || !(partition > 0 && partition <= 100) || !(ms >= 0 && Number.isFinite(ms))) {
-          return bad('a run needs an id (string), a partition in (0, 100] and ms ≥ 0');
-        }
-        const key = `${++seq}`;
-        mine.add(key);
-        const now = o.clock.now();
-        const done = device.start(key, partition, ms, now);
-        deliver(done); // batches that finished before this one started are recorded first
-        owners.set(key, { socket, id: m.id, mine, batch: rec?.batchStart(source, partition, ms) });
-        reschedule();
+    readJsonLines(
+      socket,
+      {
+        bad,
+        message(msg) {
+          const read = readRunMessage(msg);
+          if ('error' in read) return bad(read.error);
+          const { id, partition, ms } = read.run;
+          const key = `${++seq}`;
+          mine.add(key);
+          const now = o.clock.now();
+          const done = device.start(key, partition, ms, now);
+          deliver(done); // batches that finished before this one started are recorded first
+          owners.set(key, { socket, id, mine, batch: rec?.batchStart(source, partition, ms) });
+          reschedule();
+        },
       },
-    });
+      EMULATED_DEVICE_MAX_LINE,
+    );
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       sockets.delete(socket);

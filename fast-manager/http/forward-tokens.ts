@@ -7,10 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
+import { REPLICA_ENV } from '../../core/contracts/replica-env.ts';
 import type { LaunchPlan, ReplicaLauncher } from '../replicas/launcher.ts';
 import type { HealthProbe } from '../replicas/health.ts';
-
-export const FORWARD_TOKEN_ENV = 'FASTGSHARE_FORWARD_TOKEN';
 
 export interface ForwardTokens {
   /** Gives each launched process its token (a wrapper around the launcher chain). */
@@ -46,7 +45,7 @@ export function createForwardTokens(): ForwardTokens {
       return {
         launch(plan: LaunchPlan) {
           const token = randomBytes(24).toString('base64url');
-          const launched = inner.launch({ ...plan, env: { ...plan.env, [FORWARD_TOKEN_ENV]: token } });
+          const launched = inner.launch({ ...plan, env: { ...plan.env, [REPLICA_ENV.forwardToken]: token } });
           byReplica.set(plan.replicaId, token);
           byPort.set(plan.port, token);
           void launched.exited.then(() => {

@@ -31,6 +31,7 @@ import { z } from 'zod';
 import type { Logger } from '../../core/logger.ts';
 import { sleepOn, systemClock, type Clock } from '../../core/clock.ts';
 import type { ReplicaExit, ReplicaState, ReplicaStatus } from '../../core/contracts/node-agent.ts';
+import { REPLICA_ENV } from '../../core/contracts/replica-env.ts';
 import type { ProcReader } from '../usage/proc.ts';
 import { signalGroup } from '../replicas/process-group.ts';
 import { removeTempFiles, writeFileAtomic } from '../../core/fs/atomic-file.ts';
@@ -227,7 +228,7 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
 
   const isReplicaProcess = async (pgid: number, replicaId: string) => {
     for (const pid of await opts.proc.members(pgid)) {
-      if ((await opts.proc.environ(pid)).FASTGSHARE_REPLICA_ID === replicaId) return true;
+      if ((await opts.proc.environ(pid))[REPLICA_ENV.replicaId] === replicaId) return true;
     }
     return false;
   };
@@ -266,7 +267,7 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
         } catch {
           keptAs = undefined;
         }
-        log.error('the replica records file is unreadable: taking it as empty, so replicas a previous agent left running are NOT reaped (kill the processes whose environment has FASTGSHARE_REPLICA_ID, or restart the node)', { file, reason: loaded.unreadable, keptAs });
+        log.error(`the replica records file is unreadable: taking it as empty, so replicas a previous agent left running are NOT reaped (kill the processes whose environment has ${REPLICA_ENV.replicaId}, or restart the node)`, { file, reason: loaded.unreadable, keptAs });
       }
       // records of this agent's own replicas (saved before the reap) are not stale
       const stale = loaded.records.filter((r) => !live.has(r.replicaId));

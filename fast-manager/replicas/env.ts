@@ -1,10 +1,12 @@
 /**
  * The environment a replica starts with: the deployment's envVars plus what the platform owns
- * (PORT, FASTGSHARE_*, TMPDIR, PATH, and `fprocess`: the function's command line, as OpenFaaS
- * sets it). Nothing else of the agent's environment is passed on.
+ * (PORT, the identity variables of core/contracts/replica-env.ts, TMPDIR, PATH, and `fprocess`:
+ * the function's command line, as OpenFaaS sets it). Nothing else of the agent's environment is
+ * passed on.
  */
 import { join } from 'node:path';
 import { PLATFORM_ROOT } from '../../core/version.ts';
+import { REPLICA_ENV as E } from '../../core/contracts/replica-env.ts';
 import type { HostEnv } from '../host-env.ts';
 
 export interface ReplicaEnvInput {
@@ -26,12 +28,12 @@ export function buildReplicaEnv(i: ReplicaEnvInput): Record<string, string> {
     NODE_ENV: 'production',
     ...i.envVars,
     PATH: `${join(PLATFORM_ROOT, 'node_modules', '.bin')}:${i.host.path}`,
-    PORT: String(i.port),
+    [E.port]: String(i.port),
     TMPDIR: i.tmpDir,
-    FASTGSHARE_FUNCTION: i.name,
-    FASTGSHARE_NAMESPACE: i.namespace,
-    FASTGSHARE_REPLICA_ID: i.replicaId,
-    FASTGSHARE_SECRETS_DIR: i.secretsDir,
+    [E.function]: i.name,
+    [E.namespace]: i.namespace,
+    [E.replicaId]: i.replicaId,
+    [E.secretsDir]: i.secretsDir,
     fprocess: i.fprocess,
   };
 }

@@ -20,6 +20,7 @@ import type { Writable } from 'node:stream';
 import type { Logger } from '../../core/logger.ts';
 import type { ExitInfo, LaunchPlan, LaunchedProcess, ReplicaLauncher } from '../replicas/launcher.ts';
 import { formatBytes } from '../../core/contracts/quantity.ts';
+import { REPLICA_ENV } from '../../core/contracts/replica-env.ts';
 import { commandExists } from '../watchdog/command.ts';
 import type { Cgroups, ReplicaCgroup } from './cgroups.ts';
 import type { NamespaceGids, UidPool } from './id-pool.ts';
@@ -68,13 +69,13 @@ export function createSandboxLauncher(o: SandboxLauncherOptions): ReplicaLaunche
         throw err;
       }
       const cg = cgroup;
-      const env: Record<string, string> = { ...plan.env, HOME: SCRATCH_MOUNT, TMPDIR: SCRATCH_MOUNT, FASTGSHARE_SECRETS_DIR: SECRETS_MOUNT };
+      const env: Record<string, string> = { ...plan.env, HOME: SCRATCH_MOUNT, TMPDIR: SCRATCH_MOUNT, [REPLICA_ENV.secretsDir]: SECRETS_MOUNT };
       const options = bwrapOptions({ platformRoot: o.platformRoot, dataDir: o.dataDir, bundleDir: plan.cwd, scratchDir: ws.tmpDir, secretsDir: ws.secretsDir, binds, extraSystemDirs: o.extraSystemDirs, env, uid, gid, argv: plan.argv, setpriv: o.setpriv });
       const command = sandboxCommand({ uid, gid, argv: plan.argv, setpriv: o.setpriv });
       const child = spawn('/bin/sh', ['-c', JOIN_SCRIPT, 'sh', o.bwrap, String(cg.procsFiles.length), ...cg.procsFiles, ...command], {
         cwd: '/',
         // the records reaper finds a replica left by a previous agent by this variable in its group
-        env: { PATH: HOST_SIDE_PATH, FASTGSHARE_REPLICA_ID: plan.replicaId },
+        env: { PATH: HOST_SIDE_PATH, [REPLICA_ENV.replicaId]: plan.replicaId },
         detached: true,
         stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
       });

@@ -17,6 +17,7 @@ import type { Registry } from 'prom-client';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { FunctionSpec } from '../../core/contracts/node-agent.ts';
+import { REPLICA_ENV } from '../../core/contracts/replica-env.ts';
 import type { LaunchPlan, ReplicaLauncher } from '../replicas/launcher.ts';
 import type { NodeSupervisor } from '../supervisor/node-supervisor.ts';
 import { groupSpec } from '../apply/groups.ts';
@@ -25,11 +26,6 @@ import { createTokenServer, type DeviceOccupancy, type TokenServer } from './tok
 import { deviceIdOf, readShareConfig, type ReplicaShare } from './share-config.ts';
 import type { TokenSchedulerOptions } from './token-scheduler.ts';
 import type { DeviceTimelines } from '../timeline/recorder.ts';
-
-const TOKEN_SOCKET_ENV = 'FASTGSHARE_TOKEN_SOCKET';
-const REPLICA_ID_ENV = 'FASTGSHARE_REPLICA_ID';
-/** The replica's secret for the token channel's hello (a fresh one per launch, only in its environment). */
-const TOKEN_KEY_ENV = 'FASTGSHARE_TOKEN_KEY';
 
 export interface NodeSharing {
   readonly tokens: TokenServer;
@@ -85,7 +81,7 @@ export async function createNodeSharing(o: {
           tokens.register(plan.replicaId, { function: fn, device: latest.device, share: latest.share, key });
           let launched;
           try {
-            launched = inner.launch({ ...plan, env: { ...plan.env, [TOKEN_SOCKET_ENV]: tokens.socketPath, [REPLICA_ID_ENV]: plan.replicaId, [TOKEN_KEY_ENV]: key } });
+            launched = inner.launch({ ...plan, env: { ...plan.env, [REPLICA_ENV.tokenSocket]: tokens.socketPath, [REPLICA_ENV.replicaId]: plan.replicaId, [REPLICA_ENV.tokenKey]: key } });
           } catch (err) {
             tokens.unregister(plan.replicaId);
             throw err;

@@ -2,15 +2,9 @@
  * The node's token channel: a unix domain socket under the agent's data dir through which
  * token-gated replicas ask their device's `TokenScheduler` for a time token before each batch.
  *
- * Protocol: newline-delimited JSON, one object per line, `op` names the message.
- *   replica → server   {"op":"hello","replicaId":"r1","key":"…"}  first message; only a registered id with its key is accepted
- *                      {"op":"acquire","burstMs":12.5}       wants a token (burstMs: its last burst, optional)
- *                      {"op":"release","usedMs":11.9}        done; usedMs is informational only
- *   server → replica   {"op":"welcome","device":"emulated","windowMs":1000}
- *                      {"op":"grant","quotaMs":50}           the token: run at most quotaMs, then release
- *                      {"op":"yield"}                        others wait for the device: a holder with no
- *                                                            work running gives its token back now
- *                      {"op":"error","code":"not_found","message":"..."}   then the server closes
+ * Protocol: newline-delimited JSON, hello → welcome, acquire → grant, release, and yield from the
+ * server; the messages and their framing are core/contracts/token-channel.ts's, which also reads
+ * (validates) what a replica sends.
  * The key is the replica's own secret (FASTGSHARE_TOKEN_KEY, made per launch by node-sharing.ts and
  * only in that process's environment), compared in constant time: a process that knows another
  * replica's id cannot take its place (nor push it off the channel). A wrong key is an
@@ -39,6 +33,8 @@ import type { Logger } from '../../core/logger.ts';
 import { PlatformError } from '../../core/errors.ts';
 import { secretEqual } from '../../core/secret-equal.ts';
 import { readJsonLines } from '../../core/net/ndjson.ts';
+import { REPLICA_ENV } from '../../core/contracts/replica-env.ts';
+import { readTokenRequest, TOKEN_CHANNEL_MAX_LINE, type TokenChannelErrorCode, type TokenServerMessage } from '../../core/contracts/token-channel.ts';
 import { TokenScheduler, validateShare, type ShareConfig, type TokenSchedulerOptions, type Grant } from './token-scheduler.ts';
 import type { TokenMeter } from './meter.ts';
 import type { DeviceRecorder, DeviceTimelines } from '../timeline/recorder.ts';
@@ -81,9 +77,6 @@ export interface TokenServerOptions {
   /** Records every acquire, grant, release and leave per device (fast-manager/timeline/). */
   timeline?: DeviceTimelines;
 }
-
-/** Longest line a client may send; anything longer is a broken client. */
-const MAX_LINE = 4096;
 
 interface Conn {
   socket: Socket;
@@ -138,10 +131,10 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     d.maxCount = Math.max(d.maxCount, d.count);
   };
 
-  const send = (c: Conn, msg: Record<string, unknown>) => {
+  const send = (c: Conn, msg: TokenServerMessage) => {
     if (!c.socket.destroyed) c.socket.write(`${JSON.stringify(msg)}\n`);
   };
-  const fail = (c: Conn, code: string, message: string) => {
+  const fail = (c: Conn, code: TokenChannelErrorCode, message: string) => {
     send(c, { op: 'error', code, message });
     c.socket.end();
   };
@@ -217,17 +210,18 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     }
   }
 
-  const onMessage = (c: Conn, msg: unknown) => {
-    if (!msg || typeof msg !== 'object' || typeof (msg as { op?: unknown }).op !== 'string') return fail(c, 'bad_request', 'each line must be a JSON object with an "op"');
-    const m = msg as { op: string; replicaId?: unknown; key?: unknown; burstMs?: unknown };
-    if (m.op === 'hello') {
+  const onMessage = (c: Conn, raw: unknown) => {
+    const read = readTokenRequest(raw);
+    if (!read) return fail(c, 'bad_request', 'each line must be a JSON object with an "op"');
+    const { op, msg: m } = read;
+    if (op === 'hello') {
       if (c.replicaId) return fail(c, 'bad_request', 'hello was already sent on this connection');
-      if (typeof m.replicaId !== 'string') return fail(c, 'bad_request', 'hello needs "replicaId" (a string)');
+      if (m?.op !== 'hello') return fail(c, 'bad_request', 'hello needs "replicaId" (a string)');
       const reg = admitted.get(m.replicaId);
       if (!reg) return fail(c, 'not_found', `replica ${m.replicaId} is not registered with this node's token server`);
-      if (!reg.key || !secretEqual(typeof m.key === 'string' ? m.key : undefined, reg.key)) {
+      if (!reg.key || !secretEqual(m.key, reg.key)) {
         log.warn('token channel hello with a wrong key refused', { replica: m.replicaId });
-        return fail(c, 'unauthorized', `hello for replica ${m.replicaId} has a wrong "key": a replica presents the FASTGSHARE_TOKEN_KEY of its own environment`);
+        return fail(c, 'unauthorized', `hello for replica ${m.replicaId} has a wrong "key": a replica presents the ${REPLICA_ENV.tokenKey} of its own environment`);
       }
       const previous = conns.get(m.replicaId);
       if (previous) {
@@ -244,29 +238,27 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       return;
     }
     const id = c.replicaId;
-    if (!id) return fail(c, 'bad_request', `"${m.op}" before hello: send {"op":"hello","replicaId":...} first`);
+    if (!id) return fail(c, 'bad_request', `"${op}" before hello: send {"op":"hello","replicaId":...} first`);
     const reg = admitted.get(id)!;
     const d = deviceOf(reg.device);
-    if (m.op === 'acquire') {
+    if (m?.op === 'acquire') {
       if (d.scheduler.holding(id)) releaseToken(id, c); // asking again ends the token it held
-      const burst = typeof m.burstMs === 'number' && Number.isFinite(m.burstMs) && m.burstMs > 0 ? m.burstMs : undefined;
       c.waitingSince ??= o.clock.now();
-      d.rec?.acquire(id, reg.share.partition, burst);
-      d.scheduler.request(id, burst);
+      d.rec?.acquire(id, reg.share.partition, m.burstMs);
+      d.scheduler.request(id, m.burstMs);
       pass(reg.device);
-    } else if (m.op === 'release') {
-      const usedMs = (m as { usedMs?: unknown }).usedMs;
-      releaseToken(id, c, typeof usedMs === 'number' && Number.isFinite(usedMs) && usedMs >= 0 ? usedMs : undefined);
+    } else if (m?.op === 'release') {
+      releaseToken(id, c, m.usedMs);
       pass(reg.device);
     } else {
-      fail(c, 'bad_request', `unknown op "${m.op}": use hello, acquire or release`);
+      fail(c, 'bad_request', `unknown op "${op}": use hello, acquire or release`);
     }
   };
 
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
     const c: Conn = { socket };
-    readJsonLines(socket, { message: (msg) => onMessage(c, msg), bad: (message) => fail(c, 'bad_request', message) }, MAX_LINE);
+    readJsonLines(socket, { message: (msg) => onMessage(c, msg), bad: (message) => fail(c, 'bad_request', message) }, TOKEN_CHANNEL_MAX_LINE);
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       const id = c.replicaId;

@@ -8,6 +8,7 @@
  */
 import { splitCommandLine } from '../apply/command-line.ts';
 import { parseWatchdogDuration } from './duration.ts';
+import { REPLICA_ENV } from '../../core/contracts/replica-env.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -64,11 +65,11 @@ export function readForkingWatchdogConfig(env: Env): ForkingWatchdogConfig {
   if (argv.length === 0) throw new Error('fprocess: the command line is empty');
   if (flag(env, 'marshal_request', false)) throw new Error('marshal_request=true is not supported by the built-in watchdog: read the body from stdin and the headers from the Http_* variables (cgi_headers)');
   const contentType = env.content_type?.trim();
-  const token = env.FASTGSHARE_FORWARD_TOKEN?.trim();
+  const token = env[REPLICA_ENV.forwardToken]?.trim();
   return {
     fprocess,
     argv,
-    port: wholeNumber(env, 'PORT', 8080, 65535),
+    port: wholeNumber(env, REPLICA_ENV.port, 8080, 65535),
     host: env.HOST?.trim() || '127.0.0.1',
     readTimeoutMs: parseWatchdogDuration('read_timeout', env.read_timeout, DEFAULT_TIMEOUT_MS),
     writeTimeoutMs: parseWatchdogDuration('write_timeout', env.write_timeout, DEFAULT_TIMEOUT_MS),

@@ -9,7 +9,7 @@
 import { commandExists } from './command.ts';
 import { readForkingWatchdogConfig } from './config.ts';
 import { createForkingWatchdog } from './server.ts';
-import { FORWARD_TOKEN_ENV } from '../http/forward-tokens.ts';
+import { REPLICA_ENV } from '../../core/contracts/replica-env.ts';
 
 async function main(): Promise<void> {
   const config = readForkingWatchdogConfig(process.env);
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   }
   // the forked processes get the replica's environment, less the forward token only the watchdog checks
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== FORWARD_TOKEN_ENV) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== REPLICA_ENV.forwardToken) env[k] = v;
   const log = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
   const watchdog = createForkingWatchdog({ config, cwd, env, log });
   const port = await watchdog.listen(config.port, config.host);

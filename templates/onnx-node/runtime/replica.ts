@@ -5,6 +5,7 @@
  */
 import { systemClock } from 'fastgshare/core/clock.ts';
 import { createLogger, type Logger } from 'fastgshare/core/logger.ts';
+import { REPLICA_ENV } from 'fastgshare/core/contracts/replica-env.ts';
 import { createBackend } from './backends/index.ts';
 import { readOnnxRuntimeConfig, resolveSettings } from './http/config.ts';
 import { createModelServer, type Output } from './http/server.ts';
@@ -30,7 +31,7 @@ export function isOnnxFunction(value: unknown): value is OnnxFunction {
 
 export async function runReplica(o: RunReplicaOptions): Promise<void> {
   const config = readOnnxRuntimeConfig(o.env);
-  const logger = o.logger ?? createLogger({ level: o.env.FASTGSHARE_LOG_LEVEL === 'debug' ? 'debug' : 'info', component: config.functionName });
+  const logger = o.logger ?? createLogger({ level: o.env[REPLICA_ENV.logLevel] === 'debug' ? 'debug' : 'info', component: config.functionName });
   const settings = resolveSettings(config.settings, o.fn.settings);
   const backend = createBackend(config.backend, { logger });
   const server = createModelServer({

@@ -1,9 +1,10 @@
 /**
  * The replica's side of the node's token channel (fast-manager/sharing/token-server.ts): before
  * each batch the runtime calls `acquire()` and waits for a time token; after it, `release()`.
- * Newline-delimited JSON over a unix socket: hello{replicaId, key} → welcome; acquire{burstMs?} →
- * grant{quotaMs}; release{usedMs}; and, from the server, yield (others wait: give an idle token back).
- * The server charges by its own clock; `usedMs` is informational.
+ * Newline-delimited JSON over a unix socket (the messages: core/contracts/token-channel.ts):
+ * hello{replicaId, key} → welcome; acquire{burstMs?} → grant{quotaMs}; release{usedMs}; and, from
+ * the server, yield (others wait: give an idle token back). The server charges by its own clock;
+ * `usedMs` is informational.
  *
  * If the connection drops (the agent restarts its server, say) the client reconnects with
  * backoff and re-sends a pending acquire; a token held at that moment is gone (the server released
@@ -12,6 +13,8 @@
  * agent registered under that id.
  */
 import { readJsonLines } from 'fastgshare/core/net/ndjson.ts';
+import type { TokenRequest, TokenServerMessage } from 'fastgshare/core/contracts/token-channel.ts';
+import { REPLICA_ENV } from 'fastgshare/core/contracts/replica-env.ts';
 import { createConnection, type Socket } from 'node:net';
 
 export interface TokenGrant {
@@ -74,7 +77,7 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
   let retry: NodeJS.Timeout | undefined;
   const yieldListeners: (() => void)[] = [];
 
-  const write = (msg: Record<string, unknown>) => {
+  const write = (msg: TokenRequest) => {
     if (socket && !socket.destroyed) socket.write(`${JSON.stringify(msg)}\n`);
   };
 
@@ -99,7 +102,8 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
       readJsonLines(s, {
         bad: () => {}, // a line we cannot read: skip it, the server speaks again
         message: (msg) => {
-          const m = msg as { op?: string; quotaMs?: number; device?: string; windowMs?: number; code?: string; message?: string };
+          // the agent's server speaks the contract; a field it left out reads as empty, not as a crash
+          const m = msg as Partial<TokenServerMessage>;
           if (m.op === 'welcome') {
             welcomed = true;
             ready = true;
@@ -126,7 +130,7 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
         if (!welcomed) {
           const msg =
             err.code === 'ENOENT'
-              ? `token socket ${o.socketPath} does not exist: is the node agent running, and is FASTGSHARE_TOKEN_SOCKET right?`
+              ? `token socket ${o.socketPath} does not exist: is the node agent running, and is ${REPLICA_ENV.tokenSocket} right?`
               : err.code === 'ECONNREFUSED'
                 ? `token socket ${o.socketPath} refuses connections: the node agent's token server is not running`
                 : `cannot reach the token socket ${o.socketPath}: ${err.message}`;

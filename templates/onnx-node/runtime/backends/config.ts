@@ -1,5 +1,6 @@
 /**
- * A replica's device settings, read once from its environment (set by the node agent):
+ * A replica's device settings, read once from its environment, set by the node agent (the
+ * variables: core/contracts/replica-env.ts), with this runtime's defaults:
  *   FASTGSHARE_DEVICE            cpu | emulated | cuda (default cpu)
  *   FASTGSHARE_PARTITION         compute partition of the device, percent 1..100 (default 100)
  *   FASTGSHARE_CPUS              cpu: the cores the replica is pinned to, taskset syntax "0-3,6"
@@ -17,6 +18,7 @@
 import { ConfigError } from 'fastgshare/core/errors.ts';
 import type { Env } from 'fastgshare/core/config.ts';
 import type { DeviceKind } from 'fastgshare/core/contracts/devices.ts';
+import { REPLICA_ENV as E } from 'fastgshare/core/contracts/replica-env.ts';
 
 export interface BackendConfig {
   device: DeviceKind;
@@ -33,7 +35,7 @@ export interface BackendConfig {
 }
 
 /** Parses taskset-style core lists: "0-3,6" → [0,1,2,3,6]. */
-export function parseCoreList(raw: string, variable = 'FASTGSHARE_CPUS'): number[] {
+export function parseCoreList(raw: string, variable: string = E.cpus): number[] {
   const cores = new Set<number>();
   for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
@@ -57,28 +59,29 @@ function number(env: Env, name: string, dflt: number | undefined, min: number, m
 }
 
 function readModelSharing(env: Env): boolean {
-  const raw = (env.FASTGSHARE_MODEL_SHARING ?? '').trim().toLowerCase();
+  const raw = (env[E.modelSharing] ?? '').trim().toLowerCase();
   if (raw === '' || raw === 'on') return true;
   if (raw === 'off') return false;
-  throw new ConfigError('FASTGSHARE_MODEL_SHARING', `"${env.FASTGSHARE_MODEL_SHARING}" is neither on nor off`);
+  throw new ConfigError(E.modelSharing, `"${env[E.modelSharing]}" is neither on nor off`);
 }
 
 export function readBackendConfig(env: Env, machineCores: number): BackendConfig {
-  const device = (env.FASTGSHARE_DEVICE || 'cpu') as DeviceKind;
-  if (!['cpu', 'emulated', 'cuda'].includes(device)) throw new ConfigError('FASTGSHARE_DEVICE', `"${device}" is not one of cpu, emulated, cuda`);
-  const cores = env.FASTGSHARE_CPUS ? parseCoreList(env.FASTGSHARE_CPUS) : Array.from({ length: machineCores }, (_, i) => i);
-  const emulatedProfile = env.FASTGSHARE_EMULATED_PROFILE || undefined;
-  if (device === 'emulated' && !emulatedProfile) throw new ConfigError('FASTGSHARE_EMULATED_PROFILE', 'the emulated device needs the calibrated model to behave like (e.g. resnet50)');
+  const device = (env[E.device] || 'cpu') as DeviceKind;
+  if (!['cpu', 'emulated', 'cuda'].includes(device)) throw new ConfigError(E.device, `"${device}" is not one of cpu, emulated, cuda`);
+  const cpus = env[E.cpus];
+  const cores = cpus ? parseCoreList(cpus) : Array.from({ length: machineCores }, (_, i) => i);
+  const emulatedProfile = env[E.emulatedProfile] || undefined;
+  if (device === 'emulated' && !emulatedProfile) throw new ConfigError(E.emulatedProfile, 'the emulated device needs the calibrated model to behave like (e.g. resnet50)');
   return {
     device,
-    partitionPercent: number(env, 'FASTGSHARE_PARTITION', 100, 1, 100, false)!,
+    partitionPercent: number(env, E.partition, 100, 1, 100, false)!,
     cores,
     emulatedProfile,
-    calibrationDir: env.FASTGSHARE_CALIBRATION_DIR || undefined,
-    emulatedDeviceSocket: env.FASTGSHARE_EMULATED_DEVICE_SOCKET || undefined,
-    cudaDeviceId: number(env, 'FASTGSHARE_CUDA_DEVICE', 0, 0, 1024, true)!,
-    gpuMemLimitBytes: number(env, 'FASTGSHARE_GPU_MEMORY_BYTES', undefined, 1, Number.MAX_SAFE_INTEGER, true),
+    calibrationDir: env[E.calibrationDir] || undefined,
+    emulatedDeviceSocket: env[E.emulatedDeviceSocket] || undefined,
+    cudaDeviceId: number(env, E.cudaDevice, 0, 0, 1024, true)!,
+    gpuMemLimitBytes: number(env, E.gpuMemoryBytes, undefined, 1, Number.MAX_SAFE_INTEGER, true),
     ldLibraryPath: env.LD_LIBRARY_PATH,
-    modelCacheDir: readModelSharing(env) ? env.FASTGSHARE_MODEL_CACHE || undefined : undefined,
+    modelCacheDir: readModelSharing(env) ? env[E.modelCache] || undefined : undefined,
   };
 }

@@ -1,5 +1,6 @@
 /**
- * The replica's side of the node's emulated device (fast-manager/devices/emulated-device-server.ts):
+ * The replica's side of the node's emulated device (fast-manager/devices/emulated-device-server.ts;
+ * the messages: core/contracts/emulated-device.ts):
  * `run(ms)` hands a batch of `ms` solo device time at the replica's partition to the device and
  * resolves when the device says it is done, later than `ms` when other replicas' batches
  * oversubscribe it. Used as the emulated backend's `sleep`.
@@ -10,6 +11,7 @@
 import { createConnection, type Socket } from 'node:net';
 import type { Logger } from 'fastgshare/core/logger.ts';
 import { readJsonLines, writeJsonLine } from 'fastgshare/core/net/ndjson.ts';
+import type { EmulatedDeviceMessage, RunMessage } from 'fastgshare/core/contracts/emulated-device.ts';
 import { timerSleep, type Sleep } from './emulated.ts';
 
 export interface EmulatedDeviceClient {
@@ -43,7 +45,7 @@ export function emulatedDeviceClient(o: { socketPath: string; partitionPercent: 
       readJsonLines(s, {
         bad: () => s.destroy(),
         message(msg) {
-          const m = msg as { op?: string; id?: string; message?: string };
+          const m = msg as Partial<EmulatedDeviceMessage>;
           if (m.op === 'done' && m.id !== undefined) {
             pending.get(m.id)?.();
             pending.delete(m.id);
@@ -77,7 +79,8 @@ export function emulatedDeviceClient(o: { socketPath: string; partitionPercent: 
       const id = String(++seq);
       await new Promise<void>((resolve) => {
         pending.set(id, resolve);
-        writeJsonLine(s, { op: 'run', id, partition: o.partitionPercent, ms });
+        const run: RunMessage = { op: 'run', id, partition: o.partitionPercent, ms };
+        writeJsonLine(s, run);
       });
     },
     close() {

@@ -1,7 +1,8 @@
 /**
  * The replica's settings, read once from its environment: the node-http watchdog settings
  * (PORT, HOST, max_body_bytes, write_debug, identity), the model service's settings (set by the
- * node agent from the deployment's annotations) and the device (backends/config.ts).
+ * node agent from the deployment's annotations) and the device (backends/config.ts). The
+ * variables (core/contracts/replica-env.ts), with this runtime's defaults:
  *   FASTGSHARE_SLO_MS     latency objective per request, ms   (default: the handler's, else 1000)
  *   FASTGSHARE_MAX_BATCH  largest batch                       (default: the handler's, else 8)
  *   FASTGSHARE_MAX_QUEUE  most waiting requests per model     (default 64)
@@ -12,6 +13,7 @@
 import { cpus } from 'node:os';
 import { ConfigError } from 'fastgshare/core/errors.ts';
 import type { Env } from 'fastgshare/core/config.ts';
+import { REPLICA_ENV as E } from 'fastgshare/core/contracts/replica-env.ts';
 import { readRuntimeConfig, type RuntimeConfig } from 'fastgshare/templates/node-http/runtime/config.ts';
 import { readBackendConfig, type BackendConfig } from '../backends/config.ts';
 import type { ServiceSettings } from '../service.ts';
@@ -41,16 +43,16 @@ function positive(env: Env, name: string, whole: boolean, max: number): number |
 export function readOnnxRuntimeConfig(env: Env, machineCores = cpus().length): OnnxRuntimeConfig {
   const base = readRuntimeConfig(env);
   const settings: Partial<ServiceSettings> = {};
-  const sloMs = positive(env, 'FASTGSHARE_SLO_MS', false, 3_600_000);
-  const maxBatch = positive(env, 'FASTGSHARE_MAX_BATCH', true, 1024);
-  const maxQueue = positive(env, 'FASTGSHARE_MAX_QUEUE', true, 100_000);
+  const sloMs = positive(env, E.sloMs, false, 3_600_000);
+  const maxBatch = positive(env, E.maxBatch, true, 1024);
+  const maxQueue = positive(env, E.maxQueue, true, 100_000);
   if (sloMs !== undefined) settings.sloMs = sloMs;
   if (maxBatch !== undefined) settings.maxBatch = maxBatch;
   if (maxQueue !== undefined) settings.maxQueue = maxQueue;
-  const tokenSocket = env.FASTGSHARE_TOKEN_SOCKET?.trim() || undefined;
-  if (tokenSocket && !env.FASTGSHARE_REPLICA_ID?.trim()) throw new ConfigError('FASTGSHARE_REPLICA_ID', 'is needed with FASTGSHARE_TOKEN_SOCKET: the token server knows replicas by id');
-  const tokenKey = env.FASTGSHARE_TOKEN_KEY?.trim() || undefined;
-  if (tokenSocket && !tokenKey) throw new ConfigError('FASTGSHARE_TOKEN_KEY', 'is needed with FASTGSHARE_TOKEN_SOCKET: the token server admits a replica by its id and key');
+  const tokenSocket = env[E.tokenSocket]?.trim() || undefined;
+  if (tokenSocket && !env[E.replicaId]?.trim()) throw new ConfigError(E.replicaId, `is needed with ${E.tokenSocket}: the token server knows replicas by id`);
+  const tokenKey = env[E.tokenKey]?.trim() || undefined;
+  if (tokenSocket && !tokenKey) throw new ConfigError(E.tokenKey, `is needed with ${E.tokenSocket}: the token server admits a replica by its id and key`);
   return { ...base, backend: readBackendConfig(env, machineCores), settings, ...(tokenSocket ? { tokenSocket, tokenKey } : {}) };
 }
 
