@@ -7,14 +7,27 @@
  *   core ← scheduler ← profiler ← gateway ← cli → fast-manager → core
  * and cli, bench and test are entry points nothing imports (bin only starts cli).
  */
-const PARTS = ['core', 'gateway', 'fast-manager', 'profiler', 'scheduler', 'templates', 'functions', 'cli', 'bench', 'test', 'bin'];
+const PARTS = [
+  'core',
+  'gateway',
+  'fast-manager',
+  'profiler',
+  'scheduler',
+  'templates',
+  'functions',
+  'cli',
+  'bench',
+  'test',
+  'bin',
+];
 const part = (p) => `^${p}/`;
 /** Any top-level part except those named. */
 const otherThan = (...keep) => `^(${PARTS.filter((p) => !keep.includes(p)).join('|')})/`;
 
 /** Files of another part that a part may import (the current edges, explicit). */
 const ALLOWED = {
-  // the live autoscaler wraps the scheduler's planner; the balancer uses its routing weights; profiles come from the profiler
+  // the live autoscaler wraps the scheduler's planner; the balancer uses its routing weights; profiles come from the
+  // profiler
   gateway: [
     '^scheduler/(routing|explain|demand-estimator|planner|types)\\.ts$',
     '^scheduler/policies/policy\\.ts$',
@@ -36,7 +49,8 @@ module.exports = {
     },
     {
       name: 'templates-only-core',
-      comment: 'Template runtimes run inside bundles: they may import core/ (as fastgshare/core/...) and themselves only.',
+      comment:
+        'Template runtimes run inside bundles: they may import core/ (as fastgshare/core/...) and themselves only.',
       severity: 'error',
       from: { path: part('templates') },
       to: { path: otherThan('core', 'templates') },

@@ -36,10 +36,17 @@ interface Run {
 }
 
 function run(way: Way, args: string[], env: Record<string, string>, stdin?: string): Promise<Run> {
-  const argv = way === 'compiled' ? [join(PLATFORM_ROOT, 'bin', 'fastgshare.mjs'), ...args] : ['--import', 'tsx', '--input-type=module', '-e', SOURCES_ENTRY, '--', ...args];
+  const argv =
+    way === 'compiled'
+      ? [join(PLATFORM_ROOT, 'bin', 'fastgshare.mjs'), ...args]
+      : ['--import', 'tsx', '--input-type=module', '-e', SOURCES_ENTRY, '--', ...args];
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, argv, { cwd: PLATFORM_ROOT, env, stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, {
+      cwd: PLATFORM_ROOT,
+      env,
+      stdio: [stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     if (stdin !== undefined) child.stdin!.end(stdin);
     let stdout = '';
     let stderr = '';
@@ -58,7 +65,10 @@ function stats(ms: number[]): { median: number; min: number; max: number } {
 
 async function compile(): Promise<void> {
   const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
-    const child = spawn(process.execPath, [join(PLATFORM_ROOT, 'bin', 'compile.mjs')], { cwd: PLATFORM_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(PLATFORM_ROOT, 'bin', 'compile.mjs')], {
+      cwd: PLATFORM_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,19 +84,42 @@ async function benchCli(): Promise<void> {
   const home = await mkdtemp(join(tmpdir(), 'fastgshare-bench-cli-'));
   let recompiles = 0;
   try {
-    const env = { PATH: process.env.PATH ?? '', HOME: home, OPENFAAS_CONFIG: join(home, 'openfaas'), OPENFAAS_URL: platform.gatewayUrl, FASTGSHARE_DATA_DIR: platform.dataDir };
+    const env = {
+      PATH: process.env.PATH ?? '',
+      HOME: home,
+      OPENFAAS_CONFIG: join(home, 'openfaas'),
+      OPENFAAS_URL: platform.gatewayUrl,
+      FASTGSHARE_DATA_DIR: platform.dataDir,
+    };
     const cases: { name: string; args: string[]; check(r: Run): string | undefined }[] = [
       // both ways must have run the CLI, not node's own --version/--help
-      { name: '--version', args: ['--version'], check: (r) => (r.stdout.trim() === VERSION ? undefined : `printed ${JSON.stringify(r.stdout)}`) },
-      { name: 'list', args: ['list'], check: (r) => (/^echo\s/m.test(r.stdout) ? undefined : `listed no echo: ${JSON.stringify(r.stdout)}`) },
-      { name: 'invoke echo', args: ['invoke', 'echo'], check: (r) => (r.stdout === 'bench' ? undefined : `echo answered ${JSON.stringify(r.stdout)}`) },
-      { name: '--help', args: ['--help'], check: (r) => (r.stdout.includes('fastgshare') ? undefined : 'printed no fastgshare help') },
+      {
+        name: '--version',
+        args: ['--version'],
+        check: (r) => (r.stdout.trim() === VERSION ? undefined : `printed ${JSON.stringify(r.stdout)}`),
+      },
+      {
+        name: 'list',
+        args: ['list'],
+        check: (r) => (/^echo\s/m.test(r.stdout) ? undefined : `listed no echo: ${JSON.stringify(r.stdout)}`),
+      },
+      {
+        name: 'invoke echo',
+        args: ['invoke', 'echo'],
+        check: (r) => (r.stdout === 'bench' ? undefined : `echo answered ${JSON.stringify(r.stdout)}`),
+      },
+      {
+        name: '--help',
+        args: ['--help'],
+        check: (r) => (r.stdout.includes('fastgshare') ? undefined : 'printed no fastgshare help'),
+      },
     ];
     const once = async (way: Way, c: (typeof cases)[number]): Promise<number> => {
       for (;;) {
         const r = await run(way, c.args, env, c.name.startsWith('invoke') ? 'bench' : undefined);
         if (way === 'compiled' && /running from the TypeScript sources/.test(r.stderr)) {
-          if (++recompiles > MAX_RECOMPILES) throw new Error(`the build keeps going stale (sources change while the bench runs): ${r.stderr.trim()}`);
+          if (++recompiles > MAX_RECOMPILES)
+            throw new Error(`the build keeps going stale (sources change while the bench runs): ${r.stderr.trim()}`);
           await compile();
           continue;
         }
@@ -103,21 +136,39 @@ async function benchCli(): Promise<void> {
         t.compiled.push([]);
         t.sources.push([]);
         for (let i = 0; i < RUNS_PER_ROUND; i++) {
-          for (const way of (i % 2 === 0 ? ['compiled', 'sources'] : ['sources', 'compiled']) as Way[]) t[way][round]!.push(await once(way, c));
+          for (const way of (i % 2 === 0 ? ['compiled', 'sources'] : ['sources', 'compiled']) as Way[])
+            t[way][round]!.push(await once(way, c));
         }
       }
       process.stdout.write(`round ${round + 1}/${ROUNDS} done\n`);
     }
     const rows: (string | number)[][] = [];
-    const result: Record<string, unknown> = { rounds: ROUNDS, runsPerRound: RUNS_PER_ROUND, targetListMs: TARGET_LIST_MS, recompiles };
+    const result: Record<string, unknown> = {
+      rounds: ROUNDS,
+      runsPerRound: RUNS_PER_ROUND,
+      targetListMs: TARGET_LIST_MS,
+      recompiles,
+    };
     const fmt = (x: number) => x.toFixed(0);
     for (const c of cases) {
       const t = times.get(c.name)!;
       const comp = stats(t.compiled.flat());
       const src = stats(t.sources.flat());
       const roundMedians = (w: Way) => t[w].map((r) => fmt(stats(r).median)).join(' / ');
-      rows.push([`fastgshare ${c.name}`, fmt(comp.median), `${fmt(comp.min)}–${fmt(comp.max)}`, roundMedians('compiled'), fmt(src.median), `${fmt(src.min)}–${fmt(src.max)}`, `${(src.median / comp.median).toFixed(1)}×`]);
-      result[c.name.replace(/^-+/, '').replace(/ /g, '-')] = { compiledMs: comp, sourcesMs: src, compiledRoundMediansMs: t.compiled.map((r) => stats(r).median) };
+      rows.push([
+        `fastgshare ${c.name}`,
+        fmt(comp.median),
+        `${fmt(comp.min)}–${fmt(comp.max)}`,
+        roundMedians('compiled'),
+        fmt(src.median),
+        `${fmt(src.min)}–${fmt(src.max)}`,
+        `${(src.median / comp.median).toFixed(1)}×`,
+      ]);
+      result[c.name.replace(/^-+/, '').replace(/ /g, '-')] = {
+        compiledMs: comp,
+        sourcesMs: src,
+        compiledRoundMediansMs: t.compiled.map((r) => stats(r).median),
+      };
     }
     const list = result['list'] as { compiledMs: { median: number } };
     result.listMeetsTarget = list.compiledMs.median <= TARGET_LIST_MS;
@@ -125,9 +176,23 @@ async function benchCli(): Promise<void> {
     const text = [
       '# CLI start-up latency (`npm run bench:cli`)',
       '',
-      `End to end: a fresh \`node\` process per call, ${ROUNDS} rounds × ${RUNS_PER_ROUND} runs per command and way, compiled and sources alternated run by run; \`list\` and \`invoke echo\` against a running gateway (\`fastgshare up\` with echo deployed). Machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.`,
+      `End to end: a fresh \`node\` process per call, ${ROUNDS} rounds × ${RUNS_PER_ROUND} runs per command and way, compiled and sources alternated run by run; \`list\` and \`invoke echo\` against a running gateway (\`fastgshare up\` with echo deployed). Machine: ${os.cpus().length} cores, load average ${os
+        .loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')} at the end, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}.`,
       '',
-      markdownTable(['command', 'compiled median ms', 'compiled spread', 'compiled round medians', 'sources (tsx) median ms', 'sources spread', 'speed-up'], rows),
+      markdownTable(
+        [
+          'command',
+          'compiled median ms',
+          'compiled spread',
+          'compiled round medians',
+          'sources (tsx) median ms',
+          'sources spread',
+          'speed-up',
+        ],
+        rows,
+      ),
       '',
       `Target (issue 14): \`fastgshare list\` ≤ ${TARGET_LIST_MS} ms — ${result.listMeetsTarget ? 'met' : 'NOT met'} (median ${fmt(list.compiledMs.median)} ms).`,
       '',

@@ -49,7 +49,11 @@ async function main(): Promise<void> {
     // exactly one replica, so both paths end at the same process
     if (echo!.replicas.length !== 1) throw new Error(`expected 1 echo replica, found ${echo!.replicas.length}`);
     const barePort = await freePort();
-    const bare = spawn(process.execPath, ['--import', 'tsx', 'bench/lib/bare-proxy.ts', String(barePort), replica.url, replica.forwardToken ?? ''], { cwd: PLATFORM_ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    const bare = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'bench/lib/bare-proxy.ts', String(barePort), replica.url, replica.forwardToken ?? ''],
+      { cwd: PLATFORM_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     await once(bare.stdout!, 'data');
     stopBare = () => bare.kill('SIGTERM');
     const targets = {
@@ -57,13 +61,25 @@ async function main(): Promise<void> {
       'bare proxy': `http://127.0.0.1:${barePort}/`,
       gateway: `${platform.gatewayUrl}/function/echo`,
     };
-    const common = { method: 'POST' as const, body: BODY, headers: { 'content-type': 'text/plain' }, connections: CONNECTIONS };
+    const common = {
+      method: 'POST' as const,
+      body: BODY,
+      headers: { 'content-type': 'text/plain' },
+      connections: CONNECTIONS,
+    };
     process.stderr.write(`warming up (${targets.direct}, ${targets.gateway})…\n`);
     type Side = keyof typeof targets;
     const sides = Object.keys(targets) as Side[];
     // the direct side sends the replica's forward token itself (the proxies add it)
     const load = (side: Side, o: { durationS: number; rate?: number }) =>
-      runLoad({ ...common, ...(side === 'direct' && replica.forwardToken ? { headers: { ...common.headers, [FORWARD_TOKEN_HEADER]: replica.forwardToken } } : {}), url: targets[side], ...o });
+      runLoad({
+        ...common,
+        ...(side === 'direct' && replica.forwardToken
+          ? { headers: { ...common.headers, [FORWARD_TOKEN_HEADER]: replica.forwardToken } }
+          : {}),
+        url: targets[side],
+        ...o,
+      });
     for (const side of sides) await load(side, { durationS: 2 });
 
     const closed = Object.fromEntries(sides.map((s) => [s, [] as LoadResult[]])) as Record<Side, LoadResult[]>;
@@ -80,8 +96,24 @@ async function main(): Promise<void> {
     const c = Object.fromEntries(sides.map((s) => [s, merge(closed[s])])) as Record<Side, LoadResult>;
     const f = Object.fromEntries(sides.map((s) => [s, merge(fixed[s])])) as Record<Side, LoadResult>;
     const rows = [
-      ...sides.map((s) => ['closed loop', s, c[s].rps, c[s].p50, c[s].p99, c[s].rps / c.direct.rps, c[s].non2xx + c[s].errors]),
-      ...sides.map((s) => [`${RATE} req/s`, s, f[s].rps, f[s].p50, f[s].p99, f[s].p50 - f.direct.p50, f[s].non2xx + f[s].errors]),
+      ...sides.map((s) => [
+        'closed loop',
+        s,
+        c[s].rps,
+        c[s].p50,
+        c[s].p99,
+        c[s].rps / c.direct.rps,
+        c[s].non2xx + c[s].errors,
+      ]),
+      ...sides.map((s) => [
+        `${RATE} req/s`,
+        s,
+        f[s].rps,
+        f[s].p50,
+        f[s].p99,
+        f[s].p50 - f.direct.p50,
+        f[s].non2xx + f[s].errors,
+      ]),
     ];
     const result = {
       bench: 'gateway',

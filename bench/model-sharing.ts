@@ -64,7 +64,10 @@ async function waitReady(node: BenchNode, n: number): Promise<Awaited<ReturnType
     const reps = await node.replicas(FN);
     const ready = reps.filter((r) => r.state === 'ready');
     if (ready.length >= n && reps.every((r) => r.state === 'ready')) return ready;
-    if (Date.now() > deadline) throw new Error(`${FN}: ${ready.length}/${n} replicas ready after 120 s: ${JSON.stringify(reps.map((r) => [r.state, r.lastExit?.reason]))}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${FN}: ${ready.length}/${n} replicas ready after 120 s: ${JSON.stringify(reps.map((r) => [r.state, r.lastExit?.reason]))}`,
+      );
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -87,13 +90,24 @@ async function runMode(node: BenchNode, sharing: Sharing, png: Buffer): Promise<
   const pids = ready.map((r) => r.pid!).filter(Boolean);
   await new Promise((r) => setTimeout(r, 1000));
   const idle = await processMemory(pids);
-  const loads = await Promise.all(ready.map((r) => closedLoop(useForwardToken(r), png, 'image/png', CLIENTS_PER_REPLICA, LOAD_S)));
+  const loads = await Promise.all(
+    ready.map((r) => closedLoop(useForwardToken(r), png, 'image/png', CLIENTS_PER_REPLICA, LOAD_S)),
+  );
   const loaded = await processMemory(pids);
   await node.remove(FN);
-  for (const deadline = Date.now() + 30_000; (await node.replicas(FN)).length > 0 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 100));
+  for (const deadline = Date.now() + 30_000; (await node.replicas(FN)).length > 0 && Date.now() < deadline;)
+    await new Promise((r) => setTimeout(r, 100));
   const itemsPerS = loads.reduce((a, l) => a + l.rps, 0);
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  return { sharing, startMs, idle, loaded, itemsPerS, p50: med(loads.map((l) => l.p50)), p99: Math.max(...loads.map((l) => l.p99)) };
+  return {
+    sharing,
+    startMs,
+    idle,
+    loaded,
+    itemsPerS,
+    p50: med(loads.map((l) => l.p50)),
+    p99: Math.max(...loads.map((l) => l.p99)),
+  };
 }
 
 const round = (n: number, d = 1) => Number(n.toFixed(d));
@@ -110,7 +124,9 @@ async function main(): Promise<void> {
       for (const sharing of ['off', 'on'] as const) {
         log(`round ${round + 1}/${ROUNDS}: sharing ${sharing}`);
         const r = await runMode(node, sharing, png);
-        log(`  start ${r.startMs.map((x) => x.toFixed(0)).join('/')} ms, PSS ${r.idle.pssMiB.toFixed(1)} MiB, USS ${r.idle.ussMiB.toFixed(1)} MiB, ${r.itemsPerS.toFixed(1)} items/s`);
+        log(
+          `  start ${r.startMs.map((x) => x.toFixed(0)).join('/')} ms, PSS ${r.idle.pssMiB.toFixed(1)} MiB, USS ${r.idle.ussMiB.toFixed(1)} MiB, ${r.itemsPerS.toFixed(1)} items/s`,
+        );
         runs.push(r);
       }
     }
@@ -140,20 +156,68 @@ async function main(): Promise<void> {
   const off = agg('off');
   const on = agg('on');
   const rows: (string | number)[][] = [
-    [`PSS of ${REPLICAS} replicas, idle after warm-up (MiB)`, round(off.idlePss), round(on.idlePss), round(on.idlePss / off.idlePss, 3)],
-    [`USS of ${REPLICAS} replicas, idle (MiB)`, round(off.idleUss), round(on.idleUss), round(on.idleUss / off.idleUss, 3)],
-    [`RSS of ${REPLICAS} replicas, idle (MiB; shared pages counted in each)`, round(off.idleRss), round(on.idleRss), round(on.idleRss / off.idleRss, 3)],
-    [`PSS of ${REPLICAS} replicas, after load (MiB)`, round(off.loadedPss), round(on.loadedPss), round(on.loadedPss / off.loadedPss, 3)],
-    [`USS of ${REPLICAS} replicas, after load (MiB)`, round(off.loadedUss), round(on.loadedUss), round(on.loadedUss / off.loadedUss, 3)],
-    ['start time, first replica (ms)', round(off.firstStartMs, 0), round(on.firstStartMs, 0), round(on.firstStartMs / off.firstStartMs, 3)],
-    ['start time, later replicas, median (ms)', round(off.laterStartMs, 0), round(on.laterStartMs, 0), round(on.laterStartMs / off.laterStartMs, 3)],
-    [`closed loop, ${REPLICAS} × ${CLIENTS_PER_REPLICA} clients, items/s`, round(off.itemsPerS), round(on.itemsPerS), round(on.itemsPerS / off.itemsPerS, 3)],
+    [
+      `PSS of ${REPLICAS} replicas, idle after warm-up (MiB)`,
+      round(off.idlePss),
+      round(on.idlePss),
+      round(on.idlePss / off.idlePss, 3),
+    ],
+    [
+      `USS of ${REPLICAS} replicas, idle (MiB)`,
+      round(off.idleUss),
+      round(on.idleUss),
+      round(on.idleUss / off.idleUss, 3),
+    ],
+    [
+      `RSS of ${REPLICAS} replicas, idle (MiB; shared pages counted in each)`,
+      round(off.idleRss),
+      round(on.idleRss),
+      round(on.idleRss / off.idleRss, 3),
+    ],
+    [
+      `PSS of ${REPLICAS} replicas, after load (MiB)`,
+      round(off.loadedPss),
+      round(on.loadedPss),
+      round(on.loadedPss / off.loadedPss, 3),
+    ],
+    [
+      `USS of ${REPLICAS} replicas, after load (MiB)`,
+      round(off.loadedUss),
+      round(on.loadedUss),
+      round(on.loadedUss / off.loadedUss, 3),
+    ],
+    [
+      'start time, first replica (ms)',
+      round(off.firstStartMs, 0),
+      round(on.firstStartMs, 0),
+      round(on.firstStartMs / off.firstStartMs, 3),
+    ],
+    [
+      'start time, later replicas, median (ms)',
+      round(off.laterStartMs, 0),
+      round(on.laterStartMs, 0),
+      round(on.laterStartMs / off.laterStartMs, 3),
+    ],
+    [
+      `closed loop, ${REPLICAS} × ${CLIENTS_PER_REPLICA} clients, items/s`,
+      round(off.itemsPerS),
+      round(on.itemsPerS),
+      round(on.itemsPerS / off.itemsPerS, 3),
+    ],
     ['latency p50 (ms)', round(off.p50), round(on.p50), round(on.p50 / off.p50, 3)],
     ['latency p99 (ms)', round(off.p99), round(on.p99), round(on.p99 / off.p99, 3)],
   ];
   const perRun = markdownTable(
     ['round', 'sharing', 'start ms (replica 1…n)', 'PSS idle', 'USS idle', 'PSS loaded', 'items/s'],
-    runs.map((r, i) => [String(Math.floor(i / 2) + 1), r.sharing, r.startMs.map((x) => x.toFixed(0)).join(' / '), round(r.idle.pssMiB), round(r.idle.ussMiB), round(r.loaded.pssMiB), round(r.itemsPerS)]),
+    runs.map((r, i) => [
+      String(Math.floor(i / 2) + 1),
+      r.sharing,
+      r.startMs.map((x) => x.toFixed(0)).join(' / '),
+      round(r.idle.pssMiB),
+      round(r.idle.ussMiB),
+      round(r.loaded.pssMiB),
+      round(r.itemsPerS),
+    ]),
   );
   const text = `# Model sharing benchmark
 
@@ -175,7 +239,12 @@ PSS splits each shared page among the processes mapping it, so it is the honest 
     replicas: REPLICAS,
     off: Object.fromEntries(Object.entries(off).map(([k, v]) => [k, round(v, 2)])),
     on: Object.fromEntries(Object.entries(on).map(([k, v]) => [k, round(v, 2)])),
-    ratios: { idlePss: round(on.idlePss / off.idlePss, 3), idleUss: round(on.idleUss / off.idleUss, 3), itemsPerS: round(on.itemsPerS / off.itemsPerS, 3), laterStart: round(on.laterStartMs / off.laterStartMs, 3) },
+    ratios: {
+      idlePss: round(on.idlePss / off.idlePss, 3),
+      idleUss: round(on.idleUss / off.idleUss, 3),
+      itemsPerS: round(on.itemsPerS / off.itemsPerS, 3),
+      laterStart: round(on.laterStartMs / off.laterStartMs, 3),
+    },
   });
 }
 

@@ -36,8 +36,14 @@ const STAGES = ['gateway', 'body', 'decode', 'batch', 'token', 'prep', 'infer', 
 
 /** How to build the model's feeds from a request body, for the direct (in-process) model timing. */
 const DIRECT: Record<string, { modelPath: () => string; feeds: (body: Buffer) => Promise<Tensors> }> = {
-  'ocr-recognize': { modelPath: () => createOcrRecognizeFunction().path, feeds: async (b) => toRecognizerFeeds([await decodeTextLineImage(b, 'application/json')]) },
-  'text-direction': { modelPath: () => CLASSIFIER_MODEL, feeds: async (b) => toClassifierFeeds([await decodeTextLineImage(b, 'application/json')]) },
+  'ocr-recognize': {
+    modelPath: () => createOcrRecognizeFunction().path,
+    feeds: async (b) => toRecognizerFeeds([await decodeTextLineImage(b, 'application/json')]),
+  },
+  'text-direction': {
+    modelPath: () => CLASSIFIER_MODEL,
+    feeds: async (b) => toClassifierFeeds([await decodeTextLineImage(b, 'application/json')]),
+  },
 };
 
 /** Median of onnxruntime-node session.run on the same model, input and threads as the replica, ms. */
@@ -47,7 +53,9 @@ async function directModelMs(fn: string, body: string, threads: number, runs: nu
   const session = await ort.InferenceSession.create(d.modelPath(), cpuSessionOptions(threads));
   try {
     const feeds = await d.feeds(Buffer.from(body));
-    const ortFeeds = Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims)]));
+    const ortFeeds = Object.fromEntries(
+      Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims)]),
+    );
     for (let i = 0; i < 5; i++) await session.run(ortFeeds); // warm-up, as the replica does
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
@@ -55,7 +63,10 @@ async function directModelMs(fn: string, body: string, threads: number, runs: nu
       await session.run(ortFeeds);
       times.push(performance.now() - t);
     }
-    return percentile(times.sort((a, b) => a - b), 50);
+    return percentile(
+      times.sort((a, b) => a - b),
+      50,
+    );
   } finally {
     await session.release();
   }
@@ -84,11 +95,17 @@ async function lightLoad(url: string, body: string, seconds: number): Promise<Li
   const one = () =>
     new Promise<{ status: number; ms: number; timing: string | string[] | undefined }>((resolve, reject) => {
       const t = performance.now();
-      const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } }, (res) => {
-        res.on('data', () => {});
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - t, timing: res.headers['server-timing'] }));
-        res.on('error', reject);
-      });
+      const req = http.request(
+        url,
+        { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': payload.length } },
+        (res) => {
+          res.on('data', () => {});
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, ms: performance.now() - t, timing: res.headers['server-timing'] }),
+          );
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end(payload);
     });
@@ -114,13 +131,20 @@ async function lightLoad(url: string, body: string, seconds: number): Promise<Li
   } finally {
     agent.destroy();
   }
-  const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+  const median = (xs: number[]) =>
+    percentile(
+      [...xs].sort((a, b) => a - b),
+      50,
+    );
   const elapsed = (performance.now() - started) / 1000;
   return {
     requests: totals.length,
     rps: totals.length / elapsed,
     p50: median(totals),
-    p99: percentile([...totals].sort((a, b) => a - b), 99),
+    p99: percentile(
+      [...totals].sort((a, b) => a - b),
+      99,
+    ),
     non2xx,
     stages: Object.fromEntries([...perStage].map(([k, v]) => [k, median(v)])),
     unaccountedMs: median(rest),
@@ -175,18 +199,67 @@ async function main(): Promise<void> {
   const page = (await fixture('page-lines.png')).toString('base64');
   const wav = (await fixture('speech-16k.wav')).toString('base64');
   const allCases: ModelCase[] = [
-    { fn: 'ocr-recognize', image: 'ocr-recognize:latest', body: JSON.stringify({ image: png }), maxBatch: 8, levels: [1, 2, 4, 8], memory: '768Mi', sloMs: 1000 },
-    { fn: 'text-direction', image: 'text-direction:latest', body: JSON.stringify({ image: png }), maxBatch: 16, levels: [1, 4, 16], memory: '512Mi', sloMs: 500 },
-    { fn: 'ocr-detect', image: 'ocr-detect:latest', body: JSON.stringify({ image: page }), maxBatch: 4, levels: [1, 2, 4], memory: '1Gi', sloMs: 3000 },
-    { fn: 'vad', image: 'vad:latest', body: JSON.stringify({ audio: wav }), maxBatch: 8, levels: [1, 4, 8], memory: '512Mi', sloMs: 2000 },
-    { fn: 'ocr', image: 'ocr:latest', body: JSON.stringify({ image: page }), maxBatch: 4, levels: [1, 2, 4], memory: '1536Mi', sloMs: 6000 },
+    {
+      fn: 'ocr-recognize',
+      image: 'ocr-recognize:latest',
+      body: JSON.stringify({ image: png }),
+      maxBatch: 8,
+      levels: [1, 2, 4, 8],
+      memory: '768Mi',
+      sloMs: 1000,
+    },
+    {
+      fn: 'text-direction',
+      image: 'text-direction:latest',
+      body: JSON.stringify({ image: png }),
+      maxBatch: 16,
+      levels: [1, 4, 16],
+      memory: '512Mi',
+      sloMs: 500,
+    },
+    {
+      fn: 'ocr-detect',
+      image: 'ocr-detect:latest',
+      body: JSON.stringify({ image: page }),
+      maxBatch: 4,
+      levels: [1, 2, 4],
+      memory: '1Gi',
+      sloMs: 3000,
+    },
+    {
+      fn: 'vad',
+      image: 'vad:latest',
+      body: JSON.stringify({ audio: wav }),
+      maxBatch: 8,
+      levels: [1, 4, 8],
+      memory: '512Mi',
+      sloMs: 2000,
+    },
+    {
+      fn: 'ocr',
+      image: 'ocr:latest',
+      body: JSON.stringify({ image: page }),
+      maxBatch: 4,
+      levels: [1, 2, 4],
+      memory: '1536Mi',
+      sloMs: 6000,
+    },
   ];
-  const wanted = (process.env.BENCH_MODELS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const wanted = (process.env.BENCH_MODELS ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = wanted.filter((w) => !allCases.some((c) => c.fn === w));
-  if (unknown.length > 0) throw new Error(`BENCH_MODELS: unknown function(s) ${unknown.join(', ')}; choose from ${allCases.map((c) => c.fn).join(', ')}`);
+  if (unknown.length > 0)
+    throw new Error(
+      `BENCH_MODELS: unknown function(s) ${unknown.join(', ')}; choose from ${allCases.map((c) => c.fn).join(', ')}`,
+    );
   const cases = wanted.length > 0 ? allCases.filter((c) => wanted.includes(c.fn)) : allCases;
 
-  const platform = await startPlatform({ stack: 'stack.yml', env: { FASTGSHARE_LOG_LEVEL: 'error', FASTGSHARE_AUTOSCALE: 'false' } });
+  const platform = await startPlatform({
+    stack: 'stack.yml',
+    env: { FASTGSHARE_LOG_LEVEL: 'error', FASTGSHARE_AUTOSCALE: 'false' },
+  });
   const gw = platform.gatewayUrl;
   const points: Point[] = [];
   const light: LightPoint[] = [];
@@ -205,36 +278,91 @@ async function main(): Promise<void> {
             service: name,
             image: c.image,
             labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '1' },
-            annotations: { 'fastgshare/device': 'cpu', 'fastgshare/gpu_sm_partition': String(partition), 'fastgshare/max_batch': String(c.maxBatch), 'fastgshare/slo_ms': String(c.sloMs) },
+            annotations: {
+              'fastgshare/device': 'cpu',
+              'fastgshare/gpu_sm_partition': String(partition),
+              'fastgshare/max_batch': String(c.maxBatch),
+              'fastgshare/slo_ms': String(c.sloMs),
+            },
             limits: { memory: c.memory },
           }),
         });
         if (res.status >= 300) throw new Error(`deploy ${name}: ${res.status} ${await res.text()}`);
-        await until(async () => ((await fetch(`${gw}/function/${name}`, { method: 'POST', body: c.body, headers: { 'content-type': 'application/json' } })).status === 200 ? true : undefined), 120_000, `${name} ready`);
+        await until(
+          async () =>
+            (
+              await fetch(`${gw}/function/${name}`, {
+                method: 'POST',
+                body: c.body,
+                headers: { 'content-type': 'application/json' },
+              })
+            ).status === 200
+              ? true
+              : undefined,
+          120_000,
+          `${name} ready`,
+        );
         const coldMs = performance.now() - deployedAt;
         if (cores === 2) coldStarts[c.fn] = coldMs;
         process.stderr.write(`${name}: cold start ${coldMs.toFixed(0)} ms\n`);
         for (const concurrency of c.levels) {
-          const stats = async () => ((await (await fetch(`${gw}/function/${name}`)).json()) as { stats: { batches: number; served: number } }).stats;
+          const stats = async () =>
+            ((await (await fetch(`${gw}/function/${name}`)).json()) as { stats: { batches: number; served: number } })
+              .stats;
           const before = await stats();
           const r =
             concurrency === 1
               ? await lightLoad(`${gw}/function/${name}`, c.body, SECONDS)
-              : await runLoad({ url: `${gw}/function/${name}`, body: c.body, headers: { 'content-type': 'application/json' }, connections: concurrency, durationS: SECONDS });
+              : await runLoad({
+                  url: `${gw}/function/${name}`,
+                  body: c.body,
+                  headers: { 'content-type': 'application/json' },
+                  connections: concurrency,
+                  durationS: SECONDS,
+                });
           const after = await stats();
           if ('stages' in r) {
             const modelMs = await directModelMs(c.fn, c.body, cores, 50);
-            const lp: LightPoint = { model: c.fn, cores, p50: r.p50, stages: r.stages, unaccountedMs: r.unaccountedMs, ...(modelMs !== undefined ? { modelMs, overheadMs: r.p50 - modelMs } : {}) };
+            const lp: LightPoint = {
+              model: c.fn,
+              cores,
+              p50: r.p50,
+              stages: r.stages,
+              unaccountedMs: r.unaccountedMs,
+              ...(modelMs !== undefined ? { modelMs, overheadMs: r.p50 - modelMs } : {}),
+            };
             light.push(lp);
-            const stages = STAGES.filter((s) => s in r.stages).map((s) => `${s} ${r.stages[s]!.toFixed(2)}`).join(', ');
-            process.stderr.write(`  c=1 Server-Timing medians (ms): ${stages}; not covered ${r.unaccountedMs.toFixed(2)}\n`);
-            if (modelMs !== undefined) process.stderr.write(`  c=1 model alone (onnxruntime-node, ${cores} thread${cores > 1 ? 's' : ''}): ${modelMs.toFixed(2)} ms; p50 − model = ${(r.p50 - modelMs).toFixed(2)} ms\n`);
+            const stages = STAGES.filter((s) => s in r.stages)
+              .map((s) => `${s} ${r.stages[s]!.toFixed(2)}`)
+              .join(', ');
+            process.stderr.write(
+              `  c=1 Server-Timing medians (ms): ${stages}; not covered ${r.unaccountedMs.toFixed(2)}\n`,
+            );
+            if (modelMs !== undefined)
+              process.stderr.write(
+                `  c=1 model alone (onnxruntime-node, ${cores} thread${cores > 1 ? 's' : ''}): ${modelMs.toFixed(2)} ms; p50 − model = ${(r.p50 - modelMs).toFixed(2)} ms\n`,
+              );
           }
           const meanBatch = (after.served - before.served) / Math.max(1, after.batches - before.batches);
-          points.push({ model: c.fn, cores, concurrency, itemsPerS: r.rps, p50: r.p50, p99: r.p99, meanBatch, non2xx: r.non2xx });
-          process.stderr.write(`  c=${concurrency}: ${r.rps.toFixed(1)} items/s p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms batch ${meanBatch.toFixed(2)}\n`);
+          points.push({
+            model: c.fn,
+            cores,
+            concurrency,
+            itemsPerS: r.rps,
+            p50: r.p50,
+            p99: r.p99,
+            meanBatch,
+            non2xx: r.non2xx,
+          });
+          process.stderr.write(
+            `  c=${concurrency}: ${r.rps.toFixed(1)} items/s p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms batch ${meanBatch.toFixed(2)}\n`,
+          );
         }
-        await fetch(`${gw}/system/functions`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ functionName: name }) });
+        await fetch(`${gw}/system/functions`, {
+          method: 'DELETE',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ functionName: name }),
+        });
       }
     }
     // The stack's own replicas of the functions with a direct model timing run token-gated
@@ -243,9 +371,20 @@ async function main(): Promise<void> {
     for (const c of cases.filter((k) => DIRECT[k.fn])) {
       const r = await lightLoad(`${gw}/function/${c.fn}`, c.body, SECONDS);
       const modelMs = await directModelMs(c.fn, c.body, 1, 50);
-      light.push({ model: `${c.fn} (stack, token-gated)`, cores: 1, p50: r.p50, stages: r.stages, unaccountedMs: r.unaccountedMs, ...(modelMs !== undefined ? { modelMs, overheadMs: r.p50 - modelMs } : {}) });
-      const stages = STAGES.filter((st) => st in r.stages).map((st) => `${st} ${r.stages[st]!.toFixed(2)}`).join(', ');
-      process.stderr.write(`${c.fn} (stack, token-gated, 1 core) c=1: p50 ${r.p50.toFixed(2)} ms; ${stages}; not covered ${r.unaccountedMs.toFixed(2)}; model alone ${modelMs?.toFixed(2)} ms\n`);
+      light.push({
+        model: `${c.fn} (stack, token-gated)`,
+        cores: 1,
+        p50: r.p50,
+        stages: r.stages,
+        unaccountedMs: r.unaccountedMs,
+        ...(modelMs !== undefined ? { modelMs, overheadMs: r.p50 - modelMs } : {}),
+      });
+      const stages = STAGES.filter((st) => st in r.stages)
+        .map((st) => `${st} ${r.stages[st]!.toFixed(2)}`)
+        .join(', ');
+      process.stderr.write(
+        `${c.fn} (stack, token-gated, 1 core) c=1: p50 ${r.p50.toFixed(2)} ms; ${stages}; not covered ${r.unaccountedMs.toFixed(2)}; model alone ${modelMs?.toFixed(2)} ms\n`,
+      );
     }
   } finally {
     await platform.stop();
@@ -254,9 +393,13 @@ async function main(): Promise<void> {
   const rows = points.map((p) => [p.model, p.cores, p.concurrency, p.meanBatch, p.itemsPerS, p.p50, p.p99, p.non2xx]);
   const best = Object.fromEntries(
     cases.map((c) => {
-      const of = (cores: number) => Math.max(...points.filter((p) => p.model === c.fn && p.cores === cores).map((p) => p.itemsPerS));
+      const of = (cores: number) =>
+        Math.max(...points.filter((p) => p.model === c.fn && p.cores === cores).map((p) => p.itemsPerS));
       const b1 = points.find((p) => p.model === c.fn && p.cores === 1 && p.concurrency === 1)!;
-      return [c.fn, { itemsPerS1Core: of(1), itemsPerS2Cores: of(2), batch1P50Ms1Core: b1.p50, coldStartMs: coldStarts[c.fn] }];
+      return [
+        c.fn,
+        { itemsPerS1Core: of(1), itemsPerS2Cores: of(2), batch1P50Ms1Core: b1.p50, coldStartMs: coldStarts[c.fn] },
+      ];
     }),
   );
   const text = [
@@ -272,16 +415,32 @@ async function main(): Promise<void> {
     '',
     markdownTable(
       ['model', 'cores', 'p50 ms', ...STAGES, 'not covered', 'model ms', 'p50 − model ms'],
-      light.map((l) => [l.model, l.cores, l.p50, ...STAGES.map((s) => l.stages[s] ?? NaN), l.unaccountedMs, l.modelMs ?? NaN, l.overheadMs ?? NaN]),
+      light.map((l) => [
+        l.model,
+        l.cores,
+        l.p50,
+        ...STAGES.map((s) => l.stages[s] ?? NaN),
+        l.unaccountedMs,
+        l.modelMs ?? NaN,
+        l.overheadMs ?? NaN,
+      ]),
     ),
     '',
     '## Cold start (deploy through the gateway → first 200, 2-core partition)',
     '',
-    markdownTable(['function', 'cold start ms'], cases.map((c) => [c.fn, coldStarts[c.fn] ?? NaN])),
+    markdownTable(
+      ['function', 'cold start ms'],
+      cases.map((c) => [c.fn, coldStarts[c.fn] ?? NaN]),
+    ),
     '',
   ].join('\n');
   await writeResult('models', text);
-  const lightLoadResult = Object.fromEntries(light.map((l) => [`${l.model}@${l.cores}c`, { p50Ms: l.p50, modelMs: l.modelMs, overheadMs: l.overheadMs, stagesMs: l.stages, notCoveredMs: l.unaccountedMs }]));
+  const lightLoadResult = Object.fromEntries(
+    light.map((l) => [
+      `${l.model}@${l.cores}c`,
+      { p50Ms: l.p50, modelMs: l.modelMs, overheadMs: l.overheadMs, stagesMs: l.stages, notCoveredMs: l.unaccountedMs },
+    ]),
+  );
   printResultLine({ bench: 'models', seconds: SECONDS, models: best, lightLoad: lightLoadResult });
 }
 

@@ -47,10 +47,13 @@ const SEED = Number(process.env.BENCH_SEED ?? 17);
 const SCALE = Number(process.env.BENCH_OCR_SCALE ?? 1);
 if (!Number.isInteger(SEED)) throw new Error(`BENCH_SEED must be a whole number, got "${process.env.BENCH_SEED}"`);
 if (!(SCALE > 0)) throw new Error(`BENCH_OCR_SCALE must be a number above 0, got "${process.env.BENCH_OCR_SCALE}"`);
-const ONLY = process.env.BENCH_OCR_ONLY?.split(',').map((s) => s.trim()).filter(Boolean);
+const ONLY = process.env.BENCH_OCR_ONLY?.split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
 const ABLATION = process.env.BENCH_OCR_ABLATION !== '0';
 const ROUNDS = Number(process.env.BENCH_OCR_ROUNDS ?? 2);
-if (!Number.isInteger(ROUNDS) || ROUNDS < 1) throw new Error(`BENCH_OCR_ROUNDS must be a whole number from 1, got "${process.env.BENCH_OCR_ROUNDS}"`);
+if (!Number.isInteger(ROUNDS) || ROUNDS < 1)
+  throw new Error(`BENCH_OCR_ROUNDS must be a whole number from 1, got "${process.env.BENCH_OCR_ROUNDS}"`);
 
 interface EngineResult {
   engine: string;
@@ -87,7 +90,8 @@ async function runOurs(service: OursService, set: SampleSet): Promise<EngineResu
   const bodies = await Promise.all(set.samples.map((s) => readFile(s.file)));
   const outs: string[] = [];
   const start = performance.now();
-  for (const [i, body] of bodies.entries()) outs.push(await service.read(body, set.samples[i]!.file.endsWith('.jpg') ? 'image/jpeg' : 'image/png'));
+  for (const [i, body] of bodies.entries())
+    outs.push(await service.read(body, set.samples[i]!.file.endsWith('.jpg') ? 'image/jpeg' : 'image/png'));
   const ms = performance.now() - start;
   const found: EngineResult['misses'] = [];
   const scores = set.samples.map((s, i) => {
@@ -119,15 +123,21 @@ const cerPct = (r: EngineResult) => pct(r.score.errors, r.score.chars);
 const linesPerS = (r: EngineResult) => r.score.lines / (r.ms / 1000);
 
 async function main(): Promise<void> {
-  await promisify(execFile)(join(PLATFORM_ROOT, 'bin', 'install-bench-deps'), [], { maxBuffer: 1 << 20 }).catch((err: Error & { stderr?: string }) => {
-    throw new Error(`bin/install-bench-deps failed (run it as root): ${err.stderr ?? err.message}`);
-  });
+  await promisify(execFile)(join(PLATFORM_ROOT, 'bin', 'install-bench-deps'), [], { maxBuffer: 1 << 20 }).catch(
+    (err: Error & { stderr?: string }) => {
+      throw new Error(`bin/install-bench-deps failed (run it as root): ${err.stderr ?? err.message}`);
+    },
+  );
   sharp.concurrency(1); // one thread for our image work too, like Tesseract
   const dir = process.env.BENCH_OCR_KEEP ?? (await mkdtemp(join(tmpdir(), 'bench-ocr-')));
   await mkdir(dir, { recursive: true });
   const sizes: SetSizes = {
-    lines: Object.fromEntries(Object.entries(DEFAULT_SIZES.lines).map(([k, v]) => [k, Math.max(1, Math.round(v * SCALE))])) as SetSizes['lines'],
-    pages: Object.fromEntries(Object.entries(DEFAULT_SIZES.pages).map(([k, v]) => [k, Math.max(1, Math.round(v * SCALE))])) as SetSizes['pages'],
+    lines: Object.fromEntries(
+      Object.entries(DEFAULT_SIZES.lines).map(([k, v]) => [k, Math.max(1, Math.round(v * SCALE))]),
+    ) as SetSizes['lines'],
+    pages: Object.fromEntries(
+      Object.entries(DEFAULT_SIZES.pages).map(([k, v]) => [k, Math.max(1, Math.round(v * SCALE))]),
+    ) as SetSizes['pages'],
   };
   try {
     const genStart = performance.now();
@@ -136,7 +146,9 @@ async function main(): Promise<void> {
     const version = await tesseractVersion();
     // Tesseract's start-up: the model loaded for an image with nothing on it
     const blank = join(dir, 'blank.png');
-    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#ffffff' } }).png().toFile(blank);
+    await sharp({ create: { width: 32, height: 32, channels: 3, background: '#ffffff' } })
+      .png()
+      .toFile(blank);
     await runTesseract([blank], 7, dir, 'warm');
     const startupMs = (await runTesseract([blank], 7, dir, 'startup')).ms;
     const openStart = performance.now();
@@ -155,7 +167,9 @@ async function main(): Promise<void> {
           const r = results[i];
           if (!r) {
             results.push({ set: set.name, key: key(set), images: set.samples.length, ours, tesseract: tess });
-            process.stderr.write(`${set.name}: ours ${exactPct(ours).toFixed(1)} % exact, tesseract ${exactPct(tess).toFixed(1)} %\n`);
+            process.stderr.write(
+              `${set.name}: ours ${exactPct(ours).toFixed(1)} % exact, tesseract ${exactPct(tess).toFixed(1)} %\n`,
+            );
             continue;
           }
           // the same answers every round (both engines are deterministic); the fastest round counts
@@ -171,7 +185,10 @@ async function main(): Promise<void> {
     if (ABLATION) {
       const upright = sets.filter((s) => s.kind === 'line' && s.condition !== 'rotated');
       const pages = sets.filter((s) => s.kind === 'page' && (s.condition === 'degraded' || s.condition === 'skewed'));
-      ablation = { lines: upright.length ? await recognizerAblation(upright) : [], pages: pages.length ? await pipelineAblation(pages) : [] };
+      ablation = {
+        lines: upright.length ? await recognizerAblation(upright) : [],
+        pages: pages.length ? await pipelineAblation(pages) : [],
+      };
     }
     await report(results, ablation, { version, startupMs, openMs, genMs, sizes });
   } finally {
@@ -179,9 +196,16 @@ async function main(): Promise<void> {
   }
 }
 
-async function report(results: SetResult[], ablation: { lines: AblationRow[]; pages: AblationRow[] } | undefined, info: { version: string; startupMs: number; openMs: number; genMs: number; sizes: SetSizes }): Promise<void> {
+async function report(
+  results: SetResult[],
+  ablation: { lines: AblationRow[]; pages: AblationRow[] } | undefined,
+  info: { version: string; startupMs: number; openMs: number; genMs: number; sizes: SetSizes },
+): Promise<void> {
   const lineRows = results.filter((r) => r.key.startsWith('lines-') && r.key !== 'lines-rotated');
-  const total = (pick: (r: SetResult) => EngineResult) => ({ lines: lineRows.reduce((a, r) => a + pick(r).score.lines, 0), ms: lineRows.reduce((a, r) => a + pick(r).ms, 0) });
+  const total = (pick: (r: SetResult) => EngineResult) => ({
+    lines: lineRows.reduce((a, r) => a + pick(r).score.lines, 0),
+    ms: lineRows.reduce((a, r) => a + pick(r).ms, 0),
+  });
   const oursLines = total((r) => r.ours);
   const tessLines = total((r) => r.tesseract);
   const oursLps = oursLines.lines / (oursLines.ms / 1000);
@@ -202,7 +226,13 @@ async function report(results: SetResult[], ablation: { lines: AblationRow[]; pa
   const allMet = results.every(rowMet) && oursLps >= tessLps;
   const missText = results
     .filter((r) => r.ours.misses.length + r.tesseract.misses.length > 0)
-    .map((r) => [`**${r.set}**`, ...r.ours.misses.map((m) => `- ours: \`${m.got}\` (want \`${m.want}\`)`), ...r.tesseract.misses.map((m) => `- tesseract: \`${m.got}\` (want \`${m.want}\`)`)].join('\n'))
+    .map((r) =>
+      [
+        `**${r.set}**`,
+        ...r.ours.misses.map((m) => `- ours: \`${m.got}\` (want \`${m.want}\`)`),
+        ...r.tesseract.misses.map((m) => `- tesseract: \`${m.got}\` (want \`${m.want}\`)`),
+      ].join('\n'),
+    )
     .join('\n\n');
   const text = [
     `# OCR: ours vs Tesseract (npm run bench:ocr)`,
@@ -212,7 +242,21 @@ async function report(results: SetResult[], ablation: { lines: AblationRow[]; pa
       `${info.version}, English model, 1 thread (OMP_THREAD_LIMIT=1), batch mode: one process per set; its start-up (${info.startupMs.toFixed(0)} ms) is included once per set. ` +
       `lines/s: the faster of ${ROUNDS} rounds per engine and set, engines alternating which goes first.`,
     ``,
-    markdownTable(['set', 'images / lines', 'ours · Tesseract', 'exact ours', 'exact Tess.', 'CER ours', 'CER Tess.', 'lines/s ours', 'lines/s Tess.', 'ours ≥ Tess.'], rows),
+    markdownTable(
+      [
+        'set',
+        'images / lines',
+        'ours · Tesseract',
+        'exact ours',
+        'exact Tess.',
+        'CER ours',
+        'CER Tess.',
+        'lines/s ours',
+        'lines/s Tess.',
+        'ours ≥ Tess.',
+      ],
+      rows,
+    ),
     ``,
     `Upright lines (clean, degraded, skewed together): ours ${oursLps.toFixed(1)} lines/s, Tesseract ${tessLps.toFixed(1)} lines/s. ` +
       `Whitespace faults in ours' raw output (leading/trailing or doubled spaces): ${results.reduce((a, r) => a + r.ours.score.whitespaceFaults, 0)} lines.`,
@@ -237,11 +281,36 @@ async function report(results: SetResult[], ablation: { lines: AblationRow[]; pa
       set: r.key,
       images: r.images,
       lines: r.ours.score.lines,
-      ours: { engine: r.ours.engine, exactPct: round(exactPct(r.ours)), cerPct: round(cerPct(r.ours)), linesPerS: round(linesPerS(r.ours)), whitespaceFaults: r.ours.score.whitespaceFaults },
-      tesseract: { engine: r.tesseract.engine, exactPct: round(exactPct(r.tesseract)), cerPct: round(cerPct(r.tesseract)), linesPerS: round(linesPerS(r.tesseract)) },
+      ours: {
+        engine: r.ours.engine,
+        exactPct: round(exactPct(r.ours)),
+        cerPct: round(cerPct(r.ours)),
+        linesPerS: round(linesPerS(r.ours)),
+        whitespaceFaults: r.ours.score.whitespaceFaults,
+      },
+      tesseract: {
+        engine: r.tesseract.engine,
+        exactPct: round(exactPct(r.tesseract)),
+        cerPct: round(cerPct(r.tesseract)),
+        linesPerS: round(linesPerS(r.tesseract)),
+      },
     })),
     uprightLinesPerS: { ours: round(oursLps), tesseract: round(tessLps) },
-    ...(ablation ? { ablation: Object.fromEntries(Object.entries(ablation).map(([k, rows]) => [k, rows.map((r) => ({ variant: r.variant, exactPct: round(pct(r.score.exact, r.score.lines)), cerPct: round(pct(r.score.errors, r.score.chars)), linesPerS: round(r.score.lines / (r.ms / 1000)) }))])) } : {}),
+    ...(ablation
+      ? {
+          ablation: Object.fromEntries(
+            Object.entries(ablation).map(([k, rows]) => [
+              k,
+              rows.map((r) => ({
+                variant: r.variant,
+                exactPct: round(pct(r.score.exact, r.score.lines)),
+                cerPct: round(pct(r.score.errors, r.score.chars)),
+                linesPerS: round(r.score.lines / (r.ms / 1000)),
+              })),
+            ]),
+          ),
+        }
+      : {}),
     targetMet: allMet,
   });
 }
@@ -252,7 +321,13 @@ function ablationText(a: { lines: AblationRow[]; pages: AblationRow[] }): string
   const table = (rows: AblationRow[]) =>
     markdownTable(
       ['variant', 'what changes', 'exact', 'CER', 'lines/s'],
-      rows.map((r) => [r.variant, r.what, `${pct(r.score.exact, r.score.lines).toFixed(1)} %`, `${pct(r.score.errors, r.score.chars).toFixed(2)} %`, (r.score.lines / (r.ms / 1000)).toFixed(1)]),
+      rows.map((r) => [
+        r.variant,
+        r.what,
+        `${pct(r.score.exact, r.score.lines).toFixed(1)} %`,
+        `${pct(r.score.errors, r.score.chars).toFixed(2)} %`,
+        (r.score.lines / (r.ms / 1000)).toFixed(1),
+      ]),
     );
   return [
     `## Preprocessing, one choice at a time`,

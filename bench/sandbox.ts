@@ -65,21 +65,36 @@ async function main(): Promise<void> {
   const png = await readFile(join(PLATFORM_ROOT, 'test/functions/fixtures/hello-world-2024.png'));
   const cases: Case[] = [
     {
-      key: 'echo', fn: 'echo', body: Buffer.from('hello sandbox'), contentType: 'text/plain',
-      gatewayCalls: count('BENCH_ECHO_CALLS', 2000, 10), directCalls: count('BENCH_ECHO_DIRECT_CALLS', 1000, 0), warmupCalls: 50,
+      key: 'echo',
+      fn: 'echo',
+      body: Buffer.from('hello sandbox'),
+      contentType: 'text/plain',
+      gatewayCalls: count('BENCH_ECHO_CALLS', 2000, 10),
+      directCalls: count('BENCH_ECHO_DIRECT_CALLS', 1000, 0),
+      warmupCalls: 50,
       deploy: { labels: SCALE_1, annotations: { 'com.openfaas.health.http.path': '/_/health' } },
     },
     {
       // the stack's ocr-recognize (stack.yml): 1 of 2 cores, a guaranteed 0.3 of the token window;
       // a wide SLO so that a busy machine does not shed calls (429); at concurrency 1 an idle
       // executor takes each request at once, so the SLO adds no batching wait
-      key: 'ocr', fn: 'ocr-recognize', body: png, contentType: 'image/png',
-      gatewayCalls: count('BENCH_OCR_CALLS', 80, 5), directCalls: count('BENCH_OCR_DIRECT_CALLS', 20, 0), warmupCalls: 3,
+      key: 'ocr',
+      fn: 'ocr-recognize',
+      body: png,
+      contentType: 'image/png',
+      gatewayCalls: count('BENCH_OCR_CALLS', 80, 5),
+      directCalls: count('BENCH_OCR_DIRECT_CALLS', 20, 0),
+      warmupCalls: 3,
       deploy: {
         labels: SCALE_1,
         annotations: {
-          'com.openfaas.health.http.path': '/_/health', 'fastgshare/device': 'cpu', 'fastgshare/gpu_sm_partition': '50',
-          'fastgshare/gpu_quota_request': '0.3', 'fastgshare/gpu_quota_limit': '1', 'fastgshare/slo_ms': '10000', 'fastgshare/max_batch': '8',
+          'com.openfaas.health.http.path': '/_/health',
+          'fastgshare/device': 'cpu',
+          'fastgshare/gpu_sm_partition': '50',
+          'fastgshare/gpu_quota_request': '0.3',
+          'fastgshare/gpu_quota_limit': '1',
+          'fastgshare/slo_ms': '10000',
+          'fastgshare/max_batch': '8',
         },
         limits: { memory: '768Mi' },
       },
@@ -92,18 +107,35 @@ async function main(): Promise<void> {
   const buildDir = await mkdtemp(join(tmpdir(), 'fastgshare-bench-sbx-build-'));
   const dataDirs: Partial<Record<Mode, string>> = {};
   const platforms: Partial<Record<Mode, RunningPlatform>> = {};
-  const samples: Record<Mode, Record<Case['key'], Sample[]>> = { on: { echo: [], ocr: [] }, off: { echo: [], ocr: [] } };
+  const samples: Record<Mode, Record<Case['key'], Sample[]>> = {
+    on: { echo: [], ocr: [] },
+    off: { echo: [], ocr: [] },
+  };
   try {
     log('building echo and ocr-recognize');
-    await Promise.all(cases.map((c) => exec(process.execPath, ['bin/fastgshare.mjs', 'build', '-f', 'stack.yml', '--filter', c.fn], { cwd: PLATFORM_ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', FASTGSHARE_DATA_DIR: buildDir } })));
+    await Promise.all(
+      cases.map((c) =>
+        exec(process.execPath, ['bin/fastgshare.mjs', 'build', '-f', 'stack.yml', '--filter', c.fn], {
+          cwd: PLATFORM_ROOT,
+          env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', FASTGSHARE_DATA_DIR: buildDir },
+        }),
+      ),
+    );
     for (const mode of MODES) {
       const dir = await mkdtemp(join(tmpdir(), `fastgshare-bench-sbx-${mode}-`));
       dataDirs[mode] = dir;
       await cp(join(buildDir, 'images'), join(dir, 'images'), { recursive: true, verbatimSymlinks: true });
     }
     log('starting a platform with FASTGSHARE_SANDBOX=on and one with =off');
-    const env = (mode: Mode) => ({ FASTGSHARE_SANDBOX: mode, FASTGSHARE_AUTOSCALE: 'false', FASTGSHARE_LOG_LEVEL: 'error', FASTGSHARE_DRAIN_TIMEOUT_MS: '3000' });
-    const starts = await Promise.allSettled(MODES.map((mode) => startPlatform({ dataDir: dataDirs[mode]!, noDeploy: true, env: env(mode) })));
+    const env = (mode: Mode) => ({
+      FASTGSHARE_SANDBOX: mode,
+      FASTGSHARE_AUTOSCALE: 'false',
+      FASTGSHARE_LOG_LEVEL: 'error',
+      FASTGSHARE_DRAIN_TIMEOUT_MS: '3000',
+    });
+    const starts = await Promise.allSettled(
+      MODES.map((mode) => startPlatform({ dataDir: dataDirs[mode]!, noDeploy: true, env: env(mode) })),
+    );
     starts.forEach((s, i) => {
       if (s.status === 'fulfilled') platforms[MODES[i]!] = s.value;
     });
@@ -120,7 +152,9 @@ async function main(): Promise<void> {
         for (const c of cases) {
           const s = await measure(platforms[mode]!, mode, c, `sbx-${c.key}-${round}`, { latency: true });
           samples[mode][c.key].push(s);
-          log(`round ${round} sandbox ${mode} ${c.fn}: cold ${s.coldMs.toFixed(0)} ms (replica ${s.replicaStartMs.toFixed(0)} ms), gateway p50 ${s.gw.p50.toFixed(2)} p99 ${s.gw.p99.toFixed(2)} ms${s.direct ? `, direct p50 ${s.direct.p50.toFixed(2)} p99 ${s.direct.p99.toFixed(2)} ms` : ''}, uid ${s.uid}`);
+          log(
+            `round ${round} sandbox ${mode} ${c.fn}: cold ${s.coldMs.toFixed(0)} ms (replica ${s.replicaStartMs.toFixed(0)} ms), gateway p50 ${s.gw.p50.toFixed(2)} p99 ${s.gw.p99.toFixed(2)} ms${s.direct ? `, direct p50 ${s.direct.p50.toFixed(2)} p99 ${s.direct.p99.toFixed(2)} ms` : ''}, uid ${s.uid}`,
+          );
         }
       }
     }
@@ -142,7 +176,11 @@ async function main(): Promise<void> {
       { label: `p99 via gateway (ms)`, key: `p99${cap}`, of: (s) => s.gw.p99 },
       ...(c.directCalls > 0
         ? [
-            { label: `p50 direct to replica, ${c.directCalls} calls (ms)`, key: `p50Direct${cap}`, of: (s: Sample) => s.direct?.p50 },
+            {
+              label: `p50 direct to replica, ${c.directCalls} calls (ms)`,
+              key: `p50Direct${cap}`,
+              of: (s: Sample) => s.direct?.p50,
+            },
             { label: `p99 direct to replica (ms)`, key: `p99Direct${cap}`, of: (s: Sample) => s.direct?.p99 },
           ]
         : []),
@@ -156,7 +194,16 @@ async function main(): Promise<void> {
       const on = summary(samples.on[c.key].map(f.of));
       const off = summary(samples.off[c.key].map(f.of));
       const delta = on.median - off.median;
-      rows.push([c.fn, f.label, on.median, `${fmt(on.min)}–${fmt(on.max)}`, off.median, `${fmt(off.min)}–${fmt(off.max)}`, delta, off.median > 0 ? on.median / off.median : NaN]);
+      rows.push([
+        c.fn,
+        f.label,
+        on.median,
+        `${fmt(on.min)}–${fmt(on.max)}`,
+        off.median,
+        `${fmt(off.min)}–${fmt(off.max)}`,
+        delta,
+        off.median > 0 ? on.median / off.median : NaN,
+      ]);
       result[`${f.key}OnMs`] = round3(on.median);
       result[`${f.key}OffMs`] = round3(off.median);
       result[`${f.key}DeltaMs`] = round3(delta);
@@ -173,13 +220,21 @@ async function main(): Promise<void> {
   const coldVerdict = verdict(['coldStartEcho', 'coldStartOcr'], 100);
   const p50Verdict = verdict(['p50Echo', 'p50Ocr'], 0.1);
   const uids = (mode: Mode) => [...new Set(cases.flatMap((c) => samples[mode][c.key].map((s) => s.uid)))].join(', ');
-  const verdictText = (v: Verdict) => (v === 'met' ? 'met' : v === 'not met' ? 'NOT met (Δ above the target and outside the spread of the rounds)' : 'not shown either way (Δ above the target but within the round-to-round spread: rerun on a quiet machine or with more rounds)');
+  const verdictText = (v: Verdict) =>
+    v === 'met'
+      ? 'met'
+      : v === 'not met'
+        ? 'NOT met (Δ above the target and outside the spread of the rounds)'
+        : 'not shown either way (Δ above the target but within the round-to-round spread: rerun on a quiet machine or with more rounds)';
   const text = [
     '# bench:sandbox — cost of the replica sandbox (FASTGSHARE_SANDBOX on vs off)',
     '',
     `Two platforms side by side from the same images, one with the replica sandbox on (bubblewrap, an unprivileged uid per replica, no capabilities, own mount/pid namespaces, cgroup limits), one with it off (replicas as plain child processes); ${ROUNDS} alternating rounds (on, off, …); per round and mode a fresh one-replica deployment of each function. Cold start: deploy through the gateway → first 200 (polled every 20 ms), and the node agent's own spawn → healthy time. Latency: concurrency 1, one keep-alive socket, after ${cases.map((c) => `${c.warmupCalls} ${c.fn}`).join(' / ')} warm-up calls; "direct" goes straight to the replica's port with its forward token. Inputs: echo a 13-byte text body; ocr-recognize the fixture line image hello-world-2024.png (1 of 2 cores, quota request 0.3, as in stack.yml, with a 10 s SLO so that no call is shed). Median over the rounds and range (min–max); Δ = median on − median off.`,
     '',
-    markdownTable(['function', 'figure', 'on median', 'on range', 'off median', 'off range', 'Δ on − off', 'on / off'], rows),
+    markdownTable(
+      ['function', 'figure', 'on median', 'on range', 'off median', 'off range', 'Δ on − off', 'on / off'],
+      rows,
+    ),
     '',
     `Targets (issue 12): cold start ≤ +100 ms — ${verdictText(coldVerdict)} (echo ${fmtSigned(result.coldStartEchoDeltaMs!)} ms, ocr-recognize ${fmtSigned(result.coldStartOcrDeltaMs!)} ms); p50 per call ≤ +0.1 ms — ${verdictText(p50Verdict)} (echo ${fmtSigned(result.p50EchoDeltaMs!)} ms, ocr-recognize ${fmtSigned(result.p50OcrDeltaMs!)} ms, via the gateway).`,
     '',
@@ -187,11 +242,25 @@ async function main(): Promise<void> {
     '',
   ].join('\n');
   await writeResult('sandbox', text);
-  printResultLine({ bench: 'sandbox', rounds: ROUNDS, loadAvg1Start: round3(load0[0]!), loadAvg1End: round3(load1[0]!), ...result, coldStartTarget: coldVerdict, p50Target: p50Verdict });
+  printResultLine({
+    bench: 'sandbox',
+    rounds: ROUNDS,
+    loadAvg1Start: round3(load0[0]!),
+    loadAvg1End: round3(load1[0]!),
+    ...result,
+    coldStartTarget: coldVerdict,
+    p50Target: p50Verdict,
+  });
 }
 
 /** Deploys `name` from the case's image, measures it, deletes it and waits until its replica is gone. */
-async function measure(p: RunningPlatform, mode: Mode, c: Case, name: string, o: { latency: boolean }): Promise<Sample> {
+async function measure(
+  p: RunningPlatform,
+  mode: Mode,
+  c: Case,
+  name: string,
+  o: { latency: boolean },
+): Promise<Sample> {
   const gw = p.gatewayUrl;
   const t0 = performance.now();
   const res = await fetch(`${gw}/system/functions`, {
@@ -208,7 +277,8 @@ async function measure(p: RunningPlatform, mode: Mode, c: Case, name: string, o:
       const r = await call(fnUrl, c.body, c.contentType, {}).catch((e: unknown) => ({ status: 0, text: String(e) }));
       if (r.status === 200) break;
       last = `${r.status} ${r.text.slice(0, 200)}`;
-      if (Date.now() > deadline) throw new Error(`${name} (sandbox ${mode}) not answering 200 after 120 s: ${last}\n${p.output().slice(-2000)}`);
+      if (Date.now() > deadline)
+        throw new Error(`${name} (sandbox ${mode}) not answering 200 after 120 s: ${last}\n${p.output().slice(-2000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
     const coldMs = performance.now() - t0;
@@ -221,7 +291,8 @@ async function measure(p: RunningPlatform, mode: Mode, c: Case, name: string, o:
     await sequential(fnUrl, c.body, c.contentType, c.warmupCalls, {});
     sample.gw = await sequential(fnUrl, c.body, c.contentType, c.gatewayCalls, {});
     if (c.directCalls > 0) {
-      if (!replica.forwardToken) throw new Error(`${name}: the node agent reports no forward token for replica ${replica.id}`);
+      if (!replica.forwardToken)
+        throw new Error(`${name}: the node agent reports no forward token for replica ${replica.id}`);
       const headers = { [FORWARD_TOKEN_HEADER]: replica.forwardToken };
       const url = `${replica.url}/`;
       await sequential(url, c.body, c.contentType, c.warmupCalls, headers);
@@ -229,9 +300,14 @@ async function measure(p: RunningPlatform, mode: Mode, c: Case, name: string, o:
     }
     return sample;
   } finally {
-    await fetch(`${gw}/system/functions`, { method: 'DELETE', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ functionName: name }) });
+    await fetch(`${gw}/system/functions`, {
+      method: 'DELETE',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ functionName: name }),
+    });
     const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline && (await replicasOf(p, name).catch(() => [])).length > 0) await new Promise((r) => setTimeout(r, 100));
+    while (Date.now() < deadline && (await replicasOf(p, name).catch(() => [])).length > 0)
+      await new Promise((r) => setTimeout(r, 100));
   }
 }
 
@@ -272,20 +348,38 @@ async function replicaUids(pid: number | null): Promise<number[]> {
 function assertMode(mode: Mode, uids: number[], name: string): void {
   const me = process.getuid?.() ?? 0;
   const foreign = uids.filter((u) => u !== me);
-  if (mode === 'on' && foreign.length === 0) throw new Error(`${name}: sandbox on, but the replica's processes run as uid ${uids.join(',') || '?'} (the agent's)`);
-  if (mode === 'off' && (uids.length === 0 || foreign.length > 0)) throw new Error(`${name}: sandbox off, but the replica's processes run as uids ${uids.join(',') || '?'}`);
+  if (mode === 'on' && foreign.length === 0)
+    throw new Error(
+      `${name}: sandbox on, but the replica's processes run as uid ${uids.join(',') || '?'} (the agent's)`,
+    );
+  if (mode === 'off' && (uids.length === 0 || foreign.length > 0))
+    throw new Error(`${name}: sandbox off, but the replica's processes run as uids ${uids.join(',') || '?'}`);
 }
 
 const keepAlive = new Agent({ keepAlive: true, maxSockets: 1 });
 
-function call(url: string, body: Buffer, contentType: string, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+function call(
+  url: string,
+  body: Buffer,
+  contentType: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent: keepAlive, headers: { 'content-type': contentType, 'content-length': body.length, ...headers }, timeout: 30_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (d: Buffer) => chunks.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent: keepAlive,
+        headers: { 'content-type': contentType, 'content-length': body.length, ...headers },
+        timeout: 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (d: Buffer) => chunks.push(d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
     req.on('timeout', () => req.destroy(new Error('timed out after 30 s')));
     req.on('error', reject);
     req.end(body);
@@ -293,7 +387,13 @@ function call(url: string, body: Buffer, contentType: string, headers: Record<st
 }
 
 /** `n` calls one after another on the keep-alive socket; p50/p99 of the 200s (any other answer fails the bench). */
-async function sequential(url: string, body: Buffer, contentType: string, n: number, headers: Record<string, string>): Promise<{ p50: number; p99: number; n: number }> {
+async function sequential(
+  url: string,
+  body: Buffer,
+  contentType: string,
+  n: number,
+  headers: Record<string, string>,
+): Promise<{ p50: number; p99: number; n: number }> {
   const lat: number[] = [];
   for (let i = 0; i < n; i++) {
     const t = performance.now();

@@ -11,7 +11,11 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PLATFORM_ROOT } from '../core/version.ts';
-import { loadCalibrationProfiles, V100_DEVICE_CLASS, V100_MEMORY_BYTES } from '../core/profiles/calibration-profiles.ts';
+import {
+  loadCalibrationProfiles,
+  V100_DEVICE_CLASS,
+  V100_MEMORY_BYTES,
+} from '../core/profiles/calibration-profiles.ts';
 import { configArea } from '../core/profiles/profile-table.ts';
 import { coverBound, replicaFloorBound } from '../scheduler/lower-bound.ts';
 import { scheduleRound } from '../scheduler/policies/ours.ts';
@@ -31,13 +35,24 @@ const WARMUP = 3;
 const TARGET_LOAD_DEVICES = 120;
 
 const profiles = loadCalibrationProfiles();
-const devices = clusterDevices({ nodes: NODES, devicesPerNode: PER_NODE, deviceClass: V100_DEVICE_CLASS, memoryBytes: V100_MEMORY_BYTES });
+const devices = clusterDevices({
+  nodes: NODES,
+  devicesPerNode: PER_NODE,
+  deviceClass: V100_DEVICE_CLASS,
+  memoryBytes: V100_MEMORY_BYTES,
+});
 
 function packing(count: number) {
   const w = boundWorkload(profiles, count, TARGET_LOAD_DEVICES, 42);
-  const r = scheduleRound({ nowMs: 0, functions: w.functions, demand: w.demand, devices, current: [], profiles }, new Map());
+  const r = scheduleRound(
+    { nowMs: 0, functions: w.functions, demand: w.demand, devices, current: [], profiles },
+    new Map(),
+  );
   const used = new Set(r.decision.replicas.map((x) => x.deviceId)).size;
-  const planned = [...r.decision.decisions!.values()].reduce((s, d) => s + d.plan!.replicas.reduce((a, x) => a + configArea(x.config), 0), 0);
+  const planned = [...r.decision.decisions!.values()].reduce(
+    (s, d) => s + d.plan!.replicas.reduce((a, x) => a + configArea(x.config), 0),
+    0,
+  );
   const floor = replicaFloorBound(w.functions, w.demand, profiles);
   const cover = coverBound(w.functions, w.demand, profiles);
   return {
@@ -56,7 +71,8 @@ function packing(count: number) {
   };
 }
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
 
 const big = boundWorkload(profiles, FUNCTIONS, TARGET_LOAD_DEVICES, 42);
 const first: number[] = [];
@@ -64,11 +80,17 @@ const replan: number[] = [];
 let replanMoves = 0;
 for (let run = -WARMUP; run < RUNS; run++) {
   let t = performance.now();
-  const a = scheduleRound({ nowMs: 0, functions: big.functions, demand: big.demand, devices, current: [], profiles }, new Map());
+  const a = scheduleRound(
+    { nowMs: 0, functions: big.functions, demand: big.demand, devices, current: [], profiles },
+    new Map(),
+  );
   const tFirst = performance.now() - t;
   const moved = new Map([...big.demand].map(([k, v]) => [k, v * createRng(run + 7).between(0.8, 1.2)]));
   t = performance.now();
-  const b = scheduleRound({ nowMs: 60_000, functions: big.functions, demand: moved, devices, current: a.decision.replicas, profiles }, a.state);
+  const b = scheduleRound(
+    { nowMs: 60_000, functions: big.functions, demand: moved, devices, current: a.decision.replicas, profiles },
+    a.state,
+  );
   const tReplan = performance.now() - t;
   if (run < 0) continue; // warm-up (JIT), not counted
   first.push(tFirst);
@@ -85,15 +107,50 @@ const decisionTable = markdownTable(
   ],
 );
 const boundTable = markdownTable(
-  ['functions', 'devices', 'replicas', 'unplaced', 'lower bound (devices)', 'devices used', 'used / bound', 'planned area / bound', 'area per device used'],
-  packs.map((p) => [String(p.count), String(devices.length), String(p.replicas), String(p.unplaced), String(p.bound), String(p.used), p.ratio, p.plannedOverBound, p.packed]),
+  [
+    'functions',
+    'devices',
+    'replicas',
+    'unplaced',
+    'lower bound (devices)',
+    'devices used',
+    'used / bound',
+    'planned area / bound',
+    'area per device used',
+  ],
+  packs.map((p) => [
+    String(p.count),
+    String(devices.length),
+    String(p.replicas),
+    String(p.unplaced),
+    String(p.bound),
+    String(p.used),
+    p.ratio,
+    p.plannedOverBound,
+    p.packed,
+  ]),
 );
 const fairTable = markdownTable(
   ['functions', 'lower bound', '≥ 1 replica each', 'cheapest cover', 'devices used', 'used / cheapest cover'],
-  packs.map((p) => [String(p.count), String(p.bound), String(p.floor), `${p.cover}${p.coverExhaustive ? '' : ' (search cut)'}`, String(p.used), p.overCover]),
+  packs.map((p) => [
+    String(p.count),
+    String(p.bound),
+    String(p.floor),
+    `${p.cover}${p.coverExhaustive ? '' : ' (search cut)'}`,
+    String(p.used),
+    p.overCover,
+  ]),
 );
 
-const sim = runScenario({ profiles, trace: 'diurnal', seed: 1, nodes: 4, devicesPerNode: 4, functions: 8, durationS: Number(process.env.BENCH_SIM_DURATION ?? 300) });
+const sim = runScenario({
+  profiles,
+  trace: 'diurnal',
+  seed: 1,
+  nodes: 4,
+  devicesPerNode: 4,
+  functions: 8,
+  durationS: Number(process.env.BENCH_SIM_DURATION ?? 300),
+});
 await writeFile(join(PLATFORM_ROOT, 'bench', 'results', 'scheduler.svg'), sim.svg);
 const ours = sim.results.find((r) => r.policy === 'ours')!;
 
@@ -129,7 +186,26 @@ printResultLine({
   decision_ms_max: +Math.max(...first).toFixed(2),
   replan_ms_p50: +quantile(replan, 0.5).toFixed(2),
   replan_ms_max: +Math.max(...replan).toFixed(2),
-  bound: packs.map((p) => ({ functions: p.count, lower_bound: p.bound, replica_floor_bound: p.floor, cover_bound: p.cover, devices_used: p.used, used_over_bound: +p.ratio.toFixed(3), used_over_cover: +p.overCover.toFixed(3), unplaced: p.unplaced })),
-  sim: Object.fromEntries(sim.results.map((r) => [r.policy, { devices_mean: +r.devicesMean.toFixed(2), slo: +r.sloAttainment.toFixed(4), throughput: +r.throughputRps.toFixed(0), util: +r.utilisation.toFixed(3) }])),
+  bound: packs.map((p) => ({
+    functions: p.count,
+    lower_bound: p.bound,
+    replica_floor_bound: p.floor,
+    cover_bound: p.cover,
+    devices_used: p.used,
+    used_over_bound: +p.ratio.toFixed(3),
+    used_over_cover: +p.overCover.toFixed(3),
+    unplaced: p.unplaced,
+  })),
+  sim: Object.fromEntries(
+    sim.results.map((r) => [
+      r.policy,
+      {
+        devices_mean: +r.devicesMean.toFixed(2),
+        slo: +r.sloAttainment.toFixed(4),
+        throughput: +r.throughputRps.toFixed(0),
+        util: +r.utilisation.toFixed(3),
+      },
+    ]),
+  ),
   ours_slo: +ours.sloAttainment.toFixed(4),
 });

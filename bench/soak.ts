@@ -3,7 +3,8 @@
  * fixed time against the echo function, sampling the `up` process's resident memory every
  * second from /proc. Passes with zero unexpected errors and bounded memory: RSS saw-tooths with
  * garbage collection, so the test compares its floor (the lowest sample) in the last third of
- * the run with the floor in the middle third, which must grow less than MAX_FLOOR_GROWTH_MIB. Writes bench/results/soak.md; the last line is
+ * the run with the floor in the middle third, which must grow less than MAX_FLOOR_GROWTH_MIB. Writes
+ * bench/results/soak.md; the last line is
  * `RESULT {json}`.
  *
  *   npm run bench:soak [-- --rate 500 --duration 60]
@@ -48,7 +49,13 @@ async function main(): Promise<void> {
   try {
     const pid = platform.child.pid!;
     const url = `${platform.gatewayUrl}/function/echo`;
-    const common = { url, method: 'POST' as const, body: 'soak', headers: { 'content-type': 'text/plain' }, connections: 16 };
+    const common = {
+      url,
+      method: 'POST' as const,
+      body: 'soak',
+      headers: { 'content-type': 'text/plain' },
+      connections: 16,
+    };
     await runLoad({ ...common, durationS: 3, rate }); // warm-up (JIT, sockets)
     const samples: Array<[number, number]> = [];
     const t0 = performance.now();
@@ -65,7 +72,8 @@ async function main(): Promise<void> {
     const end = rss[rss.length - 1]!;
     const max = Math.max(...rss);
     const half = samples.filter((s) => s[0] >= duration / 2);
-    const floor = (from: number, to: number) => Math.min(...samples.filter((s) => s[0] >= from && s[0] <= to).map((s) => s[1]));
+    const floor = (from: number, to: number) =>
+      Math.min(...samples.filter((s) => s[0] >= from && s[0] <= to).map((s) => s[1]));
     const floorGrowth = floor((2 * duration) / 3, Infinity) - floor(duration / 3, (2 * duration) / 3);
     const slopeMiBPerMin = slope(samples) * 60;
     const lateSlopeMiBPerMin = slope(half) * 60;
@@ -74,8 +82,38 @@ async function main(): Promise<void> {
     const pass = unexpected === 0 && bounded && load.requests > 0;
 
     const table = markdownTable(
-      ['rate (req/s)', 'duration (s)', 'requests', 'achieved rps', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'RSS start MiB', 'RSS max MiB', 'RSS end MiB', 'slope MiB/min', 'late slope MiB/min'],
-      [[rate, duration, load.requests, formatNumber(load.rps), formatNumber(load.p50), formatNumber(load.p99), load.non2xx, load.errors, formatNumber(start), formatNumber(max), formatNumber(end), formatNumber(slopeMiBPerMin), formatNumber(lateSlopeMiBPerMin)]],
+      [
+        'rate (req/s)',
+        'duration (s)',
+        'requests',
+        'achieved rps',
+        'p50 ms',
+        'p99 ms',
+        'non-2xx',
+        'errors',
+        'RSS start MiB',
+        'RSS max MiB',
+        'RSS end MiB',
+        'slope MiB/min',
+        'late slope MiB/min',
+      ],
+      [
+        [
+          rate,
+          duration,
+          load.requests,
+          formatNumber(load.rps),
+          formatNumber(load.p50),
+          formatNumber(load.p99),
+          load.non2xx,
+          load.errors,
+          formatNumber(start),
+          formatNumber(max),
+          formatNumber(end),
+          formatNumber(slopeMiBPerMin),
+          formatNumber(lateSlopeMiBPerMin),
+        ],
+      ],
     );
     const text = [
       '# Soak: gateway at a fixed rate (echo)',
@@ -89,7 +127,24 @@ async function main(): Promise<void> {
       `RSS samples (MiB, one per second): ${rss.map((v) => v.toFixed(0)).join(' ')}`,
     ].join('\n');
     await writeResult('soak', text);
-    printResultLine({ benchmark: 'soak', pass, rate, durationS: duration, requests: load.requests, rps: load.rps, p50Ms: load.p50, p99Ms: load.p99, non2xx: load.non2xx, errors: load.errors, rssStartMiB: start, rssMaxMiB: max, rssEndMiB: end, slopeMiBPerMin, lateSlopeMiBPerMin, floorGrowthMiB: floorGrowth });
+    printResultLine({
+      benchmark: 'soak',
+      pass,
+      rate,
+      durationS: duration,
+      requests: load.requests,
+      rps: load.rps,
+      p50Ms: load.p50,
+      p99Ms: load.p99,
+      non2xx: load.non2xx,
+      errors: load.errors,
+      rssStartMiB: start,
+      rssMaxMiB: max,
+      rssEndMiB: end,
+      slopeMiBPerMin,
+      lateSlopeMiBPerMin,
+      floorGrowthMiB: floorGrowth,
+    });
     if (!pass) process.exitCode = 1;
   } finally {
     await platform.stop();

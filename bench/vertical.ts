@@ -11,7 +11,11 @@
  * Writes bench/results/vertical.md and ends with `RESULT {json}`.
  *   BENCH_VERTICAL_SEEDS=1,2,3  BENCH_VERTICAL_DURATION=300
  */
-import { loadCalibrationProfiles, V100_DEVICE_CLASS, V100_MEMORY_BYTES } from '../core/profiles/calibration-profiles.ts';
+import {
+  loadCalibrationProfiles,
+  V100_DEVICE_CLASS,
+  V100_MEMORY_BYTES,
+} from '../core/profiles/calibration-profiles.ts';
 import { oursPolicy } from '../scheduler/policies/ours.ts';
 import { getPolicies } from '../scheduler/policies/registry.ts';
 import type { PolicyFactory } from '../scheduler/policies/policy.ts';
@@ -29,9 +33,17 @@ const FUNCTIONS = 8;
 const TRACES: TraceKind[] = ['diurnal', 'bursty'];
 
 const profiles = loadCalibrationProfiles();
-const devices = clusterDevices({ nodes: NODES, devicesPerNode: PER_NODE, deviceClass: V100_DEVICE_CLASS, memoryBytes: V100_MEMORY_BYTES });
+const devices = clusterDevices({
+  nodes: NODES,
+  devicesPerNode: PER_NODE,
+  deviceClass: V100_DEVICE_CLASS,
+  memoryBytes: V100_MEMORY_BYTES,
+});
 const LEAN = 'ours (reshapeArea 0)';
-const policies: PolicyFactory[] = [...getPolicies(['ours', 'ours-horizontal', 'fastgshare-published']), oursPolicy({ planner: { reshapeArea: 0 } }, LEAN)];
+const policies: PolicyFactory[] = [
+  ...getPolicies(['ours', 'ours-horizontal', 'fastgshare-published']),
+  oursPolicy({ planner: { reshapeArea: 0 } }, LEAN),
+];
 
 interface Run {
   violations: number;
@@ -47,7 +59,16 @@ interface Run {
 function summarise(r: SimResult): Run {
   const arrived = r.functions.reduce((s, f) => s + f.arrived, 0);
   const good = r.functions.reduce((s, f) => s + f.withinSlo, 0);
-  return { violations: arrived - good, attainment: r.sloAttainment, deviceS: r.devicesMean * r.durationS, areaS: r.areaMean * r.durationS, coldStarts: r.coldStarts, resizes: r.resizes, p99Ms: r.p99Ms, unplacedMax: r.unplacedMax };
+  return {
+    violations: arrived - good,
+    attainment: r.sloAttainment,
+    deviceS: r.devicesMean * r.durationS,
+    areaS: r.areaMean * r.durationS,
+    coldStarts: r.coldStarts,
+    resizes: r.resizes,
+    p99Ms: r.p99Ms,
+    unplacedMax: r.unplacedMax,
+  };
 }
 
 const fmt = (x: number, d = 0) => x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d });
@@ -65,8 +86,23 @@ for (const kind of TRACES) {
       const t = performance.now();
       const s = summarise(simulate({ profiles, devices, trace, policy, seed }));
       byPolicy.get(policy.name)!.push(s);
-      perSeedRows.push([kind, String(seed), policy.name, fmt(s.violations), `${(s.attainment * 100).toFixed(2)} %`, fmt(s.deviceS), fmt(s.areaS), String(s.coldStarts), String(s.resizes), String(s.p99Ms), String(s.unplacedMax), ((performance.now() - t) / 1000).toFixed(1)]);
-      process.stderr.write(`${kind} seed ${seed} ${policy.name}: ${s.violations} violations, ${s.deviceS.toFixed(0)} device-s\n`);
+      perSeedRows.push([
+        kind,
+        String(seed),
+        policy.name,
+        fmt(s.violations),
+        `${(s.attainment * 100).toFixed(2)} %`,
+        fmt(s.deviceS),
+        fmt(s.areaS),
+        String(s.coldStarts),
+        String(s.resizes),
+        String(s.p99Ms),
+        String(s.unplacedMax),
+        ((performance.now() - t) / 1000).toFixed(1),
+      ]);
+      process.stderr.write(
+        `${kind} seed ${seed} ${policy.name}: ${s.violations} violations, ${s.deviceS.toFixed(0)} device-s\n`,
+      );
     }
   }
 }
@@ -79,24 +115,60 @@ function ratio(kind: string, a: string, b: string, metric: keyof Run): { median:
   const xs = ra.map((x, i) => x[metric] / Math.max(1e-9, rb[i]![metric]));
   return { median: median(xs), min: Math.min(...xs), max: Math.max(...xs) };
 }
-const rtext = (r: { median: number; min: number; max: number }) => `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
+const rtext = (r: { median: number; min: number; max: number }) =>
+  `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
 
 const sections: string[] = [];
-const result: Record<string, unknown> = { seeds: SEEDS, duration_s: DURATION_S, cluster: `${NODES}x${PER_NODE} v100`, functions: FUNCTIONS };
+const result: Record<string, unknown> = {
+  seeds: SEEDS,
+  duration_s: DURATION_S,
+  cluster: `${NODES}x${PER_NODE} v100`,
+  functions: FUNCTIONS,
+};
 const traces: Record<string, unknown> = {};
 for (const kind of TRACES) {
   const byPolicy = runs.get(kind)!;
   sections.push(`## ${kind} trace (median over seeds ${SEEDS.join(', ')}, range in brackets)`, '');
   sections.push(
     markdownTable(
-      ['policy', 'SLO violations', 'SLO attainment', 'device-seconds', 'allocated area-seconds', 'cold starts', 'resized in place', 'p99 ms'],
-      [...byPolicy].map(([name, rs]) => [name, spread(rs.map((r) => r.violations)), `${(median(rs.map((r) => r.attainment)) * 100).toFixed(2)} %`, spread(rs.map((r) => r.deviceS)), spread(rs.map((r) => r.areaS)), spread(rs.map((r) => r.coldStarts)), spread(rs.map((r) => r.resizes)), spread(rs.map((r) => r.p99Ms))]),
+      [
+        'policy',
+        'SLO violations',
+        'SLO attainment',
+        'device-seconds',
+        'allocated area-seconds',
+        'cold starts',
+        'resized in place',
+        'p99 ms',
+      ],
+      [...byPolicy].map(([name, rs]) => [
+        name,
+        spread(rs.map((r) => r.violations)),
+        `${(median(rs.map((r) => r.attainment)) * 100).toFixed(2)} %`,
+        spread(rs.map((r) => r.deviceS)),
+        spread(rs.map((r) => r.areaS)),
+        spread(rs.map((r) => r.coldStarts)),
+        spread(rs.map((r) => r.resizes)),
+        spread(rs.map((r) => r.p99Ms)),
+      ]),
     ),
     '',
   );
-  const vsH = { violations: ratio(kind, 'ours-horizontal', 'ours', 'violations'), deviceS: ratio(kind, 'ours', 'ours-horizontal', 'deviceS'), areaS: ratio(kind, 'ours', 'ours-horizontal', 'areaS'), coldStarts: ratio(kind, 'ours-horizontal', 'ours', 'coldStarts') };
-  const vsP = { violations: ratio(kind, 'fastgshare-published', 'ours', 'violations'), deviceS: ratio(kind, 'fastgshare-published', 'ours', 'deviceS'), areaS: ratio(kind, 'fastgshare-published', 'ours', 'areaS') };
-  const lean = { violations: ratio(kind, 'ours-horizontal', LEAN, 'violations'), deviceS: ratio(kind, LEAN, 'ours-horizontal', 'deviceS') };
+  const vsH = {
+    violations: ratio(kind, 'ours-horizontal', 'ours', 'violations'),
+    deviceS: ratio(kind, 'ours', 'ours-horizontal', 'deviceS'),
+    areaS: ratio(kind, 'ours', 'ours-horizontal', 'areaS'),
+    coldStarts: ratio(kind, 'ours-horizontal', 'ours', 'coldStarts'),
+  };
+  const vsP = {
+    violations: ratio(kind, 'fastgshare-published', 'ours', 'violations'),
+    deviceS: ratio(kind, 'fastgshare-published', 'ours', 'deviceS'),
+    areaS: ratio(kind, 'fastgshare-published', 'ours', 'areaS'),
+  };
+  const lean = {
+    violations: ratio(kind, 'ours-horizontal', LEAN, 'violations'),
+    deviceS: ratio(kind, LEAN, 'ours-horizontal', 'deviceS'),
+  };
   sections.push(
     `Per-seed ratios, median (range): horizontal-only ÷ vertical SLO violations **${rtext(vsH.violations)}**, cold starts ${rtext(vsH.coldStarts)}; vertical ÷ horizontal-only device-seconds **${rtext(vsH.deviceS)}**, allocated area-seconds ${rtext(vsH.areaS)}. ` +
       `FaST-GShare as published ÷ vertical: SLO violations ${rtext(vsP.violations)}, device-seconds ${rtext(vsP.deviceS)}, area-seconds ${rtext(vsP.areaS)}. ` +
@@ -104,7 +176,19 @@ for (const kind of TRACES) {
     '',
   );
   traces[kind] = {
-    policies: Object.fromEntries([...byPolicy].map(([name, rs]) => [name, { violations: median(rs.map((r) => r.violations)), attainment: +median(rs.map((r) => r.attainment)).toFixed(4), device_s: +median(rs.map((r) => r.deviceS)).toFixed(0), area_s: +median(rs.map((r) => r.areaS)).toFixed(0), cold_starts: median(rs.map((r) => r.coldStarts)), resizes: median(rs.map((r) => r.resizes)) }])),
+    policies: Object.fromEntries(
+      [...byPolicy].map(([name, rs]) => [
+        name,
+        {
+          violations: median(rs.map((r) => r.violations)),
+          attainment: +median(rs.map((r) => r.attainment)).toFixed(4),
+          device_s: +median(rs.map((r) => r.deviceS)).toFixed(0),
+          area_s: +median(rs.map((r) => r.areaS)).toFixed(0),
+          cold_starts: median(rs.map((r) => r.coldStarts)),
+          resizes: median(rs.map((r) => r.resizes)),
+        },
+      ]),
+    ),
     horizontal_over_vertical_violations: +vsH.violations.median.toFixed(2),
     vertical_over_horizontal_device_s: +vsH.deviceS.median.toFixed(3),
     vertical_over_horizontal_area_s: +vsH.areaS.median.toFixed(3),
@@ -130,7 +214,23 @@ const text = [
   ...sections,
   '## Every run',
   '',
-  markdownTable(['trace', 'seed', 'policy', 'SLO violations', 'SLO attainment', 'device-s', 'area-s', 'cold starts', 'resized', 'p99 ms', 'unplaced (max)', 'wall s'], perSeedRows),
+  markdownTable(
+    [
+      'trace',
+      'seed',
+      'policy',
+      'SLO violations',
+      'SLO attainment',
+      'device-s',
+      'area-s',
+      'cold starts',
+      'resized',
+      'p99 ms',
+      'unplaced (max)',
+      'wall s',
+    ],
+    perSeedRows,
+  ),
   '',
 ].join('\n');
 await writeResult('vertical', text);

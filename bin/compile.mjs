@@ -26,7 +26,11 @@ const EXPECTED = new Set([2877]);
 
 /** @param {readonly ts.Diagnostic[]} diagnostics */
 function report(diagnostics) {
-  const text = ts.formatDiagnostics(diagnostics, { getCanonicalFileName: (f) => f, getCurrentDirectory: () => root, getNewLine: () => '\n' });
+  const text = ts.formatDiagnostics(diagnostics, {
+    getCanonicalFileName: (f) => f,
+    getCurrentDirectory: () => root,
+    getNewLine: () => '\n',
+  });
   process.stderr.write(text);
 }
 
@@ -50,13 +54,33 @@ function selfReferences(context) {
     /** @type {ts.Visitor} */
     const visit = (node) => {
       if (ts.isImportDeclaration(node) && node.moduleSpecifier) {
-        return f.updateImportDeclaration(node, node.modifiers, node.importClause, rewrite(node.moduleSpecifier), node.attributes);
+        return f.updateImportDeclaration(
+          node,
+          node.modifiers,
+          node.importClause,
+          rewrite(node.moduleSpecifier),
+          node.attributes,
+        );
       }
       if (ts.isExportDeclaration(node) && node.moduleSpecifier) {
-        return f.updateExportDeclaration(node, node.modifiers, node.isTypeOnly, node.exportClause, rewrite(node.moduleSpecifier), node.attributes);
+        return f.updateExportDeclaration(
+          node,
+          node.modifiers,
+          node.isTypeOnly,
+          node.exportClause,
+          rewrite(node.moduleSpecifier),
+          node.attributes,
+        );
       }
-      if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments.length > 0) {
-        return f.updateCallExpression(node, node.expression, node.typeArguments, [rewrite(node.arguments[0]), ...node.arguments.slice(1)]);
+      if (
+        ts.isCallExpression(node) &&
+        node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+        node.arguments.length > 0
+      ) {
+        return f.updateCallExpression(node, node.expression, node.typeArguments, [
+          rewrite(node.arguments[0]),
+          ...node.arguments.slice(1),
+        ]);
       }
       return ts.visitEachChild(node, visit, context);
     };
@@ -64,12 +88,21 @@ function selfReferences(context) {
   };
 }
 
-const program = ts.createIncrementalProgram({ rootNames: parsed.fileNames, options: parsed.options, projectReferences: parsed.projectReferences, configFileParsingDiagnostics: parsed.errors });
+const program = ts.createIncrementalProgram({
+  rootNames: parsed.fileNames,
+  options: parsed.options,
+  projectReferences: parsed.projectReferences,
+  configFileParsingDiagnostics: parsed.errors,
+});
 const emitted = program.emit(undefined, undefined, undefined, false, { after: [selfReferences] });
-const diagnostics = [...ts.getPreEmitDiagnostics(program.getProgram()), ...emitted.diagnostics].filter((d) => !EXPECTED.has(d.code));
+const diagnostics = [...ts.getPreEmitDiagnostics(program.getProgram()), ...emitted.diagnostics].filter(
+  (d) => !EXPECTED.has(d.code),
+);
 if (diagnostics.length > 0 || emitted.emitSkipped) {
   report(diagnostics);
-  process.stderr.write(`fastgshare: compiling failed (${diagnostics.length} errors); the CLI keeps running from the TypeScript sources through tsx\n`);
+  process.stderr.write(
+    `fastgshare: compiling failed (${diagnostics.length} errors); the CLI keeps running from the TypeScript sources through tsx\n`,
+  );
   // at install (`prepare`) a failed compile must not fail the install: the sources still run
   process.exit(process.argv.includes('--lenient') ? 0 : 1);
 }

@@ -19,7 +19,16 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'build', '_js');
 const LONG_RUNNING = new Set(['up', 'gateway', 'node']);
 /** What the build is made of (tsconfig.build.json): a change to any of them makes it stale. */
-const SOURCE_DIRS = ['core', 'gateway', 'fast-manager', 'profiler', 'scheduler', 'cli', 'templates', join('bench', 'lib')];
+const SOURCE_DIRS = [
+  'core',
+  'gateway',
+  'fast-manager',
+  'profiler',
+  'scheduler',
+  'cli',
+  'templates',
+  join('bench', 'lib'),
+];
 const SOURCE_FILES = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
 
 /** Why the build cannot be used, or undefined when it is present and up to date. */
@@ -30,7 +39,8 @@ function staleBuild() {
   } catch {
     return 'the CLI is not compiled';
   }
-  for (const f of SOURCE_FILES) if (statSync(join(root, f)).mtimeMs > built) return `${f} changed since it was compiled`;
+  for (const f of SOURCE_FILES)
+    if (statSync(join(root, f)).mtimeMs > built) return `${f} changed since it was compiled`;
   for (const d of SOURCE_DIRS) {
     for (const entry of readdirSync(join(root, d), { recursive: true, withFileTypes: true })) {
       if (!entry.isFile() || !/\.(ts|mjs)$/.test(entry.name)) continue;
@@ -49,12 +59,19 @@ if (why === undefined) {
   // no module hook: bin/compile.mjs already rewrote the package's self-references to relative paths
   ({ main } = await import(pathToFileURL(join(outDir, 'cli', 'main.js')).href));
 } else {
-  if (why !== 'long-running') process.stderr.write(`fastgshare: ${why}; running from the TypeScript sources (slow start) — \`npm run build\` compiles it\n`);
+  if (why !== 'long-running')
+    process.stderr.write(
+      `fastgshare: ${why}; running from the TypeScript sources (slow start) — \`npm run build\` compiles it\n`,
+    );
   const { register: registerTsx } = await import('tsx/esm/api');
   registerTsx();
   ({ main } = await import('../cli/main.ts'));
 }
-const code = await main({ argv, env: process.env, io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin } });
+const code = await main({
+  argv,
+  env: process.env,
+  io: { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin },
+});
 // The command is done (a long-running one has closed everything it opened). Exit now rather than
 // wait for stray handles: fetch (undici) keeps an idle keep-alive connection that held every CLI
 // call open ~300 ms after its last answer. Written output is flushed first.

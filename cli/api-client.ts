@@ -64,7 +64,10 @@ export interface OpenFaasClient {
   createNamespace(name: string): Promise<void>;
   removeNamespace(name: string): Promise<void>;
   listSecrets(namespace?: string): Promise<SecretInfo[]>;
-  createSecret(secret: { name: string; namespace?: string; value?: string; rawValue?: string }, update?: boolean): Promise<void>;
+  createSecret(
+    secret: { name: string; namespace?: string; value?: string; rawValue?: string },
+    update?: boolean,
+  ): Promise<void>;
   removeSecret(name: string, namespace?: string): Promise<void>;
 }
 
@@ -91,7 +94,8 @@ async function errorText(res: HttpResponse): Promise<{ message: string; code?: E
   const text = (await res.text().catch(() => '')).trim();
   try {
     const parsed = JSON.parse(text) as { message?: unknown; code?: unknown };
-    if (typeof parsed.message === 'string') return { message: parsed.message, code: isErrorCode(parsed.code) ? parsed.code : undefined };
+    if (typeof parsed.message === 'string')
+      return { message: parsed.message, code: isErrorCode(parsed.code) ? parsed.code : undefined };
   } catch {
     /* not JSON */
   }
@@ -101,7 +105,9 @@ async function errorText(res: HttpResponse): Promise<{ message: string; code?: E
 export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
   const gateway = opts.gateway.replace(/\/+$/, '');
   const doFetch = opts.fetch ?? httpFetch;
-  const authHeader = opts.credentials ? `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}` : undefined;
+  const authHeader = opts.credentials
+    ? `Basic ${Buffer.from(`${opts.credentials.username}:${opts.credentials.password}`).toString('base64')}`
+    : undefined;
 
   async function send(call: Call): Promise<HttpResponse> {
     const url = new URL(gateway + call.path);
@@ -125,7 +131,11 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
     } catch (err) {
       if (call.signal?.aborted) throw err;
       const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      throw new PlatformError('unavailable', `cannot reach the gateway at ${gateway}: is \`fastgshare up\` running? (${cause?.code ?? cause?.message ?? (err as Error).message})`, { cause: err });
+      throw new PlatformError(
+        'unavailable',
+        `cannot reach the gateway at ${gateway}: is \`fastgshare up\` running? (${cause?.code ?? cause?.message ?? (err as Error).message})`,
+        { cause: err },
+      );
     }
     if (res.status === 401 && call.auth) {
       await res.body?.cancel();
@@ -142,7 +152,11 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
   async function expectOk(res: HttpResponse, what: string): Promise<HttpResponse> {
     if (res.ok) return res;
     const { message, code } = await errorText(res);
-    throw new PlatformError(code ?? codeForStatus(res.status) ?? 'internal', `${what}: ${message} (HTTP ${res.status})`, { details: { status: res.status } });
+    throw new PlatformError(
+      code ?? codeForStatus(res.status) ?? 'internal',
+      `${what}: ${message} (HTTP ${res.status})`,
+      { details: { status: res.status } },
+    );
   }
 
   const system = async (call: Call, what: string) => expectOk(await send({ ...call, auth: true }), what);
@@ -162,14 +176,24 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
     },
 
     async listFunctions(namespace) {
-      return json<FunctionStatus[]>(await system({ method: 'GET', path: '/system/functions', query: { namespace } }, 'cannot list functions'));
+      return json<FunctionStatus[]>(
+        await system({ method: 'GET', path: '/system/functions', query: { namespace } }, 'cannot list functions'),
+      );
     },
 
     async getFunction(name, namespace) {
-      const res = await send({ method: 'GET', path: `/system/function/${encodeURIComponent(name)}`, query: { namespace, usage: '1' }, auth: true });
+      const res = await send({
+        method: 'GET',
+        path: `/system/function/${encodeURIComponent(name)}`,
+        query: { namespace, usage: '1' },
+        auth: true,
+      });
       if (res.status === 404) {
         await res.body?.cancel();
-        throw new PlatformError('not_found', `no function "${name}" in namespace ${namespace || DEFAULT_NAMESPACE} at ${gateway} (see \`fastgshare list\`)`);
+        throw new PlatformError(
+          'not_found',
+          `no function "${name}" in namespace ${namespace || DEFAULT_NAMESPACE} at ${gateway} (see \`fastgshare list\`)`,
+        );
       }
       return json<FunctionStatus>(await expectOk(res, `cannot describe "${name}"`));
     },
@@ -178,7 +202,12 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
       const update = o.update ?? true;
       const what = `cannot deploy "${deployment.service}"`;
       if (o.replace) {
-        const del = await send({ method: 'DELETE', path: '/system/functions', json: { functionName: deployment.service, namespace: deployment.namespace }, auth: true });
+        const del = await send({
+          method: 'DELETE',
+          path: '/system/functions',
+          json: { functionName: deployment.service, namespace: deployment.namespace },
+          auth: true,
+        });
         if (del.status !== 404) await expectOk(del, `cannot replace "${deployment.service}"`);
         await del.body?.cancel();
       } else if (update) {
@@ -196,7 +225,12 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
     },
 
     async removeFunction(name, namespace) {
-      const res = await send({ method: 'DELETE', path: '/system/functions', json: { functionName: name, namespace }, auth: true });
+      const res = await send({
+        method: 'DELETE',
+        path: '/system/functions',
+        json: { functionName: name, namespace },
+        auth: true,
+      });
       if (res.status === 404) {
         await res.body?.cancel();
         return false;
@@ -207,14 +241,26 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
     },
 
     async scale(name, replicas, namespace) {
-      const res = await system({ method: 'POST', path: `/system/scale-function/${encodeURIComponent(name)}`, json: { serviceName: name, replicas, namespace } }, `cannot scale "${name}"`);
+      const res = await system(
+        {
+          method: 'POST',
+          path: `/system/scale-function/${encodeURIComponent(name)}`,
+          json: { serviceName: name, replicas, namespace },
+        },
+        `cannot scale "${name}"`,
+      );
       await res.body?.cancel();
     },
 
     async invoke(name, o = {}) {
       const qualified = `${name}.${o.namespace || DEFAULT_NAMESPACE}`;
       const path = `/${o.async ? 'async-function' : 'function'}/${qualified}`;
-      const res = await send({ method: o.async ? 'POST' : (o.method ?? 'POST').toUpperCase(), path: path + queryString(o.query), headers: o.headers, body: o.body });
+      const res = await send({
+        method: o.async ? 'POST' : (o.method ?? 'POST').toUpperCase(),
+        path: path + queryString(o.query),
+        headers: o.headers,
+        body: o.body,
+      });
       return { status: res.status, headers: res.headers, body: Buffer.from(await res.arrayBuffer()) };
     },
 
@@ -223,7 +269,14 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
         {
           method: 'GET',
           path: '/system/logs',
-          query: { name: req.name, namespace: req.namespace, instance: req.instance, tail: String(req.tail ?? -1), follow: String(Boolean(req.follow)), since: req.since },
+          query: {
+            name: req.name,
+            namespace: req.namespace,
+            instance: req.instance,
+            tail: String(req.tail ?? -1),
+            follow: String(Boolean(req.follow)),
+            since: req.since,
+          },
           signal,
         },
         `cannot read the logs of "${req.name}"`,
@@ -236,26 +289,44 @@ export function createOpenFaasClient(opts: ClientOptions): OpenFaasClient {
     },
 
     async createNamespace(name) {
-      const res = await system({ method: 'POST', path: '/system/namespace/', json: { name, labels: { openfaas: '1' }, annotations: { openfaas: '1' } } }, `cannot create namespace "${name}"`);
+      const res = await system(
+        {
+          method: 'POST',
+          path: '/system/namespace/',
+          json: { name, labels: { openfaas: '1' }, annotations: { openfaas: '1' } },
+        },
+        `cannot create namespace "${name}"`,
+      );
       await res.body?.cancel();
     },
 
     async removeNamespace(name) {
-      const res = await system({ method: 'DELETE', path: `/system/namespace/${encodeURIComponent(name)}` }, `cannot remove namespace "${name}"`);
+      const res = await system(
+        { method: 'DELETE', path: `/system/namespace/${encodeURIComponent(name)}` },
+        `cannot remove namespace "${name}"`,
+      );
       await res.body?.cancel();
     },
 
     async listSecrets(namespace) {
-      return json<SecretInfo[]>(await system({ method: 'GET', path: '/system/secrets', query: { namespace } }, 'cannot list secrets'));
+      return json<SecretInfo[]>(
+        await system({ method: 'GET', path: '/system/secrets', query: { namespace } }, 'cannot list secrets'),
+      );
     },
 
     async createSecret(secret, update = false) {
-      const res = await system({ method: update ? 'PUT' : 'POST', path: '/system/secrets', json: secret }, `cannot ${update ? 'update' : 'create'} secret "${secret.name}"`);
+      const res = await system(
+        { method: update ? 'PUT' : 'POST', path: '/system/secrets', json: secret },
+        `cannot ${update ? 'update' : 'create'} secret "${secret.name}"`,
+      );
       await res.body?.cancel();
     },
 
     async removeSecret(name, namespace) {
-      const res = await system({ method: 'DELETE', path: '/system/secrets', json: { name, namespace } }, `cannot remove secret "${name}"`);
+      const res = await system(
+        { method: 'DELETE', path: '/system/secrets', json: { name, namespace } },
+        `cannot remove secret "${name}"`,
+      );
       await res.body?.cancel();
     },
   };

@@ -61,17 +61,27 @@ export class AuthConfigFile {
     try {
       doc = parseYaml(text);
     } catch (err) {
-      throw new PlatformError('bad_request', `${this.path} is not valid YAML (${(err as Error).message.split('\n')[0]}); fix or delete it and log in again`, { cause: err });
+      throw new PlatformError(
+        'bad_request',
+        `${this.path} is not valid YAML (${(err as Error).message.split('\n')[0]}); fix or delete it and log in again`,
+        { cause: err },
+      );
     }
     if (doc === null || doc === undefined) return {};
-    if (typeof doc !== 'object' || Array.isArray(doc)) throw new PlatformError('bad_request', `${this.path}: expected a map with "auths"; fix or delete it and log in again`);
+    if (typeof doc !== 'object' || Array.isArray(doc))
+      throw new PlatformError(
+        'bad_request',
+        `${this.path}: expected a map with "auths"; fix or delete it and log in again`,
+      );
     return doc as Record<string, unknown>;
   }
 
   async entries(): Promise<AuthEntry[]> {
     const auths = (await this.readDoc()).auths;
     if (!Array.isArray(auths)) return [];
-    return auths.filter((a): a is AuthEntry => typeof a === 'object' && a !== null && typeof (a as AuthEntry).gateway === 'string');
+    return auths.filter(
+      (a): a is AuthEntry => typeof a === 'object' && a !== null && typeof (a as AuthEntry).gateway === 'string',
+    );
   }
 
   async lookup(gateway: string): Promise<AuthEntry | undefined> {

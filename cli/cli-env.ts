@@ -20,6 +20,8 @@ export interface CliEnv {
 }
 
 export function readCliEnv(env: Env, cwd = process.cwd(), home = homedir()): CliEnv {
-  const configDir = env.OPENFAAS_CONFIG ? resolve(cwd, env.OPENFAAS_CONFIG.replace(/^~(?=$|\/)/, home)) : join(home, '.openfaas');
+  const configDir = env.OPENFAAS_CONFIG
+    ? resolve(cwd, env.OPENFAAS_CONFIG.replace(/^~(?=$|\/)/, home))
+    : join(home, '.openfaas');
   return { openfaasUrl: env.OPENFAAS_URL || undefined, configDir, cwd, env };
 }

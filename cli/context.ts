@@ -34,7 +34,10 @@ export interface GatewayOptions {
 
 /** Adds faas-cli's connection flags to a command. */
 export function gatewayOptions(cmd: Command, opts: { yaml?: boolean } = {}): Command {
-  cmd.option('-g, --gateway <url>', 'gateway URL (default: stack provider.gateway, OPENFAAS_URL, http://127.0.0.1:8080)');
+  cmd.option(
+    '-g, --gateway <url>',
+    'gateway URL (default: stack provider.gateway, OPENFAAS_URL, http://127.0.0.1:8080)',
+  );
   cmd.option('--username <user>', 'admin user (default: the saved login)');
   cmd.option('--password <password>', 'admin password (default: the saved login)');
   if (opts.yaml !== false) cmd.option('-f, --yaml <file>', 'stack file (default: ./stack.yml when it exists)');
@@ -44,17 +47,31 @@ export function gatewayOptions(cmd: Command, opts: { yaml?: boolean } = {}): Com
 export const DEFAULT_STACK_FILES = ['stack.yml', 'stack.yaml'];
 
 /** The stack file named by -f, else ./stack.yml or ./stack.yaml when present (or the first of them when `required`). */
-async function stackPath(ctx: CommandContext, file: string | undefined, required: boolean): Promise<string | undefined> {
+async function stackPath(
+  ctx: CommandContext,
+  file: string | undefined,
+  required: boolean,
+): Promise<string | undefined> {
   if (file) return resolve(ctx.cli.cwd, file);
   for (const name of DEFAULT_STACK_FILES) {
     const path = resolve(ctx.cli.cwd, name);
-    if (await stat(path).then(() => true, () => false)) return path;
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
   }
   return required ? resolve(ctx.cli.cwd, DEFAULT_STACK_FILES[0]!) : undefined;
 }
 
 /** The stack named by -f (which must exist), else ./stack.yml or ./stack.yaml when present; validated. */
-export async function loadStack(ctx: CommandContext, file: string | undefined, required: boolean): Promise<LoadedStack | undefined> {
+export async function loadStack(
+  ctx: CommandContext,
+  file: string | undefined,
+  required: boolean,
+): Promise<LoadedStack | undefined> {
   const path = await stackPath(ctx, file, required);
   if (path === undefined) return undefined;
   // the schema (zod) is loaded only by the commands that read a whole stack
@@ -66,19 +83,33 @@ export async function connect(ctx: CommandContext, opts: GatewayOptions, stack?:
   return connectTo(ctx, opts, stack?.spec.provider?.gateway);
 }
 
-async function connectTo(ctx: CommandContext, opts: GatewayOptions, stackGateway: string | undefined): Promise<OpenFaasClient> {
+async function connectTo(
+  ctx: CommandContext,
+  opts: GatewayOptions,
+  stackGateway: string | undefined,
+): Promise<OpenFaasClient> {
   const gateway = resolveGatewayUrl(opts.gateway, stackGateway, ctx.cli.openfaasUrl);
   const credentials = await resolveCredentials(gateway, opts, ctx.authFile);
   return createOpenFaasClient({ gateway, credentials, fetch: ctx.fetch });
 }
 
-/** The gateway URL as faas-cli resolves it (--gateway, the stack's provider.gateway, OPENFAAS_URL, the default), without trailing '/'. */
+/**
+ * The gateway URL as faas-cli resolves it (--gateway, the stack's provider.gateway, OPENFAAS_URL, the default), without
+ * trailing '/'.
+ */
 export async function gatewayUrl(ctx: CommandContext, opts: GatewayOptions): Promise<string> {
   const path = await stackPath(ctx, opts.yaml, false);
-  return resolveGatewayUrl(opts.gateway, path === undefined ? undefined : await readStackGateway(path, ctx.cli.env), ctx.cli.openfaasUrl).replace(/\/+$/, '');
+  return resolveGatewayUrl(
+    opts.gateway,
+    path === undefined ? undefined : await readStackGateway(path, ctx.cli.env),
+    ctx.cli.openfaasUrl,
+  ).replace(/\/+$/, '');
 }
 
-/** Reads the stack's gateway (if there is a stack file), then connects: for commands that need nothing else from the stack. */
+/**
+ * Reads the stack's gateway (if there is a stack file), then connects: for commands that need nothing else from the
+ * stack.
+ */
 export async function connectWithStack(ctx: CommandContext, opts: GatewayOptions): Promise<OpenFaasClient> {
   const path = await stackPath(ctx, opts.yaml, false);
   return connectTo(ctx, opts, path === undefined ? undefined : await readStackGateway(path, ctx.cli.env));

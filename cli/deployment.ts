@@ -19,11 +19,19 @@ async function readEnvironmentFile(stack: LoadedStack, name: string, file: strin
   try {
     doc = parseYaml(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new PlatformError('bad_request', `function "${name}": cannot read environment_file "${file}" (${path}): ${(err as Error).message}`, { cause: err });
+    throw new PlatformError(
+      'bad_request',
+      `function "${name}": cannot read environment_file "${file}" (${path}): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   const env = (doc as { environment?: unknown } | null)?.environment;
   if (env === undefined || env === null) return {};
-  if (typeof env !== 'object' || Array.isArray(env)) throw new PlatformError('bad_request', `function "${name}": environment_file "${file}" must hold a map under "environment:"`);
+  if (typeof env !== 'object' || Array.isArray(env))
+    throw new PlatformError(
+      'bad_request',
+      `function "${name}": environment_file "${file}" must hold a map under "environment:"`,
+    );
   return Object.fromEntries(Object.entries(env as Record<string, unknown>).map(([k, v]) => [k, String(v)]));
 }
 
@@ -35,14 +43,20 @@ function resources(r: StackFunction['limits']): FunctionResources | undefined {
   return out;
 }
 
-export async function toFunctionDeployment(stack: LoadedStack, name: string, fn: StackFunction, opts: { namespace?: string; readTemplate?: boolean } = {}): Promise<FunctionDeployment> {
+export async function toFunctionDeployment(
+  stack: LoadedStack,
+  name: string,
+  fn: StackFunction,
+  opts: { namespace?: string; readTemplate?: boolean } = {},
+): Promise<FunctionDeployment> {
   let envProcess = fn.fprocess;
   if (!envProcess && fn.lang && opts.readTemplate !== false) {
     const template = await findTemplate(fn.lang, templateSearchPath(stack.dir));
     envProcess = template.fprocess;
   }
   let envVars: Record<string, string> = { ...(fn.environment ?? {}) };
-  for (const file of fn.environment_file ?? []) envVars = { ...envVars, ...(await readEnvironmentFile(stack, name, file)) };
+  for (const file of fn.environment_file ?? [])
+    envVars = { ...envVars, ...(await readEnvironmentFile(stack, name, file)) };
   const namespace = fn.namespace || opts.namespace || undefined;
   const deployment: FunctionDeployment = {
     service: name,

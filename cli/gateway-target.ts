@@ -9,7 +9,12 @@ import { PlatformError } from '../core/errors.ts';
 import { DEFAULT_GATEWAY } from './cli-env.ts';
 import type { AuthConfigFile, Credentials } from './auth-config.ts';
 
-export function resolveGatewayUrl(argument: string | undefined, stackUrl: string | undefined, envUrl: string | undefined, dflt = DEFAULT_GATEWAY): string {
+export function resolveGatewayUrl(
+  argument: string | undefined,
+  stackUrl: string | undefined,
+  envUrl: string | undefined,
+  dflt = DEFAULT_GATEWAY,
+): string {
   let url: string;
   if (argument && argument !== dflt) url = argument;
   else if (stackUrl && stackUrl !== dflt) url = stackUrl;
@@ -20,12 +25,19 @@ export function resolveGatewayUrl(argument: string | undefined, stackUrl: string
   try {
     new URL(url);
   } catch {
-    throw new PlatformError('bad_request', `"${url}" is not a gateway URL: pass one like http://127.0.0.1:8080 with --gateway or OPENFAAS_URL`);
+    throw new PlatformError(
+      'bad_request',
+      `"${url}" is not a gateway URL: pass one like http://127.0.0.1:8080 with --gateway or OPENFAAS_URL`,
+    );
   }
   return url;
 }
 
-export async function resolveCredentials(gateway: string, opts: { username?: string; password?: string }, authFile: AuthConfigFile): Promise<Credentials | undefined> {
+export async function resolveCredentials(
+  gateway: string,
+  opts: { username?: string; password?: string },
+  authFile: AuthConfigFile,
+): Promise<Credentials | undefined> {
   if (opts.username !== undefined || opts.password !== undefined) {
     if (!opts.password) throw new PlatformError('bad_request', '--password is required with --username');
     return { username: opts.username || 'admin', password: opts.password };

@@ -77,7 +77,10 @@ function responseOf(res: IncomingMessage): HttpResponse {
   };
 }
 
-/** One request; rejects like fetch when no answer comes (the error's `cause` carries the system error, e.g. ECONNREFUSED). */
+/**
+ * One request; rejects like fetch when no answer comes (the error's `cause` carries the system error, e.g.
+ * ECONNREFUSED).
+ */
 export const httpFetch: Fetch = (url, init = {}) =>
   new Promise<HttpResponse>((resolve, reject) => {
     const signal = init.signal;
@@ -85,10 +88,13 @@ export const httpFetch: Fetch = (url, init = {}) =>
     const headers: Record<string, string> = Array.isArray(init.headers) ? {} : { ...init.headers };
     if (Array.isArray(init.headers)) {
       // repeated names are joined as fetch's Headers does
-      for (const [k, v] of init.headers) headers[k.toLowerCase()] = headers[k.toLowerCase()] === undefined ? v : `${headers[k.toLowerCase()]}, ${v}`;
+      for (const [k, v] of init.headers)
+        headers[k.toLowerCase()] = headers[k.toLowerCase()] === undefined ? v : `${headers[k.toLowerCase()]}, ${v}`;
     }
-    const body = init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
-    if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length')) headers['content-length'] = String(body.byteLength);
+    const body =
+      init.body === undefined ? undefined : typeof init.body === 'string' ? Buffer.from(init.body) : init.body;
+    if (body !== undefined && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-length'))
+      headers['content-length'] = String(body.byteLength);
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = send(url, { method: init.method ?? 'GET', headers, agent: false }, (res) => {
       signal?.removeEventListener('abort', onAbort);

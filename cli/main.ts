@@ -60,7 +60,11 @@ const COMMANDS: { names: string[]; load: () => Promise<Register[]> }[] = [
   {
     names: ['tenant'],
     load: async () => {
-      const [tenant, limits, keys] = await Promise.all([import('./commands/tenant.ts'), import('./commands/tenant-limits.ts'), import('./commands/tenant-keys.ts')]);
+      const [tenant, limits, keys] = await Promise.all([
+        import('./commands/tenant.ts'),
+        import('./commands/tenant-limits.ts'),
+        import('./commands/tenant-keys.ts'),
+      ]);
       return [tenant.registerTenant, limits.registerTenantLimits, keys.registerTenantKeys];
     },
   },
@@ -89,7 +93,11 @@ export async function createProgram(ctx: CommandContext, argv?: string[]): Promi
   const named = argv?.find((a) => !a.startsWith('-'));
   const only = named === undefined ? undefined : COMMANDS.find((c) => c.names.includes(named));
   // `--version` alone needs no command at all
-  const versionOnly = named === undefined && argv !== undefined && argv.some((a) => a === '-V' || a === '--version' || a === '--cli-version') && !argv.some((a) => a === '-h' || a === '--help');
+  const versionOnly =
+    named === undefined &&
+    argv !== undefined &&
+    argv.some((a) => a === '-V' || a === '--version' || a === '--cli-version') &&
+    !argv.some((a) => a === '-h' || a === '--help');
   const chosen = versionOnly ? [] : only ? [only] : COMMANDS;
   const registers = (await Promise.all(chosen.map((c) => c.load()))).flat();
   for (const register of registers) register(program, ctx);

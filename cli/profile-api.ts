@@ -21,7 +21,14 @@ export interface JobView {
   grid?: { partitions: number[]; quotas: number[]; batches: number[] };
   error?: string;
   waitingFor?: string;
-  progress?: { phase: string; done: number; total: number; trial?: number; config?: { partitionPercent: number; quota: number; batch: number }; etaSeconds: number };
+  progress?: {
+    phase: string;
+    done: number;
+    total: number;
+    trial?: number;
+    config?: { partitionPercent: number; quota: number; batch: number };
+    etaSeconds: number;
+  };
   result?: { entries: number; measured: number; fitted: number; invalid?: number; deviceClass: string };
 }
 
@@ -34,7 +41,11 @@ export interface QueueView {
 export interface ProfileApi {
   gateway: string;
   /** `path` below /system/profiles (e.g. `/echo/job`); resolves with the answer of a 2xx. */
-  call(method: string, path: string, opts?: { body?: unknown; query?: Record<string, string | undefined> }): Promise<HttpResponse>;
+  call(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; query?: Record<string, string | undefined> },
+  ): Promise<HttpResponse>;
 }
 
 export async function profileApi(ctx: CommandContext, o: GatewayOptions, what: string): Promise<ProfileApi> {
@@ -45,15 +56,25 @@ export async function profileApi(ctx: CommandContext, o: GatewayOptions, what: s
     gateway,
     async call(method, path, opts = {}) {
       const url = new URL(`${gateway}/system/profiles${path}`);
-      for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined && v !== '') url.searchParams.set(k, v);
+      for (const [k, v] of Object.entries(opts.query ?? {}))
+        if (v !== undefined && v !== '') url.searchParams.set(k, v);
       const headers: Record<string, string> = opts.body === undefined ? {} : { 'content-type': 'application/json' };
-      if (creds) headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
+      if (creds)
+        headers.authorization = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
       let res: HttpResponse;
       try {
-        res = await doFetch(url, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+        res = await doFetch(url, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+        });
       } catch (err) {
         const cause = (err as { cause?: { code?: string } }).cause;
-        throw new PlatformError('unavailable', `cannot reach the gateway at ${gateway}: is \`fastgshare up\` running? (${cause?.code ?? (err as Error).message})`, { cause: err });
+        throw new PlatformError(
+          'unavailable',
+          `cannot reach the gateway at ${gateway}: is \`fastgshare up\` running? (${cause?.code ?? (err as Error).message})`,
+          { cause: err },
+        );
       }
       if (res.ok) return res;
       const text = await res.text().catch(() => '');
@@ -64,9 +85,15 @@ export async function profileApi(ctx: CommandContext, o: GatewayOptions, what: s
       } catch {
         /* plain text */
       }
-      if (res.status === 401) message += ` (log in with: fastgshare login --gateway ${gateway} -u admin --password-stdin)`;
+      if (res.status === 401)
+        message += ` (log in with: fastgshare login --gateway ${gateway} -u admin --password-stdin)`;
       // a 5xx is the gateway's trouble, not the request's: the follower retries it
-      const c: ErrorCode = res.status >= 500 && res.status !== 501 ? 'unavailable' : isErrorCode(code) ? code : (codeForStatus(res.status) ?? 'unavailable');
+      const c: ErrorCode =
+        res.status >= 500 && res.status !== 501
+          ? 'unavailable'
+          : isErrorCode(code)
+            ? code
+            : (codeForStatus(res.status) ?? 'unavailable');
       throw new PlatformError(c, `${what}: ${message} (HTTP ${res.status})`, { details: { status: res.status } });
     },
   };

@@ -45,7 +45,14 @@ export function profileCommand(name: string, namespace?: string): string {
   return `fastgshare profile ${name}${namespace ? ` -n ${namespace}` : ''}`;
 }
 
-export async function followSweep(ctx: CommandContext, api: ProfileApi, name: string, namespace: string | undefined, first: JobView, o: FollowOptions = {}): Promise<FollowOutcome> {
+export async function followSweep(
+  ctx: CommandContext,
+  api: ProfileApi,
+  name: string,
+  namespace: string | undefined,
+  first: JobView,
+  o: FollowOptions = {},
+): Promise<FollowOutcome> {
   const pollMs = o.pollMs ?? 1000;
   const maxBackoff = o.maxBackoffMs ?? 15_000;
   const giveUp = o.giveUpAfterMs ?? 300_000;
@@ -78,7 +85,11 @@ export async function followSweep(ctx: CommandContext, api: ProfileApi, name: st
     else if (key !== shown) err.write(`${line}\n`);
     shown = key;
   };
-  const render = () => show(progressLine(v), `${v.state}|${v.progress?.phase}|${v.progress?.done}|${v.progress?.trial}|${v.waitingFor ?? ''}`);
+  const render = () =>
+    show(
+      progressLine(v),
+      `${v.state}|${v.progress?.phase}|${v.progress?.done}|${v.progress?.trial}|${v.waitingFor ?? ''}`,
+    );
   const endLine = () => {
     if (tty) err.write('\n');
   };
@@ -91,11 +102,15 @@ export async function followSweep(ctx: CommandContext, api: ProfileApi, name: st
     await pause(failingSince === undefined ? pollMs : backoff);
     if (stop) {
       endLine();
-      err.write(`Stopped following. The sweep goes on on the gateway (job ${v.id}): follow it again with \`${cmd}\`, cancel it with \`${cmd} --cancel\`.\n`);
+      err.write(
+        `Stopped following. The sweep goes on on the gateway (job ${v.id}): follow it again with \`${cmd}\`, cancel it with \`${cmd} --cancel\`.\n`,
+      );
       return { kind: 'detached', view: v };
     }
     try {
-      v = (await (await api.call('GET', `/${encodeURIComponent(name)}/job`, { query: { namespace } })).json()) as JobView;
+      v = (await (
+        await api.call('GET', `/${encodeURIComponent(name)}/job`, { query: { namespace } })
+      ).json()) as JobView;
       if (failingSince !== undefined) {
         endLine();
         err.write('The gateway answers again.\n');
@@ -108,17 +123,25 @@ export async function followSweep(ctx: CommandContext, api: ProfileApi, name: st
       // the sweep was removed from the queue (cancelled while it waited, or automatic profiling turned off)
       if (e instanceof PlatformError && e.code === 'not_found') {
         endLine();
-        throw new PlatformError('not_found', `sweep ${v.id} of ${name} is no longer queued (it was cancelled before it ran); start one with \`${cmd}\``);
+        throw new PlatformError(
+          'not_found',
+          `sweep ${v.id} of ${name} is no longer queued (it was cancelled before it ran); start one with \`${cmd}\``,
+        );
       }
       if (!(e instanceof PlatformError) || e.code !== 'unavailable') throw e;
       failingSince ??= now();
       if (now() - failingSince >= giveUp) {
         endLine();
-        throw new PlatformError('unavailable', `${e.message}; no answer for ${mmss(giveUp / 1000)}, so this command stops. The sweep (job ${v.id}) goes on if the gateway does: follow it again with \`${cmd}\``);
+        throw new PlatformError(
+          'unavailable',
+          `${e.message}; no answer for ${mmss(giveUp / 1000)}, so this command stops. The sweep (job ${v.id}) goes on if the gateway does: follow it again with \`${cmd}\``,
+        );
       }
       backoff = Math.min(maxBackoff, pollMs * 2 ** failures++);
       endLine();
-      err.write(`${e.message}; trying again in ${Math.round(backoff / 1000)} s (the sweep goes on; Ctrl-C stops following)\n`);
+      err.write(
+        `${e.message}; trying again in ${Math.round(backoff / 1000)} s (the sweep goes on; Ctrl-C stops following)\n`,
+      );
       shown = '';
     }
   }

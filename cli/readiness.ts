@@ -13,7 +13,11 @@ export interface ReadinessOptions {
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export async function waitForReady(client: OpenFaasClient, functions: Array<{ name: string; namespace?: string }>, opts: ReadinessOptions): Promise<void> {
+export async function waitForReady(
+  client: OpenFaasClient,
+  functions: Array<{ name: string; namespace?: string }>,
+  opts: ReadinessOptions,
+): Promise<void> {
   const now = opts.now ?? Date.now;
   const sleep = opts.sleep ?? defaultSleep;
   const interval = opts.intervalMs ?? 250;
@@ -35,7 +39,10 @@ export async function waitForReady(client: OpenFaasClient, functions: Array<{ na
     const elapsed = now() - start;
     if (elapsed >= opts.timeoutMs) {
       const names = [...pending.values()].map((f) => f.name).join(', ');
-      throw new PlatformError('no_replicas', `no ready replica for ${names} after ${Math.round(elapsed / 1000)}s: see \`fastgshare logs ${[...pending.values()][0]!.name}\` and \`fastgshare describe ${[...pending.values()][0]!.name}\``);
+      throw new PlatformError(
+        'no_replicas',
+        `no ready replica for ${names} after ${Math.round(elapsed / 1000)}s: see \`fastgshare logs ${[...pending.values()][0]!.name}\` and \`fastgshare describe ${[...pending.values()][0]!.name}\``,
+      );
     }
     if (now() - lastReport >= 2_000) {
       lastReport = now();

@@ -16,7 +16,11 @@ export async function readStackGateway(path: string, env: Env): Promise<string |
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new PlatformError(code === 'ENOENT' ? 'not_found' : 'bad_request', `cannot read the stack file "${path}": ${code === 'ENOENT' ? 'no such file (pass one with -f stack.yml)' : (err as Error).message}`, { cause: err });
+    throw new PlatformError(
+      code === 'ENOENT' ? 'not_found' : 'bad_request',
+      `cannot read the stack file "${path}": ${code === 'ENOENT' ? 'no such file (pass one with -f stack.yml)' : (err as Error).message}`,
+      { cause: err },
+    );
   }
   const { parse } = await import('yaml');
   let doc: unknown;
@@ -25,12 +29,21 @@ export async function readStackGateway(path: string, env: Env): Promise<string |
   } catch (err) {
     throw new PlatformError('bad_request', `${path}: not valid YAML: ${(err as Error).message}`, { cause: err });
   }
-  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new PlatformError('bad_request', `${path}: expected a YAML map with "provider" and "functions"`);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+    throw new PlatformError('bad_request', `${path}: expected a YAML map with "provider" and "functions"`);
   const provider = (doc as { provider?: unknown }).provider;
   if (provider === undefined || provider === null) return undefined;
-  if (typeof provider !== 'object' || Array.isArray(provider)) throw new PlatformError('bad_request', `${path}: field "provider": expected a map with "gateway"`, { details: { field: 'provider' } });
+  if (typeof provider !== 'object' || Array.isArray(provider))
+    throw new PlatformError('bad_request', `${path}: field "provider": expected a map with "gateway"`, {
+      details: { field: 'provider' },
+    });
   const gateway = (provider as { gateway?: unknown }).gateway;
   if (gateway === undefined || gateway === null) return undefined;
-  if (typeof gateway !== 'string') throw new PlatformError('bad_request', `${path}: field "provider.gateway": expected a URL such as http://127.0.0.1:8080`, { details: { field: 'provider.gateway' } });
+  if (typeof gateway !== 'string')
+    throw new PlatformError(
+      'bad_request',
+      `${path}: field "provider.gateway": expected a URL such as http://127.0.0.1:8080`,
+      { details: { field: 'provider.gateway' } },
+    );
   return gateway;
 }

@@ -77,7 +77,8 @@ export class ManualClock implements Clock {
     const end = this.t + ms;
     for (;;) {
       let next: ManualTimer | undefined;
-      for (const x of this.timers) if (x.due <= end && (!next || x.due < next.due || (x.due === next.due && x.seq < next.seq))) next = x;
+      for (const x of this.timers)
+        if (x.due <= end && (!next || x.due < next.due || (x.due === next.due && x.seq < next.seq))) next = x;
       if (!next) break;
       this.timers = this.timers.filter((x) => x !== next);
       this.t = Math.max(this.t, next.due);

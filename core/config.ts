@@ -63,7 +63,9 @@ export interface GatewayConfig extends CommonConfig {
   autoscale?: AutoscaleConfig;
   /** Tenants, metering and prices (see readTenancyConfig). */
   tenancy?: TenancyConfig;
-  /** FASTGSHARE_METRICS_PORT / FASTGSHARE_METRICS_HOST: the separate /metrics listener (see readMetricsListenConfig). */
+  /**
+   * FASTGSHARE_METRICS_PORT / FASTGSHARE_METRICS_HOST: the separate /metrics listener (see readMetricsListenConfig).
+   */
   metrics?: MetricsListenConfig;
   /** Admission control: tenant limits and the per-function replica ceiling (see readAdmissionConfig). */
   admission?: AdmissionConfig;
@@ -102,9 +104,15 @@ export interface AutoscaleConfig {
   headroom: number;
   /** FASTGSHARE_AUTOSCALE_DEVICES_PER_NODE: devices the scheduler assumes per node and device class (default 1). */
   devicesPerNode: number;
-  /** FASTGSHARE_AUTOSCALE_APPLY_CONFIG: run the plan's configurations as replica groups on the nodes (default true; the stored annotations are left as deployed). */
+  /**
+   * FASTGSHARE_AUTOSCALE_APPLY_CONFIG: run the plan's configurations as replica groups on the nodes (default true; the
+   * stored annotations are left as deployed).
+   */
   applyConfig: boolean;
-  /** FASTGSHARE_AUTOSCALE_VERTICAL: resize the quota of running replicas before adding or removing replicas (default true). */
+  /**
+   * FASTGSHARE_AUTOSCALE_VERTICAL: resize the quota of running replicas before adding or removing replicas (default
+   * true).
+   */
   vertical: boolean;
 }
 
@@ -197,12 +205,13 @@ export interface NodeConfig extends CommonConfig {
 
 /**
  * The replica sandbox (fast-manager/sandbox/):
- *   FASTGSHARE_SANDBOX               on (default) | off: off runs replicas unconfined, as the agent's user (loudly logged)
+ * FASTGSHARE_SANDBOX               on (default) | off: off runs replicas unconfined, as the agent's user (loudly
+ * logged)
  *   FASTGSHARE_SANDBOX_BWRAP         the bubblewrap binary, a path or a name on PATH (default bwrap)
  *   FASTGSHARE_SANDBOX_UID_BASE      first uid (and gid) replicas run as (default 100000)
  *   FASTGSHARE_SANDBOX_UID_COUNT     how many uids (and namespace gids) there are (default 65536)
  *   FASTGSHARE_SANDBOX_PIDS_MAX      processes and threads per replica (cgroup pids.max, default 256)
- *   FASTGSHARE_SANDBOX_NETWORK       isolated (default): replicas open no connection to this host's addresses, loopback,
+ * FASTGSHARE_SANDBOX_NETWORK       isolated (default): replicas open no connection to this host's addresses, loopback,
  *                                    link-local or private ranges (nftables); open: no network rule
  *   FASTGSHARE_SANDBOX_EGRESS_ALLOW  comma-separated CIDRs replicas may still reach (e.g. an internal API)
  */
@@ -219,10 +228,15 @@ export interface SandboxConfig {
 
 function readSandboxConfig(env: Env): SandboxConfig {
   const mode = (env.FASTGSHARE_SANDBOX ?? '').trim().toLowerCase();
-  if (mode !== '' && mode !== 'on' && mode !== 'off') throw new ConfigError('FASTGSHARE_SANDBOX', `"${env.FASTGSHARE_SANDBOX}" is neither on nor off`);
+  if (mode !== '' && mode !== 'on' && mode !== 'off')
+    throw new ConfigError('FASTGSHARE_SANDBOX', `"${env.FASTGSHARE_SANDBOX}" is neither on nor off`);
   const uidBase = int(env, 'FASTGSHARE_SANDBOX_UID_BASE', 100_000, 1_000, 2 ** 31 - 2);
   const uidCount = int(env, 'FASTGSHARE_SANDBOX_UID_COUNT', 65_536, 16, 2 ** 24);
-  if (uidBase + uidCount > 2 ** 32 - 2) throw new ConfigError('FASTGSHARE_SANDBOX_UID_COUNT', `uids ${uidBase}..${uidBase + uidCount - 1} go past the largest uid`);
+  if (uidBase + uidCount > 2 ** 32 - 2)
+    throw new ConfigError(
+      'FASTGSHARE_SANDBOX_UID_COUNT',
+      `uids ${uidBase}..${uidBase + uidCount - 1} go past the largest uid`,
+    );
   return {
     enabled: mode !== 'off',
     bwrap: env.FASTGSHARE_SANDBOX_BWRAP?.trim() || 'bwrap',
@@ -238,21 +252,29 @@ function readSandboxNetwork(env: Env): 'isolated' | 'open' {
   const v = (env.FASTGSHARE_SANDBOX_NETWORK ?? '').trim().toLowerCase();
   if (v === '' || v === 'isolated') return 'isolated';
   if (v === 'open') return 'open';
-  throw new ConfigError('FASTGSHARE_SANDBOX_NETWORK', `"${env.FASTGSHARE_SANDBOX_NETWORK}" is neither isolated nor open`);
+  throw new ConfigError(
+    'FASTGSHARE_SANDBOX_NETWORK',
+    `"${env.FASTGSHARE_SANDBOX_NETWORK}" is neither isolated nor open`,
+  );
 }
 
 /** A comma-separated list of CIDRs; a bare address is /32 (IPv4) or /128 (IPv6). */
 function readCidrList(env: Env, name: string): string[] {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return [];
-  return raw.split(',').map((s) => s.trim()).filter(Boolean).map((entry) => {
-    const [addr = '', prefix, ...rest] = entry.split('/');
-    const family = isIP(addr);
-    const max = family === 6 ? 128 : 32;
-    const bits = prefix === undefined ? max : /^\d+$/.test(prefix) ? Number(prefix) : NaN;
-    if (family === 0 || rest.length > 0 || !(bits >= 0 && bits <= max)) throw new ConfigError(name, `"${entry}" is not a CIDR such as 10.1.0.0/16 or 2001:db8::/32`);
-    return `${addr}/${bits}`;
-  });
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const [addr = '', prefix, ...rest] = entry.split('/');
+      const family = isIP(addr);
+      const max = family === 6 ? 128 : 32;
+      const bits = prefix === undefined ? max : /^\d+$/.test(prefix) ? Number(prefix) : NaN;
+      if (family === 0 || rest.length > 0 || !(bits >= 0 && bits <= max))
+        throw new ConfigError(name, `"${entry}" is not a CIDR such as 10.1.0.0/16 or 2001:db8::/32`);
+      return `${addr}/${bits}`;
+    });
 }
 
 function int(env: Env, name: string, dflt: number, min: number, max: number): number {
@@ -281,7 +303,8 @@ const LEVELS: LogLevel[] = ['debug', 'info', 'warn', 'error'];
 
 export function readCommonConfig(env: Env, cwd = process.cwd()): CommonConfig {
   const level = (env.FASTGSHARE_LOG_LEVEL ?? 'info') as LogLevel;
-  if (!LEVELS.includes(level)) throw new ConfigError('FASTGSHARE_LOG_LEVEL', `"${level}" is not one of ${LEVELS.join(', ')}`);
+  if (!LEVELS.includes(level))
+    throw new ConfigError('FASTGSHARE_LOG_LEVEL', `"${level}" is not one of ${LEVELS.join(', ')}`);
   return {
     dataDir: resolve(cwd, env.FASTGSHARE_DATA_DIR || '.fastgshare'),
     mongoUri: url(env, 'MONGODB_URI', undefined, ['mongodb:', 'mongodb+srv:']),
@@ -298,7 +321,11 @@ const NODE_TOKEN = /^[A-Za-z0-9._~+/=-]{32,1024}$/;
 function nodeToken(env: Env): string | undefined {
   const v = valueOrFile(env, 'FASTGSHARE_NODE_TOKEN');
   if (v === undefined) return undefined;
-  if (!NODE_TOKEN.test(v)) throw new ConfigError('FASTGSHARE_NODE_TOKEN', 'must be 32-1024 characters of letters, digits and . _ ~ + / = - (e.g. `openssl rand -hex 32`)');
+  if (!NODE_TOKEN.test(v))
+    throw new ConfigError(
+      'FASTGSHARE_NODE_TOKEN',
+      'must be 32-1024 characters of letters, digits and . _ ~ + / = - (e.g. `openssl rand -hex 32`)',
+    );
   return v;
 }
 
@@ -322,7 +349,11 @@ export function readAuth(env: Env): AdminCredentials | undefined {
   const password = valueOrFile(env, 'FASTGSHARE_ADMIN_PASSWORD');
   const wanted = flag(env, 'FASTGSHARE_AUTH', Boolean(user || password));
   if (!wanted) return undefined;
-  if (!password) throw new ConfigError('FASTGSHARE_ADMIN_PASSWORD', 'basic auth is on but no admin password is set (FASTGSHARE_ADMIN_PASSWORD or FASTGSHARE_ADMIN_PASSWORD_FILE)');
+  if (!password)
+    throw new ConfigError(
+      'FASTGSHARE_ADMIN_PASSWORD',
+      'basic auth is on but no admin password is set (FASTGSHARE_ADMIN_PASSWORD or FASTGSHARE_ADMIN_PASSWORD_FILE)',
+    );
   if (password.length < 8) throw new ConfigError('FASTGSHARE_ADMIN_PASSWORD', 'must be at least 8 characters');
   const u = user || 'admin';
   if (u.includes(':')) throw new ConfigError('FASTGSHARE_ADMIN_USER', 'must not contain ":"');
@@ -363,8 +394,15 @@ export function readGatewayConfig(env: Env, cwd = process.cwd()): GatewayConfig 
 export function readCallbackAllow(env: Env): CallbackAllowRule[] {
   const name = 'FASTGSHARE_CALLBACK_ALLOW';
   const out: CallbackAllowRule[] = [];
-  for (const raw of (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
-    const bad = (why: string) => new ConfigError(name, `"${raw}" ${why}; give CIDRs such as 10.1.0.0/16 or ::1/128, or host:port such as 127.0.0.1:9000`);
+  for (const raw of (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const bad = (why: string) =>
+      new ConfigError(
+        name,
+        `"${raw}" ${why}; give CIDRs such as 10.1.0.0/16 or ::1/128, or host:port such as 127.0.0.1:9000`,
+      );
     const slash = raw.lastIndexOf('/');
     if (slash >= 0) {
       const address = raw.slice(0, slash).replace(/^\[(.*)\]$/, '$1');
@@ -378,7 +416,12 @@ export function readCallbackAllow(env: Env): CallbackAllowRule[] {
     }
     const bare = raw.replace(/^\[(.*)\]$/, '$1');
     if (isIP(bare)) {
-      out.push({ kind: 'cidr', address: bare, prefix: isIP(bare) === 4 ? 32 : 128, family: isIP(bare) === 4 ? 'ipv4' : 'ipv6' });
+      out.push({
+        kind: 'cidr',
+        address: bare,
+        prefix: isIP(bare) === 4 ? 32 : 128,
+        family: isIP(bare) === 4 ? 'ipv4' : 'ipv6',
+      });
       continue;
     }
     let u: URL;
@@ -387,11 +430,19 @@ export function readCallbackAllow(env: Env): CallbackAllowRule[] {
     } catch {
       throw bad('is not a CIDR, an address or host:port');
     }
-    if (u.username || u.password || u.pathname !== '/' || u.search || u.hash) throw bad('is not a CIDR, an address or host:port');
+    if (u.username || u.password || u.pathname !== '/' || u.search || u.hash)
+      throw bad('is not a CIDR, an address or host:port');
     if (!/:\d+$/.test(raw)) throw bad('names a host without a port (write host:port, or a CIDR for any port)');
     const port = u.port === '' ? 80 : Number(u.port);
     if (port < 1) throw bad('has port 0');
-    out.push({ kind: 'endpoint', host: u.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase().replace(/\.$/, ''), port });
+    out.push({
+      kind: 'endpoint',
+      host: u.hostname
+        .replace(/^\[(.*)\]$/, '$1')
+        .toLowerCase()
+        .replace(/\.$/, ''),
+      port,
+    });
   }
   return out;
 }
@@ -473,7 +524,8 @@ export function readAsyncConfig(env: Env): AsyncConfig | undefined {
 export function readNodeConfig(env: Env, hostname: string, cwd = process.cwd()): NodeConfig {
   const port = int(env, 'FASTGSHARE_NODE_PORT', 8081, 0, 65535);
   const name = env.FASTGSHARE_NODE_NAME || hostname;
-  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/i.test(name)) throw new ConfigError('FASTGSHARE_NODE_NAME', `"${name}" is not a valid node name (letters, digits, '-', '.')`);
+  if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/i.test(name))
+    throw new ConfigError('FASTGSHARE_NODE_NAME', `"${name}" is not a valid node name (letters, digits, '-', '.')`);
   return {
     ...readCommonConfig(env, cwd),
     port,
@@ -541,17 +593,27 @@ function price(env: Env, name: string, dflt: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return dflt;
   const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v) || v < 0) throw new ConfigError(name, `"${raw}" is not a price (a number >= 0)`);
+  if (raw.trim() === '' || !Number.isFinite(v) || v < 0)
+    throw new ConfigError(name, `"${raw}" is not a price (a number >= 0)`);
   return v;
 }
 
 function parseRates(where: string, raw: unknown, fallback: PriceRates): PriceRates {
   if (raw === undefined) return fallback;
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `${where} must be an object {deviceHour, gbHour, millionInvocations}`);
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw new ConfigError(
+      'FASTGSHARE_PRICING_FILE',
+      `${where} must be an object {deviceHour, gbHour, millionInvocations}`,
+    );
   const out = { ...fallback };
   for (const [k, v] of Object.entries(raw)) {
-    if (!(k in out)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `${where}.${k} is not a rate; use deviceHour, gbHour or millionInvocations`);
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError('FASTGSHARE_PRICING_FILE', `${where}.${k} must be a number >= 0`);
+    if (!(k in out))
+      throw new ConfigError(
+        'FASTGSHARE_PRICING_FILE',
+        `${where}.${k} is not a rate; use deviceHour, gbHour or millionInvocations`,
+      );
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new ConfigError('FASTGSHARE_PRICING_FILE', `${where}.${k} must be a number >= 0`);
     out[k as keyof PriceRates] = v;
   }
   return out;
@@ -571,16 +633,25 @@ export function readPricingConfig(env: Env, cwd = process.cwd()): PricingConfig 
   } catch (err) {
     throw new ConfigError('FASTGSHARE_PRICING_FILE', `cannot read "${file}": ${(err as Error).message}`);
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `"${file}" must hold an object {currency, default, classes}`);
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new ConfigError('FASTGSHARE_PRICING_FILE', `"${file}" must hold an object {currency, default, classes}`);
   const d = doc as Record<string, unknown>;
-  for (const k of Object.keys(d)) if (!['currency', 'default', 'classes'].includes(k)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `unknown key "${k}"; use currency, default and classes`);
-  if (d.currency !== undefined && (typeof d.currency !== 'string' || !/^[A-Za-z]{1,8}$/.test(d.currency))) throw new ConfigError('FASTGSHARE_PRICING_FILE', 'currency must be a short code such as USD');
+  for (const k of Object.keys(d))
+    if (!['currency', 'default', 'classes'].includes(k))
+      throw new ConfigError('FASTGSHARE_PRICING_FILE', `unknown key "${k}"; use currency, default and classes`);
+  if (d.currency !== undefined && (typeof d.currency !== 'string' || !/^[A-Za-z]{1,8}$/.test(d.currency)))
+    throw new ConfigError('FASTGSHARE_PRICING_FILE', 'currency must be a short code such as USD');
   const dflt = parseRates('default', d.default, base);
   const classes: Record<string, PriceRates> = {};
   if (d.classes !== undefined) {
-    if (typeof d.classes !== 'object' || d.classes === null || Array.isArray(d.classes)) throw new ConfigError('FASTGSHARE_PRICING_FILE', 'classes must map a device class to its rates');
+    if (typeof d.classes !== 'object' || d.classes === null || Array.isArray(d.classes))
+      throw new ConfigError('FASTGSHARE_PRICING_FILE', 'classes must map a device class to its rates');
     for (const [cls, rates] of Object.entries(d.classes)) {
-      if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(cls)) throw new ConfigError('FASTGSHARE_PRICING_FILE', `"${cls}" is not a device class name (lower-case letters, digits, '_', '.', '-')`);
+      if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(cls))
+        throw new ConfigError(
+          'FASTGSHARE_PRICING_FILE',
+          `"${cls}" is not a device class name (lower-case letters, digits, '_', '.', '-')`,
+        );
       classes[cls] = parseRates(`classes.${cls}`, rates, dflt);
     }
   }
@@ -595,13 +666,17 @@ export interface LoginThrottleConfig {
 
 export function readTenancyConfig(env: Env, cwd = process.cwd()): TenancyConfig {
   const metering = (env.FASTGSHARE_METERING ?? '').toLowerCase();
-  if (metering && !['true', 'false', '1', '0'].includes(metering)) throw new ConfigError('FASTGSHARE_METERING', `"${env.FASTGSHARE_METERING}" must be true or false`);
+  if (metering && !['true', 'false', '1', '0'].includes(metering))
+    throw new ConfigError('FASTGSHARE_METERING', `"${env.FASTGSHARE_METERING}" must be true or false`);
   return {
     hashRounds: int(env, 'FASTGSHARE_TENANT_HASH_ROUNDS', 10, 4, 15),
     login: {
       freeFailures: int(env, 'FASTGSHARE_LOGIN_FREE_FAILURES', 5, 1, 1000),
       backoffMs: int(env, 'FASTGSHARE_LOGIN_BACKOFF_MS', 1000, 1, 3_600_000),
-      backoffMaxMs: Math.max(int(env, 'FASTGSHARE_LOGIN_BACKOFF_MS', 1000, 1, 3_600_000), int(env, 'FASTGSHARE_LOGIN_BACKOFF_MAX_MS', 300_000, 1, 86_400_000)),
+      backoffMaxMs: Math.max(
+        int(env, 'FASTGSHARE_LOGIN_BACKOFF_MS', 1000, 1, 3_600_000),
+        int(env, 'FASTGSHARE_LOGIN_BACKOFF_MAX_MS', 300_000, 1, 86_400_000),
+      ),
     },
     authThreads: int(env, 'FASTGSHARE_AUTH_THREADS', 0, 0, 64),
     metering: metering === '' || metering === 'true' || metering === '1',
@@ -628,14 +703,28 @@ export interface AdmissionConfig {
   maxReplicasPerFunction: number;
 }
 
-const MEMORY_UNITS: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+const MEMORY_UNITS: Record<string, number> = {
+  '': 1,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+};
 
 /** A memory quantity ("8Gi", "512Mi", "2G", bytes) in whole bytes. */
 function memory(env: Env, name: string, dflt: number): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return dflt;
   const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(raw.trim());
-  if (!m) throw new ConfigError(name, `"${raw}" is not a memory quantity; use bytes or a number with Ki, Mi, Gi, Ti, k, M, G or T, e.g. "8Gi"`);
+  if (!m)
+    throw new ConfigError(
+      name,
+      `"${raw}" is not a memory quantity; use bytes or a number with Ki, Mi, Gi, Ti, k, M, G or T, e.g. "8Gi"`,
+    );
   const bytes = Math.ceil(Number(m[1]) * MEMORY_UNITS[m[2] ?? '']!);
   if (bytes > 2 ** 50) throw new ConfigError(name, `"${raw}" is too large (at most 1Pi)`);
   return bytes;
@@ -668,7 +757,15 @@ export function readMetricsListenConfig(env: Env): MetricsListenConfig {
   const anyPort = (env.PORT ?? '').trim() === '0';
   const port = int(env, 'FASTGSHARE_METRICS_PORT', anyPort ? 0 : 8082, 0, 65535);
   const host = (env.FASTGSHARE_METRICS_HOST ?? '').trim() || '127.0.0.1';
-  if (isIP(host) === 0 && host !== 'localhost') throw new ConfigError('FASTGSHARE_METRICS_HOST', `"${host}" is not an IP address (use 127.0.0.1 for local scrapers, 0.0.0.0 for all interfaces)`);
-  if (port !== 0 && port === int(env, 'PORT', 8080, 0, 65535)) throw new ConfigError('FASTGSHARE_METRICS_PORT', `${port} is the gateway's own PORT; pick another port for /metrics`);
+  if (isIP(host) === 0 && host !== 'localhost')
+    throw new ConfigError(
+      'FASTGSHARE_METRICS_HOST',
+      `"${host}" is not an IP address (use 127.0.0.1 for local scrapers, 0.0.0.0 for all interfaces)`,
+    );
+  if (port !== 0 && port === int(env, 'PORT', 8080, 0, 65535))
+    throw new ConfigError(
+      'FASTGSHARE_METRICS_PORT',
+      `${port} is the gateway's own PORT; pick another port for /metrics`,
+    );
   return { port, host };
 }

@@ -4,22 +4,23 @@
  * `codeForStatus` the single way back for an answer that names no code.
  */
 export type ErrorCode =
-  | 'bad_request'          // malformed input: JSON, missing/invalid field, bad annotation
-  | 'invalid_name'         // a function, namespace, secret or image name that is not allowed
-  | 'unauthorized'         // missing or wrong credentials
-  | 'forbidden'            // credentials valid, but not for this resource
-  | 'not_found'            // unknown function, secret, namespace, replica
-  | 'conflict'             // already exists
-  | 'limit_exceeded'       // admission control: a tenant limit, the per-function replica ceiling or a node's capacity (gateway/admission/)
-  | 'payload_too_large'    // request body over the configured limit
-  | 'too_many_requests'    // a replica's queue is full or it cannot meet the request's deadline (SLO)
-  | 'image_not_found'      // a deployment names an image that is not in the image store
-  | 'unsupported_device'   // a device backend that cannot run on this node
-  | 'no_replicas'          // no ready replica within the bounded wait
-  | 'upstream_failed'      // a replica could not be reached or broke the connection
-  | 'upstream_timeout'     // a replica did not answer within the upstream timeout
-  | 'unavailable'          // a dependency (store, node agent, redis) is briefly gone
-  | 'not_implemented'      // an optional feature that this deployment does not have
+  | 'bad_request' // malformed input: JSON, missing/invalid field, bad annotation
+  | 'invalid_name' // a function, namespace, secret or image name that is not allowed
+  | 'unauthorized' // missing or wrong credentials
+  | 'forbidden' // credentials valid, but not for this resource
+  | 'not_found' // unknown function, secret, namespace, replica
+  | 'conflict' // already exists
+  // admission control: a tenant limit, the per-function replica ceiling or a node's capacity (gateway/admission/)
+  | 'limit_exceeded'
+  | 'payload_too_large' // request body over the configured limit
+  | 'too_many_requests' // a replica's queue is full or it cannot meet the request's deadline (SLO)
+  | 'image_not_found' // a deployment names an image that is not in the image store
+  | 'unsupported_device' // a device backend that cannot run on this node
+  | 'no_replicas' // no ready replica within the bounded wait
+  | 'upstream_failed' // a replica could not be reached or broke the connection
+  | 'upstream_timeout' // a replica did not answer within the upstream timeout
+  | 'unavailable' // a dependency (store, node agent, redis) is briefly gone
+  | 'not_implemented' // an optional feature that this deployment does not have
   | 'internal';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -99,7 +100,10 @@ export function toPlatformError(err: unknown): PlatformError {
 /** Thrown for configuration that cannot be used; the message names the variable. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
-  constructor(readonly variable: string, message: string) {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
     super(`${variable}: ${message}`);
   }
 }

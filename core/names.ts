@@ -37,7 +37,13 @@ export function validateNamespace(ns: unknown, field = 'namespace'): string {
 }
 
 export function validateSecretName(name: unknown, field = 'name'): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > 253 || !SUBDOMAIN.test(name) || name.includes('..')) {
+  if (
+    typeof name !== 'string' ||
+    name.length === 0 ||
+    name.length > 253 ||
+    !SUBDOMAIN.test(name) ||
+    name.includes('..')
+  ) {
     throw new PlatformError(
       'invalid_name',
       `${field} "${truncate(String(name ?? ''))}" is not a valid secret name: use lowercase letters, digits, '-' and '.'`,
@@ -58,10 +64,14 @@ export interface QualifiedName {
  */
 export function parseQualifiedName(raw: string, explicitNamespace?: string): QualifiedName {
   if (!ROUTE_NAME.test(raw)) {
-    throw new PlatformError('invalid_name', `"${truncate(raw)}" is not a function name: use letters, digits, '-', '_' and '.' (name.namespace)`);
+    throw new PlatformError(
+      'invalid_name',
+      `"${truncate(raw)}" is not a function name: use letters, digits, '-', '_' and '.' (name.namespace)`,
+    );
   }
   const dot = raw.lastIndexOf('.');
-  if (dot === -1) return { name: validateFunctionName(raw, 'function name'), namespace: validateNamespace(explicitNamespace) };
+  if (dot === -1)
+    return { name: validateFunctionName(raw, 'function name'), namespace: validateNamespace(explicitNamespace) };
   return {
     name: validateFunctionName(raw.slice(0, dot), 'function name'),
     namespace: validateNamespace(raw.slice(dot + 1)),
@@ -91,10 +101,17 @@ export interface ImageRef {
 
 export function parseImageRef(image: unknown, field = 'image'): ImageRef {
   if (typeof image !== 'string' || image.length === 0) {
-    throw new PlatformError('bad_request', `${field} is required: the name of a function bundle, e.g. "echo:latest" (build it with \`fastgshare build -f stack.yml\`)`);
+    throw new PlatformError(
+      'bad_request',
+      `${field} is required: the name of a function bundle, e.g. "echo:latest" (build it with \`fastgshare build -f stack.yml\`)`,
+    );
   }
   const bad = () =>
-    new PlatformError('invalid_name', `${field} "${truncate(image)}" is not a valid image reference: use lowercase path segments separated by '/', with an optional ':tag' (e.g. "ghcr.io/team/echo:1.0")`, { details: { field } });
+    new PlatformError(
+      'invalid_name',
+      `${field} "${truncate(image)}" is not a valid image reference: use lowercase path segments separated by '/', with an optional ':tag' (e.g. "ghcr.io/team/echo:1.0")`,
+      { details: { field } },
+    );
   if (image.length > 255 || image.includes('\\') || image.includes('\0') || image.includes('@')) throw bad();
   let path = image;
   let tag = 'latest';

@@ -13,5 +13,9 @@ export interface HostEnv {
 }
 
 export function readHostEnv(env: Env = process.env): HostEnv {
-  return { path: env.PATH || '/usr/local/bin:/usr/bin:/bin', home: env.HOME || '/tmp', ...(env.LD_LIBRARY_PATH ? { ldLibraryPath: env.LD_LIBRARY_PATH } : {}) };
+  return {
+    path: env.PATH || '/usr/local/bin:/usr/bin:/bin',
+    home: env.HOME || '/tmp',
+    ...(env.LD_LIBRARY_PATH ? { ldLibraryPath: env.LD_LIBRARY_PATH } : {}),
+  };
 }

@@ -99,21 +99,42 @@ async function startLockedAgent(opts: StartNodeAgentOptions, lock: DataDirLock):
   const gpus = (opts.gpus ?? (() => defaultGpus(config.nvidiaSmi, log)))();
 
   // the node's own file (<dataDir>/replica-records.json): a node needs no database
-  const records = createReplicaRecords({ dataDir: config.dataDir, node: config.name, proc, log, clock, killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000) });
+  const records = createReplicaRecords({
+    dataDir: config.dataDir,
+    node: config.name,
+    proc,
+    log,
+    clock,
+    killTimeoutMs: Math.min(config.drainTimeoutMs, 5_000),
+  });
   try {
     await records.reapOrphans();
   } catch (err) {
-    throw new PlatformError('unavailable', `cannot reap replicas left by a previous agent of node "${config.name}": ${(err as Error).message}`, { cause: err });
+    throw new PlatformError(
+      'unavailable',
+      `cannot reap replicas left by a previous agent of node "${config.name}": ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   // no replica of this agent lives yet: every work dir (plaintext secrets) is a dead replica's
   const orphanDirs = await removeOrphanWorkDirs(config.dataDir);
   if (orphanDirs.length) log.info('removed work dirs of dead replicas', { removed: orphanDirs.length });
 
-  const logs = createLogHub({ dir: join(config.dataDir, 'logs'), linesPerFunction: tuning.logLinesPerFunction, fileMaxBytes: tuning.logFileMaxBytes, clock, log });
+  const logs = createLogHub({
+    dir: join(config.dataDir, 'logs'),
+    linesPerFunction: tuning.logLinesPerFunction,
+    fileMaxBytes: tuning.logFileMaxBytes,
+    clock,
+    log,
+  });
   const deviceMemory = opts.deviceMemory ?? createNvidiaSmiReader({ binary: config.nvidiaSmi, log });
   const sampler = createUsageSampler({ proc, clock, intervalMs: tuning.usageIntervalMs, log, deviceMemory });
   let supervisorRef: NodeSupervisor | undefined;
-  const metrics = createAgentMetrics(registry, () => supervisorRef?.states() ?? [], () => supervisorRef?.list() ?? []);
+  const metrics = createAgentMetrics(
+    registry,
+    () => supervisorRef?.states() ?? [],
+    () => supervisorRef?.list() ?? [],
+  );
 
   const nodeToken = await loadOrCreateNodeToken(config.dataDir, config.nodeToken, log);
   const forward = createForwardTokens();
@@ -124,7 +145,12 @@ async function startLockedAgent(opts: StartNodeAgentOptions, lock: DataDirLock):
     if (api) return api(req, res);
     req.resume();
     res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' });
-    res.end(JSON.stringify({ code: 'unavailable', message: `node agent "${config.name}" is starting; try again in a moment` }));
+    res.end(
+      JSON.stringify({
+        code: 'unavailable',
+        message: `node agent "${config.name}" is starting; try again in a moment`,
+      }),
+    );
   });
   server.listen(config.port, config.host);
   await once(server, 'listening');
@@ -134,12 +160,32 @@ async function startLockedAgent(opts: StartNodeAgentOptions, lock: DataDirLock):
 
   // per device: every token grant/release and emulated batch, for GET /v1/devices/:device/timeline
   const timeline = opts.timeline ?? createDeviceTimelines({ clock, capacity: config.timelineEvents });
-  const sharing = await createNodeSharing({ dataDir: config.dataDir, registry, clock, log, scheduler: opts.sharing, timeline });
+  const sharing = await createNodeSharing({
+    dataDir: config.dataDir,
+    registry,
+    clock,
+    log,
+    scheduler: opts.sharing,
+    timeline,
+  });
   const hostEnv = opts.hostEnv ?? readHostEnv();
-  // the node's emulated devices: emulated replicas run their batches through their device's server, so racing ones contend
-  const emulatedDevices = await startEmulatedDevices({ dataDir: config.dataDir, count: config.emulatedDevices, clock, log, timeline });
+  // the node's emulated devices: emulated replicas run their batches through their device's server, so racing ones
+  // contend
+  const emulatedDevices = await startEmulatedDevices({
+    dataDir: config.dataDir,
+    count: config.emulatedDevices,
+    clock,
+    log,
+    timeline,
+  });
   // replicas run sandboxed (fast-manager/sandbox/) unless FASTGSHARE_SANDBOX=off; a test may inject its own launcher
-  const sandbox = await createSandbox({ config: config.sandbox, dataDir: config.dataDir, platformRoot: PLATFORM_ROOT, sockets: [sharing.tokens.socketPath], log });
+  const sandbox = await createSandbox({
+    config: config.sandbox,
+    dataDir: config.dataDir,
+    platformRoot: PLATFORM_ROOT,
+    sockets: [sharing.tokens.socketPath],
+    log,
+  });
   const devices = createDeviceLauncher({
     inner: opts.launcher ?? sandbox.launcher,
     cores: opts.devices?.cores ?? nodeCores(),
@@ -150,45 +196,65 @@ async function startLockedAgent(opts: StartNodeAgentOptions, lock: DataDirLock):
     probeCuda: opts.devices?.probeCuda ?? cudaProbe(hostEnv.ldLibraryPath),
     log,
   });
-  const supervisor = sharing.wrapSupervisor(createNodeSupervisor({
-    images: opts.images,
-    log,
-    admit: (spec) => {
-      sandbox.admit();
-      devices.check(spec);
-    },
-    replicaDeps: {
-      node: config.name,
-      urlHost,
-      dataDir: config.dataDir,
-      startTimeoutMs: config.startTimeoutMs,
-      drainTimeoutMs: config.drainTimeoutMs,
-      tuning,
-      hostEnv,
-      launcher: forward.wrapLauncher(sharing.wrapLauncher(devices)),
-      ports: createPortAllocator(),
-      probe: forward.probe(opts.probe ?? httpHealthProbe),
-      sampler,
-      logs,
-      clock,
+  const supervisor = sharing.wrapSupervisor(
+    createNodeSupervisor({
+      images: opts.images,
       log,
-    },
-    observer: {
-      onChange(r) {
-        if (r.state === 'stopped') records.remove(r.id);
-        else records.save(r.status(), r.currentPort);
+      admit: (spec) => {
+        sandbox.admit();
+        devices.check(spec);
       },
-      onCrash(r) {
-        metrics.replicaRestarted(r.namespace, r.name);
+      replicaDeps: {
+        node: config.name,
+        urlHost,
+        dataDir: config.dataDir,
+        startTimeoutMs: config.startTimeoutMs,
+        drainTimeoutMs: config.drainTimeoutMs,
+        tuning,
+        hostEnv,
+        launcher: forward.wrapLauncher(sharing.wrapLauncher(devices)),
+        ports: createPortAllocator(),
+        probe: forward.probe(opts.probe ?? httpHealthProbe),
+        sampler,
+        logs,
+        clock,
+        log,
       },
-    },
-  }));
+      observer: {
+        onChange(r) {
+          if (r.state === 'stopped') records.remove(r.id);
+          else records.save(r.status(), r.currentPort);
+        },
+        onCrash(r) {
+          metrics.replicaRestarted(r.namespace, r.name);
+        },
+      },
+    }),
+  );
   supervisorRef = supervisor;
 
   const deviceCounts = { emulated: emulatedDevices.count, gpus: await gpus };
-  const app = createNodeApi({ supervisor, logs, registry, info: () => nodeInfo(config.name, url, deviceCounts), usage: () => sharing.usage(), timeline, log, token: nodeToken.token, forwardTokens: forward });
+  const app = createNodeApi({
+    supervisor,
+    logs,
+    registry,
+    info: () => nodeInfo(config.name, url, deviceCounts),
+    usage: () => sharing.usage(),
+    timeline,
+    log,
+    token: nodeToken.token,
+    forwardTokens: forward,
+  });
   api = app;
-  log.info('node agent listening', { node: config.name, url, dataDir: config.dataDir, emulatedDevices: emulatedDevices.count, gpus: deviceCounts.gpus.length, token: nodeToken.from, sandbox: sandbox.state });
+  log.info('node agent listening', {
+    node: config.name,
+    url,
+    dataDir: config.dataDir,
+    emulatedDevices: emulatedDevices.count,
+    gpus: deviceCounts.gpus.length,
+    token: nodeToken.from,
+    sandbox: sandbox.state,
+  });
 
   let closing: Promise<void> | undefined;
   return {

@@ -6,7 +6,6 @@
 import { Counter, Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
 import type { FunctionReplicas, ReplicaState } from '../core/contracts/node-agent.ts';
 
-
 export const METRIC_PREFIX = 'fastgshare_node_';
 const STATES: ReplicaState[] = ['starting', 'ready', 'unhealthy', 'backoff', 'draining'];
 
@@ -14,7 +13,11 @@ export interface AgentMetrics {
   replicaRestarted(namespace: string, name: string): void;
 }
 
-export function createAgentMetrics(registry: Registry, states: () => ReplicaState[], functions: () => FunctionReplicas[] = () => []): AgentMetrics {
+export function createAgentMetrics(
+  registry: Registry,
+  states: () => ReplicaState[],
+  functions: () => FunctionReplicas[] = () => [],
+): AgentMetrics {
   collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
   new Gauge({
     name: `${METRIC_PREFIX}replicas`,
@@ -37,7 +40,8 @@ export function createAgentMetrics(registry: Registry, states: () => ReplicaStat
       for (const f of functions()) {
         for (const r of f.replicas) {
           const bytes = r.usage?.deviceMemoryBytes;
-          if (bytes !== undefined && r.pid !== null) this.set({ function_name: `${f.name}.${f.namespace}`, replica: r.id }, bytes);
+          if (bytes !== undefined && r.pid !== null)
+            this.set({ function_name: `${f.name}.${f.namespace}`, replica: r.id }, bytes);
         }
       }
     },

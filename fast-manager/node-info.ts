@@ -24,12 +24,24 @@ export function nodeDevices(c: NodeDeviceCounts, memoryBytes = totalmem()): Node
   const out: NodeDevice[] = [{ id: 'cpu', kind: 'cpu', index: 0, memoryBytes }];
   for (let i = 0; i < c.emulated; i++) out.push({ id: emulatedDeviceId(i), kind: 'emulated', index: i });
   for (const g of [...(c.gpus ?? [])].sort((a, b) => a.index - b.index)) {
-    out.push({ id: cudaDeviceId(g.index), kind: 'cuda', index: g.index, ...(g.memoryBytes !== undefined ? { memoryBytes: g.memoryBytes } : {}) });
+    out.push({
+      id: cudaDeviceId(g.index),
+      kind: 'cuda',
+      index: g.index,
+      ...(g.memoryBytes !== undefined ? { memoryBytes: g.memoryBytes } : {}),
+    });
   }
   return out;
 }
 
 export function nodeInfo(name: string, url: string, devices: NodeDeviceCounts): NodeInfo {
   const memoryBytes = totalmem();
-  return { name, url, cpus: availableParallelism(), memoryBytes, version: VERSION, devices: nodeDevices(devices, memoryBytes) };
+  return {
+    name,
+    url,
+    cpus: availableParallelism(),
+    memoryBytes,
+    version: VERSION,
+    devices: nodeDevices(devices, memoryBytes),
+  };
 }

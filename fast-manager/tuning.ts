@@ -49,10 +49,13 @@ export const DEFAULT_TUNING: AgentTuning = {
 export function resolveTuning(overrides: Partial<AgentTuning> = {}): AgentTuning {
   const t = { ...DEFAULT_TUNING, ...overrides };
   for (const [k, v] of Object.entries(t)) {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new ConfigError(`tuning.${k}`, `${String(v)} must be a non-negative number`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+      throw new ConfigError(`tuning.${k}`, `${String(v)} must be a non-negative number`);
   }
-  if (t.restartAfterFailures < t.unhealthyAfter) throw new ConfigError('tuning.restartAfterFailures', `must be at least unhealthyAfter (${t.unhealthyAfter})`);
-  if (t.backoffMaxMs < t.backoffBaseMs) throw new ConfigError('tuning.backoffMaxMs', `must be at least backoffBaseMs (${t.backoffBaseMs})`);
+  if (t.restartAfterFailures < t.unhealthyAfter)
+    throw new ConfigError('tuning.restartAfterFailures', `must be at least unhealthyAfter (${t.unhealthyAfter})`);
+  if (t.backoffMaxMs < t.backoffBaseMs)
+    throw new ConfigError('tuning.backoffMaxMs', `must be at least backoffBaseMs (${t.backoffBaseMs})`);
   if (t.logLinesPerFunction < 1) throw new ConfigError('tuning.logLinesPerFunction', 'must be at least 1');
   return t;
 }

@@ -62,20 +62,32 @@ export function createApp(p: AppParts): Express {
 /** Answers /async-function/ when async invocations are off. */
 export const asyncOff: InvokeHandler = async (req, res) => {
   req.resume();
-  sendError(res, new PlatformError('not_implemented', 'async invocations are off on this gateway: set REDIS_URL (or FASTGSHARE_ASYNC=true) to queue calls on /async-function/'));
+  sendError(
+    res,
+    new PlatformError(
+      'not_implemented',
+      'async invocations are off on this gateway: set REDIS_URL (or FASTGSHARE_ASYNC=true) to queue calls on /async-function/',
+    ),
+  );
 };
 
 /**
  * The HTTP server's listener: the URL made canonical once, then `/function/...` to the invoke
  * handler and `/async-function/...` to the async submission handler directly, the rest to express.
  */
-export function createRequestListener(app: Express, invoke: InvokeHandler, log: Logger, asyncInvoke: InvokeHandler = asyncOff): (req: IncomingMessage, res: ServerResponse) => void {
+export function createRequestListener(
+  app: Express,
+  invoke: InvokeHandler,
+  log: Logger,
+  asyncInvoke: InvokeHandler = asyncOff,
+): (req: IncomingMessage, res: ServerResponse) => void {
   const direct = (handler: InvokeHandler, req: IncomingMessage, res: ServerResponse, below: string) => {
     req.url = below; // '/name.ns/sub?q', the name canonical, the sub-path as sent
     handler(req, res).catch((err: unknown) => {
       const pe = toPlatformError(err);
       const ref = pe.code === 'internal' ? errorReference() : undefined;
-      if (pe.code === 'internal') log.error('invocation failed', { ref, error: err as Error, stack: (err as Error)?.stack });
+      if (pe.code === 'internal')
+        log.error('invocation failed', { ref, error: err as Error, stack: (err as Error)?.stack });
       sendError(res, pe, ref);
     });
   };

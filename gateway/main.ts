@@ -101,10 +101,18 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
   const namespaces = createNamespaces(models);
   await namespaces.ensureDefault();
   const tenancy = createTenancyWiring({ config, models, namespaces, nodes, clock, log });
-  const secrets = await openSecretStore({ dataDir: config.dataDir, keyFile: config.secretsKeyFile, models, namespaces, log: log.child('secrets') });
+  const secrets = await openSecretStore({
+    dataDir: config.dataDir,
+    keyFile: config.secretsKeyFile,
+    models,
+    namespaces,
+    log: log.child('secrets'),
+  });
   const directory = createReplicaDirectory({ nodes, log: log.child('directory'), clock, pollMs: opts.tuning?.pollMs });
   const catalog = createFunctionCatalog();
-  catalog.replaceAll((await models.Function.find({}, { name: 1, namespace: 1 }).lean()).map((f) => functionKey(f.name, f.namespace)));
+  catalog.replaceAll(
+    (await models.Function.find({}, { name: 1, namespace: 1 }).lean()).map((f) => functionKey(f.name, f.namespace)),
+  );
   const serial = createSerial();
   // profiler sweeps (profiler/): queue + worker on Redis; its store is the scheduler's profile source
   const images = new ImageStore({ root: join(config.dataDir, 'images') });
@@ -116,22 +124,68 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
         nodes,
         async spec(namespace, name) {
           const f = await models.Function.findOne({ namespace, name }).lean();
-          if (!f) throw new PlatformError('not_found', `function "${name}.${namespace}" was removed while it was being profiled`);
+          if (!f)
+            throw new PlatformError(
+              'not_found',
+              `function "${name}.${namespace}" was removed while it was being profiled`,
+            );
           return toFunctionSpec(f, (await secrets.resolve(namespace, f.secrets ?? [], false)).values);
         },
-        imageBuiltAt: (image) => images.resolve(image).then((b) => b.manifest.builtAt, () => undefined),
+        imageBuiltAt: (image) =>
+          images.resolve(image).then(
+            (b) => b.manifest.builtAt,
+            () => undefined,
+          ),
         clock,
         log: log.child('profiler'),
       })
     : undefined;
-  const autoscale = createAutoscaleWiring({ config: config.autoscale, clock, log, registry, fallback: opts.placement ?? evenSpreadPlacement, profiles: opts.profiles ?? profiler?.source, requestProfile: opts.requestProfile ?? (config.profiler?.auto ? profiler?.requestProfile : undefined) });
+  const autoscale = createAutoscaleWiring({
+    config: config.autoscale,
+    clock,
+    log,
+    registry,
+    fallback: opts.placement ?? evenSpreadPlacement,
+    profiles: opts.profiles ?? profiler?.source,
+    requestProfile: opts.requestProfile ?? (config.profiler?.auto ? profiler?.requestProfile : undefined),
+  });
   const rollout = createRollout(autoscale.placement);
-  const reconciler = createReconciler({ models, directory, rollout, secrets, catalog, serial, log: log.child('reconcile'), clock, periodMs: opts.tuning?.reconcileMs, keep: (ns, name) => profiler?.ownsTrial(ns, name) ?? false });
+  const reconciler = createReconciler({
+    models,
+    directory,
+    rollout,
+    secrets,
+    catalog,
+    serial,
+    log: log.child('reconcile'),
+    clock,
+    periodMs: opts.tuning?.reconcileMs,
+    keep: (ns, name) => profiler?.ownsTrial(ns, name) ?? false,
+  });
   const counter = createInvocationCounter({ models, log, flushMs: opts.tuning?.countFlushMs });
   registerServiceCount(registry, directory);
-  const observer = combineObservers([createMetricsObserver(registry), counter, ...autoscale.observers, tenancy.observer, ...(opts.observers ?? [])], (err) => log.warn('invocation observer failed', { error: err as Error }));
-  const admission = createAdmission({ models, placement: autoscale.placement, capacities: createNodeCapacities({ clock, log: log.child('admission') }), limits: createTenantLimitsStore(models), config: config.admission ?? readAdmissionConfig({}), log: log.child('admission') });
-  const control = createFunctionsControl({ models, directory, namespaces, catalog, serial, reconciler, admission, log });
+  const observer = combineObservers(
+    [createMetricsObserver(registry), counter, ...autoscale.observers, tenancy.observer, ...(opts.observers ?? [])],
+    (err) => log.warn('invocation observer failed', { error: err as Error }),
+  );
+  const admission = createAdmission({
+    models,
+    placement: autoscale.placement,
+    capacities: createNodeCapacities({ clock, log: log.child('admission') }),
+    limits: createTenantLimitsStore(models),
+    config: config.admission ?? readAdmissionConfig({}),
+    log: log.child('admission'),
+  });
+  const control = createFunctionsControl({
+    models,
+    directory,
+    namespaces,
+    catalog,
+    serial,
+    reconciler,
+    admission,
+    log,
+  });
   autoscale.connect({ control, models, serial, reconciler, availableNodes: directory.availableNodes });
   const query = createFunctionQuery({ models, directory, invocations: counter });
   const forwarder = createForwarder();
@@ -147,9 +201,17 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     readyTimeoutMs: config.readyTimeoutMs,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
   });
-  const invoke = [tenancy.wrapInvoke, ...(opts.wrapInvoke ?? [])].reduceRight<InvokeHandler>((next, wrap) => wrap(next), proxy);
+  const invoke = [tenancy.wrapInvoke, ...(opts.wrapInvoke ?? [])].reduceRight<InvokeHandler>(
+    (next, wrap) => wrap(next),
+    proxy,
+  );
   const tenantRouters = tenancy.routers(query.list);
-  const ownListeners = listenersFromUrls([...nodes.map((n) => ({ url: n.url, what: 'node agent' })), { url: store.uri, what: 'store' }, { url: config.mongoUri, what: 'store' }, { url: config.redisUrl, what: 'redis' }]);
+  const ownListeners = listenersFromUrls([
+    ...nodes.map((n) => ({ url: n.url, what: 'node agent' })),
+    { url: store.uri, what: 'store' },
+    { url: config.mongoUri, what: 'store' },
+    { url: config.redisUrl, what: 'redis' },
+  ]);
   // queued calls run through this gateway's own /function/ route (see async/function-caller.ts)
   const asyncCalls = config.async
     ? createAsyncInvocations({
@@ -171,7 +233,13 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
 
   const app = createApp({
     invoke,
-    open: [createHealthRoutes({ store, nodes }), createMetricsRoutes(registry, { authenticate: config.auth ? tenancy.authenticate : undefined, metricsUrl: () => metrics?.url })],
+    open: [
+      createHealthRoutes({ store, nodes }),
+      createMetricsRoutes(registry, {
+        authenticate: config.auth ? tenancy.authenticate : undefined,
+        metricsUrl: () => metrics?.url,
+      }),
+    ],
     system: [
       tenantRouters.scope,
       ...tenantRouters.routes,
@@ -201,7 +269,9 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     metrics = await startMetricsListener(registry, config.metrics, log);
     log.info('metrics listening', { url: `${metrics.url}/metrics` });
   }
-  const server = http.createServer(createRequestListener(app, invoke, log, tenancy.wrapInvoke(asyncCalls?.submit ?? asyncOff)));
+  const server = http.createServer(
+    createRequestListener(app, invoke, log, tenancy.wrapInvoke(asyncCalls?.submit ?? asyncOff)),
+  );
   server.on('clientError', answerClientError);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -214,7 +284,12 @@ export async function startGateway(opts: StartGatewayOptions): Promise<Gateway> 
     throw err;
   });
   const port = (server.address() as AddressInfo).port;
-  ownListeners.push(...listenersFromUrls([{ url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, what: 'gateway' }, { url: metrics?.url, what: 'metrics' }]));
+  ownListeners.push(
+    ...listenersFromUrls([
+      { url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`, what: 'gateway' },
+      { url: metrics?.url, what: 'metrics' },
+    ]),
+  );
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   log.info('gateway listening', { url, nodes: nodes.map((n) => n.url).join(','), auth: Boolean(config.auth) });

@@ -4,7 +4,15 @@
  * code; a node that cannot be reached is `unavailable`; a 401 says how to give the token.
  */
 import { isErrorCode, PlatformError } from '../core/errors.ts';
-import { NODE_API_PREFIX, type ApplyFunctionRequest, type DeviceTimeline, type FunctionReplicas, type LogQuery, type NodeAgentClient, type NodeInfo } from '../core/contracts/node-agent.ts';
+import {
+  NODE_API_PREFIX,
+  type ApplyFunctionRequest,
+  type DeviceTimeline,
+  type FunctionReplicas,
+  type LogQuery,
+  type NodeAgentClient,
+  type NodeInfo,
+} from '../core/contracts/node-agent.ts';
 import { NodeUsageSchema } from '../core/contracts/node-usage.ts';
 import type { LogMessage } from '../core/contracts/openfaas.ts';
 import { readNdjson } from '../core/net/ndjson.ts';
@@ -21,15 +29,30 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
   const base = url.replace(/\/+$/, '');
   const timeoutMs = opts.timeoutMs ?? 10_000;
 
-  const token = typeof opts.token === 'string' ? ((t: string) => () => t)(opts.token) : opts.token;
+  const token =
+    typeof opts.token === 'string'
+      ? (
+          (t: string) => () =>
+            t
+        )(opts.token)
+      : opts.token;
 
-  async function send(method: string, path: string, body?: unknown, signal?: AbortSignal, okStatuses: number[] = []): Promise<Response> {
+  async function send(
+    method: string,
+    path: string,
+    body?: unknown,
+    signal?: AbortSignal,
+    okStatuses: number[] = [],
+  ): Promise<Response> {
     const authorization = `Bearer ${token()}`;
     let res: Response;
     try {
       res = await fetch(base + path, {
         method,
-        headers: body === undefined ? { accept: 'application/json', authorization } : { 'content-type': 'application/json', accept: 'application/json', authorization },
+        headers:
+          body === undefined
+            ? { accept: 'application/json', authorization }
+            : { 'content-type': 'application/json', accept: 'application/json', authorization },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: signal ?? AbortSignal.timeout(timeoutMs),
       });
@@ -42,23 +65,36 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
 
   function unreachable(err: unknown): PlatformError {
     const e = err as Error & { cause?: { code?: string; message?: string } };
-    const why = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
-    return new PlatformError('unavailable', `node agent at ${base} is unreachable (${why}); check that fast-manager is running there`, { cause: err });
+    const why =
+      e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message);
+    return new PlatformError(
+      'unavailable',
+      `node agent at ${base} is unreachable (${why}); check that fast-manager is running there`,
+      { cause: err },
+    );
   }
 
   async function agentError(res: Response, method: string, path: string): Promise<PlatformError> {
     const text = await res.text().catch(() => '');
     if (res.status === 401) {
-      return new PlatformError('unavailable', `node agent at ${base} refused this gateway's token (401 to ${method} ${path}); give the gateway the agent's token: FASTGSHARE_NODE_TOKEN or FASTGSHARE_NODE_TOKEN_FILE (the agent keeps it in its data dir, node-agent.token)`, { details: { node: base } });
+      return new PlatformError(
+        'unavailable',
+        `node agent at ${base} refused this gateway's token (401 to ${method} ${path}); give the gateway the agent's token: FASTGSHARE_NODE_TOKEN or FASTGSHARE_NODE_TOKEN_FILE (the agent keeps it in its data dir, node-agent.token)`,
+        { details: { node: base } },
+      );
     }
     try {
       const j = JSON.parse(text) as { code?: unknown; message?: unknown };
-      if (isErrorCode(j.code) && typeof j.message === 'string') return new PlatformError(j.code, j.message, { details: { node: base } });
+      if (isErrorCode(j.code) && typeof j.message === 'string')
+        return new PlatformError(j.code, j.message, { details: { node: base } });
     } catch {
       /* not JSON: fall through */
     }
     const code = res.status === 404 ? 'not_found' : res.status >= 500 ? 'unavailable' : 'internal';
-    return new PlatformError(code, `node agent at ${base} answered ${res.status} to ${method} ${path}: ${text.slice(0, 300) || res.statusText}`);
+    return new PlatformError(
+      code,
+      `node agent at ${base} answered ${res.status} to ${method} ${path}: ${text.slice(0, 300) || res.statusText}`,
+    );
   }
 
   async function json<T>(method: string, path: string, body?: unknown): Promise<T> {
@@ -70,13 +106,15 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
     }
   }
 
-  const fnPath = (namespace: string, name: string) => `${NODE_API_PREFIX}/functions/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
+  const fnPath = (namespace: string, name: string) =>
+    `${NODE_API_PREFIX}/functions/${encodeURIComponent(namespace)}/${encodeURIComponent(name)}`;
 
   return {
     url: base,
     info: () => json<NodeInfo>('GET', `${NODE_API_PREFIX}/node`),
     listFunctions: () => json<FunctionReplicas[]>('GET', `${NODE_API_PREFIX}/functions`),
-    applyFunction: (req: ApplyFunctionRequest) => json<FunctionReplicas>('PUT', fnPath(req.spec.namespace, req.spec.name), req),
+    applyFunction: (req: ApplyFunctionRequest) =>
+      json<FunctionReplicas>('PUT', fnPath(req.spec.namespace, req.spec.name), req),
     async removeFunction(namespace, name) {
       try {
         await json<unknown>('DELETE', fnPath(namespace, name));
@@ -90,7 +128,10 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
       const qs = new URLSearchParams();
       if (query.since !== undefined) qs.set('since', String(query.since));
       if (query.lastMs !== undefined) qs.set('last', String(query.lastMs));
-      return json<DeviceTimeline>('GET', `${NODE_API_PREFIX}/devices/${encodeURIComponent(device)}/timeline${qs.size ? `?${qs}` : ''}`);
+      return json<DeviceTimeline>(
+        'GET',
+        `${NODE_API_PREFIX}/devices/${encodeURIComponent(device)}/timeline${qs.size ? `?${qs}` : ''}`,
+      );
     },
     async usage() {
       const res = await send('GET', `${NODE_API_PREFIX}/usage`, undefined, undefined, [404]);
@@ -108,7 +149,11 @@ export function createHttpNodeAgentClient(url: string, opts: HttpNodeAgentClient
       if (!usage.success) {
         const issue = usage.error.issues[0]!;
         const where = issue.path.join('.') || '(body)';
-        throw new PlatformError('unavailable', `node agent at ${base} sent a GET /v1/usage body this gateway cannot read (${where}: ${issue.message}); run the same platform version on the gateway and its nodes`, { details: { node: base } });
+        throw new PlatformError(
+          'unavailable',
+          `node agent at ${base} sent a GET /v1/usage body this gateway cannot read (${where}: ${issue.message}); run the same platform version on the gateway and its nodes`,
+          { details: { node: base } },
+        );
       }
       return usage.data;
     },

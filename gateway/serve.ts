@@ -16,11 +16,22 @@ import { nodeCredential } from './nodes/node-token.ts';
 export async function serveGateway(env: Env, log?: Logger): Promise<Gateway> {
   const config = readGatewayConfig(env);
   const logger = log ?? createLogger({ level: config.logLevel });
-  if (config.nodes.length === 0) logger.warn('no node agents configured: set FASTGSHARE_NODES to their URLs (comma separated)');
-  const store = await openStore({ mongoUri: config.mongoUri, dataDir: config.dataDir, storePort: config.storePort, log: logger });
+  if (config.nodes.length === 0)
+    logger.warn('no node agents configured: set FASTGSHARE_NODES to their URLs (comma separated)');
+  const store = await openStore({
+    mongoUri: config.mongoUri,
+    dataDir: config.dataDir,
+    storePort: config.storePort,
+    log: logger,
+  });
   let gateway: Gateway;
   try {
-    gateway = await startGateway({ config, store, nodes: config.nodes.map((u) => createHttpNodeAgentClient(u, { token: nodeCredential(config) })), log: logger });
+    gateway = await startGateway({
+      config,
+      store,
+      nodes: config.nodes.map((u) => createHttpNodeAgentClient(u, { token: nodeCredential(config) })),
+      log: logger,
+    });
   } catch (err) {
     await store.close();
     throw err;

@@ -50,7 +50,8 @@ const GUARD_MS = 30_000;
 
 export function splitFunctionKey(fnKey: string): { name: string; namespace: string } {
   const dot = fnKey.indexOf('.');
-  if (dot <= 0 || dot === fnKey.length - 1) throw new PlatformError('bad_request', `"${fnKey}" is not a function key: expected name.namespace`);
+  if (dot <= 0 || dot === fnKey.length - 1)
+    throw new PlatformError('bad_request', `"${fnKey}" is not a function key: expected name.namespace`);
   return { name: fnKey.slice(0, dot), namespace: fnKey.slice(dot + 1) };
 }
 
@@ -79,7 +80,12 @@ export function createProfileRequester(o: ProfileRequesterOptions): ProfileReque
       const wait = Math.min(cap, base * 2 ** Math.max(0, rec.count - 1));
       const now = o.clock.date().getTime();
       if (now < ended + wait) {
-        o.log.debug('profiling not requested again yet', { function: fnKey, lastSweep: rec.job, state: job?.state ?? 'gone', retryAt: new Date(ended + wait).toISOString() });
+        o.log.debug('profiling not requested again yet', {
+          function: fnKey,
+          lastSweep: rec.job,
+          state: job?.state ?? 'gone',
+          retryAt: new Date(ended + wait).toISOString(),
+        });
         return 'backoff';
       }
     }
@@ -93,7 +99,15 @@ export function createProfileRequester(o: ProfileRequesterOptions): ProfileReque
     }
     const next: AutoRecord = { count: (rec?.count ?? 0) + 1, at: o.clock.date().getTime(), job: queued.id };
     await o.redis.hset(o.keys.autoRequests(), fnKey, JSON.stringify(next));
-    o.log.info('profiling sweep queued for a function without a profile', { function: fnKey, sweep: queued.id, trials: queued.trials, estimateSeconds: queued.estimateSeconds, deviceClass: queued.deviceClass, input: queued.input ?? 'none', autoSweeps: next.count });
+    o.log.info('profiling sweep queued for a function without a profile', {
+      function: fnKey,
+      sweep: queued.id,
+      trials: queued.trials,
+      estimateSeconds: queued.estimateSeconds,
+      deviceClass: queued.deviceClass,
+      input: queued.input ?? 'none',
+      autoSweeps: next.count,
+    });
     return 'queued';
   }
 

@@ -44,7 +44,9 @@ const PARK = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KE
 const OUTCOME: Record<number, LockOutcome> = { 2: 'held', 1: 'taken', 0: 'busy' };
 
 export function createRedisDeviceLock(redis: Redis): DeviceLock {
-  const take = async (key: string, owner: LockOwner, ttlMs: number) => OUTCOME[Number(await redis.eval(TAKE, 1, key, ownerValue(owner), String(ttlMs), `${owner.sweep}:resume`))] ?? 'busy';
+  const take = async (key: string, owner: LockOwner, ttlMs: number) =>
+    OUTCOME[Number(await redis.eval(TAKE, 1, key, ownerValue(owner), String(ttlMs), `${owner.sweep}:resume`))] ??
+    'busy';
   return {
     acquire: take,
     renew: take,

@@ -20,10 +20,17 @@ export interface EmulatedTableInput {
 export function emulatedTable(calibration: ProfileTable, deviceClass: string, i: EmulatedTableInput): TableRecord {
   const rows = calibration.entries(i.profile, deviceClass).filter((e) => e.batch <= i.maxBatch);
   if (rows.length === 0) {
-    throw new PlatformError('bad_request', `annotation fastgshare/emulated_profile: no calibration rows for "${i.profile}"; known: ${calibration.models().join(', ')}`);
+    throw new PlatformError(
+      'bad_request',
+      `annotation fastgshare/emulated_profile: no calibration rows for "${i.profile}"; known: ${calibration.models().join(', ')}`,
+    );
   }
   const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
-  const grid: SweepGrid = { partitions: uniq(rows.map((r) => r.partitionPercent)), quotas: uniq(rows.map((r) => r.quota)), batches: uniq(rows.map((r) => r.batch)) };
+  const grid: SweepGrid = {
+    partitions: uniq(rows.map((r) => r.partitionPercent)),
+    quotas: uniq(rows.map((r) => r.quota)),
+    batches: uniq(rows.map((r) => r.batch)),
+  };
   return {
     namespace: i.namespace,
     function: i.function,

@@ -21,7 +21,10 @@ export interface SweepGrid {
 export const EMULATED_PARTITIONS = [6, 12, 24, 50, 60, 80, 100];
 
 const R = ANNOTATION_RANGES;
-/** The ranges of the annotations a trial sets from each value (core/contracts/annotations.ts); a partition need only be above 0 here. */
+/**
+ * The ranges of the annotations a trial sets from each value (core/contracts/annotations.ts); a partition need only be
+ * above 0 here.
+ */
 const GridSchema = z.strictObject({
   partitions: z.array(z.number().gt(0).max(R.partition.max)).min(1).max(32).optional(),
   quotas: z.array(z.number().gt(R.quotaLimit.min).max(R.quotaLimit.max)).min(1).max(32).optional(),
@@ -53,23 +56,37 @@ export function parseGridOverride(raw: unknown): GridOverride {
   const r = GridSchema.safeParse(raw ?? {});
   if (!r.success) {
     const issue = r.error.issues[0]!;
-    throw new PlatformError('bad_request', `grid.${issue.path.join('.') || '(root)'}: ${issue.message}; expected {"partitions":[50,100],"quotas":[0.2,…,1],"batches":[1,2,4]}`, { details: { field: `grid.${issue.path.join('.')}` } });
+    throw new PlatformError(
+      'bad_request',
+      `grid.${issue.path.join('.') || '(root)'}: ${issue.message}; expected {"partitions":[50,100],"quotas":[0.2,…,1],"batches":[1,2,4]}`,
+      { details: { field: `grid.${issue.path.join('.')}` } },
+    );
   }
   return r.data;
 }
 
 export function resolveGrid(base: SweepGrid, override: GridOverride, maxBatch: number): SweepGrid {
   const uniq = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b);
-  const grid = { partitions: uniq(override.partitions ?? base.partitions), quotas: uniq(override.quotas ?? base.quotas), batches: uniq(override.batches ?? base.batches) };
+  const grid = {
+    partitions: uniq(override.partitions ?? base.partitions),
+    quotas: uniq(override.quotas ?? base.quotas),
+    batches: uniq(override.batches ?? base.batches),
+  };
   const tooBig = grid.batches.find((b) => b > maxBatch);
-  if (tooBig !== undefined) throw new PlatformError('bad_request', `grid.batches: ${tooBig} is above the function's max batch (${maxBatch}, annotation fastgshare/max_batch)`, { details: { field: 'grid.batches' } });
+  if (tooBig !== undefined)
+    throw new PlatformError(
+      'bad_request',
+      `grid.batches: ${tooBig} is above the function's max batch (${maxBatch}, annotation fastgshare/max_batch)`,
+      { details: { field: 'grid.batches' } },
+    );
   return grid;
 }
 
 /** Every configuration, partition-major, then quota, then batch. */
 export function trialConfigs(grid: SweepGrid): ReplicaConfig[] {
   const out: ReplicaConfig[] = [];
-  for (const partitionPercent of grid.partitions) for (const quota of grid.quotas) for (const batch of grid.batches) out.push({ partitionPercent, quota, batch });
+  for (const partitionPercent of grid.partitions)
+    for (const quota of grid.quotas) for (const batch of grid.batches) out.push({ partitionPercent, quota, batch });
   return out;
 }
 

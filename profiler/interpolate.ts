@@ -39,7 +39,11 @@ function estimate(axis: Axis, x: number, lo?: [number, Cell], hi?: [number, Cell
   };
 }
 
-export function fillGrid(measured: readonly ProfileEntry[], grid: SweepGrid, identity: Pick<ProfileEntry, 'model' | 'deviceClass'>): ProfileEntry[] {
+export function fillGrid(
+  measured: readonly ProfileEntry[],
+  grid: SweepGrid,
+  identity: Pick<ProfileEntry, 'model' | 'deviceClass'>,
+): ProfileEntry[] {
   const cells = new Map<string, ProfileEntry>();
   for (const e of measured) cells.set(configKey(e), e);
   if (measured.length === 0) return [];
@@ -49,18 +53,26 @@ export function fillGrid(measured: readonly ProfileEntry[], grid: SweepGrid, ide
     ['quota', grid.quotas],
   ];
   const all: ReplicaConfig[] = [];
-  for (const partitionPercent of grid.partitions) for (const quota of grid.quotas) for (const batch of grid.batches) all.push({ partitionPercent, quota, batch });
-  for (let changed = true; changed; ) {
+  for (const partitionPercent of grid.partitions)
+    for (const quota of grid.quotas) for (const batch of grid.batches) all.push({ partitionPercent, quota, batch });
+  for (let changed = true; changed;) {
     changed = false;
     for (const [axis, values] of axes) {
       const fills: ProfileEntry[] = [];
       for (const c of all) {
         if (cells.has(configKey(c))) continue;
         const x = c[axis];
-        const along = values.map((v) => [v, cells.get(configKey({ ...c, [axis]: v }))] as const).filter((p): p is readonly [number, ProfileEntry] => p[1] !== undefined);
+        const along = values
+          .map((v) => [v, cells.get(configKey({ ...c, [axis]: v }))] as const)
+          .filter((p): p is readonly [number, ProfileEntry] => p[1] !== undefined);
         const below = along.filter(([v]) => v < x).at(-1);
         const above = along.find(([v]) => v > x);
-        const est = estimate(axis, x, below ? [below[0], below[1]] : undefined, above ? [above[0], above[1]] : undefined);
+        const est = estimate(
+          axis,
+          x,
+          below ? [below[0], below[1]] : undefined,
+          above ? [above[0], above[1]] : undefined,
+        );
         if (est) fills.push({ ...identity, ...c, ...est });
       }
       for (const f of fills) cells.set(configKey(f), f);

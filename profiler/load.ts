@@ -26,7 +26,10 @@ export interface LoadOutcome {
   ok: number;
   /** Non-2xx answers plus connection errors and timeouts. */
   failed: number;
-  /** Of `failed`, the 429 answers: requests the replica refused because it could not serve them within the SLO (it works as designed). */
+  /**
+   * Of `failed`, the 429 answers: requests the replica refused because it could not serve them within the SLO (it works
+   * as designed).
+   */
   shed?: number;
   /** 2xx answers per second of wall time. */
   rps: number;

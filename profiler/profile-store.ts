@@ -39,7 +39,10 @@ export interface TableRecord {
 }
 
 export interface ProfileStore {
-  /** Stores a trial unless the sweep already has a valid one at that index (an invalid one is replaced); true when written. */
+  /**
+   * Stores a trial unless the sweep already has a valid one at that index (an invalid one is replaced); true when
+   * written.
+   */
   saveTrial(t: TrialRecord): Promise<boolean>;
   trials(sweepId: string): Promise<TrialRecord[]>;
   saveTable(t: TableRecord): Promise<void>;
@@ -54,21 +57,38 @@ export function createProfileStore(models: Models): ProfileStore {
   return {
     async saveTrial(t) {
       // a trial stored as invalid (trial-validity.ts) is run again when its sweep resumes: its new outcome replaces it
-      const replaced = await ProfileTrial.updateOne({ sweepId: t.sweepId, trialIndex: t.trialIndex, 'metrics.invalid': { $exists: true } }, { $set: t });
+      const replaced = await ProfileTrial.updateOne(
+        { sweepId: t.sweepId, trialIndex: t.trialIndex, 'metrics.invalid': { $exists: true } },
+        { $set: t },
+      );
       if (replaced.matchedCount > 0) return true;
-      const r = await ProfileTrial.updateOne({ sweepId: t.sweepId, trialIndex: t.trialIndex }, { $setOnInsert: t }, { upsert: true });
+      const r = await ProfileTrial.updateOne(
+        { sweepId: t.sweepId, trialIndex: t.trialIndex },
+        { $setOnInsert: t },
+        { upsert: true },
+      );
       return r.upsertedCount > 0;
     },
     async trials(sweepId) {
       const docs = await ProfileTrial.find({ sweepId }).sort({ trialIndex: 1 }).lean();
-      return docs.map((d) => ({ ...d, config: d.config as ReplicaConfig, metrics: d.metrics as TrialMetrics }) as unknown as TrialRecord);
+      return docs.map(
+        (d) =>
+          ({ ...d, config: d.config as ReplicaConfig, metrics: d.metrics as TrialMetrics }) as unknown as TrialRecord,
+      );
     },
     async saveTable(t) {
-      const key = { namespace: t.namespace, function: t.function, modelVersion: t.modelVersion, deviceClass: t.deviceClass };
+      const key = {
+        namespace: t.namespace,
+        function: t.function,
+        modelVersion: t.modelVersion,
+        deviceClass: t.deviceClass,
+      };
       await ProfileTable.updateOne(key, { $set: { ...t } }, { upsert: true });
     },
     async latestTable(namespace, fn, deviceClass) {
-      const doc = await ProfileTable.findOne({ namespace, function: fn, ...(deviceClass ? { deviceClass } : {}) }).sort({ updatedAt: -1 }).lean();
+      const doc = await ProfileTable.findOne({ namespace, function: fn, ...(deviceClass ? { deviceClass } : {}) })
+        .sort({ updatedAt: -1 })
+        .lean();
       return doc ? (doc as unknown as TableRecord) : undefined;
     },
     async latestTables() {

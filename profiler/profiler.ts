@@ -62,18 +62,39 @@ export function createProfiler(d: ProfilerDeps): Profiler {
   const store = createProfileStore(d.models);
   const producer = new Redis(d.redisUrl, { maxRetriesPerRequest: 1, retryStrategy: (n) => Math.min(50 * n, 1000) });
   producer.on('error', (err) => log.warn('profiler: Redis connection error', { error: err.message }));
-  const service = createProfilerService({ redis: producer, keys, models: d.models, store, nodes: d.nodes, imageBuiltAt: d.imageBuiltAt, trialSeconds: d.config.trialSeconds, concurrency: d.config.concurrency });
+  const service = createProfilerService({
+    redis: producer,
+    keys,
+    models: d.models,
+    store,
+    nodes: d.nodes,
+    imageBuiltAt: d.imageBuiltAt,
+    trialSeconds: d.config.trialSeconds,
+    concurrency: d.config.concurrency,
+  });
   if (!d.config.auto) {
-    // FASTGSHARE_PROFILER_AUTO=false also ends the automatic sweeps queued before (by this or another gateway); a person's stay
+    // FASTGSHARE_PROFILER_AUTO=false also ends the automatic sweeps queued before (by this or another gateway); a
+    // person's stay
     void service.cancelAutomatic().then(
-      (n) => n > 0 && log.info('automatic profiling is off: cancelled the sweeps the auto-scaler had queued', { sweeps: n }),
-      (err: Error) => log.warn('automatic profiling is off, but the queued automatic sweeps could not be cancelled', { error: err.message }),
+      (n) =>
+        n > 0 && log.info('automatic profiling is off: cancelled the sweeps the auto-scaler had queued', { sweeps: n }),
+      (err: Error) =>
+        log.warn('automatic profiling is off, but the queued automatic sweeps could not be cancelled', {
+          error: err.message,
+        }),
     );
   }
   const load = d.load ?? createAutocannonLoad();
   const usage = createHttpUsageReader();
   const active = createActiveTrials();
-  const requester = createProfileRequester({ service, redis: producer, keys, clock: d.clock, log: log.child('auto'), ...d.autoRequest });
+  const requester = createProfileRequester({
+    service,
+    redis: producer,
+    keys,
+    clock: d.clock,
+    log: log.child('auto'),
+    ...d.autoRequest,
+  });
   let calibration: ProfileTable | undefined;
   const workers = new Set<{ w: ProfilerWorker; conn: Redis }>();
 
@@ -107,7 +128,16 @@ export function createProfiler(d: ProfilerDeps): Profiler {
           trialDeps: (data) => {
             const node = d.nodes.find((n) => n.url === data.nodeUrl);
             if (!node) throw new Error(`node ${data.nodeUrl} of this sweep is no longer one of this gateway's nodes`);
-            return { node, cpus: data.cpus, load, usage, clock: d.clock, log: log.child('trial'), readyTimeoutMs: d.readyTimeoutMs, active };
+            return {
+              node,
+              cpus: data.cpus,
+              load,
+              usage,
+              clock: d.clock,
+              log: log.child('trial'),
+              readyTimeoutMs: d.readyTimeoutMs,
+              active,
+            };
           },
         },
       });

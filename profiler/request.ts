@@ -17,7 +17,9 @@ const RequestSchema = z.strictObject({
   trialSeconds: z.number().min(0.5).max(600).optional(),
   sloMs: z.number().gt(ANNOTATION_RANGES.sloMs.min).max(ANNOTATION_RANGES.sloMs.max).optional(),
   node: z.string().min(1).max(300).optional(),
-  input: z.strictObject({ base64: z.string().max(16 * 1024 * 1024), contentType: z.string().min(1).max(200) }).optional(),
+  input: z
+    .strictObject({ base64: z.string().max(16 * 1024 * 1024), contentType: z.string().min(1).max(200) })
+    .optional(),
 });
 
 export interface SweepRequest {
@@ -33,7 +35,11 @@ export function parseSweepRequest(raw: unknown): SweepRequest {
   if (!r.success) {
     const issue = r.error.issues[0]!;
     const field = issue.path.join('.') || '(body)';
-    throw new PlatformError('bad_request', `${field}: ${issue.message}; the body is {"grid"?: {...}, "trialSeconds"?: 20, "sloMs"?: 300, "node"?: "...", "input"?: {"base64": "...", "contentType": "image/png"}}`, { details: { field } });
+    throw new PlatformError(
+      'bad_request',
+      `${field}: ${issue.message}; the body is {"grid"?: {...}, "trialSeconds"?: 20, "sloMs"?: 300, "node"?: "...", "input"?: {"base64": "...", "contentType": "image/png"}}`,
+      { details: { field } },
+    );
   }
   return { ...r.data, grid: parseGridOverride(r.data.grid) };
 }
@@ -51,5 +57,11 @@ export interface FunctionDevice {
 /** Read with the one annotation parser (core/contracts/annotations.ts): a bad value is a 400 naming the annotation. */
 export function readFunctionDevice(annotations: Record<string, string>): FunctionDevice {
   const a = readFunctionAnnotations(annotations);
-  return { device: a.device, deviceId: readDeviceId(annotations), maxBatch: a.maxBatch ?? 1, sloMs: a.sloMs, emulatedProfile: a.emulatedProfile };
+  return {
+    device: a.device,
+    deviceId: readDeviceId(annotations),
+    maxBatch: a.maxBatch ?? 1,
+    sloMs: a.sloMs,
+    emulatedProfile: a.emulatedProfile,
+  };
 }

@@ -57,7 +57,11 @@ export function startRunWatch(o: RunWatchOptions): RunWatch {
   const tick = async () => {
     const late = now() - expected;
     expected = now() + o.tickMs;
-    if (late >= stallMs) notes.push({ at: now(), what: `the platform process was stalled for ${(late / 1000).toFixed(1)} s during the trial` });
+    if (late >= stallMs)
+      notes.push({
+        at: now(),
+        what: `the platform process was stalled for ${(late / 1000).toFixed(1)} s during the trial`,
+      });
     // one check at a time: on a slow Redis the next tick waits for this one
     if (busy || why) return;
     busy = true;

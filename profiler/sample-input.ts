@@ -67,16 +67,38 @@ export async function fetchSample(fn: FunctionRef, replica: ReplicaTarget, signa
   const fnKey = qualified(fn);
   const give = `profile it with an input: POST /system/profiles/${fn.name} {"input": {"base64": "<a representative request body>", "contentType": "image/png"}} (CLI: fastgshare profile ${fn.name} --data-file FILE --content-type TYPE)`;
   const url = new URL(SAMPLE_PATH, replica.url).toString();
-  const res = await fetch(url, { headers: forwardHeaders(replica), signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000) }).catch((err: Error) => {
+  const res = await fetch(url, {
+    headers: forwardHeaders(replica),
+    signal: signal ? AbortSignal.any([signal, AbortSignal.timeout(30_000)]) : AbortSignal.timeout(30_000),
+  }).catch((err: Error) => {
     if (signal?.aborted) throw signal.reason;
-    throw new PlatformError('unavailable', `cannot fetch the sample request of "${fnKey}" from its replica (${url}): ${err.message}`);
+    throw new PlatformError(
+      'unavailable',
+      `cannot fetch the sample request of "${fnKey}" from its replica (${url}): ${err.message}`,
+    );
   });
   const body = Buffer.from(await res.arrayBuffer());
   if (res.status === 404 || res.status === 405) {
-    throw new PlatformError('bad_request', `"${fnKey}" serves no sample request at ${SAMPLE_PATH} (its handler defines none); ${give}`, { details: { field: 'input' } });
+    throw new PlatformError(
+      'bad_request',
+      `"${fnKey}" serves no sample request at ${SAMPLE_PATH} (its handler defines none); ${give}`,
+      { details: { field: 'input' } },
+    );
   }
-  if (res.status !== 200) throw new PlatformError('unavailable', `the replica of "${fnKey}" answered ${res.status} to GET ${SAMPLE_PATH}: ${body.toString('utf8').slice(0, 300)}`);
-  if (body.length === 0) throw new PlatformError('bad_request', `"${fnKey}" serves an empty sample request at ${SAMPLE_PATH}; ${give}`, { details: { field: 'input' } });
-  if (body.length > MAX_SAMPLE_BYTES) throw new PlatformError('bad_request', `the sample request of "${fnKey}" is ${body.length} bytes, over ${MAX_SAMPLE_BYTES}; ${give.replace('an input', 'a smaller input')}`, { details: { field: 'input' } });
+  if (res.status !== 200)
+    throw new PlatformError(
+      'unavailable',
+      `the replica of "${fnKey}" answered ${res.status} to GET ${SAMPLE_PATH}: ${body.toString('utf8').slice(0, 300)}`,
+    );
+  if (body.length === 0)
+    throw new PlatformError('bad_request', `"${fnKey}" serves an empty sample request at ${SAMPLE_PATH}; ${give}`, {
+      details: { field: 'input' },
+    });
+  if (body.length > MAX_SAMPLE_BYTES)
+    throw new PlatformError(
+      'bad_request',
+      `the sample request of "${fnKey}" is ${body.length} bytes, over ${MAX_SAMPLE_BYTES}; ${give.replace('an input', 'a smaller input')}`,
+      { details: { field: 'input' } },
+    );
   return { body, contentType: res.headers.get('content-type') ?? 'application/octet-stream' };
 }

@@ -47,7 +47,15 @@ export function meetsSlo(o: LoadOutcome, sloMs: number): boolean {
 
 export async function searchSloRate(load: LoadGenerator, i: SloSearchInput): Promise<SloSearchResult> {
   const closedConnections = Math.max(2, 2 * i.batch);
-  const closed = await load.run({ url: i.url, headers: i.headers, body: i.body, contentType: i.contentType, durationS: i.seconds * CLOSED_LOOP_SHARE, connections: closedConnections, signal: i.signal });
+  const closed = await load.run({
+    url: i.url,
+    headers: i.headers,
+    body: i.body,
+    contentType: i.contentType,
+    durationS: i.seconds * CLOSED_LOOP_SHARE,
+    connections: closedConnections,
+    signal: i.signal,
+  });
   const steps: OpenLoopStep[] = [];
   const stepSeconds = (i.seconds * (1 - CLOSED_LOOP_SHARE)) / OPEN_LOOP_STEPS.length;
   for (const f of OPEN_LOOP_STEPS) {
@@ -59,11 +67,24 @@ export async function searchSloRate(load: LoadGenerator, i: SloSearchInput): Pro
     // burst of 256 that the replica rightly shed, and the step failed at half the closed-loop rate.
     const latencyMs = Math.min(i.sloMs, Math.max(LATENCY_FLOOR_MS, 2 * (closed.p99 || i.sloMs)));
     const connections = Math.min(MAX_CONNECTIONS, Math.max(2, Math.ceil((targetRps * latencyMs) / 1000) + i.batch));
-    const outcome = await load.run({ url: i.url, headers: i.headers, body: i.body, contentType: i.contentType, durationS: stepSeconds, connections, rate: targetRps, signal: i.signal });
+    const outcome = await load.run({
+      url: i.url,
+      headers: i.headers,
+      body: i.body,
+      contentType: i.contentType,
+      durationS: stepSeconds,
+      connections,
+      rate: targetRps,
+      signal: i.signal,
+    });
     const step = { targetRps, outcome, meetsSlo: meetsSlo(outcome, i.sloMs) };
     steps.push(step);
     if (!step.meetsSlo) break;
   }
   const passing = steps.filter((s) => s.meetsSlo);
-  return { closed, steps, best: passing.length ? passing.reduce((a, b) => (b.outcome.rps > a.outcome.rps ? b : a)) : undefined };
+  return {
+    closed,
+    steps,
+    best: passing.length ? passing.reduce((a, b) => (b.outcome.rps > a.outcome.rps ? b : a)) : undefined,
+  };
 }

@@ -17,7 +17,13 @@ const CPU_CLASS = /^cpu-\d+c$/;
 /** A row the planner can use: a positive rate and every latency figure a number. */
 export function usableEntry(e: ProfileEntry): boolean {
   const l = e.latencyMs;
-  return Number.isFinite(e.rps) && e.rps > 0 && l !== undefined && l !== null && [l.p50, l.p95, l.p99].every((x) => typeof x === 'number' && Number.isFinite(x));
+  return (
+    Number.isFinite(e.rps) &&
+    e.rps > 0 &&
+    l !== undefined &&
+    l !== null &&
+    [l.p50, l.p95, l.p99].every((x) => typeof x === 'number' && Number.isFinite(x))
+  );
 }
 
 export function createStoreProfileSource(store: ProfileStore): ProfileSource {

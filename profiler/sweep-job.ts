@@ -21,7 +21,10 @@ export interface SweepJobData {
   maxBatch: number;
   /** Calibrated model an emulated function behaves like (no trials then). */
   emulatedProfile?: string;
-  /** The request body trials send, base64, with its content type; absent: the function's sample (GET /_/sample of a trial replica). */
+  /**
+   * The request body trials send, base64, with its content type; absent: the function's sample (GET /_/sample of a
+   * trial replica).
+   */
   input?: { base64: string; contentType: string };
   /** Who asked: a person (POST /system/profiles, the CLI) or the auto-scaler for a function without a profile. */
   origin?: 'request' | 'autoscaler';

@@ -52,8 +52,20 @@ export const TRIAL_OVERHEAD_S = 4;
 /** Pause before running a trial again that could not run properly (the machine may be busy for a moment). */
 export const TRIAL_RETRY_PAUSE_MS = 2000;
 
-export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData, report: (p: SweepProgress) => Promise<void>, signal: AbortSignal, health?: RunHealth): Promise<SweepResult> {
-  const summary = (entries: { source: string }[], trials: number, input?: SweepResult['input'], invalid = 0): SweepResult => ({
+export async function runSweep(
+  d: SweepDeps,
+  sweepId: string,
+  data: SweepJobData,
+  report: (p: SweepProgress) => Promise<void>,
+  signal: AbortSignal,
+  health?: RunHealth,
+): Promise<SweepResult> {
+  const summary = (
+    entries: { source: string }[],
+    trials: number,
+    input?: SweepResult['input'],
+    invalid = 0,
+  ): SweepResult => ({
     trials,
     ...(invalid ? { invalid } : {}),
     entries: entries.length,
@@ -65,7 +77,13 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
   });
   if (data.device === 'emulated' && data.emulatedProfile) {
     await report({ phase: 'table', done: 0, total: 0, resumed: 0, etaSeconds: 0 });
-    const table = emulatedTable(d.calibration(), deviceClassOf('emulated'), { namespace: data.namespace, function: data.function, modelVersion: data.modelVersion, profile: data.emulatedProfile, maxBatch: data.maxBatch });
+    const table = emulatedTable(d.calibration(), deviceClassOf('emulated'), {
+      namespace: data.namespace,
+      function: data.function,
+      modelVersion: data.modelVersion,
+      profile: data.emulatedProfile,
+      maxBatch: data.maxBatch,
+    });
     await d.store.saveTable({ ...table, sweepId });
     await report({ phase: 'done', done: 0, total: 0, resumed: 0, etaSeconds: 0 });
     return summary(table.entries, 0);
@@ -82,13 +100,18 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
   // the given input, else the function's own sample: from a running replica of it, else the first trial replica
   const input = sweepInput({ name: data.function, namespace: data.namespace }, data.input);
   if (configs.some((_, i) => !have.has(i))) {
-    const live = async () => (await deps.node.listFunctions()).find((f) => f.name === data.function && f.namespace === data.namespace)?.replicas.find((r) => r.state === 'ready');
+    const live = async () =>
+      (await deps.node.listFunctions())
+        .find((f) => f.name === data.function && f.namespace === data.namespace)
+        ?.replicas.find((r) => r.state === 'ready');
     await input.prefetch(live, signal);
   }
   const durations: number[] = [];
   let done = resumed;
   const eta = () => {
-    const per = durations.length ? durations.reduce((a, b) => a + b, 0) / durations.length / 1000 : data.trialSeconds + TRIAL_OVERHEAD_S;
+    const per = durations.length
+      ? durations.reduce((a, b) => a + b, 0) / durations.length / 1000
+      : data.trialSeconds + TRIAL_OVERHEAD_S;
     return Math.round((configs.length - done) * per);
   };
   for (let i = 0; i < configs.length; i++) {
@@ -102,11 +125,25 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
     let problem: string | undefined;
     for (let attempt = 1; attempt <= TRIAL_ATTEMPTS; attempt++) {
       if (attempt > 1) {
-        d.log.warn('trial could not run properly; running it again', { sweep: sweepId, trial: `${i + 1}/${configs.length}`, config: configKey(config), problem, attempt: `${attempt}/${TRIAL_ATTEMPTS}` });
+        d.log.warn('trial could not run properly; running it again', {
+          sweep: sweepId,
+          trial: `${i + 1}/${configs.length}`,
+          config: configKey(config),
+          problem,
+          attempt: `${attempt}/${TRIAL_ATTEMPTS}`,
+        });
         await sleep(d.retryPauseMs ?? TRIAL_RETRY_PAUSE_MS, signal);
       }
       const since = health?.now();
-      metrics = await runTrial(deps, { base, trialName: trialFunctionName(data.function, i), config, sloMs: data.sloMs, seconds: data.trialSeconds, input: input.source, signal });
+      metrics = await runTrial(deps, {
+        base,
+        trialName: trialFunctionName(data.function, i),
+        config,
+        sloMs: data.sloMs,
+        seconds: data.trialSeconds,
+        input: input.source,
+        signal,
+      });
       signal.throwIfAborted();
       problem = trialProblem(metrics, since === undefined ? undefined : health?.disturbance(since));
       metrics.attempts = attempt;
@@ -115,17 +152,46 @@ export async function runSweep(d: SweepDeps, sweepId: string, data: SweepJobData
     if (problem) metrics = { ...metrics!, invalid: problem };
     const durationMs = d.clock.now() - started;
     durations.push(durationMs);
-    await d.store.saveTrial({ sweepId, trialIndex: i, namespace: data.namespace, function: data.function, modelVersion: data.modelVersion, deviceClass: data.deviceClass, node: data.node, config, metrics: metrics!, startedAt, durationMs });
+    await d.store.saveTrial({
+      sweepId,
+      trialIndex: i,
+      namespace: data.namespace,
+      function: data.function,
+      modelVersion: data.modelVersion,
+      deviceClass: data.deviceClass,
+      node: data.node,
+      config,
+      metrics: metrics!,
+      startedAt,
+      durationMs,
+    });
     done++;
-    if (problem) d.log.warn('trial stored as invalid: it could not run properly on any attempt, and is left out of the table', { sweep: sweepId, trial: `${i + 1}/${configs.length}`, config: configKey(config), problem, attempts: TRIAL_ATTEMPTS });
-    else d.log.info('trial done', { sweep: sweepId, trial: `${i + 1}/${configs.length}`, config: configKey(config), sloRps: Math.round(metrics!.sloRps * 10) / 10, p99: Math.round(metrics!.latencyMs.p99) });
+    if (problem)
+      d.log.warn('trial stored as invalid: it could not run properly on any attempt, and is left out of the table', {
+        sweep: sweepId,
+        trial: `${i + 1}/${configs.length}`,
+        config: configKey(config),
+        problem,
+        attempts: TRIAL_ATTEMPTS,
+      });
+    else
+      d.log.info('trial done', {
+        sweep: sweepId,
+        trial: `${i + 1}/${configs.length}`,
+        config: configKey(config),
+        sloRps: Math.round(metrics!.sloRps * 10) / 10,
+        p99: Math.round(metrics!.latencyMs.p99),
+      });
   }
   await report({ phase: 'table', done, total: configs.length, resumed, etaSeconds: 0 });
   const trials = await d.store.trials(sweepId);
   const valid = trials.filter((t) => isValidTrial(t.metrics));
   if (valid.length === 0 && trials.length > 0) {
     // nothing to build a table on: fail this run (the job is tried again, re-running the invalid trials)
-    throw new PlatformError('unavailable', `no trial of the sweep could run properly (${trials[0]!.metrics.invalid ?? 'invalid'}); the machine may be overloaded: the sweep is tried again`);
+    throw new PlatformError(
+      'unavailable',
+      `no trial of the sweep could run properly (${trials[0]!.metrics.invalid ?? 'invalid'}); the machine may be overloaded: the sweep is tried again`,
+    );
   }
   const grid = tableGrid(data.grid, defaultGrid(data.device, data.cpus, data.maxBatch));
   const entries = buildTableEntries(trials, grid, data.function, data.deviceClass);

@@ -27,7 +27,10 @@ export interface TrialMetrics {
   requests: number;
   /** Open-loop steps: target rate, achieved rate, p99, error rate, met the SLO. */
   steps: Array<{ targetRps: number; rps: number; p99: number; errorRate: number; meetsSlo: boolean }>;
-  /** Set when the trial could not run properly on any of its attempts: why (trial-validity.ts); such a trial is not in the table. */
+  /**
+   * Set when the trial could not run properly on any of its attempts: why (trial-validity.ts); such a trial is not in
+   * the table.
+   */
   invalid?: string;
   /** Times the trial was run (more than 1 when an attempt could not run properly). */
   attempts?: number;

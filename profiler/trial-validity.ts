@@ -22,10 +22,12 @@ const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFi
 /** Why the trial's numbers are not a measurement of its configuration, or undefined when they are. */
 export function trialProblem(m: TrialMetrics, disturbance?: string): string | undefined {
   if (disturbance) return disturbance;
-  if (!(m.closedLoopRps > 0)) return 'no request succeeded in the closed loop (0 req/s): the trial replica was not serving';
+  if (!(m.closedLoopRps > 0))
+    return 'no request succeeded in the closed loop (0 req/s): the trial replica was not serving';
   // trials stored before failedRate existed count every failure
   const failedRate = m.failedRate ?? m.errorRate;
-  if (failedRate > MAX_ERROR_RATE) return `${Math.round(failedRate * 100)} % of the trial's requests failed (not counting 429 refusals)`;
+  if (failedRate > MAX_ERROR_RATE)
+    return `${Math.round(failedRate * 100)} % of the trial's requests failed (not counting 429 refusals)`;
   const lat = [m.closedLoopLatencyMs.p50, m.closedLoopLatencyMs.p99, m.latencyMs.p50, m.latencyMs.p95, m.latencyMs.p99];
   if (!lat.every(finite)) return 'a latency percentile is missing (no answer to measure it on)';
   if (!finite(m.sloRps) || m.sloRps < 0) return `the SLO rate is not a number (${String(m.sloRps)})`;

@@ -79,7 +79,11 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
     for (;;) {
       replica = (await find())?.replicas.find((r) => r.state === 'ready');
       if (replica) break;
-      if (clock.now() > deadline) throw new PlatformError('unavailable', `trial replica ${t.trialName} was not ready within ${d.readyTimeoutMs ?? 60_000} ms; see \`fastgshare logs ${t.trialName}\``);
+      if (clock.now() > deadline)
+        throw new PlatformError(
+          'unavailable',
+          `trial replica ${t.trialName} was not ready within ${d.readyTimeoutMs ?? 60_000} ms; see \`fastgshare logs ${t.trialName}\``,
+        );
       await sleep(pollMs, t.signal);
     }
     const url = replica.url;
@@ -99,15 +103,39 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
       if (windowMs !== undefined) {
         const window = Math.min(windowMs, MAX_SATURATE_MS);
         // closed loop through the load generator (one abort listener, not one per request)
-        await d.load.run({ url, headers, body: input.body, contentType: input.contentType, connections: Math.max(2, 2 * t.config.batch), durationS: window / 1000, signal: t.signal });
+        await d.load.run({
+          url,
+          headers,
+          body: input.body,
+          contentType: input.contentType,
+          connections: Math.max(2, 2 * t.config.batch),
+          durationS: window / 1000,
+          signal: t.signal,
+        });
         loadSeconds = Math.max(loadSeconds, window / 1000 / CLOSED_LOOP_SHARE);
       }
     }
 
     const devBefore = await d.usage.deviceSeconds(node, replica.id);
     const startedAt = clock.now();
-    const sampler = sampleReplica(async () => (await find())?.replicas.find((r) => r.id === replica!.id), Math.max(100, pollMs * 2), t.signal);
-    const search = await abortable(searchSloRate(d.load, { url, headers, body: input.body, contentType: input.contentType, batch: t.config.batch, sloMs: t.sloMs, seconds: loadSeconds, signal: t.signal }), t.signal);
+    const sampler = sampleReplica(
+      async () => (await find())?.replicas.find((r) => r.id === replica!.id),
+      Math.max(100, pollMs * 2),
+      t.signal,
+    );
+    const search = await abortable(
+      searchSloRate(d.load, {
+        url,
+        headers,
+        body: input.body,
+        contentType: input.contentType,
+        batch: t.config.batch,
+        sloMs: t.sloMs,
+        seconds: loadSeconds,
+        signal: t.signal,
+      }),
+      t.signal,
+    );
     const seconds = Math.max(1e-3, (clock.now() - startedAt) / 1000);
     const devAfter = await d.usage.deviceSeconds(node, replica.id);
     const samples = await sampler.stop();
@@ -131,10 +159,18 @@ export async function runTrial(d: TrialDeps, t: TrialInput): Promise<TrialMetric
       busySource: gated ? 'tokens' : 'cpu',
       memoryBytes: Math.max(0, ...samples.memory),
       requests,
-      steps: search.steps.map((s) => ({ targetRps: s.targetRps, rps: s.outcome.rps, p99: s.outcome.p99, errorRate: s.outcome.errorRate, meetsSlo: s.meetsSlo })),
+      steps: search.steps.map((s) => ({
+        targetRps: s.targetRps,
+        rps: s.outcome.rps,
+        p99: s.outcome.p99,
+        errorRate: s.outcome.errorRate,
+        meetsSlo: s.meetsSlo,
+      })),
     };
   } finally {
-    await node.removeFunction(ns, t.trialName).catch((err: Error) => d.log.warn('cannot remove trial function', { function: t.trialName, error: err.message }));
+    await node
+      .removeFunction(ns, t.trialName)
+      .catch((err: Error) => d.log.warn('cannot remove trial function', { function: t.trialName, error: err.message }));
     owned?.(); // one left behind by a failed removal is now the reconciler's to remove
   }
 }
@@ -147,7 +183,12 @@ async function warmUp(replica: ReplicaTarget, input: TrialBody, t: TrialInput, l
   for (let round = 0; round < 3; round++) {
     const answers = await Promise.all(
       Array.from({ length: Math.max(1, t.config.batch) }, () =>
-        fetch(replica.url, { method: 'POST', body: new Uint8Array(input.body), headers: { ...forwardHeaders(replica), 'content-type': input.contentType }, signal: t.signal }).then(async (r) => {
+        fetch(replica.url, {
+          method: 'POST',
+          body: new Uint8Array(input.body),
+          headers: { ...forwardHeaders(replica), 'content-type': input.contentType },
+          signal: t.signal,
+        }).then(async (r) => {
           await r.arrayBuffer();
           return r.status;
         }),
@@ -155,7 +196,10 @@ async function warmUp(replica: ReplicaTarget, input: TrialBody, t: TrialInput, l
     );
     const bad = answers.find((s) => s >= 400 && s !== 429);
     if (bad !== undefined && round === 2) {
-      throw new PlatformError('bad_request', `the trial replica answers ${bad} to the profiling input (${input.contentType}); give an input the function accepts`);
+      throw new PlatformError(
+        'bad_request',
+        `the trial replica answers ${bad} to the profiling input (${input.contentType}); give an input the function accepts`,
+      );
     }
     if (bad !== undefined) log.debug('warm-up request failed', { status: bad });
   }
@@ -166,7 +210,11 @@ interface ReplicaSamples {
   memory: number[];
 }
 
-function sampleReplica(read: () => Promise<ReplicaStatus | undefined>, everyMs: number, signal: AbortSignal): { stop(): Promise<ReplicaSamples> } {
+function sampleReplica(
+  read: () => Promise<ReplicaStatus | undefined>,
+  everyMs: number,
+  signal: AbortSignal,
+): { stop(): Promise<ReplicaSamples> } {
   const out: ReplicaSamples = { cpu: [], memory: [] };
   let stopped = false;
   const loop = (async () => {

@@ -14,7 +14,8 @@ export interface UsageReader {
 }
 
 export function createHttpUsageReader(): UsageReader {
-  const replicaOf = (usage: NodeUsage | undefined, replicaId: string) => usage?.replicas.find((r) => r.replicaId === replicaId);
+  const replicaOf = (usage: NodeUsage | undefined, replicaId: string) =>
+    usage?.replicas.find((r) => r.replicaId === replicaId);
   return {
     async deviceSeconds(node, replicaId) {
       return replicaOf(await node.usage(), replicaId)?.deviceSeconds;

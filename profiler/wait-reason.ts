@@ -36,7 +36,9 @@ export function waitReason(f: WaitFacts): string | undefined {
   if (waitsForDevice(f)) {
     const h = f.holder;
     const progress = h && h.total ? `, ${h.done ?? 0}/${h.total} trials done` : '';
-    return h ? `the device ${f.device} on ${f.node}: the sweep of ${h.function} holds it (job ${h.id}${progress}); one sweep per device at a time` : `the device ${f.device} on ${f.node} (another sweep held it a moment ago)`;
+    return h
+      ? `the device ${f.device} on ${f.node}: the sweep of ${h.function} holds it (job ${h.id}${progress}); one sweep per device at a time`
+      : `the device ${f.device} on ${f.node} (another sweep held it a moment ago)`;
   }
   if (f.raw === 'active' || f.raw === 'completed' || f.raw === 'failed') return undefined;
   if (f.raw === 'delayed' && f.attemptsMade > 0) {
@@ -44,7 +46,8 @@ export function waitReason(f: WaitFacts): string | undefined {
   }
   if (f.raw === 'delayed') return 'its start time';
   const full = f.concurrency !== undefined && f.running >= f.concurrency;
-  if (f.ahead > 0) return `its turn: ${f.ahead} sweep${f.ahead === 1 ? '' : 's'} queued before it${full ? `, ${f.running} running (at most ${f.concurrency} at once)` : ''}`;
+  if (f.ahead > 0)
+    return `its turn: ${f.ahead} sweep${f.ahead === 1 ? '' : 's'} queued before it${full ? `, ${f.running} running (at most ${f.concurrency} at once)` : ''}`;
   if (full) return `a free worker: ${f.running} sweeps running, at most ${f.concurrency} at once`;
   return 'a worker to pick it up';
 }

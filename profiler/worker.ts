@@ -66,17 +66,35 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
   const cancelled = async (job: Job) => (await o.redis.exists(o.keys.cancel(job.id!))) > 0;
 
   /** Back to the queue until the device is free, keeping what the progress said about the trials done. */
-  const waitForDevice = async (job: Job<SweepJobData, SweepResult>, token: string | undefined, lockKey: string): Promise<never> => {
+  const waitForDevice = async (
+    job: Job<SweepJobData, SweepResult>,
+    token: string | undefined,
+    lockKey: string,
+  ): Promise<never> => {
     const holder = await o.lock.holder(lockKey);
-    const prev = typeof job.progress === 'object' && job.progress !== null ? (job.progress as unknown as Partial<SweepProgress>) : {};
+    const prev =
+      typeof job.progress === 'object' && job.progress !== null
+        ? (job.progress as unknown as Partial<SweepProgress>)
+        : {};
     const total = job.data.device === 'emulated' ? 0 : trialConfigs(job.data.grid).length;
-    const progress: SweepProgress = { phase: 'waiting-for-device', done: prev.done ?? 0, total: prev.total || total, resumed: prev.resumed ?? 0, etaSeconds: prev.etaSeconds ?? 0, ...(holder ? { holder: holder.sweep } : {}) };
+    const progress: SweepProgress = {
+      phase: 'waiting-for-device',
+      done: prev.done ?? 0,
+      total: prev.total || total,
+      resumed: prev.resumed ?? 0,
+      etaSeconds: prev.etaSeconds ?? 0,
+      ...(holder ? { holder: holder.sweep } : {}),
+    };
     await job.updateProgress(progress as unknown as object);
     await job.moveToDelayed(o.clock.now() + busyDelay, token);
     throw new DelayedError();
   };
 
-  const processor = async (job: Job<SweepJobData, SweepResult>, token?: string, signal?: AbortSignal): Promise<SweepResult> => {
+  const processor = async (
+    job: Job<SweepJobData, SweepResult>,
+    token?: string,
+    signal?: AbortSignal,
+  ): Promise<SweepResult> => {
     const data = job.data;
     const lockKey = o.keys.deviceLock(data.node, data.deviceId);
     const owner: LockOwner = { sweep: job.id!, run: token ?? randomUUID() };
@@ -84,9 +102,18 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
     if (o.automatic === false && data.origin === 'autoscaler') throw new UnrecoverableError(CANCELLED_AUTO_OFF);
     if ((await o.lock.acquire(lockKey, owner, o.lockMs)) === 'busy') return waitForDevice(job, token, lockKey);
     // the device is this run's: no longer waiting (until the sweep reports its first trial)
-    const prev = typeof job.progress === 'object' && job.progress !== null ? (job.progress as unknown as Partial<SweepProgress>) : {};
+    const prev =
+      typeof job.progress === 'object' && job.progress !== null
+        ? (job.progress as unknown as Partial<SweepProgress>)
+        : {};
     if (prev.phase === 'waiting-for-device') {
-      await job.updateProgress({ phase: 'starting', done: prev.done ?? 0, total: prev.total ?? 0, resumed: prev.resumed ?? 0, etaSeconds: prev.etaSeconds ?? 0 } satisfies SweepProgress as unknown as object);
+      await job.updateProgress({
+        phase: 'starting',
+        done: prev.done ?? 0,
+        total: prev.total ?? 0,
+        resumed: prev.resumed ?? 0,
+        etaSeconds: prev.etaSeconds ?? 0,
+      } satisfies SweepProgress as unknown as object);
     }
     const ctl = new AbortController();
     const onStop = () => ctl.abort(new Error('profiler worker stopped'));
@@ -106,16 +133,29 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
       cancelled: () => cancelled(job),
       renewJob: async () => (token ? (await job.extendLock(token, o.lockMs)) === 1 : true),
       onStop: (why) => {
-        if (why !== 'cancelled') o.log.warn('sweep run stopped', { sweep: job.id, function: `${data.function}.${data.namespace}`, reason: reasons[why] });
+        if (why !== 'cancelled')
+          o.log.warn('sweep run stopped', {
+            sweep: job.id,
+            function: `${data.function}.${data.namespace}`,
+            reason: reasons[why],
+          });
         ctl.abort(new Error(reasons[why]));
       },
     });
     const stoppedBy = () => watch.stopped();
     try {
-      return await runSweep(o.sweep, job.id!, data, (p) => job.updateProgress(p as unknown as object), ctl.signal, watch);
+      return await runSweep(
+        o.sweep,
+        job.id!,
+        data,
+        (p) => job.updateProgress(p as unknown as object),
+        ctl.signal,
+        watch,
+      );
     } catch (err) {
       // cancelled, even when the sweep failed before the watch saw the flag (the cancel wins)
-      if (stoppedBy() === 'cancelled' || (await cancelled(job).catch(() => false))) throw new UnrecoverableError(CANCELLED);
+      if (stoppedBy() === 'cancelled' || (await cancelled(job).catch(() => false)))
+        throw new UnrecoverableError(CANCELLED);
       // the job is another run's now: nothing to record (BullMQ refuses this run's outcome anyway)
       if (stoppedBy() === 'superseded') throw err;
       if (stoppedBy() === 'deviceLost') return waitForDevice(job, token, lockKey);
@@ -141,9 +181,17 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
   });
   worker.on('error', (err) => o.log.warn('profiler worker error', { error: err.message }));
   worker.on('failed', (job, err) => {
-    if (job) o.log.info('sweep stopped', { sweep: job.id, function: `${job.data.function}.${job.data.namespace}`, reason: err.message, attempts: job.attemptsMade });
+    if (job)
+      o.log.info('sweep stopped', {
+        sweep: job.id,
+        function: `${job.data.function}.${job.data.namespace}`,
+        reason: err.message,
+        attempts: job.attemptsMade,
+      });
   });
-  worker.on('completed', (job) => o.log.info('sweep done', { sweep: job.id, function: `${job.data.function}.${job.data.namespace}` }));
+  worker.on('completed', (job) =>
+    o.log.info('sweep done', { sweep: job.id, function: `${job.data.function}.${job.data.namespace}` }),
+  );
   return {
     async close(opts = {}) {
       if (opts.abandon) {
@@ -154,7 +202,10 @@ export function startProfilerWorker(o: ProfilerWorkerOptions): ProfilerWorker {
         // trial function removed, its device lock kept for the resume
         worker.cancelAllJobs('worker stopped');
         let timer: NodeJS.Timeout | undefined;
-        const graceful = await Promise.race([worker.close().then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), opts.graceMs ?? 10_000)))]);
+        const graceful = await Promise.race([
+          worker.close().then(() => true),
+          new Promise<boolean>((r) => (timer = setTimeout(() => r(false), opts.graceMs ?? 10_000))),
+        ]);
         clearTimeout(timer);
         if (!graceful) await worker.close(true);
       } else {

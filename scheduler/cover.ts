@@ -59,11 +59,19 @@ const EPS = 1e-9;
  * `saturated`: the b* entry of every (partition, quota) that has one (feasibility.ts
  * saturatedCandidates). `entries`: every profiled entry (residual-only configurations come from it).
  */
-export function coverMenu(saturated: readonly ProfileEntry[], entries: readonly ProfileEntry[], sloMs: number, cost: (e: ProfileEntry) => number = configArea): CoverMenu | undefined {
+export function coverMenu(
+  saturated: readonly ProfileEntry[],
+  entries: readonly ProfileEntry[],
+  sloMs: number,
+  cost: (e: ProfileEntry) => number = configArea,
+): CoverMenu | undefined {
   if (saturated.length === 0) return undefined;
-  const items = saturated.map((e) => ({ e, cost: cost(e), rps: e.rps })).sort((a, b) => b.rps - a.rps || a.cost - b.cost);
+  const items = saturated
+    .map((e) => ({ e, cost: cost(e), rps: e.rps }))
+    .sort((a, b) => b.rps - a.rps || a.cost - b.cost);
   const frontier: Item[] = [];
-  for (const it of items) if (frontier.length === 0 || it.cost < frontier[frontier.length - 1]!.cost - EPS) frontier.push(it);
+  for (const it of items)
+    if (frontier.length === 0 || it.cost < frontier[frontier.length - 1]!.cost - EPS) frontier.push(it);
   const nexus: CoverMenu['nexus'] = [];
   for (const e of entries) {
     if (e.latencyMs.p50 >= sloMs || saturatedFeasible(e, sloMs)) continue;
@@ -119,7 +127,8 @@ export function cheapestCover(demandRps: number, menu: CoverMenu, opts: CoverOpt
     if (best && cost + x / maxEfficiency > best.cost + EPS) return;
     // Close here with one replica …
     const c = close(x);
-    if (c && better(cost + c.cost, path.length + 1, cap + c.rps)) best = { items: [...path], closer: c, rest: x, cost: cost + c.cost, cap: cap + c.rps };
+    if (c && better(cost + c.cost, path.length + 1, cap + c.rps))
+      best = { items: [...path], closer: c, rest: x, cost: cost + c.cost, cap: cap + c.rps };
     if (path.length + 2 > opts.maxReplicas) return;
     // … or add one that does not cover x alone, and go on (non-increasing index: each multiset once).
     for (let i = from; i < order.length && (nodes <= opts.nodeBudget || !best); i++) {

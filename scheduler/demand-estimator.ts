@@ -36,8 +36,17 @@ export interface DemandEstimator {
 }
 
 export function createDemandEstimator(options: DemandEstimatorOptions = {}): DemandEstimator {
-  const o = { alpha: 0.5, beta: 0.3, headroom: 1.2, horizonMs: 10_000, peakWindowMs: 20_000, idleAfterMs: 60_000, ...options };
-  if (!(o.alpha > 0 && o.alpha <= 1) || !(o.beta >= 0 && o.beta <= 1)) throw new PlatformError('bad_request', 'alpha must be in (0, 1] and beta in [0, 1]');
+  const o = {
+    alpha: 0.5,
+    beta: 0.3,
+    headroom: 1.2,
+    horizonMs: 10_000,
+    peakWindowMs: 20_000,
+    idleAfterMs: 60_000,
+    ...options,
+  };
+  if (!(o.alpha > 0 && o.alpha <= 1) || !(o.beta >= 0 && o.beta <= 1))
+    throw new PlatformError('bad_request', 'alpha must be in (0, 1] and beta in [0, 1]');
   if (!(o.headroom >= 1)) throw new PlatformError('bad_request', `headroom must be ≥ 1, got ${o.headroom}`);
   let level = 0;
   let trend = 0;
@@ -46,8 +55,10 @@ export function createDemandEstimator(options: DemandEstimatorOptions = {}): Dem
   const recent: [number, number][] = [];
   return {
     observe(atMs, rps) {
-      if (!(rps >= 0) || !Number.isFinite(atMs)) throw new PlatformError('bad_request', `a demand sample needs a time and a rate ≥ 0, got ${atMs}, ${rps}`);
-      if (last !== undefined && atMs <= last) throw new PlatformError('bad_request', `demand samples must move forward in time (${atMs} after ${last})`);
+      if (!(rps >= 0) || !Number.isFinite(atMs))
+        throw new PlatformError('bad_request', `a demand sample needs a time and a rate ≥ 0, got ${atMs}, ${rps}`);
+      if (last !== undefined && atMs <= last)
+        throw new PlatformError('bad_request', `demand samples must move forward in time (${atMs} after ${last})`);
       if (last === undefined) {
         level = rps;
       } else {
@@ -63,7 +74,8 @@ export function createDemandEstimator(options: DemandEstimatorOptions = {}): Dem
     },
     estimate() {
       const recentPeak = recent.reduce((m, [, r]) => Math.max(m, r), 0);
-      const idle = last !== undefined && recentPeak === 0 && (lastNonZero === undefined || last - lastNonZero >= o.idleAfterMs);
+      const idle =
+        last !== undefined && recentPeak === 0 && (lastNonZero === undefined || last - lastNonZero >= o.idleAfterMs);
       if (last === undefined || idle) return { rps: 0, level, trendPerS: trend, recentPeak, idle: last !== undefined };
       const projected = level + trend * (o.horizonMs / 1000);
       return { rps: o.headroom * Math.max(projected, recentPeak, 0), level, trendPerS: trend, recentPeak, idle: false };

@@ -85,7 +85,7 @@ export class DeviceLoad {
     this.area -= configArea(r.config);
     this.partitionSum -= r.config.partitionPercent;
     this.bin = undefined;
-    if (this.replicas.length === 0) (this.area = 0), (this.memoryBytes = 0), (this.partitionSum = 0);
+    if (this.replicas.length === 0) ((this.area = 0), (this.memoryBytes = 0), (this.partitionSum = 0));
   }
 
   /** maxExclusiveQuota of the replicas here plus `extra` (no closures or lists: this runs per device per replica). */
@@ -111,7 +111,9 @@ export class DeviceLoad {
   private packing(): MaxRectsBin {
     if (this.bin) return this.bin;
     const bin = new MaxRectsBin();
-    const sorted = [...this.replicas].sort((a, b) => b.config.partitionPercent - a.config.partitionPercent || b.config.quota - a.config.quota);
+    const sorted = [...this.replicas].sort(
+      (a, b) => b.config.partitionPercent - a.config.partitionPercent || b.config.quota - a.config.quota,
+    );
     for (const r of sorted) bin.insert(...rect(r.config));
     this.bin = bin;
     return bin;
@@ -143,7 +145,7 @@ export function latencyCompatible(replicas: readonly Candidate[], extra?: Candid
   let second = 0;
   for (let i = 0; i < n; i++) {
     const h = (i < replicas.length ? replicas[i]! : extra!).latency?.holdMs ?? 0;
-    if (h > first) (second = first), (first = h);
+    if (h > first) ((second = first), (first = h));
     else if (h > second) second = h;
   }
   for (let i = 0; i < n; i++) {

@@ -21,7 +21,11 @@ export interface DeviceRoom {
   area(deviceId: string): number;
 }
 
-export function deviceRoom(devices: readonly DeviceSpec[], current: readonly PlacedReplica[], footprint: (model: string) => ModelFootprint): DeviceRoom {
+export function deviceRoom(
+  devices: readonly DeviceSpec[],
+  current: readonly PlacedReplica[],
+  footprint: (model: string) => ModelFootprint,
+): DeviceRoom {
   const loads = new Map(devices.map((d) => [d.id, new DeviceLoad(d)]));
   for (const r of current) loads.get(r.deviceId)?.add(r, footprint(r.model));
   return {

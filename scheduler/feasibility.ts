@@ -9,7 +9,6 @@
  */
 import { configArea, type ProfileEntry } from '../core/profiles/profile-table.ts';
 
-
 export function efficiency(e: ProfileEntry): number {
   return e.rps / configArea(e);
 }

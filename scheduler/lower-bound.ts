@@ -25,17 +25,28 @@ export interface DeviceBound {
 const rounded = (area: number): DeviceBound => ({ devices: Math.ceil(area - 1e-9), area });
 const margin = (options: Partial<PlannerOptions>) => options.sloMargin ?? DEFAULT_PLANNER_OPTIONS.sloMargin;
 
-export function deviceLowerBound(functions: readonly FunctionSpec[], demand: ReadonlyMap<string, number>, profiles: ProfileTable, options: Partial<PlannerOptions> = {}): DeviceBound {
+export function deviceLowerBound(
+  functions: readonly FunctionSpec[],
+  demand: ReadonlyMap<string, number>,
+  profiles: ProfileTable,
+  options: Partial<PlannerOptions> = {},
+): DeviceBound {
   let area = 0;
   for (const f of functions) {
     const d = demand.get(f.name) ?? 0;
-    const eff = saturatedCandidates(profiles.entries(f.model, f.deviceClass), f.sloMs * (1 - margin(options))).candidates[0];
+    const eff = saturatedCandidates(profiles.entries(f.model, f.deviceClass), f.sloMs * (1 - margin(options)))
+      .candidates[0];
     if (d > 0 && eff) area += (d * configArea(eff)) / eff.rps;
   }
   return rounded(area);
 }
 
-export function replicaFloorBound(functions: readonly FunctionSpec[], demand: ReadonlyMap<string, number>, profiles: ProfileTable, options: Partial<PlannerOptions> = {}): DeviceBound {
+export function replicaFloorBound(
+  functions: readonly FunctionSpec[],
+  demand: ReadonlyMap<string, number>,
+  profiles: ProfileTable,
+  options: Partial<PlannerOptions> = {},
+): DeviceBound {
   let area = 0;
   for (const f of functions) {
     const d = demand.get(f.name) ?? 0;
@@ -44,14 +55,22 @@ export function replicaFloorBound(functions: readonly FunctionSpec[], demand: Re
     const eff = saturatedCandidates(entries, slo).candidates[0];
     if (!(d > 0) || !eff) continue;
     let smallest = configArea(eff);
-    for (const e of entries) if (configArea(e) < smallest && (saturatedFeasible(e, slo) || residualFeasible(e, slo, Math.min(d, e.rps)))) smallest = configArea(e);
+    for (const e of entries)
+      if (configArea(e) < smallest && (saturatedFeasible(e, slo) || residualFeasible(e, slo, Math.min(d, e.rps))))
+        smallest = configArea(e);
     area += Math.max((d * configArea(eff)) / eff.rps, smallest);
   }
   return rounded(area);
 }
 
 /** `exhaustive` is false if some function's search hit `nodeBudget` (the sum is then not proven minimal). */
-export function coverBound(functions: readonly FunctionSpec[], demand: ReadonlyMap<string, number>, profiles: ProfileTable, options: Partial<PlannerOptions> = {}, nodeBudget = 1_000_000): DeviceBound & { exhaustive: boolean } {
+export function coverBound(
+  functions: readonly FunctionSpec[],
+  demand: ReadonlyMap<string, number>,
+  profiles: ProfileTable,
+  options: Partial<PlannerOptions> = {},
+  nodeBudget = 1_000_000,
+): DeviceBound & { exhaustive: boolean } {
   let area = 0;
   let exhaustive = true;
   for (const f of functions) {

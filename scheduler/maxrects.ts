@@ -13,7 +13,10 @@ export class MaxRectsBin {
   private free: Rect[];
   used = 0;
 
-  constructor(readonly width = 1000, readonly height = 100) {
+  constructor(
+    readonly width = 1000,
+    readonly height = 100,
+  ) {
     this.free = [{ x: 0, y: 0, w: width, h: height }];
   }
 
@@ -24,7 +27,8 @@ export class MaxRectsBin {
       if (w > f.w || h > f.h) continue;
       const leftover = f.w * f.h - w * h;
       const shortSide = Math.min(f.w - w, f.h - h);
-      if (!best || leftover < best.leftover || (leftover === best.leftover && shortSide < best.shortSide)) best = { rect: f, leftover, shortSide };
+      if (!best || leftover < best.leftover || (leftover === best.leftover && shortSide < best.shortSide))
+        best = { rect: f, leftover, shortSide };
     }
     return best;
   }
@@ -40,11 +44,24 @@ export class MaxRectsBin {
         continue;
       }
       if (placed.x > r.x) next.push({ x: r.x, y: r.y, w: placed.x - r.x, h: r.h });
-      if (placed.x + placed.w < r.x + r.w) next.push({ x: placed.x + placed.w, y: r.y, w: r.x + r.w - placed.x - placed.w, h: r.h });
+      if (placed.x + placed.w < r.x + r.w)
+        next.push({ x: placed.x + placed.w, y: r.y, w: r.x + r.w - placed.x - placed.w, h: r.h });
       if (placed.y > r.y) next.push({ x: r.x, y: r.y, w: r.w, h: placed.y - r.y });
-      if (placed.y + placed.h < r.y + r.h) next.push({ x: r.x, y: placed.y + placed.h, w: r.w, h: r.y + r.h - placed.y - placed.h });
+      if (placed.y + placed.h < r.y + r.h)
+        next.push({ x: r.x, y: placed.y + placed.h, w: r.w, h: r.y + r.h - placed.y - placed.h });
     }
-    this.free = next.filter((a, i) => !next.some((b, j) => j !== i && a.x >= b.x && a.y >= b.y && a.x + a.w <= b.x + b.w && a.y + a.h <= b.y + b.h && (j < i || a.w !== b.w || a.h !== b.h || a.x !== b.x || a.y !== b.y)));
+    this.free = next.filter(
+      (a, i) =>
+        !next.some(
+          (b, j) =>
+            j !== i &&
+            a.x >= b.x &&
+            a.y >= b.y &&
+            a.x + a.w <= b.x + b.w &&
+            a.y + a.h <= b.y + b.h &&
+            (j < i || a.w !== b.w || a.h !== b.h || a.x !== b.x || a.y !== b.y),
+        ),
+    );
     this.used += w * h;
     return placed;
   }

@@ -90,7 +90,13 @@ export function place(input: PlacementInput): PlacementResult {
     const load = byId.get(r.deviceId);
     if (!load || !wanted.has(r.function)) {
       stopped.push(r);
-      noteFor(r.function, { replicaId: r.id, action: 'stopped', config: r.config, deviceId: r.deviceId, why: load ? 'function no longer scheduled' : 'its device is gone' });
+      noteFor(r.function, {
+        replicaId: r.id,
+        action: 'stopped',
+        config: r.config,
+        deviceId: r.deviceId,
+        why: load ? 'function no longer scheduled' : 'its device is gone',
+      });
       continue;
     }
     load.add(r, fp(r.model));
@@ -112,7 +118,9 @@ export function place(input: PlacementInput): PlacementResult {
       list.push(p);
     }
     for (const [k, list] of want) {
-      const have = (currentBy.get(k) ?? []).slice().sort((a, b) => byId.get(b.deviceId)!.area - byId.get(a.deviceId)!.area || a.id.localeCompare(b.id));
+      const have = (currentBy.get(k) ?? [])
+        .slice()
+        .sort((a, b) => byId.get(b.deviceId)!.area - byId.get(a.deviceId)!.area || a.id.localeCompare(b.id));
       have.slice(0, list.length).forEach((r) => kept.add(r.id));
       for (const p of list.slice(have.length)) pending.push({ fn: d, planned: p });
     }
@@ -121,18 +129,41 @@ export function place(input: PlacementInput): PlacementResult {
     for (const r of list) {
       if (kept.has(r.id)) {
         const was = r.resizedFrom;
-        if (was) noteFor(r.function, { replicaId: r.id, action: 'resized', config: r.config, deviceId: r.deviceId, why: `quota ${was.quota} → ${r.config.quota} in place (same partition and batch: applied live, no restart)` });
-        else noteFor(r.function, { replicaId: r.id, action: 'kept', config: r.config, deviceId: r.deviceId, why: 'configuration still wanted; not moved' });
+        if (was)
+          noteFor(r.function, {
+            replicaId: r.id,
+            action: 'resized',
+            config: r.config,
+            deviceId: r.deviceId,
+            why: `quota ${was.quota} → ${r.config.quota} in place (same partition and batch: applied live, no restart)`,
+          });
+        else
+          noteFor(r.function, {
+            replicaId: r.id,
+            action: 'kept',
+            config: r.config,
+            deviceId: r.deviceId,
+            why: 'configuration still wanted; not moved',
+          });
         continue;
       }
       byId.get(r.deviceId)!.remove(r, fp(r.model));
       stopped.push(r);
-      noteFor(r.function, { replicaId: r.id, action: 'stopped', config: r.config, deviceId: r.deviceId, why: 'surplus after re-planning (emptiest device first)' });
+      noteFor(r.function, {
+        replicaId: r.id,
+        action: 'stopped',
+        config: r.config,
+        deviceId: r.deviceId,
+        why: 'surplus after re-planning (emptiest device first)',
+      });
     }
   }
 
   // Place new replicas, largest area first.
-  pending.sort((a, b) => configArea(b.planned.config) - configArea(a.planned.config) || a.fn.spec.name.localeCompare(b.fn.spec.name));
+  pending.sort(
+    (a, b) =>
+      configArea(b.planned.config) - configArea(a.planned.config) || a.fn.spec.name.localeCompare(b.fn.spec.name),
+  );
   const unplaced: PlacementResult['unplaced'] = [];
   const fresh = new Set<string>();
   const usedNodes = new Map<string, number>();
@@ -168,19 +199,36 @@ export function place(input: PlacementInput): PlacementResult {
     }
     const target = best ?? empty;
     if (!target) {
-      const reason = `no device can take it (${Object.entries(rejected).map(([k, v]) => `${v} × ${k}`).join(', ') || 'no free device'})`;
+      const reason = `no device can take it (${
+        Object.entries(rejected)
+          .map(([k, v]) => `${v} × ${k}`)
+          .join(', ') || 'no free device'
+      })`;
       unplaced.push({ function: name, config: planned.config, reason });
       noteFor(name, { replicaId: '', action: 'unplaced', config: planned.config, why: reason, rejected });
       continue;
     }
     const idx = (nextIndex.get(name) ?? 0) + 1;
     nextIndex.set(name, idx);
-    const r: PlacedReplica = { id: `${name}-${idx}`, function: name, model, deviceId: target.device.id, nodeId: target.device.nodeId, config: { ...planned.config }, capacityRps: planned.capacityRps, ...(planned.latency ? { latency: planned.latency } : {}) };
+    const r: PlacedReplica = {
+      id: `${name}-${idx}`,
+      function: name,
+      model,
+      deviceId: target.device.id,
+      nodeId: target.device.nodeId,
+      config: { ...planned.config },
+      capacityRps: planned.capacityRps,
+      ...(planned.latency ? { latency: planned.latency } : {}),
+    };
     if (target.empty) usedNodes.set(target.device.nodeId, (usedNodes.get(target.device.nodeId) ?? 0) + 1);
     target.add(r, f);
     started.push(r);
     fresh.add(r.id);
-    const why = best ? (bestShared ? `shares ${model} weights already on the device; area left ${bestLeft.toFixed(3)}` : `best fit: area left ${bestLeft.toFixed(3)}`) : 'opened an empty device: no device in use fits';
+    const why = best
+      ? bestShared
+        ? `shares ${model} weights already on the device; area left ${bestLeft.toFixed(3)}`
+        : `best fit: area left ${bestLeft.toFixed(3)}`
+      : 'opened an empty device: no device in use fits';
     noteFor(name, { replicaId: r.id, action: 'started', config: r.config, deviceId: target.device.id, why, rejected });
   }
 
@@ -188,7 +236,15 @@ export function place(input: PlacementInput): PlacementResult {
   if (o.consolidate) consolidate(loads, fp, fresh, o, moved, noteFor);
   const replicas = loads.flatMap((l) => l.replicas);
   const now = new Map(replicas.map((r) => [r.id, r]));
-  return { replicas, started: started.map((s) => now.get(s.id)!), stopped, moved, unplaced, notes, devicesUsed: loads.filter((l) => !l.empty).length };
+  return {
+    replicas,
+    started: started.map((s) => now.get(s.id)!),
+    stopped,
+    moved,
+    unplaced,
+    notes,
+    devicesUsed: loads.filter((l) => !l.empty).length,
+  };
 }
 
 function consolidate(
@@ -217,7 +273,8 @@ function consolidate(
         if (l.rejects(r, fp(r.model), src.device.deviceClass)) continue;
         const shared = l.hasModel(r.model);
         const lf = 1 - l.area - configArea(r.config);
-        if (!to || (shared && !toShared) || (shared === toShared && lf < left)) (to = l), (toShared = shared), (left = lf);
+        if (!to || (shared && !toShared) || (shared === toShared && lf < left))
+          ((to = l), (toShared = shared), (left = lf));
       }
       if (!to) {
         ok = false;
@@ -236,7 +293,13 @@ function consolidate(
       const from = src.device.id;
       if (!fresh.has(r.id)) {
         moved.push({ replica: r, fromDeviceId: from });
-        noteFor(r.function, { replicaId: r.id, action: 'moved', config: r.config, deviceId: r.deviceId, why: `consolidation: emptied ${from} (device worth ${o.deviceCost} > moves ${cost.toFixed(2)})` });
+        noteFor(r.function, {
+          replicaId: r.id,
+          action: 'moved',
+          config: r.config,
+          deviceId: r.deviceId,
+          why: `consolidation: emptied ${from} (device worth ${o.deviceCost} > moves ${cost.toFixed(2)})`,
+        });
       }
     }
   }

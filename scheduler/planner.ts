@@ -101,11 +101,20 @@ export function coverCost(e: ProfileEntry, sloMs: number, o: PlannerOptions): nu
 const menus = new WeakMap<readonly ProfileEntry[], Map<string, CoverMenu | undefined>>();
 
 /** The cover menu of a profile at an SLO (memoised per profile list, SLO and the options it depends on). */
-function menuFor(entries: readonly ProfileEntry[], candidates: readonly ProfileEntry[], sloMs: number, o: PlannerOptions): CoverMenu | undefined {
+function menuFor(
+  entries: readonly ProfileEntry[],
+  candidates: readonly ProfileEntry[],
+  sloMs: number,
+  o: PlannerOptions,
+): CoverMenu | undefined {
   let bySlo = menus.get(entries);
   if (!bySlo) menus.set(entries, (bySlo = new Map()));
   const key = `${sloMs}|${o.sloMargin}|${o.fullTimePreference}|${o.tokenMs}|${o.shareableSlackMs}`;
-  if (!bySlo.has(key)) bySlo.set(key, coverMenu(candidates, entries, sloMs * (1 - o.sloMargin), (e) => coverCost(e, sloMs, o)));
+  if (!bySlo.has(key))
+    bySlo.set(
+      key,
+      coverMenu(candidates, entries, sloMs * (1 - o.sloMargin), (e) => coverCost(e, sloMs, o)),
+    );
   return bySlo.get(key);
 }
 
@@ -185,7 +194,15 @@ export interface RunningReplicas {
 }
 
 function note(e: ProfileEntry): ConfigNote {
-  return { partitionPercent: e.partitionPercent, quota: e.quota, batch: e.batch, rps: e.rps, batchLatencyMs: e.latencyMs.p50, efficiency: efficiency(e), source: e.source };
+  return {
+    partitionPercent: e.partitionPercent,
+    quota: e.quota,
+    batch: e.batch,
+    rps: e.rps,
+    batchLatencyMs: e.latencyMs.p50,
+    efficiency: efficiency(e),
+    source: e.source,
+  };
 }
 
 /**
@@ -194,7 +211,13 @@ function note(e: ProfileEntry): ConfigNote {
  * that waiting for other replicas' tokens may use; it holds the device at most one token.
  * `rateRps` is the rate it will see (its capacity when saturated, the remainder when residual).
  */
-export function plannedReplica(e: ProfileEntry, role: PlannedReplica['role'], sloMs: number, o: Pick<PlannerOptions, 'tokenMs'> = DEFAULT_PLANNER_OPTIONS, rateRps = e.rps): PlannedReplica {
+export function plannedReplica(
+  e: ProfileEntry,
+  role: PlannedReplica['role'],
+  sloMs: number,
+  o: Pick<PlannerOptions, 'tokenMs'> = DEFAULT_PLANNER_OPTIONS,
+  rateRps = e.rps,
+): PlannedReplica {
   const serviceMs = e.serviceMs ?? e.latencyMs.p50 * e.quota;
   const fillMs = rateRps > 0 ? ((e.batch - 1) / rateRps) * 1000 : 0;
   return {
@@ -237,14 +260,36 @@ function tailCover(demandRps: number, menu: CoverMenu, maxReplicas: number, o: P
   const top = menu.order[0]!;
   const fixed = Math.max(0, Math.floor(demandRps / top.rps + 1e-9) - o.coverTail);
   if (fixed > maxReplicas) return undefined;
-  const tail = cheapestCover(demandRps - fixed * top.rps, menu, { maxReplicas: maxReplicas - fixed, nodeBudget: o.coverBudget });
+  const tail = cheapestCover(demandRps - fixed * top.rps, menu, {
+    maxReplicas: maxReplicas - fixed,
+    nodeBudget: o.coverBudget,
+  });
   if (!tail || fixed === 0) return tail;
-  return { ...tail, saturated: [...Array.from({ length: fixed }, () => top.e), ...tail.saturated], cost: tail.cost + fixed * top.cost, area: tail.area + fixed * configArea(top.e), capacityRps: tail.capacityRps + fixed * top.rps };
+  return {
+    ...tail,
+    saturated: [...Array.from({ length: fixed }, () => top.e), ...tail.saturated],
+    cost: tail.cost + fixed * top.cost,
+    area: tail.area + fixed * configArea(top.e),
+    capacityRps: tail.capacityRps + fixed * top.rps,
+  };
 }
 
 /** The plan for `demand` with no memory of the past. */
-export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readonly ProfileEntry[], o: PlannerOptions): Ideal {
-  const ex: PlanExplanation = { function: spec.name, model: spec.model, demandRps, sloMs: spec.sloMs, alternatives: [], infeasible: 0, notes: [] };
+export function idealPlan(
+  spec: FunctionSpec,
+  demandRps: number,
+  entries: readonly ProfileEntry[],
+  o: PlannerOptions,
+): Ideal {
+  const ex: PlanExplanation = {
+    function: spec.name,
+    model: spec.model,
+    demandRps,
+    sloMs: spec.sloMs,
+    alternatives: [],
+    infeasible: 0,
+    notes: [],
+  };
   let replicas: PlannedReplica[] = [];
   let needsProfiling = false;
   let sloUnachievable = false;
@@ -252,33 +297,56 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
   if (entries.length === 0) {
     needsProfiling = true;
     const n = demandRps > 0 ? 1 : 0;
-    replicas = Array.from({ length: n }, () => ({ config: { ...o.defaultConfig }, capacityRps: o.defaultRps, role: 'default' as const, latency: { slackMs: 0, holdMs: o.tokenMs } }));
-    ex.notes.push(`no profile for ${spec.model} on ${spec.deviceClass}: default configuration (partition ${o.defaultConfig.partitionPercent} %, quota ${o.defaultConfig.quota}); queue a profiling job`);
+    replicas = Array.from({ length: n }, () => ({
+      config: { ...o.defaultConfig },
+      capacityRps: o.defaultRps,
+      role: 'default' as const,
+      latency: { slackMs: 0, holdMs: o.tokenMs },
+    }));
+    ex.notes.push(
+      `no profile for ${spec.model} on ${spec.deviceClass}: default configuration (partition ${o.defaultConfig.partitionPercent} %, quota ${o.defaultConfig.quota}); queue a profiling job`,
+    );
   } else {
     const slo = spec.sloMs * (1 - o.sloMargin);
     const { candidates, infeasible } = saturatedCandidates(entries, slo);
     ex.infeasible = infeasible.length;
-    for (const e of infeasible.slice(0, 2)) ex.alternatives.push({ ...note(e), rejected: `misses SLO: 2 × ${e.latencyMs.p50.toFixed(1)} ms > ${slo.toFixed(1)} ms (SLO less ${o.sloMargin * 100} % margin) even at batch 1` });
+    for (const e of infeasible.slice(0, 2))
+      ex.alternatives.push({
+        ...note(e),
+        rejected: `misses SLO: 2 × ${e.latencyMs.p50.toFixed(1)} ms > ${slo.toFixed(1)} ms (SLO less ${o.sloMargin * 100} % margin) even at batch 1`,
+      });
     let eff = candidates[0];
-    const fullTime = eff && eff.quota < 1 ? candidates.find((e) => e.quota === 1 && efficiency(e) >= (1 - o.fullTimePreference) * efficiency(eff!)) : undefined;
+    const fullTime =
+      eff && eff.quota < 1
+        ? candidates.find((e) => e.quota === 1 && efficiency(e) >= (1 - o.fullTimePreference) * efficiency(eff!))
+        : undefined;
     if (fullTime) {
-      ex.notes.push(`full-time ${fullTime.partitionPercent} % preferred to quota ${eff!.quota} (${efficiency(fullTime).toFixed(0)} vs ${efficiency(eff!).toFixed(0)} rps per device: within ${o.fullTimePreference * 100} %, packs without a time-sharing partner)`);
+      ex.notes.push(
+        `full-time ${fullTime.partitionPercent} % preferred to quota ${eff!.quota} (${efficiency(fullTime).toFixed(0)} vs ${efficiency(eff!).toFixed(0)} rps per device: within ${o.fullTimePreference * 100} %, packs without a time-sharing partner)`,
+      );
       eff = fullTime;
     }
     if (!eff) {
       sloUnachievable = true;
       eff = entries.reduce((a, b) => (b.latencyMs.p50 < a.latencyMs.p50 ? b : a));
-      ex.notes.push(`no configuration meets the ${spec.sloMs} ms SLO; using the fastest (batch latency ${eff.latencyMs.p50.toFixed(1)} ms)`);
+      ex.notes.push(
+        `no configuration meets the ${spec.sloMs} ms SLO; using the fastest (batch latency ${eff.latencyMs.p50.toFixed(1)} ms)`,
+      );
     }
     const menu = sloUnachievable ? undefined : menuFor(entries, candidates, spec.sloMs, o);
     const top = menu?.order[0]!.e;
     if (top && top !== eff) {
-      ex.notes.push(`partition ${top.partitionPercent} %, quota ${top.quota} is the cheapest per rps once a quota < 1 pays for its idle time (area / ${(1 - o.fullTimePreference).toFixed(2)}, or its whole band when its slack is under ${o.shareableSlackMs} ms)`);
+      ex.notes.push(
+        `partition ${top.partitionPercent} %, quota ${top.quota} is the cheapest per rps once a quota < 1 pays for its idle time (area / ${(1 - o.fullTimePreference).toFixed(2)}, or its whole band when its slack is under ${o.shareableSlackMs} ms)`,
+      );
       eff = top;
     }
     if (!sloUnachievable) efficient = eff;
     for (const e of candidates.filter((c) => c !== eff).slice(0, o.maxAlternatives - ex.alternatives.length)) {
-      ex.alternatives.push({ ...note(e), rejected: `less efficient: ${efficiency(e).toFixed(1)} vs ${efficiency(eff).toFixed(1)} rps per unit of quota × partition` });
+      ex.alternatives.push({
+        ...note(e),
+        rejected: `less efficient: ${efficiency(e).toFixed(1)} vs ${efficiency(eff).toFixed(1)} rps per unit of quota × partition`,
+      });
     }
     if (demandRps > 0) {
       const cover = menu && tailCover(demandRps, menu, spec.maxReplicas, o);
@@ -303,7 +371,10 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
           replicas.push(plannedReplica(res.entry, 'residual', spec.sloMs, o, fillRate(res.entry, slo, res.rateRps)));
           ex.residual = { ...note(res.entry), residualRps: res.rateRps };
         }
-        if (!cover.exhaustive) ex.notes.push(`cover search stopped after ${cover.nodes} nodes (budget); the plan is the cheapest found, not proven the cheapest`);
+        if (!cover.exhaustive)
+          ex.notes.push(
+            `cover search stopped after ${cover.nodes} nodes (budget); the plan is the cheapest found, not proven the cheapest`,
+          );
       } else {
         const n = sloUnachievable ? Math.ceil(demandRps / eff.rps) : Math.floor(demandRps / eff.rps);
         for (let i = 0; i < n; i++) replicas.push(plannedReplica(eff, 'saturated', spec.sloMs, o));
@@ -315,7 +386,8 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
             // Our replicas batch what is queued without waiting for a full batch, so a configuration
             // feasible when saturated is feasible at any lower rate; larger batches pass the Nexus check.
             if (e.rps < rest || !(saturatedFeasible(e, slo) || residualFeasible(e, slo, rest))) continue;
-            if (!res || configArea(e) < configArea(res) || (configArea(e) === configArea(res) && e.rps > res.rps)) res = e;
+            if (!res || configArea(e) < configArea(res) || (configArea(e) === configArea(res) && e.rps > res.rps))
+              res = e;
           }
           res ??= eff;
           replicas.push(plannedReplica(res, 'residual', spec.sloMs, o, fillRate(res, slo, rest)));
@@ -327,7 +399,9 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
   let capped = false;
   if (replicas.length > spec.maxReplicas) {
     capped = true;
-    ex.notes.push(`capped at max ${spec.maxReplicas} replicas (wanted ${replicas.length}); capacity ${capacity(replicas.slice(0, spec.maxReplicas)).toFixed(1)} rps < demand`);
+    ex.notes.push(
+      `capped at max ${spec.maxReplicas} replicas (wanted ${replicas.length}); capacity ${capacity(replicas.slice(0, spec.maxReplicas)).toFixed(1)} rps < demand`,
+    );
     replicas = replicas.slice(0, spec.maxReplicas);
   }
   if (replicas.length < spec.minReplicas) {
@@ -341,21 +415,52 @@ export function idealPlan(spec: FunctionSpec, demandRps: number, entries: readon
 /** The replica kept when a function is idle: the smallest feasible configuration. */
 function minimumReplica(entries: readonly ProfileEntry[], spec: FunctionSpec, o: PlannerOptions): PlannedReplica {
   const { candidates } = saturatedCandidates(entries, spec.sloMs * (1 - o.sloMargin));
-  if (candidates.length === 0) return { config: { ...o.defaultConfig }, capacityRps: entries.length ? entries[0]!.rps : o.defaultRps, role: 'minimum', latency: { slackMs: 0, holdMs: o.tokenMs } };
-  const small = candidates.reduce((a, b) => (configArea(b) < configArea(a) || (configArea(b) === configArea(a) && b.rps > a.rps) ? b : a));
+  if (candidates.length === 0)
+    return {
+      config: { ...o.defaultConfig },
+      capacityRps: entries.length ? entries[0]!.rps : o.defaultRps,
+      role: 'minimum',
+      latency: { slackMs: 0, holdMs: o.tokenMs },
+    };
+  const small = candidates.reduce((a, b) =>
+    configArea(b) < configArea(a) || (configArea(b) === configArea(a) && b.rps > a.rps) ? b : a,
+  );
   return plannedReplica(small, 'minimum', spec.sloMs, o);
 }
 
 export function planFunction(input: PlanInput): FunctionPlan {
   const o = { ...DEFAULT_PLANNER_OPTIONS, ...input.options };
   const { spec, demandRps, entries, prev, nowMs } = input;
-  if (!(demandRps >= 0)) throw new PlatformError('bad_request', `demand of ${spec.name} must be ≥ 0 requests/s, got ${demandRps}`);
-  if (!(spec.sloMs > 0)) throw new PlatformError('bad_request', `SLO of ${spec.name} must be > 0 ms, got ${spec.sloMs}`);
-  if (!(spec.minReplicas >= 0 && spec.maxReplicas >= spec.minReplicas)) throw new PlatformError('bad_request', `replica bounds of ${spec.name} must satisfy 0 ≤ min ≤ max, got ${spec.minReplicas}..${spec.maxReplicas}`);
+  if (!(demandRps >= 0))
+    throw new PlatformError('bad_request', `demand of ${spec.name} must be ≥ 0 requests/s, got ${demandRps}`);
+  if (!(spec.sloMs > 0))
+    throw new PlatformError('bad_request', `SLO of ${spec.name} must be > 0 ms, got ${spec.sloMs}`);
+  if (!(spec.minReplicas >= 0 && spec.maxReplicas >= spec.minReplicas))
+    throw new PlatformError(
+      'bad_request',
+      `replica bounds of ${spec.name} must satisfy 0 ≤ min ≤ max, got ${spec.minReplicas}..${spec.maxReplicas}`,
+    );
   const ideal = idealPlan(spec, demandRps, entries, o);
-  const done = (action: PlanAction, replicas: PlannedReplica[], state: FunctionPlanState, why?: string, capped = ideal.capped): FunctionPlan => {
+  const done = (
+    action: PlanAction,
+    replicas: PlannedReplica[],
+    state: FunctionPlanState,
+    why?: string,
+    capped = ideal.capped,
+  ): FunctionPlan => {
     if (why) ideal.explanation.notes.push(why);
-    return { function: spec.name, action, demandRps, replicas, capacityRps: capacity(replicas), needsProfiling: ideal.needsProfiling, sloUnachievable: ideal.sloUnachievable, capped, explanation: ideal.explanation, state };
+    return {
+      function: spec.name,
+      action,
+      demandRps,
+      replicas,
+      capacityRps: capacity(replicas),
+      needsProfiling: ideal.needsProfiling,
+      sloUnachievable: ideal.sloUnachievable,
+      capped,
+      explanation: ideal.explanation,
+      state,
+    };
   };
   if (!prev) return done('initial', ideal.replicas, { replicas: ideal.replicas, lastUpMs: nowMs, lastDownMs: nowMs });
   const cur = prev.replicas;
@@ -363,29 +468,80 @@ export function planFunction(input: PlanInput): FunctionPlan {
   const sinceChange = nowMs - Math.max(prev.lastUpMs, prev.lastDownMs);
   // A function without a profile has nothing to resize (its default replica's capacity is a guess);
   // once its profile exists, the first change re-plans the whole set away from the default.
-  const running = o.vertical && input.running && !ideal.needsProfiling && !cur.some((r) => r.role === 'default') ? input.running : undefined;
+  const running =
+    o.vertical && input.running && !ideal.needsProfiling && !cur.some((r) => r.role === 'default')
+      ? input.running
+      : undefined;
   if (demandRps === 0) {
-    if (cur.length === ideal.replicas.length && area(cur) <= area(ideal.replicas) + 1e-12) return done('hold', cur, prev, 'idle, already at the minimum');
-    if (sinceChange < o.cooldownDownMs) return done('hold', cur, prev, `idle; scale-down cooldown (${Math.ceil((o.cooldownDownMs - sinceChange) / 1000)} s left)`);
-    return done('idle', ideal.replicas, { replicas: ideal.replicas, lastUpMs: prev.lastUpMs, lastDownMs: nowMs }, `idle: back to the minimum (${ideal.replicas.length})`);
+    if (cur.length === ideal.replicas.length && area(cur) <= area(ideal.replicas) + 1e-12)
+      return done('hold', cur, prev, 'idle, already at the minimum');
+    if (sinceChange < o.cooldownDownMs)
+      return done(
+        'hold',
+        cur,
+        prev,
+        `idle; scale-down cooldown (${Math.ceil((o.cooldownDownMs - sinceChange) / 1000)} s left)`,
+      );
+    return done(
+      'idle',
+      ideal.replicas,
+      { replicas: ideal.replicas, lastUpMs: prev.lastUpMs, lastDownMs: nowMs },
+      `idle: back to the minimum (${ideal.replicas.length})`,
+    );
   }
   const belowMin = cur.length < spec.minReplicas;
   if (demandRps > curCap || belowMin) {
-    if (nowMs - prev.lastUpMs < o.cooldownUpMs && !belowMin) return done('hold', cur, prev, `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps but in scale-up cooldown`);
+    if (nowMs - prev.lastUpMs < o.cooldownUpMs && !belowMin)
+      return done(
+        'hold',
+        cur,
+        prev,
+        `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps but in scale-up cooldown`,
+      );
     if (running && !belowMin) return verticalUp(running);
-    if (capacity(ideal.replicas) <= curCap && !belowMin) return done('hold', cur, prev, 'already at the most capacity the bounds allow');
-    return done('scale-up', ideal.replicas, { replicas: ideal.replicas, lastUpMs: nowMs, lastDownMs: prev.lastDownMs }, `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps`);
+    if (capacity(ideal.replicas) <= curCap && !belowMin)
+      return done('hold', cur, prev, 'already at the most capacity the bounds allow');
+    return done(
+      'scale-up',
+      ideal.replicas,
+      { replicas: ideal.replicas, lastUpMs: nowMs, lastDownMs: prev.lastDownMs },
+      `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps`,
+    );
   }
   if (demandRps < curCap * (1 - o.hysteresis) && (running || area(ideal.replicas) < area(cur) - 1e-12)) {
-    if (sinceChange < o.cooldownDownMs) return done('hold', cur, prev, `over-provisioned but in scale-down cooldown (${Math.ceil((o.cooldownDownMs - sinceChange) / 1000)} s left)`);
+    if (sinceChange < o.cooldownDownMs)
+      return done(
+        'hold',
+        cur,
+        prev,
+        `over-provisioned but in scale-down cooldown (${Math.ceil((o.cooldownDownMs - sinceChange) / 1000)} s left)`,
+      );
     if (running && !reshape(running)) return verticalDown(running);
-    return done('scale-down', ideal.replicas, { replicas: ideal.replicas, lastUpMs: prev.lastUpMs, lastDownMs: nowMs }, `demand ${demandRps.toFixed(1)} < ${(1 - o.hysteresis).toFixed(2)} × capacity ${curCap.toFixed(1)} rps`);
+    return done(
+      'scale-down',
+      ideal.replicas,
+      { replicas: ideal.replicas, lastUpMs: prev.lastUpMs, lastDownMs: nowMs },
+      `demand ${demandRps.toFixed(1)} < ${(1 - o.hysteresis).toFixed(2)} × capacity ${curCap.toFixed(1)} rps`,
+    );
   }
-  return done('hold', cur, prev, `capacity ${curCap.toFixed(1)} rps covers demand ${demandRps.toFixed(1)} within the hysteresis band`);
+  return done(
+    'hold',
+    cur,
+    prev,
+    `capacity ${curCap.toFixed(1)} rps covers demand ${demandRps.toFixed(1)} within the hysteresis band`,
+  );
 
   /** The vertical step's input for this function. */
   function stepInput(r: RunningReplicas) {
-    return { demandRps, entries, running: r.replicas, room: r.room, sloMs: spec.sloMs * (1 - o.sloMargin), plan: (e: ProfileEntry) => plannedReplica(e, 'saturated', spec.sloMs, o), minReplicas: spec.minReplicas };
+    return {
+      demandRps,
+      entries,
+      running: r.replicas,
+      room: r.room,
+      sloMs: spec.sloMs * (1 - o.sloMargin),
+      plan: (e: ProfileEntry) => plannedReplica(e, 'saturated', spec.sloMs, o),
+      minReplicas: spec.minReplicas,
+    };
   }
 
   /** The plan's configuration lines describe what was added, not the ideal plan for the whole demand. */
@@ -409,18 +565,51 @@ export function planFunction(input: PlanInput): FunctionPlan {
   function addFor(rest: number, maxReplicas: number): Added {
     const sub = idealPlan({ ...spec, minReplicas: 0, maxReplicas }, rest, entries, o);
     const E = sub.efficient;
-    if (!E) return { replicas: sub.replicas, capped: sub.capped, efficient: sub.explanation.efficient, mix: sub.explanation.mix, residual: sub.explanation.residual, notes: sub.explanation.notes };
-    const g = growableCover(E, rest, entries, spec.sloMs * (1 - o.sloMargin), maxReplicas, (e) => plannedReplica(e, 'saturated', spec.sloMs, o));
+    if (!E)
+      return {
+        replicas: sub.replicas,
+        capped: sub.capped,
+        efficient: sub.explanation.efficient,
+        mix: sub.explanation.mix,
+        residual: sub.explanation.residual,
+        notes: sub.explanation.notes,
+      };
+    const g = growableCover(E, rest, entries, spec.sloMs * (1 - o.sloMargin), maxReplicas, (e) =>
+      plannedReplica(e, 'saturated', spec.sloMs, o),
+    );
     // No smaller quota covers the remainder (or the profile has none): nothing to grow, so the
     // cheapest cover takes it.
-    if (!g.tail && g.replicas.length > g.full) return { replicas: sub.replicas, capped: sub.capped, efficient: sub.explanation.efficient, mix: sub.explanation.mix, residual: sub.explanation.residual, notes: sub.explanation.notes };
+    if (!g.tail && g.replicas.length > g.full)
+      return {
+        replicas: sub.replicas,
+        capped: sub.capped,
+        efficient: sub.explanation.efficient,
+        mix: sub.explanation.mix,
+        residual: sub.explanation.residual,
+        notes: sub.explanation.notes,
+      };
     const tail = g.tail;
     return {
       replicas: g.replicas,
       capped: g.capped,
-      ...(g.full > 0 || (g.replicas.length > 0 && !tail) ? { efficient: { ...note(E), replicas: g.replicas.length - (tail ? 1 : 0) } } : {}),
-      ...(tail ? { residual: { ...note(tail.e), quota: tail.config.quota, batch: tail.config.batch, residualRps: tail.rateRps } } : {}),
-      notes: tail ? [`the remainder runs at partition ${tail.config.partitionPercent} %, largest batch ${tail.config.batch} (the efficient configuration's) at quota ${tail.config.quota}, where batches of up to ${tail.e.batch} meet the SLO: a later raise to quota ${E.quota} needs no restart`] : [],
+      ...(g.full > 0 || (g.replicas.length > 0 && !tail)
+        ? { efficient: { ...note(E), replicas: g.replicas.length - (tail ? 1 : 0) } }
+        : {}),
+      ...(tail
+        ? {
+            residual: {
+              ...note(tail.e),
+              quota: tail.config.quota,
+              batch: tail.config.batch,
+              residualRps: tail.rateRps,
+            },
+          }
+        : {}),
+      notes: tail
+        ? [
+            `the remainder runs at partition ${tail.config.partitionPercent} %, largest batch ${tail.config.batch} (the efficient configuration's) at quota ${tail.config.quota}, where batches of up to ${tail.e.batch} meet the SLO: a later raise to quota ${E.quota} needs no restart`,
+          ]
+        : [],
     };
   }
 
@@ -432,21 +621,36 @@ export function planFunction(input: PlanInput): FunctionPlan {
     const added = rest > 1e-9 && slots > 0 ? addFor(rest, slots) : undefined;
     const replicas = [...step.kept, ...(added?.replicas ?? [])];
     const capped = rest > 1e-9 && (slots === 0 || (added?.capped ?? false));
-    if (capacity(replicas) <= step.explanation.runningRps + 1e-9) return done('hold', cur, prev!, `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps, but no running replica can take a larger quota and the bounds allow no more replicas`, capped);
+    if (capacity(replicas) <= step.explanation.runningRps + 1e-9)
+      return done(
+        'hold',
+        cur,
+        prev!,
+        `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps, but no running replica can take a larger quota and the bounds allow no more replicas`,
+        capped,
+      );
     describe(step, added);
     const raised = step.explanation.resized.length;
     const why = `demand ${demandRps.toFixed(1)} > capacity ${curCap.toFixed(1)} rps: ${raised ? `raised the quota of ${raised} group${raised === 1 ? '' : 's'} of running replicas (live, no restart) to ${step.explanation.resizedRps.toFixed(1)} rps` : 'no running replica could take a larger quota'}${added ? `; ${added.replicas.length} replica${added.replicas.length === 1 ? '' : 's'} added for the ${rest.toFixed(1)} rps left` : ''}`;
     return done('scale-up', replicas, { replicas, lastUpMs: nowMs, lastDownMs: prev!.lastDownMs }, why, capped);
   }
 
-  /** Would lowering quotas leave too much area beside the plan for the demand alone? (A dry run: the devices are not changed.) */
+  /**
+   * Would lowering quotas leave too much area beside the plan for the demand alone? (A dry run: the devices are not
+   * changed.)
+   */
   function reshape(r: RunningReplicas): boolean {
     if (!Number.isFinite(o.reshapeArea)) return false;
-    const dry = lowerQuotas({ ...stepInput(r), room: { resize: () => undefined, remove: () => undefined, area: (id) => r.room.area(id) } });
+    const dry = lowerQuotas({
+      ...stepInput(r),
+      room: { resize: () => undefined, remove: () => undefined, area: (id) => r.room.area(id) },
+    });
     const kept = area(dry.kept);
     const target = area(ideal.replicas);
     if (kept <= (1 + o.reshapeArea) * target + 1e-12) return false;
-    ideal.explanation.notes.push(`lower quotas alone would keep area ${kept.toFixed(2)} > ${(1 + o.reshapeArea).toFixed(2)} × ${target.toFixed(2)} of the plan for the demand: re-planned the replica set (changed partitions restart their replicas)`);
+    ideal.explanation.notes.push(
+      `lower quotas alone would keep area ${kept.toFixed(2)} > ${(1 + o.reshapeArea).toFixed(2)} × ${target.toFixed(2)} of the plan for the demand: re-planned the replica set (changed partitions restart their replicas)`,
+    );
     return true;
   }
 
@@ -456,8 +660,17 @@ export function planFunction(input: PlanInput): FunctionPlan {
     const replicas = step.kept;
     // Planned replicas that never got a device are not running; the running ones cover the demand.
     const unplaced = cur.length - r.replicas.length;
-    const changed = step.explanation.resized.length > 0 || step.removed.length > 0 || (unplaced > 0 && capacity(replicas) >= demandRps - 1e-9);
-    if (!changed) return done('hold', cur, prev!, `demand ${demandRps.toFixed(1)} < ${(1 - o.hysteresis).toFixed(2)} × capacity ${curCap.toFixed(1)} rps, but no running replica can run at a lower quota within the SLO or stop without leaving the demand uncovered`);
+    const changed =
+      step.explanation.resized.length > 0 ||
+      step.removed.length > 0 ||
+      (unplaced > 0 && capacity(replicas) >= demandRps - 1e-9);
+    if (!changed)
+      return done(
+        'hold',
+        cur,
+        prev!,
+        `demand ${demandRps.toFixed(1)} < ${(1 - o.hysteresis).toFixed(2)} × capacity ${curCap.toFixed(1)} rps, but no running replica can run at a lower quota within the SLO or stop without leaving the demand uncovered`,
+      );
     describe(step);
     const lowered = step.explanation.resized.length;
     const why = `demand ${demandRps.toFixed(1)} < ${(1 - o.hysteresis).toFixed(2)} × capacity ${curCap.toFixed(1)} rps: ${lowered ? `lowered the quota of ${lowered} group${lowered === 1 ? '' : 's'} (live, no restart)` : 'no quota could go lower'}${step.removed.length ? `; stopped ${step.removed.length} replica${step.removed.length === 1 ? '' : 's'} surplus as a whole` : ''}${unplaced > 0 ? `; dropped ${unplaced} planned replica${unplaced === 1 ? '' : 's'} that never got a device` : ''}; capacity now ${capacity(replicas).toFixed(1)} rps`;

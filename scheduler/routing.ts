@@ -28,7 +28,7 @@ export function pickReplica(candidates: readonly RoutingCandidate[]): string | u
   for (const c of candidates) {
     if (!(c.weight > 0)) continue;
     const score = (c.outstanding + 1) / c.weight;
-    if (score < bestScore) (best = c), (bestScore = score);
+    if (score < bestScore) ((best = c), (bestScore = score));
   }
   return best?.id;
 }

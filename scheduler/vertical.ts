@@ -112,17 +112,33 @@ function groupsOf(running: readonly PlacedReplica[]): Group[] {
     else by.set(k, { deviceId: r.deviceId, config: r.config, rps: r.capacityRps, replicas: [r] });
   }
   for (const g of by.values()) g.replicas.sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
-  return [...by.values()].sort((a, b) => a.deviceId.localeCompare(b.deviceId) || configKey(a.config).localeCompare(configKey(b.config)));
+  return [...by.values()].sort(
+    (a, b) => a.deviceId.localeCompare(b.deviceId) || configKey(a.config).localeCompare(configKey(b.config)),
+  );
 }
 
 const efficiency = (g: Group) => g.rps / Math.max(EPS, configArea(g.config));
 const total = (gs: readonly Group[]) => gs.reduce((s, g) => s + g.rps * g.replicas.length, 0);
 
-/** The operating point of a replica of `config`'s partition and largest batch at `quota`: the largest SLO-feasible batch ≤ it. */
-export function operatingPoint(entries: readonly ProfileEntry[], config: ReplicaConfig, quota: number, sloMs: number): ProfileEntry | undefined {
+/**
+ * The operating point of a replica of `config`'s partition and largest batch at `quota`: the largest SLO-feasible batch
+ * ≤ it.
+ */
+export function operatingPoint(
+  entries: readonly ProfileEntry[],
+  config: ReplicaConfig,
+  quota: number,
+  sloMs: number,
+): ProfileEntry | undefined {
   let best: ProfileEntry | undefined;
   for (const e of entries) {
-    if (e.partitionPercent !== config.partitionPercent || Math.abs(e.quota - quota) > EPS || e.batch > config.batch || !saturatedFeasible(e, sloMs)) continue;
+    if (
+      e.partitionPercent !== config.partitionPercent ||
+      Math.abs(e.quota - quota) > EPS ||
+      e.batch > config.batch ||
+      !saturatedFeasible(e, sloMs)
+    )
+      continue;
     if (!best || e.batch > best.batch || (e.batch === best.batch && e.rps > best.rps)) best = e;
   }
   return best;
@@ -155,11 +171,24 @@ function options(entries: readonly ProfileEntry[], g: Group, sloMs: number, dir:
 function tryResize(g: Group, o: Option, input: VerticalInput, step: Mutable): string | undefined {
   const planned = input.plan(o.e);
   const config: ReplicaConfig = { partitionPercent: g.config.partitionPercent, quota: o.quota, batch: g.config.batch };
-  const copies = g.replicas.map((r): PlacedReplica => ({ ...r, config, capacityRps: o.e.rps, ...(planned.latency ? { latency: planned.latency } : {}), resizedFrom: r.resizedFrom ?? r.config }));
+  const copies = g.replicas.map((r): PlacedReplica => ({
+    ...r,
+    config,
+    capacityRps: o.e.rps,
+    ...(planned.latency ? { latency: planned.latency } : {}),
+    resizedFrom: r.resizedFrom ?? r.config,
+  }));
   const why = input.room.resize(g.replicas, copies);
   if (why) return why;
   const prev = step.notes.get(g);
-  step.notes.set(g, { deviceId: g.deviceId, replicaIds: g.replicas.map((r) => r.id), from: prev?.from ?? g.config, to: config, fromRps: prev?.fromRps ?? g.rps, toRps: o.e.rps });
+  step.notes.set(g, {
+    deviceId: g.deviceId,
+    replicaIds: g.replicas.map((r) => r.id),
+    from: prev?.from ?? g.config,
+    to: config,
+    fromRps: prev?.fromRps ?? g.rps,
+    toRps: o.e.rps,
+  });
   for (const c of copies) step.copies.set(c.id, c);
   g.config = config;
   g.rps = o.e.rps;
@@ -174,7 +203,13 @@ interface Mutable {
   removed: PlacedReplica[];
 }
 
-function finish(input: VerticalInput, gs: readonly Group[], step: Mutable, direction: 'up' | 'down', runningRps: number): VerticalStep {
+function finish(
+  input: VerticalInput,
+  gs: readonly Group[],
+  step: Mutable,
+  direction: 'up' | 'down',
+  runningRps: number,
+): VerticalStep {
   const kept: PlannedReplica[] = [];
   for (const g of gs) {
     const e = operatingPoint(input.entries, g.config, g.config.quota, input.sloMs);
@@ -204,7 +239,8 @@ function finish(input: VerticalInput, gs: readonly Group[], step: Mutable, direc
 /** The best requests/s per unit of area a group reaches at a larger quota (0 when it cannot grow). */
 function growth(entries: readonly ProfileEntry[], g: Group, sloMs: number): number {
   let best = 0;
-  for (const o of options(entries, g, sloMs, 'up')) best = Math.max(best, o.e.rps / Math.max(EPS, configArea({ ...g.config, quota: o.quota })));
+  for (const o of options(entries, g, sloMs, 'up'))
+    best = Math.max(best, o.e.rps / Math.max(EPS, configArea({ ...g.config, quota: o.quota })));
   return best;
 }
 
@@ -230,7 +266,8 @@ export function raiseQuotas(input: VerticalInput): VerticalStep {
     for (const o of tries) {
       const why = tryResize(g, o, input, step);
       if (!why) break;
-      if (o === tries[0]) step.blocked.push({ deviceId: g.deviceId, replicaIds: g.replicas.map((r) => r.id), quota: o.quota, why });
+      if (o === tries[0])
+        step.blocked.push({ deviceId: g.deviceId, replicaIds: g.replicas.map((r) => r.id), quota: o.quota, why });
     }
     cap += n * (g.rps - before);
   }
@@ -246,7 +283,12 @@ export function lowerQuotas(input: VerticalInput): VerticalStep {
   let cap = runningRps;
   // 1. Whole surplus replicas stop, least efficient first, as long as the others cover D (and the minimum stays).
   for (let n = input.running.length; n > (input.minReplicas ?? 0); n--) {
-    const g = gs.filter((x) => cap - x.rps >= D - EPS).sort((a, b) => input.room.area(a.deviceId) - input.room.area(b.deviceId) || efficiency(a) - efficiency(b) || a.rps - b.rps)[0];
+    const g = gs
+      .filter((x) => cap - x.rps >= D - EPS)
+      .sort(
+        (a, b) =>
+          input.room.area(a.deviceId) - input.room.area(b.deviceId) || efficiency(a) - efficiency(b) || a.rps - b.rps,
+      )[0];
     if (!g) break;
     const r = g.replicas.pop()!;
     input.room.remove([r]);
@@ -255,14 +297,17 @@ export function lowerQuotas(input: VerticalInput): VerticalStep {
     if (g.replicas.length === 0) gs = gs.filter((x) => x !== g);
   }
   // 2. Lower quotas, least efficient groups first, keeping capacity ≥ D.
-  for (const g of [...gs].sort((a, b) => efficiency(a) - efficiency(b) || configArea(b.config) - configArea(a.config))) {
+  for (const g of [...gs].sort(
+    (a, b) => efficiency(a) - efficiency(b) || configArea(b.config) - configArea(a.config),
+  )) {
     const n = g.replicas.length;
     const fits = options(input.entries, g, input.sloMs, 'down').filter((o) => cap - n * (g.rps - o.e.rps) >= D - EPS);
     const before = g.rps;
     for (const o of fits) {
       const why = tryResize(g, o, input, step);
       if (!why) break;
-      if (o === fits[0]) step.blocked.push({ deviceId: g.deviceId, replicaIds: g.replicas.map((r) => r.id), quota: o.quota, why });
+      if (o === fits[0])
+        step.blocked.push({ deviceId: g.deviceId, replicaIds: g.replicas.map((r) => r.id), quota: o.quota, why });
     }
     cap -= n * (before - g.rps);
   }
@@ -280,7 +325,14 @@ export interface GrowableCover {
   capped: boolean;
 }
 
-export function growableCover(efficient: ProfileEntry, restRps: number, entries: readonly ProfileEntry[], sloMs: number, maxReplicas: number, plan: (e: ProfileEntry) => PlannedReplica): GrowableCover {
+export function growableCover(
+  efficient: ProfileEntry,
+  restRps: number,
+  entries: readonly ProfileEntry[],
+  sloMs: number,
+  maxReplicas: number,
+  plan: (e: ProfileEntry) => PlannedReplica,
+): GrowableCover {
   const full = Math.min(maxReplicas, Math.floor(restRps / efficient.rps + EPS));
   const replicas = Array.from({ length: full }, () => plan(efficient));
   const left = restRps - full * efficient.rps;

@@ -18,5 +18,7 @@ if (forwardToken) proxy.on('proxyReq', (proxyReq) => proxyReq.setHeader('x-fastg
 proxy.on('error', (_err, _req, res) => {
   if (res instanceof http.ServerResponse && !res.headersSent) res.writeHead(502).end();
 });
-http.createServer((req, res) => proxy.web(req, res, { target })).listen(Number(port), '127.0.0.1', () => process.stdout.write('listening\n'));
+http
+  .createServer((req, res) => proxy.web(req, res, { target }))
+  .listen(Number(port), '127.0.0.1', () => process.stdout.write('listening\n'));
 process.on('SIGTERM', () => process.exit(0));

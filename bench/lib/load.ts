@@ -34,15 +34,18 @@ export async function runLoad(o: LoadOptions): Promise<LoadResult> {
   let done!: (r: autocannon.Result) => void;
   let fail!: (e: unknown) => void;
   const finished = new Promise<autocannon.Result>((res, rej) => ((done = res), (fail = rej)));
-  const instance = autocannon({
-    url: o.url,
-    method: o.method ?? 'POST',
-    body: o.body,
-    headers: o.headers,
-    connections: o.connections ?? 10,
-    duration: o.durationS,
-    ...(o.rate ? { overallRate: o.rate } : {}),
-  }, (err, result) => (err ? fail(err) : done(result)));
+  const instance = autocannon(
+    {
+      url: o.url,
+      method: o.method ?? 'POST',
+      body: o.body,
+      headers: o.headers,
+      connections: o.connections ?? 10,
+      duration: o.durationS,
+      ...(o.rate ? { overallRate: o.rate } : {}),
+    },
+    (err, result) => (err ? fail(err) : done(result)),
+  );
   instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => {
     if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
     else non2xx++;

@@ -21,14 +21,33 @@ export interface Variant {
 
 /** One change at a time from the shipped defaults (functions/ocr-recognize/index.ts). */
 export const RECOGNIZER_VARIANTS: Variant[] = [
-  { name: 'shipped', what: 'ink box + margins 0.4/0.5 × text height, min width 320, grey padding, word gaps kept, ASCII punctuation, letter/digit fix' },
-  { name: 'no ink crop', what: 'the whole image resized to 48 px high (before this issue)', recognizer: { inkCrop: false } },
-  { name: 'margins 0.25/0.4', what: 'tighter: text fills more of the 48 px', recognizer: { marginY: 0.25, marginX: 0.4 } },
-  { name: 'margins 0.6/0.6', what: 'looser: text fills less of the 48 px (fewer columns)', recognizer: { marginY: 0.6, marginX: 0.6 } },
+  {
+    name: 'shipped',
+    what: 'ink box + margins 0.4/0.5 × text height, min width 320, grey padding, word gaps kept, ASCII punctuation, letter/digit fix',
+  },
+  {
+    name: 'no ink crop',
+    what: 'the whole image resized to 48 px high (before this issue)',
+    recognizer: { inkCrop: false },
+  },
+  {
+    name: 'margins 0.25/0.4',
+    what: 'tighter: text fills more of the 48 px',
+    recognizer: { marginY: 0.25, marginX: 0.4 },
+  },
+  {
+    name: 'margins 0.6/0.6',
+    what: 'looser: text fills less of the 48 px (fewer columns)',
+    recognizer: { marginY: 0.6, marginX: 0.6 },
+  },
   { name: 'no min width', what: 'short lines not padded to 320 columns', recognizer: { minWidth: 0 } },
   { name: 'white padding', what: 'padding 1 (white) instead of 0 (grey)', recognizer: { padValue: 1 } },
   { name: 'argmax spaces only', what: 'no word-gap recovery in CTC decoding', recognizer: { spaceThreshold: 1 } },
-  { name: 'raw characters', what: 'no ASCII punctuation, no letter/digit fix', recognizer: { asciiPunctuation: false, letterDigitFix: false } },
+  {
+    name: 'raw characters',
+    what: 'no ASCII punctuation, no letter/digit fix',
+    recognizer: { asciiPunctuation: false, letterDigitFix: false },
+  },
 ];
 
 export interface AblationRow {
@@ -56,7 +75,10 @@ async function runSets(service: OursService, sets: readonly SampleSet[]): Promis
 export async function recognizerAblation(lineSets: readonly SampleSet[]): Promise<AblationRow[]> {
   const rows: AblationRow[] = [];
   for (const v of RECOGNIZER_VARIANTS) {
-    const fn = defineModelFunction(() => createOcrRecognizeFunction({ recognizer: v.recognizer }), { settings: { maxBatch: 8 }, sample: () => sampleImage(320, 48) });
+    const fn = defineModelFunction(() => createOcrRecognizeFunction({ recognizer: v.recognizer }), {
+      settings: { maxBatch: 8 },
+      sample: () => sampleImage(320, 48),
+    });
     const service = await openService(fn, `ocr-recognize (${v.name})`);
     try {
       rows.push({ variant: v.name, what: v.what, ...(await runSets(service, lineSets)) });

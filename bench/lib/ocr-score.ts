@@ -27,7 +27,8 @@ export function editDistance(a: string, b: string): number {
   let prev = Array.from({ length: y.length + 1 }, (_, j) => j);
   for (let i = 1; i <= x.length; i++) {
     const row = [i];
-    for (let j = 1; j <= y.length; j++) row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
+    for (let j = 1; j <= y.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (x[i - 1] === y[j - 1] ? 0 : 1));
     prev = row;
   }
   return prev[y.length]!;
@@ -38,7 +39,8 @@ export function exactLines(output: readonly string[], truth: readonly string[]):
   let prev = new Array<number>(truth.length + 1).fill(0);
   for (let i = 1; i <= output.length; i++) {
     const row = [0];
-    for (let j = 1; j <= truth.length; j++) row[j] = output[i - 1] === truth[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, row[j - 1]!);
+    for (let j = 1; j <= truth.length; j++)
+      row[j] = output[i - 1] === truth[j - 1] ? prev[j - 1]! + 1 : Math.max(prev[j]!, row[j - 1]!);
     prev = row;
   }
   return prev[truth.length]!;
@@ -67,11 +69,20 @@ export function scoreSample(rawOutput: string, truth: readonly string[]): Score 
 }
 
 export function addScores(scores: readonly Score[]): Score {
-  return scores.reduce((a, s) => ({ lines: a.lines + s.lines, exact: a.exact + s.exact, errors: a.errors + s.errors, chars: a.chars + s.chars, whitespaceFaults: a.whitespaceFaults + s.whitespaceFaults }), {
-    lines: 0,
-    exact: 0,
-    errors: 0,
-    chars: 0,
-    whitespaceFaults: 0,
-  });
+  return scores.reduce(
+    (a, s) => ({
+      lines: a.lines + s.lines,
+      exact: a.exact + s.exact,
+      errors: a.errors + s.errors,
+      chars: a.chars + s.chars,
+      whitespaceFaults: a.whitespaceFaults + s.whitespaceFaults,
+    }),
+    {
+      lines: 0,
+      exact: 0,
+      errors: 0,
+      chars: 0,
+      whitespaceFaults: 0,
+    },
+  );
 }

@@ -69,8 +69,10 @@ export function makeLine(rng: Rng, minWords = 2, maxWords = 7): string {
     const r = rng.next();
     let w: string;
     if (r < 0.12) w = String(Math.floor(rng.between(1, 10000)));
-    else if (r < 0.17) w = `${Math.floor(rng.between(1, 999))}.${String(Math.floor(rng.between(0, 100))).padStart(2, '0')}`;
-    else if (r < 0.2) w = `${String(Math.floor(rng.between(1, 29))).padStart(2, '0')}/${String(Math.floor(rng.between(1, 13))).padStart(2, '0')}/20${Math.floor(rng.between(10, 30))}`;
+    else if (r < 0.17)
+      w = `${Math.floor(rng.between(1, 999))}.${String(Math.floor(rng.between(0, 100))).padStart(2, '0')}`;
+    else if (r < 0.2)
+      w = `${String(Math.floor(rng.between(1, 29))).padStart(2, '0')}/${String(Math.floor(rng.between(1, 13))).padStart(2, '0')}/20${Math.floor(rng.between(10, 30))}`;
     else if (r < 0.22) w = `(${pick(rng, WORDS)})`;
     else if (r < 0.24) w = `${Math.floor(rng.between(1, 100))}%`;
     else if (r < 0.26) w = `$${Math.floor(rng.between(1, 500))}`;
@@ -99,7 +101,8 @@ export async function fontFiles(): Promise<Record<string, string>> {
   for (const family of FONTS) {
     const { stdout } = await run('fc-match', ['-f', '%{family}\t%{file}', family]);
     const [found, file] = stdout.split('\t');
-    if (!found?.split(',').includes(family) || !file) throw new Error(`font "${family}" is not installed (fc-match gives "${found}"): run bin/install-bench-deps`);
+    if (!found?.split(',').includes(family) || !file)
+      throw new Error(`font "${family}" is not installed (fc-match gives "${found}"): run bin/install-bench-deps`);
     out[family] = file;
   }
   return out;
@@ -112,7 +115,23 @@ function degradeArgs(rng: Rng, seed: number): { args: string[]; angle: number; e
   const noise = rng.between(0.4, 1.0);
   const quality = Math.round(rng.between(30, 45));
   return {
-    args: ['-background', 'white', '-rotate', angle.toFixed(2), '+repage', '-blur', `0x${sigma.toFixed(2)}`, '-seed', String(seed), '-attenuate', noise.toFixed(2), '+noise', 'Gaussian', '-quality', String(quality)],
+    args: [
+      '-background',
+      'white',
+      '-rotate',
+      angle.toFixed(2),
+      '+repage',
+      '-blur',
+      `0x${sigma.toFixed(2)}`,
+      '-seed',
+      String(seed),
+      '-attenuate',
+      noise.toFixed(2),
+      '+noise',
+      'Gaussian',
+      '-quality',
+      String(quality),
+    ],
     angle,
     ext: 'jpg',
   };
@@ -122,7 +141,12 @@ function sign(rng: Rng): number {
   return rng.next() < 0.5 ? -1 : 1;
 }
 
-function conditionArgs(condition: Condition, rng: Rng, seed: number, index: number): { args: string[]; angle: number; ext: string } {
+function conditionArgs(
+  condition: Condition,
+  rng: Rng,
+  seed: number,
+  index: number,
+): { args: string[]; angle: number; ext: string } {
   switch (condition) {
     case 'clean':
       return { args: [], angle: 0, ext: 'png' };
@@ -156,12 +180,26 @@ export async function generateSets(dir: string, seed: number, sizes: SetSizes = 
       for (let i = 0; i < n; i++) {
         const family = FONTS[i % FONTS.length]!;
         const px = Math.round(rng.between(20, 40));
-        const texts = kind === 'line' ? [makeLine(rng)] : Array.from({ length: 4 + Math.floor(rng.next() * 5) }, () => makeLine(rng, 2, 8));
+        const texts =
+          kind === 'line'
+            ? [makeLine(rng)]
+            : Array.from({ length: 4 + Math.floor(rng.next() * 5) }, () => makeLine(rng, 2, 8));
         const layout = kind === 'line' ? lineLayout(rng) : pageLayout(rng, texts.length, px);
         const cond = conditionArgs(condition, rng, seed * 1000 + ci * 100 + i, i);
         const file = join(dir, `${kind}-${condition}-${String(i).padStart(3, '0')}.${cond.ext}`);
-        const render = kind === 'line' ? renderLineArgs(fonts[family]!, px, texts[0]!, layout) : renderPageArgs(fonts[family]!, px, texts, layout);
-        jobs.push(convert([...render, ...cond.args, '-depth', '8', file]).then(() => ({ file, lines: texts, angle: cond.angle, font: family, px })));
+        const render =
+          kind === 'line'
+            ? renderLineArgs(fonts[family]!, px, texts[0]!, layout)
+            : renderPageArgs(fonts[family]!, px, texts, layout);
+        jobs.push(
+          convert([...render, ...cond.args, '-depth', '8', file]).then(() => ({
+            file,
+            lines: texts,
+            angle: cond.angle,
+            font: family,
+            px,
+          })),
+        );
         // two convert processes at a time: the machine is shared
         if (jobs.length % 2 === 0) await Promise.all(jobs.slice(-2));
       }
@@ -186,16 +224,36 @@ function pageLayout(rng: Rng, count: number, px: number): Layout {
   const margin = Math.round(rng.between(20, 50));
   return {
     margin: [margin, margin],
-    lines: Array.from({ length: count }, (_, i) => ({ indent: rng.next() < 0.3 ? Math.round(rng.between(10, 60)) : 0, gap: i === 0 ? 0 : Math.round(px * rng.between(0.3, 0.9)) })),
+    lines: Array.from({ length: count }, (_, i) => ({
+      indent: rng.next() < 0.3 ? Math.round(rng.between(10, 60)) : 0,
+      gap: i === 0 ? 0 : Math.round(px * rng.between(0.3, 0.9)),
+    })),
   };
 }
 
 function renderLineArgs(font: string, px: number, text: string, layout: Layout): string[] {
-  return ['-background', 'white', '-fill', 'black', '-font', font, '-pointsize', String(px), label(text), '-bordercolor', 'white', '-border', `${layout.margin[0]}x${layout.margin[1]}`, '+repage'];
+  return [
+    '-background',
+    'white',
+    '-fill',
+    'black',
+    '-font',
+    font,
+    '-pointsize',
+    String(px),
+    label(text),
+    '-bordercolor',
+    'white',
+    '-border',
+    `${layout.margin[0]}x${layout.margin[1]}`,
+    '+repage',
+  ];
 }
 
 function renderPageArgs(font: string, px: number, texts: string[], layout: Layout): string[] {
   const args = ['-background', 'white', '-fill', 'black', '-font', font, '-pointsize', String(px)];
-  texts.forEach((t, i) => args.push('(', label(t), '-splice', `${layout.lines[i]!.indent}x${layout.lines[i]!.gap}`, ')'));
+  texts.forEach((t, i) =>
+    args.push('(', label(t), '-splice', `${layout.lines[i]!.indent}x${layout.lines[i]!.gap}`, ')'),
+  );
   return [...args, '-append', '-bordercolor', 'white', '-border', `${layout.margin[0]}x${layout.margin[1]}`, '+repage'];
 }

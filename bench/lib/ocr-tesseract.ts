@@ -18,7 +18,10 @@ export interface TesseractRun {
   ms: number;
 }
 
-/** Page segmentation modes used: 7 = one text line, 3 = automatic page (no orientation), 1 = automatic with orientation and script detection. */
+/**
+ * Page segmentation modes used: 7 = one text line, 3 = automatic page (no orientation), 1 = automatic with orientation
+ * and script detection.
+ */
 export type Psm = 1 | 3 | 7;
 
 export async function tesseractVersion(): Promise<string> {
@@ -26,7 +29,12 @@ export async function tesseractVersion(): Promise<string> {
   return (stdout || stderr).split('\n')[0]!.trim();
 }
 
-export async function runTesseract(files: readonly string[], psm: Psm, workDir: string, tag: string): Promise<TesseractRun> {
+export async function runTesseract(
+  files: readonly string[],
+  psm: Psm,
+  workDir: string,
+  tag: string,
+): Promise<TesseractRun> {
   const list = join(workDir, `tesseract-${tag}.txt`);
   await writeFile(list, files.join('\n') + '\n');
   const start = performance.now();
@@ -38,6 +46,7 @@ export async function runTesseract(files: readonly string[], psm: Psm, workDir: 
   const texts = stdout.split('\f');
   // the separator follows every image but the last; an empty last part means a trailing one
   if (texts.length === files.length + 1 && texts[files.length]!.trim() === '') texts.pop();
-  if (texts.length !== files.length) throw new Error(`tesseract gave ${texts.length} texts for ${files.length} images (psm ${psm})`);
+  if (texts.length !== files.length)
+    throw new Error(`tesseract gave ${texts.length} texts for ${files.length} images (psm ${psm})`);
   return { texts, ms };
 }

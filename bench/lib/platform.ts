@@ -101,8 +101,13 @@ export async function startPlatform(opts: StartPlatformOptions = {}): Promise<Ru
     throw new Error(`the platform did not come up:\n${out.slice(-4000)}`);
   }
   const nodeUrl = `http://127.0.0.1:${nodePort}`;
-  const nodeToken = opts.env?.FASTGSHARE_NODE_TOKEN ?? (await readFile(join(dataDir, 'node-agent.token'), 'utf8')).trim();
-  const nodeFetch = (path: string, init: RequestInit = {}) => fetch(nodeUrl + path, { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${nodeToken}` } });
+  const nodeToken =
+    opts.env?.FASTGSHARE_NODE_TOKEN ?? (await readFile(join(dataDir, 'node-agent.token'), 'utf8')).trim();
+  const nodeFetch = (path: string, init: RequestInit = {}) =>
+    fetch(nodeUrl + path, {
+      ...init,
+      headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${nodeToken}` },
+    });
   return { gatewayUrl, nodeUrl, nodeToken, nodeFetch, dataDir, child, output: () => out, stop };
 }
 

@@ -22,7 +22,14 @@ export const ACCURACY_SPLITS: [number, number][] = [
 ];
 
 /** `device`: 'emulated' or 'cpu'; `fn` a function of `built`'s stack that runs on it; `body` its input. */
-export async function accuracyRun(built: BuiltStack, device: string, fn: string, body: Buffer, contentType: string, durationS = 5): Promise<AccuracyRow[]> {
+export async function accuracyRun(
+  built: BuiltStack,
+  device: string,
+  fn: string,
+  body: Buffer,
+  contentType: string,
+  durationS = 5,
+): Promise<AccuracyRow[]> {
   const rows: AccuracyRow[] = [];
   for (const [a, b] of ACCURACY_SPLITS) {
     const node = await startBenchNode(built, false);
@@ -30,15 +37,26 @@ export async function accuracyRun(built: BuiltStack, device: string, fn: string,
       await node.deploy('share-a', fn, { request: a, limit: a, partition: 100 });
       await node.deploy('share-b', fn, { request: b, limit: b, partition: 100 });
       const urls = await node.ready(['share-a', 'share-b']);
-      await Promise.all([closedLoop(`${urls['share-a']}/`, body, contentType, 8, 1), closedLoop(`${urls['share-b']}/`, body, contentType, 8, 1)]);
-      await Promise.all([closedLoop(`${urls['share-a']}/`, body, contentType, 8, durationS), closedLoop(`${urls['share-b']}/`, body, contentType, 8, durationS)]);
+      await Promise.all([
+        closedLoop(`${urls['share-a']}/`, body, contentType, 8, 1),
+        closedLoop(`${urls['share-b']}/`, body, contentType, 8, 1),
+      ]);
+      await Promise.all([
+        closedLoop(`${urls['share-a']}/`, body, contentType, 8, durationS),
+        closedLoop(`${urls['share-b']}/`, body, contentType, 8, durationS),
+      ]);
       const w = wasteOf(await node.timeline(device, (durationS - 1) * 1000));
       const idA = (await node.replicas('share-a'))[0]?.id;
       const idB = (await node.replicas('share-b'))[0]?.id;
       const held = (id?: string) => w.replicas.find((r) => r.replica === id)?.heldMs ?? 0;
       const span = w.windowMs || 1;
       const achieved: [number, number] = [held(idA) / span, held(idB) / span];
-      rows.push({ device, configured: [a, b], achieved, errorPoints: Math.max(Math.abs(achieved[0] - a), Math.abs(achieved[1] - b)) * 100 });
+      rows.push({
+        device,
+        configured: [a, b],
+        achieved,
+        errorPoints: Math.max(Math.abs(achieved[0] - a), Math.abs(achieved[1] - b)) * 100,
+      });
     } finally {
       await node.close();
     }

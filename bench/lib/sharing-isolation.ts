@@ -23,7 +23,12 @@ export interface IsolationResult {
 /** The set-up, printed with the table. */
 export const ISOLATION_SETUP = {
   victim: { from: 'resnet50', share: { request: 0.5, limit: 1, partition: 50 } as ReplicaShare, rate: 20 },
-  aggressor: { from: 'bert', replicas: 3, share: { request: 0.15, limit: 1, partition: 100 } as ReplicaShare, clients: 8 },
+  aggressor: {
+    from: 'bert',
+    replicas: 3,
+    share: { request: 0.15, limit: 1, partition: 100 } as ReplicaShare,
+    clients: 8,
+  },
   durationS: 6,
 };
 
@@ -47,13 +52,27 @@ export async function isolationRun(built: BuiltStack, mode: IsolationMode): Prom
     const item = Buffer.from('an item');
     const type = 'application/octet-stream';
     const sloMs = Number(built.stack.spec.functions[victim.from]!.annotations!['fastgshare/slo_ms']);
-    const victimTarget = { url: `${urls.victim}/`, body: item, contentType: type, rate: victim.rate, sloMs, group: 'victim' };
+    const victimTarget = {
+      url: `${urls.victim}/`,
+      body: item,
+      contentType: type,
+      rate: victim.rate,
+      sloMs,
+      group: 'victim',
+    };
     await fixedRateStep([victimTarget], 1); // warm up
     const [v, ...agg] = await Promise.all([
       fixedRateStep([victimTarget], durationS),
       ...names.slice(1).map((n) => closedLoop(`${urls[n]}/`, item, type, aggressor.clients, durationS)),
     ]);
-    return { mode, victimRate: victim.rate, victimAttainment: v.attainment, victimP99Ms: v.p99, victimShed: v.sent ? v.groups.victim!.shed / v.sent : 0, aggressorItemsPerS: agg.reduce((a, r) => a + r.rps, 0) };
+    return {
+      mode,
+      victimRate: victim.rate,
+      victimAttainment: v.attainment,
+      victimP99Ms: v.p99,
+      victimShed: v.sent ? v.groups.victim!.shed / v.sent : 0,
+      aggressorItemsPerS: agg.reduce((a, r) => a + r.rps, 0),
+    };
   } finally {
     await node.close();
   }

@@ -54,11 +54,24 @@ const agent = new Agent({ keepAlive: true, maxSockets: 512 });
 function post(url: string, body: Buffer, contentType: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve) => {
     const token = forwardTokens.get(new URL(url).origin);
-    const req = request(url, { method: 'POST', agent, headers: { 'content-type': contentType, 'content-length': body.length, ...(token ? { [FORWARD_TOKEN_HEADER]: token } : {}) }, timeout: timeoutMs }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.on('error', () => resolve(0));
-    });
+    const req = request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': contentType,
+          'content-length': body.length,
+          ...(token ? { [FORWARD_TOKEN_HEADER]: token } : {}),
+        },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(0));
+      },
+    );
     req.on('timeout', () => req.destroy());
     req.on('error', () => resolve(0));
     req.end(body);
@@ -91,14 +104,16 @@ export async function fixedRateStep(targets: Target[], durationS: number): Promi
         next[i] = scheduled + rngs[i]!.exp(t.rate / 1000);
         const g = groups[t.group]!;
         g.sent++;
-        pending.push(post(t.url, t.body, t.contentType, Math.max(2000, t.sloMs * 4)).then((status) => {
-          if (status === 429) g.shed++;
-          if (status !== 200) return;
-          const ms = performance.now() - scheduled;
-          g.ok++;
-          g.latencies.push(ms);
-          if (ms <= t.sloMs) g.withinSlo++;
-        }));
+        pending.push(
+          post(t.url, t.body, t.contentType, Math.max(2000, t.sloMs * 4)).then((status) => {
+            if (status === 429) g.shed++;
+            if (status !== 200) return;
+            const ms = performance.now() - scheduled;
+            g.ok++;
+            g.latencies.push(ms);
+            if (ms <= t.sloMs) g.withinSlo++;
+          }),
+        );
       }
     });
     await new Promise((r) => setTimeout(r, 1));
@@ -109,11 +124,25 @@ export async function fixedRateStep(targets: Target[], durationS: number): Promi
   const sent = all.reduce((a, g) => a + g.sent, 0);
   const withinSlo = all.reduce((a, g) => a + g.withinSlo, 0);
   const lat = all.flatMap((g) => g.latencies).sort((a, b) => a - b);
-  return { durationS, sent, withinSlo, attainment: sent ? withinSlo / sent : 0, goodput: withinSlo / durationS, p99: percentile(lat, 99), groups };
+  return {
+    durationS,
+    sent,
+    withinSlo,
+    attainment: sent ? withinSlo / sent : 0,
+    goodput: withinSlo / durationS,
+    p99: percentile(lat, 99),
+    groups,
+  };
 }
 
 /** `concurrency` clients posting back to back for `durationS`; returns answers/s and p50/p99. */
-export async function closedLoop(url: string, body: Buffer, contentType: string, concurrency: number, durationS: number): Promise<{ rps: number; p50: number; p99: number }> {
+export async function closedLoop(
+  url: string,
+  body: Buffer,
+  contentType: string,
+  concurrency: number,
+  durationS: number,
+): Promise<{ rps: number; p50: number; p99: number }> {
   const lat: number[] = [];
   const end = performance.now() + durationS * 1000;
   const client = async () => {

@@ -40,7 +40,16 @@ export async function buildStack(stackFile: string, functions: string[]): Promis
   const builder = createImageBuilder({ images, log: silentLogger });
   for (const f of functions) await builder.buildStack(stack, { filter: f, buildRoot: join(dir, 'build') });
   const store = await openStore({ dataDir: join(dir, 'store'), log: silentLogger });
-  return { dir, images, store, stack, async close() { await store.close(); await rm(dir, { recursive: true, force: true }); } };
+  return {
+    dir,
+    images,
+    store,
+    stack,
+    async close() {
+      await store.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface BenchNode {
@@ -48,7 +57,12 @@ export interface BenchNode {
   /** The agent's data folder (its model cache is `model-cache/` inside). */
   dataDir: string;
   /** Deploys (or updates) `name` from the stack's `from` with `share`; `extra` annotations win. */
-  deploy(name: string, from: string, share: ReplicaShare, opts?: { replicas?: number; annotations?: Record<string, string> }): Promise<void>;
+  deploy(
+    name: string,
+    from: string,
+    share: ReplicaShare,
+    opts?: { replicas?: number; annotations?: Record<string, string> },
+  ): Promise<void>;
   remove(name: string): Promise<void>;
   /** The agent's timeline of `device` over the last `lastMs` (GET /v1/devices/:device/timeline). */
   timeline(device: string, lastMs: number): Promise<DeviceTimeline>;
@@ -64,7 +78,11 @@ let seq = 0;
 /** The token window W of bench nodes (BENCH_WINDOW_MS, default 1000). */
 export const BENCH_WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1000);
 
-export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean, opts: { emulatedDevices?: number } = {}): Promise<BenchNode> {
+export async function startBenchNode(
+  built: BuiltStack,
+  timeSharingOnly: boolean,
+  opts: { emulatedDevices?: number } = {},
+): Promise<BenchNode> {
   const dataDir = join(built.dir, `node-${++seq}`);
   const config = readNodeConfig(
     {
@@ -82,10 +100,19 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
     log: createLogger({ sink: new CaptureSink(), level: 'warn' }),
     registry: new Registry(),
     tuning: { healthIntervalMs: 500, healthTimeoutMs: 3000, unhealthyAfter: 5, startPollMs: 50 },
-    sharing: { windowMs: BENCH_WINDOW_MS, baseQuotaMs: Math.min(50, BENCH_WINDOW_MS / 4), minQuotaMs: 5, timeSharingOnly },
+    sharing: {
+      windowMs: BENCH_WINDOW_MS,
+      baseQuotaMs: Math.min(50, BENCH_WINDOW_MS / 4),
+      minQuotaMs: 5,
+      timeSharingOnly,
+    },
   });
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(agent.url + path, { method, headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(agent.url + path, {
+      method,
+      headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: res.status, body: (await res.json()) as unknown };
   };
   return {
@@ -101,7 +128,16 @@ export async function startBenchNode(built: BuiltStack, timeSharingOnly: boolean
       if (share.limit !== undefined) annotations['fastgshare/gpu_quota_limit'] = String(share.limit);
       annotations['fastgshare/gpu_sm_partition'] = String(share.partition);
       Object.assign(annotations, opts.annotations);
-      const spec = { name, namespace: 'openfaas-fn', image: fn.image!, envVars: {}, labels: {}, annotations, secrets: {}, readOnlyRootFilesystem: false };
+      const spec = {
+        name,
+        namespace: 'openfaas-fn',
+        image: fn.image!,
+        envVars: {},
+        labels: {},
+        annotations,
+        secrets: {},
+        readOnlyRootFilesystem: false,
+      };
       const r = await call('PUT', `/v1/functions/openfaas-fn/${name}`, { spec, replicas: opts.replicas ?? 1 });
       if (r.status !== 200) throw new Error(`deploy ${name}: ${r.status} ${JSON.stringify(r.body)}`);
     },

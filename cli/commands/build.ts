@@ -22,7 +22,13 @@ export async function imageStoreFor(ctx: CommandContext): Promise<ImageStore> {
 }
 
 /** Builds a stack's images, printing one line per step. Used by `build` and `up --build`. */
-export async function buildStackImages(ctx: CommandContext, stack: LoadedStack, images: ImageStore, log: Logger, opts: { filter?: string; shrinkwrap?: boolean } = {}): Promise<BuiltFunction[]> {
+export async function buildStackImages(
+  ctx: CommandContext,
+  stack: LoadedStack,
+  images: ImageStore,
+  log: Logger,
+  opts: { filter?: string; shrinkwrap?: boolean } = {},
+): Promise<BuiltFunction[]> {
   const out = ctx.io.stdout;
   const onProgress = (p: BuildProgress) => {
     const dir = p.dir ? relative(ctx.cli.cwd, p.dir) || '.' : '';
@@ -49,12 +55,23 @@ export function registerBuild(program: Command, ctx: CommandContext): void {
       const log = ctx.makeLogger('warn');
       const images = await imageStoreFor(ctx);
       if (o.from) {
-        if (!o.image) throw new PlatformError('bad_request', '--from needs --image name:tag: the name to deploy the bundle under');
-        const bundle = await (await builderModule()).createImageBuilder({ images, log }).importShrinkwrap(join(ctx.cli.cwd, o.from), o.image);
-        ctx.io.stdout.write(`image ${bundle.ref} stored in ${bundle.dir} (from ${o.from}, fprocess: ${bundle.manifest.fprocess})\n`);
+        if (!o.image)
+          throw new PlatformError('bad_request', '--from needs --image name:tag: the name to deploy the bundle under');
+        const bundle = await (
+          await builderModule()
+        )
+          .createImageBuilder({ images, log })
+          .importShrinkwrap(join(ctx.cli.cwd, o.from), o.image);
+        ctx.io.stdout.write(
+          `image ${bundle.ref} stored in ${bundle.dir} (from ${o.from}, fprocess: ${bundle.manifest.fprocess})\n`,
+        );
         return;
       }
-      if (o.image) throw new PlatformError('bad_request', '--image is only used with --from; the stack file names each function\'s image');
+      if (o.image)
+        throw new PlatformError(
+          'bad_request',
+          "--image is only used with --from; the stack file names each function's image",
+        );
       const stack = (await loadStack(ctx, o.yaml, true))!;
       const built = await buildStackImages(ctx, stack, images, log, { filter: o.filter, shrinkwrap: o.shrinkwrap });
       const stored = built.filter((b) => b.bundle).length;

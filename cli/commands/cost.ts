@@ -15,12 +15,21 @@ type Line = CostLine;
 type Report = CostReport;
 
 const n = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(2));
-const slo = (l: Line) => (l.sloMet + l.sloViolated > 0 ? `${((100 * l.sloMet) / (l.sloMet + l.sloViolated)).toFixed(1)}%` : '-');
+const slo = (l: Line) =>
+  l.sloMet + l.sloViolated > 0 ? `${((100 * l.sloMet) / (l.sloMet + l.sloViolated)).toFixed(1)}%` : '-';
 const money = (v: number) => v.toFixed(6);
 
 export function formatCostTable(r: Report, byPeriod = false): string {
   const rows: string[][] = [];
-  const cells = (l: Line) => [n(l.invocations), n(l.errorCount), slo(l), n(l.deviceSeconds), n(l.reservedDeviceSeconds), n(l.gbSeconds), money(l.cost)];
+  const cells = (l: Line) => [
+    n(l.invocations),
+    n(l.errorCount),
+    slo(l),
+    n(l.deviceSeconds),
+    n(l.reservedDeviceSeconds),
+    n(l.gbSeconds),
+    money(l.cost),
+  ];
   const period = (p: string) => (byPeriod ? [p] : []);
   for (const t of r.tenants) {
     if (byPeriod) for (const p of t.series) rows.push([t.tenant, `${p.name}.${p.namespace}`, p.start, ...cells(p)]);
@@ -29,7 +38,24 @@ export function formatCostTable(r: Report, byPeriod = false): string {
   }
   rows.push(['PLATFORM', '(total)', ...period(''), ...cells(r.total)]);
   const head = `Cost ${r.from} .. ${r.to}, per ${r.granularity}, ${r.model === 'use' ? 'pay-per-use' : 'reserved'}, ${r.currency}\n`;
-  return head + table(['TENANT', 'FUNCTION', ...period('PERIOD'), 'INVOCATIONS', 'ERRORS', 'SLO MET', 'DEVICE-S', 'RESERVED-S', 'GB-S', `COST (${r.currency})`], rows);
+  return (
+    head +
+    table(
+      [
+        'TENANT',
+        'FUNCTION',
+        ...period('PERIOD'),
+        'INVOCATIONS',
+        'ERRORS',
+        'SLO MET',
+        'DEVICE-S',
+        'RESERVED-S',
+        'GB-S',
+        `COST (${r.currency})`,
+      ],
+      rows,
+    )
+  );
 }
 
 export function registerCost(program: Command, ctx: CommandContext): void {
@@ -45,20 +71,37 @@ export function registerCost(program: Command, ctx: CommandContext): void {
       .option('--by-period', 'one row per period instead of per function')
       .option('--csv', 'print CSV')
       .option('--html <file>', 'save the HTML report with charts to FILE'),
-  ).action(async (o: GatewayOptions & { tenant?: string; from?: string; to?: string; granularity?: string; model?: string; byPeriod?: boolean; csv?: boolean; html?: string }) => {
-    const query = { tenant: o.tenant, from: o.from, to: o.to, granularity: o.granularity, model: o.model };
-    if (o.html) {
-      const res = await callSystem(ctx, o, 'GET', '/system/cost/report', { query, accept: 'text/html' });
-      const file = resolve(ctx.cli.cwd, o.html);
-      await writeFile(file, await res.text());
-      ctx.io.stdout.write(`Report saved: ${file}\n`);
-      return;
-    }
-    if (o.csv) {
-      ctx.io.stdout.write(await (await callSystem(ctx, o, 'GET', '/system/cost', { query: { ...query, format: 'csv' }, accept: 'text/csv' })).text());
-      return;
-    }
-    const report = (await (await callSystem(ctx, o, 'GET', '/system/cost', { query })).json()) as Report;
-    ctx.io.stdout.write(formatCostTable(report, o.byPeriod));
-  });
+  ).action(
+    async (
+      o: GatewayOptions & {
+        tenant?: string;
+        from?: string;
+        to?: string;
+        granularity?: string;
+        model?: string;
+        byPeriod?: boolean;
+        csv?: boolean;
+        html?: string;
+      },
+    ) => {
+      const query = { tenant: o.tenant, from: o.from, to: o.to, granularity: o.granularity, model: o.model };
+      if (o.html) {
+        const res = await callSystem(ctx, o, 'GET', '/system/cost/report', { query, accept: 'text/html' });
+        const file = resolve(ctx.cli.cwd, o.html);
+        await writeFile(file, await res.text());
+        ctx.io.stdout.write(`Report saved: ${file}\n`);
+        return;
+      }
+      if (o.csv) {
+        ctx.io.stdout.write(
+          await (
+            await callSystem(ctx, o, 'GET', '/system/cost', { query: { ...query, format: 'csv' }, accept: 'text/csv' })
+          ).text(),
+        );
+        return;
+      }
+      const report = (await (await callSystem(ctx, o, 'GET', '/system/cost', { query })).json()) as Report;
+      ctx.io.stdout.write(formatCostTable(report, o.byPeriod));
+    },
+  );
 }

@@ -27,7 +27,11 @@ export function registerDescribe(program: Command, ctx: CommandContext): void {
         ['Async URL:', `${client.gateway}/async-function/${name}${suffix}`],
         ['Created:', f.createdAt],
       ];
-      if (f.usage) lines.push(['CPU:', f.usage.cpu.toFixed(1)], ['Memory:', `${(f.usage.totalMemoryBytes / 1024 / 1024).toFixed(1)} MiB`]);
+      if (f.usage)
+        lines.push(
+          ['CPU:', f.usage.cpu.toFixed(1)],
+          ['Memory:', `${(f.usage.totalMemoryBytes / 1024 / 1024).toFixed(1)} MiB`],
+        );
       ctx.io.stdout.write(lines.map(([k, v]) => `${k!.padEnd(20)} ${v}`).join('\n') + '\n');
       ctx.io.stdout.write(`Labels:${map(f.labels)}\nAnnotations:${map(f.annotations)}\n`);
     });

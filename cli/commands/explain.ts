@@ -10,7 +10,9 @@ import { resolveCredentials } from '../gateway-target.ts';
 import { httpFetch, type HttpResponse } from '../http-fetch.ts';
 
 export function registerExplain(program: Command, ctx: CommandContext): void {
-  gatewayOptions(program.command('explain <name>').description("print the auto-scaler's last decision for a function and why"))
+  gatewayOptions(
+    program.command('explain <name>').description("print the auto-scaler's last decision for a function and why"),
+  )
     .option('-n, --namespace <ns>', 'namespace of the function')
     .option('--json', 'print the decision record as JSON')
     .action(async (name: string, o: GatewayOptions & { namespace?: string; json?: boolean }) => {
@@ -20,12 +22,17 @@ export function registerExplain(program: Command, ctx: CommandContext): void {
       if (o.namespace) url.searchParams.set('namespace', o.namespace);
       url.searchParams.set('format', o.json ? 'json' : 'text');
       const headers: Record<string, string> = {};
-      if (credentials) headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
+      if (credentials)
+        headers.authorization = `Basic ${Buffer.from(`${credentials.username}:${credentials.password}`).toString('base64')}`;
       let res: HttpResponse;
       try {
         res = await (ctx.fetch ?? httpFetch)(url, { headers });
       } catch (err) {
-        throw new PlatformError('unavailable', `cannot reach the gateway at ${gateway}: is \`fastgshare up\` running? (${(err as Error).message})`, { cause: err });
+        throw new PlatformError(
+          'unavailable',
+          `cannot reach the gateway at ${gateway}: is \`fastgshare up\` running? (${(err as Error).message})`,
+          { cause: err },
+        );
       }
       const text = await res.text();
       if (!res.ok) {
@@ -36,7 +43,16 @@ export function registerExplain(program: Command, ctx: CommandContext): void {
         } catch {
           /* not JSON */
         }
-        throw new PlatformError(isErrorCode(code) ? code : res.status === 404 ? 'not_found' : res.status === 401 ? 'unauthorized' : 'internal', `explain ${name}: ${message} (HTTP ${res.status})`);
+        throw new PlatformError(
+          isErrorCode(code)
+            ? code
+            : res.status === 404
+              ? 'not_found'
+              : res.status === 401
+                ? 'unauthorized'
+                : 'internal',
+          `explain ${name}: ${message} (HTTP ${res.status})`,
+        );
       }
       ctx.io.stdout.write(o.json ? JSON.stringify(JSON.parse(text), null, 2) + '\n' : text);
     });

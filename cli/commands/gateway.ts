@@ -13,7 +13,11 @@ export function registerGateway(program: Command, ctx: CommandContext): void {
     .action(async (o: { node: string[] }) => {
       const config = readGatewayConfig(ctx.cli.env, ctx.cli.cwd);
       const urls = o.node.length ? o.node : config.nodes;
-      if (urls.length === 0) throw new PlatformError('bad_request', 'no node agents: pass --node http://host:8081 (repeatable) or set FASTGSHARE_NODES');
+      if (urls.length === 0)
+        throw new PlatformError(
+          'bad_request',
+          'no node agents: pass --node http://host:8081 (repeatable) or set FASTGSHARE_NODES',
+        );
       for (const u of urls) {
         try {
           new URL(u);
@@ -32,16 +36,27 @@ export function registerGateway(program: Command, ctx: CommandContext): void {
       const parts: Closable[] = [];
       try {
         const token = nodeCredential(config);
-        const store = await openStore({ mongoUri: config.mongoUri, dataDir: config.dataDir, storePort: config.storePort, log });
+        const store = await openStore({
+          mongoUri: config.mongoUri,
+          dataDir: config.dataDir,
+          storePort: config.storePort,
+          log,
+        });
         parts.push(store);
-        const gateway = await startGateway({ config, store, nodes: urls.map((u) => createHttpNodeAgentClient(u, { token })), log });
+        const gateway = await startGateway({
+          config,
+          store,
+          nodes: urls.map((u) => createHttpNodeAgentClient(u, { token })),
+          log,
+        });
         parts.push(gateway);
-        ctx.io.stdout.write(`gateway listening on ${gateway.url}; nodes: ${urls.join(', ')}; store: ${describeStore(store)}\n`);
+        ctx.io.stdout.write(
+          `gateway listening on ${gateway.url}; nodes: ${urls.join(', ')}; store: ${describeStore(store)}\n`,
+        );
       } catch (err) {
         await closeAll(parts, log);
         throw err;
       }
       await runUntilStopped(ctx, parts, log);
     });
-
 }

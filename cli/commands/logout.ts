@@ -11,7 +11,8 @@ export function registerLogout(program: Command, ctx: CommandContext): void {
     .option('-g, --gateway <url>', 'gateway URL (default: OPENFAAS_URL, http://127.0.0.1:8080)')
     .action(async (o: { gateway?: string }) => {
       const gateway = resolveGatewayUrl(o.gateway, undefined, ctx.cli.openfaasUrl);
-      if (!(await ctx.authFile.remove(gateway))) throw new PlatformError('not_found', `no saved login for ${gateway} in ${ctx.authFile.path}`);
+      if (!(await ctx.authFile.remove(gateway)))
+        throw new PlatformError('not_found', `no saved login for ${gateway} in ${ctx.authFile.path}`);
       ctx.io.stdout.write(`credentials removed for ${gateway}\n`);
     });
 }

@@ -14,10 +14,17 @@ export function registerNode(program: Command, ctx: CommandContext): void {
       const config = readNodeConfig(ctx.cli.env, hostname(), ctx.cli.cwd);
       const log = ctx.makeLogger(config.logLevel);
       // loaded only when the agent runs (not for `--help`)
-      const [{ ImageStore }, { startNodeAgent }] = await Promise.all([import('../../core/images/image-store.ts'), import('../../fast-manager/main.ts')]);
+      const [{ ImageStore }, { startNodeAgent }] = await Promise.all([
+        import('../../core/images/image-store.ts'),
+        import('../../fast-manager/main.ts'),
+      ]);
       const parts: Closable[] = [];
       try {
-        const agent = await startNodeAgent({ config, images: new ImageStore({ root: join(config.dataDir, 'images') }), log });
+        const agent = await startNodeAgent({
+          config,
+          images: new ImageStore({ root: join(config.dataDir, 'images') }),
+          log,
+        });
         parts.push(agent);
         ctx.io.stdout.write(`node agent ${agent.name} listening on ${agent.url}; records in ${config.dataDir}\n`);
       } catch (err) {

@@ -38,13 +38,22 @@ interface TableView {
   deviceClass: string;
   modelVersion: string;
   sloMs?: number;
-  entries: Array<{ partitionPercent: number; quota: number; batch: number; rps: number; latencyMs?: { p50?: number | null; p99?: number | null } | null; memoryBytes?: number; source: string }>;
+  entries: Array<{
+    partitionPercent: number;
+    quota: number;
+    batch: number;
+    rps: number;
+    latencyMs?: { p50?: number | null; p99?: number | null } | null;
+    memoryBytes?: number;
+    source: string;
+  }>;
 }
 
 const list = (flag: string, v?: string) => {
   if (v === undefined) return undefined;
   const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isFinite(x))) throw new PlatformError('bad_request', `--${flag} "${v}" must be numbers separated by commas, e.g. 0.4,1`);
+  if (xs.some((x) => !Number.isFinite(x)))
+    throw new PlatformError('bad_request', `--${flag} "${v}" must be numbers separated by commas, e.g. 0.4,1`);
   return xs;
 };
 
@@ -69,21 +78,30 @@ export function formatProfileTable(t: TableView): string {
 const ACTIVE = new Set(['waiting', 'active', 'delayed']);
 
 export function registerProfile(program: Command, ctx: CommandContext): void {
-  gatewayOptions(program.command('profile <name>').description('profile a function: sweep partition × quota × batch into a throughput table; attaches to a sweep already queued or running (`fastgshare profiles` lists the queue)'))
+  gatewayOptions(
+    program
+      .command('profile <name>')
+      .description(
+        'profile a function: sweep partition × quota × batch into a throughput table; attaches to a sweep already queued or running (`fastgshare profiles` lists the queue)',
+      ),
+  )
     .option('-n, --namespace <ns>', 'namespace of the function')
-    .option('--data-file <file>', 'a representative request body the trials send (default: the function\'s own sample from GET /_/sample)')
+    .option(
+      '--data-file <file>',
+      "a representative request body the trials send (default: the function's own sample from GET /_/sample)",
+    )
     .option('--content-type <type>', 'its content type', 'application/octet-stream')
     .option('--partitions <list>', 'partitions in percent, e.g. 50,100')
     .option('--quotas <list>', 'time quotas, e.g. 0.2,0.6,1')
     .option('--batches <list>', 'max batch sizes, e.g. 1,4')
     .option('--trial-seconds <s>', 'load time of one trial')
-    .option('--slo-ms <ms>', 'latency objective (default: the function\'s fastgshare/slo_ms)')
+    .option('--slo-ms <ms>', "latency objective (default: the function's fastgshare/slo_ms)")
     .option('--node <node>', 'node agent (URL or name) to run on')
     .option('--detach', 'return once the sweep is queued')
-    .option('--cancel', 'cancel the function\'s queued or running sweep')
-    .option('--table', 'print the function\'s table')
-    .option('--json', 'print the function\'s table as JSON')
-    .option('--csv', 'print the function\'s table as CSV')
+    .option('--cancel', "cancel the function's queued or running sweep")
+    .option('--table', "print the function's table")
+    .option('--json', "print the function's table as JSON")
+    .option('--csv', "print the function's table as CSV")
     .action(async (name: string, o: ProfileOptions) => {
       const api = await profileApi(ctx, o, `profile ${name}`);
       const fn = `/${encodeURIComponent(name)}`;
@@ -91,21 +109,37 @@ export function registerProfile(program: Command, ctx: CommandContext): void {
       const cmd = profileCommand(name, o.namespace);
       if (o.table || o.csv || o.json) {
         const res = await api.call('GET', fn, { query: { ...query, ...(o.csv ? { format: 'csv' } : {}) } });
-        ctx.io.stdout.write(o.csv ? await res.text() : o.json ? JSON.stringify(await res.json(), null, 2) + '\n' : formatProfileTable((await res.json()) as TableView));
+        ctx.io.stdout.write(
+          o.csv
+            ? await res.text()
+            : o.json
+              ? JSON.stringify(await res.json(), null, 2) + '\n'
+              : formatProfileTable((await res.json()) as TableView),
+        );
         return;
       }
       if (o.cancel) {
         const v = (await (await api.call('DELETE', `${fn}/job`, { query })).json()) as JobView;
-        ctx.io.stdout.write(`Cancelled sweep ${v.id} of ${name}${v.origin === 'autoscaler' ? ' (queued by the auto-scaler)' : ''}.\n`);
+        ctx.io.stdout.write(
+          `Cancelled sweep ${v.id} of ${name}${v.origin === 'autoscaler' ? ' (queued by the auto-scaler)' : ''}.\n`,
+        );
         return;
       }
       const body: Record<string, unknown> = {};
-      const grid = { partitions: list('partitions', o.partitions), quotas: list('quotas', o.quotas), batches: list('batches', o.batches) };
+      const grid = {
+        partitions: list('partitions', o.partitions),
+        quotas: list('quotas', o.quotas),
+        batches: list('batches', o.batches),
+      };
       if (Object.values(grid).some((x) => x)) body.grid = Object.fromEntries(Object.entries(grid).filter(([, x]) => x));
       if (o.trialSeconds) body.trialSeconds = Number(o.trialSeconds);
       if (o.sloMs) body.sloMs = Number(o.sloMs);
       if (o.node) body.node = o.node;
-      if (o.dataFile) body.input = { base64: (await readFile(resolve(ctx.cli.cwd, o.dataFile))).toString('base64'), contentType: o.contentType };
+      if (o.dataFile)
+        body.input = {
+          base64: (await readFile(resolve(ctx.cli.cwd, o.dataFile))).toString('base64'),
+          contentType: o.contentType,
+        };
 
       const current = async (): Promise<JobView | undefined> => {
         try {
@@ -133,8 +167,13 @@ export function registerProfile(program: Command, ctx: CommandContext): void {
       const minutes = Math.max(1, Math.round(v.estimateSeconds / 60));
       if (attached) {
         const who = v.origin === 'autoscaler' ? 'queued by the auto-scaler' : 'asked for earlier';
-        ctx.io.stdout.write(`Following the sweep of ${name} that is already ${v.state === 'active' ? 'running' : 'queued'} (job ${v.id}, ${who}): ${v.trials} trials, about ${minutes} min in all.\n`);
-        if (Object.keys(body).length > 0) ctx.io.stdout.write(`Your options were not used: to run a sweep with them, cancel this one (\`${cmd} --cancel\`) and ask again.\n`);
+        ctx.io.stdout.write(
+          `Following the sweep of ${name} that is already ${v.state === 'active' ? 'running' : 'queued'} (job ${v.id}, ${who}): ${v.trials} trials, about ${minutes} min in all.\n`,
+        );
+        if (Object.keys(body).length > 0)
+          ctx.io.stdout.write(
+            `Your options were not used: to run a sweep with them, cancel this one (\`${cmd} --cancel\`) and ask again.\n`,
+          );
       } else {
         ctx.io.stdout.write(`Sweep ${v.id} of ${name}: ${v.trials} trials, about ${minutes} min.\n`);
       }
@@ -142,11 +181,16 @@ export function registerProfile(program: Command, ctx: CommandContext): void {
         ctx.io.stdout.write(`Follow it with \`${cmd}\`, cancel it with \`${cmd} --cancel\`.\n`);
         return;
       }
-      const outcome = await followSweep(ctx, api, name, o.namespace, v, { tty: Boolean((ctx.io.stderr as { isTTY?: boolean }).isTTY) });
+      const outcome = await followSweep(ctx, api, name, o.namespace, v, {
+        tty: Boolean((ctx.io.stderr as { isTTY?: boolean }).isTTY),
+      });
       if (outcome.kind === 'detached') return;
       v = outcome.view;
-      if (v.state !== 'completed') throw new PlatformError('internal', `sweep ${v.id} of ${name} ${v.state}${v.error ? `: ${v.error}` : ''}`);
+      if (v.state !== 'completed')
+        throw new PlatformError('internal', `sweep ${v.id} of ${name} ${v.state}${v.error ? `: ${v.error}` : ''}`);
       const invalid = v.result?.invalid ? `, ${v.result.invalid} trials that could not run properly left out` : '';
-      ctx.io.stdout.write(`Profiled ${name} on ${v.result?.deviceClass}: ${v.result?.measured} measured and ${v.result?.fitted} fitted configurations${invalid}. Table: \`${cmd} --table\`; chart: ${api.gateway}/system/profiles/${name}/chart\n`);
+      ctx.io.stdout.write(
+        `Profiled ${name} on ${v.result?.deviceClass}: ${v.result?.measured} measured and ${v.result?.fitted} fitted configurations${invalid}. Table: \`${cmd} --table\`; chart: ${api.gateway}/system/profiles/${name}/chart\n`,
+      );
     });
 }

@@ -16,14 +16,27 @@ export function formatQueue(q: QueueView): string {
       s.state === 'active'
         ? `running${p?.trial ? ` trial ${p.trial}` : ''}${p?.config ? ` (p${p.config.partitionPercent} q${p.config.quota} b${p.config.batch})` : ''}${p?.etaSeconds ? `, about ${Math.max(1, Math.round(p.etaSeconds / 60))} min left` : ''}`
         : `waits for ${s.waitingFor ?? 'its turn'}`;
-    return [s.function, s.state, s.origin === 'autoscaler' ? 'auto-scaler' : 'request', `${s.node ?? ''}/${s.device ?? ''}`, done, now];
+    return [
+      s.function,
+      s.state,
+      s.origin === 'autoscaler' ? 'auto-scaler' : 'request',
+      `${s.node ?? ''}/${s.device ?? ''}`,
+      done,
+      now,
+    ];
   });
   const head = `${q.running} running${q.concurrency ? ` (at most ${q.concurrency} at once, one per device)` : ''}, ${q.sweeps.length - q.running} waiting\n`;
-  return head + table(['FUNCTION', 'STATE', 'ASKED BY', 'NODE/DEVICE', 'TRIALS', 'NOW'], rows) + 'Follow one: fastgshare profile NAME; cancel one: fastgshare profile NAME --cancel\n';
+  return (
+    head +
+    table(['FUNCTION', 'STATE', 'ASKED BY', 'NODE/DEVICE', 'TRIALS', 'NOW'], rows) +
+    'Follow one: fastgshare profile NAME; cancel one: fastgshare profile NAME --cancel\n'
+  );
 }
 
 export function registerProfiles(program: Command, ctx: CommandContext): void {
-  gatewayOptions(program.command('profiles').description('list the profiling queue: what runs, what waits and for what (admin)'))
+  gatewayOptions(
+    program.command('profiles').description('list the profiling queue: what runs, what waits and for what (admin)'),
+  )
     .option('-n, --namespace <ns>', 'only the sweeps of functions in this namespace')
     .option('--json', 'print the queue as JSON')
     .action(async (o: GatewayOptions & { namespace?: string; json?: boolean }) => {

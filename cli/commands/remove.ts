@@ -10,7 +10,11 @@ export function registerRemove(program: Command, ctx: CommandContext): void {
       const client = await connectWithStack(ctx, o);
       ctx.io.stdout.write(`Deleting: ${name}.\n`);
       const removed = await client.removeFunction(name, o.namespace);
-      if (!removed) throw new PlatformError('not_found', `No existing function to remove: "${name}"${o.namespace ? ` in namespace ${o.namespace}` : ''}`);
+      if (!removed)
+        throw new PlatformError(
+          'not_found',
+          `No existing function to remove: "${name}"${o.namespace ? ` in namespace ${o.namespace}` : ''}`,
+        );
       ctx.io.stdout.write('Removing old function.\n');
     });
 }

@@ -11,7 +11,8 @@ import { readAll } from '../io.ts';
 type SecretOptions = GatewayOptions & { namespace?: string; fromLiteral?: string; fromFile?: string };
 
 async function secretValue(ctx: CommandContext, o: SecretOptions): Promise<{ value?: string; rawValue?: string }> {
-  if (o.fromLiteral !== undefined && o.fromFile) throw new PlatformError('bad_request', 'use either --from-literal or --from-file, not both');
+  if (o.fromLiteral !== undefined && o.fromFile)
+    throw new PlatformError('bad_request', 'use either --from-literal or --from-file, not both');
   if (o.fromLiteral !== undefined) return { value: o.fromLiteral };
   if (o.fromFile) {
     const bytes = await readFile(resolve(ctx.cli.cwd, o.fromFile)).catch((err: Error) => {
@@ -21,7 +22,8 @@ async function secretValue(ctx: CommandContext, o: SecretOptions): Promise<{ val
   }
   if (ctx.io.stdin.isTTY) ctx.io.stderr.write('Reading from STDIN - hit (Control + D) to stop.\n');
   const bytes = await readAll(ctx.io.stdin);
-  if (bytes.length === 0) throw new PlatformError('bad_request', 'the secret is empty: give it with --from-literal, --from-file or on stdin');
+  if (bytes.length === 0)
+    throw new PlatformError('bad_request', 'the secret is empty: give it with --from-literal, --from-file or on stdin');
   return { value: bytes.toString('utf8').trim() };
 }
 
@@ -45,7 +47,12 @@ export function registerSecret(program: Command, ctx: CommandContext): void {
     .action(async (o: SecretOptions) => {
       const client = await connectWithStack(ctx, o);
       const secrets = await client.listSecrets(o.namespace);
-      ctx.io.stdout.write(table(['NAME'], secrets.map((s) => [s.name])));
+      ctx.io.stdout.write(
+        table(
+          ['NAME'],
+          secrets.map((s) => [s.name]),
+        ),
+      );
     });
   gatewayOptions(secret.command('remove <name>').alias('rm').description('remove a secret'))
     .option('-n, --namespace <ns>', 'namespace')

@@ -18,12 +18,23 @@ interface LimitFlags extends GatewayOptions {
   reset?: string[];
 }
 
-const RESET_NAMES: Record<string, TenantLimitKey> = { replicas: 'replicas', functions: 'functions', 'device-share': 'deviceShare', memory: 'memoryBytes' };
-const BODY_KEY: Record<TenantLimitKey, string> = { replicas: 'replicas', functions: 'functions', deviceShare: 'deviceShare', memoryBytes: 'memory' };
+const RESET_NAMES: Record<string, TenantLimitKey> = {
+  replicas: 'replicas',
+  functions: 'functions',
+  'device-share': 'deviceShare',
+  memory: 'memoryBytes',
+};
+const BODY_KEY: Record<TenantLimitKey, string> = {
+  replicas: 'replicas',
+  functions: 'functions',
+  deviceShare: 'deviceShare',
+  memoryBytes: 'memory',
+};
 
 function number(flag: string, raw: string): number {
   const v = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(v)) throw new PlatformError('bad_request', `${flag} must be a number, got "${raw}"`);
+  if (raw.trim() === '' || !Number.isFinite(v))
+    throw new PlatformError('bad_request', `${flag} must be a number, got "${raw}"`);
   return v;
 }
 
@@ -36,24 +47,40 @@ export function limitsBody(o: LimitFlags): Record<string, unknown> | undefined {
   if (o.memory !== undefined) body.memory = /^\d+$/.test(o.memory.trim()) ? Number(o.memory) : o.memory;
   for (const r of o.reset ?? []) {
     const key = RESET_NAMES[r];
-    if (!key) throw new PlatformError('bad_request', `--reset ${r}: not a limit; use ${Object.keys(RESET_NAMES).join(', ')}`);
-    if (body[BODY_KEY[key]] !== undefined) throw new PlatformError('bad_request', `--reset ${r} and a new value for it both given`);
+    if (!key)
+      throw new PlatformError('bad_request', `--reset ${r}: not a limit; use ${Object.keys(RESET_NAMES).join(', ')}`);
+    if (body[BODY_KEY[key]] !== undefined)
+      throw new PlatformError('bad_request', `--reset ${r} and a new value for it both given`);
     body[BODY_KEY[key]] = null;
   }
   return Object.keys(body).length ? body : undefined;
 }
 
 function gib(bytes: number): string {
-  const units: [string, number][] = [['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]];
+  const units: [string, number][] = [
+    ['Gi', 2 ** 30],
+    ['Mi', 2 ** 20],
+    ['Ki', 2 ** 10],
+  ];
   for (const [u, n] of units) if (bytes >= n && bytes % n === 0) return `${bytes / n}${u}`;
   for (const [u, n] of units) if (bytes >= n) return `${Math.round((bytes / n) * 10) / 10}${u}`;
   return `${bytes}`;
 }
 
 export function formatLimits(info: TenantLimitsInfo): string {
-  const show = (k: TenantLimitKey, l: Partial<TenantLimits>) => (l[k] === undefined ? '-' : k === 'memoryBytes' ? gib(l[k]!) : String(Math.round(l[k]! * 1000) / 1000));
-  const rows = (['replicas', 'functions', 'deviceShare', 'memoryBytes'] as TenantLimitKey[]).map((k) => [k === 'deviceShare' ? 'device share' : k === 'memoryBytes' ? 'memory' : k, show(k, info.usage), show(k, info.effective), show(k, info.overrides), show(k, info.defaults)]);
-  return `tenant: ${info.tenant} (per-function replica ceiling: ${info.maxReplicasPerFunction})\n` + table(['LIMIT', 'USED', 'LIMIT NOW', 'OVERRIDE', 'DEFAULT'], rows);
+  const show = (k: TenantLimitKey, l: Partial<TenantLimits>) =>
+    l[k] === undefined ? '-' : k === 'memoryBytes' ? gib(l[k]!) : String(Math.round(l[k]! * 1000) / 1000);
+  const rows = (['replicas', 'functions', 'deviceShare', 'memoryBytes'] as TenantLimitKey[]).map((k) => [
+    k === 'deviceShare' ? 'device share' : k === 'memoryBytes' ? 'memory' : k,
+    show(k, info.usage),
+    show(k, info.effective),
+    show(k, info.overrides),
+    show(k, info.defaults),
+  ]);
+  return (
+    `tenant: ${info.tenant} (per-function replica ceiling: ${info.maxReplicasPerFunction})\n` +
+    table(['LIMIT', 'USED', 'LIMIT NOW', 'OVERRIDE', 'DEFAULT'], rows)
+  );
 }
 
 export function registerTenantLimits(program: Command, ctx: CommandContext): void {
@@ -65,7 +92,10 @@ export function registerTenantLimits(program: Command, ctx: CommandContext): voi
       .description("show a tenant's admission limits and usage; with flags, change them first (admin)")
       .option('--replicas <n>', 'Σ replicas over its functions')
       .option('--functions <n>', 'functions it may have')
-      .option('--device-share <devices>', 'Σ guaranteed device share (replicas × gpu_quota_request × gpu_sm_partition/100), in devices')
+      .option(
+        '--device-share <devices>',
+        'Σ guaranteed device share (replicas × gpu_quota_request × gpu_sm_partition/100), in devices',
+      )
       .option('--memory <quantity>', 'Σ replicas × limits.memory, e.g. 16Gi')
       .option('--reset <limit...>', 'back to the platform default: replicas, functions, device-share, memory'),
   ).action(async (name: string, o: LimitFlags) => {

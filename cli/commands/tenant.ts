@@ -1,4 +1,7 @@
-/** `tenant create|list|remove|rotate`: tenants and their control-plane credentials (admin only); API keys: tenant-keys.ts. */
+/**
+ * `tenant create|list|remove|rotate`: tenants and their control-plane credentials (admin only); API keys:
+ * tenant-keys.ts.
+ */
 import type { IssuedCredentials } from '../../core/contracts/tenants.ts';
 import type { Command } from 'commander';
 import { isErrorCode, PlatformError } from '../../core/errors.ts';
@@ -8,7 +11,13 @@ import { table } from '../format.ts';
 import { httpFetch, type HttpResponse } from '../http-fetch.ts';
 
 /** One /system call with the saved (or given) credentials; errors carry the gateway's message. */
-export async function callSystem(ctx: CommandContext, o: GatewayOptions, method: string, path: string, opts: { json?: unknown; query?: Record<string, string | undefined>; accept?: string } = {}): Promise<HttpResponse> {
+export async function callSystem(
+  ctx: CommandContext,
+  o: GatewayOptions,
+  method: string,
+  path: string,
+  opts: { json?: unknown; query?: Record<string, string | undefined>; accept?: string } = {},
+): Promise<HttpResponse> {
   const gateway = await gatewayUrl(ctx, o);
   const creds = await resolveCredentials(gateway, o, ctx.authFile);
   const url = new URL(gateway + path);
@@ -18,9 +27,17 @@ export async function callSystem(ctx: CommandContext, o: GatewayOptions, method:
   if (opts.json !== undefined) headers['content-type'] = 'application/json';
   let res: HttpResponse;
   try {
-    res = await (ctx.fetch ?? httpFetch)(url, { method, headers, body: opts.json === undefined ? undefined : JSON.stringify(opts.json) });
+    res = await (ctx.fetch ?? httpFetch)(url, {
+      method,
+      headers,
+      body: opts.json === undefined ? undefined : JSON.stringify(opts.json),
+    });
   } catch (err) {
-    throw new PlatformError('unavailable', `cannot reach the gateway at ${gateway}: is it running? (${(err as Error).message})`, { cause: err });
+    throw new PlatformError(
+      'unavailable',
+      `cannot reach the gateway at ${gateway}: is it running? (${(err as Error).message})`,
+      { cause: err },
+    );
   }
   if (res.ok) return res;
   const text = await res.text();
@@ -34,7 +51,18 @@ export async function callSystem(ctx: CommandContext, o: GatewayOptions, method:
     /* not JSON */
   }
   if (res.status === 401) message += ` (log in with: fastgshare login --gateway ${gateway} -u USER --password-stdin)`;
-  throw new PlatformError(isErrorCode(code) ? code : res.status === 401 ? 'unauthorized' : res.status === 403 ? 'forbidden' : res.status === 404 ? 'not_found' : 'bad_request', `${method} ${path}: ${message} (HTTP ${res.status})`);
+  throw new PlatformError(
+    isErrorCode(code)
+      ? code
+      : res.status === 401
+        ? 'unauthorized'
+        : res.status === 403
+          ? 'forbidden'
+          : res.status === 404
+            ? 'not_found'
+            : 'bad_request',
+    `${method} ${path}: ${message} (HTTP ${res.status})`,
+  );
 }
 
 type Issued = IssuedCredentials;
@@ -42,9 +70,14 @@ type Issued = IssuedCredentials;
 function printIssued(ctx: CommandContext, what: string, t: Issued): void {
   ctx.io.stdout.write(`${what}: ${t.name} (namespaces: ${t.namespaces.join(', ')})\n`);
   ctx.io.stdout.write(`username: ${t.username}\n`);
-  if (t.generated) ctx.io.stdout.write(`password: ${t.password}\nKeep it now: the gateway stores only a hash and cannot show it again.\n`);
+  if (t.generated)
+    ctx.io.stdout.write(
+      `password: ${t.password}\nKeep it now: the gateway stores only a hash and cannot show it again.\n`,
+    );
   else ctx.io.stdout.write('password: (as given)\n');
-  ctx.io.stdout.write(`The password is for /system (faas-cli login). Callers of functions get an invoke-only key: fastgshare tenant key create --tenant ${t.name}\n`);
+  ctx.io.stdout.write(
+    `The password is for /system (faas-cli login). Callers of functions get an invoke-only key: fastgshare tenant key create --tenant ${t.name}\n`,
+  );
 }
 
 export function registerTenant(program: Command, ctx: CommandContext): void {
@@ -57,24 +90,42 @@ export function registerTenant(program: Command, ctx: CommandContext): void {
       .option('--tenant-password-stdin', "read the tenant's password from stdin instead of generating one"),
   ).action(async (name: string, o: GatewayOptions & { namespace?: string[]; tenantPasswordStdin?: boolean }) => {
     const password = o.tenantPasswordStdin ? (await readStdin(ctx)).trim() : undefined;
-    const res = await callSystem(ctx, o, 'POST', '/system/tenants', { json: { name, namespaces: o.namespace, password } });
+    const res = await callSystem(ctx, o, 'POST', '/system/tenants', {
+      json: { name, namespaces: o.namespace, password },
+    });
     printIssued(ctx, 'Tenant created', (await res.json()) as Issued);
   });
   gatewayOptions(t.command('list').alias('ls').description('list tenants')).action(async (o: GatewayOptions) => {
-    const list = (await (await callSystem(ctx, o, 'GET', '/system/tenants')).json()) as Array<{ name: string; namespaces: string[]; createdAt?: string }>;
-    ctx.io.stdout.write(table(['TENANT', 'NAMESPACES', 'CREATED'], list.map((x) => [x.name, x.namespaces.join(','), x.createdAt ?? ''])));
+    const list = (await (await callSystem(ctx, o, 'GET', '/system/tenants')).json()) as Array<{
+      name: string;
+      namespaces: string[];
+      createdAt?: string;
+    }>;
+    ctx.io.stdout.write(
+      table(
+        ['TENANT', 'NAMESPACES', 'CREATED'],
+        list.map((x) => [x.name, x.namespaces.join(','), x.createdAt ?? '']),
+      ),
+    );
   });
-  gatewayOptions(t.command('remove <name>').alias('rm').description('remove a tenant (its namespaces and functions stay)')).action(async (name: string, o: GatewayOptions) => {
+  gatewayOptions(
+    t.command('remove <name>').alias('rm').description('remove a tenant (its namespaces and functions stay)'),
+  ).action(async (name: string, o: GatewayOptions) => {
     await callSystem(ctx, o, 'DELETE', `/system/tenants/${encodeURIComponent(name)}`);
     ctx.io.stdout.write(`Tenant removed: ${name}\n`);
   });
-  gatewayOptions(t.command('rotate <name>').description("replace a tenant's credentials; the old ones stop working").option('--tenant-password-stdin', 'read the new password from stdin')).action(
-    async (name: string, o: GatewayOptions & { tenantPasswordStdin?: boolean }) => {
-      const password = o.tenantPasswordStdin ? (await readStdin(ctx)).trim() : undefined;
-      const res = await callSystem(ctx, o, 'POST', `/system/tenants/${encodeURIComponent(name)}/rotate`, { json: password === undefined ? {} : { password } });
-      printIssued(ctx, 'Credentials rotated', (await res.json()) as Issued);
-    },
-  );
+  gatewayOptions(
+    t
+      .command('rotate <name>')
+      .description("replace a tenant's credentials; the old ones stop working")
+      .option('--tenant-password-stdin', 'read the new password from stdin'),
+  ).action(async (name: string, o: GatewayOptions & { tenantPasswordStdin?: boolean }) => {
+    const password = o.tenantPasswordStdin ? (await readStdin(ctx)).trim() : undefined;
+    const res = await callSystem(ctx, o, 'POST', `/system/tenants/${encodeURIComponent(name)}/rotate`, {
+      json: password === undefined ? {} : { password },
+    });
+    printIssued(ctx, 'Credentials rotated', (await res.json()) as Issued);
+  });
 }
 
 async function readStdin(ctx: CommandContext): Promise<string> {

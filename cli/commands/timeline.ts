@@ -26,17 +26,32 @@ export function registerTimeline(program: Command, ctx: CommandContext): void {
       .option('-o, --output <file>', 'the page to write', 'timeline.html'),
   ).action(async (device: string, o: GatewayOptions & { node?: string; since: string; output: string }) => {
     const lastMs = parseDuration(o.since);
-    if (lastMs === undefined || lastMs <= 0) throw new PlatformError('bad_request', `--since must be a duration such as 10s, 500ms or 2m, got "${o.since}"`);
+    if (lastMs === undefined || lastMs <= 0)
+      throw new PlatformError('bad_request', `--since must be a duration such as 10s, 500ms or 2m, got "${o.since}"`);
     let node = o.node;
     if (!node) {
-      const nodes = (await (await callSystem(ctx, o, 'GET', '/system/devices')).json()) as { node: string; devices: NodeDevice[] }[];
+      const nodes = (await (await callSystem(ctx, o, 'GET', '/system/devices')).json()) as {
+        node: string;
+        devices: NodeDevice[];
+      }[];
       const having = nodes.filter((n) => n.devices.some((d) => d.id === device));
       if (having.length !== 1) {
-        throw new PlatformError('bad_request', having.length === 0 ? `no node has device "${device}"; devices: ${nodes.map((n) => `${n.node}: ${n.devices.map((d) => d.id).join(', ')}`).join('; ') || 'no nodes answer'}` : `device "${device}" is on several nodes (${having.map((n) => n.node).join(', ')}): pick one with --node`);
+        throw new PlatformError(
+          'bad_request',
+          having.length === 0
+            ? `no node has device "${device}"; devices: ${nodes.map((n) => `${n.node}: ${n.devices.map((d) => d.id).join(', ')}`).join('; ') || 'no nodes answer'}`
+            : `device "${device}" is on several nodes (${having.map((n) => n.node).join(', ')}): pick one with --node`,
+        );
       }
       node = having[0]!.node;
     }
-    const res = await callSystem(ctx, o, 'GET', `/system/devices/${encodeURIComponent(node)}/${encodeURIComponent(device)}/timeline`, { query: { last: String(lastMs) } });
+    const res = await callSystem(
+      ctx,
+      o,
+      'GET',
+      `/system/devices/${encodeURIComponent(node)}/${encodeURIComponent(device)}/timeline`,
+      { query: { last: String(lastMs) } },
+    );
     const tl = (await res.json()) as DeviceTimeline;
     const file = resolve(ctx.cli.cwd, o.output);
     await writeFile(file, timelinePage(tl, { node }));
@@ -45,13 +60,16 @@ export function registerTimeline(program: Command, ctx: CommandContext): void {
     const pc = (v: number) => `${(100 * v).toFixed(1)} %`;
     ctx.io.stdout.write(
       `Device ${device} on ${node}: ${tl.events.length} events over ${(w.windowMs / 1000).toFixed(1)} s\n` +
-        table(['MEASURE', 'SHARE'], [
-          ['busy', pc(s.busy)],
-          ['utilisation', pc(s.utilisation)],
-          ['idle with work waiting', pc(s.idleWithWorkWaiting)],
-          ['grant hand-over', pc(s.handover)],
-          ['held, no batch (of held)', s.heldIdleOfHeld === undefined ? 'n/a' : pc(s.heldIdleOfHeld)],
-        ]) +
+        table(
+          ['MEASURE', 'SHARE'],
+          [
+            ['busy', pc(s.busy)],
+            ['utilisation', pc(s.utilisation)],
+            ['idle with work waiting', pc(s.idleWithWorkWaiting)],
+            ['grant hand-over', pc(s.handover)],
+            ['held, no batch (of held)', s.heldIdleOfHeld === undefined ? 'n/a' : pc(s.heldIdleOfHeld)],
+          ],
+        ) +
         `Timeline saved: ${file}\n`,
     );
   });

@@ -27,14 +27,27 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       const gatewayConfig = readGatewayConfig(ctx.cli.env, ctx.cli.cwd);
       const nodeConfig = readNodeConfig(ctx.cli.env, hostname(), ctx.cli.cwd);
       const readyTimeoutMs = Number(o.readyTimeout) * 1000;
-      if (!Number.isFinite(readyTimeoutMs) || readyTimeoutMs <= 0) throw new PlatformError('bad_request', `--ready-timeout "${o.readyTimeout}" must be a number of seconds`);
+      if (!Number.isFinite(readyTimeoutMs) || readyTimeoutMs <= 0)
+        throw new PlatformError('bad_request', `--ready-timeout "${o.readyTimeout}" must be a number of seconds`);
       const log = ctx.makeLogger(gatewayConfig.logLevel);
       // load the stack before starting anything, so a bad file fails fast
       const stack = o.build || o.deploy ? await loadStack(ctx, o.yaml ?? o.deploy, true) : undefined;
-      const deployStackFile = o.deploy ? (o.yaml && o.yaml !== o.deploy ? await loadStack(ctx, o.deploy, true) : stack) : undefined;
+      const deployStackFile = o.deploy
+        ? o.yaml && o.yaml !== o.deploy
+          ? await loadStack(ctx, o.deploy, true)
+          : stack
+        : undefined;
 
       // the platform's parts are loaded only when it runs (not for `--help`): the store, queues and model runtimes
-      const [{ ImageStore }, { openStore }, { startGateway }, { createHttpNodeAgentClient }, { startNodeAgent }, { buildStackImages }, { deployStack }] = await Promise.all([
+      const [
+        { ImageStore },
+        { openStore },
+        { startGateway },
+        { createHttpNodeAgentClient },
+        { startNodeAgent },
+        { buildStackImages },
+        { deployStack },
+      ] = await Promise.all([
         import('../../core/images/image-store.ts'),
         import('../../core/store/open-store.ts'),
         import('../../gateway/main.ts'),
@@ -46,23 +59,38 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       const parts: Closable[] = [];
       const stopping = ctx.stopSignal().then(() => true);
       try {
-        const store = await openStore({ mongoUri: gatewayConfig.mongoUri, dataDir: gatewayConfig.dataDir, storePort: gatewayConfig.storePort, log });
+        const store = await openStore({
+          mongoUri: gatewayConfig.mongoUri,
+          dataDir: gatewayConfig.dataDir,
+          storePort: gatewayConfig.storePort,
+          log,
+        });
         parts.push(store);
         const images = new ImageStore({ root: join(gatewayConfig.dataDir, 'images') });
         if (o.build && stack) await buildStackImages(ctx, stack, images, log, { filter: o.filter });
         const agent = await startNodeAgent({ config: nodeConfig, images, log });
         parts.push(agent);
-        const gateway = await startGateway({ config: gatewayConfig, store, nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })], log });
+        const gateway = await startGateway({
+          config: gatewayConfig,
+          store,
+          nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })],
+          log,
+        });
         parts.push(gateway);
         ctx.io.stdout.write(`gateway listening on ${gateway.url} (node agent ${agent.name} at ${agent.url})\n`);
 
         let invokeExample = 'echo';
         if (deployStackFile) {
-          const auth = gatewayConfig.auth ? { username: gatewayConfig.auth.user, password: gatewayConfig.auth.password } : undefined;
+          const auth = gatewayConfig.auth
+            ? { username: gatewayConfig.auth.user, password: gatewayConfig.auth.password }
+            : undefined;
           const client = createOpenFaasClient({ gateway: gateway.url, credentials: auth, fetch: ctx.fetch });
           const { deployed, failed } = await deployStack(ctx, client, deployStackFile, { filter: o.filter });
-          if (failed > 0) throw new PlatformError('bad_request', `${failed} function(s) failed to deploy; see the errors above`);
-          ctx.io.stdout.write(`waiting for ${deployed.map((d) => d.name).join(', ') || 'nothing'} to become ready...\n`);
+          if (failed > 0)
+            throw new PlatformError('bad_request', `${failed} function(s) failed to deploy; see the errors above`);
+          ctx.io.stdout.write(
+            `waiting for ${deployed.map((d) => d.name).join(', ') || 'nothing'} to become ready...\n`,
+          );
           await Promise.race([
             waitForReady(client, deployed, {
               timeoutMs: readyTimeoutMs,
@@ -90,5 +118,4 @@ export function registerUp(program: Command, ctx: CommandContext): void {
       }
       await runUntilStopped(ctx, parts, log);
     });
-
 }

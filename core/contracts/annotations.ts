@@ -103,7 +103,9 @@ export const ANNOTATION_RANGES = {
 
 /** An annotation's text, trimmed; absent or blank is undefined (the default applies). */
 const blankIsAbsent = (v: unknown) => (typeof v === 'string' ? (v.trim() === '' ? undefined : v.trim()) : v);
-const notText = { error: (iss: { input?: unknown }) => `${JSON.stringify(iss.input)} is not text; annotation values are strings` };
+const notText = {
+  error: (iss: { input?: unknown }) => `${JSON.stringify(iss.input)} is not text; annotation values are strings`,
+};
 
 function numberIn(r: Range) {
   const kind = r.whole ? 'a whole number' : 'a number';
@@ -131,7 +133,12 @@ const ON = ['on', 'true', '1', 'yes'];
 const OFF = ['off', 'false', '0', 'no'];
 
 const FIELDS = {
-  [A.device]: z.preprocess(blankIsAbsent, z.enum(DEVICE_KINDS, { error: (iss) => `"${String(iss.input)}" is not a device: use cpu, emulated or cuda` }).default('cpu')),
+  [A.device]: z.preprocess(
+    blankIsAbsent,
+    z
+      .enum(DEVICE_KINDS, { error: (iss) => `"${String(iss.input)}" is not a device: use cpu, emulated or cuda` })
+      .default('cpu'),
+  ),
   [A.partition]: numberIn(R.partition),
   [A.memory]: z.preprocess(
     blankIsAbsent,
@@ -157,7 +164,8 @@ const FIELDS = {
     z
       .string(notText)
       .refine((v) => ON.includes(v) || OFF.includes(v), {
-        error: (iss) => `"${String(iss.input)}" is neither on nor off; use "on" (replicas share one copy of the model's weights) or "off" (each loads its own)`,
+        error: (iss) =>
+          `"${String(iss.input)}" is neither on nor off; use "on" (replicas share one copy of the model's weights) or "off" (each loads its own)`,
       })
       .transform((v) => ON.includes(v))
       .default(true),
@@ -165,36 +173,49 @@ const FIELDS = {
   [A.model]: text,
   [A.invokeAuth]: z.preprocess(
     blankIsAbsent,
-    z.enum(['public', 'tenant'], { error: (iss) => `"${String(iss.input)}" is neither public nor tenant; use "public" (anyone may invoke, as in OpenFaaS) or "tenant" (the owner's key is required)` }).default('public'),
+    z
+      .enum(['public', 'tenant'], {
+        error: (iss) =>
+          `"${String(iss.input)}" is neither public nor tenant; use "public" (anyone may invoke, as in OpenFaaS) or "tenant" (the owner's key is required)`,
+      })
+      .default('public'),
   ),
 };
 
 /** Unknown keys pass (other annotations are the deployment's own business). */
-const Schema = z
-  .looseObject(FIELDS)
-  .superRefine((a, ctx) => {
-    const request = a[A.quotaRequest];
-    const limit = a[A.quotaLimit];
-    if (limit !== undefined && limit < (request ?? 0)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: [A.quotaLimit],
-        message: `${limit} is below ${A.quotaRequest} (${request}); use a limit from the request to 1 (the guaranteed quota cannot exceed the limit)`,
-      });
-    }
-    if (a[A.device] === 'emulated' && a[A.emulatedProfile] === undefined) {
-      ctx.addIssue({ code: 'custom', path: [A.emulatedProfile], message: 'the emulated device needs the calibrated model to behave like, e.g. "v100-resnet50"' });
-    }
-  });
+const Schema = z.looseObject(FIELDS).superRefine((a, ctx) => {
+  const request = a[A.quotaRequest];
+  const limit = a[A.quotaLimit];
+  if (limit !== undefined && limit < (request ?? 0)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [A.quotaLimit],
+      message: `${limit} is below ${A.quotaRequest} (${request}); use a limit from the request to 1 (the guaranteed quota cannot exceed the limit)`,
+    });
+  }
+  if (a[A.device] === 'emulated' && a[A.emulatedProfile] === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: [A.emulatedProfile],
+      message: 'the emulated device needs the calibrated model to behave like, e.g. "v100-resnet50"',
+    });
+  }
+});
 
 /** Only what picks a device (the token scheduler's id): the other annotations are not read. */
-const DeviceIdSchema = z.looseObject({ [A.device]: FIELDS[A.device], [A.cudaDevice]: FIELDS[A.cudaDevice], [A.emulatedDevice]: FIELDS[A.emulatedDevice] });
+const DeviceIdSchema = z.looseObject({
+  [A.device]: FIELDS[A.device],
+  [A.cudaDevice]: FIELDS[A.cudaDevice],
+  [A.emulatedDevice]: FIELDS[A.emulatedDevice],
+});
 
 /** The first problem as a 400 naming the annotation (details.field: `annotations.<name>`). */
 function refusal(error: z.ZodError): PlatformError {
   const issue = error.issues[0]!;
   const annotation = String(issue.path[0] ?? 'annotations');
-  return new PlatformError('bad_request', `annotation ${annotation}: ${issue.message}`, { details: { field: `annotations.${annotation}` } });
+  return new PlatformError('bad_request', `annotation ${annotation}: ${issue.message}`, {
+    details: { field: `annotations.${annotation}` },
+  });
 }
 
 function parse<S extends z.ZodType>(schema: S, annotations: Record<string, string> | undefined): z.output<S> {
@@ -249,7 +270,10 @@ export function readDeviceId(annotations: Record<string, string> | undefined): s
 
 /** fastgshare/invoke_auth of a deployment body's annotations (any JSON); a 400 when it is not public or tenant. */
 export function readInvokeAuth(annotations: unknown): InvokeAuth {
-  const a = annotations && typeof annotations === 'object' && !Array.isArray(annotations) ? (annotations as Record<string, unknown>) : {};
+  const a =
+    annotations && typeof annotations === 'object' && !Array.isArray(annotations)
+      ? (annotations as Record<string, unknown>)
+      : {};
   const r = FIELDS[A.invokeAuth].safeParse(a[A.invokeAuth]);
   if (!r.success) throw refusal(new z.ZodError(r.error.issues.map((i) => ({ ...i, path: [A.invokeAuth] }))));
   return r.data;

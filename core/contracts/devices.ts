@@ -27,7 +27,9 @@ export function deviceKindOf(deviceClass: string): string {
   return DEVICE_KINDS.find((k) => CLASS_OF_KIND[k] === deviceClass) ?? deviceClass;
 }
 
-/** The token scheduler's id of emulated device `index`: "emulated" for 0 (the node's first), "emulated:<i>" after it. */
+/**
+ * The token scheduler's id of emulated device `index`: "emulated" for 0 (the node's first), "emulated:<i>" after it.
+ */
 export function emulatedDeviceId(index: number): string {
   return index === 0 ? 'emulated' : `emulated:${index}`;
 }

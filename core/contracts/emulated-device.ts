@@ -40,13 +40,22 @@ export interface EmulatedDeviceErrorMessage {
 /** What the device sends. */
 export type EmulatedDeviceMessage = DoneMessage | EmulatedDeviceErrorMessage;
 
-const RunSchema = z.object({ op: z.literal('run'), id: z.string().min(1), partition: z.number().gt(0).lte(100), ms: z.number().gte(0) });
+const RunSchema = z.object({
+  op: z.literal('run'),
+  id: z.string().min(1),
+  partition: z.number().gt(0).lte(100),
+  ms: z.number().gte(0),
+});
 
-/** The device's reading of a replica's line: the batch to run, or why it is not one (the text of the error the device answers). */
+/**
+ * The device's reading of a replica's line: the batch to run, or why it is not one (the text of the error the device
+ * answers).
+ */
 export function readRunMessage(raw: unknown): { run: RunMessage } | { error: string } {
   const r = RunSchema.safeParse(raw);
   if (r.success) return { run: r.data };
   const op = (raw as { op?: unknown } | null)?.op;
-  if (op !== 'run') return { error: `unknown op ${JSON.stringify(op)}: send {"op":"run","id":"…","partition":1-100,"ms":≥0}` };
+  if (op !== 'run')
+    return { error: `unknown op ${JSON.stringify(op)}: send {"op":"run","id":"…","partition":1-100,"ms":≥0}` };
   return { error: 'a run needs an id (string), a partition in (0, 100] and ms ≥ 0' };
 }

@@ -95,11 +95,11 @@ export function replicaGroupKey(annotations: Record<string, string>): string {
 }
 
 export type ReplicaState =
-  | 'starting'   // process spawned, health check not yet passed
-  | 'ready'      // serving: counts in availableReplicas
-  | 'unhealthy'  // was ready, health check now failing
-  | 'backoff'    // crashed; waiting before the next restart
-  | 'draining'   // being stopped: finishing in-flight requests
+  | 'starting' // process spawned, health check not yet passed
+  | 'ready' // serving: counts in availableReplicas
+  | 'unhealthy' // was ready, health check now failing
+  | 'backoff' // crashed; waiting before the next restart
+  | 'draining' // being stopped: finishing in-flight requests
   | 'stopped';
 
 export interface ReplicaExit {
@@ -283,7 +283,11 @@ export interface DeviceTimeline {
   batches: boolean;
   replicas: TimelineReplica[];
   /** What was going on at `window.from` (replayed from the buffer). */
-  open: { waiting: { replica: string; partition: number; since: number }[]; holding: { replica: string; partition: number; since: number }[]; running: { batch: number; replica?: string; partition: number; since: number }[] };
+  open: {
+    waiting: { replica: string; partition: number; since: number }[];
+    holding: { replica: string; partition: number; since: number }[];
+    running: { batch: number; replica?: string; partition: number; since: number }[];
+  };
   /** In time order. */
   events: TimelineEvent[];
 }

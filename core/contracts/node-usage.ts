@@ -34,7 +34,12 @@ export const NodeUsageSchema = z.object({
       /** The token scheduler's device id (core/contracts/devices.ts). */
       device: z.string(),
       /** The share it registered with (fastgshare/gpu_quota_request, _limit, gpu_sm_partition, slo_ms). */
-      share: z.object({ quotaRequest: z.number(), quotaLimit: z.number(), partition: z.number(), sloMs: z.number().optional() }),
+      share: z.object({
+        quotaRequest: z.number(),
+        quotaLimit: z.number(),
+        partition: z.number(),
+        sloMs: z.number().optional(),
+      }),
     }),
   ),
   functions: z.array(z.object({ ...figures, function: z.string() })),

@@ -21,11 +21,17 @@ export const REPLICA_ENV = {
   function: 'FASTGSHARE_FUNCTION',
   /** The function's namespace. */
   namespace: 'FASTGSHARE_NAMESPACE',
-  /** The replica's id on its node: the token server knows it by it, and the agent finds its processes by it (/proc/<pid>/environ). */
+  /**
+   * The replica's id on its node: the token server knows it by it, and the agent finds its processes by it
+   * (/proc/<pid>/environ).
+   */
   replicaId: 'FASTGSHARE_REPLICA_ID',
   /** Folder of the function's secrets, one 0600 file per secret. */
   secretsDir: 'FASTGSHARE_SECRETS_DIR',
-  /** The token every request must carry in FORWARD_TOKEN_HEADER (core/contracts/node-agent.ts), else 403; fresh per launch (http/forward-tokens.ts). */
+  /**
+   * The token every request must carry in FORWARD_TOKEN_HEADER (core/contracts/node-agent.ts), else 403; fresh per
+   * launch (http/forward-tokens.ts).
+   */
   forwardToken: 'FASTGSHARE_FORWARD_TOKEN',
 
   // time sharing (sharing/node-sharing.ts), for a replica with a time quota

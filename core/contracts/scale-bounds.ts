@@ -15,7 +15,11 @@ function label(labels: Record<string, string>, key: string, dflt: number): numbe
   const raw = labels[key];
   if (raw === undefined || raw === '') return dflt;
   if (!/^\d+$/.test(raw.trim()) || Number(raw) > MAX_REPLICAS) {
-    throw new PlatformError('bad_request', `label ${key} must be a whole number from 0 to ${MAX_REPLICAS}, got "${raw}"`, { details: { field: `labels.${key}` } });
+    throw new PlatformError(
+      'bad_request',
+      `label ${key} must be a whole number from 0 to ${MAX_REPLICAS}, got "${raw}"`,
+      { details: { field: `labels.${key}` } },
+    );
   }
   return Number(raw);
 }
@@ -24,7 +28,12 @@ function label(labels: Record<string, string>, key: string, dflt: number): numbe
 export function scaleBounds(labels: Record<string, string>): ScaleBounds {
   const min = label(labels, SCALE_MIN_LABEL, DEFAULT_MIN_REPLICAS);
   const max = label(labels, SCALE_MAX_LABEL, MAX_REPLICAS);
-  if (min > max) throw new PlatformError('bad_request', `label ${SCALE_MIN_LABEL} (${min}) is greater than ${SCALE_MAX_LABEL} (${max})`, { details: { field: `labels.${SCALE_MIN_LABEL}` } });
+  if (min > max)
+    throw new PlatformError(
+      'bad_request',
+      `label ${SCALE_MIN_LABEL} (${min}) is greater than ${SCALE_MAX_LABEL} (${max})`,
+      { details: { field: `labels.${SCALE_MIN_LABEL}` } },
+    );
   return { min, max };
 }
 

@@ -6,7 +6,8 @@
  *
  * Framing: newline-delimited JSON (core/net/ndjson.ts), one object per line, `op` naming the
  * message; a line longer than TOKEN_CHANNEL_MAX_LINE or not JSON is a broken peer.
- *   replica → server   {"op":"hello","replicaId":"r1","key":"…"}  first message; only a registered id with its key is accepted
+ * replica → server   {"op":"hello","replicaId":"r1","key":"…"}  first message; only a registered id with its key is
+ * accepted
  *                      {"op":"acquire","burstMs":12.5}       wants a token (burstMs: its last burst, optional)
  *                      {"op":"release","usedMs":11.9}        done; usedMs is informational only
  *   server → replica   {"op":"welcome","device":"emulated","windowMs":1000}

@@ -47,19 +47,34 @@ export async function loadKeyFile(o: KeyFileOptions): Promise<KeyFile> {
     bytes = await readFile(o.path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new PlatformError('internal', `cannot read the key file ${o.path} (${o.setting}): ${(err as Error).message}`, { cause: err });
+      throw new PlatformError(
+        'internal',
+        `cannot read the key file ${o.path} (${o.setting}): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
-    if (!o.create) throw new PlatformError('internal', `${o.setting} names ${o.path}, which does not exist; give a file holding 32 random bytes (e.g. \`openssl rand -hex 32 > ${o.path}; chmod 600 ${o.path}\`)`);
+    if (!o.create)
+      throw new PlatformError(
+        'internal',
+        `${o.setting} names ${o.path}, which does not exist; give a file holding 32 random bytes (e.g. \`openssl rand -hex 32 > ${o.path}; chmod 600 ${o.path}\`)`,
+      );
     try {
       created = await createFileOnce(o.path, randomBytes(KEY_BYTES));
     } catch (e) {
-      throw new PlatformError('internal', `cannot create the key file ${o.path}: ${(e as Error).message}; make its directory writable or set ${o.setting}`, { cause: e });
+      throw new PlatformError(
+        'internal',
+        `cannot create the key file ${o.path}: ${(e as Error).message}; make its directory writable or set ${o.setting}`,
+        { cause: e },
+      );
     }
     bytes = await readFile(o.path);
   }
   const key = parseKey(bytes);
   if (!key) {
-    throw new PlatformError('internal', `the key file ${o.path} (${o.setting}) does not hold a 32-byte key (raw, 64 hex characters or base64); it holds ${bytes.length} bytes. Restore the original key file, or give the right one with ${o.setting}`);
+    throw new PlatformError(
+      'internal',
+      `the key file ${o.path} (${o.setting}) does not hold a 32-byte key (raw, 64 hex characters or base64); it holds ${bytes.length} bytes. Restore the original key file, or give the right one with ${o.setting}`,
+    );
   }
   const mode = (await stat(o.path)).mode;
   return { key, created, loose: (mode & 0o077) !== 0 };

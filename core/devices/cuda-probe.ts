@@ -9,14 +9,26 @@ import { dirname, join } from 'node:path';
 
 /** Shared libraries the CUDA provider loads: in onnxruntime-node's own folder, then system-wide. */
 export const ORT_CUDA_PROVIDER_LIBS = ['libonnxruntime_providers_shared.so', 'libonnxruntime_providers_cuda.so'];
-export const CUDA_SYSTEM_LIBS = ['libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9'];
+export const CUDA_SYSTEM_LIBS = [
+  'libcuda.so.1',
+  'libcudart.so.12',
+  'libcublas.so.12',
+  'libcublasLt.so.12',
+  'libcufft.so.11',
+  'libcudnn.so.9',
+];
 
 /** The folder of onnxruntime-node's native binding for this platform. */
 export function ortBinaryDir(): string {
   const require = createRequire(import.meta.url);
   const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
   const base = join(pkg, 'bin');
-  const napi = existsSync(base) ? readdirSync(base).filter((d) => d.startsWith('napi-v')).sort().pop() : undefined;
+  const napi = existsSync(base)
+    ? readdirSync(base)
+        .filter((d) => d.startsWith('napi-v'))
+        .sort()
+        .pop()
+    : undefined;
   return join(base, napi ?? 'napi-v6', process.platform, process.arch);
 }
 

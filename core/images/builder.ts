@@ -69,7 +69,11 @@ interface PlannedFunction {
 export function resolveFprocess(name: string, fn: StackFunction, template?: TemplateInfo): string {
   const fprocess = fn.fprocess?.trim() || template?.fprocess?.trim();
   if (!fprocess) {
-    throw new PlatformError('bad_request', `function "${name}": no fprocess: set "fprocess:" in the stack file or in ${template ? join(template.dir, TEMPLATE_FILE) : `the "${fn.lang}" template`}`, { details: { function: name, field: 'fprocess' } });
+    throw new PlatformError(
+      'bad_request',
+      `function "${name}": no fprocess: set "fprocess:" in the stack file or in ${template ? join(template.dir, TEMPLATE_FILE) : `the "${fn.lang}" template`}`,
+      { details: { function: name, field: 'fprocess' } },
+    );
   }
   return fprocess;
 }
@@ -78,7 +82,8 @@ function checkImage(name: string, image: string): string {
   try {
     return parseImageRef(image, `function "${name}": image`).ref;
   } catch (err) {
-    if (err instanceof PlatformError) throw new PlatformError(err.code, err.message, { cause: err, details: { function: name, field: 'image' } });
+    if (err instanceof PlatformError)
+      throw new PlatformError(err.code, err.message, { cause: err, details: { function: name, field: 'image' } });
     throw err;
   }
 }
@@ -97,8 +102,18 @@ export function createImageBuilder(deps: ImageBuilderDeps): ImageBuilder {
         out.push({ name, fn, image, fprocess: fn.fprocess ?? '' });
         continue;
       }
-      if (!fn.lang) throw new PlatformError('bad_request', `function "${name}": "lang:" is required to build it (e.g. lang: node-http)`, { details: { function: name, field: 'lang' } });
-      if (!fn.handler) throw new PlatformError('bad_request', `function "${name}": "handler:" is required to build it (the folder holding the handler, e.g. ./${name})`, { details: { function: name, field: 'handler' } });
+      if (!fn.lang)
+        throw new PlatformError(
+          'bad_request',
+          `function "${name}": "lang:" is required to build it (e.g. lang: node-http)`,
+          { details: { function: name, field: 'lang' } },
+        );
+      if (!fn.handler)
+        throw new PlatformError(
+          'bad_request',
+          `function "${name}": "handler:" is required to build it (the folder holding the handler, e.g. ./${name})`,
+          { details: { function: name, field: 'handler' } },
+        );
       const template = await findTemplate(fn.lang, searchPath);
       const handlerDir = resolve(stack.dir, fn.handler);
       await assertHandlerDir(name, handlerDir, fn.handler);
@@ -119,7 +134,12 @@ export function createImageBuilder(deps: ImageBuilderDeps): ImageBuilder {
           results.push({ function: p.name, image: p.image, buildDir: '', fprocess: p.fprocess, skipped: true });
           continue;
         }
-        const buildDir = await writeShrinkwrap({ name: p.name, handlerDir: p.handlerDir, template: p.template, buildRoot });
+        const buildDir = await writeShrinkwrap({
+          name: p.name,
+          handlerDir: p.handlerDir,
+          template: p.template,
+          buildRoot,
+        });
         opts.onProgress?.({ function: p.name, image: p.image, step: 'shrinkwrap', dir: buildDir });
         if (opts.shrinkwrapOnly) {
           results.push({ function: p.name, image: p.image, buildDir, fprocess: p.fprocess });
@@ -142,7 +162,10 @@ export function createImageBuilder(deps: ImageBuilderDeps): ImageBuilder {
       const abs = resolve(dir);
       const s = await stat(abs).catch(() => undefined);
       if (!s?.isDirectory()) {
-        throw new PlatformError('not_found', `"${dir}" is not a folder: pass a build context written by \`faas-cli build --shrinkwrap\` (build/<fn>/)`);
+        throw new PlatformError(
+          'not_found',
+          `"${dir}" is not a folder: pass a build context written by \`faas-cli build --shrinkwrap\` (build/<fn>/)`,
+        );
       }
       const ref = parseImageRef(image, '--image').ref;
       let template: TemplateInfo;
@@ -150,19 +173,34 @@ export function createImageBuilder(deps: ImageBuilderDeps): ImageBuilder {
         template = await readTemplateYaml(abs);
       } catch (err) {
         if (err instanceof PlatformError && err.code === 'not_found') {
-          throw new PlatformError('bad_request', `"${dir}" has no ${TEMPLATE_FILE}: it is not a shrinkwrap build context (run \`faas-cli build --shrinkwrap\` and pass build/<fn>/)`, { cause: err });
+          throw new PlatformError(
+            'bad_request',
+            `"${dir}" has no ${TEMPLATE_FILE}: it is not a shrinkwrap build context (run \`faas-cli build --shrinkwrap\` and pass build/<fn>/)`,
+            { cause: err },
+          );
         }
         throw err;
       }
       const handler = await stat(join(abs, template.handlerFolder)).catch(() => undefined);
       if (!handler?.isDirectory()) {
-        throw new PlatformError('bad_request', `"${dir}" has no handler folder "${template.handlerFolder}/" (named by its ${TEMPLATE_FILE})`);
+        throw new PlatformError(
+          'bad_request',
+          `"${dir}" has no handler folder "${template.handlerFolder}/" (named by its ${TEMPLATE_FILE})`,
+        );
       }
       if (!template.fprocess) {
-        throw new PlatformError('bad_request', `${join(dir, TEMPLATE_FILE)} has no fprocess: a replica would not know what to run`);
+        throw new PlatformError(
+          'bad_request',
+          `${join(dir, TEMPLATE_FILE)} has no fprocess: a replica would not know what to run`,
+        );
       }
       const fn = opts.function ?? basename(abs);
-      const bundle = await deps.images.put(ref, abs, { fprocess: template.fprocess, language: template.language || 'unknown', function: fn, source: abs }, { nodeModules });
+      const bundle = await deps.images.put(
+        ref,
+        abs,
+        { fprocess: template.fprocess, language: template.language || 'unknown', function: fn, source: abs },
+        { nodeModules },
+      );
       log.info('image imported', { function: fn, image: bundle.ref, from: abs });
       return bundle;
     },

@@ -67,10 +67,17 @@ export class ImageStore {
     try {
       manifest = JSON.parse(raw) as ImageManifest;
     } catch (err) {
-      throw new PlatformError('image_not_found', `image "${ref}" has a corrupt manifest; rebuild it with \`fastgshare build\``, { cause: err });
+      throw new PlatformError(
+        'image_not_found',
+        `image "${ref}" has a corrupt manifest; rebuild it with \`fastgshare build\``,
+        { cause: err },
+      );
     }
     if (typeof manifest.fprocess !== 'string' || manifest.fprocess.trim() === '') {
-      throw new PlatformError('image_not_found', `image "${ref}" has no fprocess in its manifest; rebuild it with \`fastgshare build\``);
+      throw new PlatformError(
+        'image_not_found',
+        `image "${ref}" has no fprocess in its manifest; rebuild it with \`fastgshare build\``,
+      );
     }
     return { ref, dir, manifest };
   }
@@ -90,7 +97,12 @@ export class ImageStore {
    * writes the manifest, gives it a `node_modules` (see `linkNodeModules`), then renames it
    * into place, replacing any previous bundle of that tag.
    */
-  async put(image: string, sourceDir: string, manifest: Omit<ImageManifest, 'image' | 'builtAt'>, opts: { nodeModules?: string } = {}): Promise<ImageBundle> {
+  async put(
+    image: string,
+    sourceDir: string,
+    manifest: Omit<ImageManifest, 'image' | 'builtAt'>,
+    opts: { nodeModules?: string } = {},
+  ): Promise<ImageBundle> {
     const { ref, dir } = this.pathFor(image);
     const parent = resolve(dir, '..');
     await mkdir(parent, { recursive: true });
@@ -103,7 +115,10 @@ export class ImageStore {
     await writeFile(join(tmp, MANIFEST_FILE), JSON.stringify(full, null, 2));
     if (opts.nodeModules) await linkNodeModules(tmp, opts.nodeModules, resolve(opts.nodeModules, '..'));
     const old = `${dir}.old-${process.pid}-${Date.now()}`;
-    const hadOld = await stat(dir).then(() => true, () => false);
+    const hadOld = await stat(dir).then(
+      () => true,
+      () => false,
+    );
     if (hadOld) await rename(dir, old);
     await rename(tmp, dir);
     if (hadOld) await rm(old, { recursive: true, force: true });
@@ -130,7 +145,9 @@ export class ImageStore {
         }
         return;
       }
-      for (const e of entries) if (e.isDirectory() && !e.name.includes('.tmp-') && !e.name.includes('.old-')) await walk(join(d, e.name), depth + 1);
+      for (const e of entries)
+        if (e.isDirectory() && !e.name.includes('.tmp-') && !e.name.includes('.old-'))
+          await walk(join(d, e.name), depth + 1);
     };
     await walk(this.root, 0);
     return out.sort((a, b) => a.ref.localeCompare(b.ref));
@@ -147,7 +164,11 @@ export const PLATFORM_PACKAGE = 'fastgshare';
  * `fastgshare/templates/...` (the same specifiers resolve inside this repository through the
  * package's self-reference in package.json "exports").
  */
-export async function linkNodeModules(bundleDir: string, platformNodeModules: string, platformRoot: string): Promise<void> {
+export async function linkNodeModules(
+  bundleDir: string,
+  platformNodeModules: string,
+  platformRoot: string,
+): Promise<void> {
   const target = join(bundleDir, 'node_modules');
   await mkdir(target, { recursive: true });
   for (const entry of await readdir(platformNodeModules, { withFileTypes: true })) {

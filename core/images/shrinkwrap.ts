@@ -24,10 +24,18 @@ export interface ShrinkwrapInput {
 export async function assertHandlerDir(name: string, handlerDir: string, shown: string): Promise<void> {
   const s = await stat(handlerDir).catch(() => undefined);
   if (!s) {
-    throw new PlatformError('not_found', `function "${name}": handler folder "${shown}" does not exist (looked in ${handlerDir}); fix "handler:" in the stack file`, { details: { function: name, field: 'handler' } });
+    throw new PlatformError(
+      'not_found',
+      `function "${name}": handler folder "${shown}" does not exist (looked in ${handlerDir}); fix "handler:" in the stack file`,
+      { details: { function: name, field: 'handler' } },
+    );
   }
   if (!s.isDirectory()) {
-    throw new PlatformError('bad_request', `function "${name}": handler "${shown}" is a file; "handler:" must name a folder holding the handler`, { details: { function: name, field: 'handler' } });
+    throw new PlatformError(
+      'bad_request',
+      `function "${name}": handler "${shown}" is a file; "handler:" must name a folder holding the handler`,
+      { details: { function: name, field: 'handler' } },
+    );
   }
 }
 

@@ -43,11 +43,10 @@ export type StackFunction = z.infer<typeof StackFunctionSchema>;
 export const StackFileSchema = z
   .object({
     version: scalar.optional(),
-    provider: z
-      .object({ name: z.string().optional(), gateway: z.string().optional() })
-      .loose()
-      .optional(),
-    functions: z.record(z.string(), StackFunctionSchema, { error: 'is required: a map of function name to its settings' }),
+    provider: z.object({ name: z.string().optional(), gateway: z.string().optional() }).loose().optional(),
+    functions: z.record(z.string(), StackFunctionSchema, {
+      error: 'is required: a map of function name to its settings',
+    }),
     configuration: z.unknown().optional(),
   })
   .loose();
@@ -78,7 +77,10 @@ export function parseStack(text: string, opts: { env?: Env; file?: string; dir?:
   if (!result.success) {
     const issue = result.error.issues[0]!;
     const path = issue.path.map(String);
-    const at = path[0] === 'functions' && path.length > 1 ? `function "${path[1]}", field "${path.slice(2).join('.') || '(settings)'}"` : `field "${path.join('.') || '(top level)'}"`;
+    const at =
+      path[0] === 'functions' && path.length > 1
+        ? `function "${path[1]}", field "${path.slice(2).join('.') || '(settings)'}"`
+        : `field "${path.join('.') || '(top level)'}"`;
     throw new PlatformError('bad_request', `${where}: ${at}: ${issue.message}`, { details: { field: path.join('.') } });
   }
   for (const name of Object.keys(result.data.functions)) validateFunctionName(name, `${where}: function name`);
@@ -92,7 +94,11 @@ export async function loadStackFile(path: string, env: Env = {}): Promise<Loaded
     text = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new PlatformError(code === 'ENOENT' ? 'not_found' : 'bad_request', `cannot read the stack file "${path}": ${code === 'ENOENT' ? 'no such file (pass one with -f stack.yml)' : (err as Error).message}`, { cause: err });
+    throw new PlatformError(
+      code === 'ENOENT' ? 'not_found' : 'bad_request',
+      `cannot read the stack file "${path}": ${code === 'ENOENT' ? 'no such file (pass one with -f stack.yml)' : (err as Error).message}`,
+      { cause: err },
+    );
   }
   return parseStack(text, { env, file: path });
 }
@@ -103,7 +109,10 @@ export function selectFunctions(stack: LoadedStack, filter?: string): Array<[str
   if (!filter) return all;
   const picked = all.filter(([name]) => name === filter);
   if (picked.length === 0) {
-    throw new PlatformError('not_found', `no function "${filter}" in ${stack.file || 'the stack file'}; it has: ${all.map(([n]) => n).join(', ') || '(none)'}`);
+    throw new PlatformError(
+      'not_found',
+      `no function "${filter}" in ${stack.file || 'the stack file'}; it has: ${all.map(([n]) => n).join(', ') || '(none)'}`,
+    );
   }
   return picked;
 }

@@ -56,11 +56,17 @@ export async function readTemplateYaml(dir: string, language?: string): Promise<
   const parsed = TemplateYamlSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new PlatformError('bad_request', `${file}: field "${issue.path.join('.') || '(top level)'}": ${issue.message}`);
+    throw new PlatformError(
+      'bad_request',
+      `${file}: field "${issue.path.join('.') || '(top level)'}": ${issue.message}`,
+    );
   }
   const handlerFolder = parsed.data.handler_folder ?? DEFAULT_HANDLER_FOLDER;
   if (handlerFolder.includes('..') || handlerFolder.startsWith('/')) {
-    throw new PlatformError('bad_request', `${file}: handler_folder "${handlerFolder}" must be a folder inside the template`);
+    throw new PlatformError(
+      'bad_request',
+      `${file}: handler_folder "${handlerFolder}" must be a folder inside the template`,
+    );
   }
   return {
     language: parsed.data.language ?? language ?? '',
@@ -72,7 +78,10 @@ export async function readTemplateYaml(dir: string, language?: string): Promise<
 }
 
 async function isDir(p: string): Promise<boolean> {
-  return stat(p).then((s) => s.isDirectory(), () => false);
+  return stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 /** Template languages available on the search path (deduplicated, sorted). */
@@ -86,7 +95,13 @@ export async function listTemplates(searchPath: string[]): Promise<string[]> {
       continue;
     }
     for (const n of names) {
-      if (await stat(join(root, n, TEMPLATE_FILE)).then(() => true, () => false)) found.add(n);
+      if (
+        await stat(join(root, n, TEMPLATE_FILE)).then(
+          () => true,
+          () => false,
+        )
+      )
+        found.add(n);
     }
   }
   return [...found].sort();
@@ -99,7 +114,13 @@ export async function findTemplate(language: string, searchPath: string[]): Prom
   }
   for (const root of searchPath) {
     const dir = join(root, language);
-    if ((await isDir(dir)) && (await stat(join(dir, TEMPLATE_FILE)).then(() => true, () => false))) {
+    if (
+      (await isDir(dir)) &&
+      (await stat(join(dir, TEMPLATE_FILE)).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       return readTemplateYaml(dir, language);
     }
   }

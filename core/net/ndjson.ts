@@ -69,12 +69,16 @@ export function writeJsonLine(socket: Socket, msg: unknown): void {
   if (!socket.destroyed && socket.writable) socket.write(`${JSON.stringify(msg)}\n`);
 }
 
-/** Reads newline-delimited JSON from a web stream or any stream of bytes (the CLI's HTTP body), one value per non-empty line (a JSON error throws). */
+/**
+ * Reads newline-delimited JSON from a web stream or any stream of bytes (the CLI's HTTP body), one value per non-empty
+ * line (a JSON error throws).
+ */
 export async function* readNdjson<T>(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<T> {
   const decoder = new TextDecoder();
   const lines = createLineSplitter();
   for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
-    for (const line of lines.push(decoder.decode(chunk, { stream: true }))) if (line.trim()) yield JSON.parse(line) as T;
+    for (const line of lines.push(decoder.decode(chunk, { stream: true })))
+      if (line.trim()) yield JSON.parse(line) as T;
   }
   const rest = (lines.pending + decoder.decode()).trim();
   if (rest) yield JSON.parse(rest) as T;

@@ -47,7 +47,8 @@ export function parseServerTiming(value: string | readonly string[] | null | und
       const eq = p.indexOf('=');
       const key = (eq === -1 ? p : p.slice(0, eq)).trim().toLowerCase();
       const raw = eq === -1 ? '' : p.slice(eq + 1).trim();
-      const val = raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+      const val =
+        raw.startsWith('"') && raw.endsWith('"') && raw.length >= 2 ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
       if (key === 'dur' && entry.dur === undefined) {
         const n = Number(val);
         if (val !== '' && Number.isFinite(n)) entry.dur = n;
@@ -58,9 +59,17 @@ export function parseServerTiming(value: string | readonly string[] | null | und
   return out;
 }
 
-/** `existing` with `added` (entries, or a header value already formatted) appended (the gateway adds its stage to the replica's header). */
-export function appendServerTiming(existing: string | readonly string[] | undefined, added: readonly TimingEntry[] | string): string {
-  const before = (typeof existing === 'string' ? [existing] : [...(existing ?? [])]).map((s) => s.trim()).filter(Boolean);
+/**
+ * `existing` with `added` (entries, or a header value already formatted) appended (the gateway adds its stage to the
+ * replica's header).
+ */
+export function appendServerTiming(
+  existing: string | readonly string[] | undefined,
+  added: readonly TimingEntry[] | string,
+): string {
+  const before = (typeof existing === 'string' ? [existing] : [...(existing ?? [])])
+    .map((s) => s.trim())
+    .filter(Boolean);
   const addedText = typeof added === 'string' ? added.trim() : formatServerTiming(added);
   return [...before, ...(addedText ? [addedText] : [])].join(', ');
 }

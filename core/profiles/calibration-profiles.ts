@@ -30,13 +30,16 @@ function readV100Throughput(dir: string): Map<string, number> {
   try {
     text = readFileSync(join(dir, 'v100-profiles.csv'), 'utf8');
   } catch (err) {
-    throw new PlatformError('internal', `cannot read ${join(dir, 'v100-profiles.csv')}: ${(err as Error).message}`, { cause: err });
+    throw new PlatformError('internal', `cannot read ${join(dir, 'v100-profiles.csv')}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const [head, ...rows] = text.trim().split(/\r?\n/);
   const cols = head!.split(',');
   const at = (name: string) => cols.indexOf(name);
   const [iModel, iQuota, iSm, iRps] = [at('model'), at('quota'), at('sm_percent'), at('rps')];
-  if ([iModel, iQuota, iSm, iRps].some((i) => i < 0)) throw new PlatformError('internal', 'v100-profiles.csv lacks model/quota/sm_percent/rps columns');
+  if ([iModel, iQuota, iSm, iRps].some((i) => i < 0))
+    throw new PlatformError('internal', 'v100-profiles.csv lacks model/quota/sm_percent/rps columns');
   const out = new Map<string, number>();
   for (const r of rows) {
     const c = r.split(',');

@@ -8,7 +8,10 @@ import { createRequire } from 'node:module';
 import { PlatformError } from '../errors.ts';
 
 /** The platform's calibration/ folder (found through the `fastgshare` package, also from inside a bundle). */
-export const DEFAULT_CALIBRATION_DIR = join(dirname(createRequire(import.meta.url).resolve('fastgshare/package.json')), 'calibration');
+export const DEFAULT_CALIBRATION_DIR = join(
+  dirname(createRequire(import.meta.url).resolve('fastgshare/package.json')),
+  'calibration',
+);
 
 /** Latency samples of one model: partition % → batch → ms. */
 type Grid = Map<number, Map<number, number>>;
@@ -71,11 +74,16 @@ export function loadLatencyTable(dir = DEFAULT_CALIBRATION_DIR): LatencyTable {
     try {
       return parseCsv(readFileSync(join(dir, file), 'utf8'));
     } catch (err) {
-      throw new PlatformError('internal', `cannot read calibration table ${join(dir, file)}: ${(err as Error).message}`, { cause: err });
+      throw new PlatformError(
+        'internal',
+        `cannot read calibration table ${join(dir, file)}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   };
   const batched = new Map<string, Grid>();
-  for (const r of read('gpu-batch-partition-latency.csv')) add(batched, r.model, Number(r.sm_percent), Number(r.batch), Number(r.latency_ms));
+  for (const r of read('gpu-batch-partition-latency.csv'))
+    add(batched, r.model, Number(r.sm_percent), Number(r.batch), Number(r.latency_ms));
 
   // Batch-1-only V100 models: service time = 1 / throughput at quota 1.0.
   const single = new Map<string, Grid>();
@@ -98,8 +106,10 @@ export function loadLatencyTable(dir = DEFAULT_CALIBRATION_DIR): LatencyTable {
   return {
     models: () => names,
     latencyMs(model, batch, partitionPercent) {
-      if (!Number.isInteger(batch) || batch < 1) throw new PlatformError('bad_request', `batch must be a positive whole number, got ${batch}`);
-      if (!(partitionPercent > 0 && partitionPercent <= 100)) throw new PlatformError('bad_request', `partition must be in (0, 100] percent, got ${partitionPercent}`);
+      if (!Number.isInteger(batch) || batch < 1)
+        throw new PlatformError('bad_request', `batch must be a positive whole number, got ${batch}`);
+      if (!(partitionPercent > 0 && partitionPercent <= 100))
+        throw new PlatformError('bad_request', `partition must be in (0, 100] percent, got ${partitionPercent}`);
       const b = batched.get(model);
       if (b) return lookup(b, batch, partitionPercent);
       const s = single.get(model);

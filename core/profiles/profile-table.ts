@@ -26,7 +26,9 @@ export interface ProfileEntry extends ReplicaConfig {
   latencyMs: { p50: number; p95: number; p99: number };
   /** Device memory of one replica alone (weights + runtime). */
   memoryBytes: number;
-  /** Time one batch takes when the replica holds the device (full time share), ms; defaults to `latencyMs.p50 × quota`. */
+  /**
+   * Time one batch takes when the replica holds the device (full time share), ms; defaults to `latencyMs.p50 × quota`.
+   */
   serviceMs?: number;
   source: ProfileSource;
 }
@@ -57,9 +59,11 @@ export function configKey(c: ReplicaConfig): string {
 }
 
 export function validateConfig(c: ReplicaConfig): void {
-  if (!(c.partitionPercent > 0 && c.partitionPercent <= 100)) throw new PlatformError('bad_request', `partition must be in (0, 100] percent, got ${c.partitionPercent}`);
+  if (!(c.partitionPercent > 0 && c.partitionPercent <= 100))
+    throw new PlatformError('bad_request', `partition must be in (0, 100] percent, got ${c.partitionPercent}`);
   if (!(c.quota > 0 && c.quota <= 1)) throw new PlatformError('bad_request', `quota must be in (0, 1], got ${c.quota}`);
-  if (!Number.isInteger(c.batch) || c.batch < 1) throw new PlatformError('bad_request', `batch must be a positive whole number, got ${c.batch}`);
+  if (!Number.isInteger(c.batch) || c.batch < 1)
+    throw new PlatformError('bad_request', `batch must be a positive whole number, got ${c.batch}`);
 }
 
 export interface InMemoryProfileOptions {
@@ -86,7 +90,7 @@ export function createProfileTable(opts: InMemoryProfileOptions): ProfileTable {
     for (const e of opts.entries) {
       if (e.model !== model || e.quota !== 1) continue;
       const d = Math.abs(e.batch - batch) * 1000 + Math.abs(e.partitionPercent - p);
-      if (d < bestD) (best = e), (bestD = d);
+      if (d < bestD) ((best = e), (bestD = d));
     }
     if (!best) throw new PlatformError('bad_request', `no full-quota profile rows for model "${model}"`);
     return (best.latencyMs.p50 * batch) / best.batch;
@@ -95,7 +99,11 @@ export function createProfileTable(opts: InMemoryProfileOptions): ProfileTable {
     entries: (model, deviceClass) => byKey.get(`${model}\u0000${deviceClass}`) ?? [],
     footprint(model) {
       const f = opts.footprints[model];
-      if (!f) throw new PlatformError('bad_request', `no memory footprint for model "${model}"; known: ${Object.keys(opts.footprints).join(', ')}`);
+      if (!f)
+        throw new PlatformError(
+          'bad_request',
+          `no memory footprint for model "${model}"; known: ${Object.keys(opts.footprints).join(', ')}`,
+        );
       return f;
     },
     serviceMs: opts.serviceMs ?? nearest,

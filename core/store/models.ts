@@ -40,7 +40,10 @@ const secretSchema = new Schema(
      * re-encrypted and removed at the gateway's next start (gateway/control/secrets.ts).
      */
     value: { type: String },
-    /** AES-256-GCM of the raw bytes (base64), with its IV and tag, under the key `keyId` (gateway/control/secret-cipher.ts). */
+    /**
+     * AES-256-GCM of the raw bytes (base64), with its IV and tag, under the key `keyId`
+     * (gateway/control/secret-cipher.ts).
+     */
     ciphertext: { type: String },
     iv: { type: String },
     tag: { type: String },
@@ -113,7 +116,10 @@ const tenantSchema = new Schema(
     passwordHash: { type: String, required: true },
     /** Bumped on every rotation; caches of verified credentials compare it. */
     credentialVersion: { type: Number, default: 1 },
-    /** Admin overrides of the platform's default admission limits (gateway/admission/tenant-limits.ts); absent: the defaults. */
+    /**
+     * Admin overrides of the platform's default admission limits (gateway/admission/tenant-limits.ts); absent: the
+     * defaults.
+     */
     limits: { type: Schema.Types.Mixed },
   },
   { timestamps: true, minimize: false, collection: 'tenants' },

@@ -13,7 +13,10 @@ import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/server.ts';
 
 export interface Store {
   kind: 'mongodb' | 'embedded';
-  /** Connection string (embedded: mongodb://%2F<data>%2Fstore%2Fmongod.sock/fastgshare, or mongodb://127.0.0.1:<port>/fastgshare). */
+  /**
+   * Connection string (embedded: mongodb://%2F<data>%2Fstore%2Fmongod.sock/fastgshare, or
+   * mongodb://127.0.0.1:<port>/fastgshare).
+   */
   uri: string;
   connection: Connection;
   models: Models;
@@ -34,9 +37,16 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
   let embedded: EmbeddedMongo | undefined;
   let uri = opts.mongoUri;
   if (!uri) {
-    embedded = await startEmbeddedMongo({ dataDir: join(opts.dataDir, 'store'), ...(opts.storePort !== undefined ? { port: opts.storePort } : {}), log: opts.log.child('store') });
+    embedded = await startEmbeddedMongo({
+      dataDir: join(opts.dataDir, 'store'),
+      ...(opts.storePort !== undefined ? { port: opts.storePort } : {}),
+      log: opts.log.child('store'),
+    });
     uri = `${embedded.uri.replace(/\/$/, '')}/${opts.dbName ?? 'fastgshare'}`;
-    opts.log.info('using the embedded MongoDB-wire store (set MONGODB_URI for a MongoDB server)', { uri, dir: join(opts.dataDir, 'store') });
+    opts.log.info('using the embedded MongoDB-wire store (set MONGODB_URI for a MongoDB server)', {
+      uri,
+      dir: join(opts.dataDir, 'store'),
+    });
   } else {
     opts.log.info('using MongoDB', { uri: redact(uri) });
   }
@@ -48,7 +58,9 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
     await connection.asPromise();
   } catch (err) {
     await embedded?.close();
-    throw new PlatformError('unavailable', `cannot connect to the store at ${redact(uri)}: ${(err as Error).message}`, { cause: err });
+    throw new PlatformError('unavailable', `cannot connect to the store at ${redact(uri)}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const models = createModels(connection);
   await Promise.all(Object.values(models).map((m) => m.init()));

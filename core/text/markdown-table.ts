@@ -4,7 +4,11 @@ export function markdownTable(headers: string[], rows: (string | number)[][]): s
   const cells = rows.map((r) => r.map((c) => (typeof c === 'number' ? formatNumber(c) : c)));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => String(r[i] ?? '').length)));
   const line = (r: string[]) => '| ' + r.map((c, i) => String(c).padEnd(widths[i]!)).join(' | ') + ' |';
-  return [line(headers), '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |', ...cells.map((r) => line(r as string[]))].join('\n');
+  return [
+    line(headers),
+    '| ' + widths.map((w) => '-'.repeat(w)).join(' | ') + ' |',
+    ...cells.map((r) => line(r as string[])),
+  ].join('\n');
 }
 
 /** Three significant-ish digits: 1234 → "1234", 12.34 → "12.3", 1.234 → "1.234". */

@@ -35,14 +35,24 @@ export function splitCommandLine(line: string, field: string): string[] {
       inWord = false;
     } else {
       if ('|&;<>`'.includes(c)) {
-        throw new PlatformError('bad_request', `${field}: "${line}" uses shell syntax (${c}); give a plain command such as "node index.js"`, { details: { field } });
+        throw new PlatformError(
+          'bad_request',
+          `${field}: "${line}" uses shell syntax (${c}); give a plain command such as "node index.js"`,
+          { details: { field } },
+        );
       }
       current += c;
       inWord = true;
     }
   }
-  if (quote) throw new PlatformError('bad_request', `${field}: "${line}" has an unterminated ${quote} quote`, { details: { field } });
+  if (quote)
+    throw new PlatformError('bad_request', `${field}: "${line}" has an unterminated ${quote} quote`, {
+      details: { field },
+    });
   if (inWord) args.push(current);
-  if (args.length === 0) throw new PlatformError('bad_request', `${field}: the command is empty; give a command such as "node index.js"`, { details: { field } });
+  if (args.length === 0)
+    throw new PlatformError('bad_request', `${field}: the command is empty; give a command such as "node index.js"`, {
+      details: { field },
+    });
   return args;
 }

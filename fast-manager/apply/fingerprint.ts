@@ -10,8 +10,13 @@ import { LIVE_SHARE_ANNOTATIONS } from '../sharing/share-config.ts';
 /** A stable digest of everything a replica is started from (key order does not matter). */
 export function fingerprintOf(spec: FunctionSpec): string {
   // quota changes are applied to running replicas (sharing/node-sharing.ts), not by a restart
-  const annotations = Object.fromEntries(Object.entries(spec.annotations ?? {}).filter(([k]) => !LIVE_SHARE_ANNOTATIONS.includes(k)));
-  return createHash('sha256').update(stableJson({ ...spec, annotations })).digest('hex').slice(0, 16);
+  const annotations = Object.fromEntries(
+    Object.entries(spec.annotations ?? {}).filter(([k]) => !LIVE_SHARE_ANNOTATIONS.includes(k)),
+  );
+  return createHash('sha256')
+    .update(stableJson({ ...spec, annotations }))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function stableJson(v: unknown): string {

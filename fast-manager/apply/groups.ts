@@ -30,7 +30,11 @@ export function groupSpec(spec: FunctionSpec, overrides: Record<string, string>)
   return { ...spec, annotations: { ...spec.annotations, ...overrides } };
 }
 
-export function validateGroups(spec: FunctionSpec, replicas: number, groups: { replicas: number; annotations?: Record<string, string> | null }[] | undefined): ValidatedGroup[] {
+export function validateGroups(
+  spec: FunctionSpec,
+  replicas: number,
+  groups: { replicas: number; annotations?: Record<string, string> | null }[] | undefined,
+): ValidatedGroup[] {
   if (!groups) return [{ key: '', overrides: {}, replicas, spec, fingerprint: fingerprintOf(spec) }];
   const out: ValidatedGroup[] = [];
   const seen = new Map<string, number>();
@@ -38,12 +42,19 @@ export function validateGroups(spec: FunctionSpec, replicas: number, groups: { r
     const overrides = g.annotations ?? {};
     for (const k of Object.keys(overrides)) {
       if (!REPLICA_GROUP_ANNOTATIONS.includes(k)) {
-        throw bad(`groups[${i}].annotations.${k}`, `groups[${i}].annotations: "${k}" cannot differ between replicas; a group may set only ${REPLICA_GROUP_ANNOTATIONS.join(', ')}`);
+        throw bad(
+          `groups[${i}].annotations.${k}`,
+          `groups[${i}].annotations: "${k}" cannot differ between replicas; a group may set only ${REPLICA_GROUP_ANNOTATIONS.join(', ')}`,
+        );
       }
     }
     const key = replicaGroupKey(overrides);
     const twin = seen.get(key);
-    if (twin !== undefined) throw bad(`groups[${i}]`, `groups[${i}] has the same annotations as groups[${twin}] (${key || 'none'}); put their replicas in one group`);
+    if (twin !== undefined)
+      throw bad(
+        `groups[${i}]`,
+        `groups[${i}] has the same annotations as groups[${twin}] (${key || 'none'}); put their replicas in one group`,
+      );
     seen.set(key, i);
     const merged = groupSpec(spec, overrides);
     try {
@@ -51,11 +62,14 @@ export function validateGroups(spec: FunctionSpec, replicas: number, groups: { r
     } catch (err) {
       if (!(err instanceof PlatformError)) throw err;
       const field = typeof err.details?.field === 'string' ? err.details.field : 'annotations';
-      throw new PlatformError('bad_request', `groups[${i}]: ${err.message}`, { details: { field: `groups[${i}].${field}` } });
+      throw new PlatformError('bad_request', `groups[${i}]: ${err.message}`, {
+        details: { field: `groups[${i}].${field}` },
+      });
     }
     out.push({ key, overrides, replicas: g.replicas, spec: merged, fingerprint: fingerprintOf(merged) });
   });
   const sum = out.reduce((a, g) => a + g.replicas, 0);
-  if (sum !== replicas) throw bad('groups', `groups: the groups' replicas add up to ${sum}, but replicas is ${replicas}; make them equal`);
+  if (sum !== replicas)
+    throw bad('groups', `groups: the groups' replicas add up to ${sum}, but replicas is ${replicas}; make them equal`);
   return out;
 }

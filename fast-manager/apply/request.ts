@@ -67,20 +67,41 @@ export function validateApply(body: unknown, path: { namespace: string; name: st
   const namespace = validateNamespace(path.namespace, 'namespace');
   const parsed = parseBody(ApplySchema, body, 'apply function');
   const s = parsed.spec;
-  if (s.name !== name) throw new PlatformError('bad_request', `spec.name "${s.name}" does not match the path's function name "${name}"`, { details: { field: 'spec.name' } });
+  if (s.name !== name)
+    throw new PlatformError('bad_request', `spec.name "${s.name}" does not match the path's function name "${name}"`, {
+      details: { field: 'spec.name' },
+    });
   const specNs = validateNamespace(s.namespace, 'spec.namespace');
-  if (specNs !== namespace) throw new PlatformError('bad_request', `spec.namespace "${specNs}" does not match the path's namespace "${namespace}"`, { details: { field: 'spec.namespace' } });
+  if (specNs !== namespace)
+    throw new PlatformError(
+      'bad_request',
+      `spec.namespace "${specNs}" does not match the path's namespace "${namespace}"`,
+      { details: { field: 'spec.namespace' } },
+    );
   parseImageRef(s.image, 'spec.image');
 
   const envVars = s.envVars ?? {};
   for (const [k, v] of Object.entries(envVars)) {
-    if (!ENV_NAME.test(k)) throw new PlatformError('bad_request', `spec.envVars: "${k}" is not a valid environment variable name (letters, digits and '_', not starting with a digit)`, { details: { field: `spec.envVars.${k}` } });
-    if (v.includes('\0')) throw new PlatformError('bad_request', `spec.envVars.${k}: the value must not contain NUL characters`, { details: { field: `spec.envVars.${k}` } });
+    if (!ENV_NAME.test(k))
+      throw new PlatformError(
+        'bad_request',
+        `spec.envVars: "${k}" is not a valid environment variable name (letters, digits and '_', not starting with a digit)`,
+        { details: { field: `spec.envVars.${k}` } },
+      );
+    if (v.includes('\0'))
+      throw new PlatformError('bad_request', `spec.envVars.${k}: the value must not contain NUL characters`, {
+        details: { field: `spec.envVars.${k}` },
+      });
   }
   const secrets = s.secrets ?? {};
   for (const [k, v] of Object.entries(secrets)) {
     validateSecretName(k, `spec.secrets.${k}`);
-    if (!BASE64.test(v)) throw new PlatformError('bad_request', `spec.secrets.${k}: the value must be base64 (standard alphabet) of the secret's bytes`, { details: { field: `spec.secrets.${k}` } });
+    if (!BASE64.test(v))
+      throw new PlatformError(
+        'bad_request',
+        `spec.secrets.${k}: the value must be base64 (standard alphabet) of the secret's bytes`,
+        { details: { field: `spec.secrets.${k}` } },
+      );
   }
   let memoryLimitBytes: number | undefined;
   for (const kind of ['limits', 'requests'] as const) {
@@ -91,7 +112,10 @@ export function validateApply(body: unknown, path: { namespace: string; name: st
       if (kind === 'limits') memoryLimitBytes = bytes;
     }
     if (r.cpu !== undefined && r.cpu !== '') {
-      if (parseQuantity(r.cpu, `spec.${kind}.cpu`) <= 0) throw new PlatformError('bad_request', `spec.${kind}.cpu: "${r.cpu}" must be more than zero`, { details: { field: `spec.${kind}.cpu` } });
+      if (parseQuantity(r.cpu, `spec.${kind}.cpu`) <= 0)
+        throw new PlatformError('bad_request', `spec.${kind}.cpu: "${r.cpu}" must be more than zero`, {
+          details: { field: `spec.${kind}.cpu` },
+        });
     }
   }
   const envProcess = s.envProcess ? s.envProcess : undefined;
@@ -111,5 +135,13 @@ export function validateApply(body: unknown, path: { namespace: string; name: st
     readOnlyRootFilesystem: s.readOnlyRootFilesystem ?? false,
   };
   const groups = validateGroups(spec, parsed.replicas, parsed.groups ?? undefined);
-  return { spec, replicas: parsed.replicas, memoryLimitBytes, envProcessArgv, fingerprint: fingerprintOf(spec), groups, grouped: parsed.groups != null };
+  return {
+    spec,
+    replicas: parsed.replicas,
+    memoryLimitBytes,
+    envProcessArgv,
+    fingerprint: fingerprintOf(spec),
+    groups,
+    grouped: parsed.groups != null,
+  };
 }

@@ -18,7 +18,10 @@ export function createCoreAllocator(cores: readonly number[]): CoreAllocator {
     cores: [...cores],
     acquire(count) {
       const n = Math.max(1, Math.min(count, cores.length));
-      const picked = [...cores].sort((a, b) => users.get(a)! - users.get(b)! || a - b).slice(0, n).sort((a, b) => a - b);
+      const picked = [...cores]
+        .sort((a, b) => users.get(a)! - users.get(b)! || a - b)
+        .slice(0, n)
+        .sort((a, b) => a - b);
       for (const c of picked) users.set(c, users.get(c)! + 1);
       return picked;
     },

@@ -16,7 +16,13 @@ import { loadLatencyTable, type LatencyTable } from '../../core/profiles/calibra
 import type { CudaProbe } from '../../core/devices/cuda-probe.ts';
 import { join } from 'node:path';
 import type { LaunchPlan, ReplicaBind, ReplicaLauncher } from '../replicas/launcher.ts';
-import { DEVICE_ANNOTATIONS, hasDeviceAnnotations, readDeviceId, readDeviceRequest, type DeviceRequest } from '../../core/contracts/annotations.ts';
+import {
+  DEVICE_ANNOTATIONS,
+  hasDeviceAnnotations,
+  readDeviceId,
+  readDeviceRequest,
+  type DeviceRequest,
+} from '../../core/contracts/annotations.ts';
 import { createCoreAllocator, type CoreAllocator } from './core-allocator.ts';
 import { deviceEnv } from './device-env.ts';
 import type { EmulatedDevices } from './emulated-devices.ts';
@@ -28,7 +34,10 @@ export interface DeviceLauncherOptions {
   /** Absolute path of `taskset`, or undefined when the node has none (replicas then run unpinned). */
   taskset?: string;
   calibrationDir: string;
-  /** Where model replicas keep the shared (optimised, memory-mappable) copies of their models: one folder per namespace below it. */
+  /**
+   * Where model replicas keep the shared (optimised, memory-mappable) copies of their models: one folder per namespace
+   * below it.
+   */
   modelCacheDir?: string;
   /**
    * The node's emulated devices (emulated-devices.ts): an emulated replica gets the socket of the
@@ -58,9 +67,13 @@ export function createDeviceLauncher(o: DeviceLauncherOptions): DeviceLauncher {
     if (req.device === 'emulated') {
       const t = calibration();
       if (!t.models().includes(req.emulatedProfile!)) {
-        throw new PlatformError('bad_request', `annotation fastgshare/emulated_profile: no calibration profile "${req.emulatedProfile}"; choose one of ${t.models().join(', ')}`, {
-          details: { field: 'annotations.fastgshare/emulated_profile' },
-        });
+        throw new PlatformError(
+          'bad_request',
+          `annotation fastgshare/emulated_profile: no calibration profile "${req.emulatedProfile}"; choose one of ${t.models().join(', ')}`,
+          {
+            details: { field: 'annotations.fastgshare/emulated_profile' },
+          },
+        );
       }
       const count = o.emulatedDevices?.count ?? 1;
       if (req.emulatedDevice >= count) {
@@ -102,12 +115,27 @@ export function createDeviceLauncher(o: DeviceLauncherOptions): DeviceLauncher {
       }
       // one model cache per namespace (tenant): functions of a tenant share weights, tenants never share files
       const modelCacheDir = o.modelCacheDir && join(o.modelCacheDir, plan.namespace);
-      const emulatedDeviceSocket = req.device === 'emulated' ? o.emulatedDevices?.socketPath(req.emulatedDevice) : undefined;
-      const env = { ...plan.env, ...deviceEnv(req, { cores, coreList: cores && formatCoreList(cores), calibrationDir: o.calibrationDir, modelCacheDir, emulatedDeviceSocket }) };
+      const emulatedDeviceSocket =
+        req.device === 'emulated' ? o.emulatedDevices?.socketPath(req.emulatedDevice) : undefined;
+      const env = {
+        ...plan.env,
+        ...deviceEnv(req, {
+          cores,
+          coreList: cores && formatCoreList(cores),
+          calibrationDir: o.calibrationDir,
+          modelCacheDir,
+          emulatedDeviceSocket,
+        }),
+      };
       const binds: ReplicaBind[] = [...(plan.binds ?? []), { path: o.calibrationDir, access: 'ro' }];
       if (modelCacheDir && req.modelSharing) binds.push({ path: modelCacheDir, access: 'rw', group: 'namespace' });
       if (emulatedDeviceSocket) binds.push({ path: emulatedDeviceSocket, access: 'socket' });
-      log.debug('replica device', { replica: plan.replicaId, device: readDeviceId(plan.annotations), partition: req.partitionPercent, cores });
+      log.debug('replica device', {
+        replica: plan.replicaId,
+        device: readDeviceId(plan.annotations),
+        partition: req.partitionPercent,
+        cores,
+      });
       let launched;
       try {
         launched = o.inner.launch({ ...plan, argv, env, binds, ...(cores ? { cpus: cores } : {}) });

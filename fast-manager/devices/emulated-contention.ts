@@ -49,7 +49,8 @@ export class DeviceContention {
    */
   start(id: string, partition: number, soloMs: number, now: number): CompletedJob[] {
     if (!(partition > 0 && partition <= 100)) throw new RangeError(`partition must be in (0, 100], got ${partition}`);
-    if (!(soloMs >= 0) || !Number.isFinite(soloMs)) throw new RangeError(`batch time must be a finite number ≥ 0 ms, got ${soloMs}`);
+    if (!(soloMs >= 0) || !Number.isFinite(soloMs))
+      throw new RangeError(`batch time must be a finite number ≥ 0 ms, got ${soloMs}`);
     if (this.jobs.has(id)) throw new RangeError(`batch ${id} is already running`);
     const done = this.complete(now);
     this.jobs.set(id, { id, partition, leftMs: soloMs, startedAt: now });

@@ -14,7 +14,11 @@ import { once } from 'node:events';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { readJsonLines, writeJsonLine } from '../../core/net/ndjson.ts';
-import { EMULATED_DEVICE_MAX_LINE, readRunMessage, type EmulatedDeviceMessage } from '../../core/contracts/emulated-device.ts';
+import {
+  EMULATED_DEVICE_MAX_LINE,
+  readRunMessage,
+  type EmulatedDeviceMessage,
+} from '../../core/contracts/emulated-device.ts';
 import { DeviceContention, type CompletedJob } from './emulated-contention.ts';
 import type { DeviceRecorder } from '../timeline/recorder.ts';
 
@@ -25,7 +29,12 @@ export interface EmulatedDeviceServer {
   close(): Promise<void>;
 }
 
-export async function startEmulatedDeviceServer(o: { socketPath: string; clock: Clock; log: Logger; timeline?: DeviceRecorder }): Promise<EmulatedDeviceServer> {
+export async function startEmulatedDeviceServer(o: {
+  socketPath: string;
+  clock: Clock;
+  log: Logger;
+  timeline?: DeviceRecorder;
+}): Promise<EmulatedDeviceServer> {
   const log = o.log.child('emulated-device');
   const device = new DeviceContention();
   const rec = o.timeline;

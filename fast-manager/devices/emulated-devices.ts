@@ -28,11 +28,24 @@ export function emulatedDeviceSocketPath(dataDir: string, index: number): string
   return join(dataDir, 'run', index === 0 ? 'emu.sock' : `emu-${index}.sock`);
 }
 
-export async function startEmulatedDevices(o: { dataDir: string; count: number; clock: Clock; log: Logger; timeline?: DeviceTimelines }): Promise<EmulatedDevices> {
+export async function startEmulatedDevices(o: {
+  dataDir: string;
+  count: number;
+  clock: Clock;
+  log: Logger;
+  timeline?: DeviceTimelines;
+}): Promise<EmulatedDevices> {
   const servers: EmulatedDeviceServer[] = [];
   try {
     for (let i = 0; i < o.count; i++) {
-      servers.push(await startEmulatedDeviceServer({ socketPath: emulatedDeviceSocketPath(o.dataDir, i), clock: o.clock, log: o.log, timeline: o.timeline?.device(emulatedDeviceId(i)) }));
+      servers.push(
+        await startEmulatedDeviceServer({
+          socketPath: emulatedDeviceSocketPath(o.dataDir, i),
+          clock: o.clock,
+          log: o.log,
+          timeline: o.timeline?.device(emulatedDeviceId(i)),
+        }),
+      );
     }
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
@@ -40,7 +53,10 @@ export async function startEmulatedDevices(o: { dataDir: string; count: number; 
   }
   const server = (index: number) => {
     const s = servers[index];
-    if (!s) throw new RangeError(`emulated device ${index} does not exist: the node has ${servers.length} (0 to ${servers.length - 1})`);
+    if (!s)
+      throw new RangeError(
+        `emulated device ${index} does not exist: the node has ${servers.length} (0 to ${servers.length - 1})`,
+      );
     return s;
   };
   return {

@@ -84,9 +84,16 @@ export function createNodeApi(deps: NodeApiDeps): express.Express {
       const device = req.params.device!;
       const known = deps.info().devices?.map((d) => d.id) ?? [];
       if (!known.includes(device) && !timeline.devices().includes(device)) {
-        throw new PlatformError('not_found', `device "${device}" is not on this node; its devices are ${known.join(', ') || 'none'}`);
+        throw new PlatformError(
+          'not_found',
+          `device "${device}" is not on this node; its devices are ${known.join(', ') || 'none'}`,
+        );
       }
-      if (timeline.capacity === 0) throw new PlatformError('not_implemented', 'this node agent records no timeline (FASTGSHARE_TIMELINE_EVENTS=0)');
+      if (timeline.capacity === 0)
+        throw new PlatformError(
+          'not_implemented',
+          'this node agent records no timeline (FASTGSHARE_TIMELINE_EVENTS=0)',
+        );
       res.json(timeline.snapshot(device, readTimelineQuery(req.query)));
     });
   }

@@ -19,6 +19,9 @@ export function requireNodeToken(token: string): RequestHandler {
   return (req, res, next) => {
     if (secretEqual(bearerOf(req.headers.authorization), token)) return next();
     req.resume();
-    res.status(401).set('www-authenticate', 'Bearer realm="fastgshare-node"').json({ code: 'unauthorized', message: NODE_TOKEN_HINT });
+    res
+      .status(401)
+      .set('www-authenticate', 'Bearer realm="fastgshare-node"')
+      .json({ code: 'unauthorized', message: NODE_TOKEN_HINT });
   };
 }

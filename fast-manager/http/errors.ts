@@ -7,7 +7,8 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
   return (err, _req, res, _next) => {
     let e: PlatformError;
     const status = (err as { status?: number; type?: string }).status;
-    if (err instanceof SyntaxError && status === 400) e = new PlatformError('bad_request', `the request body is not valid JSON: ${err.message}`);
+    if (err instanceof SyntaxError && status === 400)
+      e = new PlatformError('bad_request', `the request body is not valid JSON: ${err.message}`);
     else if (status === 413) e = new PlatformError('payload_too_large', 'the request body is too large');
     else e = toPlatformError(err);
     if (e.code === 'internal') log.error('request failed', { err: e.message });

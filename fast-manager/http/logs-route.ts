@@ -24,17 +24,20 @@ export function parseLogQuery(q: Record<string, unknown>): LogQuery {
   if (instance) query.instance = instance;
   const tail = one(q.tail, 'tail');
   if (tail !== undefined && tail !== '') {
-    if (!/^-?\d+$/.test(tail) || Number(tail) < -1) throw new PlatformError('bad_request', `tail: "${tail}" must be a whole number of lines (-1 for all)`);
+    if (!/^-?\d+$/.test(tail) || Number(tail) < -1)
+      throw new PlatformError('bad_request', `tail: "${tail}" must be a whole number of lines (-1 for all)`);
     query.tail = Number(tail);
   }
   const since = one(q.since, 'since');
   if (since !== undefined && since !== '') {
     const d = new Date(since);
-    if (Number.isNaN(d.getTime())) throw new PlatformError('bad_request', `since: "${since}" is not an RFC 3339 time such as 2024-01-02T15:04:05Z`);
+    if (Number.isNaN(d.getTime()))
+      throw new PlatformError('bad_request', `since: "${since}" is not an RFC 3339 time such as 2024-01-02T15:04:05Z`);
     query.since = d;
   }
   const follow = (one(q.follow, 'follow') ?? 'false').toLowerCase();
-  if (!['true', 'false', '1', '0', ''].includes(follow)) throw new PlatformError('bad_request', `follow: "${follow}" must be true or false`);
+  if (!['true', 'false', '1', '0', ''].includes(follow))
+    throw new PlatformError('bad_request', `follow: "${follow}" must be true or false`);
   query.follow = follow === 'true' || follow === '1';
   return query;
 }

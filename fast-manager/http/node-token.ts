@@ -21,7 +21,11 @@ export interface NodeTokenSource {
 
 export const nodeTokenPath = (dataDir: string) => join(dataDir, NODE_TOKEN_FILE);
 
-export async function loadOrCreateNodeToken(dataDir: string, configured: string | undefined, log: Logger): Promise<NodeTokenSource> {
+export async function loadOrCreateNodeToken(
+  dataDir: string,
+  configured: string | undefined,
+  log: Logger,
+): Promise<NodeTokenSource> {
   if (configured) return { token: configured, from: 'config' };
   const file = nodeTokenPath(dataDir);
   const existing = await readTokenFile(file, log);
@@ -44,12 +48,17 @@ async function readTokenFile(file: string, log: Logger): Promise<string | undefi
     text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new PlatformError('internal', `cannot read the node agent token file ${file}: ${(err as Error).message}`, { cause: err });
+    throw new PlatformError('internal', `cannot read the node agent token file ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const mode = (await stat(file)).mode & 0o777;
   if (mode & 0o077) {
     await chmod(file, 0o600);
-    log.warn('the node agent token file could be read by other users: made it 0600 (rotate it: delete the file and restart the agent and gateways)', { file, mode: mode.toString(8) });
+    log.warn(
+      'the node agent token file could be read by other users: made it 0600 (rotate it: delete the file and restart the agent and gateways)',
+      { file, mode: mode.toString(8) },
+    );
   }
   const token = text.trim();
   return token || undefined;

@@ -15,7 +15,13 @@ export interface LogHub {
   close(): Promise<void>;
 }
 
-export function createLogHub(opts: { dir: string; linesPerFunction: number; fileMaxBytes: number; clock: Clock; log: Logger }): LogHub {
+export function createLogHub(opts: {
+  dir: string;
+  linesPerFunction: number;
+  fileMaxBytes: number;
+  clock: Clock;
+  log: Logger;
+}): LogHub {
   const logs = new Map<string, { mem: FunctionLog; file?: LogFile }>();
   const entry = (namespace: string, name: string) => {
     const key = `${namespace}/${name}`;

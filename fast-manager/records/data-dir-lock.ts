@@ -70,7 +70,9 @@ export async function lockAgentDataDir(dataDir: string, procRoot = '/proc'): Pro
 async function readHolder(file: string): Promise<Holder | undefined> {
   try {
     const h = JSON.parse(await readFile(file, 'utf8')) as Partial<Holder>;
-    return Number.isInteger(h.pid) && (h.pid as number) > 0 ? { pid: h.pid as number, start: typeof h.start === 'string' ? h.start : '' } : undefined;
+    return Number.isInteger(h.pid) && (h.pid as number) > 0
+      ? { pid: h.pid as number, start: typeof h.start === 'string' ? h.start : '' }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -97,7 +97,6 @@ export interface ReplicaRecordsOptions {
   clock?: Clock;
 }
 
-
 const RecordSchema = z.object({
   replicaId: z.string().min(1),
   node: z.string().default(''),
@@ -108,9 +107,16 @@ const RecordSchema = z.object({
   state: z.string().default('starting'),
   restarts: z.number().default(0),
   startedAt: z.string().default(''),
-  lastExit: z.object({ code: z.number().nullable(), signal: z.string().nullable(), at: z.string(), reason: z.string() }).nullable().default(null),
+  lastExit: z
+    .object({ code: z.number().nullable(), signal: z.string().nullable(), at: z.string(), reason: z.string() })
+    .nullable()
+    .default(null),
 });
-const FileSchema = z.object({ format: z.literal(REPLICA_RECORDS_FORMAT), node: z.string(), replicas: z.array(z.unknown()) });
+const FileSchema = z.object({
+  format: z.literal(REPLICA_RECORDS_FORMAT),
+  node: z.string(),
+  replicas: z.array(z.unknown()),
+});
 
 type Loaded = { records: ReplicaRecord[]; existed: boolean; unreadable?: string };
 
@@ -210,10 +216,19 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
     let parsed: z.infer<typeof FileSchema>;
     try {
       const r = FileSchema.safeParse(JSON.parse(text));
-      if (!r.success) return { records: [], existed: true, unreadable: `not a replica records file of format ${REPLICA_RECORDS_FORMAT}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}` };
+      if (!r.success)
+        return {
+          records: [],
+          existed: true,
+          unreadable: `not a replica records file of format ${REPLICA_RECORDS_FORMAT}: ${r.error.issues.map((i) => `${i.path.join('.') || '(top)'}: ${i.message}`).join('; ')}`,
+        };
       parsed = r.data;
     } catch (err) {
-      return { records: [], existed: true, unreadable: `not valid JSON (truncated or corrupt, ${text.length} bytes): ${(err as Error).message}` };
+      return {
+        records: [],
+        existed: true,
+        unreadable: `not valid JSON (truncated or corrupt, ${text.length} bytes): ${(err as Error).message}`,
+      };
     }
     const records: ReplicaRecord[] = [];
     let bad = 0;
@@ -222,7 +237,8 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
       if (r.success) records.push(r.data as ReplicaRecord);
       else bad++;
     }
-    if (bad) log.warn('skipped unreadable entries of the replica records file', { file, skipped: bad, kept: records.length });
+    if (bad)
+      log.warn('skipped unreadable entries of the replica records file', { file, skipped: bad, kept: records.length });
     return { records, existed: true };
   };
 
@@ -257,7 +273,11 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
     },
     async reapOrphans() {
       const tempFiles = await removeTempFiles(file);
-      if (tempFiles.length) log.warn('removed temporary files of an interrupted write of the replica records (never read as records)', { file, removed: tempFiles });
+      if (tempFiles.length)
+        log.warn('removed temporary files of an interrupted write of the replica records (never read as records)', {
+          file,
+          removed: tempFiles,
+        });
       const loaded = await load();
       if (loaded.unreadable) {
         const aside = `${file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
@@ -267,7 +287,10 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
         } catch {
           keptAs = undefined;
         }
-        log.error(`the replica records file is unreadable: taking it as empty, so replicas a previous agent left running are NOT reaped (kill the processes whose environment has ${REPLICA_ENV.replicaId}, or restart the node)`, { file, reason: loaded.unreadable, keptAs });
+        log.error(
+          `the replica records file is unreadable: taking it as empty, so replicas a previous agent left running are NOT reaped (kill the processes whose environment has ${REPLICA_ENV.replicaId}, or restart the node)`,
+          { file, reason: loaded.unreadable, keptAs },
+        );
       }
       // records of this agent's own replicas (saved before the reap) are not stale
       const stale = loaded.records.filter((r) => !live.has(r.replicaId));
@@ -276,7 +299,12 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
         stale.map(async (rec) => {
           const pgid = rec.pid;
           if (!pgid || !(await isReplicaProcess(pgid, rec.replicaId))) return;
-          log.warn('killing a replica left running by a previous agent', { replica: rec.replicaId, pid: pgid, function: `${rec.name}.${rec.namespace}`, node: rec.node });
+          log.warn('killing a replica left running by a previous agent', {
+            replica: rec.replicaId,
+            pid: pgid,
+            function: `${rec.name}.${rec.namespace}`,
+            node: rec.node,
+          });
           signalGroup(pgid, 'SIGTERM');
           const deadline = clock.now() + opts.killTimeoutMs;
           while ((await opts.proc.members(pgid)).length > 0 && clock.now() < deadline) await sleepOn(clock, 50);
@@ -294,8 +322,14 @@ export function createReplicaRecords(opts: ReplicaRecordsOptions): ReplicaRecord
           throw err;
         }
       }
-      if (stale.length) log.info('removed stale replica records', { node: opts.node, removed: stale.length, killed: killed.length });
-      return { killed, removed: stale.length, ...(loaded.unreadable ? { unreadable: loaded.unreadable } : {}), ...(tempFiles.length ? { tempFiles } : {}) };
+      if (stale.length)
+        log.info('removed stale replica records', { node: opts.node, removed: stale.length, killed: killed.length });
+      return {
+        killed,
+        removed: stale.length,
+        ...(loaded.unreadable ? { unreadable: loaded.unreadable } : {}),
+        ...(tempFiles.length ? { tempFiles } : {}),
+      };
     },
   };
 }

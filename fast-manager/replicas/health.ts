@@ -8,7 +8,6 @@ import { request } from 'node:http';
 import { FORWARD_TOKEN_HEADER } from '../../core/contracts/node-agent.ts';
 import { HEALTH_PATH } from '../../core/contracts/replica-http.ts';
 
-
 export type HealthProbe = (port: number, timeoutMs: number, forwardToken?: string) => Promise<boolean>;
 
 export const httpHealthProbe: HealthProbe = (port, timeoutMs, forwardToken) =>
@@ -20,10 +19,13 @@ export const httpHealthProbe: HealthProbe = (port, timeoutMs, forwardToken) =>
     };
     const headers: Record<string, string> = { connection: 'close' };
     if (forwardToken) headers[FORWARD_TOKEN_HEADER] = forwardToken;
-    const req = request({ host: '127.0.0.1', port, path: HEALTH_PATH, method: 'GET', agent: false, headers, timeout: timeoutMs }, (res) => {
-      res.resume();
-      finish(res.statusCode === 200);
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path: HEALTH_PATH, method: 'GET', agent: false, headers, timeout: timeoutMs },
+      (res) => {
+        res.resume();
+        finish(res.statusCode === 200);
+      },
+    );
     req.once('timeout', () => {
       req.destroy();
       finish(false);

@@ -10,7 +10,13 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { settlesWithin, type Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { FunctionSpec, ReplicaExit, ReplicaState, ReplicaStatus, DeviceMemoryLimitStatus } from '../../core/contracts/node-agent.ts';
+import type {
+  FunctionSpec,
+  ReplicaExit,
+  ReplicaState,
+  ReplicaStatus,
+  DeviceMemoryLimitStatus,
+} from '../../core/contracts/node-agent.ts';
 import type { AgentTuning } from '../tuning.ts';
 import type { HostEnv } from '../host-env.ts';
 import type { LogHub } from '../logs/log-hub.ts';
@@ -63,7 +69,6 @@ export interface ReplicaHooks {
   onChange(replica: Replica): void;
   onCrash(replica: Replica, exit: ReplicaExit): void;
 }
-
 
 export class Replica {
   state: ReplicaState = 'starting';
@@ -204,14 +209,32 @@ export class Replica {
     const dm = this.template.deviceMemory;
     this.deviceLimit =
       dm?.limitBytes !== undefined
-        ? { annotation: DEVICE_MEMORY_ANNOTATION, limit: dm.limit ?? formatBytes(dm.limitBytes), limitBytes: dm.limitBytes, enforcement: 'pending' }
+        ? {
+            annotation: DEVICE_MEMORY_ANNOTATION,
+            limit: dm.limit ?? formatBytes(dm.limitBytes),
+            limitBytes: dm.limitBytes,
+            enforcement: 'pending',
+          }
         : undefined;
-    const env = buildReplicaEnv({ envVars: spec.envVars, name: spec.name, namespace: spec.namespace, replicaId: this.id, port, secretsDir: ws.secretsDir, tmpDir: ws.tmpDir, host: this.deps.hostEnv, fprocess: how.fprocess });
+    const env = buildReplicaEnv({
+      envVars: spec.envVars,
+      name: spec.name,
+      namespace: spec.namespace,
+      replicaId: this.id,
+      port,
+      secretsDir: ws.secretsDir,
+      tmpDir: ws.tmpDir,
+      host: this.deps.hostEnv,
+      fprocess: how.fprocess,
+    });
     const forked = how.forkArgv?.[0];
     if (forked !== undefined && !commandExists(forked, env.PATH ?? '', bundleDir)) {
       // as a directly run fprocess that is not there: said before the watchdog starts at all
       this.deps.ports.release(port);
-      this.crashed({ code: null, signal: null }, `could not start "${forked}": spawn ${forked} ENOENT (run once per request under the built-in watchdog: ${how.mode.reason})`);
+      this.crashed(
+        { code: null, signal: null },
+        `could not start "${forked}": spawn ${forked} ENOENT (run once per request under the built-in watchdog: ${how.mode.reason})`,
+      );
       return;
     }
     let proc: LaunchedProcess;
@@ -238,13 +261,28 @@ export class Replica {
     this.pid = proc.pid;
     this.capture(proc.stdout);
     this.capture(proc.stderr);
-    if (proc.pid) this.unwatch = this.deps.sampler.watch(proc.pid, (s) => this.onUsage(s, run), { deviceMemory: dm !== undefined });
-    this.timers.start = this.deps.clock.after(this.deps.startTimeoutMs, () => this.kill(`did not answer GET ${HEALTH_PATH} with 200 within ${this.deps.startTimeoutMs}ms`));
+    if (proc.pid)
+      this.unwatch = this.deps.sampler.watch(proc.pid, (s) => this.onUsage(s, run), { deviceMemory: dm !== undefined });
+    this.timers.start = this.deps.clock.after(this.deps.startTimeoutMs, () =>
+      this.kill(`did not answer GET ${HEALTH_PATH} with 200 within ${this.deps.startTimeoutMs}ms`),
+    );
     this.scheduleProbe(run, this.deps.tuning.startPollMs);
     this.state = 'starting';
     this.hooks.onChange(this);
-    this.log.debug('replica started', { replica: this.id, pid: proc.pid, port, mode: how.mode.kind, why: how.mode.reason });
-    if (how.mode.kind === 'fork') this.deps.logs.append(this.namespace, this.name, this.id, `replica runs "${how.fprocess}" once per request under the built-in watchdog: ${how.mode.reason}`);
+    this.log.debug('replica started', {
+      replica: this.id,
+      pid: proc.pid,
+      port,
+      mode: how.mode.kind,
+      why: how.mode.reason,
+    });
+    if (how.mode.kind === 'fork')
+      this.deps.logs.append(
+        this.namespace,
+        this.name,
+        this.id,
+        `replica runs "${how.fprocess}" once per request under the built-in watchdog: ${how.mode.reason}`,
+      );
     void proc.exited.then((info) => this.onExit(info, run));
   }
 
@@ -292,7 +330,11 @@ export class Replica {
 
   private onUsage(sample: UsageSample, run: number): void {
     if (run !== this.run) return;
-    this.usage = { cpu: sample.cpu, totalMemoryBytes: sample.rssBytes, ...(sample.device?.ok ? { deviceMemoryBytes: sample.device.bytes } : {}) };
+    this.usage = {
+      cpu: sample.cpu,
+      totalMemoryBytes: sample.rssBytes,
+      ...(sample.device?.ok ? { deviceMemoryBytes: sample.device.bytes } : {}),
+    };
     const limit = this.template.memoryLimitBytes;
     if (limit !== undefined && sample.rssBytes > limit && !this.killReason && !this.stopRequested) {
       const limitText = this.template.spec.limits?.memory ?? formatBytes(limit);
@@ -305,13 +347,16 @@ export class Replica {
     if (!d.ok) {
       // the reader logs the node-wide problem once; the status of each replica carries it
       const reason = `cannot measure device memory: ${d.error}`;
-      if (lim.reason !== reason) this.log.debug('device memory limit of replica not enforced', { replica: this.id, limit: lim.limit, reason });
+      if (lim.reason !== reason)
+        this.log.debug('device memory limit of replica not enforced', { replica: this.id, limit: lim.limit, reason });
       lim.enforcement = 'unenforced';
       lim.reason = reason;
       return;
     }
     if (d.bytes > lim.limitBytes && !this.killReason && !this.stopRequested) {
-      this.kill(`killed: device memory limit ${lim.limit} (${lim.annotation}) exceeded (used ${formatBytes(d.bytes)} of GPU memory, ${d.bytes} bytes)`);
+      this.kill(
+        `killed: device memory limit ${lim.limit} (${lim.annotation}) exceeded (used ${formatBytes(d.bytes)} of GPU memory, ${d.bytes} bytes)`,
+      );
     }
     if (d.unreported > 0) {
       lim.enforcement = 'unenforced';
@@ -348,12 +393,24 @@ export class Replica {
     this.pid = null;
     if (this.stopRequested) return;
     // the kernel's word (an OOM kill in the replica's cgroup) comes before our own RSS check's
-    const reason = info.reason ?? this.killReason ?? (info.error ? `could not start "${this.template.argv[0]}": ${info.error.message}` : info.code !== null ? `exited with code ${info.code}` : `killed by ${info.signal}`);
+    const reason =
+      info.reason ??
+      this.killReason ??
+      (info.error
+        ? `could not start "${this.template.argv[0]}": ${info.error.message}`
+        : info.code !== null
+          ? `exited with code ${info.code}`
+          : `killed by ${info.signal}`);
     this.crashed(info, reason);
   }
 
   private crashed(info: { code: number | null; signal: string | null }, reason: string): void {
-    const exit: ReplicaExit = { code: info.code, signal: info.signal, at: this.deps.clock.date().toISOString(), reason };
+    const exit: ReplicaExit = {
+      code: info.code,
+      signal: info.signal,
+      at: this.deps.clock.date().toISOString(),
+      reason,
+    };
     this.lastExit = exit;
     this.restarts++;
     this.streak++;
@@ -380,7 +437,10 @@ export class Replica {
       this.signal(proc, pid, 'SIGTERM');
       const exited = await settlesWithin(this.deps.clock, gone, this.deps.drainTimeoutMs);
       if (!exited) {
-        this.log.warn('replica did not stop in time; killing it', { replica: this.id, drainTimeoutMs: this.deps.drainTimeoutMs });
+        this.log.warn('replica did not stop in time; killing it', {
+          replica: this.id,
+          drainTimeoutMs: this.deps.drainTimeoutMs,
+        });
         this.signal(proc, pid, 'SIGKILL');
         await gone;
       }
@@ -389,7 +449,9 @@ export class Replica {
     this.run++; // no later callback of the last run applies
     this.unwatch?.();
     this.pid = null;
-    await this.workspace?.remove().catch((err) => this.log.warn('cannot remove replica directory', { replica: this.id, err }));
+    await this.workspace
+      ?.remove()
+      .catch((err) => this.log.warn('cannot remove replica directory', { replica: this.id, err }));
     this.setState('stopped');
   }
 }

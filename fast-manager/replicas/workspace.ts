@@ -13,7 +13,11 @@ export interface ReplicaWorkspace {
   remove(): Promise<void>;
 }
 
-export async function createWorkspace(dataDir: string, replicaId: string, secrets: Record<string, string>): Promise<ReplicaWorkspace> {
+export async function createWorkspace(
+  dataDir: string,
+  replicaId: string,
+  secrets: Record<string, string>,
+): Promise<ReplicaWorkspace> {
   const dir = join(dataDir, 'replicas', replicaId);
   const secretsDir = join(dir, 'secrets');
   const tmpDir = join(dir, 'tmp');

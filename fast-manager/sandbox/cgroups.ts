@@ -26,7 +26,10 @@ export interface ReplicaCgroup {
   oomKills(): number;
   /** The most memory it held (bytes), when the kernel reports it. */
   peakMemoryBytes(): number | undefined;
-  /** Kills what is left (SIGKILL) and deletes its folders; resolves when they are gone (or after ~2 s, logged by the caller). */
+  /**
+   * Kills what is left (SIGKILL) and deletes its folders; resolves when they are gone (or after ~2 s, logged by the
+   * caller).
+   */
   remove(): Promise<void>;
 }
 
@@ -48,7 +51,9 @@ export function openCgroups(mount = '/sys/fs/cgroup'): Cgroups {
   if (existsSync(join(mount, 'cgroup.controllers'))) return openV2(mount);
   const missing = V1_CONTROLLERS.filter((c) => !existsSync(join(mount, c, 'cgroup.procs')));
   if (missing.length === 0) return openV1(mount);
-  throw new Error(`no usable cgroup hierarchy at ${mount}: neither cgroup v2 (cgroup.controllers) nor the v1 controllers ${missing.join(', ')} are mounted`);
+  throw new Error(
+    `no usable cgroup hierarchy at ${mount}: neither cgroup v2 (cgroup.controllers) nor the v1 controllers ${missing.join(', ')} are mounted`,
+  );
 }
 
 const read = (file: string) => readFileSync(file, 'utf8').trim();
@@ -161,7 +166,8 @@ function openV1(mount: string): Cgroups {
   for (const c of V1_CONTROLLERS) mkdirSync(parent(c), { recursive: true });
   // a v1 cpuset folder starts with no cpus and no mems: a task cannot join it until both are set
   const cpusetRoot = join(mount, 'cpuset');
-  for (const f of ['cpuset.cpus', 'cpuset.mems']) if (read(join(parent('cpuset'), f)) === '') write(join(parent('cpuset'), f), read(join(cpusetRoot, f)));
+  for (const f of ['cpuset.cpus', 'cpuset.mems'])
+    if (read(join(parent('cpuset'), f)) === '') write(join(parent('cpuset'), f), read(join(cpusetRoot, f)));
   const hasMemsw = existsSync(join(parent('memory'), 'memory.memsw.limit_in_bytes'));
   return {
     version: 1,
@@ -177,7 +183,10 @@ function openV1(mount: string): Cgroups {
           if (hasMemsw) write(join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
         }
         write(join(pids, 'pids.max'), String(limits.pidsMax));
-        write(join(cpuset, 'cpuset.cpus'), limits.cpus?.length ? limits.cpus.join(',') : read(join(parent('cpuset'), 'cpuset.cpus')));
+        write(
+          join(cpuset, 'cpuset.cpus'),
+          limits.cpus?.length ? limits.cpus.join(',') : read(join(parent('cpuset'), 'cpuset.cpus')),
+        );
         write(join(cpuset, 'cpuset.mems'), read(join(parent('cpuset'), 'cpuset.mems')));
       } catch (err) {
         for (const d of dirs) rmdirSync(d);
@@ -206,7 +215,8 @@ function openV2(mount: string): Cgroups {
   mkdirSync(parent, { recursive: true });
   for (const dir of [mount, parent]) {
     const enabled = read(join(dir, 'cgroup.subtree_control')).split(/\s+/);
-    for (const c of ['memory', 'pids', 'cpuset']) if (!enabled.includes(c)) write(join(dir, 'cgroup.subtree_control'), `+${c}`);
+    for (const c of ['memory', 'pids', 'cpuset'])
+      if (!enabled.includes(c)) write(join(dir, 'cgroup.subtree_control'), `+${c}`);
   }
   return {
     version: 2,

@@ -22,7 +22,10 @@ export function createUidPool(range: IdRange, random: () => number = Math.random
   const used = new Set<number>();
   return {
     acquire() {
-      if (used.size >= range.count) throw new Error(`all ${range.count} sandbox uids (${range.base}..${range.base + range.count - 1}) are in use; raise FASTGSHARE_SANDBOX_UID_COUNT`);
+      if (used.size >= range.count)
+        throw new Error(
+          `all ${range.count} sandbox uids (${range.base}..${range.base + range.count - 1}) are in use; raise FASTGSHARE_SANDBOX_UID_COUNT`,
+        );
       // a random start keeps two agents on one host (tests) from handing out the same uid first
       let uid = range.base + Math.floor(random() * range.count);
       while (used.has(uid)) uid = uid + 1 >= range.base + range.count ? range.base : uid + 1;

@@ -34,7 +34,20 @@ export interface MountPlanInput {
 /** Top-level system folders: a symlink (merged /usr) is recreated, a real folder is bound read-only. */
 const SYSTEM_TOP = ['/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
 /** The files of /etc that programs need (TLS roots, name resolution, time zone). */
-const ETC_FILES = ['/etc/ssl', '/etc/ca-certificates', '/etc/alternatives', '/etc/resolv.conf', '/etc/hosts', '/etc/nsswitch.conf', '/etc/host.conf', '/etc/gai.conf', '/etc/localtime', '/etc/ld.so.cache', '/etc/ld.so.conf', '/etc/ld.so.conf.d'];
+const ETC_FILES = [
+  '/etc/ssl',
+  '/etc/ca-certificates',
+  '/etc/alternatives',
+  '/etc/resolv.conf',
+  '/etc/hosts',
+  '/etc/nsswitch.conf',
+  '/etc/host.conf',
+  '/etc/gai.conf',
+  '/etc/localtime',
+  '/etc/ld.so.cache',
+  '/etc/ld.so.conf',
+  '/etc/ld.so.conf.d',
+];
 
 const inside = (child: string, parent: string) => {
   const r = relative(parent, child);
@@ -64,13 +77,26 @@ export function bwrapOptions(i: MountPlanInput): string[] {
   out.push('--perms', '0755', '--dir', '/etc');
   for (const f of ETC_FILES) out.push('--ro-bind-try', f, f);
   out.push('--proc', '/proc', '--dev', '/dev', '--perms', '1777', '--tmpfs', '/dev/shm');
-  out.push('--perms', '0755', '--dir', '/var', '--perms', '0755', '--dir', '/var/openfaas', '--ro-bind', i.secretsDir, SECRETS_MOUNT);
+  out.push(
+    '--perms',
+    '0755',
+    '--dir',
+    '/var',
+    '--perms',
+    '0755',
+    '--dir',
+    '/var/openfaas',
+    '--ro-bind',
+    i.secretsDir,
+    SECRETS_MOUNT,
+  );
 
   // the rest, parents before children, so that a later mount is never hidden by an earlier one
   const mounts: Mount[] = [{ dest: SCRATCH_MOUNT, args: ['--bind', i.scratchDir, SCRATCH_MOUNT], identity: false }];
   for (const d of i.extraSystemDirs ?? []) mounts.push({ dest: d, args: ['--ro-bind', d, d], identity: true });
   mounts.push({ dest: i.platformRoot, args: ['--ro-bind', i.platformRoot, i.platformRoot], identity: true });
-  if (inside(i.dataDir, i.platformRoot) && i.dataDir !== i.platformRoot) mounts.push({ dest: i.dataDir, args: ['--perms', '0755', '--tmpfs', i.dataDir], identity: false });
+  if (inside(i.dataDir, i.platformRoot) && i.dataDir !== i.platformRoot)
+    mounts.push({ dest: i.dataDir, args: ['--perms', '0755', '--tmpfs', i.dataDir], identity: false });
   mounts.push({ dest: i.bundleDir, args: ['--ro-bind', i.bundleDir, i.bundleDir], identity: true });
   for (const b of i.binds) {
     const p = resolve(b.path);
@@ -104,7 +130,24 @@ export function bwrapOptions(i: MountPlanInput): string[] {
   return out;
 }
 
-/** What bwrap runs: setpriv drops to the replica's uid and its namespace's gid, no capabilities, no_new_privs, then execs argv. */
+/**
+ * What bwrap runs: setpriv drops to the replica's uid and its namespace's gid, no capabilities, no_new_privs, then
+ * execs argv.
+ */
 export function sandboxCommand(i: Pick<MountPlanInput, 'uid' | 'gid' | 'argv' | 'setpriv'>): string[] {
-  return [i.setpriv, '--reuid', String(i.uid), '--regid', String(i.gid), '--clear-groups', '--no-new-privs', '--bounding-set', '-all', '--inh-caps', '-all', '--', ...i.argv];
+  return [
+    i.setpriv,
+    '--reuid',
+    String(i.uid),
+    '--regid',
+    String(i.gid),
+    '--clear-groups',
+    '--no-new-privs',
+    '--bounding-set',
+    '-all',
+    '--inh-caps',
+    '-all',
+    '--',
+    ...i.argv,
+  ];
 }

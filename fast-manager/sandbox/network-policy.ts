@@ -46,7 +46,12 @@ const BLOCKED_V4 = NON_PUBLIC_V4.map(cidr);
 const BLOCKED_V6 = [...NON_PUBLIC_V6, ...IPV4_EMBEDDING_V6].map(cidr);
 
 /** The ruleset, as `nft -f` reads it. */
-export function renderRuleset(o: { table: string; uidBase: number; uidCount: number; allow: readonly string[] }): string {
+export function renderRuleset(o: {
+  table: string;
+  uidBase: number;
+  uidCount: number;
+  allow: readonly string[];
+}): string {
   const v4 = o.allow.filter((c) => isIP(c.split('/')[0] ?? '') === 4);
   const v6 = o.allow.filter((c) => isIP(c.split('/')[0] ?? '') === 6);
   const reject = 'reject with icmpx type admin-prohibited';
@@ -73,7 +78,9 @@ export function renderRuleset(o: { table: string; uidBase: number; uidCount: num
 async function nft(bin: string, args: string[], input?: string): Promise<string> {
   if (input === undefined) return (await run(bin, args, { timeout: 10_000 })).stdout;
   return new Promise((resolve, reject) => {
-    const child = execFile(bin, args, { timeout: 10_000 }, (err, stdout, stderr) => (err ? reject(new Error(`${bin} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout)));
+    const child = execFile(bin, args, { timeout: 10_000 }, (err, stdout, stderr) =>
+      err ? reject(new Error(`${bin} ${args.join(' ')}: ${stderr.trim() || err.message}`)) : resolve(stdout),
+    );
     child.stdin?.end(input);
   });
 }
@@ -84,10 +91,11 @@ async function sweepStale(bin: string, log: Logger): Promise<void> {
   for (const m of listed.matchAll(new RegExp(`^table inet (${TABLE_PREFIX}(\\d+)_\\d+)$`, 'gm'))) {
     const pid = Number(m[2]);
     if (pid === process.pid || isProcessAlive(pid)) continue;
-    await nft(bin, ['delete', 'table', 'inet', m[1]!]).catch((err: Error) => log.warn('cannot remove a stale sandbox network table', { pid, error: err.message }));
+    await nft(bin, ['delete', 'table', 'inet', m[1]!]).catch((err: Error) =>
+      log.warn('cannot remove a stale sandbox network table', { pid, error: err.message }),
+    );
   }
 }
-
 
 /** Installs the rule; throws with nft's message when it cannot (no nft, no permission, no kernel support). */
 export async function applyNetworkPolicy(o: NetworkPolicyOptions): Promise<NetworkPolicy> {

@@ -8,13 +8,27 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReplicaLauncher } from '../replicas/launcher.ts';
 
-export async function runPreflight(o: { launcher: ReplicaLauncher; dataDir: string; platformRoot: string; timeoutMs?: number }): Promise<string | undefined> {
+export async function runPreflight(o: {
+  launcher: ReplicaLauncher;
+  dataDir: string;
+  platformRoot: string;
+  timeoutMs?: number;
+}): Promise<string | undefined> {
   const id = `sandbox-check-${randomBytes(4).toString('hex')}`;
   const dir = join(o.dataDir, 'replicas', id);
   const ws = { dir, secretsDir: join(dir, 'secrets'), tmpDir: join(dir, 'tmp') };
   try {
     mkdirSync(ws.secretsDir, { recursive: true, mode: 0o700 });
-    const proc = o.launcher.launch({ replicaId: id, namespace: 'sandbox-check', name: 'sandbox-check', argv: ['/bin/sh', '-c', 'test -d /proc/self && exit 0'], cwd: o.platformRoot, env: { PATH: '/usr/bin:/bin' }, port: 0, workspace: ws });
+    const proc = o.launcher.launch({
+      replicaId: id,
+      namespace: 'sandbox-check',
+      name: 'sandbox-check',
+      argv: ['/bin/sh', '-c', 'test -d /proc/self && exit 0'],
+      cwd: o.platformRoot,
+      env: { PATH: '/usr/bin:/bin' },
+      port: 0,
+      workspace: ws,
+    });
     let output = '';
     proc.stdout?.on('data', (b: Buffer) => (output += b.toString()));
     proc.stderr?.on('data', (b: Buffer) => (output += b.toString()));
@@ -28,7 +42,8 @@ export async function runPreflight(o: { launcher: ReplicaLauncher; dataDir: stri
       return 'it did not finish within 10 s';
     }
     if (res.error) return res.error.message;
-    if (res.code !== 0) return `exit ${res.code ?? res.signal}${output.trim() ? `: ${output.trim().slice(0, 500)}` : ''}`;
+    if (res.code !== 0)
+      return `exit ${res.code ?? res.signal}${output.trim() ? `: ${output.trim().slice(0, 500)}` : ''}`;
     return undefined;
   } catch (err) {
     return (err as Error).message;

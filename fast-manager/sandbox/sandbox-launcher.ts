@@ -46,7 +46,8 @@ export interface SandboxLauncherOptions {
 export const HOST_SIDE_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
 /** sh joins the cgroups ($2…), then becomes bwrap ($1) with its options on fd 3 and the command after them. */
 // umask 007: what a replica makes is its group's (the namespace's, e.g. in the shared model cache) and nobody else's
-const JOIN_SCRIPT = 'umask 007; b=$1; n=$2; shift 2; for f in $(seq 1 "$n"); do echo $$ > "$1" || { echo "sandbox: cannot join cgroup $1" >&2; exit 125; }; shift; done; exec "$b" --args 3 "$@"';
+const JOIN_SCRIPT =
+  'umask 007; b=$1; n=$2; shift 2; for f in $(seq 1 "$n"); do echo $$ > "$1" || { echo "sandbox: cannot join cgroup $1" >&2; exit 125; }; shift; done; exec "$b" --args 3 "$@"';
 
 export function createSandboxLauncher(o: SandboxLauncherOptions): ReplicaLauncher {
   const log = o.log.child('sandbox');
@@ -56,29 +57,56 @@ export function createSandboxLauncher(o: SandboxLauncherOptions): ReplicaLaunche
       if (!ws) throw new Error('a sandboxed replica needs its workspace (scratch and secrets folders)');
       const argv0 = plan.argv[0] ?? '';
       // the sandbox shows a subset of the host at the same paths: what the host lacks, it lacks too
-      if (!commandExists(argv0, plan.env.PATH ?? '', plan.cwd)) throw Object.assign(new Error(`spawn ${argv0} ENOENT`), { code: 'ENOENT' });
+      if (!commandExists(argv0, plan.env.PATH ?? '', plan.cwd))
+        throw Object.assign(new Error(`spawn ${argv0} ENOENT`), { code: 'ENOENT' });
       const uid = o.uids.acquire();
       const gid = o.gids.of(plan.namespace);
       const binds = [...(plan.binds ?? []), ...o.sockets.map((path) => ({ path, access: 'socket' as const }))];
       let cgroup: ReplicaCgroup | undefined;
       try {
         prepareReplicaFiles({ scratchDir: ws.tmpDir, secretsDir: ws.secretsDir, binds, uid, gid });
-        cgroup = o.cgroups.create(plan.replicaId, { memoryBytes: plan.memoryLimitBytes, pidsMax: o.pidsMax, cpus: plan.cpus });
+        cgroup = o.cgroups.create(plan.replicaId, {
+          memoryBytes: plan.memoryLimitBytes,
+          pidsMax: o.pidsMax,
+          cpus: plan.cpus,
+        });
       } catch (err) {
         o.uids.release(uid);
         throw err;
       }
       const cg = cgroup;
-      const env: Record<string, string> = { ...plan.env, HOME: SCRATCH_MOUNT, TMPDIR: SCRATCH_MOUNT, [REPLICA_ENV.secretsDir]: SECRETS_MOUNT };
-      const options = bwrapOptions({ platformRoot: o.platformRoot, dataDir: o.dataDir, bundleDir: plan.cwd, scratchDir: ws.tmpDir, secretsDir: ws.secretsDir, binds, extraSystemDirs: o.extraSystemDirs, env, uid, gid, argv: plan.argv, setpriv: o.setpriv });
-      const command = sandboxCommand({ uid, gid, argv: plan.argv, setpriv: o.setpriv });
-      const child = spawn('/bin/sh', ['-c', JOIN_SCRIPT, 'sh', o.bwrap, String(cg.procsFiles.length), ...cg.procsFiles, ...command], {
-        cwd: '/',
-        // the records reaper finds a replica left by a previous agent by this variable in its group
-        env: { PATH: HOST_SIDE_PATH, [REPLICA_ENV.replicaId]: plan.replicaId },
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      const env: Record<string, string> = {
+        ...plan.env,
+        HOME: SCRATCH_MOUNT,
+        TMPDIR: SCRATCH_MOUNT,
+        [REPLICA_ENV.secretsDir]: SECRETS_MOUNT,
+      };
+      const options = bwrapOptions({
+        platformRoot: o.platformRoot,
+        dataDir: o.dataDir,
+        bundleDir: plan.cwd,
+        scratchDir: ws.tmpDir,
+        secretsDir: ws.secretsDir,
+        binds,
+        extraSystemDirs: o.extraSystemDirs,
+        env,
+        uid,
+        gid,
+        argv: plan.argv,
+        setpriv: o.setpriv,
       });
+      const command = sandboxCommand({ uid, gid, argv: plan.argv, setpriv: o.setpriv });
+      const child = spawn(
+        '/bin/sh',
+        ['-c', JOIN_SCRIPT, 'sh', o.bwrap, String(cg.procsFiles.length), ...cg.procsFiles, ...command],
+        {
+          cwd: '/',
+          // the records reaper finds a replica left by a previous agent by this variable in its group
+          env: { PATH: HOST_SIDE_PATH, [REPLICA_ENV.replicaId]: plan.replicaId },
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        },
+      );
       const optionsPipe = child.stdio[3] as Writable | null;
       optionsPipe?.on('error', () => {}); // sh died before bwrap read them: its exit says why
       optionsPipe?.end(options.map((a) => `${a}\0`).join(''));
@@ -103,9 +131,15 @@ export function createSandboxLauncher(o: SandboxLauncherOptions): ReplicaLaunche
           const peak = cg.peakMemoryBytes();
           await cleanup();
           if (oom > 0) {
-            const limit = plan.memoryLimitBytes !== undefined ? `memory limit ${formatBytes(plan.memoryLimitBytes)} exceeded` : 'out of memory';
+            const limit =
+              plan.memoryLimitBytes !== undefined
+                ? `memory limit ${formatBytes(plan.memoryLimitBytes)} exceeded`
+                : 'out of memory';
             const used = peak !== undefined ? `used ${formatBytes(peak)}; ` : '';
-            info = { ...info, reason: `killed: ${limit} (${used}the kernel's OOM killer ended ${oom === 1 ? 'a process' : `${oom} processes`} of its cgroup)` };
+            info = {
+              ...info,
+              reason: `killed: ${limit} (${used}the kernel's OOM killer ended ${oom === 1 ? 'a process' : `${oom} processes`} of its cgroup)`,
+            };
           } else if (info.code === 125) {
             info = { ...info, reason: 'could not enter its sandbox (see its log)' };
           }
@@ -139,11 +173,12 @@ export function createSandboxLauncher(o: SandboxLauncherOptions): ReplicaLaunche
   };
 }
 
-
 /** bwrap exits with 128+n when the replica died of signal n: reported as that signal, as without a sandbox. */
 function replicaStatus(code: number | null, signal: NodeJS.Signals | null): ExitInfo {
   if (code !== null && code > 128) {
-    const name = (Object.keys(osConstants.signals) as NodeJS.Signals[]).find((k) => osConstants.signals[k] === code - 128);
+    const name = (Object.keys(osConstants.signals) as NodeJS.Signals[]).find(
+      (k) => osConstants.signals[k] === code - 128,
+    );
     if (name) return { code: null, signal: name };
   }
   return { code, signal };

@@ -47,7 +47,8 @@ export interface CreateSandboxOptions {
   cgroupMount?: string;
 }
 
-const FIX = 'install bubblewrap (apt-get install -y bubblewrap), run the node agent as root on a host with cgroups at /sys/fs/cgroup, or set FASTGSHARE_SANDBOX=off to run tenants\' code unconfined (never on a shared machine)';
+const FIX =
+  "install bubblewrap (apt-get install -y bubblewrap), run the node agent as root on a host with cgroups at /sys/fs/cgroup, or set FASTGSHARE_SANDBOX=off to run tenants' code unconfined (never on a shared machine)";
 
 export async function createSandbox(o: CreateSandboxOptions): Promise<Sandbox> {
   const log = o.log.child('sandbox');
@@ -56,14 +57,18 @@ export async function createSandbox(o: CreateSandboxOptions): Promise<Sandbox> {
   chmodSync(o.dataDir, 0o700);
 
   if (!o.config.enabled) {
-    const warning = 'REPLICA SANDBOX IS OFF (FASTGSHARE_SANDBOX=off): tenants\' code runs unconfined as the agent\'s user and can read the data dir, other replicas\' secrets and the platform\'s environment';
+    const warning =
+      "REPLICA SANDBOX IS OFF (FASTGSHARE_SANDBOX=off): tenants' code runs unconfined as the agent's user and can read the data dir, other replicas' secrets and the platform's environment";
     log.warn(warning);
     const inner = createProcessLauncher();
     return {
       state: 'off',
       launcher: {
         launch(plan) {
-          log.warn('replica starts WITHOUT a sandbox (FASTGSHARE_SANDBOX=off)', { replica: plan.replicaId, function: `${plan.name}.${plan.namespace}` });
+          log.warn('replica starts WITHOUT a sandbox (FASTGSHARE_SANDBOX=off)', {
+            replica: plan.replicaId,
+            function: `${plan.name}.${plan.namespace}`,
+          });
           return inner.launch(plan);
         },
       },
@@ -81,11 +86,16 @@ export async function createSandbox(o: CreateSandboxOptions): Promise<Sandbox> {
     return { state: 'unavailable', problem, launcher: { launch: fail }, admit: fail, close: async () => {} };
   };
 
-  const bwrap = o.config.bwrap.includes('/') ? (isExecutable(o.config.bwrap) ? o.config.bwrap : undefined) : findExecutable(o.config.bwrap, HOST_SIDE_PATH);
+  const bwrap = o.config.bwrap.includes('/')
+    ? isExecutable(o.config.bwrap)
+      ? o.config.bwrap
+      : undefined
+    : findExecutable(o.config.bwrap, HOST_SIDE_PATH);
   const setpriv = findExecutable('setpriv', HOST_SIDE_PATH);
   if (!bwrap) return refuse(`bubblewrap ("${o.config.bwrap}") is not installed (FASTGSHARE_SANDBOX_BWRAP)`);
   if (!setpriv) return refuse('setpriv (util-linux) is not installed');
-  if (process.getuid?.() !== 0) return refuse(`the agent runs as uid ${process.getuid?.()}, and only root can run replicas as uids of their own`);
+  if (process.getuid?.() !== 0)
+    return refuse(`the agent runs as uid ${process.getuid?.()}, and only root can run replicas as uids of their own`);
   let cgroups;
   try {
     cgroups = openCgroups(o.cgroupMount);
@@ -115,16 +125,35 @@ export async function createSandbox(o: CreateSandboxOptions): Promise<Sandbox> {
   let network: NetworkPolicy | undefined;
   if (o.config.network === 'isolated') {
     const nft = findExecutable('nft', HOST_SIDE_PATH);
-    if (!nft) return refuse('nftables (nft) is not installed, and replicas must not reach this host\'s services (apt-get install -y nftables, or FASTGSHARE_SANDBOX_NETWORK=open)');
+    if (!nft)
+      return refuse(
+        "nftables (nft) is not installed, and replicas must not reach this host's services (apt-get install -y nftables, or FASTGSHARE_SANDBOX_NETWORK=open)",
+      );
     try {
-      network = await applyNetworkPolicy({ nft, uidBase: o.config.uidBase, uidCount: o.config.uidCount, allow: o.config.egressAllow, log });
+      network = await applyNetworkPolicy({
+        nft,
+        uidBase: o.config.uidBase,
+        uidCount: o.config.uidCount,
+        allow: o.config.egressAllow,
+        log,
+      });
     } catch (err) {
-      return refuse(`the network rule could not be installed (${(err as Error).message}); FASTGSHARE_SANDBOX_NETWORK=open runs replicas without it`);
+      return refuse(
+        `the network rule could not be installed (${(err as Error).message}); FASTGSHARE_SANDBOX_NETWORK=open runs replicas without it`,
+      );
     }
   } else {
-    log.warn('replica network rule is off (FASTGSHARE_SANDBOX_NETWORK=open): replicas can connect to this host\'s services (Redis, the node agent, other replicas)');
+    log.warn(
+      "replica network rule is off (FASTGSHARE_SANDBOX_NETWORK=open): replicas can connect to this host's services (Redis, the node agent, other replicas)",
+    );
   }
-  log.info('replica sandbox on', { bwrap, cgroups: `v${cgroups.version}`, uids: `${o.config.uidBase}..${o.config.uidBase + o.config.uidCount - 1}`, pidsMax: o.config.pidsMax, network: network?.table ?? 'open' });
+  log.info('replica sandbox on', {
+    bwrap,
+    cgroups: `v${cgroups.version}`,
+    uids: `${o.config.uidBase}..${o.config.uidBase + o.config.uidCount - 1}`,
+    pidsMax: o.config.pidsMax,
+    network: network?.table ?? 'open',
+  });
   return { state: 'on', launcher, admit() {}, close: async () => network?.close() };
 }
 

@@ -50,7 +50,13 @@ export interface TokenMeter {
   replica(replicaId: string): ReplicaUsage | undefined;
 }
 
-const zero = (): UsageFigures => ({ heldSeconds: 0, deviceSeconds: 0, reservedDeviceSeconds: 0, tokensGranted: 0, waitSeconds: 0 });
+const zero = (): UsageFigures => ({
+  heldSeconds: 0,
+  deviceSeconds: 0,
+  reservedDeviceSeconds: 0,
+  tokensGranted: 0,
+  waitSeconds: 0,
+});
 
 interface Tracked {
   fn: string;
@@ -72,7 +78,7 @@ export function createTokenMeter(registry: Registry, clock: Clock): TokenMeter {
 
   /** Moves reservation accrued since the last settlement into the figures. */
   const settle = (t: Tracked, now: number) => {
-    const reserved = (t.share.quotaRequest * t.share.partition) / 100 * Math.max(0, now - t.since) / 1000;
+    const reserved = (((t.share.quotaRequest * t.share.partition) / 100) * Math.max(0, now - t.since)) / 1000;
     t.figures.reservedDeviceSeconds += reserved;
     fnFigures(t.fn).reservedDeviceSeconds += reserved;
     t.since = now;
@@ -107,8 +113,12 @@ export function createTokenMeter(registry: Registry, clock: Clock): TokenMeter {
     });
   };
   metric('deviceSeconds', 'device_seconds_total', 'Device-seconds used: token-held seconds × partition/100');
-  metric('reservedDeviceSeconds', 'reserved_device_seconds_total', 'Device-seconds reserved: quota request × partition/100 × wall seconds');
-  metric('heldSeconds', 'held_seconds_total', 'Seconds a time token was held, by the token server\'s clock');
+  metric(
+    'reservedDeviceSeconds',
+    'reserved_device_seconds_total',
+    'Device-seconds reserved: quota request × partition/100 × wall seconds',
+  );
+  metric('heldSeconds', 'held_seconds_total', "Seconds a time token was held, by the token server's clock");
   metric('tokensGranted', 'grants_total', 'Time tokens granted');
   metric('waitSeconds', 'wait_seconds_total', 'Seconds spent waiting for a time token');
 
@@ -119,7 +129,13 @@ export function createTokenMeter(registry: Registry, clock: Clock): TokenMeter {
     fn(fnFigures(t.fn), t);
   };
 
-  const view = (id: string, t: Tracked): ReplicaUsage => ({ replicaId: id, function: t.fn, device: t.device, share: { ...t.share }, ...t.figures });
+  const view = (id: string, t: Tracked): ReplicaUsage => ({
+    replicaId: id,
+    function: t.fn,
+    device: t.device,
+    share: { ...t.share },
+    ...t.figures,
+  });
 
   return {
     track(id, fn, device, share) {

@@ -55,7 +55,14 @@ export async function createNodeSharing(o: {
 }): Promise<NodeSharing> {
   const meter = createTokenMeter(o.registry, o.clock);
   const bootId = randomUUID();
-  const tokens = await createTokenServer({ socketPath: o.socketPath ?? join(o.dataDir, 'run', 'tokens.sock'), clock: o.clock, log: o.log, meter, scheduler: o.scheduler, timeline: o.timeline });
+  const tokens = await createTokenServer({
+    socketPath: o.socketPath ?? join(o.dataDir, 'run', 'tokens.sock'),
+    clock: o.clock,
+    log: o.log,
+    meter,
+    scheduler: o.scheduler,
+    timeline: o.timeline,
+  });
   const log = o.log.child('sharing');
   /** Live replicas of each function ("name.namespace") that hold a registration. */
   const live = new Map<string, Set<string>>();
@@ -75,13 +82,23 @@ export async function createNodeSharing(o: {
         launch(plan: LaunchPlan) {
           const fn = fnKey(plan.name, plan.namespace);
           const own = readShareConfig(plan.annotations);
-          const latest = own ? (current.get(plan.replicaId) ?? { share: own, device: deviceIdOf(plan.annotations) }) : undefined;
+          const latest = own
+            ? (current.get(plan.replicaId) ?? { share: own, device: deviceIdOf(plan.annotations) })
+            : undefined;
           if (!latest) return inner.launch(plan);
           const key = randomBytes(24).toString('base64url');
           tokens.register(plan.replicaId, { function: fn, device: latest.device, share: latest.share, key });
           let launched;
           try {
-            launched = inner.launch({ ...plan, env: { ...plan.env, [REPLICA_ENV.tokenSocket]: tokens.socketPath, [REPLICA_ENV.replicaId]: plan.replicaId, [REPLICA_ENV.tokenKey]: key } });
+            launched = inner.launch({
+              ...plan,
+              env: {
+                ...plan.env,
+                [REPLICA_ENV.tokenSocket]: tokens.socketPath,
+                [REPLICA_ENV.replicaId]: plan.replicaId,
+                [REPLICA_ENV.tokenKey]: key,
+              },
+            });
           } catch (err) {
             tokens.unregister(plan.replicaId);
             throw err;
@@ -101,7 +118,8 @@ export async function createNodeSharing(o: {
       return {
         ...inner,
         async apply(req) {
-          for (const g of req.groups) readShareConfig(g.spec.annotations); // a bad value is a 400 before anything changes
+          // a bad value is a 400 before anything changes
+          for (const g of req.groups) readShareConfig(g.spec.annotations);
           const result = await inner.apply(req);
           const fn = fnKey(req.spec.name, req.spec.namespace);
           const before = tracked.get(fn) ?? new Set<string>();

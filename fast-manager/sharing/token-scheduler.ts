@@ -91,12 +91,18 @@ interface UsageRecord {
 }
 
 export function validateShare(s: ShareConfig, what = 'share'): ShareConfig {
-  const bad = (field: string, msg: string) => new PlatformError('bad_request', `${what}: ${field} ${msg}`, { details: { field } });
-  if (!(s.quotaRequest >= 0 && s.quotaRequest <= 1)) throw bad('quotaRequest', `must be between 0 and 1 (got ${s.quotaRequest})`);
-  if (!(s.quotaLimit > 0 && s.quotaLimit <= 1)) throw bad('quotaLimit', `must be above 0 and at most 1 (got ${s.quotaLimit})`);
-  if (s.quotaLimit < s.quotaRequest) throw bad('quotaLimit', `(${s.quotaLimit}) must be at least quotaRequest (${s.quotaRequest})`);
-  if (!(s.partition >= 1 && s.partition <= 100)) throw bad('partition', `must be between 1 and 100 (got ${s.partition})`);
-  if (s.sloMs !== undefined && !(s.sloMs > 0 && Number.isFinite(s.sloMs))) throw bad('sloMs', `must be a positive number of ms (got ${s.sloMs})`);
+  const bad = (field: string, msg: string) =>
+    new PlatformError('bad_request', `${what}: ${field} ${msg}`, { details: { field } });
+  if (!(s.quotaRequest >= 0 && s.quotaRequest <= 1))
+    throw bad('quotaRequest', `must be between 0 and 1 (got ${s.quotaRequest})`);
+  if (!(s.quotaLimit > 0 && s.quotaLimit <= 1))
+    throw bad('quotaLimit', `must be above 0 and at most 1 (got ${s.quotaLimit})`);
+  if (s.quotaLimit < s.quotaRequest)
+    throw bad('quotaLimit', `(${s.quotaLimit}) must be at least quotaRequest (${s.quotaRequest})`);
+  if (!(s.partition >= 1 && s.partition <= 100))
+    throw bad('partition', `must be between 1 and 100 (got ${s.partition})`);
+  if (s.sloMs !== undefined && !(s.sloMs > 0 && Number.isFinite(s.sloMs)))
+    throw bad('sloMs', `must be a positive number of ms (got ${s.sloMs})`);
   return s;
 }
 
@@ -109,13 +115,19 @@ export class TokenScheduler {
   /** Start of the open contention span, if replicas wait now. */
   private contendedSince: number | undefined;
 
-  constructor(private readonly clock: Clock, opts: Partial<TokenSchedulerOptions> = {}) {
+  constructor(
+    private readonly clock: Clock,
+    opts: Partial<TokenSchedulerOptions> = {},
+  ) {
     this.opts = { ...DEFAULT_TOKEN_OPTIONS, ...opts };
     const o = this.opts;
     if (!(o.windowMs > 0)) throw new PlatformError('bad_request', `windowMs must be positive (got ${o.windowMs})`);
-    if (!(o.minQuotaMs > 0 && o.minQuotaMs <= o.windowMs)) throw new PlatformError('bad_request', `minQuotaMs must be in (0, windowMs] (got ${o.minQuotaMs})`);
-    if (!(o.baseQuotaMs >= o.minQuotaMs)) throw new PlatformError('bad_request', `baseQuotaMs must be at least minQuotaMs (got ${o.baseQuotaMs})`);
-    if (!(o.sloTokenFraction >= 0 && o.sloTokenFraction <= 1)) throw new PlatformError('bad_request', `sloTokenFraction must be in [0, 1] (got ${o.sloTokenFraction})`);
+    if (!(o.minQuotaMs > 0 && o.minQuotaMs <= o.windowMs))
+      throw new PlatformError('bad_request', `minQuotaMs must be in (0, windowMs] (got ${o.minQuotaMs})`);
+    if (!(o.baseQuotaMs >= o.minQuotaMs))
+      throw new PlatformError('bad_request', `baseQuotaMs must be at least minQuotaMs (got ${o.baseQuotaMs})`);
+    if (!(o.sloTokenFraction >= 0 && o.sloTokenFraction <= 1))
+      throw new PlatformError('bad_request', `sloTokenFraction must be in [0, 1] (got ${o.sloTokenFraction})`);
   }
 
   get options(): Readonly<TokenSchedulerOptions> {
@@ -129,7 +141,14 @@ export class TokenScheduler {
       existing.share = { ...share };
       return;
     }
-    this.clients.set(id, { id, share: { ...share }, quotaMs: this.opts.baseQuotaMs, burstKnown: false, waiting: false, waitingSince: 0 });
+    this.clients.set(id, {
+      id,
+      share: { ...share },
+      quotaMs: this.opts.baseQuotaMs,
+      burstKnown: false,
+      waiting: false,
+      waitingSince: 0,
+    });
   }
 
   /** Removes a replica (it stopped or died); a token it held is released and charged at once. */
@@ -201,7 +220,8 @@ export class TokenScheduler {
   contendedUsage(id: string, now = this.clock.now()): number {
     const from = now - this.opts.windowMs;
     let used = 0;
-    for (const r of this.history) if (r.id === id && r.end > from) used += this.contendedWithin(Math.max(r.start, from), Math.min(r.end, now));
+    for (const r of this.history)
+      if (r.id === id && r.end > from) used += this.contendedWithin(Math.max(r.start, from), Math.min(r.end, now));
     const c = this.clients.get(id);
     if (c?.holding) used += this.contendedWithin(Math.max(c.holding.grantedAt, from), now);
     return used;
@@ -213,18 +233,22 @@ export class TokenScheduler {
     let total = 0;
     const spans = this.contention;
     // first span ending after a (spans are sorted and disjoint)
-    let lo = 0, hi = spans.length;
+    let lo = 0,
+      hi = spans.length;
     while (lo < hi) {
       const mid = (lo + hi) >> 1;
       if (spans[mid]!.end <= a) lo = mid + 1;
       else hi = mid;
     }
-    for (let i = lo; i < spans.length && spans[i]!.start < b; i++) total += Math.min(b, spans[i]!.end) - Math.max(a, spans[i]!.start);
+    for (let i = lo; i < spans.length && spans[i]!.start < b; i++)
+      total += Math.min(b, spans[i]!.end) - Math.max(a, spans[i]!.start);
     if (this.contendedSince !== undefined && this.contendedSince < b) total += b - Math.max(a, this.contendedSince);
     return Math.max(0, total);
   }
 
-  /** Opens or closes the contention span after a pass: open while a waiting replica within its limits was not granted. */
+  /**
+   * Opens or closes the contention span after a pass: open while a waiting replica within its limits was not granted.
+   */
   private markContention(contended: boolean, now: number): void {
     if (contended && this.contendedSince === undefined) this.contendedSince = now;
     else if (!contended && this.contendedSince !== undefined) {
@@ -262,7 +286,8 @@ export class TokenScheduler {
       }
     }
     cands.sort((a, b) => {
-      const am = a.missing > 1e-9, bm = b.missing > 1e-9;
+      const am = a.missing > 1e-9,
+        bm = b.missing > 1e-9;
       if (am !== bm) return am ? -1 : 1;
       if (am) {
         const d = b.missing / (b.missing + b.usage) - a.missing / (a.missing + a.usage);
@@ -377,7 +402,8 @@ export class TokenScheduler {
   private prune(now: number): void {
     const from = now - this.opts.windowMs;
     if (this.history.length && this.history[0]!.end < from) this.history = this.history.filter((r) => r.end >= from);
-    if (this.contention.length && this.contention[0]!.end < from) this.contention = this.contention.filter((r) => r.end >= from);
+    if (this.contention.length && this.contention[0]!.end < from)
+      this.contention = this.contention.filter((r) => r.end >= from);
   }
 
   private require(id: string): Client {

@@ -34,8 +34,19 @@ import { PlatformError } from '../../core/errors.ts';
 import { secretEqual } from '../../core/secret-equal.ts';
 import { readJsonLines } from '../../core/net/ndjson.ts';
 import { REPLICA_ENV } from '../../core/contracts/replica-env.ts';
-import { readTokenRequest, TOKEN_CHANNEL_MAX_LINE, type TokenChannelErrorCode, type TokenServerMessage } from '../../core/contracts/token-channel.ts';
-import { TokenScheduler, validateShare, type ShareConfig, type TokenSchedulerOptions, type Grant } from './token-scheduler.ts';
+import {
+  readTokenRequest,
+  TOKEN_CHANNEL_MAX_LINE,
+  type TokenChannelErrorCode,
+  type TokenServerMessage,
+} from '../../core/contracts/token-channel.ts';
+import {
+  TokenScheduler,
+  validateShare,
+  type ShareConfig,
+  type TokenSchedulerOptions,
+  type Grant,
+} from './token-scheduler.ts';
 import type { TokenMeter } from './meter.ts';
 import type { DeviceRecorder, DeviceTimelines } from '../timeline/recorder.ts';
 
@@ -119,7 +130,18 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
 
   const deviceOf = (id: string): Device => {
     let d = devices.get(id);
-    if (!d) devices.set(id, (d = { scheduler: new TokenScheduler(o.clock, o.scheduler), busyMs: 0, count: 0, maxCount: 0, lastAt: o.clock.now(), rec: o.timeline?.device(id) }));
+    if (!d)
+      devices.set(
+        id,
+        (d = {
+          scheduler: new TokenScheduler(o.clock, o.scheduler),
+          busyMs: 0,
+          count: 0,
+          maxCount: 0,
+          lastAt: o.clock.now(),
+          rec: o.timeline?.device(id),
+        }),
+      );
     return d;
   };
   /** Accrues busy time at the holder count since the last change; call after every change. */
@@ -184,7 +206,10 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       c.expiry = o.clock.after(Math.max(1, g.quotaMs), () => {
         c.expiry = undefined;
         expiries++;
-        log.debug('token expired without release; the overrun is charged on release', { replica: g.id, quotaMs: g.quotaMs });
+        log.debug('token expired without release; the overrun is charged on release', {
+          replica: g.id,
+          quotaMs: g.quotaMs,
+        });
         pass(deviceId);
       });
       send(c, { op: 'grant', quotaMs: g.quotaMs });
@@ -221,7 +246,11 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       if (!reg) return fail(c, 'not_found', `replica ${m.replicaId} is not registered with this node's token server`);
       if (!reg.key || !secretEqual(m.key, reg.key)) {
         log.warn('token channel hello with a wrong key refused', { replica: m.replicaId });
-        return fail(c, 'unauthorized', `hello for replica ${m.replicaId} has a wrong "key": a replica presents the ${REPLICA_ENV.tokenKey} of its own environment`);
+        return fail(
+          c,
+          'unauthorized',
+          `hello for replica ${m.replicaId} has a wrong "key": a replica presents the ${REPLICA_ENV.tokenKey} of its own environment`,
+        );
       }
       const previous = conns.get(m.replicaId);
       if (previous) {
@@ -258,7 +287,11 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
   const server: Server = createServer((socket) => {
     socket.setNoDelay(true);
     const c: Conn = { socket };
-    readJsonLines(socket, { message: (msg) => onMessage(c, msg), bad: (message) => fail(c, 'bad_request', message) }, TOKEN_CHANNEL_MAX_LINE);
+    readJsonLines(
+      socket,
+      { message: (msg) => onMessage(c, msg), bad: (message) => fail(c, 'bad_request', message) },
+      TOKEN_CHANNEL_MAX_LINE,
+    );
     socket.on('error', () => socket.destroy());
     socket.on('close', () => {
       const id = c.replicaId;
@@ -282,9 +315,17 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     register(id, reg) {
       validateShare(reg.share, `replica ${id}`);
       const old = admitted.get(id);
-      if (old && old.device !== reg.device) throw new PlatformError('bad_request', `replica ${id} cannot move from device ${old.device} to ${reg.device} while it runs`);
+      if (old && old.device !== reg.device)
+        throw new PlatformError(
+          'bad_request',
+          `replica ${id} cannot move from device ${old.device} to ${reg.device} while it runs`,
+        );
       const key = reg.key ?? old?.key;
-      if (!key) throw new PlatformError('bad_request', `replica ${id} is registered without a key: give the key its process presents in hello`);
+      if (!key)
+        throw new PlatformError(
+          'bad_request',
+          `replica ${id} is registered without a key: give the key its process presents in hello`,
+        );
       if (old?.key && reg.key && old.key !== reg.key) {
         // a new process for this id: the old one's connection (and its key) is no longer good
         const c = conns.get(id);
@@ -296,7 +337,13 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       }
       admitted.set(id, { ...reg, key, share: { ...reg.share } });
       o.meter.track(id, reg.function, reg.device, reg.share);
-      o.timeline?.replica(reg.device, { id, function: reg.function, partition: reg.share.partition, quotaRequest: reg.share.quotaRequest, quotaLimit: reg.share.quotaLimit });
+      o.timeline?.replica(reg.device, {
+        id,
+        function: reg.function,
+        partition: reg.share.partition,
+        quotaRequest: reg.share.quotaRequest,
+        quotaLimit: reg.share.quotaLimit,
+      });
       const d = deviceOf(reg.device);
       if (d.scheduler.has(id)) {
         d.scheduler.register(id, reg.share); // same id: the share is updated in place
@@ -318,7 +365,13 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
     devices() {
       return [...devices].map(([device, d]) => {
         touch(d);
-        return { device, windowMs: d.scheduler.options.windowMs, busySeconds: d.busyMs / 1000, holders: d.count, maxHolders: d.maxCount };
+        return {
+          device,
+          windowMs: d.scheduler.options.windowMs,
+          busySeconds: d.busyMs / 1000,
+          holders: d.count,
+          maxHolders: d.maxCount,
+        };
       });
     },
     holders: (device) => devices.get(device)?.scheduler.holders() ?? [],

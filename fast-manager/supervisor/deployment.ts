@@ -96,13 +96,17 @@ export class Deployment {
       namespace: this.namespace,
       image: this.image,
       desired: this.desired,
-      ...(this.grouped ? { groups: this.groups.map((g) => ({ key: g.key, annotations: { ...g.overrides }, desired: g.desired })) } : {}),
+      ...(this.grouped
+        ? { groups: this.groups.map((g) => ({ key: g.key, annotations: { ...g.overrides }, desired: g.desired })) }
+        : {}),
       replicas: this.replicas
         .filter((r) => r.state !== 'stopped')
         .sort((a, b) => a.seq - b.seq)
         .map((r) => {
           const m = this.member.get(r);
-          return this.grouped && m ? { ...r.status(), group: { key: m.status.key, annotations: { ...m.status.annotations } } } : r.status();
+          return this.grouped && m
+            ? { ...r.status(), group: { key: m.status.key, annotations: { ...m.status.annotations } } }
+            : r.status();
         }),
     };
   }
@@ -177,7 +181,9 @@ export class Deployment {
     while (old.length > keep) this.retire(old.shift()!);
 
     if (old.length === 0) {
-      await Promise.all(groups.flatMap((g) => Array.from({ length: g.desired - members.get(g)!.length }, () => this.launch(g))));
+      await Promise.all(
+        groups.flatMap((g) => Array.from({ length: g.desired - members.get(g)!.length }, () => this.launch(g))),
+      );
       return true;
     }
     // rolling: one new replica at a time in each group, each replacing an old one once it is ready

@@ -19,7 +19,9 @@ function deviceMemoryOf(annotations: Record<string, string> | undefined): Replic
   if (!hasDeviceAnnotations(annotations)) return undefined;
   const req = readDeviceRequest(annotations);
   if (req.device !== 'cuda') return undefined;
-  return req.memoryBytes === undefined ? {} : { limitBytes: req.memoryBytes, limit: annotations![DEVICE_ANNOTATIONS.memory]!.trim() };
+  return req.memoryBytes === undefined
+    ? {}
+    : { limitBytes: req.memoryBytes, limit: annotations![DEVICE_ANNOTATIONS.memory]!.trim() };
 }
 
 export interface ReplicaObserver {
@@ -80,7 +82,8 @@ export function createNodeSupervisor(opts: {
       const bundle = await opts.images.resolve(req.spec.image);
       // stopAll ran meanwhile: a deployment made now would start replicas nothing stops
       if (closed) throw new PlatformError('unavailable', 'the node agent is shutting down');
-      const argv = req.envProcessArgv ?? splitCommandLine(bundle.manifest.fprocess, `fprocess of image "${bundle.ref}"`);
+      const argv =
+        req.envProcessArgv ?? splitCommandLine(bundle.manifest.fprocess, `fprocess of image "${bundle.ref}"`);
       const groups = req.groups.map((g): DesiredGroup => {
         const template: ReplicaTemplate = {
           spec: g.spec,
@@ -111,7 +114,9 @@ export function createNodeSupervisor(opts: {
       return true;
     },
     list() {
-      return [...deployments.values()].map((d) => d.status()).sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+      return [...deployments.values()]
+        .map((d) => d.status())
+        .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
     },
     get(namespace, name) {
       return deployments.get(key(namespace, name))?.status();

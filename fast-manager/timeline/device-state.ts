@@ -43,7 +43,12 @@ export class DeviceState {
         this.holding.delete(r);
         return;
       case 'batch-start':
-        if (ev.batch !== undefined) this.running.set(ev.batch, { partition: ev.partition, since: ev.t, ...(r !== undefined ? { replica: r } : {}) });
+        if (ev.batch !== undefined)
+          this.running.set(ev.batch, {
+            partition: ev.partition,
+            since: ev.t,
+            ...(r !== undefined ? { replica: r } : {}),
+          });
         return;
       case 'batch-end':
         if (ev.batch !== undefined) this.running.delete(ev.batch);

@@ -13,7 +13,12 @@
  * stay per connection (`source`).
  */
 import type { Clock } from '../../core/clock.ts';
-import type { DeviceTimeline, TimelineEvent, TimelineEventKind, TimelineReplica } from '../../core/contracts/node-agent.ts';
+import type {
+  DeviceTimeline,
+  TimelineEvent,
+  TimelineEventKind,
+  TimelineReplica,
+} from '../../core/contracts/node-agent.ts';
 import { DeviceState } from './device-state.ts';
 
 /** Events kept per device unless configured (FASTGSHARE_TIMELINE_EVENTS). */
@@ -45,7 +50,9 @@ export interface DeviceTimelines {
   replica(device: string, info: TimelineReplica): void;
   /** Devices with a recorder. */
   devices(): string[];
-  /** The device's events in [from, now]; `since` (agent-clock ms) or `lastMs` pick `from` (default: the oldest kept). */
+  /**
+   * The device's events in [from, now]; `since` (agent-clock ms) or `lastMs` pick `from` (default: the oldest kept).
+   */
   snapshot(device: string, q?: { since?: number; lastMs?: number }): DeviceTimeline;
 }
 
@@ -70,7 +77,13 @@ class Ring implements DeviceRecorder {
   readonly sources = new Map<number, Set<string>>();
   private readonly batchSrc = new Map<number, number>();
 
-  constructor(readonly device: string, private readonly cap: number, private readonly clock: Clock, private readonly intern: (id: string) => number, private readonly nameOf: (i: number) => string) {
+  constructor(
+    readonly device: string,
+    private readonly cap: number,
+    private readonly clock: Clock,
+    private readonly intern: (id: string) => number,
+    private readonly nameOf: (i: number) => string,
+  ) {
     this.t = new Float64Array(cap);
     this.kind = new Uint8Array(cap);
     this.rep = new Int32Array(cap);
@@ -82,7 +95,16 @@ class Ring implements DeviceRecorder {
     this.flag = new Uint8Array(cap);
   }
 
-  private push(kind: number, rep: number, partition: number, a: number, b: number, batch: number, src: number, flag: number): void {
+  private push(
+    kind: number,
+    rep: number,
+    partition: number,
+    a: number,
+    b: number,
+    batch: number,
+    src: number,
+    flag: number,
+  ): void {
     const cap = this.cap;
     if (cap === 0) return;
     const i = (this.head + this.size) % cap;
@@ -166,7 +188,8 @@ class Ring implements DeviceRecorder {
     const src = this.src[i]!;
     if (rep < 0 && src >= 0) rep = this.known(src);
     if (rep >= 0) ev.replica = this.nameOf(rep);
-    const a = this.a[i]!, b = this.b[i]!;
+    const a = this.a[i]!,
+      b = this.b[i]!;
     switch (kind) {
       case 'acquire':
         if (!Number.isNaN(a)) ev.burstMs = a;
@@ -199,7 +222,8 @@ class Ring implements DeviceRecorder {
 
 export function createDeviceTimelines(o: { clock: Clock; capacity?: number }): DeviceTimelines {
   const capacity = o.capacity ?? DEFAULT_TIMELINE_EVENTS;
-  if (!(Number.isInteger(capacity) && capacity >= 0)) throw new RangeError(`timeline capacity must be a whole number ≥ 0, got ${capacity}`);
+  if (!(Number.isInteger(capacity) && capacity >= 0))
+    throw new RangeError(`timeline capacity must be a whole number ≥ 0, got ${capacity}`);
   const rings = new Map<string, Ring>();
   const ids = new Map<string, number>();
   const names: string[] = [];
@@ -258,9 +282,21 @@ export function createDeviceTimelines(o: { clock: Clock; capacity?: number }): D
       };
       for (const x of [...open.waiting, ...open.holding, ...open.running]) if (x.replica) seen.add(x.replica);
       const known = infos.get(device);
-      const partitionOf = (id: string) => events.find((e) => e.replica === id)?.partition ?? [...open.waiting, ...open.holding, ...open.running].find((x) => x.replica === id)?.partition ?? 0;
+      const partitionOf = (id: string) =>
+        events.find((e) => e.replica === id)?.partition ??
+        [...open.waiting, ...open.holding, ...open.running].find((x) => x.replica === id)?.partition ??
+        0;
       const replicas = [...seen].sort().map((id) => known?.get(id) ?? { id, partition: partitionOf(id) });
-      return { device, window: { from, to: now }, capacity, dropped: r?.dropped ?? 0, batches: r?.hasBatches ?? false, replicas, open, events };
+      return {
+        device,
+        window: { from, to: now },
+        capacity,
+        dropped: r?.dropped ?? 0,
+        batches: r?.hasBatches ?? false,
+        replicas,
+        open,
+        events,
+      };
     },
   };
 }

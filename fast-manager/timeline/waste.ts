@@ -51,17 +51,36 @@ export function wasteOf(tl: DeviceTimeline): DeviceWaste {
   const s = new DeviceState();
   for (const w of tl.open.waiting) s.waiting.set(w.replica, { partition: w.partition, since: w.since });
   for (const h of tl.open.holding) s.holding.set(h.replica, { partition: h.partition, since: h.since });
-  for (const b of tl.open.running) s.running.set(b.batch, { partition: b.partition, since: b.since, ...(b.replica !== undefined ? { replica: b.replica } : {}) });
+  for (const b of tl.open.running)
+    s.running.set(b.batch, {
+      partition: b.partition,
+      since: b.since,
+      ...(b.replica !== undefined ? { replica: b.replica } : {}),
+    });
 
   const per = new Map<string, ReplicaWaste>();
   const rep = (id: string, partition: number): ReplicaWaste => {
     let r = per.get(id);
-    if (!r) per.set(id, (r = { replica: id, partition, grants: 0, waitMs: 0, heldMs: 0, ...(tl.batches ? { heldIdleMs: 0, batchMs: 0, batches: 0 } : {}) }));
+    if (!r)
+      per.set(
+        id,
+        (r = {
+          replica: id,
+          partition,
+          grants: 0,
+          waitMs: 0,
+          heldMs: 0,
+          ...(tl.batches ? { heldIdleMs: 0, batchMs: 0, batches: 0 } : {}),
+        }),
+      );
     return r;
   };
   for (const x of tl.replicas) rep(x.id, x.partition);
 
-  let busyMs = 0, work = 0, idleWaiting = 0, handover = 0;
+  let busyMs = 0,
+    work = 0,
+    idleWaiting = 0,
+    handover = 0;
   let inHandover = false;
   let unattributed = 0;
   let at = from;
@@ -91,7 +110,9 @@ export function wasteOf(tl: DeviceTimeline): DeviceWaste {
     at = Math.min(until, to);
   };
 
-  const sorted: TimelineEvent[] = tl.events.every((e, i, a) => i === 0 || a[i - 1]!.t <= e.t) ? tl.events : [...tl.events].sort((a, b) => a.t - b.t);
+  const sorted: TimelineEvent[] = tl.events.every((e, i, a) => i === 0 || a[i - 1]!.t <= e.t)
+    ? tl.events
+    : [...tl.events].sort((a, b) => a.t - b.t);
   for (const ev of sorted) {
     if (ev.t > to) break;
     if (ev.t > at) accrue(ev.t);
@@ -152,8 +173,17 @@ export function mergeWaste(device: string, list: DeviceWaste[]): DeviceWaste {
   };
 }
 
-/** The shares a report prints: of the window (idle waiting, hand-over, busy) and of the held time (held idle; absent without batch events or tokens). */
-export function wasteShares(w: DeviceWaste): { idleWithWorkWaiting: number; handover: number; busy: number; utilisation: number; heldIdleOfHeld?: number } {
+/**
+ * The shares a report prints: of the window (idle waiting, hand-over, busy) and of the held time (held idle; absent
+ * without batch events or tokens).
+ */
+export function wasteShares(w: DeviceWaste): {
+  idleWithWorkWaiting: number;
+  handover: number;
+  busy: number;
+  utilisation: number;
+  heldIdleOfHeld?: number;
+} {
   const of = (n: number, d: number) => (d > 0 ? n / d : 0);
   return {
     idleWithWorkWaiting: of(w.idleWithWorkWaitingMs, w.windowMs),

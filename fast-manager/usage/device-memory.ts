@@ -17,9 +17,7 @@ export interface DeviceProcessMemory {
   bytes: number | null;
 }
 
-export type DeviceMemoryReading =
-  | { ok: true; processes: DeviceProcessMemory[] }
-  | { ok: false; error: string };
+export type DeviceMemoryReading = { ok: true; processes: DeviceProcessMemory[] } | { ok: false; error: string };
 
 /** Reads the device memory held by every process using a GPU of this node. */
 export interface DeviceMemoryReader {
@@ -32,7 +30,15 @@ export interface ComputeAppsParse {
   unreadable: string[];
 }
 
-const UNIT_BYTES: Record<string, number> = { b: 1, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, kb: 2 ** 10, mb: 2 ** 20, gb: 2 ** 30 };
+const UNIT_BYTES: Record<string, number> = {
+  b: 1,
+  kib: 2 ** 10,
+  mib: 2 ** 20,
+  gib: 2 ** 30,
+  kb: 2 ** 10,
+  mb: 2 ** 20,
+  gb: 2 ** 30,
+};
 
 /**
  * Parses `pid, used_memory` CSV lines. Values without a unit are MiB (what `nounits` prints);
@@ -100,7 +106,8 @@ export function createNvidiaSmiReader(o: NvidiaSmiReaderOptions): DeviceMemoryRe
       return { ok: false, error: `cannot read the output of "${o.binary} ${NVIDIA_SMI_ARGS.join(' ')}": ${stray}` };
     }
     // process lines next to a line we do not know (a driver warning): use them, say so once
-    if (stray && stray !== lastStray) log.warn(`ignoring a line of "${o.binary}" output: ${stray}`, { binary: o.binary });
+    if (stray && stray !== lastStray)
+      log.warn(`ignoring a line of "${o.binary}" output: ${stray}`, { binary: o.binary });
     lastStray = stray || undefined;
     return { ok: true, processes: parsed.processes };
   };
@@ -111,9 +118,13 @@ export function createNvidiaSmiReader(o: NvidiaSmiReaderOptions): DeviceMemoryRe
       if (!reading.ok && reading.error !== lastProblem) {
         lastProblem = reading.error;
         working = false;
-        log.warn(`cannot read device memory, so fastgshare/gpu_mem limits of cuda replicas are not enforced: ${reading.error}`, { binary: o.binary });
+        log.warn(
+          `cannot read device memory, so fastgshare/gpu_mem limits of cuda replicas are not enforced: ${reading.error}`,
+          { binary: o.binary },
+        );
       } else if (reading.ok && !working) {
-        if (lastProblem !== undefined) log.info('device memory readable again; fastgshare/gpu_mem limits are enforced', { binary: o.binary });
+        if (lastProblem !== undefined)
+          log.info('device memory readable again; fastgshare/gpu_mem limits are enforced', { binary: o.binary });
         lastProblem = undefined;
         working = true;
       }
@@ -123,18 +134,23 @@ export function createNvidiaSmiReader(o: NvidiaSmiReaderOptions): DeviceMemoryRe
 }
 
 /** Runs nvidia-smi; never throws: a missing binary, a failure or a timeout is an error that says why. */
-export function runNvidiaSmi(binary: string, args: readonly string[], timeoutMs: number): Promise<{ ok: true; stdout: string } | { ok: false; error: string }> {
+export function runNvidiaSmi(
+  binary: string,
+  args: readonly string[],
+  timeoutMs: number,
+): Promise<{ ok: true; stdout: string } | { ok: false; error: string }> {
   return new Promise((resolve) => {
     execFile(binary, args, { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (!err) return resolve({ ok: true, stdout });
       const e = err as NodeJS.ErrnoException & { killed?: boolean; code?: string | number };
       let why: string;
-      if (e.code === 'ENOENT') why = `"${binary}" not found (install the NVIDIA driver utilities or set FASTGSHARE_NVIDIA_SMI to its path)`;
+      if (e.code === 'ENOENT')
+        why = `"${binary}" not found (install the NVIDIA driver utilities or set FASTGSHARE_NVIDIA_SMI to its path)`;
       else if (e.code === 'EACCES') why = `"${binary}" is not executable`;
       else if (e.killed) why = `"${binary}" did not answer within ${timeoutMs}ms`;
       else {
         const said = firstLine(stdout) || firstLine(stderr);
-        why = `"${binary}" failed (${typeof e.code === 'number' ? `exit code ${e.code}` : e.code ?? e.message})${said ? `: ${said}` : ''}`;
+        why = `"${binary}" failed (${typeof e.code === 'number' ? `exit code ${e.code}` : (e.code ?? e.message)})${said ? `: ${said}` : ''}`;
       }
       resolve({ ok: false, error: why });
     });
@@ -159,7 +175,8 @@ export function parseGpuList(text: string): GpuInfo[] {
     if (line === '' || /^no devices were found/i.test(line)) continue;
     const m = /^(\d+)\s*,\s*(.+)$/.exec(line);
     const bytes = m ? parseMemoryValue(m[2]!.trim()) : undefined;
-    if (!m || bytes === undefined) throw new Error(`cannot read GPU line ${JSON.stringify(line.slice(0, 200))} (want "index, memory.total MiB")`);
+    if (!m || bytes === undefined)
+      throw new Error(`cannot read GPU line ${JSON.stringify(line.slice(0, 200))} (want "index, memory.total MiB")`);
     out.push({ index: Number(m[1]), ...(bytes !== null ? { memoryBytes: bytes } : {}) });
   }
   return out.sort((a, b) => a.index - b.index);
@@ -169,7 +186,10 @@ export function parseGpuList(text: string): GpuInfo[] {
  * The node's GPUs, from `nvidia-smi --query-gpu=index,memory.total --format=csv,noheader,nounits`;
  * an error that says why when they cannot be listed (no nvidia-smi: a node without GPUs).
  */
-export async function listGpus(o: { binary: string; timeoutMs?: number }): Promise<{ ok: true; gpus: GpuInfo[] } | { ok: false; error: string }> {
+export async function listGpus(o: {
+  binary: string;
+  timeoutMs?: number;
+}): Promise<{ ok: true; gpus: GpuInfo[] } | { ok: false; error: string }> {
   const run = await runNvidiaSmi(o.binary, GPU_LIST_ARGS, o.timeoutMs ?? 5_000);
   if (!run.ok) return run;
   try {
@@ -180,5 +200,11 @@ export async function listGpus(o: { binary: string; timeoutMs?: number }): Promi
 }
 
 function firstLine(s: string | undefined): string {
-  return (s ?? '').split(/\r?\n/).map((l) => l.trim()).find(Boolean)?.slice(0, 300) ?? '';
+  return (
+    (s ?? '')
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find(Boolean)
+      ?.slice(0, 300) ?? ''
+  );
 }

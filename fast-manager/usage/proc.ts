@@ -13,7 +13,9 @@ export interface ProcStat {
   /** utime + stime, in clock ticks. */
   cpuTicks: number;
   rssPages: number;
-  /** When the process started, clock ticks after boot: with the pid, it names one process (a reused pid starts later). */
+  /**
+   * When the process started, clock ticks after boot: with the pid, it names one process (a reused pid starts later).
+   */
   startTicks: number;
 }
 

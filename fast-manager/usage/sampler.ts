@@ -49,7 +49,13 @@ interface Watched {
   lastAt?: number;
 }
 
-export function createUsageSampler(opts: { proc: ProcReader; clock: Clock; intervalMs: number; log: Logger; deviceMemory?: DeviceMemoryReader }): UsageSampler {
+export function createUsageSampler(opts: {
+  proc: ProcReader;
+  clock: Clock;
+  intervalMs: number;
+  log: Logger;
+  deviceMemory?: DeviceMemoryReader;
+}): UsageSampler {
   const watched = new Map<number, Watched>();
   let busy = false;
 

@@ -20,7 +20,7 @@ export function cgiEnvironment(req: Pick<IncomingMessage, 'headers' | 'method' |
   for (const [name, value] of Object.entries(req.headers)) {
     if (value === undefined) continue;
     // Go keeps the first value of a repeated header in these variables
-    env[`Http_${canonicalHeaderVariable(name)}`] = Array.isArray(value) ? value[0] ?? '' : value;
+    env[`Http_${canonicalHeaderVariable(name)}`] = Array.isArray(value) ? (value[0] ?? '') : value;
   }
   const raw = req.url ?? '/';
   const q = raw.indexOf('?');

@@ -60,10 +60,16 @@ function wholeNumber(env: Env, name: string, dflt: number, max: number): number 
 
 export function readForkingWatchdogConfig(env: Env): ForkingWatchdogConfig {
   const fprocess = (env.function_process || env.fprocess || '').trim();
-  if (!fprocess) throw new Error('fprocess: no command to run; set "fprocess" (faas-cli --fprocess, stack file "fprocess:") to the process that reads a request on stdin and writes its answer to stdout');
+  if (!fprocess)
+    throw new Error(
+      'fprocess: no command to run; set "fprocess" (faas-cli --fprocess, stack file "fprocess:") to the process that reads a request on stdin and writes its answer to stdout',
+    );
   const argv = splitCommandLine(fprocess, 'fprocess');
   if (argv.length === 0) throw new Error('fprocess: the command line is empty');
-  if (flag(env, 'marshal_request', false)) throw new Error('marshal_request=true is not supported by the built-in watchdog: read the body from stdin and the headers from the Http_* variables (cgi_headers)');
+  if (flag(env, 'marshal_request', false))
+    throw new Error(
+      'marshal_request=true is not supported by the built-in watchdog: read the body from stdin and the headers from the Http_* variables (cgi_headers)',
+    );
   const contentType = env.content_type?.trim();
   const token = env[REPLICA_ENV.forwardToken]?.trim();
   return {

@@ -60,7 +60,8 @@ export function readDockerfileWatchdog(text: string): DockerfileWatchdog {
     const keyword = m[1]!.toUpperCase();
     const args = m[2]!;
     if (/of-watchdog/i.test(args)) of = true;
-    else if (/classic-watchdog|\/fwatchdog\b/i.test(args) && keyword !== 'CMD' && keyword !== 'ENTRYPOINT') classic = true;
+    else if (/classic-watchdog|\/fwatchdog\b/i.test(args) && keyword !== 'CMD' && keyword !== 'ENTRYPOINT')
+      classic = true;
     if (keyword === 'ENV') for (const [k, v] of envPairs(args)) if (k === 'mode') found.mode = v;
   }
   // of-watchdog images copy its binary in as /fwatchdog too: of-watchdog wins

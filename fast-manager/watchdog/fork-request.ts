@@ -37,7 +37,8 @@ export function runForked(i: ForkInput): Promise<ForkOutcome> {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let settled = false;
-    let stopped: { kind: 'timeout'; limit: 'exec_timeout' | 'write_timeout'; ms: number } | { kind: 'aborted' } | undefined;
+    let stopped:
+      { kind: 'timeout'; limit: 'exec_timeout' | 'write_timeout'; ms: number } | { kind: 'aborted' } | undefined;
     const timers: NodeJS.Timeout[] = [];
 
     const finish = (o: ForkOutcome) => {
@@ -57,9 +58,14 @@ export function runForked(i: ForkInput): Promise<ForkOutcome> {
     // the nearer limit decides; exec_timeout (the classic watchdog's) wins a tie
     const limits: Array<{ limit: 'exec_timeout' | 'write_timeout'; ms: number; after: number }> = [];
     if (i.execTimeoutMs > 0) limits.push({ limit: 'exec_timeout', ms: i.execTimeoutMs, after: i.execTimeoutMs });
-    if (i.writeTimeoutMs > 0) limits.push({ limit: 'write_timeout', ms: i.writeTimeoutMs, after: Math.max(0, i.writeTimeoutMs - i.elapsedMs) });
-    const nearest = limits.reduce<(typeof limits)[number] | undefined>((a, b) => (!a || b.after < a.after ? b : a), undefined);
-    if (nearest) timers.push(setTimeout(() => stop({ kind: 'timeout', limit: nearest.limit, ms: nearest.ms }), nearest.after));
+    if (i.writeTimeoutMs > 0)
+      limits.push({ limit: 'write_timeout', ms: i.writeTimeoutMs, after: Math.max(0, i.writeTimeoutMs - i.elapsedMs) });
+    const nearest = limits.reduce<(typeof limits)[number] | undefined>(
+      (a, b) => (!a || b.after < a.after ? b : a),
+      undefined,
+    );
+    if (nearest)
+      timers.push(setTimeout(() => stop({ kind: 'timeout', limit: nearest.limit, ms: nearest.ms }), nearest.after));
     if (i.signal?.aborted) onAbort();
     else i.signal?.addEventListener('abort', onAbort, { once: true });
 

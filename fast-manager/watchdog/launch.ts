@@ -45,7 +45,12 @@ async function readOptional(path: string): Promise<string | undefined> {
  * `argv` is what the supervisor resolved (envProcess, else the bundle's fprocess); the bundle's
  * manifest and Dockerfile tell the rest. An unsupported `mode` throws, saying what to use.
  */
-export async function replicaProcess(i: { argv: string[]; bundleDir: string; envVars: Record<string, string>; envProcess?: string }): Promise<ReplicaProcess> {
+export async function replicaProcess(i: {
+  argv: string[];
+  bundleDir: string;
+  envVars: Record<string, string>;
+  envProcess?: string;
+}): Promise<ReplicaProcess> {
   let bundleFprocess: string | undefined;
   const manifest = await readOptional(join(i.bundleDir, MANIFEST_FILE));
   if (manifest) {
@@ -57,7 +62,14 @@ export async function replicaProcess(i: { argv: string[]; bundleDir: string; env
     }
   }
   const dockerfileText = await readOptional(join(i.bundleDir, 'Dockerfile'));
-  const mode = selectRunMode({ envVars: i.envVars, envProcess: i.envProcess, bundleFprocess, dockerfile: dockerfileText === undefined ? undefined : readDockerfileWatchdog(dockerfileText) });
+  const mode = selectRunMode({
+    envVars: i.envVars,
+    envProcess: i.envProcess,
+    bundleFprocess,
+    dockerfile: dockerfileText === undefined ? undefined : readDockerfileWatchdog(dockerfileText),
+  });
   const fprocess = i.envProcess?.trim() || bundleFprocess?.trim() || i.argv.join(' ');
-  return mode.kind === 'fork' ? { argv: watchdogArgv(), forkArgv: i.argv, fprocess, mode } : { argv: i.argv, fprocess, mode };
+  return mode.kind === 'fork'
+    ? { argv: watchdogArgv(), forkArgv: i.argv, fprocess, mode }
+    : { argv: i.argv, fprocess, mode };
 }

@@ -16,7 +16,9 @@ async function main(): Promise<void> {
   const cwd = process.cwd();
   const command = config.argv[0]!;
   if (!commandExists(command, process.env.PATH ?? '', cwd)) {
-    throw new Error(`fprocess: command "${command}" not found${command.includes('/') ? '' : ' on PATH'} (fprocess "${config.fprocess}"); replicas see the host's /usr, /bin and /lib and their bundle`);
+    throw new Error(
+      `fprocess: command "${command}" not found${command.includes('/') ? '' : ' on PATH'} (fprocess "${config.fprocess}"); replicas see the host's /usr, /bin and /lib and their bundle`,
+    );
   }
   // the forked processes get the replica's environment, less the forward token only the watchdog checks
   const env: Record<string, string> = {};
@@ -24,7 +26,9 @@ async function main(): Promise<void> {
   const log = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
   const watchdog = createForkingWatchdog({ config, cwd, env, log });
   const port = await watchdog.listen(config.port, config.host);
-  process.stdout.write(`watchdog: forking "${config.fprocess}" per request on ${config.host}:${port} (exec_timeout ${config.execTimeoutMs / 1000}s, write_timeout ${config.writeTimeoutMs / 1000}s)\n`);
+  process.stdout.write(
+    `watchdog: forking "${config.fprocess}" per request on ${config.host}:${port} (exec_timeout ${config.execTimeoutMs / 1000}s, write_timeout ${config.writeTimeoutMs / 1000}s)\n`,
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

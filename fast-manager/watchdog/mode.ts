@@ -38,7 +38,9 @@ function fromMode(mode: string, where: string): RunMode {
   const m = mode.trim().toLowerCase();
   if (m === 'http') return { kind: 'http', reason: `mode=http ${where}` };
   if (FORKING_MODES.has(m)) return { kind: 'fork', reason: `mode=${m} ${where}` };
-  throw new Error(`mode "${mode}" ${where} is not supported: use "http" (the function's process serves HTTP on $PORT) or "streaming"/"serializing" (one process per request, body on stdin, answer on stdout)`);
+  throw new Error(
+    `mode "${mode}" ${where} is not supported: use "http" (the function's process serves HTTP on $PORT) or "streaming"/"serializing" (one process per request, body on stdin, answer on stdout)`,
+  );
 }
 
 const sameCommand = (a: string, b: string) => {
@@ -54,9 +56,14 @@ export function selectRunMode(i: RunModeInput): RunMode {
   if (mode !== undefined && mode.trim() !== '') return fromMode(mode, "in the function's environment");
   const envProcess = i.envProcess?.trim();
   if (envProcess && !(i.bundleFprocess && sameCommand(envProcess, i.bundleFprocess))) {
-    return { kind: 'fork', reason: `fprocess "${envProcess}" was given at deploy instead of the image's own; it runs once per request (classic watchdog; set mode=http if it serves $PORT itself)` };
+    return {
+      kind: 'fork',
+      reason: `fprocess "${envProcess}" was given at deploy instead of the image's own; it runs once per request (classic watchdog; set mode=http if it serves $PORT itself)`,
+    };
   }
-  if (i.dockerfile?.watchdog === 'of-watchdog') return fromMode(i.dockerfile.mode ?? 'streaming', "in the bundle's Dockerfile (of-watchdog)");
-  if (i.dockerfile?.watchdog === 'classic-watchdog') return { kind: 'fork', reason: "the bundle's Dockerfile runs the classic watchdog" };
+  if (i.dockerfile?.watchdog === 'of-watchdog')
+    return fromMode(i.dockerfile.mode ?? 'streaming', "in the bundle's Dockerfile (of-watchdog)");
+  if (i.dockerfile?.watchdog === 'classic-watchdog')
+    return { kind: 'fork', reason: "the bundle's Dockerfile runs the classic watchdog" };
   return { kind: 'http', reason: "the bundle's fprocess serves HTTP on $PORT" };
 }

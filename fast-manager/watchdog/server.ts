@@ -53,7 +53,11 @@ const seconds = (ms: number) => `${Number((ms / 1000).toFixed(3))}s`;
 function send(res: ServerResponse, status: number, body: string | Buffer, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   const buf = typeof body === 'string' ? Buffer.from(body) : body;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers, 'content-length': String(buf.length) });
+  res.writeHead(status, {
+    'content-type': 'text/plain; charset=utf-8',
+    ...headers,
+    'content-length': String(buf.length),
+  });
   res.end(buf);
 }
 
@@ -94,15 +98,33 @@ function readBody(req: IncomingMessage, maxBytes: number, timeoutMs: number): Pr
       if (!r.ok) req.resume();
       resolve(r);
     };
-    const timer = timeoutMs > 0 ? setTimeout(() => finish({ ok: false, status: 408, message: `the request body did not arrive within read_timeout (${seconds(timeoutMs)})\n` }), timeoutMs) : undefined;
+    const timer =
+      timeoutMs > 0
+        ? setTimeout(
+            () =>
+              finish({
+                ok: false,
+                status: 408,
+                message: `the request body did not arrive within read_timeout (${seconds(timeoutMs)})\n`,
+              }),
+            timeoutMs,
+          )
+        : undefined;
     req.on('data', (c: Buffer) => {
       if (done) return;
       size += c.length;
-      if (size > maxBytes) return finish({ ok: false, status: 413, message: `the request body is larger than max_body_bytes (${maxBytes} bytes)\n` });
+      if (size > maxBytes)
+        return finish({
+          ok: false,
+          status: 413,
+          message: `the request body is larger than max_body_bytes (${maxBytes} bytes)\n`,
+        });
       chunks.push(c);
     });
     req.once('end', () => finish({ ok: true, body: Buffer.concat(chunks) }));
-    req.once('error', (err) => finish({ ok: false, status: 400, message: `cannot read the request body: ${err.message}\n` }));
+    req.once('error', (err) =>
+      finish({ ok: false, status: 400, message: `cannot read the request body: ${err.message}\n` }),
+    );
     // closed before its end (the caller went away): nothing to answer, nothing to fork
     req.once('close', () => finish({ ok: false, status: 400, message: 'the request body was cut off\n' }));
   });
@@ -125,23 +147,39 @@ export function createForkingWatchdog(o: ForkingWatchdogOptions): ForkingWatchdo
         o.log(`watchdog: cannot start fprocess "${c.fprocess}": ${outcome.error.message}`);
         return send(res, 500, `cannot start the function's process "${c.argv[0]}": ${outcome.error.message}\n`);
       case 'timeout': {
-        o.log(`watchdog: killed "${c.fprocess}" after ${seconds(took)}: ${outcome.limit} (${seconds(outcome.ms)}) passed`);
+        o.log(
+          `watchdog: killed "${c.fprocess}" after ${seconds(took)}: ${outcome.limit} (${seconds(outcome.ms)}) passed`,
+        );
         const hint = `raise ${outcome.limit === 'exec_timeout' ? 'exec_timeout (and write_timeout)' : 'write_timeout (and exec_timeout)'} in the function's environment for longer calls`;
-        if (outcome.limit === 'exec_timeout') return send(res, 408, `Killed process: it ran longer than exec_timeout (${seconds(outcome.ms)}); ${hint}\n`);
-        return send(res, 504, `Killed process: the function did not answer within write_timeout (${seconds(outcome.ms)}); ${hint}\n`);
+        if (outcome.limit === 'exec_timeout')
+          return send(res, 408, `Killed process: it ran longer than exec_timeout (${seconds(outcome.ms)}); ${hint}\n`);
+        return send(
+          res,
+          504,
+          `Killed process: the function did not answer within write_timeout (${seconds(outcome.ms)}); ${hint}\n`,
+        );
       }
       case 'killed':
       case 'exited': {
         if (outcome.kind === 'exited' && outcome.code === 0) {
           if (!c.combineOutput && outcome.stderr.length) o.log(`stderr: ${outcome.stderr.toString('utf8').trimEnd()}`);
-          const type = c.contentType ?? (typeof req.headers['content-type'] === 'string' ? req.headers['content-type'] : undefined);
-          return send(res, 200, outcome.output, { 'content-type': type ?? sniff(outcome.output), 'x-duration-seconds': (took / 1000).toFixed(6) });
+          const type =
+            c.contentType ??
+            (typeof req.headers['content-type'] === 'string' ? req.headers['content-type'] : undefined);
+          return send(res, 200, outcome.output, {
+            'content-type': type ?? sniff(outcome.output),
+            'x-duration-seconds': (took / 1000).toFixed(6),
+          });
         }
         const status = outcome.kind === 'exited' ? `exit status ${outcome.code}` : `killed by ${outcome.signal}`;
         o.log(`watchdog: "${c.fprocess}" failed: ${status}`);
         if (!c.combineOutput && outcome.stderr.length) o.log(`stderr: ${outcome.stderr.toString('utf8').trimEnd()}`);
         // the error, then what the process said: its combined output, or its stderr when kept apart
-        return send(res, 500, Buffer.concat([Buffer.from(`${status}\n`), c.combineOutput ? outcome.output : outcome.stderr]));
+        return send(
+          res,
+          500,
+          Buffer.concat([Buffer.from(`${status}\n`), c.combineOutput ? outcome.output : outcome.stderr]),
+        );
       }
     }
   };
@@ -151,7 +189,9 @@ export function createForkingWatchdog(o: ForkingWatchdogOptions): ForkingWatchdo
     const method = (req.method ?? 'GET').toUpperCase();
     if (!METHODS.has(method)) {
       req.resume();
-      return send(res, 405, `${method} is not supported; the function answers GET, POST, PUT, PATCH and DELETE\n`, { allow: [...METHODS].join(', ') });
+      return send(res, 405, `${method} is not supported; the function answers GET, POST, PUT, PATCH and DELETE\n`, {
+        allow: [...METHODS].join(', '),
+      });
     }
     const body = await readBody(req, c.maxBodyBytes, c.readTimeoutMs);
     if (!body.ok) return send(res, body.status, body.message, { connection: 'close' });
@@ -160,15 +200,31 @@ export function createForkingWatchdog(o: ForkingWatchdogOptions): ForkingWatchdo
       if (!res.writableFinished) gone.abort();
     });
     const env = c.cgiHeaders ? { ...o.env, ...cgiEnvironment(req) } : o.env;
-    const outcome = await runForked({ argv: c.argv, cwd: o.cwd, env, body: body.body, combineOutput: c.combineOutput, execTimeoutMs: c.execTimeoutMs, writeTimeoutMs: c.writeTimeoutMs, elapsedMs: Date.now() - started, signal: gone.signal });
+    const outcome = await runForked({
+      argv: c.argv,
+      cwd: o.cwd,
+      env,
+      body: body.body,
+      combineOutput: c.combineOutput,
+      execTimeoutMs: c.execTimeoutMs,
+      writeTimeoutMs: c.writeTimeoutMs,
+      elapsedMs: Date.now() - started,
+      signal: gone.signal,
+    });
     answer(req, res, outcome, started);
-    if (c.writeDebug) o.log(`${new Date().toISOString()} ${method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`);
+    if (c.writeDebug)
+      o.log(`${new Date().toISOString()} ${method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`);
   };
 
   const server = createServer((req, res) => {
     if (forwarded && !forwarded(req)) {
       req.resume();
-      return send(res, 403, 'this replica serves only requests forwarded by the platform: call the function through the gateway (/function/<name>)\n', { connection: 'close' });
+      return send(
+        res,
+        403,
+        'this replica serves only requests forwarded by the platform: call the function through the gateway (/function/<name>)\n',
+        { connection: 'close' },
+      );
     }
     if (req.url === HEALTH_PATH || req.url?.startsWith(HEALTH_PATH + '?')) {
       req.resume();

@@ -23,11 +23,14 @@ function createEmulatedFunction(): ModelFunction<{ bytes: number }, EmulatedResu
     name: 'emulated',
     path: '',
     async decode(body) {
-      if (body.length > MAX_ITEM_BYTES) throw new PlatformError('payload_too_large', `one item is at most ${MAX_ITEM_BYTES} bytes; got ${body.length}`);
+      if (body.length > MAX_ITEM_BYTES)
+        throw new PlatformError('payload_too_large', `one item is at most ${MAX_ITEM_BYTES} bytes; got ${body.length}`);
       return { bytes: body.length };
     },
     async infer(executor, inputs) {
-      await executor.run({ input: { type: 'float32', dims: [inputs.length, 1], data: new Float32Array(inputs.length) } });
+      await executor.run({
+        input: { type: 'float32', dims: [inputs.length, 1], data: new Float32Array(inputs.length) },
+      });
       return inputs.map((i) => ({ device: 'emulated', batch: inputs.length, bytes: i.bytes }));
     },
     outputShapes: (feeds) => ({ output: { type: 'float32', dims: [feeds.input.dims[0], 1] } }),

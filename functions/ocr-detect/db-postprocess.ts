@@ -39,13 +39,26 @@ export interface DbOptions {
   maxBoxes: number;
 }
 
-export const DEFAULT_DB_OPTIONS: DbOptions = { threshold: 0.3, boxThreshold: 0.6, unclipRatio: 1.5, minSize: 3, maxBoxes: 1000 };
+export const DEFAULT_DB_OPTIONS: DbOptions = {
+  threshold: 0.3,
+  boxThreshold: 0.6,
+  unclipRatio: 1.5,
+  minSize: 3,
+  maxBoxes: 1000,
+};
 
 /**
  * Rotated boxes in the `width` × `height` region at the top-left of a probability map `mapWidth`
  * wide, starting at `offset` in `prob`. Rectangles are in map pixels (a pixel covers [x, x+1)).
  */
-export function dbRects(prob: Float32Array, offset: number, mapWidth: number, width: number, height: number, o: DbOptions = DEFAULT_DB_OPTIONS): MapBox[] {
+export function dbRects(
+  prob: Float32Array,
+  offset: number,
+  mapWidth: number,
+  width: number,
+  height: number,
+  o: DbOptions = DEFAULT_DB_OPTIONS,
+): MapBox[] {
   const seen = new Uint8Array(width * height);
   const stack: number[] = [];
   const boxes: MapBox[] = [];
@@ -111,7 +124,8 @@ function meanInside(r: RotatedRect, p: (x: number, y: number) => number, width: 
     for (let x = Math.max(0, Math.floor(b.x)); x <= x1; x++) {
       const dx = x + 0.5 - r.cx;
       const dy = y + 0.5 - r.cy;
-      if (Math.abs(dx * ux + dy * uy) * 2 > r.width + 1e-9 || Math.abs(-dx * uy + dy * ux) * 2 > r.height + 1e-9) continue;
+      if (Math.abs(dx * ux + dy * uy) * 2 > r.width + 1e-9 || Math.abs(-dx * uy + dy * ux) * 2 > r.height + 1e-9)
+        continue;
       sum += p(x, y);
       n++;
     }
@@ -121,7 +135,10 @@ function meanInside(r: RotatedRect, p: (x: number, y: number) => number, width: 
 
 /** A map box as a box in the image: scaled by (sx, sy) and clamped to imageWidth × imageHeight. */
 export function toImageBox(b: MapBox, sx: number, sy: number, imageWidth: number, imageHeight: number): Box {
-  const clamp = ([x, y]: Point): Point => [round2(Math.min(imageWidth, Math.max(0, x * sx))), round2(Math.min(imageHeight, Math.max(0, y * sy)))];
+  const clamp = ([x, y]: Point): Point => [
+    round2(Math.min(imageWidth, Math.max(0, x * sx))),
+    round2(Math.min(imageHeight, Math.max(0, y * sy))),
+  ];
   // upright boxes read top to bottom: reading angle 90 gives their points from that corner
   const reading = Math.abs(b.rect.angle) > 45 ? 90 : 0;
   return boxOf(rectQuad(b.rect, reading).map(clamp) as Quad, b.score);

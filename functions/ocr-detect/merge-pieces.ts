@@ -18,7 +18,8 @@ export function mergePieces(boxes: readonly MapBox[], maxGap = 0.5): MapBox[] {
     return i;
   };
   for (let i = 0; i < boxes.length; i++) {
-    for (let j = i + 1; j < boxes.length; j++) if (sameLine(boxes[i]!.rect, boxes[j]!.rect, maxGap)) parent[root(j)] = root(i);
+    for (let j = i + 1; j < boxes.length; j++)
+      if (sameLine(boxes[i]!.rect, boxes[j]!.rect, maxGap)) parent[root(j)] = root(i);
   }
   const groups = new Map<number, MapBox[]>();
   boxes.forEach((b, i) => groups.set(root(i), [...(groups.get(root(i)) ?? []), b]));
@@ -26,7 +27,10 @@ export function mergePieces(boxes: readonly MapBox[], maxGap = 0.5): MapBox[] {
     if (group.length === 1) return group[0]!;
     const areas = group.map((b) => b.rect.width * b.rect.height);
     const total = areas.reduce((a, v) => a + v, 0) || 1;
-    return { rect: minAreaRect(group.flatMap((b) => rectQuad(b.rect))), score: group.reduce((a, b, k) => a + b.score * areas[k]!, 0) / total };
+    return {
+      rect: minAreaRect(group.flatMap((b) => rectQuad(b.rect))),
+      score: group.reduce((a, b, k) => a + b.score * areas[k]!, 0) / total,
+    };
   });
 }
 

@@ -27,7 +27,13 @@ export function minAreaRect(points: readonly Point[]): RotatedRect {
   if (hull.length < 3) {
     const [a, b = a] = hull as [Point, Point?];
     const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
-    return normalise({ cx: (a[0] + b[0]) / 2, cy: (a[1] + b[1]) / 2, width: len, height: 0, angle: len === 0 ? 0 : Math.atan2(b[1] - a[1], b[0] - a[0]) / DEG });
+    return normalise({
+      cx: (a[0] + b[0]) / 2,
+      cy: (a[1] + b[1]) / 2,
+      width: len,
+      height: 0,
+      angle: len === 0 ? 0 : Math.atan2(b[1] - a[1], b[0] - a[0]) / DEG,
+    });
   }
   let best: RotatedRect | undefined;
   let bestArea = Infinity;
@@ -55,7 +61,13 @@ export function minAreaRect(points: readonly Point[]): RotatedRect {
       bestArea = area;
       const cu = (minU + maxU) / 2;
       const cv = (minV + maxV) / 2;
-      best = { cx: cu * ux - cv * uy, cy: cu * uy + cv * ux, width: maxU - minU, height: maxV - minV, angle: Math.atan2(uy, ux) / DEG };
+      best = {
+        cx: cu * ux - cv * uy,
+        cy: cu * uy + cv * ux,
+        width: maxU - minU,
+        height: maxV - minV,
+        angle: Math.atan2(uy, ux) / DEG,
+      };
     }
   }
   return normalise(best!);
@@ -78,7 +90,10 @@ export function growRect(r: RotatedRect, d: number): RotatedRect {
   return { ...r, width: r.width + 2 * d, height: r.height + 2 * d };
 }
 
-/** A quadrilateral [top-left, top-right, bottom-right, bottom-left] grown by `dx` along its top edge's direction and `dy` across, on both sides. */
+/**
+ * A quadrilateral [top-left, top-right, bottom-right, bottom-left] grown by `dx` along its top edge's direction and
+ * `dy` across, on both sides.
+ */
 export function growQuad(q: Quad, dx: number, dy: number): Quad {
   const unit = (a: Point, b: Point): Point => {
     const l = Math.hypot(b[0] - a[0], b[1] - a[1]) || 1;
@@ -86,7 +101,10 @@ export function growQuad(q: Quad, dx: number, dy: number): Quad {
   };
   const u = unit(q[0], q[1]);
   const v = unit(q[0], q[3]);
-  const move = (p: Point, su: number, sv: number): Point => [p[0] + su * dx * u[0] + sv * dy * v[0], p[1] + su * dx * u[1] + sv * dy * v[1]];
+  const move = (p: Point, su: number, sv: number): Point => [
+    p[0] + su * dx * u[0] + sv * dy * v[0],
+    p[1] + su * dx * u[1] + sv * dy * v[1],
+  ];
   return [move(q[0], -1, -1), move(q[1], 1, -1), move(q[2], 1, 1), move(q[3], -1, 1)];
 }
 
@@ -115,7 +133,10 @@ export function rectQuad(r: RotatedRect, readingAngle = 0): Quad {
   const uy = Math.sin(a);
   const vx = -uy; // "down" in the text's frame (u turned 90° clockwise on screen)
   const vy = ux;
-  const at = (su: number, sv: number): Point => [r.cx + (su * along * ux) / 2 + (sv * across * vx) / 2, r.cy + (su * along * uy) / 2 + (sv * across * vy) / 2];
+  const at = (su: number, sv: number): Point => [
+    r.cx + (su * along * ux) / 2 + (sv * across * vx) / 2,
+    r.cy + (su * along * uy) / 2 + (sv * across * vy) / 2,
+  ];
   return [at(-1, -1), at(1, -1), at(1, 1), at(-1, 1)];
 }
 

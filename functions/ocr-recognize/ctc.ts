@@ -26,9 +26,16 @@ const CLOSING = new Set(['.', ',', ';', ':', '!', '?', ')', ']', '}', '%']);
 const OPENING = new Set(['(', '[', '{']);
 
 /** Decodes item `index` of a [batch, steps, classes] probability tensor; the last class is the space. */
-export function ctcDecode(probs: Float32Array, dims: readonly number[], index: number, characters: readonly string[], options: CtcOptions = DEFAULT_CTC_OPTIONS): Recognised {
+export function ctcDecode(
+  probs: Float32Array,
+  dims: readonly number[],
+  index: number,
+  characters: readonly string[],
+  options: CtcOptions = DEFAULT_CTC_OPTIONS,
+): Recognised {
   const [, steps, classes] = dims;
-  if (classes !== characters.length) throw new Error(`model has ${classes} classes but the dictionary gives ${characters.length}`);
+  if (classes !== characters.length)
+    throw new Error(`model has ${classes} classes but the dictionary gives ${characters.length}`);
   const space = characters.lastIndexOf(' ');
   let text = '';
   let sum = 0;
@@ -54,7 +61,12 @@ export function ctcDecode(probs: Float32Array, dims: readonly number[], index: n
       } else {
         const c = characters[best]!;
         const recovered = gapSpace !== Infinity;
-        if (text !== '' && gapSpace >= options.spaceThreshold && !(recovered && (CLOSING.has(c) || OPENING.has(text[text.length - 1]!)))) text += ' ';
+        if (
+          text !== '' &&
+          gapSpace >= options.spaceThreshold &&
+          !(recovered && (CLOSING.has(c) || OPENING.has(text[text.length - 1]!)))
+        )
+          text += ' ';
         text += c;
         gapSpace = 0;
       }

@@ -13,7 +13,11 @@
  */
 import { PlatformError } from 'fastgshare/core/errors.ts';
 import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
-import { decodeTextLineImage, writeNormalisedBgr, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
+import {
+  decodeTextLineImage,
+  writeNormalisedBgr,
+  type RgbImage,
+} from 'fastgshare/templates/onnx-node/runtime/image.ts';
 import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
 import { ctcDecode, DEFAULT_CTC_OPTIONS, type Recognised } from './ctc.ts';
 import { cutLine, type LineCropOptions } from './line-crop.ts';
@@ -59,16 +63,22 @@ export function lineWidth(image: RgbImage): number {
   return Math.min(MAX_WIDTH, Math.max(1, Math.ceil((LINE_HEIGHT * image.width) / image.height)));
 }
 
-export async function toRecognizerFeeds(images: RgbImage[], o: Pick<RecognizerOptions, 'minWidth' | 'padValue'> = DEFAULT_RECOGNIZER_OPTIONS): Promise<Tensors> {
+export async function toRecognizerFeeds(
+  images: RgbImage[],
+  o: Pick<RecognizerOptions, 'minWidth' | 'padValue'> = DEFAULT_RECOGNIZER_OPTIONS,
+): Promise<Tensors> {
   const width = Math.max(o.minWidth, ...images.map(lineWidth));
   const size = 3 * LINE_HEIGHT * width;
   const data = new Float32Array(images.length * size);
   if (o.padValue !== 0) data.fill(o.padValue);
-  for (let i = 0; i < images.length; i++) await writeNormalisedBgr(images[i]!, LINE_HEIGHT, lineWidth(images[i]!), data, i * size, width);
+  for (let i = 0; i < images.length; i++)
+    await writeNormalisedBgr(images[i]!, LINE_HEIGHT, lineWidth(images[i]!), data, i * size, width);
   return { x: { type: 'float32', dims: [images.length, 3, LINE_HEIGHT, width], data } };
 }
 
-export function createOcrRecognizeFunction(options: { modelPath?: string; dictionaryPath?: string; recognizer?: Partial<RecognizerOptions> } = {}): ModelFunction<RgbImage, OcrRecognizeResult> {
+export function createOcrRecognizeFunction(
+  options: { modelPath?: string; dictionaryPath?: string; recognizer?: Partial<RecognizerOptions> } = {},
+): ModelFunction<RgbImage, OcrRecognizeResult> {
   const characters = loadCharacters(options.dictionaryPath);
   const o = { ...DEFAULT_RECOGNIZER_OPTIONS, ...options.recognizer };
   return {
@@ -87,9 +97,15 @@ export function createOcrRecognizeFunction(options: { modelPath?: string; dictio
       });
       const results: OcrRecognizeResult[] = new Array(inputs.length);
       for (const indices of groups.values()) {
-        const out = await executor.run(await toRecognizerFeeds(indices.map((i) => inputs[i]!), o));
+        const out = await executor.run(
+          await toRecognizerFeeds(
+            indices.map((i) => inputs[i]!),
+            o,
+          ),
+        );
         const probs = Object.values(out)[0];
-        if (!probs || probs.dims.length !== 3) throw new PlatformError('internal', 'the recogniser returned no [batch, steps, classes] tensor');
+        if (!probs || probs.dims.length !== 3)
+          throw new PlatformError('internal', 'the recogniser returned no [batch, steps, classes] tensor');
         indices.forEach((i, k) => {
           const r = ctcDecode(probs.data as Float32Array, probs.dims, k, characters, o);
           let text = o.asciiPunctuation ? plainText(r.text) : r.text;

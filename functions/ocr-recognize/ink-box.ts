@@ -12,7 +12,10 @@ import { bounds, minAreaRect, type RotatedRect } from 'fastgshare/functions/ocr-
 export interface InkOptions {
   /** Components with fewer pixels than this share of all ink (or than 3) are specks. */
   minShare: number;
-  /** Only components reaching into these rows [from, to) count (the line itself, not its neighbours' ascenders and descenders). */
+  /**
+   * Only components reaching into these rows [from, to) count (the line itself, not its neighbours' ascenders and
+   * descenders).
+   */
   band?: [number, number];
   /** A box turned further than this from level is not trusted (the axis-aligned one is used). */
   maxAngle: number;
@@ -66,7 +69,7 @@ export function inkBox(image: RgbImage, o: InkOptions = DEFAULT_INK_OPTIONS): Ro
   if (dark === 0 || dark === n) return undefined;
   const inkIsDark = dark <= n - dark;
   const ink = new Uint8Array(n);
-  for (let i = 0; i < n; i++) ink[i] = (gray[i]! <= t) === inkIsDark ? 1 : 0;
+  for (let i = 0; i < n; i++) ink[i] = gray[i]! <= t === inkIsDark ? 1 : 0;
   const total = inkIsDark ? dark : n - dark;
   const minPixels = Math.max(3, total * o.minShare);
 
@@ -129,5 +132,7 @@ export function inkBox(image: RgbImage, o: InkOptions = DEFAULT_INK_OPTIONS): Ro
   // not level enough to trust (a short word's box can tilt): the axis-aligned box of the ink
   const b = bounds(points);
   const [cx, cy] = [b.x + b.width / 2, b.y + b.height / 2];
-  return b.width >= b.height ? { cx, cy, width: b.width, height: b.height, angle: 0 } : { cx, cy, width: b.height, height: b.width, angle: 90 };
+  return b.width >= b.height
+    ? { cx, cy, width: b.width, height: b.height, angle: 0 }
+    : { cx, cy, width: b.height, height: b.width, angle: 90 };
 }

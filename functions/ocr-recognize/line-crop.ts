@@ -48,7 +48,10 @@ export async function cutLine(image: RgbImage, quad: Quad | undefined, o: LineCr
   const area = growQuad(quad, g, g);
   const searched = perspectiveCrop(image, area);
   const s = searched.height / (height + 2 * g); // searched pixels per page pixel, across
-  const core: [number, number] = [Math.floor((g + (height * (1 - CORE_SHARE)) / 2) * s), Math.ceil((g + (height * (1 + CORE_SHARE)) / 2) * s)];
+  const core: [number, number] = [
+    Math.floor((g + (height * (1 - CORE_SHARE)) / 2) * s),
+    Math.ceil((g + (height * (1 + CORE_SHARE)) / 2) * s),
+  ];
   const found = inkQuad(searched, core, o);
   if (!found) return perspectiveCrop(image, quad);
   // back to page pixels: the searched crop's homography maps its corners onto `area`

@@ -13,7 +13,9 @@ export const DICTIONARY = join(assets, 'ppocr_keys_v1.txt');
  * (PaddleOCR's `use_space_char`), 6,625 in all for ppocr_keys_v1.
  */
 export function loadCharacters(path = DICTIONARY): string[] {
-  const lines = readFileSync(path, 'utf8').split('\n').map((l) => l.replace(/\r$/, ''));
+  const lines = readFileSync(path, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/\r$/, ''));
   if (lines[lines.length - 1] === '') lines.pop();
   return ['', ...lines, ' '];
 }

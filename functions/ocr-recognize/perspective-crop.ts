@@ -54,7 +54,10 @@ export function applyHomography(h: Homography, x: number, y: number): Point {
 /** The size a quadrilateral's crop gets: its longer top/bottom side by its longer left/right side. */
 export function quadSize(q: Quad): { width: number; height: number } {
   const d = (a: Point, b: Point) => Math.hypot(a[0] - b[0], a[1] - b[1]);
-  return { width: Math.max(1, Math.round(Math.max(d(q[0], q[1]), d(q[3], q[2])))), height: Math.max(1, Math.round(Math.max(d(q[0], q[3]), d(q[1], q[2])))) };
+  return {
+    width: Math.max(1, Math.round(Math.max(d(q[0], q[1]), d(q[3], q[2])))),
+    height: Math.max(1, Math.round(Math.max(d(q[0], q[3]), d(q[1], q[2])))),
+  };
 }
 
 /**

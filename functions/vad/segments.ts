@@ -15,9 +15,19 @@ export interface SegmentOptions {
   padMs: number;
 }
 
-export const DEFAULT_SEGMENT_OPTIONS: SegmentOptions = { threshold: 0.5, minSpeechMs: 250, minSilenceMs: 100, padMs: 30 };
+export const DEFAULT_SEGMENT_OPTIONS: SegmentOptions = {
+  threshold: 0.5,
+  minSpeechMs: 250,
+  minSilenceMs: 100,
+  padMs: 30,
+};
 
-export function speechSegments(probs: ArrayLike<number>, frameMs: number, durationMs: number, o: SegmentOptions = DEFAULT_SEGMENT_OPTIONS): Segment[] {
+export function speechSegments(
+  probs: ArrayLike<number>,
+  frameMs: number,
+  durationMs: number,
+  o: SegmentOptions = DEFAULT_SEGMENT_OPTIONS,
+): Segment[] {
   const negThreshold = Math.max(o.threshold - 0.15, 0.01);
   const raw: Segment[] = [];
   let start = -1;

@@ -7,5 +7,6 @@ import * as wavefileModule from 'wavefile';
 type WaveFileClass = typeof wavefileModule.WaveFile;
 
 export const WaveFile: WaveFileClass =
-  (wavefileModule as { WaveFile?: WaveFileClass }).WaveFile ?? (wavefileModule as unknown as { default: { WaveFile: WaveFileClass } }).default.WaveFile;
+  (wavefileModule as { WaveFile?: WaveFileClass }).WaveFile ??
+  (wavefileModule as unknown as { default: { WaveFile: WaveFileClass } }).default.WaveFile;
 export type WaveFile = InstanceType<WaveFileClass>;

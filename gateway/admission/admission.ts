@@ -47,9 +47,21 @@ export interface Fit {
 export interface Admission {
   readonly maxReplicasPerFunction: number;
   /** A deployment (create or update) of `fn` with these scale labels; throws limit_exceeded. */
-  admitDeploy(fn: AdmissionFunction, labels: Record<string, string>, bounds: ScaleBounds, nodes: readonly NodeAgentClient[], action: string): Promise<void>;
+  admitDeploy(
+    fn: AdmissionFunction,
+    labels: Record<string, string>,
+    bounds: ScaleBounds,
+    nodes: readonly NodeAgentClient[],
+    action: string,
+  ): Promise<void>;
   /** A scale of stored `fn` asked for `requested` replicas, `target` after the label bounds; throws limit_exceeded. */
-  admitScale(fn: AdmissionFunction, requested: number, target: number, nodes: readonly NodeAgentClient[], action: string): Promise<void>;
+  admitScale(
+    fn: AdmissionFunction,
+    requested: number,
+    target: number,
+    nodes: readonly NodeAgentClient[],
+    action: string,
+  ): Promise<void>;
   /** The largest count from fn.replicas up to `wanted` within every limit (any count at or below fn.replicas is). */
   fit(fn: AdmissionFunction, wanted: number, nodes: readonly NodeAgentClient[]): Promise<Fit>;
   /** GET /system/tenants/<name>/limits. */
@@ -58,29 +70,49 @@ export interface Admission {
   setLimits(tenant: string, body: unknown): Promise<TenantLimitsInfo>;
 }
 
-const same = (a: { name: string; namespace: string }, b: { name: string; namespace: string }) => a.name === b.name && a.namespace === b.namespace;
+const same = (a: { name: string; namespace: string }, b: { name: string; namespace: string }) =>
+  a.name === b.name && a.namespace === b.namespace;
 
 export function createAdmission(d: AdmissionDeps): Admission {
   const ceiling = d.config.maxReplicasPerFunction;
 
-  /** Every stored function; one whose annotations or limits no longer parse counts as reserving nothing (said in the log). */
+  /**
+   * Every stored function; one whose annotations or limits no longer parse counts as reserving nothing (said in the
+   * log).
+   */
   async function stored(): Promise<AdmissionFunction[]> {
-    const docs = await d.models.Function.find({}, { name: 1, namespace: 1, annotations: 1, limits: 1, replicas: 1 }).lean();
+    const docs = await d.models.Function.find(
+      {},
+      { name: 1, namespace: 1, annotations: 1, limits: 1, replicas: 1 },
+    ).lean();
     return docs.map((f) => {
-      const fn: AdmissionFunction = { name: f.name, namespace: f.namespace, annotations: asStringMap(f.annotations), limits: f.limits ?? undefined, replicas: f.replicas };
+      const fn: AdmissionFunction = {
+        name: f.name,
+        namespace: f.namespace,
+        annotations: asStringMap(f.annotations),
+        limits: f.limits ?? undefined,
+        replicas: f.replicas,
+      };
       try {
         replicaShare(fn.annotations);
         replicaMemory(fn.limits);
         return fn;
       } catch (err) {
-        d.log.warn('stored function has annotations or limits admission cannot read; counted as reserving nothing', { function: `${f.name}.${f.namespace}`, error: (err as Error).message });
+        d.log.warn('stored function has annotations or limits admission cannot read; counted as reserving nothing', {
+          function: `${f.name}.${f.namespace}`,
+          error: (err as Error).message,
+        });
         return { ...fn, annotations: {}, limits: undefined };
       }
     });
   }
 
   /** The limits `after` breaks that the change raises. */
-  async function evaluate(after: AdmissionFunction, nodes: readonly NodeAgentClient[], world?: AdmissionFunction[]): Promise<Violation[]> {
+  async function evaluate(
+    after: AdmissionFunction,
+    nodes: readonly NodeAgentClient[],
+    world?: AdmissionFunction[],
+  ): Promise<Violation[]> {
     // the proposed function first: a bad annotation or limits.memory is a 400 naming it
     replicaShare(after.annotations);
     replicaMemory(after.limits);
@@ -90,7 +122,15 @@ export function createAdmission(d: AdmissionDeps): Admission {
     const owner = await d.limits.ownerOf(after.namespace);
     if (owner) {
       const own = (fs: AdmissionFunction[]) => fs.filter((f) => owner.namespaces.includes(f.namespace));
-      out.push(...tenantViolations(owner.name, effectiveLimits(d.config.tenantDefaults, owner.overrides), tenantUsage(own(before)), tenantUsage(own(next)), formatValue));
+      out.push(
+        ...tenantViolations(
+          owner.name,
+          effectiveLimits(d.config.tenantDefaults, owner.overrides),
+          tenantUsage(own(before)),
+          tenantUsage(own(next)),
+          formatValue,
+        ),
+      );
     }
     if (nodes.length > 0) {
       const caps = await d.capacities.of(nodes);
@@ -102,7 +142,14 @@ export function createAdmission(d: AdmissionDeps): Admission {
   async function info(tenant: string): Promise<TenantLimitsInfo> {
     const owner = await d.limits.get(tenant);
     const own = (await stored()).filter((f) => owner.namespaces.includes(f.namespace));
-    return { tenant: owner.name, defaults: { ...d.config.tenantDefaults }, overrides: owner.overrides, effective: effectiveLimits(d.config.tenantDefaults, owner.overrides), usage: tenantUsage(own), maxReplicasPerFunction: ceiling };
+    return {
+      tenant: owner.name,
+      defaults: { ...d.config.tenantDefaults },
+      overrides: owner.overrides,
+      effective: effectiveLimits(d.config.tenantDefaults, owner.overrides),
+      usage: tenantUsage(own),
+      maxReplicasPerFunction: ceiling,
+    };
   }
 
   return {
@@ -111,7 +158,8 @@ export function createAdmission(d: AdmissionDeps): Admission {
       const world = await stored();
       const current = world.find((f) => same(f, fn))?.replicas ?? 0;
       const violations = labelViolations(fn.name, labels, bounds, current, ceiling);
-      // replicas only rise on create or when new bounds lift them; a count kept from before the ceiling existed is not refused
+      // replicas only rise on create or when new bounds lift them; a count kept from before the ceiling existed is not
+      // refused
       const c = fn.replicas > current ? ceilingViolation(fn.name, fn.replicas, current, ceiling) : undefined;
       if (c) violations.push(c);
       violations.push(...(await evaluate(fn, nodes, world)));

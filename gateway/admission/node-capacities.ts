@@ -28,11 +28,17 @@ export function createNodeCapacities(d: { clock: Clock; log: Logger; ttlMs?: num
           }
           try {
             const info = await n.info();
-            const cap: NodeCapacity = { name: info.name, ...(Number.isFinite(info.memoryBytes) && info.memoryBytes > 0 ? { memoryBytes: info.memoryBytes } : {}) };
+            const cap: NodeCapacity = {
+              name: info.name,
+              ...(Number.isFinite(info.memoryBytes) && info.memoryBytes > 0 ? { memoryBytes: info.memoryBytes } : {}),
+            };
             known.set(n.url, { cap, at: now });
             out.set(n.url, cap);
           } catch (err) {
-            d.log.warn('cannot read node info: its memory is not checked by admission this time', { node: n.url, error: (err as Error).message });
+            d.log.warn('cannot read node info: its memory is not checked by admission this time', {
+              node: n.url,
+              error: (err as Error).message,
+            });
             out.set(n.url, hit?.cap ?? { name: n.url });
           }
         }),

@@ -14,7 +14,11 @@ export interface NodeUsage {
 }
 
 /** Node URL → its usage (nodes given no replica are present with zeros). */
-export function nodeUsage(functions: readonly AdmissionFunction[], nodes: readonly NodeAgentClient[], placement: Placement): Map<string, NodeUsage> {
+export function nodeUsage(
+  functions: readonly AdmissionFunction[],
+  nodes: readonly NodeAgentClient[],
+  placement: Placement,
+): Map<string, NodeUsage> {
   const out = new Map<string, NodeUsage>(nodes.map((n) => [n.url, { memoryBytes: 0, devices: new Map() }]));
   if (nodes.length === 0) return out;
   for (const f of functions) {

@@ -13,7 +13,12 @@ export function formatValue(unit: LimitUnit, v: number): string {
   return String(v);
 }
 
-const UNIT_TEXT: Record<LimitUnit, string> = { replicas: ' replicas', functions: ' functions', devices: ' device(s)', bytes: '' };
+const UNIT_TEXT: Record<LimitUnit, string> = {
+  replicas: ' replicas',
+  functions: ' functions',
+  devices: ' device(s)',
+  bytes: '',
+};
 
 const LIMIT_TEXT: Record<string, string> = {
   'tenant.replicas': 'replicas (Σ over its functions)',
@@ -32,7 +37,20 @@ export function describeViolation(v: Violation): string {
 
 /** `action` says what was refused, e.g. `scale function "fn" in namespace "ns" to 1000 replicas`. */
 export function refusal(action: string, violations: readonly Violation[]): PlatformError {
-  return new PlatformError('limit_exceeded', `${action}: refused, nothing was changed. ${violations.map(describeViolation).join('. ')}`, {
-    details: { limits: violations.map((v) => ({ limit: v.limit, scope: v.scope, value: v.value, requested: v.requested, current: v.current, unit: v.unit })) },
-  });
+  return new PlatformError(
+    'limit_exceeded',
+    `${action}: refused, nothing was changed. ${violations.map(describeViolation).join('. ')}`,
+    {
+      details: {
+        limits: violations.map((v) => ({
+          limit: v.limit,
+          scope: v.scope,
+          value: v.value,
+          requested: v.requested,
+          current: v.current,
+          unit: v.unit,
+        })),
+      },
+    },
+  );
 }

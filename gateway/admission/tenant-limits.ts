@@ -47,10 +47,12 @@ export function readOverrides(raw: unknown): Partial<TenantLimits> {
   return out;
 }
 
-const bad = (field: string, message: string) => new PlatformError('bad_request', `tenant limits: ${field} ${message}`, { details: { field } });
+const bad = (field: string, message: string) =>
+  new PlatformError('bad_request', `tenant limits: ${field} ${message}`, { details: { field } });
 
 function whole(field: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_LIMIT) throw bad(field, `must be a whole number from 0 to ${MAX_LIMIT}, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > MAX_LIMIT)
+    throw bad(field, `must be a whole number from 0 to ${MAX_LIMIT}, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -59,11 +61,16 @@ function whole(field: string, v: unknown): number {
  * (memory: a quantity such as "16Gi", or bytes; memoryBytes is taken too); null clears a limit.
  */
 export function parseLimitsChange(body: unknown): LimitsChange {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new PlatformError('bad_request', 'tenant limits: the body must be a JSON object such as {"replicas": 40, "functions": 30, "deviceShare": 2, "memory": "16Gi"}; null clears a limit');
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    throw new PlatformError(
+      'bad_request',
+      'tenant limits: the body must be a JSON object such as {"replicas": 40, "functions": 30, "deviceShare": 2, "memory": "16Gi"}; null clears a limit',
+    );
   const b = body as Record<string, unknown>;
   const allowed = ['replicas', 'functions', 'deviceShare', 'memory', 'memoryBytes'];
   for (const k of Object.keys(b)) if (!allowed.includes(k)) throw bad(k, `is not a limit; use ${allowed.join(', ')}`);
-  if (b.memory !== undefined && b.memoryBytes !== undefined) throw bad('memory', 'and memoryBytes both given; give one');
+  if (b.memory !== undefined && b.memoryBytes !== undefined)
+    throw bad('memory', 'and memoryBytes both given; give one');
   const change: LimitsChange = { set: {}, clear: [] };
   const take = (k: TenantLimitKey, raw: unknown, parse: (v: unknown) => number) => {
     if (raw === undefined) return;
@@ -73,34 +80,55 @@ export function parseLimitsChange(body: unknown): LimitsChange {
   take('replicas', b.replicas, (v) => whole('replicas', v));
   take('functions', b.functions, (v) => whole('functions', v));
   take('deviceShare', b.deviceShare, (v) => {
-    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_LIMIT) throw bad('deviceShare', `must be a number of devices from 0 to ${MAX_LIMIT} (e.g. 1.5), got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > MAX_LIMIT)
+      throw bad(
+        'deviceShare',
+        `must be a number of devices from 0 to ${MAX_LIMIT} (e.g. 1.5), got ${JSON.stringify(v)}`,
+      );
     return v;
   });
-  const mem = b.memory !== undefined ? { field: 'memory', raw: b.memory } : { field: 'memoryBytes', raw: b.memoryBytes };
+  const mem =
+    b.memory !== undefined ? { field: 'memory', raw: b.memory } : { field: 'memoryBytes', raw: b.memoryBytes };
   take('memoryBytes', mem.raw, (v) => {
     if (typeof v === 'number') {
-      if (!Number.isInteger(v) || v < 0 || v > 2 ** 50) throw bad(mem.field, `must be a whole number of bytes from 0 to 2^50, or a quantity such as "16Gi", got ${v}`);
+      if (!Number.isInteger(v) || v < 0 || v > 2 ** 50)
+        throw bad(mem.field, `must be a whole number of bytes from 0 to 2^50, or a quantity such as "16Gi", got ${v}`);
       return v;
     }
     const bytes = parseMemoryBytes(v, `tenant limits: ${mem.field}`);
     if (bytes > 2 ** 50) throw bad(mem.field, 'is too large (at most 1Pi)');
     return bytes;
   });
-  if (Object.keys(change.set).length === 0 && change.clear.length === 0) throw new PlatformError('bad_request', 'tenant limits: give at least one of replicas, functions, deviceShare, memory (null clears one)');
+  if (Object.keys(change.set).length === 0 && change.clear.length === 0)
+    throw new PlatformError(
+      'bad_request',
+      'tenant limits: give at least one of replicas, functions, deviceShare, memory (null clears one)',
+    );
   return change;
 }
 
 export function createTenantLimitsStore(models: Models): TenantLimitsStore {
   const { Tenant } = models;
-  const owner = (t: { name: string; namespaces?: string[] | null; limits?: unknown }): TenantOwner => ({ name: t.name, namespaces: [...(t.namespaces ?? [])], overrides: readOverrides(t.limits) });
+  const owner = (t: { name: string; namespaces?: string[] | null; limits?: unknown }): TenantOwner => ({
+    name: t.name,
+    namespaces: [...(t.namespaces ?? [])],
+    overrides: readOverrides(t.limits),
+  });
   return {
     async ownerOf(namespace) {
       const t = await Tenant.findOne({ namespaces: namespace }, { name: 1, namespaces: 1, limits: 1 }).lean();
       return t ? owner(t) : undefined;
     },
     async get(tenant) {
-      const t = typeof tenant === 'string' ? await Tenant.findOne({ name: tenant }, { name: 1, namespaces: 1, limits: 1 }).lean() : null;
-      if (!t) throw new PlatformError('not_found', `tenant "${tenant}" not found; list tenants with GET /system/tenants (fastgshare tenant list)`);
+      const t =
+        typeof tenant === 'string'
+          ? await Tenant.findOne({ name: tenant }, { name: 1, namespaces: 1, limits: 1 }).lean()
+          : null;
+      if (!t)
+        throw new PlatformError(
+          'not_found',
+          `tenant "${tenant}" not found; list tenants with GET /system/tenants (fastgshare tenant list)`,
+        );
       return owner(t);
     },
     async update(tenant, change) {

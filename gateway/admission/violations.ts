@@ -9,7 +9,10 @@ import type { NodeUsage } from './node-usage.ts';
 export type LimitUnit = 'replicas' | 'functions' | 'devices' | 'bytes';
 
 export interface Violation {
-  /** Which limit: tenant.replicas, tenant.functions, tenant.deviceShare, tenant.memoryBytes, function.replicas, node.deviceShare, node.memoryBytes. */
+  /**
+   * Which limit: tenant.replicas, tenant.functions, tenant.deviceShare, tenant.memoryBytes, function.replicas,
+   * node.deviceShare, node.memoryBytes.
+   */
   limit: string;
   /** What it binds, for people: `tenant "alice"`, `node "n1" device "cpu"`. */
   scope: string;
@@ -27,13 +30,30 @@ export interface Violation {
 /** Sums of shares are floats (0.1 + 0.2): compare with a tolerance far below any annotation's precision. */
 const EPS = 1e-9;
 
-export const exceeds = (value: number, requested: number, current: number): boolean => requested > value + EPS && requested > current + EPS;
+export const exceeds = (value: number, requested: number, current: number): boolean =>
+  requested > value + EPS && requested > current + EPS;
 
-const TENANT_UNITS: Record<TenantLimitKey, LimitUnit> = { replicas: 'replicas', functions: 'functions', deviceShare: 'devices', memoryBytes: 'bytes' };
+const TENANT_UNITS: Record<TenantLimitKey, LimitUnit> = {
+  replicas: 'replicas',
+  functions: 'functions',
+  deviceShare: 'devices',
+  memoryBytes: 'bytes',
+};
 /** The `fastgshare tenant limits` flag of each limit. */
-export const TENANT_LIMIT_FLAGS: Record<TenantLimitKey, string> = { replicas: '--replicas', functions: '--functions', deviceShare: '--device-share', memoryBytes: '--memory' };
+export const TENANT_LIMIT_FLAGS: Record<TenantLimitKey, string> = {
+  replicas: '--replicas',
+  functions: '--functions',
+  deviceShare: '--device-share',
+  memoryBytes: '--memory',
+};
 
-export function tenantViolations(tenant: string, limits: TenantLimits, before: TenantLimits, after: TenantLimits, formatValue: (unit: LimitUnit, v: number) => string): Violation[] {
+export function tenantViolations(
+  tenant: string,
+  limits: TenantLimits,
+  before: TenantLimits,
+  after: TenantLimits,
+  formatValue: (unit: LimitUnit, v: number) => string,
+): Violation[] {
   const out: Violation[] = [];
   for (const key of Object.keys(TENANT_UNITS) as TenantLimitKey[]) {
     if (!exceeds(limits[key], after[key], before[key])) continue;
@@ -58,7 +78,11 @@ export interface NodeCapacity {
 }
 
 /** Each device of a node holds at most 1 device of guaranteed share; each node's Σ limits.memory at most its memory. */
-export function nodeViolations(capacity: ReadonlyMap<string, NodeCapacity>, before: ReadonlyMap<string, NodeUsage>, after: ReadonlyMap<string, NodeUsage>): Violation[] {
+export function nodeViolations(
+  capacity: ReadonlyMap<string, NodeCapacity>,
+  before: ReadonlyMap<string, NodeUsage>,
+  after: ReadonlyMap<string, NodeUsage>,
+): Violation[] {
   const out: Violation[] = [];
   for (const [url, a] of after) {
     const b = before.get(url);
@@ -73,7 +97,8 @@ export function nodeViolations(capacity: ReadonlyMap<string, NodeCapacity>, befo
         requested: share,
         current: now,
         unit: 'devices',
-        remedy: 'the guarantees of all tenants on one device cannot add up to more than the whole device: lower fastgshare/gpu_quota_request or fastgshare/gpu_sm_partition, use fewer replicas or another device (fastgshare/emulated_device, fastgshare/cuda_device), or ask the platform admin to add a node',
+        remedy:
+          'the guarantees of all tenants on one device cannot add up to more than the whole device: lower fastgshare/gpu_quota_request or fastgshare/gpu_sm_partition, use fewer replicas or another device (fastgshare/emulated_device, fastgshare/cuda_device), or ask the platform admin to add a node',
       });
     }
     const mem = capacity.get(url)?.memoryBytes;
@@ -85,7 +110,8 @@ export function nodeViolations(capacity: ReadonlyMap<string, NodeCapacity>, befo
         requested: a.memoryBytes,
         current: b?.memoryBytes ?? 0,
         unit: 'bytes',
-        remedy: "the memory limits of all tenants' replicas on a node cannot add up to more than its memory: lower limits.memory, use fewer replicas, or ask the platform admin to add a node",
+        remedy:
+          "the memory limits of all tenants' replicas on a node cannot add up to more than its memory: lower limits.memory, use fewer replicas, or ask the platform admin to add a node",
       });
     }
   }

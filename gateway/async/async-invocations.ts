@@ -89,10 +89,14 @@ export function createAsyncInvocations(d: AsyncInvocationsDeps): AsyncInvocation
   const metrics = createAsyncMetrics(
     d.registry,
     {
-      counts: () => (producer.status === 'ready' ? queue.getJobCounts() : Promise.reject(new Error('Redis not connected'))),
+      counts: () =>
+        producer.status === 'ready' ? queue.getJobCounts() : Promise.reject(new Error('Redis not connected')),
       async oldestTimestamp() {
         if (producer.status !== 'ready') throw new Error('Redis not connected');
-        const [waiting, delayed] = await Promise.all([queue.getJobs(['wait'], 0, 0, true), queue.getJobs(['delayed', 'prioritized'], 0, 0, true)]);
+        const [waiting, delayed] = await Promise.all([
+          queue.getJobs(['wait'], 0, 0, true),
+          queue.getJobs(['delayed', 'prioritized'], 0, 0, true),
+        ]);
         const ts = [...waiting, ...delayed].map((j) => j.timestamp).filter((t) => Number.isFinite(t));
         return ts.length ? Math.min(...ts) : undefined;
       },
@@ -113,7 +117,12 @@ export function createAsyncInvocations(d: AsyncInvocationsDeps): AsyncInvocation
   });
 
   let gatewayUrl = '';
-  const caller = createFunctionCaller({ gatewayUrl: () => gatewayUrl, timeoutMs: d.callTimeoutMs, maxResponseBytes: d.maxBodyBytes, credentials: d.credentials });
+  const caller = createFunctionCaller({
+    gatewayUrl: () => gatewayUrl,
+    timeoutMs: d.callTimeoutMs,
+    maxResponseBytes: d.maxBodyBytes,
+    credentials: d.credentials,
+  });
   const processor = createProcessor({
     caller,
     callbacks: createCallbackSender({ timeoutMs: 10_000, policy: d.callbackPolicy }),
@@ -131,7 +140,10 @@ export function createAsyncInvocations(d: AsyncInvocationsDeps): AsyncInvocation
     start(url) {
       if (worker) return;
       gatewayUrl = url;
-      workerConnection = new Redis(d.redisUrl, { maxRetriesPerRequest: null, retryStrategy: (n) => Math.min(100 * n, 2000) });
+      workerConnection = new Redis(d.redisUrl, {
+        maxRetriesPerRequest: null,
+        retryStrategy: (n) => Math.min(100 * n, 2000),
+      });
       workerConnection.on('error', (err) => warn('async worker: Redis connection error', err));
       worker = new Worker<AsyncJobData, AsyncJobResult>(keys.queue, processor, {
         connection: workerConnection,
@@ -143,17 +155,26 @@ export function createAsyncInvocations(d: AsyncInvocationsDeps): AsyncInvocation
         stalledInterval: Math.max(500, Math.floor(c.lockMs / 2)),
         maxStalledCount: 20,
         settings: {
-          backoffStrategy: (attemptsMade: number) => Math.min(c.backoffMaxMs, c.backoffMs * 2 ** Math.max(0, attemptsMade - 1)),
+          backoffStrategy: (attemptsMade: number) =>
+            Math.min(c.backoffMaxMs, c.backoffMs * 2 ** Math.max(0, attemptsMade - 1)),
         },
       });
       worker.on('error', (err) => warn('async worker error', err));
       worker.on('failed', (job, err) => {
-        if (job && job.attemptsMade >= c.maxAttempts) log.warn('async call failed for good', { callId: job.id, error: err.message });
+        if (job && job.attemptsMade >= c.maxAttempts)
+          log.warn('async call failed for good', { callId: job.id, error: err.message });
       });
-      log.info('async invocations on', { queue: keys.queue, prefix: keys.prefix, concurrency: c.concurrency, perFunction: c.functionConcurrency, attempts: c.maxAttempts });
+      log.info('async invocations on', {
+        queue: keys.queue,
+        prefix: keys.prefix,
+        concurrency: c.concurrency,
+        perFunction: c.functionConcurrency,
+        attempts: c.maxAttempts,
+      });
     },
     async close() {
-      const bounded = (p: Promise<unknown>, ms: number) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
+      const bounded = (p: Promise<unknown>, ms: number) =>
+        Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, ms).unref())]);
       if (worker) await bounded(worker.close(), 5000);
       await bounded(queue.close(), 2000);
       caller.close();

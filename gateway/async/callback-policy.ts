@@ -42,7 +42,10 @@ export type Verdict = { allowed: true } | { allowed: false; rule: string; reason
 /** A callback the policy refused; never retried. */
 export class CallbackRefusedError extends PlatformError {
   override name = 'CallbackRefusedError';
-  constructor(message: string, readonly rule: string) {
+  constructor(
+    message: string,
+    readonly rule: string,
+  ) {
     super('bad_request', message, { details: { field: 'X-Callback-Url', rule, setting: CALLBACK_ALLOW_SETTING } });
   }
 }
@@ -66,7 +69,10 @@ export interface CallbackPolicyOptions {
   /** This host's addresses (default: os.networkInterfaces(), re-read at most every 5 s). */
   hostAddresses?: () => readonly string[];
   /** Resolver (default dns.lookup), a seam for tests of DNS rebinding. */
-  resolve?: (host: string, cb: (err: Error | null, addresses: Array<{ address: string; family: number }>) => void) => void;
+  resolve?: (
+    host: string,
+    cb: (err: Error | null, addresses: Array<{ address: string; family: number }>) => void,
+  ) => void;
 }
 
 type Family = 'ipv4' | 'ipv6';
@@ -115,7 +121,9 @@ function defaultHostAddresses(): () => readonly string[] {
   return () => {
     const now = Date.now();
     if (now - at > 5_000) {
-      cached = Object.values(networkInterfaces()).flatMap((list) => (list ?? []).map((i) => i.address.replace(/%.*$/, '')));
+      cached = Object.values(networkInterfaces()).flatMap((list) =>
+        (list ?? []).map((i) => i.address.replace(/%.*$/, '')),
+      );
       at = now;
     }
     return cached;
@@ -145,7 +153,9 @@ export function createCallbackPolicy(o: CallbackPolicyOptions): CallbackPolicy {
     const f = familyOf(address);
     return f ? list.check(address, f) : false;
   };
-  const isLocal = (address: string, own: net.BlockList) => matches(own, address) || DENY.some((d) => (d.rule === 'loopback' || d.rule === 'unspecified') && matches(d.list, address));
+  const isLocal = (address: string, own: net.BlockList) =>
+    matches(own, address) ||
+    DENY.some((d) => (d.rule === 'loopback' || d.rule === 'unspecified') && matches(d.list, address));
 
   function platformListener(d: CallbackDestination): PlatformListener | undefined {
     const own = listOf(hostAddresses());
@@ -165,16 +175,30 @@ export function createCallbackPolicy(o: CallbackPolicyOptions): CallbackPolicy {
     const f = familyOf(d.address);
     if (!f) return { allowed: false, rule: 'not-an-address', reason: `"${d.address}" is not an IP address` };
     const host = d.host === undefined ? undefined : bareHost(d.host);
-    if (endpoints.some((e) => e.port === d.port && (e.address ? e.address.check(d.address, f) : host !== undefined && e.host === host))) return { allowed: true };
+    if (
+      endpoints.some(
+        (e) => e.port === d.port && (e.address ? e.address.check(d.address, f) : host !== undefined && e.host === host),
+      )
+    )
+      return { allowed: true };
     const listener = platformListener(d);
     if (listener) {
-      return { allowed: false, rule: 'platform-listener', reason: `${fmt(d.address)}:${d.port} is one of the platform's own listeners (${listener.what}); only an explicit host:port entry in ${CALLBACK_ALLOW_SETTING} opens it` };
+      return {
+        allowed: false,
+        rule: 'platform-listener',
+        reason: `${fmt(d.address)}:${d.port} is one of the platform's own listeners (${listener.what}); only an explicit host:port entry in ${CALLBACK_ALLOW_SETTING} opens it`,
+      };
     }
     if (cidrs.check(d.address, f)) return { allowed: true };
     for (const r of DENY) {
       if (r.list.check(d.address, f)) return { allowed: false, rule: r.rule, reason: `${fmt(d.address)} is ${r.what}` };
     }
-    if (matches(listOf(hostAddresses()), d.address)) return { allowed: false, rule: 'this-host', reason: `${fmt(d.address)} is an address of the platform's own host` };
+    if (matches(listOf(hostAddresses()), d.address))
+      return {
+        allowed: false,
+        rule: 'this-host',
+        reason: `${fmt(d.address)} is an address of the platform's own host`,
+      };
     return { allowed: true };
   }
 
@@ -207,7 +231,11 @@ export function createCallbackPolicy(o: CallbackPolicyOptions): CallbackPolicy {
         const v = check({ address: host, port, host });
         if (!v.allowed) throw refuse(url, v);
       }
-      const lookup = ((hostname: string, options: dns.LookupOptions, cb: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => {
+      const lookup = ((
+        hostname: string,
+        options: dns.LookupOptions,
+        cb: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
+      ) => {
         resolve(hostname, (err, found) => {
           if (err) return cb(err, '', 0);
           let last: Verdict | undefined;
@@ -218,7 +246,10 @@ export function createCallbackPolicy(o: CallbackPolicyOptions): CallbackPolicy {
             return v.allowed;
           });
           if (allowed.length === 0) {
-            const v = last && !last.allowed ? last : { rule: 'no-address', reason: `${hostname} resolved to no usable address` };
+            const v =
+              last && !last.allowed
+                ? last
+                : { rule: 'no-address', reason: `${hostname} resolved to no usable address` };
             return cb(refuse(url, v) as unknown as NodeJS.ErrnoException, '', 0);
           }
           if (options.all) return cb(null, allowed);
@@ -235,7 +266,9 @@ function fmt(address: string): string {
 }
 
 /** The host:port of each URL, as platform listeners (URLs that do not parse are skipped). */
-export function listenersFromUrls(entries: ReadonlyArray<{ url: string | undefined; what: string }>): PlatformListener[] {
+export function listenersFromUrls(
+  entries: ReadonlyArray<{ url: string | undefined; what: string }>,
+): PlatformListener[] {
   const out: PlatformListener[] = [];
   for (const e of entries) {
     if (!e.url) continue;
@@ -245,7 +278,13 @@ export function listenersFromUrls(entries: ReadonlyArray<{ url: string | undefin
     } catch {
       continue;
     }
-    const dflt: Record<string, number> = { 'http:': 80, 'https:': 443, 'redis:': 6379, 'rediss:': 6379, 'mongodb:': 27017 };
+    const dflt: Record<string, number> = {
+      'http:': 80,
+      'https:': 443,
+      'redis:': 6379,
+      'rediss:': 6379,
+      'mongodb:': 27017,
+    };
     const port = u.port ? Number(u.port) : dflt[u.protocol];
     if (port !== undefined && u.hostname) out.push({ host: u.hostname, port, what: e.what });
   }

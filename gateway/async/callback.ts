@@ -34,14 +34,19 @@ export interface CallbackSender {
 export function parseCallbackUrl(raw: string | string[] | undefined, policy?: CallbackPolicy): string | undefined {
   if (raw === undefined) return undefined;
   const value = Array.isArray(raw) ? raw : [raw];
-  if (value.length !== 1 || !value[0]) throw new PlatformError('bad_request', 'X-Callback-Url must be a single absolute http:// or https:// URL');
+  if (value.length !== 1 || !value[0])
+    throw new PlatformError('bad_request', 'X-Callback-Url must be a single absolute http:// or https:// URL');
   let u: URL;
   try {
     u = new URL(value[0]);
   } catch {
-    throw new PlatformError('bad_request', `X-Callback-Url "${value[0].slice(0, 200)}" is not a URL: give an absolute http:// or https:// URL`);
+    throw new PlatformError(
+      'bad_request',
+      `X-Callback-Url "${value[0].slice(0, 200)}" is not a URL: give an absolute http:// or https:// URL`,
+    );
   }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new PlatformError('bad_request', `X-Callback-Url must use http or https, not ${u.protocol}`);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:')
+    throw new PlatformError('bad_request', `X-Callback-Url must use http or https, not ${u.protocol}`);
   if (u.username || u.password) throw new PlatformError('bad_request', 'X-Callback-Url must not carry credentials');
   policy?.checkUrl(u);
   return u.toString();
@@ -56,7 +61,13 @@ export interface CallbackSenderOptions {
 }
 
 /** One POST; resolves with the receiver's status. Redirects are not followed. */
-function post(url: URL, policy: CallbackPolicy, headers: Record<string, string>, body: Buffer, timeoutMs: number): Promise<number> {
+function post(
+  url: URL,
+  policy: CallbackPolicy,
+  headers: Record<string, string>,
+  body: Buffer,
+  timeoutMs: number,
+): Promise<number> {
   const target = policy.connectOptions(url); // throws CallbackRefusedError for a refused IP literal
   const request = url.protocol === 'https:' ? https.request : http.request;
   return new Promise<number>((resolve, reject) => {
@@ -104,7 +115,11 @@ export function createCallbackSender(opts: CallbackSenderOptions): CallbackSende
       for (let i = 0; i < attempts; i++) {
         try {
           const status = await post(url, opts.policy, headers, r.body, opts.timeoutMs);
-          if (status >= 300 && status < 400) throw new PlatformError('bad_request', `callback to ${url.host} answered ${status}: redirects are not followed; give the final URL in X-Callback-Url`);
+          if (status >= 300 && status < 400)
+            throw new PlatformError(
+              'bad_request',
+              `callback to ${url.host} answered ${status}: redirects are not followed; give the final URL in X-Callback-Url`,
+            );
           if (status < 500) return;
           last = new Error(`callback answered ${status}`);
         } catch (err) {
@@ -114,7 +129,9 @@ export function createCallbackSender(opts: CallbackSenderOptions): CallbackSende
         }
         if (i + 1 < attempts) await new Promise((resolve) => setTimeout(resolve, delay * 2 ** i));
       }
-      throw new PlatformError('unavailable', `callback to ${r.url} failed: ${(last as Error)?.message ?? last}`, { cause: last });
+      throw new PlatformError('unavailable', `callback to ${r.url} failed: ${(last as Error)?.message ?? last}`, {
+        cause: last,
+      });
     },
   };
 }

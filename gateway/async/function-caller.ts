@@ -45,9 +45,17 @@ export function createFunctionCaller(o: FunctionCallerOptions): FunctionCaller {
   return {
     call(job) {
       const body = Buffer.from(job.bodyBase64, 'base64');
-      const url = new URL(`/function/${encodeURIComponent(job.function)}${job.path.startsWith('/') ? job.path : '/' + job.path}`, o.gatewayUrl());
+      const url = new URL(
+        `/function/${encodeURIComponent(job.function)}${job.path.startsWith('/') ? job.path : '/' + job.path}`,
+        o.gatewayUrl(),
+      );
       const caller = job.caller ?? { kind: 'anonymous' };
-      const headers: http.OutgoingHttpHeaders = { ...withoutCredentials(job.headers), ...o.credentials?.(caller), 'x-call-id': job.callId, 'content-length': String(body.length) };
+      const headers: http.OutgoingHttpHeaders = {
+        ...withoutCredentials(job.headers),
+        ...o.credentials?.(caller),
+        'x-call-id': job.callId,
+        'content-length': String(body.length),
+      };
       return new Promise<FunctionCallResult>((resolve) => {
         let settled = false;
         const done = (r: FunctionCallResult) => {
@@ -62,12 +70,19 @@ export function createFunctionCaller(o: FunctionCallerOptions): FunctionCaller {
             size += c.length;
             if (size > o.maxResponseBytes) {
               res.destroy();
-              done({ status: 502, headers: {}, body: Buffer.alloc(0), error: `the function's answer is larger than ${o.maxResponseBytes} bytes` });
+              done({
+                status: 502,
+                headers: {},
+                body: Buffer.alloc(0),
+                error: `the function's answer is larger than ${o.maxResponseBytes} bytes`,
+              });
               return;
             }
             chunks.push(c);
           });
-          res.on('end', () => done({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
+          res.on('end', () =>
+            done({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }),
+          );
           res.on('error', (err) => done({ status: 502, headers: {}, body: Buffer.alloc(0), error: err.message }));
         });
         req.on('timeout', () => {

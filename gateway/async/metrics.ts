@@ -20,7 +20,12 @@ export interface AsyncMetrics {
 
 export const QUEUE_STATES = ['waiting', 'delayed', 'active', 'prioritized', 'completed', 'failed'] as const;
 
-export function createAsyncMetrics(registry: Registry, probe: QueueProbe, now: () => number, onError: (err: unknown) => void): AsyncMetrics {
+export function createAsyncMetrics(
+  registry: Registry,
+  probe: QueueProbe,
+  now: () => number,
+  onError: (err: unknown) => void,
+): AsyncMetrics {
   new Gauge({
     name: 'gateway_async_queue_depth',
     help: 'Async invocations in the queue, by state',
@@ -48,10 +53,30 @@ export function createAsyncMetrics(registry: Registry, probe: QueueProbe, now: (
       }
     },
   });
-  const submitted = new Counter({ name: 'gateway_async_submitted_total', help: 'Async invocations accepted', labelNames: ['function_name'], registers: [registry] });
-  const finished = new Counter({ name: 'gateway_async_finished_total', help: 'Async invocations finished (after retries), by final status', labelNames: ['function_name', 'code'], registers: [registry] });
-  const retries = new Counter({ name: 'gateway_async_retries_total', help: 'Async invocation attempts that will be retried', labelNames: ['function_name'], registers: [registry] });
-  const callbacks = new Counter({ name: 'gateway_async_callbacks_total', help: 'Callbacks posted, by result', labelNames: ['result'], registers: [registry] });
+  const submitted = new Counter({
+    name: 'gateway_async_submitted_total',
+    help: 'Async invocations accepted',
+    labelNames: ['function_name'],
+    registers: [registry],
+  });
+  const finished = new Counter({
+    name: 'gateway_async_finished_total',
+    help: 'Async invocations finished (after retries), by final status',
+    labelNames: ['function_name', 'code'],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'gateway_async_retries_total',
+    help: 'Async invocation attempts that will be retried',
+    labelNames: ['function_name'],
+    registers: [registry],
+  });
+  const callbacks = new Counter({
+    name: 'gateway_async_callbacks_total',
+    help: 'Callbacks posted, by result',
+    labelNames: ['result'],
+    registers: [registry],
+  });
   return {
     submitted: (fn) => submitted.inc({ function_name: fn }),
     finished: (fn, status) => finished.inc({ function_name: fn, code: String(status) }),

@@ -31,7 +31,9 @@ export class RetryableCallError extends Error {
   override name = 'RetryableCallError';
 }
 
-export function createProcessor(d: ProcessorDeps): (job: Job<AsyncJobData, AsyncJobResult>, token?: string) => Promise<AsyncJobResult> {
+export function createProcessor(
+  d: ProcessorDeps,
+): (job: Job<AsyncJobData, AsyncJobResult>, token?: string) => Promise<AsyncJobResult> {
   const busyDelay = d.busyDelayMs ?? 100;
   return async (job, token) => {
     let data = job.data;
@@ -52,8 +54,16 @@ export function createProcessor(d: ProcessorDeps): (job: Job<AsyncJobData, Async
       const durationSeconds = (d.clock.now() - started) / 1000;
       if (RETRYABLE_STATUSES.has(r.status) && attempt < d.maxAttempts) {
         d.metrics.retried(data.function);
-        d.log.info('async call will be retried', { callId: data.callId, function: data.function, status: r.status, attempt, error: r.error });
-        throw new RetryableCallError(`function ${data.function} answered ${r.status}${r.error ? ` (${r.error})` : ''} on attempt ${attempt} of ${d.maxAttempts}`);
+        d.log.info('async call will be retried', {
+          callId: data.callId,
+          function: data.function,
+          status: r.status,
+          attempt,
+          error: r.error,
+        });
+        throw new RetryableCallError(
+          `function ${data.function} answered ${r.status}${r.error ? ` (${r.error})` : ''} on attempt ${attempt} of ${d.maxAttempts}`,
+        );
       }
       d.metrics.finished(data.function, r.status);
       const result: AsyncJobResult = { status: r.status, durationSeconds, attempts: attempt };
@@ -73,7 +83,11 @@ export function createProcessor(d: ProcessorDeps): (job: Job<AsyncJobData, Async
           result.callback = 'delivered';
         } catch (err) {
           result.callback = 'failed';
-          d.log.warn('async callback failed', { callId: data.callId, function: data.function, error: (err as Error).message });
+          d.log.warn('async callback failed', {
+            callId: data.callId,
+            function: data.function,
+            error: (err as Error).message,
+          });
         }
         d.metrics.callback(result.callback);
       }

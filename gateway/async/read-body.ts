@@ -21,12 +21,23 @@ export function readBoundedBody(req: IncomingMessage, limit: number, hint: strin
     };
     const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) return finish(new PlatformError('payload_too_large', `request body is larger than the ${limit} bytes allowed for ${hint}`, { details: { limit } }));
+      if (size > limit)
+        return finish(
+          new PlatformError('payload_too_large', `request body is larger than the ${limit} bytes allowed for ${hint}`, {
+            details: { limit },
+          }),
+        );
       chunks.push(c);
     };
     req.on('data', onData);
     req.once('end', () => finish());
-    req.once('aborted', () => finish(new PlatformError('bad_request', 'the request body ended before its declared length; send the whole body')));
-    req.once('error', (err) => finish(new PlatformError('bad_request', `the request body could not be read: ${err.message}`)));
+    req.once('aborted', () =>
+      finish(
+        new PlatformError('bad_request', 'the request body ended before its declared length; send the whole body'),
+      ),
+    );
+    req.once('error', (err) =>
+      finish(new PlatformError('bad_request', `the request body could not be read: ${err.message}`)),
+    );
   });
 }

@@ -58,7 +58,14 @@ export function createAsyncSubmitHandler(d: SubmitDeps): (req: IncomingMessage, 
       res.end();
     } catch (err) {
       const pe = toPlatformError(err);
-      const wrapped = pe.code === 'internal' ? new PlatformError('unavailable', `the async queue could not take the call: ${pe.message}; retry with the same X-Call-Id`, { cause: err }) : pe;
+      const wrapped =
+        pe.code === 'internal'
+          ? new PlatformError(
+              'unavailable',
+              `the async queue could not take the call: ${pe.message}; retry with the same X-Call-Id`,
+              { cause: err },
+            )
+          : pe;
       if (wrapped.code === 'payload_too_large' || wrapped.code === 'bad_request') res.setHeader('Connection', 'close');
       sendError(res, wrapped);
     }
@@ -66,23 +73,45 @@ export function createAsyncSubmitHandler(d: SubmitDeps): (req: IncomingMessage, 
 
   async function accept(req: IncomingMessage, res: ServerResponse): Promise<AsyncJobData> {
     const { rawName, upstreamPath } = splitInvocationUrl(req.url ?? '/');
-    if (!rawName) throw new PlatformError('not_found', 'no function named: call /async-function/NAME[.NAMESPACE][/path]');
+    if (!rawName)
+      throw new PlatformError('not_found', 'no function named: call /async-function/NAME[.NAMESPACE][/path]');
     const { name, namespace } = parseQualifiedName(rawName);
     const key = functionKey(name, namespace);
-    if (!d.exists(key)) throw new PlatformError('not_found', `function "${name}" not found in namespace "${namespace}"; deploy it first (faas-cli deploy) or check the name with faas-cli list -n ${namespace}`);
+    if (!d.exists(key))
+      throw new PlatformError(
+        'not_found',
+        `function "${name}" not found in namespace "${namespace}"; deploy it first (faas-cli deploy) or check the name with faas-cli list -n ${namespace}`,
+      );
     const callbackUrl = parseCallbackUrl(req.headers['x-callback-url'], d.callbackPolicy);
     const given = req.headers['x-call-id'];
     if (given !== undefined && (typeof given !== 'string' || !CALL_ID.test(given))) {
-      throw new PlatformError('bad_request', 'X-Call-Id must be 1-128 letters, digits, "_", "." or "-" (not only digits); leave it out to get a generated one');
+      throw new PlatformError(
+        'bad_request',
+        'X-Call-Id must be 1-128 letters, digits, "_", "." or "-" (not only digits); leave it out to get a generated one',
+      );
     }
     const callId = given || randomUUID();
     res.setHeader('X-Call-Id', callId);
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > d.maxBodyBytes) throw tooLarge(d.maxBodyBytes);
-    if (!d.queue.ready()) throw new PlatformError('unavailable', 'the async queue (Redis) is not reachable right now; retry shortly with the same X-Call-Id (sync calls on /function/ still work)');
+    if (!d.queue.ready())
+      throw new PlatformError(
+        'unavailable',
+        'the async queue (Redis) is not reachable right now; retry shortly with the same X-Call-Id (sync calls on /function/ still work)',
+      );
     const body = await readBoundedBody(req, d.maxBodyBytes, 'async calls (FASTGSHARE_ASYNC_MAX_BODY_BYTES)');
     const caller = d.callerOf?.(req) ?? { kind: 'anonymous' };
-    return { callId, function: key, method: req.method ?? 'POST', path: upstreamPath, headers: endToEnd(req), bodyBase64: body.toString('base64'), caller, callbackUrl, acceptedAt: d.clock.now() };
+    return {
+      callId,
+      function: key,
+      method: req.method ?? 'POST',
+      path: upstreamPath,
+      headers: endToEnd(req),
+      bodyBase64: body.toString('base64'),
+      caller,
+      callbackUrl,
+      acceptedAt: d.clock.now(),
+    };
   }
 }
 
@@ -97,14 +126,27 @@ function endToEnd(req: IncomingMessage): Record<string, string> {
 }
 
 function tooLarge(limit: number): PlatformError {
-  return new PlatformError('payload_too_large', `request body is larger than the ${limit} bytes allowed for async calls; send a smaller body or raise FASTGSHARE_ASYNC_MAX_BODY_BYTES`, { details: { limit } });
+  return new PlatformError(
+    'payload_too_large',
+    `request body is larger than the ${limit} bytes allowed for async calls; send a smaller body or raise FASTGSHARE_ASYNC_MAX_BODY_BYTES`,
+    { details: { limit } },
+  );
 }
 
 async function withTimeout(p: Promise<void>, ms: number, callId: string): Promise<void> {
   let t: NodeJS.Timeout | undefined;
   p.catch(() => undefined); // a late failure after the timeout has already been answered
   const timeout = new Promise<never>((_, reject) => {
-    t = setTimeout(() => reject(new PlatformError('unavailable', `the async queue did not confirm call ${callId} within ${ms} ms; retry with the same X-Call-Id (it will not run twice)`)), ms);
+    t = setTimeout(
+      () =>
+        reject(
+          new PlatformError(
+            'unavailable',
+            `the async queue did not confirm call ${callId} within ${ms} ms; retry with the same X-Call-Id (it will not run twice)`,
+          ),
+        ),
+      ms,
+    );
   });
   try {
     await Promise.race([p, timeout]);

@@ -15,11 +15,21 @@ import type { Clock } from '../../core/clock.ts';
 import { replicaGroupKey, type ReplicaGroup } from '../../core/contracts/node-agent.ts';
 import type { Logger } from '../../core/logger.ts';
 import { configKey, type ProfileTable, type ReplicaConfig } from '../../core/profiles/profile-table.ts';
-import { createDemandEstimator, type DemandEstimate, type DemandEstimator, type DemandEstimatorOptions } from '../../scheduler/demand-estimator.ts';
+import {
+  createDemandEstimator,
+  type DemandEstimate,
+  type DemandEstimator,
+  type DemandEstimatorOptions,
+} from '../../scheduler/demand-estimator.ts';
 import type { FunctionPlanState, PlannerOptions } from '../../scheduler/planner.ts';
 import type { FunctionDecision } from '../../scheduler/policies/policy.ts';
 import type { PlacedReplica } from '../../scheduler/types.ts';
-import { readLiveFunction, sameConfig, type LiveFunction, type StoredFunctionView } from '../../scheduler/live/live-function.ts';
+import {
+  readLiveFunction,
+  sameConfig,
+  type LiveFunction,
+  type StoredFunctionView,
+} from '../../scheduler/live/live-function.ts';
 import type { ProfileSource } from '../../scheduler/live/profile-source.ts';
 import { groupOverrides, runLiveRound, type FunctionTarget } from '../../scheduler/live/round.ts';
 import { createAutoscalerMetrics } from './metrics.ts';
@@ -81,8 +91,12 @@ const cfgText = (c?: ReplicaConfig) => (c ? configKey(c) : 'unchanged');
 /** "p25-q1-b1 x4, p10-q1-b1 x1" over every node. */
 function configsText(t: FunctionTarget): string {
   const counts = new Map<string, number>();
-  for (const gs of t.groups?.values() ?? []) for (const g of gs) counts.set(configKey(g.config), (counts.get(configKey(g.config)) ?? 0) + g.replicas);
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, n]) => `${k} x${n}`).join(', ');
+  for (const gs of t.groups?.values() ?? [])
+    for (const g of gs) counts.set(configKey(g.config), (counts.get(configKey(g.config)) ?? 0) + g.replicas);
+  return [...counts]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+    .map(([k, n]) => `${k} x${n}`)
+    .join(', ');
 }
 
 /** The decision without the planner's internal state (kept small and JSON-friendly). */
@@ -120,7 +134,12 @@ export function createAutoscaler(d: AutoscalerDeps): Autoscaler {
    * Sets the function's placement (replicas per node and, with applyConfig, replica groups) and
    * its replicas' capacities; returns true when the groups changed.
    */
-  function place(f: LiveFunction, t: FunctionTarget, userAnnotations: Record<string, string>, profiles: ProfileTable): boolean {
+  function place(
+    f: LiveFunction,
+    t: FunctionTarget,
+    userAnnotations: Record<string, string>,
+    profiles: ProfileTable,
+  ): boolean {
     const own = profiles.entries(f.spec.model, f.spec.deviceClass).find((e) => sameConfig(e, f.config))?.rps;
     if (!d.options.applyConfig || !t.groups || !t.perNode) {
       d.capacities?.setFunction(f.key, own);
@@ -150,7 +169,13 @@ export function createAutoscaler(d: AutoscalerDeps): Autoscaler {
   async function apply(f: LiveFunction, replicas: number, groupsChanged: boolean, configs: string): Promise<void> {
     if (replicas !== f.replicas) await d.target.scale(f.name, f.namespace, replicas);
     else if (groupsChanged) d.target.rollout();
-    if (groupsChanged) log.info(configs ? 'autoscaler configurations applied' : 'autoscaler configurations cleared: replicas run the function annotations', { function: f.key, replicas, configs });
+    if (groupsChanged)
+      log.info(
+        configs
+          ? 'autoscaler configurations applied'
+          : 'autoscaler configurations cleared: replicas run the function annotations',
+        { function: f.key, replicas, configs },
+      );
   }
 
   async function round(): Promise<void> {
@@ -166,7 +191,10 @@ export function createAutoscaler(d: AutoscalerDeps): Autoscaler {
           annotationsOf.set(f.key, doc.annotations ?? {});
         }
       } catch (err) {
-        log.warn('function not auto-scaled: fix its annotations or labels', { function: `${doc.name}.${doc.namespace}`, error: (err as Error).message });
+        log.warn('function not auto-scaled: fix its annotations or labels', {
+          function: `${doc.name}.${doc.namespace}`,
+          error: (err as Error).message,
+        });
       }
     }
     const managed = new Set(functions.map((f) => f.key));
@@ -185,7 +213,11 @@ export function createAutoscaler(d: AutoscalerDeps): Autoscaler {
     if (functions.length === 0) return;
     const profiles = await d.profiles.table();
     const nodes = await d.inventory.nodes();
-    const r = runLiveRound({ nowMs: now, functions, demand, nodes, devicesPerNode: d.options.devicesPerNode, current, profiles }, planState, { planner: d.options.planner });
+    const r = runLiveRound(
+      { nowMs: now, functions, demand, nodes, devicesPerNode: d.options.devicesPerNode, current, profiles },
+      planState,
+      { planner: d.options.planner },
+    );
     planState = r.state;
     current = r.decision.replicas;
     const at = d.clock.date().toISOString();
@@ -194,18 +226,43 @@ export function createAutoscaler(d: AutoscalerDeps): Autoscaler {
       const plan = t.decision.plan;
       const action = plan?.action ?? 'hold';
       metrics.record(f.key, demand.get(f.key) ?? 0, t.replicas, action);
-      explanations.set(f.key, { function: f.key, at, measuredRps: rates.get(f.key) ?? 0, demand: estimates.get(f.key)!, replicas: t.replicas, config: t.config, ...(t.groups ? { configs: configsText(t) } : {}), decision: publicDecision(t.decision) });
-      const fields = { function: f.key, action, measuredRps: Number((rates.get(f.key) ?? 0).toFixed(2)), demandRps: Number((demand.get(f.key) ?? 0).toFixed(2)), replicas: t.replicas, previous: f.replicas, config: cfgText(t.config), capacityRps: Number((plan?.capacityRps ?? 0).toFixed(2)) };
+      explanations.set(f.key, {
+        function: f.key,
+        at,
+        measuredRps: rates.get(f.key) ?? 0,
+        demand: estimates.get(f.key)!,
+        replicas: t.replicas,
+        config: t.config,
+        ...(t.groups ? { configs: configsText(t) } : {}),
+        decision: publicDecision(t.decision),
+      });
+      const fields = {
+        function: f.key,
+        action,
+        measuredRps: Number((rates.get(f.key) ?? 0).toFixed(2)),
+        demandRps: Number((demand.get(f.key) ?? 0).toFixed(2)),
+        replicas: t.replicas,
+        previous: f.replicas,
+        config: cfgText(t.config),
+        capacityRps: Number((plan?.capacityRps ?? 0).toFixed(2)),
+      };
       if (action === 'hold' && t.replicas === f.replicas) log.debug('autoscaler decision', fields);
       else log.info('autoscaler decision', fields);
       if (plan?.needsProfiling && d.requestProfile && !profiled.has(f.key)) {
         profiled.add(f.key);
         try {
           await d.requestProfile(f.key);
-          log.info('profiling requested for a function without a profile', { function: f.key, model: f.spec.model, deviceClass: f.spec.deviceClass });
+          log.info('profiling requested for a function without a profile', {
+            function: f.key,
+            model: f.spec.model,
+            deviceClass: f.spec.deviceClass,
+          });
         } catch (err) {
           profiled.delete(f.key);
-          log.warn('cannot request profiling; will ask again next round', { function: f.key, error: (err as Error).message });
+          log.warn('cannot request profiling; will ask again next round', {
+            function: f.key,
+            error: (err as Error).message,
+          });
         }
       }
       let groupsChanged = false;
@@ -214,7 +271,11 @@ export function createAutoscaler(d: AutoscalerDeps): Autoscaler {
         await apply(f, t.replicas, groupsChanged, configsText(t));
       } catch (err) {
         sentGroups.delete(f.key); // sent again next round
-        log.warn('cannot apply autoscaler decision; next round tries again', { function: f.key, replicas: t.replicas, error: (err as Error).message });
+        log.warn('cannot apply autoscaler decision; next round tries again', {
+          function: f.key,
+          replicas: t.replicas,
+          error: (err as Error).message,
+        });
       }
     }
   }

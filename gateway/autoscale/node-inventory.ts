@@ -25,7 +25,10 @@ export function createNodeInventory(d: { available: () => NodeAgentClient[]; log
             k = { memoryBytes: info.memoryBytes, ...liveDevices(info.devices) };
             known.set(n.url, k);
           } catch (err) {
-            d.log.warn('cannot read node info; leaving the node out of this round', { node: n.url, error: (err as Error).message });
+            d.log.warn('cannot read node info; leaving the node out of this round', {
+              node: n.url,
+              error: (err as Error).message,
+            });
             continue;
           }
         }
@@ -37,7 +40,9 @@ export function createNodeInventory(d: { available: () => NodeAgentClient[]; log
 }
 
 /** A node's reported devices as the scheduler takes them (counts per kind, memory by index). */
-export function liveDevices(devices: readonly NodeDevice[] | undefined): Pick<LiveNode, 'devices' | 'deviceMemoryBytes'> {
+export function liveDevices(
+  devices: readonly NodeDevice[] | undefined,
+): Pick<LiveNode, 'devices' | 'deviceMemoryBytes'> {
   if (!devices) return {};
   const counts: Record<string, number> = {};
   const memory: Record<string, (number | undefined)[]> = {};

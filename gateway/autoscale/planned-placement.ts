@@ -13,7 +13,11 @@ export interface PlannedPlacement extends Placement {
    * Replicas per node URL for `name.namespace` and, optionally, the replica groups of each node
    * (their counts add up to the node's); undefined clears it.
    */
-  set(key: string, perNodeUrl: ReadonlyMap<string, number> | undefined, groups?: ReadonlyMap<string, readonly ReplicaGroup[]>): void;
+  set(
+    key: string,
+    perNodeUrl: ReadonlyMap<string, number> | undefined,
+    groups?: ReadonlyMap<string, readonly ReplicaGroup[]>,
+  ): void;
 }
 
 interface Plan {
@@ -40,10 +44,26 @@ export function createPlannedPlacement(fallback: Placement): PlannedPlacement {
       if (groups) {
         for (const [url, gs] of groups) {
           const sum = gs.reduce((a, g) => a + g.replicas, 0);
-          if (sum !== (perNode.get(url) ?? 0)) throw new PlatformError('internal', `planned replica groups of ${key} on ${url} add up to ${sum}, not the ${perNode.get(url) ?? 0} replicas planned there`);
+          if (sum !== (perNode.get(url) ?? 0))
+            throw new PlatformError(
+              'internal',
+              `planned replica groups of ${key} on ${url} add up to ${sum}, not the ${perNode.get(url) ?? 0} replicas planned there`,
+            );
         }
       }
-      plans.set(key, { perNode: new Map(perNode), ...(groups ? { groups: new Map([...groups].map(([u, gs]) => [u, gs.map((g) => ({ replicas: g.replicas, annotations: { ...g.annotations } }))])) } : {}) });
+      plans.set(key, {
+        perNode: new Map(perNode),
+        ...(groups
+          ? {
+              groups: new Map(
+                [...groups].map(([u, gs]) => [
+                  u,
+                  gs.map((g) => ({ replicas: g.replicas, annotations: { ...g.annotations } })),
+                ]),
+              ),
+            }
+          : {}),
+      });
     },
     place(fn, nodes) {
       const plan = fitting(fn, new Set(nodes.map((n) => n.url)));

@@ -34,7 +34,13 @@ export function createControlScaleTarget(d: { control: FunctionsControl; reconci
     async scale(name, namespace, replicas) {
       const fit = await d.control.scaleWithin(name, namespace, replicas);
       const key = `${name}.${namespace}`;
-      if (fit.limitedBy?.length) clamps.set(key, { asked: replicas, applied: fit.replicas, reasons: fit.limitedBy.map(describeViolation), limits: fit.limitedBy.map((v) => v.limit) });
+      if (fit.limitedBy?.length)
+        clamps.set(key, {
+          asked: replicas,
+          applied: fit.replicas,
+          reasons: fit.limitedBy.map(describeViolation),
+          limits: fit.limitedBy.map((v) => v.limit),
+        });
       else clamps.delete(key);
       return fit.replicas;
     },

@@ -11,7 +11,11 @@ import type { AutoscaleConfig } from '../../core/config.ts';
 import type { NodeAgentClient } from '../../core/contracts/node-agent.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Models } from '../../core/store/models.ts';
-import { calibrationProfileSource, layeredProfileSource, type ProfileSource } from '../../scheduler/live/profile-source.ts';
+import {
+  calibrationProfileSource,
+  layeredProfileSource,
+  type ProfileSource,
+} from '../../scheduler/live/profile-source.ts';
 import type { StoredFunctionView } from '../../scheduler/live/live-function.ts';
 import type { FunctionsControl } from '../control/functions.ts';
 import type { Placement } from '../control/placement.ts';
@@ -79,7 +83,9 @@ export function createAutoscaleWiring(o: AutoscaleWiringOptions): AutoscaleWirin
     capacities,
     observers: meter ? [meter] : [],
     // a decision admission lowered carries why (gateway/admission/)
-    routes: createExplainRoutes(cfg ? { explain: (k) => withAdmission(autoscaler?.explain(k), target?.admission?.(k)) } : undefined),
+    routes: createExplainRoutes(
+      cfg ? { explain: (k) => withAdmission(autoscaler?.explain(k), target?.admission?.(k)) } : undefined,
+    ),
     connect(c) {
       if (!cfg || !meter) return;
       const log = o.log.child('autoscaler');
@@ -88,9 +94,15 @@ export function createAutoscaleWiring(o: AutoscaleWiringOptions): AutoscaleWirin
         log,
         registry: o.registry,
         listFunctions: async () =>
-          (await c.models.Function.find({}, { name: 1, namespace: 1, labels: 1, annotations: 1, replicas: 1 }).lean()).map(
-            (f): StoredFunctionView => ({ name: f.name, namespace: f.namespace, labels: asStringMap(f.labels), annotations: asStringMap(f.annotations), replicas: f.replicas }),
-          ),
+          (
+            await c.models.Function.find({}, { name: 1, namespace: 1, labels: 1, annotations: 1, replicas: 1 }).lean()
+          ).map((f): StoredFunctionView => ({
+            name: f.name,
+            namespace: f.namespace,
+            labels: asStringMap(f.labels),
+            annotations: asStringMap(f.annotations),
+            replicas: f.replicas,
+          })),
         meter,
         profiles: layeredProfileSource([...(o.profiles ? [o.profiles] : []), calibrationProfileSource()]),
         inventory: createNodeInventory({ available: c.availableNodes, log }),

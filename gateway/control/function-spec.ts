@@ -19,7 +19,8 @@ export interface StoredFunction {
   replicas: number;
 }
 
-export const asStringMap = (v: unknown): Record<string, string> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, string>) : {});
+export const asStringMap = (v: unknown): Record<string, string> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, string>) : {};
 
 export function toFunctionSpec(fn: StoredFunction, secrets: Record<string, string>): FunctionSpec {
   return {

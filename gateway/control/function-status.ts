@@ -14,7 +14,11 @@ export interface FunctionQuery {
   get(name: string, namespace: string, usage: boolean): Promise<FunctionStatus>;
 }
 
-export function createFunctionQuery(d: { models: Models; directory: ReplicaDirectory; invocations: InvocationCounts }): FunctionQuery {
+export function createFunctionQuery(d: {
+  models: Models;
+  directory: ReplicaDirectory;
+  invocations: InvocationCounts;
+}): FunctionQuery {
   const toStatus = (f: FunctionDoc & { createdAt?: Date }, usage: boolean): FunctionStatus => {
     const key = functionKey(f.name, f.namespace);
     const view = d.directory.view(key);
@@ -55,7 +59,11 @@ export function createFunctionQuery(d: { models: Models; directory: ReplicaDirec
     get: (name, namespace, usage) =>
       d.invocations.read(async () => {
         const f = await d.models.Function.findOne({ namespace, name }).lean();
-        if (!f) throw new PlatformError('not_found', `function "${name}" not found in namespace "${namespace}"; list functions with faas-cli list -n ${namespace}`);
+        if (!f)
+          throw new PlatformError(
+            'not_found',
+            `function "${name}" not found in namespace "${namespace}"; list functions with faas-cli list -n ${namespace}`,
+          );
         return toStatus(f, usage);
       }),
   };

@@ -2,7 +2,8 @@
  * Deploy, update, scale and remove functions. Order for a deployment: validate → admission
  * (limits, gateway/admission/) → resolve secrets and apply on the nodes through the reconciler,
  * the one owner of rollout (the nodes check the image) → persist. A failure at any step leaves
- * the store as it was; changes are serialised with reconcile passes. A scale is admitted the same way before anything is sent or stored.
+ * the store as it was; changes are serialised with reconcile passes. A scale is admitted the same way before anything
+ * is sent or stored.
  */
 import type { Models } from '../../core/store/models.ts';
 import type { Logger } from '../../core/logger.ts';
@@ -59,7 +60,11 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
     async deploy(dep, mode) {
       const name = validateFunctionName(dep.service, 'service');
       if (isTrialFunctionName(name)) {
-        throw new PlatformError('bad_request', `service: "${name}" ends like a profiler trial function (--prof-<n>), a name the platform keeps for its own profiling runs; choose another name`, { details: { field: 'service' } });
+        throw new PlatformError(
+          'bad_request',
+          `service: "${name}" ends like a profiler trial function (--prof-<n>), a name the platform keeps for its own profiling runs; choose another name`,
+          { details: { field: 'service' } },
+        );
       }
       const namespace = validateNamespace(dep.namespace);
       const image = parseImageRef(dep.image).ref;
@@ -69,8 +74,17 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
       const secretNames = [...new Set(dep.secrets ?? [])];
       await d.serial.run(async () => {
         const existing = await Function.findOne({ namespace, name }).lean();
-        if (mode === 'update' && !existing) throw notFound(name, namespace, 'deploy it with POST /system/functions (faas-cli deploy does this on its own)');
-        if (mode === 'create' && existing) throw new PlatformError('conflict', `function "${name}" already exists in namespace "${namespace}"; update it with PUT /system/functions or remove it first`);
+        if (mode === 'update' && !existing)
+          throw notFound(
+            name,
+            namespace,
+            'deploy it with POST /system/functions (faas-cli deploy does this on its own)',
+          );
+        if (mode === 'create' && existing)
+          throw new PlatformError(
+            'conflict',
+            `function "${name}" already exists in namespace "${namespace}"; update it with PUT /system/functions or remove it first`,
+          );
         const fn: StoredFunction = {
           name,
           namespace,
@@ -98,16 +112,28 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
           // a missing secret is a 400 here, before anything is sent
           await d.reconciler.sync(fn, fn.replicas, { strictSecrets: true });
         } catch (err) {
-          // nothing is stored: the next pass removes a new function from the nodes that took it, or restores the old spec
+          // nothing is stored: the next pass removes a new function from the nodes that took it, or restores the old
+          // spec
           d.reconciler.trigger();
           throw err;
         }
-        const fields = { ...fn, constraints: dep.constraints ?? [], secrets: secretNames, readOnlyRootFilesystem: Boolean(fn.readOnlyRootFilesystem), envProcess: fn.envProcess ?? null, limits: fn.limits ?? null, requests: fn.requests ?? null };
+        const fields = {
+          ...fn,
+          constraints: dep.constraints ?? [],
+          secrets: secretNames,
+          readOnlyRootFilesystem: Boolean(fn.readOnlyRootFilesystem),
+          envProcess: fn.envProcess ?? null,
+          limits: fn.limits ?? null,
+          requests: fn.requests ?? null,
+        };
         if (existing) await Function.updateOne({ namespace, name }, { $set: fields, $inc: { generation: 1 } });
         else await Function.create(fields);
         d.catalog.add(functionKey(name, namespace));
       });
-      d.log.info(mode === 'create' ? 'function deployed' : 'function updated', { function: functionKey(name, namespace), image });
+      d.log.info(mode === 'create' ? 'function deployed' : 'function updated', {
+        function: functionKey(name, namespace),
+        image,
+      });
       void d.directory.refresh();
     },
 
@@ -119,7 +145,11 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
         if (r.deletedCount === 0) throw notFound(name, namespace, 'list functions with faas-cli list');
         d.catalog.remove(functionKey(name, namespace));
         const errors = await d.reconciler.drop(namespace, name);
-        for (const e of errors) d.log.warn('cannot remove function from node; the next reconcile pass retries', { function: functionKey(name, namespace), error: e.message });
+        for (const e of errors)
+          d.log.warn('cannot remove function from node; the next reconcile pass retries', {
+            function: functionKey(name, namespace),
+            error: e.message,
+          });
       });
       d.log.info('function removed', { function: functionKey(name, namespace) });
       void d.directory.refresh();
@@ -128,13 +158,18 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
     async scale(pathName, req, queryNamespace) {
       const name = validateFunctionName(pathName, 'function name');
       if (req.serviceName && req.serviceName !== name) {
-        throw new PlatformError('bad_request', `scale function: serviceName "${req.serviceName}" does not match the function in the path "${name}"`, { details: { field: 'serviceName' } });
+        throw new PlatformError(
+          'bad_request',
+          `scale function: serviceName "${req.serviceName}" does not match the function in the path "${name}"`,
+          { details: { field: 'serviceName' } },
+        );
       }
       const namespace = validateNamespace(req.namespace || queryNamespace);
       return (await scaleTo(name, namespace, req.replicas, 'refuse')).replicas;
     },
 
-    scaleWithin: (name, namespace, replicas) => scaleTo(validateFunctionName(name, 'function name'), validateNamespace(namespace), replicas, 'fit'),
+    scaleWithin: (name, namespace, replicas) =>
+      scaleTo(validateFunctionName(name, 'function name'), validateNamespace(namespace), replicas, 'fit'),
   };
 
   /** refuse: a request over a limit is a 403 (users); fit: the count is lowered to fit (the auto-scaler). */
@@ -144,7 +179,13 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
       if (!doc) throw notFound(name, namespace, 'deploy it first');
       const bounds = scaleBounds(asStringMap(doc.labels));
       const nodes = await answeringNodes();
-      const current = { name, namespace, annotations: asStringMap(doc.annotations), limits: doc.limits ?? undefined, replicas: doc.replicas };
+      const current = {
+        name,
+        namespace,
+        annotations: asStringMap(doc.annotations),
+        limits: doc.limits ?? undefined,
+        replicas: doc.replicas,
+      };
       let target = clampReplicas(asked, bounds);
       let limitedBy: Fit['limitedBy'];
       if (mode === 'fit') {
@@ -153,13 +194,24 @@ export function createFunctionsControl(d: FunctionsControlDeps): FunctionsContro
         limitedBy = f.limitedBy;
       } else {
         // before anything is sent or stored: a refusal leaves the function as it was
-        await d.admission.admitScale(current, asked, target, nodes, `scale function "${name}" in namespace "${namespace}" to ${asked} replicas`);
+        await d.admission.admitScale(
+          current,
+          asked,
+          target,
+          nodes,
+          `scale function "${name}" in namespace "${namespace}" to ${asked} replicas`,
+        );
       }
       await d.reconciler.sync(doc, target, { strictSecrets: false });
       await Function.updateOne({ namespace, name }, { $set: { replicas: target } });
       return { replicas: target, ...(limitedBy ? { limitedBy } : {}) };
     });
-    d.log.info('function scaled', { function: functionKey(name, namespace), asked, replicas: fit.replicas, ...(fit.limitedBy ? { limitedBy: fit.limitedBy.map((v) => v.limit).join(',') } : {}) });
+    d.log.info('function scaled', {
+      function: functionKey(name, namespace),
+      asked,
+      replicas: fit.replicas,
+      ...(fit.limitedBy ? { limitedBy: fit.limitedBy.map((v) => v.limit).join(',') } : {}),
+    });
     void d.directory.refresh();
     return fit;
   }

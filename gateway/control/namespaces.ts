@@ -24,9 +24,14 @@ export interface Namespaces {
   remove(name: string): Promise<void>;
   /** A 400 telling how to create the namespace when it does not exist (before deploying into it). */
   require(name: string): Promise<void>;
-  /** A 400 saying the namespace does not exist (listing a namespace that is not there, as OpenFaaS providers answer). */
+  /**
+   * A 400 saying the namespace does not exist (listing a namespace that is not there, as OpenFaaS providers answer).
+   */
   check(name: string): Promise<void>;
-  /** At start: deletes secrets whose namespace no longer exists (left by deletions before secrets went with their namespace). */
+  /**
+   * At start: deletes secrets whose namespace no longer exists (left by deletions before secrets went with their
+   * namespace).
+   */
   sweepOrphanSecrets(): Promise<number>;
 }
 
@@ -35,16 +40,23 @@ const PLATFORM_PREFIX = 'fastgshare/';
 
 export function createNamespaces(models: Models): Namespaces {
   const { Namespace, Function, Secret } = models;
-  const notFound = (name: string) => new PlatformError('not_found', `namespace "${name}" not found; list them with GET /system/namespaces`);
+  const notFound = (name: string) =>
+    new PlatformError('not_found', `namespace "${name}" not found; list them with GET /system/namespaces`);
   return {
     async ensureDefault() {
-      await Namespace.updateOne({ name: DEFAULT_NAMESPACE }, { $setOnInsert: { name: DEFAULT_NAMESPACE, labels: {}, annotations: {} } }, { upsert: true });
+      await Namespace.updateOne(
+        { name: DEFAULT_NAMESPACE },
+        { $setOnInsert: { name: DEFAULT_NAMESPACE, labels: {}, annotations: {} } },
+        { upsert: true },
+      );
     },
     async list() {
       const docs = await Namespace.find({}, { name: 1 }).lean();
       const names = new Set(docs.map((d) => d.name));
       names.add(DEFAULT_NAMESPACE);
-      return [...names].sort((a, b) => (a === DEFAULT_NAMESPACE ? -1 : b === DEFAULT_NAMESPACE ? 1 : a.localeCompare(b)));
+      return [...names].sort((a, b) =>
+        a === DEFAULT_NAMESPACE ? -1 : b === DEFAULT_NAMESPACE ? 1 : a.localeCompare(b),
+      );
     },
     async get(name) {
       const d = await Namespace.findOne({ name }).lean();
@@ -52,7 +64,11 @@ export function createNamespaces(models: Models): Namespaces {
         if (name === DEFAULT_NAMESPACE) return { name, labels: {}, annotations: {} };
         throw notFound(name);
       }
-      return { name: d.name, labels: (d.labels ?? {}) as Record<string, string>, annotations: (d.annotations ?? {}) as Record<string, string> };
+      return {
+        name: d.name,
+        labels: (d.labels ?? {}) as Record<string, string>,
+        annotations: (d.annotations ?? {}) as Record<string, string>,
+      };
     },
     async create(ns) {
       if (ns.name === DEFAULT_NAMESPACE || (await Namespace.exists({ name: ns.name }))) {
@@ -63,7 +79,8 @@ export function createNamespaces(models: Models): Namespaces {
       try {
         await Namespace.create(ns);
       } catch (err) {
-        if ((err as { code?: number }).code === 11000) throw new PlatformError('conflict', `namespace "${ns.name}" already exists`);
+        if ((err as { code?: number }).code === 11000)
+          throw new PlatformError('conflict', `namespace "${ns.name}" already exists`);
         throw err;
       }
     },
@@ -71,19 +88,38 @@ export function createNamespaces(models: Models): Namespaces {
       const current = await Namespace.findOne({ name: ns.name }, { annotations: 1 }).lean();
       if (!current && ns.name !== DEFAULT_NAMESPACE) throw notFound(ns.name);
       // the platform's own annotations (fastgshare/tenant: the owner) stay unless the update sets them
-      const kept = Object.fromEntries(Object.entries((current?.annotations ?? {}) as Record<string, string>).filter(([k]) => k.startsWith(PLATFORM_PREFIX) && !(k in ns.annotations)));
-      const next: NamespaceInfo = { name: ns.name, labels: { ...ns.labels }, annotations: { ...kept, ...ns.annotations } };
+      const kept = Object.fromEntries(
+        Object.entries((current?.annotations ?? {}) as Record<string, string>).filter(
+          ([k]) => k.startsWith(PLATFORM_PREFIX) && !(k in ns.annotations),
+        ),
+      );
+      const next: NamespaceInfo = {
+        name: ns.name,
+        labels: { ...ns.labels },
+        annotations: { ...kept, ...ns.annotations },
+      };
       // upsert for the default namespace only: it always exists, its record may not yet
-      const r = await Namespace.updateOne({ name: ns.name }, { $set: { labels: next.labels, annotations: next.annotations } }, { upsert: ns.name === DEFAULT_NAMESPACE });
+      const r = await Namespace.updateOne(
+        { name: ns.name },
+        { $set: { labels: next.labels, annotations: next.annotations } },
+        { upsert: ns.name === DEFAULT_NAMESPACE },
+      );
       if (r.matchedCount === 0 && r.upsertedCount === 0) throw notFound(ns.name);
       return next;
     },
     async remove(name) {
-      if (name === DEFAULT_NAMESPACE) throw new PlatformError('conflict', `namespace "${DEFAULT_NAMESPACE}" is the default namespace and cannot be removed`);
+      if (name === DEFAULT_NAMESPACE)
+        throw new PlatformError(
+          'conflict',
+          `namespace "${DEFAULT_NAMESPACE}" is the default namespace and cannot be removed`,
+        );
       if (!(await Namespace.exists({ name }))) throw notFound(name);
       const count = await Function.countDocuments({ namespace: name });
       if (count > 0) {
-        throw new PlatformError('conflict', `namespace "${name}" still holds ${count} function${count > 1 ? 's' : ''}; remove them first (faas-cli remove NAME -n ${name})`);
+        throw new PlatformError(
+          'conflict',
+          `namespace "${name}" still holds ${count} function${count > 1 ? 's' : ''}; remove them first (faas-cli remove NAME -n ${name})`,
+        );
       }
       // secrets go first: should the namespace delete fail, a retry finishes the job, while the
       // reverse order could leave secrets behind for the next namespace of that name
@@ -113,7 +149,11 @@ export function createNamespaces(models: Models): Namespaces {
     async check(name) {
       if (name === DEFAULT_NAMESPACE) return;
       if (!(await Namespace.exists({ name }))) {
-        throw new PlatformError('bad_request', `namespace "${name}" does not exist; list the namespaces with GET /system/namespaces (faas-cli namespace list)`, { details: { field: 'namespace' } });
+        throw new PlatformError(
+          'bad_request',
+          `namespace "${name}" does not exist; list the namespaces with GET /system/namespaces (faas-cli namespace list)`,
+          { details: { field: 'namespace' } },
+        );
       }
     },
   };

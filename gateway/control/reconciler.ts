@@ -61,7 +61,8 @@ export function createReconciler(d: ReconcilerDeps): Reconciler {
   async function sync(fn: StoredFunction, replicas: number, opts: { strictSecrets: boolean }): Promise<void> {
     const key = functionKey(fn.name, fn.namespace);
     const { values, missing } = await d.secrets.resolve(fn.namespace, fn.secrets ?? [], opts.strictSecrets);
-    if (missing.length) d.log.warn('function names secrets that do not exist', { function: key, missing: missing.join(',') });
+    if (missing.length)
+      d.log.warn('function names secrets that do not exist', { function: key, missing: missing.join(',') });
     // just after start no node may be known yet: poll them once before giving up
     if (d.directory.availableNodes().length === 0) await d.directory.refresh();
     const hosts = d.directory.view(key)?.nodes ?? [];
@@ -76,7 +77,10 @@ export function createReconciler(d: ReconcilerDeps): Reconciler {
       try {
         if (d.directory.availableNodes().length) await sync(f, f.replicas, { strictSecrets: false });
       } catch (err) {
-        d.log.warn('cannot apply function on nodes', { function: functionKey(f.name, f.namespace), error: (err as Error).message });
+        d.log.warn('cannot apply function on nodes', {
+          function: functionKey(f.name, f.namespace),
+          error: (err as Error).message,
+        });
       }
     }
     const known = new Set(docs.map((f) => functionKey(f.name, f.namespace)));

@@ -10,7 +10,11 @@ import { PlatformError } from '../../core/errors.ts';
 
 export interface Rollout {
   /** Throws the first node error (after trying every node). */
-  apply(spec: FunctionSpec, replicas: number, opts: { nodes: readonly NodeAgentClient[]; hosts: readonly NodeAgentClient[] }): Promise<void>;
+  apply(
+    spec: FunctionSpec,
+    replicas: number,
+    opts: { nodes: readonly NodeAgentClient[]; hosts: readonly NodeAgentClient[] },
+  ): Promise<void>;
   /** Removes the function from every given node; returns the errors instead of throwing. */
   remove(namespace: string, name: string, nodes: readonly NodeAgentClient[]): Promise<Error[]>;
 }
@@ -19,12 +23,18 @@ export function createRollout(placement: Placement): Rollout {
   return {
     async apply(spec, replicas, { nodes, hosts }) {
       if (nodes.length === 0) {
-        throw new PlatformError('unavailable', 'no node agent answers; start fast-manager (fastgshare node) and check FASTGSHARE_NODES');
+        throw new PlatformError(
+          'unavailable',
+          'no node agent answers; start fast-manager (fastgshare node) and check FASTGSHARE_NODES',
+        );
       }
       const assignment = placement.place({ name: spec.name, namespace: spec.namespace, replicas }, nodes);
       if (assignment.size === 0) assignment.set([...nodes].sort((a, b) => a.url.localeCompare(b.url))[0]!, 0);
       const applies = [...assignment].map(([node, count]) => {
-        const groups = count > 0 ? placement.groups?.({ name: spec.name, namespace: spec.namespace, replicas }, node, count) : undefined;
+        const groups =
+          count > 0
+            ? placement.groups?.({ name: spec.name, namespace: spec.namespace, replicas }, node, count)
+            : undefined;
         return node.applyFunction({ spec, replicas: count, ...(groups ? { groups } : {}) });
       });
       const removals = hosts.filter((h) => !assignment.has(h)).map((h) => h.removeFunction(spec.namespace, spec.name));

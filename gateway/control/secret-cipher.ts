@@ -46,7 +46,12 @@ export function createSecretCipher(key: Buffer): SecretCipher {
       const c = createCipheriv(ALG, key, iv);
       c.setAAD(aad(namespace, name));
       const ciphertext = Buffer.concat([c.update(plain), c.final()]);
-      return { ciphertext: ciphertext.toString('base64'), iv: iv.toString('base64'), tag: c.getAuthTag().toString('base64'), keyId };
+      return {
+        ciphertext: ciphertext.toString('base64'),
+        iv: iv.toString('base64'),
+        tag: c.getAuthTag().toString('base64'),
+        keyId,
+      };
     },
     open(s, namespace, name) {
       if (s.keyId !== keyId) throw new Error(`sealed with key ${s.keyId}, this key is ${keyId}`);

@@ -34,10 +34,18 @@ export function parseSecretBody(body: unknown, what: string): SecretInput {
   const ref = { name: validateSecretName(s.name), namespace: validateNamespace(s.namespace) };
   const raw = s.rawValue?.replace(/\s+/g, '');
   if (raw) {
-    if (raw.length % 4 !== 0 || !BASE64.test(raw)) throw new PlatformError('bad_request', `${what}: field "rawValue" must be base64 (standard alphabet, padded) of the secret's bytes`, { details: { field: 'rawValue' } });
+    if (raw.length % 4 !== 0 || !BASE64.test(raw))
+      throw new PlatformError(
+        'bad_request',
+        `${what}: field "rawValue" must be base64 (standard alphabet, padded) of the secret's bytes`,
+        { details: { field: 'rawValue' } },
+      );
     return { ...ref, value: raw };
   }
-  if (s.value === undefined) throw new PlatformError('bad_request', `${what}: give the secret's "value" (text) or "rawValue" (base64)`, { details: { field: 'value' } });
+  if (s.value === undefined)
+    throw new PlatformError('bad_request', `${what}: give the secret's "value" (text) or "rawValue" (base64)`, {
+      details: { field: 'value' },
+    });
   return { ...ref, value: Buffer.from(s.value, 'utf8').toString('base64') };
 }
 
@@ -53,7 +61,11 @@ export interface SecretStore {
   update(s: SecretInput): Promise<void>;
   remove(ref: SecretRef): Promise<void>;
   /** name → base64 value; `strict` makes a missing one a 400 naming it. */
-  resolve(namespace: string, names: readonly string[], strict: boolean): Promise<{ values: Record<string, string>; missing: string[] }>;
+  resolve(
+    namespace: string,
+    names: readonly string[],
+    strict: boolean,
+  ): Promise<{ values: Record<string, string>; missing: string[] }>;
   /**
    * At start: refuses (with an error saying what to do) records sealed under another key or that
    * fail to decrypt, and re-encrypts plaintext records written before encryption at rest.
@@ -67,7 +79,15 @@ export interface SecretStoreOptions {
   keySource: string;
 }
 
-type SecretRecord = { namespace: string; name: string; value?: string | null; ciphertext?: string | null; iv?: string | null; tag?: string | null; keyId?: string | null };
+type SecretRecord = {
+  namespace: string;
+  name: string;
+  value?: string | null;
+  ciphertext?: string | null;
+  iv?: string | null;
+  tag?: string | null;
+  keyId?: string | null;
+};
 
 function sealedOf(d: SecretRecord): SealedSecret | undefined {
   if (!d.ciphertext && !d.iv && !d.tag && !d.keyId) return undefined;
@@ -83,12 +103,19 @@ export function createSecretStore(models: Models, o: SecretStoreOptions): Secret
     const sealed = sealedOf(d);
     if (!sealed) {
       if (typeof d.value === 'string') return d.value; // from before encryption; re-encrypted at the next start
-      throw new PlatformError('internal', `secret "${d.name}" in namespace "${d.namespace}" has neither a value nor a sealed value in the store; update it (faas-cli secret update)`);
+      throw new PlatformError(
+        'internal',
+        `secret "${d.name}" in namespace "${d.namespace}" has neither a value nor a sealed value in the store; update it (faas-cli secret update)`,
+      );
     }
     try {
       return cipher.open(sealed, d.namespace, d.name).toString('base64');
     } catch (err) {
-      throw new PlatformError('internal', `secret "${d.name}" in namespace "${d.namespace}" cannot be decrypted with the configured secrets key: ${(err as Error).message}`, { cause: err });
+      throw new PlatformError(
+        'internal',
+        `secret "${d.name}" in namespace "${d.namespace}" cannot be decrypted with the configured secrets key: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   };
   return {
@@ -98,22 +125,34 @@ export function createSecretStore(models: Models, o: SecretStoreOptions): Secret
     },
     async create(s) {
       if (await Secret.exists({ namespace: s.namespace, name: s.name })) {
-        throw new PlatformError('conflict', `secret "${s.name}" already exists in namespace "${s.namespace}"; update it with PUT /system/secrets (faas-cli secret update)`);
+        throw new PlatformError(
+          'conflict',
+          `secret "${s.name}" already exists in namespace "${s.namespace}"; update it with PUT /system/secrets (faas-cli secret update)`,
+        );
       }
       try {
         await Secret.create({ namespace: s.namespace, name: s.name, ...seal(s) });
       } catch (err) {
-        if ((err as { code?: number }).code === 11000) throw new PlatformError('conflict', `secret "${s.name}" already exists in namespace "${s.namespace}"`);
+        if ((err as { code?: number }).code === 11000)
+          throw new PlatformError('conflict', `secret "${s.name}" already exists in namespace "${s.namespace}"`);
         throw err;
       }
     },
     async update(s) {
-      const r = await Secret.updateOne({ namespace: s.namespace, name: s.name }, { $set: seal(s), $unset: { value: 1 } });
-      if (r.matchedCount === 0) throw new PlatformError('not_found', `secret "${s.name}" not found in namespace "${s.namespace}"; create it with POST /system/secrets (faas-cli secret create)`);
+      const r = await Secret.updateOne(
+        { namespace: s.namespace, name: s.name },
+        { $set: seal(s), $unset: { value: 1 } },
+      );
+      if (r.matchedCount === 0)
+        throw new PlatformError(
+          'not_found',
+          `secret "${s.name}" not found in namespace "${s.namespace}"; create it with POST /system/secrets (faas-cli secret create)`,
+        );
     },
     async remove(ref) {
       const r = await Secret.deleteOne({ namespace: ref.namespace, name: ref.name });
-      if (r.deletedCount === 0) throw new PlatformError('not_found', `secret "${ref.name}" not found in namespace "${ref.namespace}"`);
+      if (r.deletedCount === 0)
+        throw new PlatformError('not_found', `secret "${ref.name}" not found in namespace "${ref.namespace}"`);
     },
     async resolve(namespace, names, strict) {
       const docs = names.length ? await Secret.find({ namespace, name: { $in: [...names] } }).lean() : [];
@@ -152,7 +191,10 @@ export function createSecretStore(models: Models, o: SecretStoreOptions): Secret
       let migrated = 0;
       for (const d of legacy) {
         // conditional on the plaintext being unchanged, so a concurrent update is not undone
-        const r = await Secret.updateOne({ _id: d._id, value: d.value }, { $set: cipher.seal(Buffer.from(d.value!, 'base64'), d.namespace, d.name), $unset: { value: 1 } });
+        const r = await Secret.updateOne(
+          { _id: d._id, value: d.value },
+          { $set: cipher.seal(Buffer.from(d.value!, 'base64'), d.namespace, d.name), $unset: { value: 1 } },
+        );
         migrated += r.modifiedCount;
       }
       return { sealed, migrated };

@@ -60,12 +60,17 @@ function decodeSegment(raw: string): string {
   try {
     seg = decodeURIComponent(raw);
   } catch {
-    throw bad(`the URL path segment ${shown(raw)} is not valid percent-encoding: each '%' must start a %XX escape of UTF-8 bytes (write a literal '%' as %25)`);
+    throw bad(
+      `the URL path segment ${shown(raw)} is not valid percent-encoding: each '%' must start a %XX escape of UTF-8 bytes (write a literal '%' as %25)`,
+    );
   }
-  if (seg.includes('/')) throw bad(`the URL path segment ${shown(raw)} holds an encoded '/' (%2F); a path segment cannot contain '/'`);
+  if (seg.includes('/'))
+    throw bad(`the URL path segment ${shown(raw)} holds an encoded '/' (%2F); a path segment cannot contain '/'`);
   if (seg.includes('\\')) throw bad(`the URL path segment ${shown(raw)} holds a '\\'; gateway paths use '/' only`);
-  if (CONTROL.test(seg)) throw bad(`the URL path segment ${shown(raw)} holds a NUL or another control character; remove it`);
-  if (seg === '.' || seg === '..') throw bad(`the URL path holds a '${seg}' segment; send the path without '.' and '..' segments`);
+  if (CONTROL.test(seg))
+    throw bad(`the URL path segment ${shown(raw)} holds a NUL or another control character; remove it`);
+  if (seg === '.' || seg === '..')
+    throw bad(`the URL path holds a '${seg}' segment; send the path without '.' and '..' segments`);
   return seg;
 }
 
@@ -76,7 +81,10 @@ function checkEmpty(segments: string[], i: number, path: string): void {
 }
 
 function notFoundUpper(decodedPath: string): PlatformError {
-  return new PlatformError('not_found', `no route for ${shown(decodedPath)}: gateway paths and function, namespace and secret names are lower case; use ${shown(decodedPath.toLowerCase())}`);
+  return new PlatformError(
+    'not_found',
+    `no route for ${shown(decodedPath)}: gateway paths and function, namespace and secret names are lower case; use ${shown(decodedPath.toLowerCase())}`,
+  );
 }
 
 /**
@@ -88,7 +96,8 @@ export function canonicalizeUrl(target: string): CanonicalUrl {
   const abs = ABSOLUTE_FORM.exec(raw);
   if (abs) raw = raw.slice(abs[0].length) || '/';
   if (raw.startsWith('?')) raw = '/' + raw;
-  if (!raw.startsWith('/')) throw bad(`the request target ${shown(target)} is not a path: send one that starts with '/'`);
+  if (!raw.startsWith('/'))
+    throw bad(`the request target ${shown(target)} is not a path: send one that starts with '/'`);
   const q = raw.indexOf('?');
   const rawPath = q === -1 ? raw : raw.slice(0, q);
   const query = q === -1 ? '' : raw.slice(q);
@@ -104,7 +113,12 @@ export function canonicalizeUrl(target: string): CanonicalUrl {
     if (UPPER.test(name)) throw notFoundUpper(head);
     const sub = segments.length > 3 ? '/' + segments.slice(3).join('/') : '';
     const path = `/${first}/${encodeURIComponent(name)}`;
-    return { kind: first as RouteKind, url: path + sub + query, path, below: `/${encodeURIComponent(name)}${sub}${query}` };
+    return {
+      kind: first as RouteKind,
+      url: path + sub + query,
+      path,
+      below: `/${encodeURIComponent(name)}${sub}${query}`,
+    };
   }
 
   const decoded: string[] = [''];

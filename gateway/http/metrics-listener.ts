@@ -19,7 +19,11 @@ export interface MetricsListener {
   close(): Promise<void>;
 }
 
-export async function startMetricsListener(registry: Registry, config: MetricsListenConfig, log: Logger): Promise<MetricsListener> {
+export async function startMetricsListener(
+  registry: Registry,
+  config: MetricsListenConfig,
+  log: Logger,
+): Promise<MetricsListener> {
   const server = http.createServer((req, res) => {
     req.resume();
     const path = (req.url ?? '/').split('?')[0];
@@ -41,7 +45,14 @@ export async function startMetricsListener(registry: Registry, config: MetricsLi
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) =>
-      reject(err.code === 'EADDRINUSE' ? new PlatformError('conflict', `FASTGSHARE_METRICS_PORT: ${config.host}:${config.port} is in use; set FASTGSHARE_METRICS_PORT to a free port (0: any)`) : err),
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new PlatformError(
+              'conflict',
+              `FASTGSHARE_METRICS_PORT: ${config.host}:${config.port} is in use; set FASTGSHARE_METRICS_PORT to a free port (0: any)`,
+            )
+          : err,
+      ),
     );
     server.listen(config.port, config.host, () => resolve());
   });

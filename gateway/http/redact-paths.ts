@@ -13,7 +13,36 @@ export const REDACTED_PATH = '<server path>';
 /** Top-level names that are gateway URL words, never treated as file-system roots. */
 const URL_WORDS = new Set(['system', 'function', 'async-function', 'healthz', 'metrics', 'v1', '_']);
 /** Usual roots, in case `/` cannot be listed (or a path names a root this machine lacks). */
-const USUAL_ROOTS = ['bin', 'boot', 'dev', 'etc', 'home', 'lib', 'lib64', 'media', 'mnt', 'nix', 'opt', 'proc', 'root', 'run', 'sbin', 'snap', 'srv', 'sys', 'tmp', 'usr', 'var', 'workspace', 'work', 'data', 'app', 'Users', 'private', 'Volumes'];
+const USUAL_ROOTS = [
+  'bin',
+  'boot',
+  'dev',
+  'etc',
+  'home',
+  'lib',
+  'lib64',
+  'media',
+  'mnt',
+  'nix',
+  'opt',
+  'proc',
+  'root',
+  'run',
+  'sbin',
+  'snap',
+  'srv',
+  'sys',
+  'tmp',
+  'usr',
+  'var',
+  'workspace',
+  'work',
+  'data',
+  'app',
+  'Users',
+  'private',
+  'Volumes',
+];
 
 function escape(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -31,7 +60,10 @@ function listRoots(): string[] {
 
 function pathPattern(roots: string[]): RegExp {
   // longest first so that `lib64` wins over `lib`
-  const alt = roots.sort((a, b) => b.length - a.length).map(escape).join('|');
+  const alt = roots
+    .sort((a, b) => b.length - a.length)
+    .map(escape)
+    .join('|');
   // an absolute path starts a message, or follows a space, quote, bracket, '=', ',' or ':' (not
   // '//' of a URL, not a letter or digit); it runs to the next space, quote or bracket
   return new RegExp(`(^|[\\s"'\`(\\[{<=,;])/(?:${alt})(?=[/\\s"'\`)\\]}>,;:]|$)[^\\s"'\`)\\]}>,;:]*`, 'g');

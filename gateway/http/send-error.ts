@@ -32,7 +32,8 @@ function toAdmin(res: ServerResponse | Response): boolean {
 /** The message a caller may read. */
 export function messageFor(err: PlatformError, admin: boolean, ref?: string): string {
   if (admin) return err.message;
-  if (err.code === 'internal') return `internal error: the gateway could not handle this request${ref ? ` (reference ${ref} in the gateway log)` : ''}; retry, and tell the platform's admin if it persists`;
+  if (err.code === 'internal')
+    return `internal error: the gateway could not handle this request${ref ? ` (reference ${ref} in the gateway log)` : ''}; retry, and tell the platform's admin if it persists`;
   return redactServerPaths(err.message);
 }
 
@@ -55,27 +56,51 @@ export function sendError(res: ServerResponse | Response, err: PlatformError, re
 /** Errors thrown by body-parser carry a `type`; map those to coded errors. */
 function fromBodyParser(err: unknown): PlatformError | undefined {
   const e = err as { type?: string; message?: string; limit?: number };
-  if (e?.type === 'entity.parse.failed') return new PlatformError('bad_request', `invalid JSON in request body: ${e.message}`);
-  if (e?.type === 'entity.too.large') return new PlatformError('payload_too_large', `request body is larger than the ${e.limit} bytes allowed on /system/*; send a smaller body`);
-  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported') return new PlatformError('bad_request', `unsupported request body encoding: ${e.message}`);
+  if (e?.type === 'entity.parse.failed')
+    return new PlatformError('bad_request', `invalid JSON in request body: ${e.message}`);
+  if (e?.type === 'entity.too.large')
+    return new PlatformError(
+      'payload_too_large',
+      `request body is larger than the ${e.limit} bytes allowed on /system/*; send a smaller body`,
+    );
+  if (e?.type === 'encoding.unsupported' || e?.type === 'charset.unsupported')
+    return new PlatformError('bad_request', `unsupported request body encoding: ${e.message}`);
   if (e?.type === 'request.aborted') return new PlatformError('bad_request', 'the client aborted the request body');
   return undefined;
 }
 
-const STORE_DOWN = new Set(['MongoNetworkError', 'MongoServerSelectionError', 'MongoNotConnectedError', 'MongoTopologyClosedError', 'MongoNetworkTimeoutError', 'MongooseServerSelectionError']);
+const STORE_DOWN = new Set([
+  'MongoNetworkError',
+  'MongoServerSelectionError',
+  'MongoNotConnectedError',
+  'MongoTopologyClosedError',
+  'MongoNetworkTimeoutError',
+  'MongooseServerSelectionError',
+]);
 
 /** The store (MongoDB or the embedded one) unreachable: a 503 that says so, not a bare 500. */
 export function fromStoreOutage(err: unknown): PlatformError | undefined {
   const e = err as { name?: string; message?: string };
   if (!e || typeof e.name !== 'string' || !STORE_DOWN.has(e.name)) return undefined;
-  return new PlatformError('unavailable', `the store is not reachable right now (${e.message ?? e.name}); retry shortly (check first: the change may or may not have been saved)`, { cause: err });
+  return new PlatformError(
+    'unavailable',
+    `the store is not reachable right now (${e.message ?? e.name}); retry shortly (check first: the change may or may not have been saved)`,
+    { cause: err },
+  );
 }
 
 export function createErrorMiddleware(log: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
     const pe = fromBodyParser(err) ?? fromStoreOutage(err) ?? toPlatformError(err);
     const ref = pe.code === 'internal' ? errorReference() : undefined;
-    if (pe.code === 'internal') log.error('request failed', { ref, method: req.method, path: req.path, error: err as Error, stack: (err as Error)?.stack });
+    if (pe.code === 'internal')
+      log.error('request failed', {
+        ref,
+        method: req.method,
+        path: req.path,
+        error: err as Error,
+        stack: (err as Error)?.stack,
+      });
     else log.debug('request rejected', { method: req.method, path: req.path, code: pe.code, error: pe.message });
     sendError(res, pe, ref);
   };

@@ -2,7 +2,25 @@
 import type { CostReport } from './cost-report.ts';
 import { csvField } from '../../core/text/csv.ts';
 
-const COLUMNS = ['start', 'tenant', 'namespace', 'function', 'invocations', 'errors', 'slo_met', 'slo_violated', 'device_seconds', 'reserved_device_seconds', 'gb_seconds', 'cost_device', 'cost_memory', 'cost_invocations', 'cost', 'currency', 'model'];
+const COLUMNS = [
+  'start',
+  'tenant',
+  'namespace',
+  'function',
+  'invocations',
+  'errors',
+  'slo_met',
+  'slo_violated',
+  'device_seconds',
+  'reserved_device_seconds',
+  'gb_seconds',
+  'cost_device',
+  'cost_memory',
+  'cost_invocations',
+  'cost',
+  'currency',
+  'model',
+];
 
 const cell = (v: string | number) => csvField(String(v));
 
@@ -11,7 +29,25 @@ export function costReportCsv(r: CostReport): string {
   for (const t of r.tenants) {
     for (const p of t.series) {
       lines.push(
-        [p.start, t.tenant, p.namespace, p.name, p.invocations, p.errorCount, p.sloMet, p.sloViolated, p.deviceSeconds, p.reservedDeviceSeconds, p.gbSeconds, p.costDevice, p.costMemory, p.costInvocations, p.cost, r.currency, r.model]
+        [
+          p.start,
+          t.tenant,
+          p.namespace,
+          p.name,
+          p.invocations,
+          p.errorCount,
+          p.sloMet,
+          p.sloViolated,
+          p.deviceSeconds,
+          p.reservedDeviceSeconds,
+          p.gbSeconds,
+          p.costDevice,
+          p.costMemory,
+          p.costInvocations,
+          p.cost,
+          r.currency,
+          r.model,
+        ]
           .map(cell)
           .join(','),
       );

@@ -8,7 +8,8 @@ import { escapeXml } from '../../core/html/escape.ts';
 import { PALETTE, stackedBarsSvg } from '../../core/html/svg-chart.ts';
 import { GRANULARITY_MS, floorTo } from './usage-fields.ts';
 
-const money = (v: number, currency: string) => `${v.toFixed(v !== 0 && Math.abs(v) < 0.01 ? 6 : 2)} ${escapeXml(currency)}`;
+const money = (v: number, currency: string) =>
+  `${v.toFixed(v !== 0 && Math.abs(v) < 0.01 ? 6 : 2)} ${escapeXml(currency)}`;
 const num = (v: number) => (Number.isInteger(v) ? String(v) : v.toFixed(3));
 
 function periodsOf(r: CostReport): number[] {
@@ -32,16 +33,39 @@ function charts(r: CostReport, t: TenantCost): string {
   const series = (pick: (p: CostLine) => number) =>
     fns.map((fn) => ({
       label: fn,
-      values: periods.map((p) => t.series.filter((s) => Date.parse(s.start) === p && `${s.name}.${s.namespace}` === fn).reduce((a, s) => a + pick(s), 0)),
+      values: periods.map((p) =>
+        t.series
+          .filter((s) => Date.parse(s.start) === p && `${s.name}.${s.namespace}` === fn)
+          .reduce((a, s) => a + pick(s), 0),
+      ),
     }));
   const labels = periods.map((p) => label(p, r.granularity));
   const deviceField = r.model === 'use' ? 'deviceSeconds' : 'reservedDeviceSeconds';
-  const legend = fns.map((fn, i) => `<span class="key"><i style="background:${PALETTE[i % PALETTE.length]}"></i>${escapeXml(fn)}</span>`).join(' ');
+  const legend = fns
+    .map(
+      (fn, i) => `<span class="key"><i style="background:${PALETTE[i % PALETTE.length]}"></i>${escapeXml(fn)}</span>`,
+    )
+    .join(' ');
   return [
     `<div class="legend">${legend || 'no functions metered in this range'}</div>`,
-    stackedBarsSvg({ title: `Cost per ${r.granularity} (${r.currency}, ${r.model === 'use' ? 'pay-per-use' : 'reserved'})`, unit: r.currency, periods: labels, series: series((p) => p.cost) }),
-    stackedBarsSvg({ title: `Device-seconds ${r.model === 'use' ? 'used' : 'reserved'} per ${r.granularity}`, unit: 'device-s', periods: labels, series: series((p) => p[deviceField]) }),
-    stackedBarsSvg({ title: `Invocations per ${r.granularity}`, unit: 'calls', periods: labels, series: series((p) => p.invocations) }),
+    stackedBarsSvg({
+      title: `Cost per ${r.granularity} (${r.currency}, ${r.model === 'use' ? 'pay-per-use' : 'reserved'})`,
+      unit: r.currency,
+      periods: labels,
+      series: series((p) => p.cost),
+    }),
+    stackedBarsSvg({
+      title: `Device-seconds ${r.model === 'use' ? 'used' : 'reserved'} per ${r.granularity}`,
+      unit: 'device-s',
+      periods: labels,
+      series: series((p) => p[deviceField]),
+    }),
+    stackedBarsSvg({
+      title: `Invocations per ${r.granularity}`,
+      unit: 'calls',
+      periods: labels,
+      series: series((p) => p.invocations),
+    }),
   ].join('\n');
 }
 
@@ -51,7 +75,8 @@ function row(name: string, l: CostLine, currency: string, strong = false): strin
   return `<tr>${strong ? `<th class="l">${escapeXml(name)}</th>` : `<td class="l">${escapeXml(name)}</td>`}${[num(l.invocations), num(l.errorCount), slo, num(l.deviceSeconds), num(l.reservedDeviceSeconds), num(l.gbSeconds), money(l.cost, currency)].map(td).join('')}</tr>`;
 }
 
-const HEAD = '<tr><th class="l">function</th><th>invocations</th><th>errors</th><th>SLO met</th><th>device-s used</th><th>device-s reserved</th><th>GB-s</th><th>cost</th></tr>';
+const HEAD =
+  '<tr><th class="l">function</th><th>invocations</th><th>errors</th><th>SLO met</th><th>device-s used</th><th>device-s reserved</th><th>GB-s</th><th>cost</th></tr>';
 
 export function costReportHtml(r: CostReport): string {
   const sections = r.tenants.map(

@@ -26,7 +26,13 @@ class Acc {
     this.micros.total += c.total;
   }
   line(): CostLine {
-    return { ...this.usage, cost: fromMicros(this.micros.total), costDevice: fromMicros(this.micros.device), costMemory: fromMicros(this.micros.memory), costInvocations: fromMicros(this.micros.invocations) };
+    return {
+      ...this.usage,
+      cost: fromMicros(this.micros.total),
+      costDevice: fromMicros(this.micros.device),
+      costMemory: fromMicros(this.micros.memory),
+      costInvocations: fromMicros(this.micros.invocations),
+    };
   }
 }
 
@@ -36,7 +42,10 @@ const get = <K, V>(m: Map<K, V>, k: K, make: () => V): V => {
   return v;
 };
 
-export async function buildCostReport(d: { models: Models; pricing: PricingConfig; owners: Map<string, string> }, q: CostQuery): Promise<CostReport> {
+export async function buildCostReport(
+  d: { models: Models; pricing: PricingConfig; owners: Map<string, string> },
+  q: CostQuery,
+): Promise<CostReport> {
   const filter: Record<string, unknown> = { start: { $gte: q.from, $lt: q.to } };
   const owned = new Map<string, string[]>();
   for (const [ns, t] of d.owners) get(owned, t, () => []).push(ns);
@@ -75,7 +84,18 @@ export async function buildCostReport(d: { models: Models; pricing: PricingConfi
           const [start, namespace, name] = k.split('\u0000') as [string, string, string];
           return { start: new Date(Number(start)).toISOString(), namespace, name, ...a.line() };
         })
-        .sort((a, b) => a.start.localeCompare(b.start) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)),
+        .sort(
+          (a, b) =>
+            a.start.localeCompare(b.start) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name),
+        ),
     }));
-  return { from: q.from.toISOString(), to: q.to.toISOString(), granularity: q.granularity, model: q.model, currency: d.pricing.currency, tenants: out, total: total.line() };
+  return {
+    from: q.from.toISOString(),
+    to: q.to.toISOString(),
+    granularity: q.granularity,
+    model: q.model,
+    currency: d.pricing.currency,
+    tenants: out,
+    total: total.line(),
+  };
 }

@@ -14,7 +14,12 @@ export interface InvocationMeter extends InvocationObserver {
   idle(): Promise<void>;
 }
 
-export function createInvocationMeter(d: { writer: UsageWriter; info: FunctionInfoCache; clock: Clock; log: Logger }): InvocationMeter {
+export function createInvocationMeter(d: {
+  writer: UsageWriter;
+  info: FunctionInfoCache;
+  clock: Clock;
+  log: Logger;
+}): InvocationMeter {
   const inFlight = new Set<Promise<void>>();
   return {
     async idle() {
@@ -26,8 +31,17 @@ export function createInvocationMeter(d: { writer: UsageWriter; info: FunctionIn
       const p: Promise<void> = d.info.get(e.namespace, e.name).then(
         (info) => {
           if (!info) return; // removed meanwhile, or a call to an unknown function (404)
-          const slo = info.sloMs === undefined ? {} : !failed && e.durationSeconds * 1000 <= info.sloMs ? { sloMet: 1 } : { sloViolated: 1 };
-          d.writer.add({ namespace: e.namespace, name: e.name, deviceClass: info.device }, at, { invocations: 1, errorCount: failed ? 1 : 0, ...slo });
+          const slo =
+            info.sloMs === undefined
+              ? {}
+              : !failed && e.durationSeconds * 1000 <= info.sloMs
+                ? { sloMet: 1 }
+                : { sloViolated: 1 };
+          d.writer.add({ namespace: e.namespace, name: e.name, deviceClass: info.device }, at, {
+            invocations: 1,
+            errorCount: failed ? 1 : 0,
+            ...slo,
+          });
         },
         (err: Error) => d.log.warn('cannot meter an invocation', { function: e.function, error: err.message }),
       );

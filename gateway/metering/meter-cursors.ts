@@ -22,7 +22,9 @@ export function createMeterCursors(models: Models): MeterCursors {
   return {
     async read(source, empty) {
       const doc = await MeterCursor.findOne({ source }).lean();
-      return doc ? { values: (doc.values ?? empty) as typeof empty, at: doc.at ?? undefined, seq: doc.seq ?? 0 } : { values: empty, seq: 0 };
+      return doc
+        ? { values: (doc.values ?? empty) as typeof empty, at: doc.at ?? undefined, seq: doc.seq ?? 0 }
+        : { values: empty, seq: 0 };
     },
     async commit(source, prev, values, at) {
       if (prev.seq === 0 && prev.at === undefined) {

@@ -32,16 +32,32 @@ export interface Metering {
   close(): Promise<void>;
 }
 
-export function createMetering(d: { models: Models; sources: UsageSource[]; info: FunctionInfoCache; clock: Clock; log: Logger; options: MeteringOptions }): Metering {
+export function createMetering(d: {
+  models: Models;
+  sources: UsageSource[];
+  info: FunctionInfoCache;
+  clock: Clock;
+  log: Logger;
+  options: MeteringOptions;
+}): Metering {
   const log = d.log.child('metering');
   const writer = createUsageWriter({ models: d.models, log });
   const observer = createInvocationMeter({ writer, info: d.info, clock: d.clock, log });
-  const poller = createNodeUsagePoller({ sources: d.sources, cursors: createMeterCursors(d.models), writer, info: d.info, clock: d.clock, log, maxGapMs: 2 * d.options.pollMs });
+  const poller = createNodeUsagePoller({
+    sources: d.sources,
+    cursors: createMeterCursors(d.models),
+    writer,
+    info: d.info,
+    clock: d.clock,
+    log,
+    maxGapMs: 2 * d.options.pollMs,
+  });
   const rollup = createRollup({ models: d.models, clock: d.clock, minuteRetentionDays: d.options.minuteRetentionDays });
   const timers: NodeJS.Timeout[] = [];
   let polling: Promise<void> = Promise.resolve();
   const poll = () => (polling = polling.then(() => poller.pollOnce()));
-  const guard = (what: string, p: Promise<unknown>) => p.catch((err: Error) => log.warn(`metering: ${what} failed`, { error: err.message }));
+  const guard = (what: string, p: Promise<unknown>) =>
+    p.catch((err: Error) => log.warn(`metering: ${what} failed`, { error: err.message }));
   return {
     observer,
     start() {

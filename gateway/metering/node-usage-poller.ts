@@ -47,7 +47,15 @@ export function growth(current: number, last: number | undefined): number {
   return current >= last ? current - last : current;
 }
 
-export function createNodeUsagePoller(d: { sources: UsageSource[]; cursors: MeterCursors; writer: UsageWriter; info: FunctionInfoCache; clock: Clock; log: Logger; maxGapMs: number }): NodeUsagePoller {
+export function createNodeUsagePoller(d: {
+  sources: UsageSource[];
+  cursors: MeterCursors;
+  writer: UsageWriter;
+  info: FunctionInfoCache;
+  clock: Clock;
+  log: Logger;
+  maxGapMs: number;
+}): NodeUsagePoller {
   const add = async (fn: string, at: number, fields: Partial<UsageFields>) => {
     const k = splitKey(fn);
     if (!k) return;
@@ -68,12 +76,21 @@ export function createNodeUsagePoller(d: { sources: UsageSource[]; cursors: Mete
     const next: DeviceTotalsCursor = totals.map((t) => [t.function, t.deviceSeconds, t.reservedDeviceSeconds]);
     // functions the node no longer reports keep their last values (a later reset is caught by the drop)
     for (const [f, v] of last) if (!totals.some((t) => t.function === f)) next.push([f, v.u, v.r]);
-    if (!(await d.cursors.commit<DeviceCursor | DeviceTotalsCursor>(source, prev, { ...(bootId !== undefined ? { bootId } : {}), totals: next }, now))) return;
+    if (
+      !(await d.cursors.commit<DeviceCursor | DeviceTotalsCursor>(
+        source,
+        prev,
+        { ...(bootId !== undefined ? { bootId } : {}), totals: next },
+        now,
+      ))
+    )
+      return;
     for (const t of totals) {
       const l = last.get(t.function);
       const used = growth(t.deviceSeconds, l?.u);
       const reserved = growth(t.reservedDeviceSeconds, l?.r);
-      if (used > 0 || reserved > 0) await add(t.function, now.getTime(), { deviceSeconds: used, reservedDeviceSeconds: reserved });
+      if (used > 0 || reserved > 0)
+        await add(t.function, now.getTime(), { deviceSeconds: used, reservedDeviceSeconds: reserved });
     }
   };
 
@@ -87,7 +104,9 @@ export function createNodeUsagePoller(d: { sources: UsageSource[]; cursors: Mete
     const seconds = Math.min(Math.max(0, now.getTime() - prev.at.getTime()), d.maxGapMs) / 1000;
     if (seconds === 0) return;
     for (const f of fns) {
-      const bytes = f.replicas.filter((r) => r.pid !== null && r.state !== 'stopped').reduce((sum, r) => sum + (r.usage?.totalMemoryBytes ?? 0), 0);
+      const bytes = f.replicas
+        .filter((r) => r.pid !== null && r.state !== 'stopped')
+        .reduce((sum, r) => sum + (r.usage?.totalMemoryBytes ?? 0), 0);
       if (bytes > 0) await add(`${f.name}.${f.namespace}`, now.getTime(), { gbSeconds: (bytes / 1e9) * seconds });
     }
   };
@@ -96,11 +115,17 @@ export function createNodeUsagePoller(d: { sources: UsageSource[]; cursors: Mete
     async pollOnce() {
       await Promise.all(
         d.sources.map(async (s) => {
-          for (const [what, step] of [['device usage', devices], ['memory usage', memory]] as const) {
+          for (const [what, step] of [
+            ['device usage', devices],
+            ['memory usage', memory],
+          ] as const) {
             try {
               await step(s);
             } catch (err) {
-              d.log.warn(`cannot read ${what} from a node; it is counted at the next read`, { node: s.url, error: (err as Error).message });
+              d.log.warn(`cannot read ${what} from a node; it is counted at the next read`, {
+                node: s.url,
+                error: (err as Error).message,
+              });
             }
           }
         }),

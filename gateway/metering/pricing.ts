@@ -22,7 +22,11 @@ export interface CostMicros {
 export function parsePricingModel(raw: string | undefined): PricingModel {
   if (raw === undefined || raw === '' || raw === 'use') return 'use';
   if (raw === 'reserved') return 'reserved';
-  throw new PlatformError('bad_request', `query parameter "model" must be "use" (pay-per-use) or "reserved", got "${raw}"`, { details: { field: 'model' } });
+  throw new PlatformError(
+    'bad_request',
+    `query parameter "model" must be "use" (pay-per-use) or "reserved", got "${raw}"`,
+    { details: { field: 'model' } },
+  );
 }
 
 export function ratesFor(pricing: PricingConfig, deviceClass: string): PriceRates {

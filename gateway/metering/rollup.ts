@@ -23,14 +23,27 @@ export function createRollup(d: { models: Models; clock: Clock; minuteRetentionD
       const cutoff = new Date(floorTo(d.clock.date().getTime() - d.minuteRetentionDays * DAY_MS, HOUR_MS));
       let folded = 0;
       for (;;) {
-        const minutes = await UsageRecord.find({ granularity: 'minute', start: { $lt: cutoff } }).sort({ start: 1 }).limit(batch).lean();
+        const minutes = await UsageRecord.find({ granularity: 'minute', start: { $lt: cutoff } })
+          .sort({ start: 1 })
+          .limit(batch)
+          .lean();
         if (minutes.length === 0) return folded;
         for (const m of minutes) {
           const inc: Record<string, number> = {};
           for (const f of USAGE_FIELDS) inc[f] = (m[f] as number | undefined) ?? 0;
-          const hour = { granularity: 'hour', start: new Date(floorTo(m.start.getTime(), HOUR_MS)), namespace: m.namespace, name: m.name, deviceClass: m.deviceClass };
+          const hour = {
+            granularity: 'hour',
+            start: new Date(floorTo(m.start.getTime(), HOUR_MS)),
+            namespace: m.namespace,
+            name: m.name,
+            deviceClass: m.deviceClass,
+          };
           try {
-            await UsageRecord.updateOne({ ...hour, rolled: { $ne: m.start } }, { $inc: inc, $push: { rolled: m.start } }, { upsert: true });
+            await UsageRecord.updateOne(
+              { ...hour, rolled: { $ne: m.start } },
+              { $inc: inc, $push: { rolled: m.start } },
+              { upsert: true },
+            );
           } catch (err) {
             // the hour record exists and already holds this minute (an earlier run stopped before the delete)
             if ((err as { code?: number }).code !== 11000) throw err;

@@ -3,9 +3,25 @@ import type { Granularity, UsageFields } from '../../core/contracts/cost.ts';
 
 export type { Granularity, UsageFields } from '../../core/contracts/cost.ts';
 
-export const USAGE_FIELDS: Array<keyof UsageFields> = ['invocations', 'errorCount', 'sloMet', 'sloViolated', 'deviceSeconds', 'reservedDeviceSeconds', 'gbSeconds'];
+export const USAGE_FIELDS: Array<keyof UsageFields> = [
+  'invocations',
+  'errorCount',
+  'sloMet',
+  'sloViolated',
+  'deviceSeconds',
+  'reservedDeviceSeconds',
+  'gbSeconds',
+];
 
-export const zeroUsage = (): UsageFields => ({ invocations: 0, errorCount: 0, sloMet: 0, sloViolated: 0, deviceSeconds: 0, reservedDeviceSeconds: 0, gbSeconds: 0 });
+export const zeroUsage = (): UsageFields => ({
+  invocations: 0,
+  errorCount: 0,
+  sloMet: 0,
+  sloViolated: 0,
+  deviceSeconds: 0,
+  reservedDeviceSeconds: 0,
+  gbSeconds: 0,
+});
 
 export function addUsage(into: UsageFields, more: Partial<UsageFields>): UsageFields {
   for (const f of USAGE_FIELDS) into[f] += more[f] ?? 0;

@@ -35,7 +35,11 @@ export function createHttpUsageSource(node: NodeAgentClient): UsageSource {
       if (!body) return { functions: [] };
       const functions = body.functions
         .filter((f) => Number.isFinite(f.deviceSeconds) && Number.isFinite(f.reservedDeviceSeconds))
-        .map((f) => ({ function: f.function, deviceSeconds: f.deviceSeconds, reservedDeviceSeconds: f.reservedDeviceSeconds }));
+        .map((f) => ({
+          function: f.function,
+          deviceSeconds: f.deviceSeconds,
+          reservedDeviceSeconds: f.reservedDeviceSeconds,
+        }));
       return { functions, ...(body.bootId ? { bootId: body.bootId } : {}) };
     },
     replicas: () => node.listFunctions(),

@@ -5,7 +5,15 @@
  */
 import type { Models } from '../../core/store/models.ts';
 import type { Logger } from '../../core/logger.ts';
-import { USAGE_FIELDS, addUsage, floorTo, MINUTE_MS, zeroUsage, type UsageFields, type UsageKey } from './usage-fields.ts';
+import {
+  USAGE_FIELDS,
+  addUsage,
+  floorTo,
+  MINUTE_MS,
+  zeroUsage,
+  type UsageFields,
+  type UsageKey,
+} from './usage-fields.ts';
 
 export interface UsageWriter {
   /** Adds to the minute holding `atMs`. */
@@ -20,7 +28,13 @@ export async function incUsage(models: Models, k: UsageKey, fields: Partial<Usag
   const inc: Record<string, number> = {};
   for (const f of USAGE_FIELDS) if (fields[f]) inc[f] = fields[f]!;
   if (Object.keys(inc).length === 0) return;
-  const filter = { granularity: 'minute', start: new Date(k.start), namespace: k.namespace, name: k.name, deviceClass: k.deviceClass };
+  const filter = {
+    granularity: 'minute',
+    start: new Date(k.start),
+    namespace: k.namespace,
+    name: k.name,
+    deviceClass: k.deviceClass,
+  };
   try {
     await models.UsageRecord.updateOne(filter, { $inc: inc }, { upsert: true });
   } catch (err) {
@@ -53,7 +67,11 @@ export function createUsageWriter(d: { models: Models; log: Logger }): UsageWrit
         put(key, fields);
       }
     }
-    if (failed) d.log.warn('cannot write usage records; kept for the next flush', { records: failed, error: (lastError as Error).message });
+    if (failed)
+      d.log.warn('cannot write usage records; kept for the next flush', {
+        records: failed,
+        error: (lastError as Error).message,
+      });
   };
   return {
     add(key, atMs, fields) {

@@ -28,11 +28,15 @@ export function nodeCredential(config: { nodeToken?: string; dataDir: string }):
       throw new PlatformError(
         'unavailable',
         `no node agent token: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no agent has run on this data dir yet' : (err as Error).message}; ` +
-          'start the node agent with the same FASTGSHARE_DATA_DIR, or set FASTGSHARE_NODE_TOKEN (or FASTGSHARE_NODE_TOKEN_FILE) to the agents\' token',
+          "start the node agent with the same FASTGSHARE_DATA_DIR, or set FASTGSHARE_NODE_TOKEN (or FASTGSHARE_NODE_TOKEN_FILE) to the agents' token",
       );
     }
     cached = text.trim() || undefined;
-    if (!cached) throw new PlatformError('unavailable', 'the node agent token file is empty; delete it and restart the node agent');
+    if (!cached)
+      throw new PlatformError(
+        'unavailable',
+        'the node agent token file is empty; delete it and restart the node agent',
+      );
     return cached;
   };
 }

@@ -34,7 +34,12 @@ export interface ReplicaDirectory {
 
 export const functionKey = (name: string, namespace: string) => `${name}.${namespace}`;
 
-export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Logger; clock: Clock; pollMs?: number }): ReplicaDirectory {
+export function createReplicaDirectory(opts: {
+  nodes: NodeAgentClient[];
+  log: Logger;
+  clock: Clock;
+  pollMs?: number;
+}): ReplicaDirectory {
   const pollMs = opts.pollMs ?? 250;
   let views = new Map<string, FunctionView>();
   /** Last good answer per node, so one slow or failed poll does not hide a node's replicas. */
@@ -52,7 +57,8 @@ export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Lo
     } catch (err) {
       // a node that does not answer has no replicas we can route to
       perNode.delete(node);
-      if (!failing.has(node)) opts.log.warn('cannot list replicas on node', { node: node.url, error: (err as Error).message });
+      if (!failing.has(node))
+        opts.log.warn('cannot list replicas on node', { node: node.url, error: (err as Error).message });
       failing.add(node);
     }
   }
@@ -63,7 +69,8 @@ export function createReplicaDirectory(opts: { nodes: NodeAgentClient[]; log: Lo
       for (const fn of fns) {
         const key = functionKey(fn.name, fn.namespace);
         let v = next.get(key);
-        if (!v) next.set(key, (v = { key, name: fn.name, namespace: fn.namespace, replicas: [], ready: [], nodes: [] }));
+        if (!v)
+          next.set(key, (v = { key, name: fn.name, namespace: fn.namespace, replicas: [], ready: [], nodes: [] }));
         v.nodes.push(node);
         for (const r of fn.replicas) {
           v.replicas.push(r);

@@ -35,7 +35,10 @@ export function createInvocationCounter(opts: { models: Models; log: Logger; flu
   async function write(batch: Map<string, Count>): Promise<void> {
     for (const [key, c] of batch) {
       try {
-        await opts.models.Function.updateOne({ namespace: c.namespace, name: c.name }, { $inc: { invocationCount: c.n } });
+        await opts.models.Function.updateOne(
+          { namespace: c.namespace, name: c.name },
+          { $inc: { invocationCount: c.n } },
+        );
       } catch (err) {
         // keep the count for the next flush
         const cur = counts.get(key);

@@ -33,7 +33,10 @@ export interface InvocationObserver {
 }
 
 /** Notifies each observer in turn; one that throws does not stop the others. */
-export function combineObservers(observers: InvocationObserver[], onError: (err: unknown) => void = () => {}): Required<InvocationObserver> {
+export function combineObservers(
+  observers: InvocationObserver[],
+  onError: (err: unknown) => void = () => {},
+): Required<InvocationObserver> {
   return {
     started(e) {
       for (const o of observers) {

@@ -35,7 +35,17 @@ export interface ForwardAttempt {
 }
 
 export interface Forwarder {
-  forward(req: IncomingMessage, res: ServerResponse, opts: { target: string; forwardToken?: string; body: ReplayableBody; timeoutMs: number; responseHeaders: (upstream: UpstreamTiming) => Record<string, string> }): ForwardAttempt;
+  forward(
+    req: IncomingMessage,
+    res: ServerResponse,
+    opts: {
+      target: string;
+      forwardToken?: string;
+      body: ReplayableBody;
+      timeoutMs: number;
+      responseHeaders: (upstream: UpstreamTiming) => Record<string, string>;
+    },
+  ): ForwardAttempt;
   close(): void;
 }
 
@@ -93,7 +103,12 @@ export function createForwarder(): Forwarder {
     proxyRes.on('aborted', () => res.destroy());
     res.on('finish', () => a.settle({ kind: 'response', status }));
     res.on('close', () => {
-      if (!res.writableFinished) a.settle({ kind: 'failed', error: new Error('the connection closed before the response ended'), responseStarted: true });
+      if (!res.writableFinished)
+        a.settle({
+          kind: 'failed',
+          error: new Error('the connection closed before the response ended'),
+          responseStarted: true,
+        });
     });
     proxyRes.pipe(res);
   });
@@ -110,23 +125,45 @@ export function createForwarder(): Forwarder {
           resolve(o);
         };
       });
-      const a: Attempt = { timedOut: false, aborted: false, responseStarted: false, responseHeaders: opts.responseHeaders, timeoutMs: opts.timeoutMs, settle };
+      const a: Attempt = {
+        timedOut: false,
+        aborted: false,
+        responseStarted: false,
+        responseHeaders: opts.responseHeaders,
+        timeoutMs: opts.timeoutMs,
+        settle,
+      };
       attempts.set(req, a);
       if (res.destroyed) {
         settle({ kind: 'failed', error: new Error('the client closed the connection'), responseStarted: false });
         return { done, abort() {} };
       }
-      res.once('close', () => settle({ kind: 'failed', error: new Error('the client closed the connection'), responseStarted: a.responseStarted }));
+      res.once('close', () =>
+        settle({
+          kind: 'failed',
+          error: new Error('the client closed the connection'),
+          responseStarted: a.responseStarted,
+        }),
+      );
       const buffer = opts.body.open();
       // the client's own value under this name never reaches the replica; the replica's token is
       // given as an option header (set when the request is made, before anything is written)
       delete req.headers[FORWARD_TOKEN_HEADER];
-      proxy.web(req, res, { target: opts.target, buffer, ...(opts.forwardToken ? { headers: { [FORWARD_TOKEN_HEADER]: opts.forwardToken } } : {}) }, (err: Error & { code?: string }) => {
-        if (a.aborted) return settle({ kind: 'aborted' });
-        if (a.timedOut) return settle({ kind: 'timeout' });
-        if (err.code === 'ECONNREFUSED' && !a.responseStarted) return settle({ kind: 'refused', error: err });
-        settle({ kind: 'failed', error: err, responseStarted: a.responseStarted });
-      });
+      proxy.web(
+        req,
+        res,
+        {
+          target: opts.target,
+          buffer,
+          ...(opts.forwardToken ? { headers: { [FORWARD_TOKEN_HEADER]: opts.forwardToken } } : {}),
+        },
+        (err: Error & { code?: string }) => {
+          if (a.aborted) return settle({ kind: 'aborted' });
+          if (a.timedOut) return settle({ kind: 'timeout' });
+          if (err.code === 'ECONNREFUSED' && !a.responseStarted) return settle({ kind: 'refused', error: err });
+          settle({ kind: 'failed', error: err, responseStarted: a.responseStarted });
+        },
+      );
       return {
         done,
         abort() {

@@ -6,7 +6,18 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer', 'trailers', 'transfer-encoding', 'upgrade']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'trailers',
+  'transfer-encoding',
+  'upgrade',
+]);
 
 /** The gateway's own credential for calls it makes to itself (queued async calls); never forwarded. */
 export const INTERNAL_AUTH_HEADER = 'x-fastgshare-internal-auth';
@@ -14,7 +25,12 @@ export const INTERNAL_AUTH_HEADER = 'x-fastgshare-internal-auth';
 export const ON_BEHALF_HEADER = 'x-fastgshare-on-behalf-of';
 
 /** Request headers that carry credentials for the gateway: consumed there, never passed to a replica or stored. */
-export const CREDENTIAL_HEADERS: readonly string[] = ['authorization', 'proxy-authorization', INTERNAL_AUTH_HEADER, ON_BEHALF_HEADER];
+export const CREDENTIAL_HEADERS: readonly string[] = [
+  'authorization',
+  'proxy-authorization',
+  INTERNAL_AUTH_HEADER,
+  ON_BEHALF_HEADER,
+];
 
 /** Removes the credential headers from a request in place. */
 export function stripCredentials(headers: IncomingHttpHeaders): void {

@@ -72,7 +72,11 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
     } catch (err) {
       return sendError(res, toPlatformError(err));
     }
-    if (!rawName) return sendError(res, new PlatformError('not_found', 'no function named: call /function/NAME[.NAMESPACE][/path]'));
+    if (!rawName)
+      return sendError(
+        res,
+        new PlatformError('not_found', 'no function named: call /function/NAME[.NAMESPACE][/path]'),
+      );
     let name: string, namespace: string;
     try {
       ({ name, namespace } = parseQualifiedName(rawName));
@@ -81,19 +85,41 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
     }
     const key = functionKey(name, namespace);
     if (!d.exists(key)) {
-      return sendError(res, new PlatformError('not_found', `function "${name}" not found in namespace "${namespace}"; deploy it first (faas-cli deploy) or check the name with faas-cli list -n ${namespace}`));
+      return sendError(
+        res,
+        new PlatformError(
+          'not_found',
+          `function "${name}" not found in namespace "${namespace}"; deploy it first (faas-cli deploy) or check the name with faas-cli list -n ${namespace}`,
+        ),
+      );
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > d.maxBodyBytes) return tooLarge(res, req, d.maxBodyBytes);
 
-    const callId = typeof req.headers['x-call-id'] === 'string' && req.headers['x-call-id'] ? req.headers['x-call-id'] : randomUUID();
-    const start: InvocationStart = { function: key, name, namespace, callId, method: req.method ?? 'GET', startedAt: d.clock.now() };
+    const callId =
+      typeof req.headers['x-call-id'] === 'string' && req.headers['x-call-id']
+        ? req.headers['x-call-id']
+        : randomUUID();
+    const start: InvocationStart = {
+      function: key,
+      name,
+      namespace,
+      callId,
+      method: req.method ?? 'GET',
+      startedAt: d.clock.now(),
+    };
     prepareHeaders(req, callId, start.startedAt);
     req.url = upstreamPath;
     d.observer.started(start);
 
     const finish = (status: number, extra: Partial<InvocationEnd> = {}) =>
-      d.observer.finished({ ...start, status, durationSeconds: (d.clock.now() - start.startedAt) / 1000, requestBytes: body.bytesRead, ...extra });
+      d.observer.finished({
+        ...start,
+        status,
+        durationSeconds: (d.clock.now() - start.startedAt) / 1000,
+        requestBytes: body.bytesRead,
+        ...extra,
+      });
     const fail = (err: PlatformError, replica?: ReplicaStatus) => {
       if (!res.headersSent) {
         res.setHeader('X-Call-Id', callId);
@@ -117,7 +143,12 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
     let candidates = d.directory.ready(key);
     if (candidates.length === 0) candidates = await d.directory.waitForReady(key, d.readyTimeoutMs);
     if (candidates.length === 0) {
-      return fail(new PlatformError('no_replicas', `function "${key}" has no ready replica after waiting ${d.readyTimeoutMs} ms; check it with faas-cli describe ${name} -n ${namespace} and faas-cli logs ${name} -n ${namespace}`));
+      return fail(
+        new PlatformError(
+          'no_replicas',
+          `function "${key}" has no ready replica after waiting ${d.readyTimeoutMs} ms; check it with faas-cli describe ${name} -n ${namespace} and faas-cli logs ${name} -n ${namespace}`,
+        ),
+      );
     }
 
     const tried = new Set<string>();
@@ -154,22 +185,54 @@ export function createInvokeHandler(d: InvokeDeps): InvokeHandler {
         case 'response':
           return finish(outcome.status, { replicaId: replica.id, node: replica.node });
         case 'timeout':
-          return fail(new PlatformError('upstream_timeout', `function "${key}" did not answer within ${d.upstreamTimeoutMs} ms (replica ${replica.id}); make it faster or raise FASTGSHARE_UPSTREAM_TIMEOUT_MS`), replica);
+          return fail(
+            new PlatformError(
+              'upstream_timeout',
+              `function "${key}" did not answer within ${d.upstreamTimeoutMs} ms (replica ${replica.id}); make it faster or raise FASTGSHARE_UPSTREAM_TIMEOUT_MS`,
+            ),
+            replica,
+          );
         case 'aborted':
           return finish(499, { replicaId: replica.id, node: replica.node, error: 'upstream_failed' });
         case 'failed':
-          if (res.headersSent || res.destroyed) return finish(res.headersSent ? res.statusCode : 499, { replicaId: replica.id, node: replica.node, error: 'upstream_failed' });
-          return fail(new PlatformError('upstream_failed', `replica ${replica.id} of function "${key}" failed: ${outcome.error.message}; see faas-cli logs ${name} -n ${namespace}`), replica);
+          if (res.headersSent || res.destroyed)
+            return finish(res.headersSent ? res.statusCode : 499, {
+              replicaId: replica.id,
+              node: replica.node,
+              error: 'upstream_failed',
+            });
+          return fail(
+            new PlatformError(
+              'upstream_failed',
+              `replica ${replica.id} of function "${key}" failed: ${outcome.error.message}; see faas-cli logs ${name} -n ${namespace}`,
+            ),
+            replica,
+          );
         case 'refused':
           lastRefusal = outcome.error;
-          d.log.warn('replica refused the connection; trying another', { function: key, replica: replica.id, url: replica.url });
+          d.log.warn('replica refused the connection; trying another', {
+            function: key,
+            replica: replica.id,
+            url: replica.url,
+          });
           if (!body.replayable) {
-            return fail(new PlatformError('upstream_failed', `replica ${replica.id} of function "${key}" refused the connection and the request body is too large to replay; retry the call`), replica);
+            return fail(
+              new PlatformError(
+                'upstream_failed',
+                `replica ${replica.id} of function "${key}" refused the connection and the request body is too large to replay; retry the call`,
+              ),
+              replica,
+            );
           }
           candidates = d.directory.ready(key);
       }
     }
-    fail(new PlatformError('upstream_failed', `no replica of function "${key}" accepted the connection (${lastRefusal?.message ?? 'refused'}); its replicas may be restarting, retry shortly`));
+    fail(
+      new PlatformError(
+        'upstream_failed',
+        `no replica of function "${key}" accepted the connection (${lastRefusal?.message ?? 'refused'}); its replicas may be restarting, retry shortly`,
+      ),
+    );
   };
 }
 
@@ -179,7 +242,11 @@ export function gatewayTiming(ms: number): string {
 }
 
 function payloadTooLarge(limit: number): PlatformError {
-  return new PlatformError('payload_too_large', `request body is larger than the ${limit} bytes allowed; send a smaller body or raise FASTGSHARE_MAX_BODY_BYTES`, { details: { limit } });
+  return new PlatformError(
+    'payload_too_large',
+    `request body is larger than the ${limit} bytes allowed; send a smaller body or raise FASTGSHARE_MAX_BODY_BYTES`,
+    { details: { limit } },
+  );
 }
 
 function tooLarge(res: ServerResponse, req: IncomingMessage, limit: number): void {

@@ -14,7 +14,10 @@ export interface ReplayableBody {
   readonly bytesRead: number;
 }
 
-export function createReplayableBody(req: IncomingMessage, opts: { limitBytes: number; keepBytes: number; onTooLarge: () => void }): ReplayableBody {
+export function createReplayableBody(
+  req: IncomingMessage,
+  opts: { limitBytes: number; keepBytes: number; onTooLarge: () => void },
+): ReplayableBody {
   let active: PassThrough | undefined;
   let listening = false;
   let ended = false;

@@ -32,12 +32,18 @@ export function createCostRoutes(d: CostRouteDeps): Router {
   const r = Router();
   const report = async (req: Request, res: Response): Promise<CostReport> => {
     const q: Record<string, string | undefined> = {};
-    for (const k of Object.keys(req.query)) if (!PARAMS.includes(k)) throw new PlatformError('bad_request', `unknown query parameter "${k}"; use ${PARAMS.join(', ')}`);
+    for (const k of Object.keys(req.query))
+      if (!PARAMS.includes(k))
+        throw new PlatformError('bad_request', `unknown query parameter "${k}"; use ${PARAMS.join(', ')}`);
     for (const k of PARAMS) q[k] = queryString(req.query, k);
     const query = parseCostQuery(q, d.clock.date().getTime());
     const p = principalOf(res);
     if (p.kind === 'tenant') {
-      if (query.tenant && query.tenant !== p.name) throw new PlatformError('forbidden', `tenant "${p.name}" may only read its own cost, not tenant "${query.tenant}"'s`);
+      if (query.tenant && query.tenant !== p.name)
+        throw new PlatformError(
+          'forbidden',
+          `tenant "${p.name}" may only read its own cost, not tenant "${query.tenant}"'s`,
+        );
       query.tenant = p.name;
     } else if (query.tenant) {
       await d.tenants.get(query.tenant);
@@ -47,15 +53,23 @@ export function createCostRoutes(d: CostRouteDeps): Router {
   };
   r.get('/system/cost', async (req, res) => {
     const format = queryString(req.query, 'format');
-    if (format !== undefined && format !== 'csv' && format !== 'json') throw new PlatformError('bad_request', `query parameter "format" must be json or csv, got "${format}"`);
+    if (format !== undefined && format !== 'csv' && format !== 'json')
+      throw new PlatformError('bad_request', `query parameter "format" must be json or csv, got "${format}"`);
     const csv = format === 'csv' || (format === undefined && (req.headers.accept ?? '').includes('text/csv'));
     const rep = await report(req, res);
-    if (csv) res.type('text/csv; charset=utf-8').setHeader('Content-Disposition', 'inline; filename="cost.csv"').send(costReportCsv(rep));
+    if (csv)
+      res
+        .type('text/csv; charset=utf-8')
+        .setHeader('Content-Disposition', 'inline; filename="cost.csv"')
+        .send(costReportCsv(rep));
     else res.json(rep);
   });
   r.get('/system/cost/report', async (req, res) => {
     const rep = await report(req, res);
-    res.type('text/html; charset=utf-8').setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:").send(costReportHtml(rep));
+    res
+      .type('text/html; charset=utf-8')
+      .setHeader('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+      .send(costReportHtml(rep));
   });
   return r;
 }

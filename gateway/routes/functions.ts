@@ -11,7 +11,12 @@ import type { FunctionsControl } from '../control/functions.ts';
 import type { FunctionQuery } from '../control/function-status.ts';
 import type { Namespaces } from '../control/namespaces.ts';
 import { queryString, queryFlag } from './query.ts';
-import { DeleteFunctionRequestSchema, FunctionDeploymentSchema, ScaleServiceRequestSchema, parseBody } from '../../core/contracts/openfaas.ts';
+import {
+  DeleteFunctionRequestSchema,
+  FunctionDeploymentSchema,
+  ScaleServiceRequestSchema,
+  parseBody,
+} from '../../core/contracts/openfaas.ts';
 
 /**
  * faas-cli remove -n NS sends `DELETE /system/functions?namespace=NS` with `{"functionName"}`
@@ -23,12 +28,20 @@ export function deleteRequestWithQueryNamespace(body: unknown, queryNamespace: s
   if (!body || typeof body !== 'object' || Array.isArray(body)) return body; // the body's own check says what is wrong
   const given = (body as Record<string, unknown>).namespace;
   if (given !== undefined && given !== '' && given !== queryNamespace) {
-    throw new PlatformError('bad_request', `delete function: the body's namespace "${String(given)}" and the query's "${queryNamespace}" differ; give one`, { details: { field: 'namespace' } });
+    throw new PlatformError(
+      'bad_request',
+      `delete function: the body's namespace "${String(given)}" and the query's "${queryNamespace}" differ; give one`,
+      { details: { field: 'namespace' } },
+    );
   }
   return { ...body, namespace: queryNamespace };
 }
 
-export function createFunctionRoutes(d: { control: FunctionsControl; query: FunctionQuery; namespaces: Namespaces }): Router {
+export function createFunctionRoutes(d: {
+  control: FunctionsControl;
+  query: FunctionQuery;
+  namespaces: Namespaces;
+}): Router {
   const r = Router();
   r.get('/system/functions', async (req, res) => {
     const namespace = validateNamespace(queryString(req.query, 'namespace'));
@@ -44,7 +57,13 @@ export function createFunctionRoutes(d: { control: FunctionsControl; query: Func
     res.status(200).end();
   });
   r.delete('/system/functions', async (req, res) => {
-    await d.control.remove(parseBody(DeleteFunctionRequestSchema, deleteRequestWithQueryNamespace(req.body, queryString(req.query, 'namespace')), 'delete function'));
+    await d.control.remove(
+      parseBody(
+        DeleteFunctionRequestSchema,
+        deleteRequestWithQueryNamespace(req.body, queryString(req.query, 'namespace')),
+        'delete function',
+      ),
+    );
     res.status(200).end();
   });
   r.get('/system/function/:name', async (req, res) => {
@@ -53,7 +72,11 @@ export function createFunctionRoutes(d: { control: FunctionsControl; query: Func
     res.json(await d.query.get(name, namespace, queryFlag(req.query, 'usage')));
   });
   r.post('/system/scale-function/:name', async (req, res) => {
-    await d.control.scale(req.params.name, parseBody(ScaleServiceRequestSchema, req.body, 'scale function'), queryString(req.query, 'namespace'));
+    await d.control.scale(
+      req.params.name,
+      parseBody(ScaleServiceRequestSchema, req.body, 'scale function'),
+      queryString(req.query, 'namespace'),
+    );
     res.status(202).end();
   });
   return r;

@@ -6,7 +6,12 @@ import { PlatformError } from '../../core/errors.ts';
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<T>((_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)))]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<T>(
+      (_, reject) => (t = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms)),
+    ),
+  ]).finally(() => clearTimeout(t));
 }
 
 export function createHealthRoutes(d: { store: Store; nodes: NodeAgentClient[]; timeoutMs?: number }): Router {
@@ -23,7 +28,11 @@ export function createHealthRoutes(d: { store: Store; nodes: NodeAgentClient[]; 
     }
     const answers = await Promise.allSettled(d.nodes.map((n) => within(n.info(), timeoutMs, n.url)));
     if (!answers.some((a) => a.status === 'fulfilled')) {
-      problems.push(d.nodes.length === 0 ? 'no node agents configured (FASTGSHARE_NODES)' : `no node agent answers (${answers.map((a, i) => `${d.nodes[i]!.url}: ${a.status === 'rejected' ? (a.reason as Error).message : 'ok'}`).join('; ')})`);
+      problems.push(
+        d.nodes.length === 0
+          ? 'no node agents configured (FASTGSHARE_NODES)'
+          : `no node agent answers (${answers.map((a, i) => `${d.nodes[i]!.url}: ${a.status === 'rejected' ? (a.reason as Error).message : 'ok'}`).join('; ')})`,
+      );
     }
     if (problems.length) throw new PlatformError('unavailable', `not ready: ${problems.join('; ')}`);
     res.type('text/plain').send('OK');

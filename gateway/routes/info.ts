@@ -7,7 +7,8 @@ import { PLATFORM_ROOT, VERSION } from '../../core/version.ts';
 
 /** Commit facts from git when the code runs from a checkout; "unknown" otherwise. */
 export function readGitFacts(cwd = PLATFORM_ROOT): { sha: string; message: string } {
-  const git = (args: string[]) => execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2_000 }).trim();
+  const git = (args: string[]) =>
+    execFileSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2_000 }).trim();
   try {
     return { sha: git(['rev-parse', 'HEAD']), message: git(['log', '-1', '--format=%s']) };
   } catch {

@@ -15,19 +15,37 @@ import { queryFlag, queryString } from './query.ts';
 
 export function parseLogQuery(query: unknown): LogQuery {
   const rawName = queryString(query, 'name');
-  if (!rawName) throw new PlatformError('bad_request', 'query parameter "name" is required: /system/logs?name=FUNCTION[&namespace=NS]');
-  const q: LogQuery = { name: validateFunctionName(rawName, 'name'), namespace: validateNamespace(queryString(query, 'namespace')), follow: queryFlag(query, 'follow') };
+  if (!rawName)
+    throw new PlatformError(
+      'bad_request',
+      'query parameter "name" is required: /system/logs?name=FUNCTION[&namespace=NS]',
+    );
+  const q: LogQuery = {
+    name: validateFunctionName(rawName, 'name'),
+    namespace: validateNamespace(queryString(query, 'namespace')),
+    follow: queryFlag(query, 'follow'),
+  };
   const instance = queryString(query, 'instance');
   if (instance) q.instance = instance;
   const tail = queryString(query, 'tail');
   if (tail !== undefined && tail !== '') {
-    if (!/^-?\d+$/.test(tail)) throw new PlatformError('bad_request', `query parameter "tail" must be a whole number (-1 for all lines), got "${tail}"`);
+    if (!/^-?\d+$/.test(tail))
+      throw new PlatformError(
+        'bad_request',
+        `query parameter "tail" must be a whole number (-1 for all lines), got "${tail}"`,
+      );
     q.tail = Number(tail);
   }
   const since = queryString(query, 'since');
   if (since) {
-    const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(since) ? new Date(since) : new Date(NaN);
-    if (Number.isNaN(t.getTime())) throw new PlatformError('bad_request', `query parameter "since" must be an RFC 3339 time such as 2024-01-02T15:04:05Z, got "${since}"`);
+    const t = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(since)
+      ? new Date(since)
+      : new Date(NaN);
+    if (Number.isNaN(t.getTime()))
+      throw new PlatformError(
+        'bad_request',
+        `query parameter "since" must be an RFC 3339 time such as 2024-01-02T15:04:05Z, got "${since}"`,
+      );
     q.since = t;
   }
   return q;
@@ -47,9 +65,11 @@ export function createLogRoutes(d: { models: Models; directory: ReplicaDirectory
     const write = (m: LogMessage) => res.write(JSON.stringify(m) + '\n');
     if (!q.follow) {
       const all: LogMessage[] = [];
-      await Promise.all(nodes.map(async (n) => {
-        for await (const m of n.logs(q, ctl.signal)) all.push(m);
-      }));
+      await Promise.all(
+        nodes.map(async (n) => {
+          for await (const m of n.logs(q, ctl.signal)) all.push(m);
+        }),
+      );
       all.sort((a, b) => a.timestamp.localeCompare(b.timestamp));
       const lines = q.tail !== undefined && q.tail >= 0 ? all.slice(Math.max(0, all.length - q.tail)) : all;
       for (const m of lines) write(m);
@@ -57,13 +77,16 @@ export function createLogRoutes(d: { models: Models; directory: ReplicaDirectory
       return;
     }
     res.flushHeaders();
-    await Promise.all(nodes.map(async (n) => {
-      try {
-        for await (const m of n.logs(q, ctl.signal)) write(m);
-      } catch (err) {
-        if (!ctl.signal.aborted) d.log.warn('log stream from node failed', { node: n.url, error: (err as Error).message });
-      }
-    }));
+    await Promise.all(
+      nodes.map(async (n) => {
+        try {
+          for await (const m of n.logs(q, ctl.signal)) write(m);
+        } catch (err) {
+          if (!ctl.signal.aborted)
+            d.log.warn('log stream from node failed', { node: n.url, error: (err as Error).message });
+        }
+      }),
+    );
     res.end();
   });
   return r;

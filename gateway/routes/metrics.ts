@@ -11,7 +11,10 @@ import { PlatformError } from '../../core/errors.ts';
 import { sourceOf } from '../tenants/system-auth.ts';
 
 /** Who the Authorization header names (the gateway's authenticator). */
-export type MetricsAuthenticate = (authorization: string | undefined, source?: string) => Promise<{ kind: 'admin' } | { kind: 'tenant'; name: string } | undefined>;
+export type MetricsAuthenticate = (
+  authorization: string | undefined,
+  source?: string,
+) => Promise<{ kind: 'admin' } | { kind: 'tenant'; name: string } | undefined>;
 
 export interface MetricsRouteOptions {
   /** Set when auth is on: only the admin may read /metrics on this port. */
@@ -32,8 +35,13 @@ export function createMetricsRoutes(registry: Registry, opts: MetricsRouteOption
       const who = await opts.authenticate(req.headers.authorization, sourceOf(req.socket.remoteAddress));
       const at = opts.metricsUrl?.();
       const elsewhere = at ? `, or scrape ${at}/metrics (FASTGSHARE_METRICS_PORT) from the gateway's host` : '';
-      if (!who) throw new PlatformError('unauthorized', `/metrics on this port needs the admin's basic auth${elsewhere}`);
-      if (who.kind !== 'admin') throw new PlatformError('forbidden', `/metrics shows every tenant's functions: only the admin may read it; tenant "${who.name}" reads its usage with GET /system/cost`);
+      if (!who)
+        throw new PlatformError('unauthorized', `/metrics on this port needs the admin's basic auth${elsewhere}`);
+      if (who.kind !== 'admin')
+        throw new PlatformError(
+          'forbidden',
+          `/metrics shows every tenant's functions: only the admin may read it; tenant "${who.name}" reads its usage with GET /system/cost`,
+        );
     }
     const m = await writeMetrics(registry);
     res.setHeader('Content-Type', m.contentType);

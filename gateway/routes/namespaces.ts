@@ -11,7 +11,8 @@ import { validateNamespace } from '../../core/names.ts';
 import type { Namespaces } from '../control/namespaces.ts';
 
 function namespaceParam(raw: unknown): string {
-  if (typeof raw !== 'string' || raw === '') throw new PlatformError('bad_request', 'namespace name is required: /system/namespace/NAME');
+  if (typeof raw !== 'string' || raw === '')
+    throw new PlatformError('bad_request', 'namespace name is required: /system/namespace/NAME');
   return validateNamespace(raw, 'namespace');
 }
 
@@ -34,9 +35,15 @@ export function createNamespaceRoutes(namespaces: Namespaces): Router {
     const body = parseBody(NamespaceRequestSchema.partial({ name: true }), req.body, 'update namespace');
     // faas-cli sends the name in the body too; one that differs is a mistake, not a rename
     if (body.name !== undefined && body.name !== name) {
-      throw new PlatformError('bad_request', `update namespace: the body's name "${body.name}" does not match the namespace in the path "${name}"; a namespace cannot be renamed`, { details: { field: 'name' } });
+      throw new PlatformError(
+        'bad_request',
+        `update namespace: the body's name "${body.name}" does not match the namespace in the path "${name}"; a namespace cannot be renamed`,
+        { details: { field: 'name' } },
+      );
     }
-    res.status(202).json(await namespaces.update({ name, labels: body.labels ?? {}, annotations: body.annotations ?? {} }));
+    res
+      .status(202)
+      .json(await namespaces.update({ name, labels: body.labels ?? {}, annotations: body.annotations ?? {} }));
   });
   r.delete('/system/namespace/:name', async (req, res) => {
     await namespaces.remove(namespaceParam(req.params.name));

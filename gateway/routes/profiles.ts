@@ -1,7 +1,9 @@
 /**
  * /system/profiles/{name}: profiler sweeps and tables (profiler/service.ts).
- *   GET    /system/profiles                 the queue: sweeps running, then waiting, each with what it waits for (?namespace= narrows it)
- *   POST   /system/profiles/{name}          queue a sweep → 202 {id, trials, estimateSeconds, …}; 409 while one is queued or running
+ * GET    /system/profiles                 the queue: sweeps running, then waiting, each with what it waits for
+ * (?namespace= narrows it)
+ * POST   /system/profiles/{name}          queue a sweep → 202 {id, trials, estimateSeconds, …}; 409 while one is
+ * queued or running
  *   GET    /system/profiles/{name}/job      the latest sweep: state, progress (trial i of n, config, ETA)
  *   DELETE /system/profiles/{name}/job      cancel it
  *   GET    /system/profiles/{name}          the table as JSON (?format=csv for CSV; ?device=CLASS)
@@ -21,10 +23,15 @@ import { queryString } from './query.ts';
 export function createProfileRoutes(service: ProfilerService | undefined): Router {
   const r = Router();
   const svc = (): ProfilerService => {
-    if (!service) throw new PlatformError('not_implemented', 'the profiler is off on this gateway: set REDIS_URL (or FASTGSHARE_PROFILER=true) to run sweeps');
+    if (!service)
+      throw new PlatformError(
+        'not_implemented',
+        'the profiler is off on this gateway: set REDIS_URL (or FASTGSHARE_PROFILER=true) to run sweeps',
+      );
     return service;
   };
-  const target = (req: { params: Record<string, string>; query: unknown }) => parseQualifiedName(req.params.name!, queryString(req.query as never, 'namespace'));
+  const target = (req: { params: Record<string, string>; query: unknown }) =>
+    parseQualifiedName(req.params.name!, queryString(req.query as never, 'namespace'));
 
   r.get('/system/profiles', async (req, res) => {
     const ns = queryString(req.query as never, 'namespace');
@@ -45,7 +52,9 @@ export function createProfileRoutes(service: ProfilerService | undefined): Route
   });
   r.get('/system/profiles/:name/chart', async (req, res) => {
     const { name, namespace } = target(req);
-    res.type('text/html').send(chartPage(await svc().table(namespace, name, queryString(req.query as never, 'device'))));
+    res
+      .type('text/html')
+      .send(chartPage(await svc().table(namespace, name, queryString(req.query as never, 'device'))));
   });
   r.get('/system/profiles/:name', async (req, res) => {
     const { name, namespace } = target(req);

@@ -15,14 +15,22 @@ import { principalOf } from '../tenants/principal.ts';
 
 function requireAdmin(res: Response): void {
   const p = principalOf(res);
-  if (p.kind !== 'admin') throw new PlatformError('forbidden', `tenant "${p.name}" may not read or change tenant limits; ask the platform admin`);
+  if (p.kind !== 'admin')
+    throw new PlatformError(
+      'forbidden',
+      `tenant "${p.name}" may not read or change tenant limits; ask the platform admin`,
+    );
 }
 
 export function createTenantLimitRoutes(admission: Admission): Router {
   const r = Router();
   r.get('/system/tenant/limits', async (_req, res) => {
     const p = principalOf(res);
-    if (p.kind !== 'tenant') throw new PlatformError('bad_request', 'GET /system/tenant/limits shows a tenant its own limits; the admin reads any tenant\'s at /system/tenants/NAME/limits');
+    if (p.kind !== 'tenant')
+      throw new PlatformError(
+        'bad_request',
+        "GET /system/tenant/limits shows a tenant its own limits; the admin reads any tenant's at /system/tenants/NAME/limits",
+      );
     res.json(await admission.info(p.name));
   });
   r.get('/system/tenants/:name/limits', async (req, res) => {

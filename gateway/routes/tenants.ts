@@ -21,24 +21,34 @@ import { principalOf } from '../tenants/principal.ts';
 
 function requireAdmin(res: Response): void {
   const p = principalOf(res);
-  if (p.kind !== 'admin') throw new PlatformError('forbidden', `tenant "${p.name}" may not manage tenants; only the admin can`);
+  if (p.kind !== 'admin')
+    throw new PlatformError('forbidden', `tenant "${p.name}" may not manage tenants; only the admin can`);
 }
 
 function bodyObject(body: unknown, what: string): Record<string, unknown> {
   if (body === undefined || body === null || body === '') return {};
-  if (typeof body !== 'object' || Array.isArray(body)) throw new PlatformError('bad_request', `${what}: the body must be a JSON object`);
+  if (typeof body !== 'object' || Array.isArray(body))
+    throw new PlatformError('bad_request', `${what}: the body must be a JSON object`);
   const o = body as Record<string, unknown>;
   return o;
 }
 
 function onlyKeys(o: Record<string, unknown>, keys: string[], what: string): void {
-  for (const k of Object.keys(o)) if (!keys.includes(k)) throw new PlatformError('bad_request', `${what}: unknown field "${k}"; allowed: ${keys.join(', ')}`, { details: { field: k } });
+  for (const k of Object.keys(o))
+    if (!keys.includes(k))
+      throw new PlatformError('bad_request', `${what}: unknown field "${k}"; allowed: ${keys.join(', ')}`, {
+        details: { field: k },
+      });
 }
 
 /** The tenant whose own keys /system/tenant/keys manages: the caller, which must be a tenant. */
 function selfTenant(res: Response): string {
   const p = principalOf(res);
-  if (p.kind !== 'tenant') throw new PlatformError('bad_request', 'the admin has no API keys of its own: manage a tenant\'s keys at /system/tenants/NAME/keys (fastgshare tenant key create --tenant NAME)');
+  if (p.kind !== 'tenant')
+    throw new PlatformError(
+      'bad_request',
+      "the admin has no API keys of its own: manage a tenant's keys at /system/tenants/NAME/keys (fastgshare tenant key create --tenant NAME)",
+    );
   return p.name;
 }
 
@@ -60,8 +70,15 @@ export function createTenantRoutes(d: { tenants: TenantStore; keys: ApiKeyStore;
     requireAdmin(res);
     const b = bodyObject(req.body, 'create tenant');
     onlyKeys(b, ['name', 'namespaces', 'password'], 'create tenant');
-    if (b.namespaces !== undefined && !Array.isArray(b.namespaces)) throw new PlatformError('bad_request', 'create tenant: namespaces must be a list of names', { details: { field: 'namespaces' } });
-    const issued = await d.tenants.create({ name: b.name as string, namespaces: b.namespaces as string[] | undefined, password: b.password as string | undefined });
+    if (b.namespaces !== undefined && !Array.isArray(b.namespaces))
+      throw new PlatformError('bad_request', 'create tenant: namespaces must be a list of names', {
+        details: { field: 'namespaces' },
+      });
+    const issued = await d.tenants.create({
+      name: b.name as string,
+      namespaces: b.namespaces as string[] | undefined,
+      password: b.password as string | undefined,
+    });
     d.log.info('tenant created', { tenant: issued.name, namespaces: issued.namespaces.join(',') });
     res.status(201).setHeader('Cache-Control', 'no-store').json(issued);
   });

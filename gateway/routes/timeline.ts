@@ -18,15 +18,21 @@ export function createTimelineRoutes(d: { nodes: NodeAgentClient[] }): Router {
   };
   r.get('/system/devices', async (_req, res) => {
     const out: { node: string; url: string; devices: NodeDevice[] }[] = [];
-    for (const { client, info } of await infos()) out.push({ node: info.name, url: client.url, devices: info.devices ?? [] });
+    for (const { client, info } of await infos())
+      out.push({ node: info.name, url: client.url, devices: info.devices ?? [] });
     res.json(out);
   });
   r.get('/system/devices/:node/:device/timeline', async (req, res) => {
     const query = readTimelineQuery(req.query as Record<string, unknown>);
     const all = await infos();
     const node = all.find((x) => x.info.name.toLowerCase() === req.params.node!.toLowerCase());
-    if (!node) throw new PlatformError('not_found', `node "${req.params.node}" is not known or does not answer; nodes: ${all.map((x) => x.info.name).join(', ') || 'none'} (GET /system/devices lists them)`);
-    if (!node.client.timeline) throw new PlatformError('not_implemented', `node "${node.info.name}" does not serve timelines`);
+    if (!node)
+      throw new PlatformError(
+        'not_found',
+        `node "${req.params.node}" is not known or does not answer; nodes: ${all.map((x) => x.info.name).join(', ') || 'none'} (GET /system/devices lists them)`,
+      );
+    if (!node.client.timeline)
+      throw new PlatformError('not_implemented', `node "${node.info.name}" does not serve timelines`);
     res.json(await node.client.timeline(req.params.device!, query));
   });
   return r;

@@ -47,41 +47,80 @@ interface Entry {
   value: Promise<{ secretHash: Buffer; principal: TenantPrincipal } | null>;
 }
 
-export function createApiKeyStore(d: { models: Models; clock: Clock; cacheTtlMs?: number; maxCached?: number }): ApiKeyStore {
+export function createApiKeyStore(d: {
+  models: Models;
+  clock: Clock;
+  cacheTtlMs?: number;
+  maxCached?: number;
+}): ApiKeyStore {
   const { TenantKey, Tenant } = d.models;
   const ttl = d.cacheTtlMs ?? 30_000;
   const cache = new LRUCache<string, Entry>({ max: d.maxCached ?? 20_000 });
-  const info = (k: { keyId: string; tenant: string; name?: string | null; createdAt?: Date | null }): ApiKeyInfo => ({ id: k.keyId, tenant: k.tenant, name: k.name ?? '', createdAt: k.createdAt?.toISOString() });
-  const notFound = (tenant: string, id: string) => new PlatformError('not_found', `tenant "${tenant}" has no API key "${id}"; list its keys with fastgshare tenant key list`);
+  const info = (k: { keyId: string; tenant: string; name?: string | null; createdAt?: Date | null }): ApiKeyInfo => ({
+    id: k.keyId,
+    tenant: k.tenant,
+    name: k.name ?? '',
+    createdAt: k.createdAt?.toISOString(),
+  });
+  const notFound = (tenant: string, id: string) =>
+    new PlatformError(
+      'not_found',
+      `tenant "${tenant}" has no API key "${id}"; list its keys with fastgshare tenant key list`,
+    );
 
   const load = async (id: string) => {
     const k = await TenantKey.findOne({ keyId: id }, { tenant: 1, secretHash: 1 }).lean();
     if (!k) return null;
     const t = await Tenant.findOne({ name: k.tenant }, { name: 1, namespaces: 1 }).lean();
     if (!t) return null;
-    return { secretHash: Buffer.from(k.secretHash, 'hex'), principal: { kind: 'tenant' as const, name: t.name, namespaces: [...(t.namespaces ?? [])] } };
+    return {
+      secretHash: Buffer.from(k.secretHash, 'hex'),
+      principal: { kind: 'tenant' as const, name: t.name, namespaces: [...(t.namespaces ?? [])] },
+    };
   };
 
   return {
     async create(tenant, name) {
       if (name !== undefined && (typeof name !== 'string' || !KEY_NAME.test(name))) {
-        throw new PlatformError('bad_request', `key name ${JSON.stringify(name)} is not valid: use 1-63 letters, digits, '_', '.' or '-', or leave it out`, { details: { field: 'name' } });
+        throw new PlatformError(
+          'bad_request',
+          `key name ${JSON.stringify(name)} is not valid: use 1-63 letters, digits, '_', '.' or '-', or leave it out`,
+          { details: { field: 'name' } },
+        );
       }
-      if (!(await Tenant.exists({ name: tenant }))) throw new PlatformError('not_found', `tenant "${tenant}" not found; list tenants with fastgshare tenant list`);
+      if (!(await Tenant.exists({ name: tenant })))
+        throw new PlatformError('not_found', `tenant "${tenant}" not found; list tenants with fastgshare tenant list`);
       if ((await TenantKey.countDocuments({ tenant })) >= MAX_KEYS_PER_TENANT) {
-        throw new PlatformError('conflict', `tenant "${tenant}" already has ${MAX_KEYS_PER_TENANT} API keys; revoke unused ones first (fastgshare tenant key revoke ID)`);
+        throw new PlatformError(
+          'conflict',
+          `tenant "${tenant}" already has ${MAX_KEYS_PER_TENANT} API keys; revoke unused ones first (fastgshare tenant key revoke ID)`,
+        );
       }
       const id = randomBytes(8).toString('hex');
       const secret = randomBytes(32).toString('base64url');
-      const doc = await TenantKey.create({ keyId: id, tenant, name: name ?? '', secretHash: sha256(secret).toString('hex') });
+      const doc = await TenantKey.create({
+        keyId: id,
+        tenant,
+        name: name ?? '',
+        secretHash: sha256(secret).toString('hex'),
+      });
       cache.delete(id);
       return { ...info(doc), key: `${API_KEY_PREFIX}${id}_${secret}` };
     },
     async list(tenant) {
-      return (await TenantKey.find({ tenant }, { keyId: 1, tenant: 1, name: 1, createdAt: 1 }).sort({ createdAt: 1, keyId: 1 }).lean()).map(info);
+      return (
+        await TenantKey.find({ tenant }, { keyId: 1, tenant: 1, name: 1, createdAt: 1 })
+          .sort({ createdAt: 1, keyId: 1 })
+          .lean()
+      ).map(info);
     },
     async revoke(tenant, id) {
-      if (typeof id !== 'string' || !KEY_ID.test(id)) throw new PlatformError('bad_request', `"${String(id).slice(0, 64)}" is not an API key id: give the 16 hex digits shown by fastgshare tenant key list`, { details: { field: 'id' } });
+      if (typeof id !== 'string' || !KEY_ID.test(id))
+        throw new PlatformError(
+          'bad_request',
+          `"${String(id).slice(0, 64)}" is not an API key id: give the 16 hex digits shown by fastgshare tenant key list`,
+          { details: { field: 'id' } },
+        );
       const r = await TenantKey.deleteOne({ keyId: id, tenant });
       cache.delete(id);
       if (r.deletedCount === 0) throw notFound(tenant, id);

@@ -36,37 +36,48 @@ function callerFor(p: Principal): InvocationCaller {
 
 export function createInvokeAuth(d: { info: FunctionInfoCache; auth: Authenticator }): InvokeAuth {
   const decided = new WeakMap<IncomingMessage, InvocationCaller>();
-  const wrap = (next: InvokeHandler): InvokeHandler => async (req, res) => {
-    const presented = presentedBy(req);
-    const internal = req.headers[INTERNAL_AUTH_HEADER];
-    if (internal !== undefined) presented.internal = Array.isArray(internal) ? internal.join(',') : internal;
-    presented.onBehalfOf = req.headers[ON_BEHALF_HEADER];
-    stripCredentials(req.headers);
-    let name: string, namespace: string;
-    try {
-      ({ name, namespace } = parseQualifiedName(splitInvocationUrl(req.url ?? '/').rawName));
-    } catch {
-      return next(req, res); // the proxy answers bad names
-    }
-    const info = await d.info.get(namespace, name);
-    if (!info || info.invokeAuth === 'public') {
-      decided.set(req, ANONYMOUS);
-      return next(req, res);
-    }
-    const o = await d.auth.invoke(presented);
-    if (o.kind === 'ok' && (o.principal.kind === 'admin' || o.principal.namespaces.includes(namespace))) {
-      decided.set(req, callerFor(o.principal));
-      return next(req, res);
-    }
-    req.resume();
-    if (o.kind === 'ok') {
-      const p = o.principal;
-      return sendError(res, new PlatformError('forbidden', `function "${name}.${namespace}" may only be invoked with its own tenant's credentials; these belong to tenant "${p.kind === 'tenant' ? p.name : ''}"`));
-    }
-    const r = refusal(o, `function "${name}.${namespace}" requires its tenant's credentials: send Authorization: Bearer API_KEY (fastgshare tenant key create) or the tenant's basic auth`);
-    if (!r) return;
-    if (r.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(r.retryAfterSeconds));
-    sendError(res, r.error);
-  };
+  const wrap =
+    (next: InvokeHandler): InvokeHandler =>
+    async (req, res) => {
+      const presented = presentedBy(req);
+      const internal = req.headers[INTERNAL_AUTH_HEADER];
+      if (internal !== undefined) presented.internal = Array.isArray(internal) ? internal.join(',') : internal;
+      presented.onBehalfOf = req.headers[ON_BEHALF_HEADER];
+      stripCredentials(req.headers);
+      let name: string, namespace: string;
+      try {
+        ({ name, namespace } = parseQualifiedName(splitInvocationUrl(req.url ?? '/').rawName));
+      } catch {
+        return next(req, res); // the proxy answers bad names
+      }
+      const info = await d.info.get(namespace, name);
+      if (!info || info.invokeAuth === 'public') {
+        decided.set(req, ANONYMOUS);
+        return next(req, res);
+      }
+      const o = await d.auth.invoke(presented);
+      if (o.kind === 'ok' && (o.principal.kind === 'admin' || o.principal.namespaces.includes(namespace))) {
+        decided.set(req, callerFor(o.principal));
+        return next(req, res);
+      }
+      req.resume();
+      if (o.kind === 'ok') {
+        const p = o.principal;
+        return sendError(
+          res,
+          new PlatformError(
+            'forbidden',
+            `function "${name}.${namespace}" may only be invoked with its own tenant's credentials; these belong to tenant "${p.kind === 'tenant' ? p.name : ''}"`,
+          ),
+        );
+      }
+      const r = refusal(
+        o,
+        `function "${name}.${namespace}" requires its tenant's credentials: send Authorization: Bearer API_KEY (fastgshare tenant key create) or the tenant's basic auth`,
+      );
+      if (!r) return;
+      if (r.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(r.retryAfterSeconds));
+      sendError(res, r.error);
+    };
   return { wrap, callerOf: (req) => decided.get(req) ?? ANONYMOUS };
 }

@@ -51,12 +51,14 @@ export function createLoginThrottle(o: LoginThrottleOptions): LoginThrottle {
     }
     return r;
   };
-  const wait = (cache: LRUCache<string, Failures>, key: string, now: number) => Math.max(0, (live(cache, key, now)?.until ?? 0) - now);
+  const wait = (cache: LRUCache<string, Failures>, key: string, now: number) =>
+    Math.max(0, (live(cache, key, now)?.until ?? 0) - now);
   const fail = (cache: LRUCache<string, Failures>, key: string, now: number) => {
     const r = live(cache, key, now) ?? { failures: 0, lastAt: now, until: 0 };
     r.failures += 1;
     r.lastAt = now;
-    if (r.failures >= o.freeFailures) r.until = now + Math.min(o.backoffMaxMs, o.backoffMs * 2 ** Math.min(40, r.failures - o.freeFailures));
+    if (r.failures >= o.freeFailures)
+      r.until = now + Math.min(o.backoffMaxMs, o.backoffMs * 2 ** Math.min(40, r.failures - o.freeFailures));
     cache.set(key, r);
   };
 

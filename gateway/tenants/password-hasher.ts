@@ -44,11 +44,22 @@ export function createPasswordHasher(o: PasswordHasherOptions): PasswordHasher {
 
   const run = async <R extends string | boolean>(task: Task): Promise<R> => {
     if (closed) throw new PlatformError('unavailable', 'the gateway is stopping; retry shortly');
-    pool ??= new Piscina<Task, string | boolean>({ filename: WORKER, minThreads: 0, maxThreads: threads, maxQueue: o.maxQueue ?? 256, idleTimeout: 30_000 });
+    pool ??= new Piscina<Task, string | boolean>({
+      filename: WORKER,
+      minThreads: 0,
+      maxThreads: threads,
+      maxQueue: o.maxQueue ?? 256,
+      idleTimeout: 30_000,
+    });
     try {
       return (await pool.run(task)) as R;
     } catch (err) {
-      if (/queue is at limit/i.test((err as Error).message)) throw new PlatformError('unavailable', 'too many credential checks are waiting right now; retry in a few seconds', { cause: err });
+      if (/queue is at limit/i.test((err as Error).message))
+        throw new PlatformError(
+          'unavailable',
+          'too many credential checks are waiting right now; retry in a few seconds',
+          { cause: err },
+        );
       throw err;
     }
   };

@@ -4,7 +4,9 @@
 // loads in a worker without the TypeScript loader (as templates/onnx-node/runtime/executor-worker.mjs).
 import bcrypt from 'bcryptjs';
 
-/** @param {{ op: 'hash', password: string, rounds: number } | { op: 'compare', password: string, hash: string }} task */
+/**
+ * @param {{ op: 'hash', password: string, rounds: number } | { op: 'compare', password: string, hash: string }} task
+ */
 export default function run(task) {
   if (task.op === 'hash') return bcrypt.hashSync(task.password, task.rounds);
   if (task.op === 'compare') return bcrypt.compareSync(task.password, task.hash);

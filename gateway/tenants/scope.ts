@@ -50,7 +50,11 @@ export interface ScopeDeps {
 }
 
 function forbidden(t: TenantPrincipal, ns: string): PlatformError {
-  return new PlatformError('forbidden', `tenant "${t.name}" may only use its own namespaces (${t.namespaces.join(', ')}); namespace "${ns}" is not one of them`, { details: { field: 'namespace' } });
+  return new PlatformError(
+    'forbidden',
+    `tenant "${t.name}" may only use its own namespaces (${t.namespaces.join(', ')}); namespace "${ns}" is not one of them`,
+    { details: { field: 'namespace' } },
+  );
 }
 
 function setQueryNamespace(req: Request, ns: string): void {
@@ -64,16 +68,32 @@ export function createTenantScope(d: ScopeDeps): Router {
   r.use(async (req, res, next) => {
     const path = req.path.toLowerCase();
     if (!path.startsWith('/system')) return next();
-    const body = req.body && typeof req.body === 'object' && !Array.isArray(req.body) ? (req.body as Record<string, unknown>) : undefined;
+    const body =
+      req.body && typeof req.body === 'object' && !Array.isArray(req.body)
+        ? (req.body as Record<string, unknown>)
+        : undefined;
     // for everyone: a deployment's invoke_auth annotation must be one we understand
-    if ((req.method === 'POST' || req.method === 'PUT') && /^\/system\/functions\/?$/.test(path)) readInvokeAuth(body?.annotations);
+    if ((req.method === 'POST' || req.method === 'PUT') && /^\/system\/functions\/?$/.test(path))
+      readInvokeAuth(body?.annotations);
     const p = principalOf(res);
     if (p.kind !== 'tenant') return next();
     const route = TENANT_ROUTES.find((x) => x.method === req.method && x.path.test(path));
-    if (!route) throw new PlatformError('forbidden', `tenant "${p.name}" may not use ${req.method} ${req.path}; only the admin can`);
-    const fromQuery = typeof req.query.namespace === 'string' && req.query.namespace !== '' ? req.query.namespace : undefined;
+    if (!route)
+      throw new PlatformError(
+        'forbidden',
+        `tenant "${p.name}" may not use ${req.method} ${req.path}; only the admin can`,
+      );
+    const fromQuery =
+      typeof req.query.namespace === 'string' && req.query.namespace !== '' ? req.query.namespace : undefined;
     const fromBody = typeof body?.namespace === 'string' && body.namespace !== '' ? body.namespace : undefined;
-    const given = route.where === 'query' ? [fromQuery] : route.where === 'body' ? [fromBody] : route.where === 'either' ? [fromBody, fromQuery] : [];
+    const given =
+      route.where === 'query'
+        ? [fromQuery]
+        : route.where === 'body'
+          ? [fromBody]
+          : route.where === 'either'
+            ? [fromBody, fromQuery]
+            : [];
     for (const ns of given) if (ns !== undefined && !p.namespaces.includes(ns)) throw forbidden(p, ns);
     if (req.method === 'GET' && /^\/system\/namespaces\/?$/.test(path)) {
       res.json([...p.namespaces]);
@@ -88,7 +108,8 @@ export function createTenantScope(d: ScopeDeps): Router {
       return;
     }
     const home = p.namespaces[0];
-    if (!home) throw new PlatformError('forbidden', `tenant "${p.name}" owns no namespace; ask the admin to give it one`);
+    if (!home)
+      throw new PlatformError('forbidden', `tenant "${p.name}" owns no namespace; ask the admin to give it one`);
     if (route.where === 'body' || (route.where === 'either' && body)) {
       if (!body) throw new PlatformError('bad_request', `${req.method} ${req.path} needs a JSON object body`);
       body.namespace = home;

@@ -78,7 +78,8 @@ export function sourceOf(address: string | undefined): string {
   const [head = '', tail] = a.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  const groups =
+    tail === undefined ? h : [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
   return `${groups
     .slice(0, 4)
     .map((g) => parseInt(g, 16).toString(16))
@@ -92,14 +93,18 @@ export function presentedBy(req: IncomingMessage): Presented {
 export function createAuthenticator(d: AuthenticatorDeps): Authenticator {
   const isAdmin = createAdminCheck(d.admin);
 
-  const throttled = (ms: number): AuthOutcome => ({ kind: 'throttled', retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) });
+  const throttled = (ms: number): AuthOutcome => ({
+    kind: 'throttled',
+    retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)),
+  });
 
   const password = async (user: string, pw: string, source: string): Promise<AuthOutcome> => {
     const wait = d.throttle.waitMs(user, source);
     if (wait > 0) return throttled(wait);
     let principal: Principal | undefined;
     if (isAdmin(user, pw)) principal = ADMIN;
-    else if (user === d.admin.user) await d.hasher.verifyDummy(pw); // as costly as a tenant's wrong password
+    else if (user === d.admin.user)
+      await d.hasher.verifyDummy(pw); // as costly as a tenant's wrong password
     else principal = await d.tenants.verify(user, pw); // a dummy check for unknown users
     if (principal) {
       d.throttle.succeeded(user, source);
@@ -115,7 +120,11 @@ export function createAuthenticator(d: AuthenticatorDeps): Authenticator {
     const principal = looksLikeApiKey(token) ? await d.keys.verify(token) : undefined;
     if (principal) return { kind: 'ok', principal };
     d.throttle.failed(undefined, source);
-    return { kind: 'rejected', message: 'this API key is not valid (unknown, revoked or mistyped): create one with `fastgshare tenant key create`' };
+    return {
+      kind: 'rejected',
+      message:
+        'this API key is not valid (unknown, revoked or mistyped): create one with `fastgshare tenant key create`',
+    };
   };
 
   const internal = async (p: Presented): Promise<AuthOutcome> => {
@@ -139,9 +148,17 @@ export function createAuthenticator(d: AuthenticatorDeps): Authenticator {
         case 'basic':
           return password(c.user, c.password, p.source);
         case 'bearer':
-          return { kind: 'rejected', message: 'a Bearer token (API key) only invokes functions; /system/* takes the admin\'s or a tenant\'s password as basic auth (faas-cli login)' };
+          return {
+            kind: 'rejected',
+            message:
+              "a Bearer token (API key) only invokes functions; /system/* takes the admin's or a tenant's password as basic auth (faas-cli login)",
+          };
         case 'malformed':
-          return { kind: 'rejected', message: 'the Authorization header is not basic auth: log in with `faas-cli login --username USER --password-stdin`' };
+          return {
+            kind: 'rejected',
+            message:
+              'the Authorization header is not basic auth: log in with `faas-cli login --username USER --password-stdin`',
+          };
       }
     },
     async invoke(p) {
@@ -168,7 +185,10 @@ export const OPEN_AUTHENTICATOR: Authenticator = {
 };
 
 /** The error (and Retry-After) a refused outcome answers; undefined for `ok`. */
-export function refusal(o: AuthOutcome, anonymousHint: string): { error: PlatformError; retryAfterSeconds?: number } | undefined {
+export function refusal(
+  o: AuthOutcome,
+  anonymousHint: string,
+): { error: PlatformError; retryAfterSeconds?: number } | undefined {
   switch (o.kind) {
     case 'ok':
       return undefined;
@@ -178,7 +198,11 @@ export function refusal(o: AuthOutcome, anonymousHint: string): { error: Platfor
       return { error: new PlatformError('unauthorized', o.message) };
     case 'throttled':
       return {
-        error: new PlatformError('too_many_requests', `too many failed logins for this user or from this address: retry in ${o.retryAfterSeconds} s (each further failure doubles the wait; a success clears it)`, { details: { retryAfterSeconds: o.retryAfterSeconds } }),
+        error: new PlatformError(
+          'too_many_requests',
+          `too many failed logins for this user or from this address: retry in ${o.retryAfterSeconds} s (each further failure doubles the wait; a success clears it)`,
+          { details: { retryAfterSeconds: o.retryAfterSeconds } },
+        ),
         retryAfterSeconds: o.retryAfterSeconds,
       };
   }
@@ -191,7 +215,10 @@ export function createSystemAuth(auth: Authenticator): RequestHandler {
         setPrincipal(res, o.principal);
         return next();
       }
-      const r = refusal(o, 'this gateway requires basic auth on /system/*: run `faas-cli login --username USER --password-stdin` (the admin or a tenant)');
+      const r = refusal(
+        o,
+        'this gateway requires basic auth on /system/*: run `faas-cli login --username USER --password-stdin` (the admin or a tenant)',
+      );
       if (r?.retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(r.retryAfterSeconds));
       next(r?.error);
     }, next);

@@ -24,7 +24,13 @@ import type { InvokeHandler } from '../proxy/invoke.ts';
 import type { InvocationObserver } from '../observers/invocation-observer.ts';
 import { createTenantStore, type TenantStore } from './tenant-store.ts';
 import { createFunctionInfoCache } from './function-info.ts';
-import { asAuthenticate, createAuthenticator, createSystemAuth, OPEN_AUTHENTICATOR, type Authenticate } from './system-auth.ts';
+import {
+  asAuthenticate,
+  createAuthenticator,
+  createSystemAuth,
+  OPEN_AUTHENTICATOR,
+  type Authenticate,
+} from './system-auth.ts';
 import { createInvokeAuth } from './invoke-auth.ts';
 import { createTenantScope } from './scope.ts';
 import { createPasswordHasher } from './password-hasher.ts';
@@ -50,12 +56,22 @@ export interface TenancyWiring {
   observer: InvocationObserver;
   metering?: Metering;
   /** /system routers; the scope must come before every other /system route. */
-  routers(listFunctions: (namespace: string, usage: boolean) => Promise<FunctionStatus[]>): { scope: Router; routes: Router[] };
+  routers(listFunctions: (namespace: string, usage: boolean) => Promise<FunctionStatus[]>): {
+    scope: Router;
+    routes: Router[];
+  };
   start(): void;
   close(): Promise<void>;
 }
 
-export function createTenancyWiring(d: { config: GatewayConfig; models: Models; namespaces: Namespaces; nodes: NodeAgentClient[]; clock: Clock; log: Logger }): TenancyWiring {
+export function createTenancyWiring(d: {
+  config: GatewayConfig;
+  models: Models;
+  namespaces: Namespaces;
+  nodes: NodeAgentClient[];
+  clock: Clock;
+  log: Logger;
+}): TenancyWiring {
   const t = d.config.tenancy ?? readTenancyConfig({});
   const log = d.log.child('tenancy');
   const hasher = createPasswordHasher({ rounds: t.hashRounds, threads: t.authThreads });
@@ -64,10 +80,19 @@ export function createTenancyWiring(d: { config: GatewayConfig; models: Models; 
   const info = createFunctionInfoCache({ models: d.models, clock: d.clock });
   const internal = createInternalCredential();
   const throttle = createLoginThrottle({ ...t.login, clock: d.clock });
-  const auth = d.config.auth ? createAuthenticator({ admin: d.config.auth, tenants, keys, hasher, throttle, internal }) : OPEN_AUTHENTICATOR;
+  const auth = d.config.auth
+    ? createAuthenticator({ admin: d.config.auth, tenants, keys, hasher, throttle, internal })
+    : OPEN_AUTHENTICATOR;
   const invokeAuth = createInvokeAuth({ info, auth });
   const metering = t.metering
-    ? createMetering({ models: d.models, sources: d.nodes.map((n) => createHttpUsageSource(n)), info, clock: d.clock, log, options: { pollMs: t.meterPollMs, flushMs: t.meterFlushMs, minuteRetentionDays: t.minuteRetentionDays } })
+    ? createMetering({
+        models: d.models,
+        sources: d.nodes.map((n) => createHttpUsageSource(n)),
+        info,
+        clock: d.clock,
+        log,
+        options: { pollMs: t.meterPollMs, flushMs: t.meterFlushMs, minuteRetentionDays: t.minuteRetentionDays },
+      })
     : undefined;
   return {
     tenants,
@@ -81,7 +106,16 @@ export function createTenancyWiring(d: { config: GatewayConfig; models: Models; 
     metering,
     routers: (listFunctions) => ({
       scope: createTenantScope({ listFunctions }),
-      routes: [createTenantRoutes({ tenants, keys, log }), createCostRoutes({ models: d.models, tenants, pricing: t.pricing, clock: d.clock, beforeReport: metering?.flush })],
+      routes: [
+        createTenantRoutes({ tenants, keys, log }),
+        createCostRoutes({
+          models: d.models,
+          tenants,
+          pricing: t.pricing,
+          clock: d.clock,
+          beforeReport: metering?.flush,
+        }),
+      ],
     }),
     start: () => metering?.start(),
     close: async () => {

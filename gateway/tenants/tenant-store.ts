@@ -39,16 +39,27 @@ const MIN_PASSWORD = 12;
 
 export function validateTenantName(raw: unknown): string {
   if (typeof raw !== 'string' || !TENANT_NAME.test(raw)) {
-    throw new PlatformError('invalid_name', `tenant name ${JSON.stringify(raw)} is not valid: use 1-63 lower-case letters, digits and '-' (no dots), starting and ending with a letter or digit`, { details: { field: 'name' } });
+    throw new PlatformError(
+      'invalid_name',
+      `tenant name ${JSON.stringify(raw)} is not valid: use 1-63 lower-case letters, digits and '-' (no dots), starting and ending with a letter or digit`,
+      { details: { field: 'name' } },
+    );
   }
   return raw;
 }
 
 function checkPassword(p: unknown): string {
   if (typeof p !== 'string' || p.length < MIN_PASSWORD || p.length > 72 || /[\s]/.test(p)) {
-    throw new PlatformError('bad_request', `password must be ${MIN_PASSWORD}-72 characters without spaces (bcrypt reads at most 72 bytes); leave it out to have one generated`, { details: { field: 'password' } });
+    throw new PlatformError(
+      'bad_request',
+      `password must be ${MIN_PASSWORD}-72 characters without spaces (bcrypt reads at most 72 bytes); leave it out to have one generated`,
+      { details: { field: 'password' } },
+    );
   }
-  if (Buffer.byteLength(p, 'utf8') > 72) throw new PlatformError('bad_request', 'password must be at most 72 bytes in UTF-8', { details: { field: 'password' } });
+  if (Buffer.byteLength(p, 'utf8') > 72)
+    throw new PlatformError('bad_request', 'password must be at most 72 bytes in UTF-8', {
+      details: { field: 'password' },
+    });
   return p;
 }
 
@@ -71,25 +82,54 @@ export function createTenantStore(d: TenantStoreDeps): TenantStore {
   const forget = (name: string) => {
     for (const [k, v] of verified.entries()) if (v.principal.name === name) verified.delete(k);
   };
-  const notFound = (name: string) => new PlatformError('not_found', `tenant "${name}" not found; list tenants with GET /system/tenants (fastgshare tenant list)`);
-  const info = (t: { name: string; namespaces?: string[] | null; createdAt?: Date | null }): TenantInfo => ({ name: t.name, namespaces: [...(t.namespaces ?? [])], createdAt: t.createdAt?.toISOString() });
-  const issue = (t: TenantInfo, password: string, generated: boolean): IssuedCredentials => ({ ...t, username: t.name, password, generated });
+  const notFound = (name: string) =>
+    new PlatformError(
+      'not_found',
+      `tenant "${name}" not found; list tenants with GET /system/tenants (fastgshare tenant list)`,
+    );
+  const info = (t: { name: string; namespaces?: string[] | null; createdAt?: Date | null }): TenantInfo => ({
+    name: t.name,
+    namespaces: [...(t.namespaces ?? [])],
+    createdAt: t.createdAt?.toISOString(),
+  });
+  const issue = (t: TenantInfo, password: string, generated: boolean): IssuedCredentials => ({
+    ...t,
+    username: t.name,
+    password,
+    generated,
+  });
   const newPassword = () => randomBytes(24).toString('base64url');
 
   return {
     async create(req) {
       const name = validateTenantName(req.name);
       const wanted = req.namespaces === undefined ? [name] : req.namespaces;
-      if (!Array.isArray(wanted) || wanted.length === 0) throw new PlatformError('bad_request', 'namespaces must be a non-empty list of namespace names (default: the tenant name)', { details: { field: 'namespaces' } });
+      if (!Array.isArray(wanted) || wanted.length === 0)
+        throw new PlatformError(
+          'bad_request',
+          'namespaces must be a non-empty list of namespace names (default: the tenant name)',
+          { details: { field: 'namespaces' } },
+        );
       const namespaces = [...new Set(wanted.map((n) => validateNamespace(n, 'namespaces')))];
-      if (namespaces.includes(DEFAULT_NAMESPACE)) throw new PlatformError('bad_request', `the default namespace "${DEFAULT_NAMESPACE}" cannot belong to a tenant; give the tenant its own namespaces`, { details: { field: 'namespaces' } });
+      if (namespaces.includes(DEFAULT_NAMESPACE))
+        throw new PlatformError(
+          'bad_request',
+          `the default namespace "${DEFAULT_NAMESPACE}" cannot belong to a tenant; give the tenant its own namespaces`,
+          { details: { field: 'namespaces' } },
+        );
       const generated = req.password === undefined;
       const password = generated ? newPassword() : checkPassword(req.password);
-      if (await Tenant.exists({ name })) throw new PlatformError('conflict', `tenant "${name}" already exists; rotate its credentials with POST /system/tenants/${name}/rotate`);
+      if (await Tenant.exists({ name }))
+        throw new PlatformError(
+          'conflict',
+          `tenant "${name}" already exists; rotate its credentials with POST /system/tenants/${name}/rotate`,
+        );
       const taken = await Tenant.findOne({ namespaces: { $in: namespaces } }, { name: 1, namespaces: 1 }).lean();
       if (taken) {
         const ns = namespaces.find((n) => taken.namespaces?.includes(n));
-        throw new PlatformError('conflict', `namespace "${ns}" already belongs to tenant "${taken.name}"`, { details: { field: 'namespaces' } });
+        throw new PlatformError('conflict', `namespace "${ns}" already belongs to tenant "${taken.name}"`, {
+          details: { field: 'namespaces' },
+        });
       }
       for (const ns of namespaces) {
         try {
@@ -104,7 +144,8 @@ export function createTenantStore(d: TenantStoreDeps): TenantStore {
       try {
         doc = await Tenant.create({ name, namespaces, passwordHash });
       } catch (err) {
-        if ((err as { code?: number }).code === 11000) throw new PlatformError('conflict', `tenant "${name}" already exists`);
+        if ((err as { code?: number }).code === 11000)
+          throw new PlatformError('conflict', `tenant "${name}" already exists`);
         throw err;
       }
       return issue(info(doc), password, generated);
@@ -113,7 +154,10 @@ export function createTenantStore(d: TenantStoreDeps): TenantStore {
       return (await Tenant.find({}, { name: 1, namespaces: 1, createdAt: 1 }).sort({ name: 1 }).lean()).map(info);
     },
     async get(name) {
-      const t = await Tenant.findOne({ name: validateTenantName(name) }, { name: 1, namespaces: 1, createdAt: 1 }).lean();
+      const t = await Tenant.findOne(
+        { name: validateTenantName(name) },
+        { name: 1, namespaces: 1, createdAt: 1 },
+      ).lean();
       if (!t) throw notFound(name);
       return info(t);
     },
@@ -129,7 +173,11 @@ export function createTenantStore(d: TenantStoreDeps): TenantStore {
       const generated = password === undefined;
       const pw = generated ? newPassword() : checkPassword(password);
       const passwordHash = await d.hasher.hash(pw);
-      const t = await Tenant.findOneAndUpdate({ name }, { $set: { passwordHash }, $inc: { credentialVersion: 1 } }, { returnDocument: 'after' }).lean();
+      const t = await Tenant.findOneAndUpdate(
+        { name },
+        { $set: { passwordHash }, $inc: { credentialVersion: 1 } },
+        { returnDocument: 'after' },
+      ).lean();
       forget(name);
       if (!t) throw notFound(name);
       return issue(info(t), pw, generated);
@@ -140,7 +188,9 @@ export function createTenantStore(d: TenantStoreDeps): TenantStore {
       const hit = verified.get(key);
       if (hit && hit.expires > now) return hit.principal;
       if (hit) verified.delete(key);
-      const t = TENANT_NAME.test(user) ? await Tenant.findOne({ name: user }, { name: 1, namespaces: 1, passwordHash: 1 }).lean() : null;
+      const t = TENANT_NAME.test(user)
+        ? await Tenant.findOne({ name: user }, { name: 1, namespaces: 1, passwordHash: 1 }).lean()
+        : null;
       const ok = t ? await d.hasher.verify(password, t.passwordHash) : await d.hasher.verifyDummy(password);
       if (!t || !ok) return undefined;
       const principal: TenantPrincipal = { kind: 'tenant', name: t.name, namespaces: [...(t.namespaces ?? [])] };
@@ -154,7 +204,8 @@ export function createTenantStore(d: TenantStoreDeps): TenantStore {
     },
     async owners() {
       const out = new Map<string, string>();
-      for (const t of await Tenant.find({}, { name: 1, namespaces: 1 }).lean()) for (const ns of t.namespaces ?? []) out.set(ns, t.name);
+      for (const t of await Tenant.find({}, { name: 1, namespaces: 1 }).lean())
+        for (const ns of t.namespaces ?? []) out.set(ns, t.name);
       return out;
     },
   };

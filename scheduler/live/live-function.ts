@@ -40,7 +40,9 @@ export interface LiveFunction {
   replicas: number;
 }
 
-/** The function as the scheduler sees it; undefined when it has no SLO (not managed). Throws bad_request on bad values. */
+/**
+ * The function as the scheduler sees it; undefined when it has no SLO (not managed). Throws bad_request on bad values.
+ */
 export function readLiveFunction(f: StoredFunctionView): LiveFunction | undefined {
   const a = readFunctionAnnotations(f.annotations);
   if (a.sloMs === undefined) return undefined;
@@ -51,7 +53,14 @@ export function readLiveFunction(f: StoredFunctionView): LiveFunction | undefine
     key,
     name: f.name,
     namespace: f.namespace,
-    spec: { name: key, model, deviceClass: deviceClassOf(a.device), sloMs: a.sloMs, minReplicas: bounds.min, maxReplicas: bounds.max },
+    spec: {
+      name: key,
+      model,
+      deviceClass: deviceClassOf(a.device),
+      sloMs: a.sloMs,
+      minReplicas: bounds.min,
+      maxReplicas: bounds.max,
+    },
     config: { partitionPercent: a.partitionPercent, quota: a.quotaRequest ?? 1, batch: a.maxBatch ?? 1 },
     replicas: f.replicas,
   };
@@ -64,14 +73,22 @@ export function readLiveFunction(f: StoredFunctionView): LiveFunction | undefine
  * refuses request > limit).
  */
 export function configOverrides(c: ReplicaConfig, current: Record<string, string> = {}): Record<string, string> {
-  const out: Record<string, string> = { [PARTITION_ANNOTATION]: String(c.partitionPercent), [QUOTA_REQUEST_ANNOTATION]: String(c.quota), [MAX_BATCH_ANNOTATION]: String(c.batch) };
+  const out: Record<string, string> = {
+    [PARTITION_ANNOTATION]: String(c.partitionPercent),
+    [QUOTA_REQUEST_ANNOTATION]: String(c.quota),
+    [MAX_BATCH_ANNOTATION]: String(c.batch),
+  };
   const limit = Number(current[QUOTA_LIMIT_ANNOTATION]);
-  if (current[QUOTA_LIMIT_ANNOTATION] !== undefined && Number.isFinite(limit) && limit < c.quota) out[QUOTA_LIMIT_ANNOTATION] = String(c.quota);
+  if (current[QUOTA_LIMIT_ANNOTATION] !== undefined && Number.isFinite(limit) && limit < c.quota)
+    out[QUOTA_LIMIT_ANNOTATION] = String(c.quota);
   return out;
 }
 
 /** The annotation that names a device of `kind` on a node, for the kinds a replica group can name. */
-export const DEVICE_INDEX_ANNOTATION: Readonly<Record<'emulated' | 'cuda', string>> = { emulated: ANNOTATIONS.emulatedDevice, cuda: ANNOTATIONS.cudaDevice };
+export const DEVICE_INDEX_ANNOTATION: Readonly<Record<'emulated' | 'cuda', string>> = {
+  emulated: ANNOTATIONS.emulatedDevice,
+  cuda: ANNOTATIONS.cudaDevice,
+};
 
 export function sameConfig(a: ReplicaConfig, b: ReplicaConfig): boolean {
   return a.partitionPercent === b.partitionPercent && Math.abs(a.quota - b.quota) < 1e-9 && a.batch === b.batch;

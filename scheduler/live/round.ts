@@ -44,7 +44,11 @@ export interface LiveDevice extends DeviceSpec {
  * reports of the class's kind (a cpu node is one device whose partition is a share of its cores),
  * `perNode` of a kind it does not report.
  */
-export function nodeDevices(nodes: readonly LiveNode[], deviceClasses: Iterable<string>, perNode: number): LiveDevice[] {
+export function nodeDevices(
+  nodes: readonly LiveNode[],
+  deviceClasses: Iterable<string>,
+  perNode: number,
+): LiveDevice[] {
   const classes = [...new Set(deviceClasses)].sort();
   const out: LiveDevice[] = [];
   for (const n of [...nodes].sort((a, b) => a.id.localeCompare(b.id))) {
@@ -54,7 +58,15 @@ export function nodeDevices(nodes: readonly LiveNode[], deviceClasses: Iterable<
       const count = reported ?? perNode;
       for (let i = 0; i < count; i++) {
         const memoryBytes = n.deviceMemoryBytes?.[kind]?.[i] ?? n.memoryBytes;
-        out.push({ id: `${n.id}#${c}${i}`, nodeId: n.id, deviceClass: c, memoryBytes, kind, index: i, reported: reported !== undefined });
+        out.push({
+          id: `${n.id}#${c}${i}`,
+          nodeId: n.id,
+          deviceClass: c,
+          memoryBytes,
+          kind,
+          index: i,
+          reported: reported !== undefined,
+        });
       }
     }
   }
@@ -131,17 +143,41 @@ function chosenConfig(d: FunctionDecision): { config: ReplicaConfig; capacityRps
   const sat = reps.find((r) => r.role === 'saturated');
   if (sat) return { config: sat.config, capacityRps: sat.capacityRps };
   const first = reps[0]!;
-  const uniform = reps.every((r) => r.config.partitionPercent === first.config.partitionPercent && r.config.quota === first.config.quota && r.config.batch === first.config.batch);
+  const uniform = reps.every(
+    (r) =>
+      r.config.partitionPercent === first.config.partitionPercent &&
+      r.config.quota === first.config.quota &&
+      r.config.batch === first.config.batch,
+  );
   return uniform ? { config: first.config, capacityRps: first.capacityRps } : undefined;
 }
 
-export function runLiveRound(input: LiveRoundInput, state: ReadonlyMap<string, FunctionPlanState>, options: OursOptions = {}): LiveRoundResult {
+export function runLiveRound(
+  input: LiveRoundInput,
+  state: ReadonlyMap<string, FunctionPlanState>,
+  options: OursOptions = {},
+): LiveRoundResult {
   const keys = new Set(input.functions.map((f) => f.key));
-  const devices = nodeDevices(input.nodes, input.functions.map((f) => f.spec.deviceClass), input.devicesPerNode);
+  const devices = nodeDevices(
+    input.nodes,
+    input.functions.map((f) => f.spec.deviceClass),
+    input.devicesPerNode,
+  );
   const byId = new Map(devices.map((d) => [d.id, d]));
   const current = input.current.filter((r) => keys.has(r.function) && byId.has(r.deviceId));
   const prev = new Map([...state].filter(([k]) => keys.has(k)));
-  const r = scheduleRound({ nowMs: input.nowMs, functions: input.functions.map((f) => f.spec), demand: input.demand, devices, current, profiles: input.profiles }, prev, options);
+  const r = scheduleRound(
+    {
+      nowMs: input.nowMs,
+      functions: input.functions.map((f) => f.spec),
+      demand: input.demand,
+      devices,
+      current,
+      profiles: input.profiles,
+    },
+    prev,
+    options,
+  );
   const targets: FunctionTarget[] = [];
   for (const f of input.functions) {
     const decision = r.decision.decisions?.get(f.key) ?? { function: f.key, placement: [] };
@@ -153,25 +189,43 @@ export function runLiveRound(input: LiveRoundInput, state: ReadonlyMap<string, F
       for (const p of placed) perNode.set(p.nodeId, (perNode.get(p.nodeId) ?? 0) + 1);
     }
     const chosen = chosenConfig(decision);
-    const groups = perNode && decision.plan && !decision.plan.needsProfiling && placed.length > 0 ? groupsPerNode(placed, byId) : undefined;
-    targets.push({ key: f.key, replicas, perNode, config: chosen?.config, capacityRps: chosen?.capacityRps, ...(groups ? { groups } : {}), decision });
+    const groups =
+      perNode && decision.plan && !decision.plan.needsProfiling && placed.length > 0
+        ? groupsPerNode(placed, byId)
+        : undefined;
+    targets.push({
+      key: f.key,
+      replicas,
+      perNode,
+      config: chosen?.config,
+      capacityRps: chosen?.capacityRps,
+      ...(groups ? { groups } : {}),
+      decision,
+    });
   }
   return { targets, decision: r.decision, state: r.state };
 }
 
 /** The device a group names: a reported device of an indexed kind; undefined otherwise. */
 function plannedDevice(d: LiveDevice | undefined): PlannedDevice | undefined {
-  return d && d.reported && INDEXED_KINDS.includes(d.kind) ? { kind: d.kind as PlannedDevice['kind'], index: d.index } : undefined;
+  return d && d.reported && INDEXED_KINDS.includes(d.kind)
+    ? { kind: d.kind as PlannedDevice['kind'], index: d.index }
+    : undefined;
 }
 
 const groupOrder = (a: PlannedGroup, b: PlannedGroup) =>
-  b.replicas - a.replicas || configKey(a.config).localeCompare(configKey(b.config)) || (a.device?.index ?? -1) - (b.device?.index ?? -1);
+  b.replicas - a.replicas ||
+  configKey(a.config).localeCompare(configKey(b.config)) ||
+  (a.device?.index ?? -1) - (b.device?.index ?? -1);
 
 /**
  * Placed replicas grouped per node, configuration and (for devices the node reported, see
  * `plannedDevice`) device; within a node the largest group first.
  */
-export function groupsPerNode(placed: readonly PlacedReplica[], devices: ReadonlyMap<string, LiveDevice> = new Map()): Map<string, PlannedGroup[]> {
+export function groupsPerNode(
+  placed: readonly PlacedReplica[],
+  devices: ReadonlyMap<string, LiveDevice> = new Map(),
+): Map<string, PlannedGroup[]> {
   const byNode = new Map<string, Map<string, PlannedGroup>>();
   for (const p of placed) {
     let groups = byNode.get(p.nodeId);
@@ -192,6 +246,12 @@ export function groupsPerNode(placed: readonly PlacedReplica[], devices: Readonl
  * annotations are `current`: its configuration (configOverrides) and, when it names a device,
  * that device's index (fastgshare/emulated_device or fastgshare/cuda_device).
  */
-export function groupOverrides(g: Pick<PlannedGroup, 'config' | 'device'>, current: Record<string, string> = {}): Record<string, string> {
-  return { ...configOverrides(g.config, current), ...(g.device ? { [DEVICE_INDEX_ANNOTATION[g.device.kind]]: String(g.device.index) } : {}) };
+export function groupOverrides(
+  g: Pick<PlannedGroup, 'config' | 'device'>,
+  current: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    ...configOverrides(g.config, current),
+    ...(g.device ? { [DEVICE_INDEX_ANNOTATION[g.device.kind]]: String(g.device.index) } : {}),
+  };
 }

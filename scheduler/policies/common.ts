@@ -30,8 +30,22 @@ export function bounded(spec: FunctionSpec, n: number): number {
   return Math.max(spec.minReplicas, Math.min(spec.maxReplicas, n));
 }
 
-export function makeReplica(spec: FunctionSpec, device: DeviceSpec, config: ReplicaConfig, capacityRps: number, index: number): PlacedReplica {
-  return { id: `${spec.name}-${index}`, function: spec.name, model: spec.model, deviceId: device.id, nodeId: device.nodeId, config, capacityRps };
+export function makeReplica(
+  spec: FunctionSpec,
+  device: DeviceSpec,
+  config: ReplicaConfig,
+  capacityRps: number,
+  index: number,
+): PlacedReplica {
+  return {
+    id: `${spec.name}-${index}`,
+    function: spec.name,
+    model: spec.model,
+    deviceId: device.id,
+    nodeId: device.nodeId,
+    config,
+    capacityRps,
+  };
 }
 
 /** Memory of replicas without model sharing (each replica loads its own weights). */

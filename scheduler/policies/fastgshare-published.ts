@@ -24,7 +24,12 @@ export const fastgsharePublishedPolicy: PolicyFactory = {
     name: 'fastgshare-published',
     decide(input) {
       const { profiles } = input;
-      const bins: Bin[] = input.devices.map((device) => ({ device, rects: new MaxRectsBin(), memory: 0, models: new Set() }));
+      const bins: Bin[] = input.devices.map((device) => ({
+        device,
+        rects: new MaxRectsBin(),
+        memory: 0,
+        models: new Set(),
+      }));
       const next = counter();
       const replicas: PlacedReplica[] = [];
       const unplaced: { function: string; config: ReplicaConfig; reason: string }[] = [];
@@ -58,7 +63,7 @@ export const fastgsharePublishedPolicy: PolicyFactory = {
           if (!f) continue;
           // Best fit across devices: an open device with the least leftover beats an empty one.
           const score = (b.rects.used === 0 ? 1e9 : 0) + f.leftover;
-          if (score < bestLeft) (best = b), (bestLeft = score);
+          if (score < bestLeft) ((best = b), (bestLeft = score));
         }
         const config = { partitionPercent: e.partitionPercent, quota: e.quota, batch: 1 };
         if (!best) {

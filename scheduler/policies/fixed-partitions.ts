@@ -22,7 +22,9 @@ export function fixedPartitionsPolicy(k: number): PolicyFactory {
           const config = { partitionPercent: p, quota: 1, batch: sat.batch };
           const mem = memoryWithoutSharing(input.profiles.footprint(spec.model));
           for (let i = 0; i < n; i++) {
-            const s = slots.find((x) => x.device.deviceClass === spec.deviceClass && x.used < k && x.memory + mem <= x.device.memoryBytes);
+            const s = slots.find(
+              (x) => x.device.deviceClass === spec.deviceClass && x.used < k && x.memory + mem <= x.device.memoryBytes,
+            );
             if (!s) {
               unplaced.push({ function: spec.name, config, reason: 'no free partition' });
               continue;

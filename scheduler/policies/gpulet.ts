@@ -20,7 +20,7 @@ export function kneePartition(profiles: ProfileTable, spec: FunctionSpec): numbe
   for (let i = 1; i < GPULET_PARTITIONS.length; i++) {
     if (sats[i]! < sats[i - 1]! * 1.05) continue;
     const slope = (sats[i]! - sats[i - 1]!) / (GPULET_PARTITIONS[i]! - GPULET_PARTITIONS[i - 1]!);
-    if (slope > bestSlope) (bestSlope = slope), (knee = GPULET_PARTITIONS[i]!);
+    if (slope > bestSlope) ((bestSlope = slope), (knee = GPULET_PARTITIONS[i]!));
   }
   return knee;
 }
@@ -69,7 +69,7 @@ export const gpuletPolicy: PolicyFactory = {
             continue;
           }
           const left = 100 - d.used.reduce((s, x) => s + x, 0) - it.p;
-          if (d.used.length < 2 && left >= 0 && left < bestLeft) (best = d), (bestLeft = left);
+          if (d.used.length < 2 && left >= 0 && left < bestLeft) ((best = d), (bestLeft = left));
         }
         const t = best ?? fresh;
         const config = { partitionPercent: it.p, quota: 1, batch: it.sat.batch };

@@ -83,7 +83,7 @@ export const nexusPolicy: PolicyFactory = {
           const duty = Math.min(d.dutyMs, s.maxDutyMs);
           const { busy } = load(profiles, [...d.members, s], duty);
           if (busy > duty) continue;
-          if (busy / duty > bestOcc) (best = d), (bestOcc = busy / duty);
+          if (busy / duty > bestOcc) ((best = d), (bestOcc = busy / duty));
         }
         if (best) {
           best.members.push(s);
@@ -93,7 +93,11 @@ export const nexusPolicy: PolicyFactory = {
         }
         const dev = take(s.spec, mem);
         if (!dev) {
-          unplaced.push({ function: s.spec.name, config: { partitionPercent: 100, quota: 1, batch: 1 }, reason: 'no free device for a residual session' });
+          unplaced.push({
+            function: s.spec.name,
+            config: { partitionPercent: 100, quota: 1, batch: 1 },
+            reason: 'no free device for a residual session',
+          });
           continue;
         }
         devices.push({ device: dev, dutyMs: s.maxDutyMs, members: [s], memory: mem });
@@ -103,7 +107,15 @@ export const nexusPolicy: PolicyFactory = {
         d.members.forEach((m, i) => {
           const l = profiles.serviceMs(m.spec.model, batches[i]!, 100);
           const quota = Math.min(1, Math.max(0.01, Math.round((l / d.dutyMs) * 1000) / 1000));
-          replicas.push(makeReplica(m.spec, d.device, { partitionPercent: 100, quota, batch: batches[i]! }, (batches[i]! / d.dutyMs) * 1000, next(m.spec.name)));
+          replicas.push(
+            makeReplica(
+              m.spec,
+              d.device,
+              { partitionPercent: 100, quota, batch: batches[i]! },
+              (batches[i]! / d.dutyMs) * 1000,
+              next(m.spec.name),
+            ),
+          );
         });
       }
       return { replicas, unplaced };

@@ -28,9 +28,14 @@ function unmarked(r: PlacedReplica): PlacedReplica {
 }
 
 /** One scheduling round: pure, state in and state out. */
-export function scheduleRound(input: PolicyInput, state: ReadonlyMap<string, FunctionPlanState>, options: OursOptions = {}): { decision: PolicyDecision; state: Map<string, FunctionPlanState> } {
+export function scheduleRound(
+  input: PolicyInput,
+  state: ReadonlyMap<string, FunctionPlanState>,
+  options: OursOptions = {},
+): { decision: PolicyDecision; state: Map<string, FunctionPlanState> } {
   const known = new Set(input.profiles.models());
-  const footprint = (m: string) => (known.has(m) ? input.profiles.footprint(m) : (options.unknownFootprint ?? UNKNOWN_MODEL_FOOTPRINT));
+  const footprint = (m: string) =>
+    known.has(m) ? input.profiles.footprint(m) : (options.unknownFootprint ?? UNKNOWN_MODEL_FOOTPRINT);
   const vertical = options.planner?.vertical ?? DEFAULT_PLANNER_OPTIONS.vertical;
   const current = input.current.map(unmarked);
   // Vertical: every resize and stop is checked against, and recorded in, the devices' room as it is decided.
@@ -65,12 +70,22 @@ export function scheduleRound(input: PolicyInput, state: ReadonlyMap<string, Fun
     const prev = state.get(name);
     return !prev || (input.demand.get(name) ?? 0) > prev.replicas.reduce((s, r) => s + r.capacityRps, 0);
   };
-  const order = vertical ? [...input.functions].sort((a, b) => Number(wantsMore(a.name)) - Number(wantsMore(b.name))) : input.functions;
+  const order = vertical
+    ? [...input.functions].sort((a, b) => Number(wantsMore(a.name)) - Number(wantsMore(b.name)))
+    : input.functions;
   const planOf = new Map<string, ReturnType<typeof planFunction>>();
   const next = new Map<string, FunctionPlanState>();
   for (const spec of order) {
     const running = room ? { replicas: runningOf.get(spec.name) ?? [], room } : undefined;
-    const plan = planFunction({ spec, demandRps: input.demand.get(spec.name) ?? 0, entries: input.profiles.entries(spec.model, spec.deviceClass), prev: state.get(spec.name), nowMs: input.nowMs, options: options.planner, ...(running ? { running } : {}) });
+    const plan = planFunction({
+      spec,
+      demandRps: input.demand.get(spec.name) ?? 0,
+      entries: input.profiles.entries(spec.model, spec.deviceClass),
+      prev: state.get(spec.name),
+      nowMs: input.nowMs,
+      options: options.planner,
+      ...(running ? { running } : {}),
+    });
     planOf.set(spec.name, plan);
   }
   const plans = input.functions.map((spec) => {
@@ -79,20 +94,50 @@ export function scheduleRound(input: PolicyInput, state: ReadonlyMap<string, Fun
     return { spec, plan };
   });
   // Resized replicas stay where they run, in their new configuration; stopped ones leave.
-  const after = resized.size || removed.size ? current.filter((r) => !removed.has(r.id)).map((r) => resized.get(r.id) ?? r) : current;
-  const placed = place({ devices: input.devices, current: after, desired: plans.map(({ spec, plan }) => ({ spec, replicas: plan.replicas })), footprint, options: options.placement });
+  const after =
+    resized.size || removed.size
+      ? current.filter((r) => !removed.has(r.id)).map((r) => resized.get(r.id) ?? r)
+      : current;
+  const placed = place({
+    devices: input.devices,
+    current: after,
+    desired: plans.map(({ spec, plan }) => ({ spec, replicas: plan.replicas })),
+    footprint,
+    options: options.placement,
+  });
   const decisions = new Map<string, FunctionDecision>();
   for (const { spec, plan } of plans) {
-    const stops = current.filter((r) => r.function === spec.name && removed.has(r.id)).map((r) => ({ replicaId: r.id, action: 'stopped' as const, config: r.config, deviceId: r.deviceId, why: 'vertical scale-down: even the lowest quotas left it surplus' }));
-    decisions.set(spec.name, { function: spec.name, plan, placement: [...stops, ...(placed.notes.get(spec.name) ?? [])] });
+    const stops = current
+      .filter((r) => r.function === spec.name && removed.has(r.id))
+      .map((r) => ({
+        replicaId: r.id,
+        action: 'stopped' as const,
+        config: r.config,
+        deviceId: r.deviceId,
+        why: 'vertical scale-down: even the lowest quotas left it surplus',
+      }));
+    decisions.set(spec.name, {
+      function: spec.name,
+      plan,
+      placement: [...stops, ...(placed.notes.get(spec.name) ?? [])],
+    });
   }
   return {
-    decision: { replicas: placed.replicas, unplaced: placed.unplaced, decisions, needsProfiling: plans.filter((p) => p.plan.needsProfiling).map((p) => p.spec.name) },
+    decision: {
+      replicas: placed.replicas,
+      unplaced: placed.unplaced,
+      decisions,
+      needsProfiling: plans.filter((p) => p.plan.needsProfiling).map((p) => p.spec.name),
+    },
     state: next,
   };
 }
 
-export function oursPolicy(options: OursOptions = {}, name = 'ours', description = 'SLO-feasible most-efficient config + residual, quotas of running replicas resized first, hysteresis, best-fit with model sharing and consolidation'): PolicyFactory {
+export function oursPolicy(
+  options: OursOptions = {},
+  name = 'ours',
+  description = 'SLO-feasible most-efficient config + residual, quotas of running replicas resized first, hysteresis, best-fit with model sharing and consolidation',
+): PolicyFactory {
   return {
     name,
     description,

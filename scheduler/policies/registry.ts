@@ -11,7 +11,11 @@ import { timeSharingPolicy } from './time-sharing.ts';
 
 export const POLICIES: readonly PolicyFactory[] = [
   oursPolicy(),
-  oursPolicy({ planner: { vertical: false } }, 'ours-horizontal', 'ours without the vertical step: every change of demand re-plans the replica set (replicas added or removed, no quota resized in place)'),
+  oursPolicy(
+    { planner: { vertical: false } },
+    'ours-horizontal',
+    'ours without the vertical step: every change of demand re-plans the replica set (replicas added or removed, no quota resized in place)',
+  ),
   exclusivePolicy,
   timeSharingPolicy,
   fixedPartitionsPolicy(2),

@@ -24,13 +24,18 @@ export function timeSharingBins(devices: readonly DeviceSpec[]) {
       let bestLeft = Infinity;
       let empty: Bin | undefined;
       for (const b of bins) {
-        if (b.device.deviceClass !== deviceClass || b.quota + quota > 1 + 1e-9 || b.memory + memory > b.device.memoryBytes) continue;
+        if (
+          b.device.deviceClass !== deviceClass ||
+          b.quota + quota > 1 + 1e-9 ||
+          b.memory + memory > b.device.memoryBytes
+        )
+          continue;
         if (b.quota === 0) {
           empty ??= b;
           continue;
         }
         const left = 1 - b.quota - quota;
-        if (left < bestLeft) (best = b), (bestLeft = left);
+        if (left < bestLeft) ((best = b), (bestLeft = left));
       }
       const t = best ?? empty;
       if (!t) return undefined;
@@ -55,14 +60,26 @@ export const timeSharingPolicy: PolicyFactory = {
         const rate = input.demand.get(spec.name) ?? 0;
         const sat = saturation(input.profiles, spec.model, 100, spec.sloMs);
         const n = bounded(spec, Math.ceil(rate / sat.rps));
-        const quota = Math.max(MIN_TIME_QUOTA, Math.min(1, ((n > 0 ? rate / n : 0) * sat.latencyMs) / sat.batch / 1000));
+        const quota = Math.max(
+          MIN_TIME_QUOTA,
+          Math.min(1, ((n > 0 ? rate / n : 0) * sat.latencyMs) / sat.batch / 1000),
+        );
         const q = Math.round(quota * 1000) / 1000;
-        return Array.from({ length: n }, () => ({ spec, config: { partitionPercent: 100, quota: q, batch: sat.batch }, cap: sat.rps * q }));
+        return Array.from({ length: n }, () => ({
+          spec,
+          config: { partitionPercent: 100, quota: q, batch: sat.batch },
+          cap: sat.rps * q,
+        }));
       });
       items.sort((a, b) => b.config.quota - a.config.quota);
       for (const it of items) {
-        const d = bins.place(it.spec.deviceClass, it.config.quota, memoryWithoutSharing(input.profiles.footprint(it.spec.model)));
-        if (!d) unplaced.push({ function: it.spec.name, config: it.config, reason: 'no device with quota and memory left' });
+        const d = bins.place(
+          it.spec.deviceClass,
+          it.config.quota,
+          memoryWithoutSharing(input.profiles.footprint(it.spec.model)),
+        );
+        if (!d)
+          unplaced.push({ function: it.spec.name, config: it.config, reason: 'no device with quota and memory left' });
         else replicas.push(makeReplica(it.spec, d, it.config, it.cap, next(it.spec.name)));
       }
       return { replicas, unplaced };

@@ -20,15 +20,30 @@ export interface BoundWorkload {
   bound: DeviceBound;
 }
 
-export function boundWorkload(profiles: ProfileTable, count: number, boundDevices: number, seed: number): BoundWorkload {
+export function boundWorkload(
+  profiles: ProfileTable,
+  count: number,
+  boundDevices: number,
+  seed: number,
+): BoundWorkload {
   const rng = createRng(seed);
   const functions: FunctionSpec[] = Array.from({ length: count }, (_, i) => {
     const model = MODEL_MIX[i % MODEL_MIX.length]!;
-    return { name: `f${i}`, model, deviceClass: V100_DEVICE_CLASS, sloMs: defaultSloMs(profiles, model), minReplicas: 0, maxReplicas: 1000 };
+    return {
+      name: `f${i}`,
+      model,
+      deviceClass: V100_DEVICE_CLASS,
+      sloMs: defaultSloMs(profiles, model),
+      minReplicas: 0,
+      maxReplicas: 1000,
+    };
   });
   const raw = new Map(
     functions.map((f) => {
-      const eff = saturatedCandidates(profiles.entries(f.model, f.deviceClass), f.sloMs * (1 - DEFAULT_PLANNER_OPTIONS.sloMargin)).candidates[0]!;
+      const eff = saturatedCandidates(
+        profiles.entries(f.model, f.deviceClass),
+        f.sloMs * (1 - DEFAULT_PLANNER_OPTIONS.sloMargin),
+      ).candidates[0]!;
       return [f.name, eff.rps * Math.exp(rng.between(Math.log(0.3), Math.log(6)))] as const;
     }),
   );

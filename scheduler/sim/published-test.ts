@@ -27,7 +27,11 @@ export const PUBLISHED_CASE = [
 
 /** A policy that always answers the same replicas (for fixed layouts). */
 export function fixedLayout(name: string, replicas: readonly PlacedReplica[]): PolicyFactory {
-  return { name, description: 'a fixed layout', create: () => ({ name, decide: () => ({ replicas: [...replicas], unplaced: [] }) }) };
+  return {
+    name,
+    description: 'a fixed layout',
+    create: () => ({ name, decide: () => ({ replicas: [...replicas], unplaced: [] }) }),
+  };
 }
 
 export interface LayoutOutcome {
@@ -43,33 +47,76 @@ export interface PublishedTestResult {
   timeSharing: LayoutOutcome;
 }
 
-export function runPublishedSchedulerTest(profiles: ProfileTable, devices: readonly DeviceSpec[], opts: { load?: number; durationS?: number; seed?: number } = {}): PublishedTestResult {
+export function runPublishedSchedulerTest(
+  profiles: ProfileTable,
+  devices: readonly DeviceSpec[],
+  opts: { load?: number; durationS?: number; seed?: number } = {},
+): PublishedTestResult {
   const load = opts.load ?? 0.5;
   const durationS = opts.durationS ?? 60;
-  const functions: FunctionSpec[] = PUBLISHED_CASE.map((c) => ({ name: c.name, model: c.model, deviceClass: V100_DEVICE_CLASS, sloMs: c.sloMs ?? defaultSloMs(profiles, c.model), minReplicas: c.replicas, maxReplicas: c.replicas }));
+  const functions: FunctionSpec[] = PUBLISHED_CASE.map((c) => ({
+    name: c.name,
+    model: c.model,
+    deviceClass: V100_DEVICE_CLASS,
+    sloMs: c.sloMs ?? defaultSloMs(profiles, c.model),
+    minReplicas: c.replicas,
+    maxReplicas: c.replicas,
+  }));
   const desired = PUBLISHED_CASE.map((c, i) => {
     const spec = functions[i]!;
-    const entry = profiles.entries(c.model, V100_DEVICE_CLASS).find((e) => e.partitionPercent === c.partitionPercent && e.quota === c.quota && e.batch === 1);
-    if (!entry) throw new PlatformError('internal', `no profile row for ${c.model} at ${c.partitionPercent} % / ${c.quota}`);
-    return { spec, entry, replicas: Array.from({ length: c.replicas }, () => plannedReplica(entry, 'saturated', spec.sloMs)) };
+    const entry = profiles
+      .entries(c.model, V100_DEVICE_CLASS)
+      .find((e) => e.partitionPercent === c.partitionPercent && e.quota === c.quota && e.batch === 1);
+    if (!entry)
+      throw new PlatformError('internal', `no profile row for ${c.model} at ${c.partitionPercent} % / ${c.quota}`);
+    return {
+      spec,
+      entry,
+      replicas: Array.from({ length: c.replicas }, () => plannedReplica(entry, 'saturated', spec.sloMs)),
+    };
   });
-  const ratesRps = Object.fromEntries(desired.map((d) => [d.spec.name, Math.round(load * d.entry.rps * d.replicas.length * 10) / 10]));
+  const ratesRps = Object.fromEntries(
+    desired.map((d) => [d.spec.name, Math.round(load * d.entry.rps * d.replicas.length * 10) / 10]),
+  );
 
-  const ours = place({ devices, current: [], desired: desired.map((d) => ({ spec: d.spec, replicas: d.replicas })), footprint: (m) => profiles.footprint(m) });
-  if (ours.unplaced.length) throw new PlatformError('internal', `published case did not fit: ${ours.unplaced[0]!.reason}`);
+  const ours = place({
+    devices,
+    current: [],
+    desired: desired.map((d) => ({ spec: d.spec, replicas: d.replicas })),
+    footprint: (m) => profiles.footprint(m),
+  });
+  if (ours.unplaced.length)
+    throw new PlatformError('internal', `published case did not fit: ${ours.unplaced[0]!.reason}`);
 
   const bins = timeSharingBins(devices);
   const ts: PlacedReplica[] = [];
   for (const d of [...desired].sort((a, b) => b.entry.quota - a.entry.quota)) {
     d.replicas.forEach((r, i) => {
-      const dev = bins.place(d.spec.deviceClass, r.config.quota, memoryWithoutSharing(profiles.footprint(d.spec.model)));
+      const dev = bins.place(
+        d.spec.deviceClass,
+        r.config.quota,
+        memoryWithoutSharing(profiles.footprint(d.spec.model)),
+      );
       if (!dev) throw new PlatformError('internal', 'published case did not fit under time sharing');
       const config = { partitionPercent: 100, quota: r.config.quota, batch: 1 };
-      ts.push({ id: `${d.spec.name}-${i + 1}`, function: d.spec.name, model: d.spec.model, deviceId: dev.id, nodeId: dev.nodeId, config, capacityRps: r.capacityRps });
+      ts.push({
+        id: `${d.spec.name}-${i + 1}`,
+        function: d.spec.name,
+        model: d.spec.model,
+        deviceId: dev.id,
+        nodeId: dev.nodeId,
+        config,
+        capacityRps: r.capacityRps,
+      });
     });
   }
 
-  const trace: Trace = { name: 'published-steady', functions, rates: functions.map((f) => new Float64Array(durationS).fill(ratesRps[f.name]!)), durationS };
+  const trace: Trace = {
+    name: 'published-steady',
+    functions,
+    rates: functions.map((f) => new Float64Array(durationS).fill(ratesRps[f.name]!)),
+    durationS,
+  };
   const run = (name: string, replicas: PlacedReplica[]): LayoutOutcome => ({
     devicesUsed: new Set(replicas.map((r) => r.deviceId)).size,
     replicas,

@@ -35,7 +35,8 @@ export interface ScenarioResult {
 }
 
 function positiveInt(name: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new PlatformError('bad_request', `--${name} must be a whole number from 1 to ${max}, got ${v}`);
+  if (!Number.isInteger(v) || v < 1 || v > max)
+    throw new PlatformError('bad_request', `--${name} must be a whole number from 1 to ${max}, got ${v}`);
 }
 
 export function loadTrace(o: ScenarioOptions): Trace {
@@ -46,7 +47,10 @@ export function loadTrace(o: ScenarioOptions): Trace {
   try {
     text = readFileSync(o.trace, 'utf8');
   } catch (err) {
-    throw new PlatformError('bad_request', `--trace must be steady, diurnal, bursty or a readable CSV file; cannot read "${o.trace}": ${(err as Error).message}`);
+    throw new PlatformError(
+      'bad_request',
+      `--trace must be steady, diurnal, bursty or a readable CSV file; cannot read "${o.trace}": ${(err as Error).message}`,
+    );
   }
   return parseTraceCsv(text, o.profiles, o.durationS, o.trace);
 }
@@ -55,14 +59,26 @@ export function runScenario(o: ScenarioOptions): ScenarioResult {
   positiveInt('nodes', o.nodes, 1024);
   positiveInt('devices', o.devicesPerNode, 64);
   positiveInt('functions', o.functions, 10_000);
-  if (!(o.durationS >= 1 && o.durationS <= 86_400)) throw new PlatformError('bad_request', `--duration must be 1 to 86400 seconds, got ${o.durationS}`);
+  if (!(o.durationS >= 1 && o.durationS <= 86_400))
+    throw new PlatformError('bad_request', `--duration must be 1 to 86400 seconds, got ${o.durationS}`);
   if (!Number.isInteger(o.seed)) throw new PlatformError('bad_request', `--seed must be a whole number, got ${o.seed}`);
   const policies = getPolicies(o.policies);
   const trace = loadTrace(o);
-  const devices = clusterDevices({ nodes: o.nodes, devicesPerNode: o.devicesPerNode, deviceClass: V100_DEVICE_CLASS, memoryBytes: V100_MEMORY_BYTES });
+  const devices = clusterDevices({
+    nodes: o.nodes,
+    devicesPerNode: o.devicesPerNode,
+    deviceClass: V100_DEVICE_CLASS,
+    memoryBytes: V100_MEMORY_BYTES,
+  });
   const t0 = performance.now();
   const results = comparePolicies({ profiles: o.profiles, devices, trace, policies, seed: o.seed, periodS: o.periodS });
   const wallMs = performance.now() - t0;
   const title = `${trace.name} trace, ${trace.functions.length} functions, ${o.nodes} × ${o.devicesPerNode} V100, ${trace.durationS} s, seed ${o.seed}`;
-  return { trace, results, markdown: `### ${title}\n\n${resultsTable(results)}\n`, svg: resultsSvg(results, title), wallMs };
+  return {
+    trace,
+    results,
+    markdown: `### ${title}\n\n${resultsTable(results)}\n`,
+    svg: resultsSvg(results, title),
+    wallMs,
+  };
 }

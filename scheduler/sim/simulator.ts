@@ -37,7 +37,14 @@ export interface ClusterShape {
 
 export function clusterDevices(c: ClusterShape): DeviceSpec[] {
   const out: DeviceSpec[] = [];
-  for (let n = 0; n < c.nodes; n++) for (let d = 0; d < c.devicesPerNode; d++) out.push({ id: `node${n + 1}/gpu${d}`, nodeId: `node${n + 1}`, deviceClass: c.deviceClass, memoryBytes: c.memoryBytes });
+  for (let n = 0; n < c.nodes; n++)
+    for (let d = 0; d < c.devicesPerNode; d++)
+      out.push({
+        id: `node${n + 1}/gpu${d}`,
+        nodeId: `node${n + 1}`,
+        deviceClass: c.deviceClass,
+        memoryBytes: c.memoryBytes,
+      });
   return out;
 }
 
@@ -130,7 +137,12 @@ const USAGE_WINDOW_MS = 1000;
 
 /** Same function, device, partition and batch: the same process, whatever the quota. */
 function sameProcess(a: PlacedReplica, b: PlacedReplica): boolean {
-  return a.function === b.function && a.deviceId === b.deviceId && a.config.partitionPercent === b.config.partitionPercent && a.config.batch === b.config.batch;
+  return (
+    a.function === b.function &&
+    a.deviceId === b.deviceId &&
+    a.config.partitionPercent === b.config.partitionPercent &&
+    a.config.batch === b.config.batch
+  );
 }
 const HIST_MAX_MS = 60_000;
 
@@ -149,7 +161,13 @@ export function simulate(o: SimOptions): SimResult {
   const estimators: DemandEstimator[] = fns.map(() => createDemandEstimator(o.estimator));
   const devices = new Map<string, SimDevice>(o.devices.map((d) => [d.id, { occupied: 0, waiting: [] }]));
   const live: SimReplica[][] = fns.map(() => []);
-  const stats: FunctionStats[] = fns.map((f) => ({ function: f.name, arrived: 0, completed: 0, withinSlo: 0, dropped: 0 }));
+  const stats: FunctionStats[] = fns.map((f) => ({
+    function: f.name,
+    arrived: 0,
+    completed: 0,
+    withinSlo: 0,
+    dropped: 0,
+  }));
   const arrivalsThisPeriod = new Float64Array(fns.length);
   const hist = new Uint32Array(HIST_MAX_MS + 1);
   const serviceCache = new Map<string, number>();
@@ -211,7 +229,7 @@ export function simulate(o: SimOptions): SimResult {
     for (const r of reps) {
       if (anyReady && r.readyAt > now) continue;
       const score = (r.queue.length - r.head + r.inBatch + 1) / (r.placed.capacityRps || 1e-9);
-      if (score < best) (best = score), (rep = r);
+      if (score < best) ((best = score), (rep = r));
     }
     rep.queue.push(arrival);
     want(rep, now);
@@ -229,7 +247,8 @@ export function simulate(o: SimOptions): SimResult {
 
   const grant = (dev: SimDevice, now: number) => {
     if (dev.waiting.length === 0) return;
-    if (dev.waiting.length > 1) dev.waiting.sort((a, b) => decayed(a, now) / a.placed.config.quota - decayed(b, now) / b.placed.config.quota);
+    if (dev.waiting.length > 1)
+      dev.waiting.sort((a, b) => decayed(a, now) / a.placed.config.quota - decayed(b, now) / b.placed.config.quota);
     const still: SimReplica[] = [];
     let reserved = false;
     for (const rep of dev.waiting) {
@@ -252,7 +271,8 @@ export function simulate(o: SimOptions): SimResult {
         if (n === 0) continue;
         rep.batch = rep.queue.slice(rep.head, rep.head + n);
         rep.head += n;
-        if (rep.head > 1024 && rep.head * 2 > rep.queue.length) (rep.queue = rep.queue.slice(rep.head)), (rep.head = 0);
+        if (rep.head > 1024 && rep.head * 2 > rep.queue.length)
+          ((rep.queue = rep.queue.slice(rep.head)), (rep.head = 0));
         rep.leftMs = service(rep.placed.model, n, p);
         rep.inBatch = n;
       }
@@ -276,7 +296,7 @@ export function simulate(o: SimOptions): SimResult {
     rep.stopping = true;
     const dev = devices.get(rep.placed.deviceId)!;
     // A replica in the middle of a batch keeps its place to finish it; one only waiting leaves.
-    if (rep.waiting && rep.leftMs <= 0) (dev.waiting = dev.waiting.filter((r) => r !== rep)), (rep.waiting = false);
+    if (rep.waiting && rep.leftMs <= 0) ((dev.waiting = dev.waiting.filter((r) => r !== rep)), (rep.waiting = false));
     const queued = rep.queue.slice(rep.head);
     rep.queue = [];
     rep.head = 0;
@@ -331,7 +351,23 @@ export function simulate(o: SimOptions): SimResult {
           continue;
         }
       }
-      const rep: SimReplica = { placed: p, key, fn: f, queue: [], head: 0, busy: false, waiting: false, readyAt: now === 0 ? 0 : now + coldMs, stopping: false, usage: 0, usageAt: now, inBatch: 0, batch: [], leftMs: 0, sliceMs: 0 };
+      const rep: SimReplica = {
+        placed: p,
+        key,
+        fn: f,
+        queue: [],
+        head: 0,
+        busy: false,
+        waiting: false,
+        readyAt: now === 0 ? 0 : now + coldMs,
+        stopping: false,
+        usage: 0,
+        usageAt: now,
+        inBatch: 0,
+        batch: [],
+        leftMs: 0,
+        sliceMs: 0,
+      };
       nextLive[f]!.push(rep);
       starting.push(rep);
       if (now > 0) coldStarts++;

@@ -22,7 +22,12 @@ export interface Trace {
 export type TraceKind = 'steady' | 'diurnal' | 'bursty';
 export const TRACE_KINDS: readonly TraceKind[] = ['steady', 'diurnal', 'bursty'];
 
-export function generateTrace(kind: TraceKind, workload: readonly WorkloadFunction[], durationS: number, seed: number): Trace {
+export function generateTrace(
+  kind: TraceKind,
+  workload: readonly WorkloadFunction[],
+  durationS: number,
+  seed: number,
+): Trace {
   if (!(durationS >= 1)) throw new PlatformError('bad_request', `duration must be at least 1 s, got ${durationS}`);
   const rng = createRng(seed ^ 0x3c6ef372);
   const n = Math.ceil(durationS);
@@ -47,17 +52,37 @@ export function generateTrace(kind: TraceKind, workload: readonly WorkloadFuncti
 
 /** Parses a trace file; `durationS` defaults to one second past the last row. */
 export function parseTraceCsv(text: string, profiles: ProfileTable, durationS?: number, name = 'file'): Trace {
-  const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-  const head = lines.shift()?.split(',').map((c) => c.trim());
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const head = lines
+    .shift()
+    ?.split(',')
+    .map((c) => c.trim());
   const col = (c: string) => head?.indexOf(c) ?? -1;
-  if (!head || col('time_s') < 0 || col('function') < 0 || col('rps') < 0) throw new PlatformError('bad_request', 'trace file needs a header with time_s,function,rps (optional model,slo_ms)');
+  if (!head || col('time_s') < 0 || col('function') < 0 || col('rps') < 0)
+    throw new PlatformError(
+      'bad_request',
+      'trace file needs a header with time_s,function,rps (optional model,slo_ms)',
+    );
   const rows = lines.map((l, i) => {
     const c = l.split(',').map((x) => x.trim());
     const time = Number(c[col('time_s')]);
     const rps = Number(c[col('rps')]);
     const fn = c[col('function')] ?? '';
-    if (!(time >= 0) || !(rps >= 0) || !fn) throw new PlatformError('bad_request', `trace line ${i + 2}: need time_s ≥ 0, a function name and rps ≥ 0, got "${l}"`);
-    return { time, fn, rps, model: col('model') >= 0 ? c[col('model')] : undefined, slo: col('slo_ms') >= 0 ? Number(c[col('slo_ms')]) : undefined };
+    if (!(time >= 0) || !(rps >= 0) || !fn)
+      throw new PlatformError(
+        'bad_request',
+        `trace line ${i + 2}: need time_s ≥ 0, a function name and rps ≥ 0, got "${l}"`,
+      );
+    return {
+      time,
+      fn,
+      rps,
+      model: col('model') >= 0 ? c[col('model')] : undefined,
+      slo: col('slo_ms') >= 0 ? Number(c[col('slo_ms')]) : undefined,
+    };
   });
   if (rows.length === 0) throw new PlatformError('bad_request', 'trace file has no rows');
   const n = Math.ceil(durationS ?? Math.max(...rows.map((r) => r.time)) + 1);
@@ -65,7 +90,11 @@ export function parseTraceCsv(text: string, profiles: ProfileTable, durationS?: 
   const functions: FunctionSpec[] = names.map((fname) => {
     const mine = rows.filter((r) => r.fn === fname);
     const model = mine.find((r) => r.model)?.model ?? fname;
-    if (!profiles.models().includes(model)) throw new PlatformError('bad_request', `trace function "${fname}" has no known model; add a model column (one of ${profiles.models().join(', ')})`);
+    if (!profiles.models().includes(model))
+      throw new PlatformError(
+        'bad_request',
+        `trace function "${fname}" has no known model; add a model column (one of ${profiles.models().join(', ')})`,
+      );
     const slo = mine.find((r) => r.slo && r.slo > 0)?.slo ?? defaultSloMs(profiles, model);
     return { name: fname, model, deviceClass: V100_DEVICE_CLASS, sloMs: slo, minReplicas: 0, maxReplicas: 64 };
   });

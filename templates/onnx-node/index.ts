@@ -9,7 +9,9 @@ import { isOnnxFunction, runReplica } from './runtime/replica.ts';
 async function main(): Promise<void> {
   const mod = (await import('./function/handler.ts')) as { default?: unknown };
   if (!isOnnxFunction(mod.default)) {
-    throw new Error('function/handler.ts must `export default defineModelFunction(...)` (an object with open(ctx)); see the onnx-node README');
+    throw new Error(
+      'function/handler.ts must `export default defineModelFunction(...)` (an object with open(ctx)); see the onnx-node README',
+    );
   }
   await runReplica({
     fn: mod.default,
@@ -22,6 +24,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((err) => {
-  process.stderr.write(`onnx-node: cannot start: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.stderr.write(`onnx-node: cannot start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

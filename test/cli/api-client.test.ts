@@ -20,7 +20,12 @@ async function recordingServer(reply: Reply): Promise<{ url: string; seen: Seen[
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const s = { method: req.method!, url: req.url!, auth: req.headers.authorization, body: Buffer.concat(chunks).toString() };
+      const s = {
+        method: req.method!,
+        url: req.url!,
+        auth: req.headers.authorization,
+        body: Buffer.concat(chunks).toString(),
+      };
       seen.push(s);
       reply(s, res);
     });
@@ -50,7 +55,12 @@ describe('cli/api-client (against a loopback server)', () => {
     expect(outcome).to.deep.equal({ action: 'created', status: 202 });
     expect(seen.map((s) => `${s.method} ${s.url}`)).to.deep.equal(['PUT /system/functions', 'POST /system/functions']);
     expect(seen.every((s) => s.auth === basic)).to.equal(true);
-    expect(JSON.parse(seen[1]!.body)).to.deep.equal({ service: 'echo', image: 'echo:latest', labels: {}, annotations: {} });
+    expect(JSON.parse(seen[1]!.body)).to.deep.equal({
+      service: 'echo',
+      image: 'echo:latest',
+      labels: {},
+      annotations: {},
+    });
   });
 
   it('stops after a successful PUT, and --replace sends DELETE then POST', async () => {
@@ -67,26 +77,47 @@ describe('cli/api-client (against a loopback server)', () => {
   it('invokes /function/NAME.NAMESPACE with query and headers, and sends no credentials', async () => {
     const { url, seen } = await serve((req, res) => res.writeHead(200, { 'x-call-id': 'id-1' }).end(`got ${req.body}`));
     const client = createOpenFaasClient({ gateway: url, credentials: creds });
-    const r = await client.invoke('echo', { query: [['a', '1'], ['b', 'x y']], body: Buffer.from('hi'), headers: [['X-Foo', 'bar']] });
+    const r = await client.invoke('echo', {
+      query: [
+        ['a', '1'],
+        ['b', 'x y'],
+      ],
+      body: Buffer.from('hi'),
+      headers: [['X-Foo', 'bar']],
+    });
     expect(r.status).to.equal(200);
     expect(r.body.toString()).to.equal('got hi');
     await client.invoke('echo', { namespace: 'team-a', method: 'get' });
     await client.invoke('echo', { async: true, body: Buffer.from('q') });
-    expect(seen.map((s) => `${s.method} ${s.url}`)).to.deep.equal(['POST /function/echo.openfaas-fn?a=1&b=x+y', 'GET /function/echo.team-a', 'POST /async-function/echo.openfaas-fn']);
+    expect(seen.map((s) => `${s.method} ${s.url}`)).to.deep.equal([
+      'POST /function/echo.openfaas-fn?a=1&b=x+y',
+      'GET /function/echo.team-a',
+      'POST /async-function/echo.openfaas-fn',
+    ]);
     expect(seen.every((s) => s.auth === undefined)).to.equal(true);
   });
 
   it('says to log in on 401, and passes on the gateway message for other errors', async () => {
     const { url } = await serve((req, res) => {
-      if (req.url.startsWith('/system/functions')) res.writeHead(401, { 'www-authenticate': 'Basic realm="Restricted"' }).end('unauthorized');
-      else res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'bad_request', message: 'field "image": is required' }));
+      if (req.url.startsWith('/system/functions'))
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="Restricted"' }).end('unauthorized');
+      else
+        res
+          .writeHead(400, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ code: 'bad_request', message: 'field "image": is required' }));
     });
-    const anonymous = await createOpenFaasClient({ gateway: url }).listFunctions().catch((e: PlatformError) => e);
+    const anonymous = await createOpenFaasClient({ gateway: url })
+      .listFunctions()
+      .catch((e: PlatformError) => e);
     expect((anonymous as PlatformError).code).to.equal('unauthorized');
     expect((anonymous as PlatformError).message).to.contain('run `fastgshare login');
-    const wrong = await createOpenFaasClient({ gateway: url, credentials: creds }).listFunctions().catch((e: PlatformError) => e);
+    const wrong = await createOpenFaasClient({ gateway: url, credentials: creds })
+      .listFunctions()
+      .catch((e: PlatformError) => e);
     expect((wrong as PlatformError).message).to.contain('refused the credentials');
-    const bad = await createOpenFaasClient({ gateway: url }).scale('echo', 2).catch((e: PlatformError) => e);
+    const bad = await createOpenFaasClient({ gateway: url })
+      .scale('echo', 2)
+      .catch((e: PlatformError) => e);
     expect((bad as PlatformError).code).to.equal('bad_request');
     expect((bad as PlatformError).message).to.equal('cannot scale "echo": field "image": is required (HTTP 400)');
   });
@@ -95,9 +126,13 @@ describe('cli/api-client (against a loopback server)', () => {
     const { url, server } = await serve((_req, res) => res.end());
     servers.pop();
     await new Promise((r) => server.close(r));
-    const err = await createOpenFaasClient({ gateway: url }).listFunctions().catch((e: PlatformError) => e);
+    const err = await createOpenFaasClient({ gateway: url })
+      .listFunctions()
+      .catch((e: PlatformError) => e);
     expect((err as PlatformError).code).to.equal('unavailable');
-    expect((err as PlatformError).message).to.contain(`cannot reach the gateway at ${url}: is \`fastgshare up\` running?`);
+    expect((err as PlatformError).message).to.contain(
+      `cannot reach the gateway at ${url}: is \`fastgshare up\` running?`,
+    );
   });
 
   it('reports an unknown function and a missing removal distinctly', async () => {
@@ -109,7 +144,14 @@ describe('cli/api-client (against a loopback server)', () => {
   });
 
   it('reads NDJSON log lines, split across chunks', async () => {
-    const line = (t: string) => JSON.stringify({ name: 'echo', namespace: 'openfaas-fn', instance: 'r1', timestamp: '2026-01-01T00:00:00Z', text: t }) + '\n';
+    const line = (t: string) =>
+      JSON.stringify({
+        name: 'echo',
+        namespace: 'openfaas-fn',
+        instance: 'r1',
+        timestamp: '2026-01-01T00:00:00Z',
+        text: t,
+      }) + '\n';
     const { url, seen } = await serve((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/x-ndjson' });
       const all = line('one') + line('two');

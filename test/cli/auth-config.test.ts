@@ -18,7 +18,11 @@ describe('cli/auth-config (faas-cli config.yml)', () => {
     const file = new AuthConfigFile(join(dir, 'nested'));
     await file.save('http://127.0.0.1:8080', { username: 'admin', password: 'p:ss word' });
     const doc = parse(await readFile(join(dir, 'nested', 'config.yml'), 'utf8'));
-    expect(doc).to.deep.equal({ auths: [{ gateway: 'http://127.0.0.1:8080', auth: 'basic', token: Buffer.from('admin:p:ss word').toString('base64') }] });
+    expect(doc).to.deep.equal({
+      auths: [
+        { gateway: 'http://127.0.0.1:8080', auth: 'basic', token: Buffer.from('admin:p:ss word').toString('base64') },
+      ],
+    });
     expect((await stat(file.path)).mode & 0o777).to.equal(0o600);
   });
 
@@ -45,7 +49,12 @@ describe('cli/auth-config (faas-cli config.yml)', () => {
     await file.save('http://127.0.0.1:8080', { username: 'admin', password: 'new' });
     const doc = parse(await readFile(file.path, 'utf8')) as { auths: Array<Record<string, unknown>> };
     expect(doc.auths).to.have.length(2);
-    expect(doc.auths[0]).to.deep.equal({ gateway: 'https://other.example', auth: 'oauth2', token: 'eyJhbGciOi', options: [{ name: 'client_id', value: 'abc' }] });
+    expect(doc.auths[0]).to.deep.equal({
+      gateway: 'https://other.example',
+      auth: 'oauth2',
+      token: 'eyJhbGciOi',
+      options: [{ name: 'client_id', value: 'abc' }],
+    });
     expect(await file.credentials('http://127.0.0.1:8080')).to.deep.equal({ username: 'admin', password: 'new' });
   });
 
@@ -70,7 +79,10 @@ describe('cli/auth-config (faas-cli config.yml)', () => {
   });
 
   it('decodes tokens whose password contains ":"', () => {
-    expect(decodeBasicToken(encodeBasicToken({ username: 'a', password: 'b:c' }))).to.deep.equal({ username: 'a', password: 'b:c' });
+    expect(decodeBasicToken(encodeBasicToken({ username: 'a', password: 'b:c' }))).to.deep.equal({
+      username: 'a',
+      password: 'b:c',
+    });
     expect(decodeBasicToken(Buffer.from('nocolon').toString('base64'))).to.equal(undefined);
   });
 });

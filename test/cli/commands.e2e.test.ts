@@ -36,14 +36,23 @@ describe('fastgshare CLI end to end (real processes)', function () {
     const dataDir = join(root, 'data');
     images = new ImageStore({ root: join(dataDir, 'images') });
     agent = await startNodeAgent({
-      config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(root, 'node'), FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '2000' }, `cli-e2e-${process.pid}`),
+      config: readNodeConfig(
+        { FASTGSHARE_DATA_DIR: join(root, 'node'), FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '2000' },
+        `cli-e2e-${process.pid}`,
+      ),
       images,
       log: silentLogger,
       registry: new Registry(),
       tuning: { drainGraceMs: 150, startPollMs: 30, healthIntervalMs: 200, usageIntervalMs: 200 },
     });
     gateway = await startGateway({
-      config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_ADMIN_PASSWORD: PASSWORD, FASTGSHARE_READY_TIMEOUT_MS: '8000' }),
+      config: readGatewayConfig({
+        PORT: '0',
+        FASTGSHARE_HOST: '127.0.0.1',
+        FASTGSHARE_DATA_DIR: dataDir,
+        FASTGSHARE_ADMIN_PASSWORD: PASSWORD,
+        FASTGSHARE_READY_TIMEOUT_MS: '8000',
+      }),
       store: testStore.store,
       nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })],
       log: silentLogger,
@@ -103,7 +112,9 @@ describe('fastgshare CLI end to end (real processes)', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain(`credentials saved for admin ${gateway.url}`);
     const doc = parse(await readFile(join(root, 'openfaas', 'config.yml'), 'utf8'));
-    expect(doc.auths).to.deep.equal([{ gateway: gateway.url, auth: 'basic', token: Buffer.from(`admin:${PASSWORD}`).toString('base64') }]);
+    expect(doc.auths).to.deep.equal([
+      { gateway: gateway.url, auth: 'basic', token: Buffer.from(`admin:${PASSWORD}`).toString('base64') },
+    ]);
   });
 
   it('deploys, lists, describes and invokes the function', async () => {

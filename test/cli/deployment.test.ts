@@ -15,9 +15,20 @@ describe('cli/deployment (what faas-cli deploy sends)', () => {
   });
 
   it('sends only the deployment fields, labels and annotations always, envProcess from the template', async () => {
-    const stack = parseStack('functions:\n  echo:\n    lang: node-http\n    handler: ./echo\n    image: echo:latest\n    build_args: { A: b }\n', { dir });
+    const stack = parseStack(
+      'functions:\n  echo:\n    lang: node-http\n    handler: ./echo\n    image: echo:latest\n    build_args: { A: b }\n',
+      { dir },
+    );
     const d = await toFunctionDeployment(stack, 'echo', stack.spec.functions.echo!);
-    expect(d).to.deep.equal({ service: 'echo', image: 'echo:latest', envProcess: 'node --import tsx index.ts', envVars: {}, labels: {}, annotations: {}, readOnlyRootFilesystem: false });
+    expect(d).to.deep.equal({
+      service: 'echo',
+      image: 'echo:latest',
+      envProcess: 'node --import tsx index.ts',
+      envVars: {},
+      labels: {},
+      annotations: {},
+      readOnlyRootFilesystem: false,
+    });
   });
 
   it('maps every stack field faas-cli sends, with environment_file overlaid on environment', async () => {
@@ -59,7 +70,10 @@ describe('cli/deployment (what faas-cli deploy sends)', () => {
 
   it('uses the --namespace flag when the function names none, and ./template/<lang> first', async () => {
     await mkdir(join(dir, 'template', 'node-http'), { recursive: true });
-    await writeFile(join(dir, 'template', 'node-http', 'template.yml'), 'language: node-http\nfprocess: node local.mjs\n');
+    await writeFile(
+      join(dir, 'template', 'node-http', 'template.yml'),
+      'language: node-http\nfprocess: node local.mjs\n',
+    );
     const stack = parseStack('functions:\n  f:\n    lang: node-http\n    image: f\n', { dir });
     const d = await toFunctionDeployment(stack, 'f', stack.spec.functions.f!, { namespace: 'team-b' });
     expect(d.namespace).to.equal('team-b');

@@ -15,11 +15,15 @@ describe('cli/gateway-target', () => {
   });
 
   it('lets OPENFAAS_URL win over an argument or stack URL equal to the default', () => {
-    expect(resolveGatewayUrl('http://127.0.0.1:8080', 'http://127.0.0.1:8080', 'http://env:3')).to.equal('http://env:3');
+    expect(resolveGatewayUrl('http://127.0.0.1:8080', 'http://127.0.0.1:8080', 'http://env:3')).to.equal(
+      'http://env:3',
+    );
   });
 
   it('normalises: lower case, no trailing slash, http:// added', () => {
-    expect(resolveGatewayUrl('HTTP://Gateway.Example:8080///', undefined, undefined)).to.equal('http://gateway.example:8080');
+    expect(resolveGatewayUrl('HTTP://Gateway.Example:8080///', undefined, undefined)).to.equal(
+      'http://gateway.example:8080',
+    );
     expect(resolveGatewayUrl('gw.local:31112', undefined, undefined)).to.equal('http://gw.local:31112');
     expect(resolveGatewayUrl('https://gw.example/', undefined, undefined)).to.equal('https://gw.example');
   });
@@ -44,8 +48,13 @@ describe('cli/gateway-target', () => {
     it('uses --username/--password first, else the login saved for that exact gateway', async () => {
       const file = new AuthConfigFile(dir);
       await file.save('http://127.0.0.1:8080', { username: 'admin', password: 'saved-pass' });
-      expect(await resolveCredentials('http://127.0.0.1:8080', {}, file)).to.deep.equal({ username: 'admin', password: 'saved-pass' });
-      expect(await resolveCredentials('http://127.0.0.1:8080', { username: 'ops', password: 'flag-pass' }, file)).to.deep.equal({ username: 'ops', password: 'flag-pass' });
+      expect(await resolveCredentials('http://127.0.0.1:8080', {}, file)).to.deep.equal({
+        username: 'admin',
+        password: 'saved-pass',
+      });
+      expect(
+        await resolveCredentials('http://127.0.0.1:8080', { username: 'ops', password: 'flag-pass' }, file),
+      ).to.deep.equal({ username: 'ops', password: 'flag-pass' });
       expect(await resolveCredentials('http://127.0.0.1:9999', {}, file)).to.equal(undefined);
       await resolveCredentials('http://127.0.0.1:8080', { username: 'ops' }, file).then(
         () => expect.fail('a user without a password should be refused'),

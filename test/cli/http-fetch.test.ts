@@ -11,7 +11,12 @@ import { httpFetch } from '../../cli/http-fetch.ts';
 describe('cli/http-fetch', () => {
   let server: Server;
   let base: string;
-  const seen: Array<{ method?: string; url?: string; headers: Record<string, string | string[] | undefined>; body: string }> = [];
+  const seen: Array<{
+    method?: string;
+    url?: string;
+    headers: Record<string, string | string[] | undefined>;
+    body: string;
+  }> = [];
 
   before(async () => {
     server = createServer((req, res) => {
@@ -25,7 +30,10 @@ describe('cli/http-fetch', () => {
           setTimeout(() => res.write('{"a":2}\n'), 20);
           return; // never ends: the client cancels or aborts
         }
-        res.writeHead(req.url === '/missing' ? 404 : 201, 'Made', { 'x-call-id': 'abc', 'content-type': 'application/json' });
+        res.writeHead(req.url === '/missing' ? 404 : 201, 'Made', {
+          'x-call-id': 'abc',
+          'content-type': 'application/json',
+        });
         res.end(JSON.stringify({ echoed: Buffer.concat(chunks).toString() }));
       });
     });
@@ -38,7 +46,15 @@ describe('cli/http-fetch', () => {
   });
 
   it('sends the method, headers and body, and reads status, headers and a JSON body', async () => {
-    const res = await httpFetch(new URL(`${base}/x?q=1`), { method: 'POST', headers: [['X-A', '1'], ['x-a', '2'], ['content-type', 'text/plain']], body: Buffer.from('héllo') });
+    const res = await httpFetch(new URL(`${base}/x?q=1`), {
+      method: 'POST',
+      headers: [
+        ['X-A', '1'],
+        ['x-a', '2'],
+        ['content-type', 'text/plain'],
+      ],
+      body: Buffer.from('héllo'),
+    });
     expect(res.status).to.equal(201);
     expect(res.ok).to.equal(true);
     expect(res.statusText).to.equal('Made');
@@ -87,6 +103,11 @@ describe('cli/http-fetch', () => {
     expect(aborted?.message).to.equal('stop');
     const before = new AbortController();
     before.abort(new Error('already'));
-    expect(await httpFetch(new URL(`${base}/x`), { signal: before.signal }).then(() => undefined, (e: Error) => e.message)).to.equal('already');
+    expect(
+      await httpFetch(new URL(`${base}/x`), { signal: before.signal }).then(
+        () => undefined,
+        (e: Error) => e.message,
+      ),
+    ).to.equal('already');
   });
 });

@@ -9,7 +9,11 @@ function io(stdin = '') {
   let out = '';
   let err = '';
   return {
-    io: { stdout: { write: (s: string | Uint8Array) => (out += s.toString()) }, stderr: { write: (s: string | Uint8Array) => (err += s.toString()) }, stdin: Readable.from([Buffer.from(stdin)]) },
+    io: {
+      stdout: { write: (s: string | Uint8Array) => (out += s.toString()) },
+      stderr: { write: (s: string | Uint8Array) => (err += s.toString()) },
+      stdin: Readable.from([Buffer.from(stdin)]),
+    },
     out: () => out,
     err: () => err,
   };
@@ -24,7 +28,15 @@ describe('cli/main', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const run = (argv: string[], t = io(), env: Record<string, string> = {}) => main({ argv, env: { OPENFAAS_CONFIG: join(dir, 'cfg'), ...env }, io: t.io, cwd: dir, home: dir, stopSignal: () => new Promise(() => {}) });
+  const run = (argv: string[], t = io(), env: Record<string, string> = {}) =>
+    main({
+      argv,
+      env: { OPENFAAS_CONFIG: join(dir, 'cfg'), ...env },
+      io: t.io,
+      cwd: dir,
+      home: dir,
+      stopSignal: () => new Promise(() => {}),
+    });
 
   it('prints help with exit code 0 and rejects an unknown command with 1', async () => {
     const help = io();

@@ -49,6 +49,8 @@ describe('cli/readiness', () => {
     }).catch((e: PlatformError) => e);
     expect(err).to.be.instanceOf(PlatformError);
     expect((err as PlatformError).code).to.equal('no_replicas');
-    expect((err as PlatformError).message).to.equal('no ready replica for stuck after 5s: see `fastgshare logs stuck` and `fastgshare describe stuck`');
+    expect((err as PlatformError).message).to.equal(
+      'no ready replica for stuck after 5s: see `fastgshare logs stuck` and `fastgshare describe stuck`',
+    );
   });
 });

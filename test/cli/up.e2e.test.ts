@@ -33,7 +33,16 @@ describe('fastgshare up (real process)', function () {
   it('builds, deploys, serves and shuts down gracefully on SIGTERM', async () => {
     child = spawn(process.execPath, [CLI, 'up', '--build', '--deploy', 'stack.yml'], {
       cwd: root,
-      env: { PATH: process.env.PATH ?? '', HOME: root, PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DATA_DIR: join(root, 'data'), FASTGSHARE_LOG_LEVEL: 'warn', FASTGSHARE_DRAIN_TIMEOUT_MS: '2000' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: root,
+        PORT: '0',
+        FASTGSHARE_HOST: '127.0.0.1',
+        FASTGSHARE_NODE_PORT: '0',
+        FASTGSHARE_DATA_DIR: join(root, 'data'),
+        FASTGSHARE_LOG_LEVEL: 'warn',
+        FASTGSHARE_DRAIN_TIMEOUT_MS: '2000',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -53,7 +62,11 @@ describe('fastgshare up (real process)', function () {
     const url = /gateway: (http:\/\/\S+)/.exec(out)![1]!;
     expect(out).to.contain(`curl -d 'hi' ${url}/function/echo`);
 
-    const res = await fetch(`${url}/function/echo`, { method: 'POST', body: 'hi', headers: { 'content-type': 'text/plain' } });
+    const res = await fetch(`${url}/function/echo`, {
+      method: 'POST',
+      body: 'hi',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.status).to.equal(200);
     expect(await res.text()).to.equal('hi');
 
@@ -61,7 +74,10 @@ describe('fastgshare up (real process)', function () {
     expect(await exited).to.equal(0);
     expect(err).to.contain('SIGTERM received');
     expect(err).to.contain('stopped');
-    const after = await fetch(`${url}/healthz`).then(() => 'answered', () => 'refused');
+    const after = await fetch(`${url}/healthz`).then(
+      () => 'answered',
+      () => 'refused',
+    );
     expect(after).to.equal('refused');
   });
 });

@@ -5,11 +5,21 @@ import { ConfigError } from '../../core/errors.ts';
 describe('core/config', () => {
   it('has documented defaults', () => {
     const c = readGatewayConfig({}, '/srv');
-    expect(c).to.include({ port: 8080, dataDir: '/srv/.fastgshare', redisUrl: 'redis://127.0.0.1:6379', maxBodyBytes: 10 * 1024 * 1024, readyTimeoutMs: 10_000 });
+    expect(c).to.include({
+      port: 8080,
+      dataDir: '/srv/.fastgshare',
+      redisUrl: 'redis://127.0.0.1:6379',
+      maxBodyBytes: 10 * 1024 * 1024,
+      readyTimeoutMs: 10_000,
+    });
     expect(c.mongoUri).to.equal(undefined);
     expect(c.auth).to.equal(undefined);
     expect(c.async).to.equal(undefined); // async and the profiler need Redis asked for explicitly
-    expect(readNodeConfig({}, 'host-a', '/srv')).to.include({ port: 8081, name: 'host-a', advertiseUrl: 'http://127.0.0.1:8081' });
+    expect(readNodeConfig({}, 'host-a', '/srv')).to.include({
+      port: 8081,
+      name: 'host-a',
+      advertiseUrl: 'http://127.0.0.1:8081',
+    });
   });
 
   const bad: [Record<string, string>, string][] = [
@@ -42,7 +52,11 @@ describe('core/config', () => {
   it('keeps 50000 timeline events per device by default; FASTGSHARE_TIMELINE_EVENTS sets it (0 = off) and a bad value names the variable', () => {
     expect(readNodeConfig({}, 'host-a', '/srv').timelineEvents).to.equal(50_000);
     expect(readNodeConfig({ FASTGSHARE_TIMELINE_EVENTS: '0' }, 'host-a', '/srv').timelineEvents).to.equal(0);
-    for (const v of ['-1', 'lots', '1.5']) expect(() => readNodeConfig({ FASTGSHARE_TIMELINE_EVENTS: v }, 'host-a', '/srv')).to.throw(ConfigError, /^FASTGSHARE_TIMELINE_EVENTS: /);
+    for (const v of ['-1', 'lots', '1.5'])
+      expect(() => readNodeConfig({ FASTGSHARE_TIMELINE_EVENTS: v }, 'host-a', '/srv')).to.throw(
+        ConfigError,
+        /^FASTGSHARE_TIMELINE_EVENTS: /,
+      );
   });
 
   it('turns Redis-backed features on when REDIS_URL is set or the flag says so, and off by flag', () => {
@@ -56,7 +70,10 @@ describe('core/config', () => {
   });
 
   it('enables basic auth with a password and defaults the user to admin', () => {
-    expect(readAuth({ FASTGSHARE_ADMIN_PASSWORD: 'long-enough' })).to.deep.equal({ user: 'admin', password: 'long-enough' });
+    expect(readAuth({ FASTGSHARE_ADMIN_PASSWORD: 'long-enough' })).to.deep.equal({
+      user: 'admin',
+      password: 'long-enough',
+    });
     expect(readAuth({ FASTGSHARE_ADMIN_PASSWORD: 'long-enough', FASTGSHARE_AUTH: 'false' })).to.equal(undefined);
   });
 });

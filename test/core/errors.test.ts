@@ -4,7 +4,17 @@ import { codeForStatus, httpStatusFor } from '../../core/errors.ts';
 
 describe('core/errors', () => {
   it('codeForStatus: the general code of a status, undefined for one without', () => {
-    expect([400, 401, 403, 404, 409, 413, 501, 502, 503].map(codeForStatus)).to.deep.equal(['bad_request', 'unauthorized', 'forbidden', 'not_found', 'conflict', 'payload_too_large', 'not_implemented', 'upstream_failed', 'unavailable']);
+    expect([400, 401, 403, 404, 409, 413, 501, 502, 503].map(codeForStatus)).to.deep.equal([
+      'bad_request',
+      'unauthorized',
+      'forbidden',
+      'not_found',
+      'conflict',
+      'payload_too_large',
+      'not_implemented',
+      'upstream_failed',
+      'unavailable',
+    ]);
     for (const s of [200, 418, 429, 500, 504]) expect(codeForStatus(s), String(s)).to.equal(undefined);
   });
 

@@ -12,11 +12,25 @@ import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
 import { createProfileTable, type ProfileEntry } from '../../core/profiles/profile-table.ts';
 import { V100_DEVICE_CLASS } from '../../core/profiles/calibration-profiles.ts';
 import { staticProfileSource } from '../../scheduler/live/profile-source.ts';
-import { fixedRateLoad, processEnv, startAutoscalePlatform, type AutoscalePlatform } from '../gateway/autoscale/platform.ts';
+import {
+  fixedRateLoad,
+  processEnv,
+  startAutoscalePlatform,
+  type AutoscalePlatform,
+} from '../gateway/autoscale/platform.ts';
 
 const D = 'fastgshare/emulated_device';
-const row: ProfileEntry = { model: 'v100-resnet50', deviceClass: V100_DEVICE_CLASS, partitionPercent: 100, quota: 1, batch: 1, rps: 20, latencyMs: { p50: 5, p95: 6, p99: 8 }, memoryBytes: 64 * 1024 ** 2, source: 'measured' };
-
+const row: ProfileEntry = {
+  model: 'v100-resnet50',
+  deviceClass: V100_DEVICE_CLASS,
+  partitionPercent: 100,
+  quota: 1,
+  batch: 1,
+  rps: 20,
+  latencyMs: { p50: 5, p95: 6, p99: 8 },
+  memoryBytes: 64 * 1024 ** 2,
+  source: 'measured',
+};
 
 describe('auto-scaling end to end: replicas placed on two emulated devices of one node run there', function () {
   this.timeout(60_000);
@@ -34,9 +48,22 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
         FASTGSHARE_AUTOSCALE_IDLE_AFTER_MS: '60000',
         FASTGSHARE_AUTOSCALE_PEAK_WINDOW_MS: '1500',
       },
-      gateway: { profiles: staticProfileSource(createProfileTable({ entries: [row], footprints: { 'v100-resnet50': { weightsBytes: 0, replicaBytes: 64 * 1024 ** 2 } } })) },
+      gateway: {
+        profiles: staticProfileSource(
+          createProfileTable({
+            entries: [row],
+            footprints: { 'v100-resnet50': { weightsBytes: 0, replicaBytes: 64 * 1024 ** 2 } },
+          }),
+        ),
+      },
     });
-    await p.deploy('twodev', { 'fastgshare/slo_ms': '200', 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', 'fastgshare/gpu_sm_partition': '100', 'fastgshare/gpu_quota_request': '1' });
+    await p.deploy('twodev', {
+      'fastgshare/slo_ms': '200',
+      'fastgshare/device': 'emulated',
+      'fastgshare/emulated_profile': 'v100-resnet50',
+      'fastgshare/gpu_sm_partition': '100',
+      'fastgshare/gpu_quota_request': '1',
+    });
     await p.untilAvailable('twodev', 1);
   });
   after(async () => {
@@ -51,9 +78,16 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
       live = await p.eventually(async () => {
         const rec = (await p.call('GET', '/system/explain/twodev')).json();
         expect(rec.replicas, `plan ${rec.configs}`).to.equal(2);
-        const devices = (rec.decision.placement as { action: string; deviceId?: string }[]).filter((n) => n.action !== 'stopped' && n.deviceId).map((n) => n.deviceId).sort();
+        const devices = (rec.decision.placement as { action: string; deviceId?: string }[])
+          .filter((n) => n.action !== 'stopped' && n.deviceId)
+          .map((n) => n.deviceId)
+          .sort();
         expect(devices).to.deep.equal([`${p.agent.url}#${V100_DEVICE_CLASS}0`, `${p.agent.url}#${V100_DEVICE_CLASS}1`]);
-        const f = ((await (await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })).json()) as FunctionReplicas[]).find((x) => x.name === 'twodev')!;
+        const f = (
+          (await (
+            await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })
+          ).json()) as FunctionReplicas[]
+        ).find((x) => x.name === 'twodev')!;
         expect(f.replicas).to.have.length(2);
         expect(f.replicas.every((r) => r.state === 'ready')).to.equal(true);
         expect(f.replicas.map((r) => r.group?.annotations[D]).sort()).to.deep.equal(['0', '1']);
@@ -66,16 +100,25 @@ describe('auto-scaling end to end: replicas placed on two emulated devices of on
       ({ failures } = await load.stop());
     }
     expect(failures).to.equal(0);
-    const usage = (await (await fetch(`${p.agent.url}/v1/usage`, { headers: { authorization: `Bearer ${p.agent.token}` } })).json()) as { replicas: { replicaId: string; device: string }[] };
+    const usage = (await (
+      await fetch(`${p.agent.url}/v1/usage`, { headers: { authorization: `Bearer ${p.agent.token}` } })
+    ).json()) as { replicas: { replicaId: string; device: string }[] };
     const sockets = new Set<string>();
     for (const r of live.replicas) {
       const index = r.group!.annotations[D]!;
       const env = processEnv(r.pid!);
       expect(env.FASTGSHARE_EMULATED_DEVICE).to.equal(index);
       sockets.add(env.FASTGSHARE_EMULATED_DEVICE_SOCKET!);
-      expect(env.FASTGSHARE_EMULATED_DEVICE_SOCKET).to.match(index === '0' ? /\/run\/emu\.sock$/ : /\/run\/emu-1\.sock$/);
-      expect(usage.replicas.find((u) => u.replicaId === r.id)?.device).to.equal(index === '0' ? 'emulated' : 'emulated:1');
-      expect(r.group!.annotations).to.include({ 'fastgshare/gpu_sm_partition': '100', 'fastgshare/gpu_quota_request': '1' });
+      expect(env.FASTGSHARE_EMULATED_DEVICE_SOCKET).to.match(
+        index === '0' ? /\/run\/emu\.sock$/ : /\/run\/emu-1\.sock$/,
+      );
+      expect(usage.replicas.find((u) => u.replicaId === r.id)?.device).to.equal(
+        index === '0' ? 'emulated' : 'emulated:1',
+      );
+      expect(r.group!.annotations).to.include({
+        'fastgshare/gpu_sm_partition': '100',
+        'fastgshare/gpu_quota_request': '1',
+      });
     }
     expect(sockets.size).to.equal(2);
     // the owner's annotations stay as deployed (no device index written into the stored function)

@@ -13,7 +13,16 @@ import { staticProfileSource } from '../../scheduler/live/profile-source.ts';
 import { fixedRateLoad, startAutoscalePlatform, type AutoscalePlatform } from '../gateway/autoscale/platform.ts';
 
 const echoRow = (quota: number, rps: number): ProfileEntry => ({
-  model: 'echo', deviceClass: 'cpu', partitionPercent: 50, quota, batch: 1, rps, latencyMs: { p50: 5 / quota, p95: 6 / quota, p99: 8 / quota }, memoryBytes: 64 * 1024 ** 2, serviceMs: 5, source: 'measured',
+  model: 'echo',
+  deviceClass: 'cpu',
+  partitionPercent: 50,
+  quota,
+  batch: 1,
+  rps,
+  latencyMs: { p50: 5 / quota, p95: 6 / quota, p99: 8 / quota },
+  memoryBytes: 64 * 1024 ** 2,
+  serviceMs: 5,
+  source: 'measured',
 });
 const QUOTA = 'fastgshare/gpu_quota_request';
 
@@ -22,9 +31,17 @@ describe('auto-scaling end to end: a quota raise is applied to the running repli
   let p: AutoscalePlatform;
 
   before(async () => {
-    const table = createProfileTable({ entries: [echoRow(0.5, 10), echoRow(1, 20)], footprints: { echo: { weightsBytes: 0, replicaBytes: 64 * 1024 ** 2 } } });
+    const table = createProfileTable({
+      entries: [echoRow(0.5, 10), echoRow(1, 20)],
+      footprints: { echo: { weightsBytes: 0, replicaBytes: 64 * 1024 ** 2 } },
+    });
     p = await startAutoscalePlatform({
-      env: { FASTGSHARE_AUTOSCALE_PERIOD_MS: '1000', FASTGSHARE_AUTOSCALE_HEADROOM: '1', FASTGSHARE_AUTOSCALE_PEAK_WINDOW_MS: '1500', FASTGSHARE_AUTOSCALE_IDLE_AFTER_MS: '60000' },
+      env: {
+        FASTGSHARE_AUTOSCALE_PERIOD_MS: '1000',
+        FASTGSHARE_AUTOSCALE_HEADROOM: '1',
+        FASTGSHARE_AUTOSCALE_PEAK_WINDOW_MS: '1500',
+        FASTGSHARE_AUTOSCALE_IDLE_AFTER_MS: '60000',
+      },
       gateway: { profiles: staticProfileSource(table) },
     });
     await p.deploy('grow', { 'fastgshare/slo_ms': '200', 'fastgshare/model': 'echo' });
@@ -34,7 +51,12 @@ describe('auto-scaling end to end: a quota raise is applied to the running repli
     await p?.close();
   });
 
-  const replicas = async () => ((await (await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })).json()) as FunctionReplicas[]).find((x) => x.name === 'grow')!.replicas;
+  const replicas = async () =>
+    (
+      (await (
+        await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })
+      ).json()) as FunctionReplicas[]
+    ).find((x) => x.name === 'grow')!.replicas;
 
   it('8 → 16 rps: the same replica process runs on at quota 1, no replica added', async () => {
     let load = fixedRateLoad(`${p.gateway.url}/function/grow`, 8);
@@ -59,7 +81,9 @@ describe('auto-scaling end to end: a quota raise is applied to the running repli
       const rec = (await p.call('GET', '/system/explain/grow')).json();
       expect(rec.configs).to.equal('p50-q1-b1 x1');
       const text = (await p.call('GET', '/system/explain/grow?format=text')).text;
-      expect(text).to.match(/raised grow\.openfaas-fn-\d+ on .*: quota 0\.5 → 1 \(partition 50 %, largest batch 1 kept\): 10\.0 → 20\.0 rps each/);
+      expect(text).to.match(
+        /raised grow\.openfaas-fn-\d+ on .*: quota 0\.5 → 1 \(partition 50 %, largest batch 1 kept\): 10\.0 → 20\.0 rps each/,
+      );
       expect(text).to.contain('vertical first (quotas of running replicas, applied live without a restart)');
     } catch (err) {
       p.printAutoscalerLog();

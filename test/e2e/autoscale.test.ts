@@ -11,7 +11,15 @@ import { staticProfileSource } from '../../scheduler/live/profile-source.ts';
 import { startAutoscalePlatform, type AutoscalePlatform } from '../gateway/autoscale/platform.ts';
 
 const echoRow = (partitionPercent: number, rps: number): ProfileEntry => ({
-  model: 'echo', deviceClass: 'cpu', partitionPercent, quota: 1, batch: 1, rps, latencyMs: { p50: 5, p95: 6, p99: 8 }, memoryBytes: 64 * 1024 ** 2, source: 'measured',
+  model: 'echo',
+  deviceClass: 'cpu',
+  partitionPercent,
+  quota: 1,
+  batch: 1,
+  rps,
+  latencyMs: { p50: 5, p95: 6, p99: 8 },
+  memoryBytes: 64 * 1024 ** 2,
+  source: 'measured',
 });
 
 describe('auto-scaling end to end (echo on cpu, synthetic profile)', function () {
@@ -20,7 +28,10 @@ describe('auto-scaling end to end (echo on cpu, synthetic profile)', function ()
   const profiled: string[] = [];
 
   before(async () => {
-    const table = createProfileTable({ entries: [echoRow(25, 10)], footprints: { echo: { weightsBytes: 0, replicaBytes: 64 * 1024 ** 2 } } });
+    const table = createProfileTable({
+      entries: [echoRow(25, 10)],
+      footprints: { echo: { weightsBytes: 0, replicaBytes: 64 * 1024 ** 2 } },
+    });
     p = await startAutoscalePlatform({
       env: {
         FASTGSHARE_AUTOSCALE_PERIOD_MS: '300',
@@ -97,7 +108,9 @@ describe('auto-scaling end to end (echo on cpu, synthetic profile)', function ()
       expect(f.availableReplicas).to.equal(1);
     }, 15_000);
 
-    const decisions = p.sink.records.filter((r) => r.message === 'autoscaler decision' && r.fields.function === 'echo.openfaas-fn');
+    const decisions = p.sink.records.filter(
+      (r) => r.message === 'autoscaler decision' && r.fields.function === 'echo.openfaas-fn',
+    );
     const ups = decisions.filter((r) => r.fields.action === 'scale-up');
     expect(ups.length).to.be.greaterThan(0);
     expect(Math.max(...ups.map((r) => r.fields.replicas as number))).to.be.at.least(3);
@@ -107,7 +120,9 @@ describe('auto-scaling end to end (echo on cpu, synthetic profile)', function ()
 
     const metrics = (await p.call('GET', '/metrics')).text;
     expect(metrics).to.match(/gateway_autoscaler_desired_replicas\{function_name="echo\.openfaas-fn"\} 1\b/);
-    expect(metrics).to.match(/gateway_autoscaler_decisions_total\{function_name="echo\.openfaas-fn",action="scale-up"\} [1-9]/);
+    expect(metrics).to.match(
+      /gateway_autoscaler_decisions_total\{function_name="echo\.openfaas-fn",action="scale-up"\} [1-9]/,
+    );
     expect(metrics).to.match(/gateway_autoscaler_demand_rps\{function_name="echo\.openfaas-fn"\} /);
 
     const text = (await p.call('GET', '/system/explain/echo?format=text')).text;
@@ -119,6 +134,8 @@ describe('auto-scaling end to end (echo on cpu, synthetic profile)', function ()
     await p.eventually(async () => expect(profiled).to.deep.equal(['unprofiled.openfaas-fn']), 5_000);
     const rec = (await p.call('GET', '/system/explain/unprofiled')).json();
     expect(rec.decision.plan.needsProfiling).to.equal(true);
-    expect((await p.call('GET', '/system/function/unprofiled')).json().annotations['fastgshare/gpu_sm_partition']).to.equal(undefined);
+    expect(
+      (await p.call('GET', '/system/function/unprofiled')).json().annotations['fastgshare/gpu_sm_partition'],
+    ).to.equal(undefined);
   });
 });

@@ -17,8 +17,15 @@ describe('emulated model functions (stack.emulated.yml)', function () {
   });
 
   it('serves resnet50, bert, rnnt and gnmt on the emulated device with their profiles', async () => {
-    for (const [fn, profile] of [['resnet50', 'v100-resnet50'], ['bert', 'v100-bert'], ['rnnt', 'v100-rnnt'], ['gnmt', 'v100-gnmt']]) {
-      const info = (await (await fetch(`${platform.gatewayUrl}/function/${fn}`)).json()) as { device: { device: string; profileModel: string; batch1LatencyMs: number } };
+    for (const [fn, profile] of [
+      ['resnet50', 'v100-resnet50'],
+      ['bert', 'v100-bert'],
+      ['rnnt', 'v100-rnnt'],
+      ['gnmt', 'v100-gnmt'],
+    ]) {
+      const info = (await (await fetch(`${platform.gatewayUrl}/function/${fn}`)).json()) as {
+        device: { device: string; profileModel: string; batch1LatencyMs: number };
+      };
       expect(info.device.device, fn).to.equal('emulated');
       expect(info.device.profileModel).to.equal(profile);
       expect(info.device.batch1LatencyMs).to.be.greaterThan(0);

@@ -19,7 +19,11 @@ describe('model functions through the gateway (stack.yml)', function () {
   let platform: RunningPlatform;
   let gw: string;
   const post = (fn: string, body: Buffer | string, contentType?: string) =>
-    fetch(`${gw}/function/${fn}`, { method: 'POST', body: typeof body === 'string' ? body : new Uint8Array(body), headers: contentType ? { 'content-type': contentType } : {} });
+    fetch(`${gw}/function/${fn}`, {
+      method: 'POST',
+      body: typeof body === 'string' ? body : new Uint8Array(body),
+      headers: contentType ? { 'content-type': contentType } : {},
+    });
 
   before(async () => {
     platform = await startPlatform({ stack: 'stack.yml', timeoutMs: 90_000 });
@@ -46,7 +50,10 @@ describe('model functions through the gateway (stack.yml)', function () {
     const upright = (await (await post('text-direction', png, 'image/png')).json()) as { angle: number; score: number };
     expect(upright.angle).to.equal(0);
     const flipped = await sharp(png).rotate(180).png().toBuffer();
-    const turned = (await (await post('text-direction', flipped, 'image/png')).json()) as { angle: number; score: number };
+    const turned = (await (await post('text-direction', flipped, 'image/png')).json()) as {
+      angle: number;
+      score: number;
+    };
     expect(turned.angle).to.equal(180);
     expect(turned.score).to.be.greaterThan(0.5);
   });
@@ -56,7 +63,8 @@ describe('model functions through the gateway (stack.yml)', function () {
     expect(res.status).to.equal(200);
     const { boxes } = (await res.json()) as { boxes: { x: number; y: number; width: number; height: number }[] };
     expect(boxes).to.have.length(PAGE_LINES.length);
-    for (let i = 1; i < boxes.length; i++) expect(boxes[i].y).to.be.greaterThan(boxes[i - 1].y + boxes[i - 1].height / 2);
+    for (let i = 1; i < boxes.length; i++)
+      expect(boxes[i].y).to.be.greaterThan(boxes[i - 1].y + boxes[i - 1].height / 2);
   });
 
   it('reads a rendered page with several lines in reading order (ocr pipeline)', async () => {
@@ -77,12 +85,17 @@ describe('model functions through the gateway (stack.yml)', function () {
     expect(speech.segments[1].startMs).to.be.greaterThan(speech.segments[0].endMs + 1000);
     const silence = new WaveFile();
     silence.fromScratch(1, 16000, '16', new Int16Array(16000 * 2));
-    const quiet = (await (await post('vad', Buffer.from(silence.toBuffer()), 'audio/wav')).json()) as { segments: unknown[]; durationMs: number };
+    const quiet = (await (await post('vad', Buffer.from(silence.toBuffer()), 'audio/wav')).json()) as {
+      segments: unknown[];
+      durationMs: number;
+    };
     expect(quiet).to.deep.equal({ durationMs: 2000, segments: [] });
     // the same speech as raw little-endian PCM, said so in the content type
     const w = new WaveFile(wav);
     const pcm = Buffer.from((w.data as { samples: Uint8Array }).samples);
-    const raw = (await (await post('vad', pcm, 'audio/pcm; rate=16000; format=s16le')).json()) as { segments: unknown[] };
+    const raw = (await (await post('vad', pcm, 'audio/pcm; rate=16000; format=s16le')).json()) as {
+      segments: unknown[];
+    };
     expect(raw.segments).to.deep.equal(speech.segments);
   });
 
@@ -100,7 +113,10 @@ describe('model functions through the gateway (stack.yml)', function () {
 
   it('pins cpu replicas to the cores of their partition', async () => {
     const fns = (await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[];
-    const info = (await (await fetch(`${gw}/function/vad`)).json()) as { device: { device: string; cores: number[]; intraOpThreads: number }; settings: { sloMs: number; maxBatch: number } };
+    const info = (await (await fetch(`${gw}/function/vad`)).json()) as {
+      device: { device: string; cores: number[]; intraOpThreads: number };
+      settings: { sloMs: number; maxBatch: number };
+    };
     expect(info.device.device).to.equal('cpu');
     expect(info.device.cores).to.have.length(1); // 50 % of 2 cores
     expect(info.device.intraOpThreads).to.equal(1);
@@ -115,13 +131,15 @@ describe('model functions through the gateway (stack.yml)', function () {
     const pid = (name: string) => fns.find((f) => f.name === name)!.replicas.find((r) => r.state === 'ready')!.pid!;
     // a replica's pid leads its process group; in a sandbox it is bubblewrap's, and the server is another member
     const group = async (pgid: number) =>
-      (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).filter((n) => {
-        try {
-          return readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]!.split(' ')[2] === String(pgid);
-        } catch {
-          return false;
-        }
-      });
+      (await readdir('/proc'))
+        .filter((n) => /^\d+$/.test(n))
+        .filter((n) => {
+          try {
+            return readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]!.split(' ')[2] === String(pgid);
+          } catch {
+            return false;
+          }
+        });
     const weightFiles = async (name: string) =>
       (await Promise.all((await group(pid(name))).map((n) => readFile(`/proc/${n}/maps`, 'utf8').catch(() => ''))))
         .join('\n')
@@ -141,7 +159,11 @@ describe('model functions through the gateway (stack.yml)', function () {
     const res = await fetch(`${gw}/system/functions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ service: 'vad-cuda', image: 'vad:latest', annotations: { 'fastgshare/device': 'cuda', 'fastgshare/gpu_sm_partition': '50' } }),
+      body: JSON.stringify({
+        service: 'vad-cuda',
+        image: 'vad:latest',
+        annotations: { 'fastgshare/device': 'cuda', 'fastgshare/gpu_sm_partition': '50' },
+      }),
     });
     expect(res.status).to.equal(400);
     const text = await res.text();
@@ -155,7 +177,11 @@ describe('model functions through the gateway (stack.yml)', function () {
     const res = await fetch(`${gw}/system/functions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ service: 'vad-bad', image: 'vad:latest', annotations: { 'fastgshare/gpu_sm_partition': '150' } }),
+      body: JSON.stringify({
+        service: 'vad-bad',
+        image: 'vad:latest',
+        annotations: { 'fastgshare/gpu_sm_partition': '150' },
+      }),
     });
     expect(res.status).to.equal(400);
     expect(await res.text()).to.contain('fastgshare/gpu_sm_partition');

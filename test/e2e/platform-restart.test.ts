@@ -53,21 +53,32 @@ describe('platform restart (fastgshare up)', function () {
     platform = await startPlatform({ filter: 'echo', dataDir: dir.dir, port, nodePort });
     const gw = platform.gatewayUrl;
 
-    const res = await fetch(`${gw}/function/echo`, { method: 'POST', body: 'hello fastgshare', headers: { 'content-type': 'text/plain' } });
+    const res = await fetch(`${gw}/function/echo`, {
+      method: 'POST',
+      body: 'hello fastgshare',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.status).to.equal(200);
     expect(await res.text()).to.equal('hello fastgshare');
     expect(res.headers.get('x-call-id')).to.match(/^[0-9a-f-]{36}$/);
 
-    const scale = await fetch(`${gw}/system/scale-function/echo`, { method: 'POST', body: JSON.stringify({ serviceName: 'echo', replicas: 2 }), headers: { 'content-type': 'application/json' } });
+    const scale = await fetch(`${gw}/system/scale-function/echo`, {
+      method: 'POST',
+      body: JSON.stringify({ serviceName: 'echo', replicas: 2 }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(scale.status).to.be.oneOf([200, 202]);
     await until('2 ready echo replicas', async () => {
       const s = (await (await fetch(`${gw}/system/function/echo`)).json()) as FunctionStatus;
       return s.availableReplicas === 2 ? s : undefined;
     });
-    const before = ((await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[]).find((f) => f.name === 'echo')!;
+    const before = ((await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[]).find(
+      (f) => f.name === 'echo',
+    )!;
     const oldPids = before.replicas.map((r) => r.pid!).filter(Boolean);
     expect(oldPids).to.have.length(2);
-    const invocationsBefore = ((await (await fetch(`${gw}/system/function/echo`)).json()) as FunctionStatus).invocationCount;
+    const invocationsBefore = ((await (await fetch(`${gw}/system/function/echo`)).json()) as FunctionStatus)
+      .invocationCount;
     expect(invocationsBefore).to.be.at.least(1);
     const bootId = async () => ((await (await platform!.nodeFetch(`/v1/usage`)).json()) as { bootId: string }).bootId;
     const bootBefore = await bootId();
@@ -78,12 +89,16 @@ describe('platform restart (fastgshare up)', function () {
     for (const pid of oldPids) expect(alive(pid), `replica pid ${pid} still running after stop`).to.equal(false);
 
     platform = await startPlatform({ dataDir: dir.dir, port, nodePort, noDeploy: true });
-    const restored = await until('echo restored with 2 ready replicas', async () => {
-      const r = await fetch(`${gw}/system/function/echo`);
-      if (r.status !== 200) return undefined;
-      const s = (await r.json()) as FunctionStatus;
-      return s.availableReplicas === 2 ? s : undefined;
-    }, 60_000);
+    const restored = await until(
+      'echo restored with 2 ready replicas',
+      async () => {
+        const r = await fetch(`${gw}/system/function/echo`);
+        if (r.status !== 200) return undefined;
+        const s = (await r.json()) as FunctionStatus;
+        return s.availableReplicas === 2 ? s : undefined;
+      },
+      60_000,
+    );
     expect(restored.replicas).to.equal(2);
     expect(restored.image).to.equal('echo:latest');
     expect(restored.invocationCount).to.be.at.least(invocationsBefore);
@@ -91,10 +106,14 @@ describe('platform restart (fastgshare up)', function () {
     const again = await fetch(`${gw}/function/echo`, { method: 'POST', body: 'after restart' });
     expect(again.status).to.equal(200);
     expect(await again.text()).to.equal('after restart');
-    const after = ((await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[]).find((f) => f.name === 'echo')!;
+    const after = ((await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[]).find(
+      (f) => f.name === 'echo',
+    )!;
     expect(after.replicas).to.have.length(2);
     for (const r of after.replicas) expect(oldPids).to.not.include(r.pid);
     // the agent's usage counters began again: a new boot id tells the metering so
-    expect(await bootId()).to.be.a('string').and.not.equal(bootBefore);
+    expect(await bootId())
+      .to.be.a('string')
+      .and.not.equal(bootBefore);
   });
 });

@@ -19,7 +19,14 @@ const ROUTES: { method: string; path: string; body?: unknown }[] = [
   { method: 'GET', path: '/metrics' },
   { method: 'GET', path: '/v1/node' },
   { method: 'GET', path: '/v1/functions' },
-  { method: 'PUT', path: '/v1/functions/openfaas-fn/authprobe', body: { spec: makeSpec({ name: 'authprobe', envProcess: 'node -e "require(\'fs\').writeFileSync(\'/tmp/pwned\',\'x\')"' }), replicas: 1 } },
+  {
+    method: 'PUT',
+    path: '/v1/functions/openfaas-fn/authprobe',
+    body: {
+      spec: makeSpec({ name: 'authprobe', envProcess: "node -e \"require('fs').writeFileSync('/tmp/pwned','x')\"" }),
+      replicas: 1,
+    },
+  },
   { method: 'DELETE', path: '/v1/functions/openfaas-fn/authprobe' },
   { method: 'GET', path: '/v1/logs?name=authprobe' },
   { method: 'GET', path: '/v1/logs?name=authprobe&follow=true' },
@@ -35,14 +42,27 @@ describe('node agent API authentication', function () {
   const send = (r: { method: string; path: string; body?: unknown }, authorization?: string) =>
     fetch(ctx.h.agent.url + r.path, {
       method: r.method,
-      headers: { ...(authorization !== undefined ? { authorization } : {}), ...(r.body ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        ...(authorization !== undefined ? { authorization } : {}),
+        ...(r.body ? { 'content-type': 'application/json' } : {}),
+      },
       body: r.body ? JSON.stringify(r.body) : undefined,
       signal: AbortSignal.timeout(5_000),
     });
 
   it('answers 401 with how to configure the token on every route without the right token', async () => {
     const token = ctx.h.agent.token;
-    const wrong = [undefined, '', 'Bearer', `Bearer ${'0'.repeat(token.length)}`, `Bearer ${token.slice(0, -1)}`, `Bearer ${token}x`, `Basic ${Buffer.from(`admin:${token}`).toString('base64')}`, token, `Bearer  ${token} extra`];
+    const wrong = [
+      undefined,
+      '',
+      'Bearer',
+      `Bearer ${'0'.repeat(token.length)}`,
+      `Bearer ${token.slice(0, -1)}`,
+      `Bearer ${token}x`,
+      `Basic ${Buffer.from(`admin:${token}`).toString('base64')}`,
+      token,
+      `Bearer  ${token} extra`,
+    ];
     for (const r of ROUTES) {
       for (const auth of wrong) {
         const res = await send(r, auth);
@@ -63,7 +83,10 @@ describe('node agent API authentication', function () {
     expect(await (await ok(ROUTES[1]!)).text()).to.contain('fastgshare_');
     expect(((await (await ok(ROUTES[2]!)).json()) as { name: string }).name).to.be.a('string');
     expect((await ok(ROUTES[3]!)).status).to.equal(200);
-    const put = await send({ ...ROUTES[4]!, body: { spec: makeSpec({ name: 'authprobe' }), replicas: 1 } }, `Bearer ${ctx.h.agent.token}`);
+    const put = await send(
+      { ...ROUTES[4]!, body: { spec: makeSpec({ name: 'authprobe' }), replicas: 1 } },
+      `Bearer ${ctx.h.agent.token}`,
+    );
     expect(put.status).to.equal(200);
     await waitReady(ctx.h, 'authprobe', 1);
     expect((await ok(ROUTES[6]!)).status).to.equal(200);
@@ -103,7 +126,9 @@ describe('node agent token', function () {
   it('is different on each fresh data dir', async () => {
     const other = await mkdtemp(join(tmpdir(), 'fastgshare-nodetok-'));
     try {
-      expect((await loadOrCreateNodeToken(dir, undefined, silentLogger)).token).not.to.equal((await loadOrCreateNodeToken(other, undefined, silentLogger)).token);
+      expect((await loadOrCreateNodeToken(dir, undefined, silentLogger)).token).not.to.equal(
+        (await loadOrCreateNodeToken(other, undefined, silentLogger)).token,
+      );
     } finally {
       await rm(other, { recursive: true, force: true });
     }
@@ -124,8 +149,12 @@ describe('node agent token', function () {
     const h = await startHarness({ dataDir: dir, env: { FASTGSHARE_NODE_TOKEN: given } });
     try {
       expect(h.agent.token).to.equal(given);
-      expect((await fetch(`${h.agent.url}/v1/node`, { headers: { authorization: `Bearer ${given}` } })).status).to.equal(200);
-      expect((await fetch(`${h.agent.url}/v1/node`, { headers: { authorization: `Bearer ${'h'.repeat(40)}` } })).status).to.equal(401);
+      expect(
+        (await fetch(`${h.agent.url}/v1/node`, { headers: { authorization: `Bearer ${given}` } })).status,
+      ).to.equal(200);
+      expect(
+        (await fetch(`${h.agent.url}/v1/node`, { headers: { authorization: `Bearer ${'h'.repeat(40)}` } })).status,
+      ).to.equal(401);
       await stat(join(dir, 'node-agent.token')).then(
         () => expect.fail('no token file is written when the token is given'),
         (err: NodeJS.ErrnoException) => expect(err.code).to.equal('ENOENT'),

@@ -36,14 +36,36 @@ describe('fast-manager: replica environment and secrets', function () {
     expect(env).to.not.have.property(SECRET_IN_AGENT);
     // fprocess: the function's command line, as OpenFaaS sets it
     expect(env.fprocess).to.equal('node server.mjs');
-    const allowed = ['MODEL', 'PORT', 'NODE_ENV', 'HOME', 'PATH', 'TMPDIR', 'PWD', 'FASTGSHARE_FUNCTION', 'FASTGSHARE_NAMESPACE', 'FASTGSHARE_REPLICA_ID', 'FASTGSHARE_SECRETS_DIR', 'FASTGSHARE_FORWARD_TOKEN', 'fprocess'];
+    const allowed = [
+      'MODEL',
+      'PORT',
+      'NODE_ENV',
+      'HOME',
+      'PATH',
+      'TMPDIR',
+      'PWD',
+      'FASTGSHARE_FUNCTION',
+      'FASTGSHARE_NAMESPACE',
+      'FASTGSHARE_REPLICA_ID',
+      'FASTGSHARE_SECRETS_DIR',
+      'FASTGSHARE_FORWARD_TOKEN',
+      'fprocess',
+    ];
     // node itself may add nothing but these; anything else would have leaked from the agent
     expect(Object.keys(env).filter((k) => !allowed.includes(k))).to.deep.equal([]);
   });
 
   it('runs the fprocess with the bundle as working directory, or envProcess when given', async () => {
-    // a deploy-time fprocess that serves $PORT itself says so with mode=http (otherwise it would run once per request, fast-manager/watchdog/mode.ts)
-    await h.apply({ name: 'custom', envProcess: `node -e "require('http').createServer((q, s) => s.end(process.cwd() + ' ' + process.argv.length)).listen(process.env.PORT)"`, envVars: { mode: 'http' } }, 1);
+    // a deploy-time fprocess that serves $PORT itself says so with mode=http (otherwise it would run once per request,
+    // fast-manager/watchdog/mode.ts)
+    await h.apply(
+      {
+        name: 'custom',
+        envProcess: `node -e "require('http').createServer((q, s) => s.end(process.cwd() + ' ' + process.argv.length)).listen(process.env.PORT)"`,
+        envVars: { mode: 'http' },
+      },
+      1,
+    );
     // the quoted script stays one argument (no shell), and the bundle is the working directory
     const r = (await waitReady(h, 'custom', 1)).replicas[0]!;
     const [cwd, argc] = (await (await fetch(r.url)).text()).split(' ');
@@ -54,7 +76,13 @@ describe('fast-manager: replica environment and secrets', function () {
 
   it('writes secrets as 0600 files in a 0700 directory, decoded, and removes them with the replica', async () => {
     const raw = Buffer.from([0, 1, 2, 250, 255]);
-    await h.apply({ name: 'secretive', secrets: { 'api-key': Buffer.from('s3cr3t\n').toString('base64'), 'bin.blob': raw.toString('base64') } }, 1);
+    await h.apply(
+      {
+        name: 'secretive',
+        secrets: { 'api-key': Buffer.from('s3cr3t\n').toString('base64'), 'bin.blob': raw.toString('base64') },
+      },
+      1,
+    );
     const r = (await waitReady(h, 'secretive', 1)).replicas[0]!;
     expect(await (await fetch(`${r.url}/secret/api-key`)).text()).to.equal('s3cr3t\n');
     expect(Buffer.from(await (await fetch(`${r.url}/secret/bin.blob`)).arrayBuffer())).to.deep.equal(raw);
@@ -64,14 +92,43 @@ describe('fast-manager: replica environment and secrets', function () {
     expect((await readdir(dir)).sort()).to.deep.equal(['api-key', 'bin.blob']);
     for (const f of ['api-key', 'bin.blob']) expect((await stat(join(dir, f))).mode & 0o777).to.equal(0o400);
     await h.call('DELETE', '/v1/functions/openfaas-fn/secretive');
-    await waitFor('workspace removed', async () => stat(join(h.dataDir, 'replicas', r.id)).then(() => false, () => true));
+    await waitFor('workspace removed', async () =>
+      stat(join(h.dataDir, 'replicas', r.id)).then(
+        () => false,
+        () => true,
+      ),
+    );
   });
 
   it('rejects a secret that is not base64 or has a bad name', async () => {
-    const bad = await h.call<{ code: string; message: string }>('PUT', '/v1/functions/openfaas-fn/x', { spec: { name: 'x', namespace: 'openfaas-fn', image: 'echo:latest', envVars: {}, labels: {}, annotations: {}, secrets: { k: 'not base64!' }, readOnlyRootFilesystem: false }, replicas: 1 });
+    const bad = await h.call<{ code: string; message: string }>('PUT', '/v1/functions/openfaas-fn/x', {
+      spec: {
+        name: 'x',
+        namespace: 'openfaas-fn',
+        image: 'echo:latest',
+        envVars: {},
+        labels: {},
+        annotations: {},
+        secrets: { k: 'not base64!' },
+        readOnlyRootFilesystem: false,
+      },
+      replicas: 1,
+    });
     expect(bad.status).to.equal(400);
     expect(bad.body.message).to.contain('spec.secrets.k');
-    const badName = await h.call<{ code: string }>('PUT', '/v1/functions/openfaas-fn/x', { spec: { name: 'x', namespace: 'openfaas-fn', image: 'echo:latest', envVars: {}, labels: {}, annotations: {}, secrets: { '../etc': 'YQ==' }, readOnlyRootFilesystem: false }, replicas: 1 });
+    const badName = await h.call<{ code: string }>('PUT', '/v1/functions/openfaas-fn/x', {
+      spec: {
+        name: 'x',
+        namespace: 'openfaas-fn',
+        image: 'echo:latest',
+        envVars: {},
+        labels: {},
+        annotations: {},
+        secrets: { '../etc': 'YQ==' },
+        readOnlyRootFilesystem: false,
+      },
+      replicas: 1,
+    });
     expect(badName.status).to.equal(400);
     expect(badName.body.code).to.equal('invalid_name');
   });

@@ -12,10 +12,15 @@ describe('fast-manager: crashes, health and limits', function () {
     await ctx.h.apply({ name: 'echo' }, 1);
     const before = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
     await fetch(`${before.url}/crash?code=3`);
-    const backoff = await waitFor('backoff state', async () => {
-      const r = await replica();
-      return r?.state === 'backoff' ? r : undefined;
-    }, 3_000, 10);
+    const backoff = await waitFor(
+      'backoff state',
+      async () => {
+        const r = await replica();
+        return r?.state === 'backoff' ? r : undefined;
+      },
+      3_000,
+      10,
+    );
     expect(backoff.restarts).to.equal(1);
     expect(backoff.lastExit).to.include({ code: 3, signal: null, reason: 'exited with code 3' });
     const after = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
@@ -32,16 +37,23 @@ describe('fast-manager: crashes, health and limits', function () {
       return x && x.state === 'ready' && x.restarts === 1 ? x : undefined;
     });
     expect(rec.lastExit?.code).to.equal(3);
-    const metrics = await (await fetch(`${ctx.h.agent.url}/metrics`, { headers: { authorization: `Bearer ${ctx.h.agent.token}` } })).text();
+    const metrics = await (
+      await fetch(`${ctx.h.agent.url}/metrics`, { headers: { authorization: `Bearer ${ctx.h.agent.token}` } })
+    ).text();
     expect(metrics).to.contain('fastgshare_node_replica_restarts_total{function_name="echo.openfaas-fn"} 1');
   });
 
   it('backs off exponentially while a replica keeps crashing', async () => {
     await ctx.h.apply({ name: 'crashy', envVars: { CRASH_ON_START: '7' } }, 1);
-    const r = await waitFor('three restarts', async () => {
-      const x = await replica('crashy');
-      return x && x.restarts >= 3 ? x : undefined;
-    }, 8_000, 20);
+    const r = await waitFor(
+      'three restarts',
+      async () => {
+        const x = await replica('crashy');
+        return x && x.restarts >= 3 ? x : undefined;
+      },
+      8_000,
+      20,
+    );
     expect(r.lastExit?.code).to.equal(7);
     const texts = (await ctx.h.logs('name=crashy')).map((l) => l.text).filter((t) => t.startsWith('replica exited'));
     expect(texts.slice(0, 3)).to.deep.equal([
@@ -54,10 +66,15 @@ describe('fast-manager: crashes, health and limits', function () {
 
   it('reports an fprocess that cannot be started as a crash, with the reason', async () => {
     await ctx.h.apply({ name: 'ghost', envProcess: 'no-such-binary-fastgshare --flag' }, 1);
-    const r = await waitFor('failed start', async () => {
-      const x = await replica('ghost');
-      return x && x.restarts >= 1 ? x : undefined;
-    }, 3_000, 20);
+    const r = await waitFor(
+      'failed start',
+      async () => {
+        const x = await replica('ghost');
+        return x && x.restarts >= 1 ? x : undefined;
+      },
+      3_000,
+      20,
+    );
     expect(r.state).to.be.oneOf(['backoff', 'starting']);
     expect(r.lastExit?.reason).to.match(/^could not start "no-such-binary-fastgshare": .*ENOENT/);
   });
@@ -70,13 +87,20 @@ describe('fast-manager: crashes, health and limits', function () {
     expect(idle.usage.totalMemoryBytes).to.be.lessThan(150 * 2 ** 20);
     // the kill may come before the answer does
     await fetch(`${r.url}/alloc?mb=200`).catch(() => undefined);
-    const killed = await waitFor('memory kill', async () => {
-      const x = await replica('hog');
-      return x && x.restarts >= 1 ? x : undefined;
-    }, 5_000, 20);
+    const killed = await waitFor(
+      'memory kill',
+      async () => {
+        const x = await replica('hog');
+        return x && x.restarts >= 1 ? x : undefined;
+      },
+      5_000,
+      20,
+    );
     expect(killed.lastExit?.signal).to.equal('SIGKILL');
     // killed by the agent's RSS check, or first by the kernel (the replica's cgroup has the same limit)
-    expect(killed.lastExit?.reason).to.match(/^killed: memory limit 150Mi exceeded \(used \d+(\.\d)?Mi(; the kernel's OOM killer ended a process of its cgroup)?\)$/);
+    expect(killed.lastExit?.reason).to.match(
+      /^killed: memory limit 150Mi exceeded \(used \d+(\.\d)?Mi(; the kernel's OOM killer ended a process of its cgroup)?\)$/,
+    );
     const used = Number(/used ([\d.]+)Mi/.exec(killed.lastExit!.reason)![1]);
     expect(used).to.be.at.least(150);
     expect(pidAlive(r.pid!)).to.equal(false);
@@ -98,10 +122,15 @@ describe('fast-manager: crashes, health and limits', function () {
     // a child process of the replica spins one core: it counts for the replica
     const childPid = Number(await (await fetch(`${r.url}/burn?ms=2500`)).text());
     try {
-      const busy = await waitFor('busy usage', async () => {
-        const x = await replica();
-        return x && x.usage.cpu > 0.6 ? x : undefined;
-      }, 2_000, 20);
+      const busy = await waitFor(
+        'busy usage',
+        async () => {
+          const x = await replica();
+          return x && x.usage.cpu > 0.6 ? x : undefined;
+        },
+        2_000,
+        20,
+      );
       expect(busy.usage.cpu).to.be.lessThan(2.5);
       expect(busy.usage.totalMemoryBytes).to.be.greaterThan(idle.usage.totalMemoryBytes + 10 * 2 ** 20);
     } finally {
@@ -117,10 +146,15 @@ describe('fast-manager: crashes, health and limits', function () {
     await ctx.h.close();
     ctx.h = await startHarness({ env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '1000' } });
     await ctx.h.apply({ name: 'sick', envVars: { HEALTH_STATUS: '503' } }, 1);
-    const r = await waitFor('start timeout', async () => {
-      const x = await replica('sick');
-      return x && x.restarts >= 1 ? x : undefined;
-    }, 5_000, 20);
+    const r = await waitFor(
+      'start timeout',
+      async () => {
+        const x = await replica('sick');
+        return x && x.restarts >= 1 ? x : undefined;
+      },
+      5_000,
+      20,
+    );
     expect(r.lastExit?.reason).to.equal('did not answer GET /_/health with 200 within 1000ms');
     expect(r.lastExit?.signal).to.equal('SIGKILL');
   });
@@ -128,14 +162,20 @@ describe('fast-manager: crashes, health and limits', function () {
   it('marks a ready replica that starts failing health checks unhealthy, then restarts it', async () => {
     await ctx.h.apply({ name: 'echo' }, 1);
     const r = (await waitReady(ctx.h, 'echo', 1)).replicas[0]!;
-    // stop the replica's processes (its group: in a sandbox, r.pid is bubblewrap's, the server is in its group): health checks time out
+    // stop the replica's processes (its group: in a sandbox, r.pid is bubblewrap's, the server is in its group):
+    // health checks time out
     process.kill(-r.pid!, 'SIGSTOP');
     try {
       await waitFor('unhealthy', async () => (await replica())?.state === 'unhealthy', 5_000, 20);
-      const restarted = await waitFor('restart after failures', async () => {
-        const x = await replica();
-        return x && x.restarts === 1 ? x : undefined;
-      }, 8_000, 20);
+      const restarted = await waitFor(
+        'restart after failures',
+        async () => {
+          const x = await replica();
+          return x && x.restarts === 1 ? x : undefined;
+        },
+        8_000,
+        20,
+      );
       expect(restarted.lastExit?.reason).to.equal('failed 4 health checks in a row');
     } finally {
       try {

@@ -18,7 +18,11 @@ import type { ApplyFunctionRequest, FunctionReplicas, FunctionSpec } from '../..
 import type { LogMessage } from '../../core/contracts/openfaas.ts';
 import { startNodeAgent, type NodeAgent, type StartNodeAgentOptions } from '../../fast-manager/main.ts';
 import type { AgentTuning } from '../../fast-manager/tuning.ts';
-import { replicaRecordsPath, type ReplicaRecord, type ReplicaRecordsFile } from '../../fast-manager/records/replica-records.ts';
+import {
+  replicaRecordsPath,
+  type ReplicaRecord,
+  type ReplicaRecordsFile,
+} from '../../fast-manager/records/replica-records.ts';
 
 export const ECHO_BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replicas', 'echo');
 
@@ -61,16 +65,38 @@ export interface HarnessOptions {
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const dataDir = opts.dataDir ?? (await mkdtemp(join(tmpdir(), 'fastgshare-agent-')));
   const images = new ImageStore({ root: join(dataDir, 'images') });
-  if (!(await images.exists('echo:latest'))) await images.put('echo:latest', ECHO_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });
+  if (!(await images.exists('echo:latest')))
+    await images.put('echo:latest', ECHO_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });
   const config = readNodeConfig(
-    { FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '2000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '5000', ...opts.env },
+    {
+      FASTGSHARE_DATA_DIR: dataDir,
+      FASTGSHARE_NODE_PORT: '0',
+      FASTGSHARE_DRAIN_TIMEOUT_MS: '2000',
+      FASTGSHARE_REPLICA_START_TIMEOUT_MS: '5000',
+      ...opts.env,
+    },
     opts.node ?? `node-${process.pid}-${++counter}`,
   );
   const sink = new CaptureSink();
   const registry = new Registry();
-  const agent = await startNodeAgent({ config, images, log: createLogger({ sink, level: 'debug' }), registry, tuning: { ...FAST_TUNING, ...opts.tuning }, sharing: opts.sharing, devices: opts.devices });
+  const agent = await startNodeAgent({
+    config,
+    images,
+    log: createLogger({ sink, level: 'debug' }),
+    registry,
+    tuning: { ...FAST_TUNING, ...opts.tuning },
+    sharing: opts.sharing,
+    devices: opts.devices,
+  });
   const call = async <T>(method: string, path: string, body?: unknown) => {
-    const res = await fetch(agent.url + path, { method, headers: { authorization: `Bearer ${agent.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(agent.url + path, {
+      method,
+      headers: {
+        authorization: `Bearer ${agent.token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     let parsed: unknown = text;
     try {
@@ -101,7 +127,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       const res = await fetch(`${agent.url}/v1/logs?${query}`, { headers: { authorization: `Bearer ${agent.token}` } });
       const text = await res.text();
       if (res.status !== 200) throw new Error(`logs failed: ${res.status} ${text}`);
-      return text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LogMessage);
+      return text
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as LogMessage);
     },
     async close() {
       await agent.close();
@@ -111,11 +140,25 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
 }
 
 export function makeSpec(spec: Partial<FunctionSpec> & { name: string }): FunctionSpec {
-  return { namespace: 'openfaas-fn', image: 'echo:latest', envVars: {}, labels: {}, annotations: {}, secrets: {}, readOnlyRootFilesystem: false, ...spec };
+  return {
+    namespace: 'openfaas-fn',
+    image: 'echo:latest',
+    envVars: {},
+    labels: {},
+    annotations: {},
+    secrets: {},
+    readOnlyRootFilesystem: false,
+    ...spec,
+  };
 }
 
 /** Polls `check` until it returns a value (not undefined/false) or the time is up. */
-export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 8_000, everyMs = 50): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 8_000,
+  everyMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -125,17 +168,22 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 /** Waits until the function has exactly `n` replicas, all ready. */
 export function waitReady(h: Harness, name: string, n: number, timeoutMs = 8_000): Promise<FunctionReplicas> {
-  return waitFor(`${n} ready replicas of ${name}`, async () => {
-    const f = await h.fn(name);
-    return f && f.replicas.length === n && f.replicas.every((r) => r.state === 'ready') ? f : undefined;
-  }, timeoutMs);
+  return waitFor(
+    `${n} ready replicas of ${name}`,
+    async () => {
+      const f = await h.fn(name);
+      return f && f.replicas.length === n && f.replicas.every((r) => r.state === 'ready') ? f : undefined;
+    },
+    timeoutMs,
+  );
 }
 
 /** True while the process runs (a zombie, exited but not reaped by its parent, counts as gone). */
@@ -150,7 +198,11 @@ export function pidAlive(pid: number): boolean {
 
 /** A process that looks like a replica (FASTGSHARE_REPLICA_ID in its environment), leading its own process group. */
 export function fakeReplica(replicaId: string): ChildProcess {
-  return spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { detached: true, stdio: 'ignore', env: { ...process.env, FASTGSHARE_REPLICA_ID: replicaId } });
+  return spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], {
+    detached: true,
+    stdio: 'ignore',
+    env: { ...process.env, FASTGSHARE_REPLICA_ID: replicaId },
+  });
 }
 
 /** The replica records in an agent's data dir (none when the file is missing). */

@@ -9,10 +9,15 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
   it('serves health, node info and an advertised URL with the real port', async () => {
     expect(ctx.h.agent.port).to.be.greaterThan(0);
     expect(ctx.h.agent.url).to.equal(`http://127.0.0.1:${ctx.h.agent.port}`);
-    const health = await fetch(`${ctx.h.agent.url}/healthz`, { headers: { authorization: `Bearer ${ctx.h.agent.token}` } });
+    const health = await fetch(`${ctx.h.agent.url}/healthz`, {
+      headers: { authorization: `Bearer ${ctx.h.agent.token}` },
+    });
     expect(health.status).to.equal(200);
     expect(await health.text()).to.equal('ok');
-    const info = await ctx.h.call<{ name: string; url: string; cpus: number; memoryBytes: number; version: string }>('GET', '/v1/node');
+    const info = await ctx.h.call<{ name: string; url: string; cpus: number; memoryBytes: number; version: string }>(
+      'GET',
+      '/v1/node',
+    );
     expect(info.body.name).to.equal(ctx.h.agent.name);
     expect(info.body.url).to.equal(ctx.h.agent.url);
     expect(info.body.cpus).to.be.greaterThan(0);
@@ -62,7 +67,9 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
     await ctx.h.apply({ name: 'echo' }, 0);
     await waitFor('no replicas', async () => (await ctx.h.fn('echo'))?.replicas.length === 0);
     expect(pidAlive(one.replicas[0]!.pid!)).to.equal(false);
-    const recs = await waitFor('records removed', async () => ((await readRecords(ctx.h.dataDir)).length === 0 ? true : undefined));
+    const recs = await waitFor('records removed', async () =>
+      (await readRecords(ctx.h.dataDir)).length === 0 ? true : undefined,
+    );
     expect(recs).to.equal(true);
   });
 
@@ -80,14 +87,23 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
       }
     })();
     await ctx.h.apply({ name: 'echo', envVars: { GREETING: 'v2', STARTUP_DELAY_MS: '300' } }, 2);
-    const v2 = await waitFor('rolled replicas', async () => {
-      const f = await ctx.h.fn('echo');
-      return f && f.replicas.length === 2 && f.replicas.every((r) => r.state === 'ready' && !v1.replicas.some((o) => o.id === r.id)) ? f : undefined;
-    }, 15_000);
+    const v2 = await waitFor(
+      'rolled replicas',
+      async () => {
+        const f = await ctx.h.fn('echo');
+        return f &&
+          f.replicas.length === 2 &&
+          f.replicas.every((r) => r.state === 'ready' && !v1.replicas.some((o) => o.id === r.id))
+          ? f
+          : undefined;
+      },
+      15_000,
+    );
     polling = false;
     await poller;
     expect(minReady).to.be.greaterThan(0);
-    for (const r of v2.replicas) expect(await (await fetch(r.url, { method: 'POST', body: 'x' })).text()).to.equal('v2:x');
+    for (const r of v2.replicas)
+      expect(await (await fetch(r.url, { method: 'POST', body: 'x' })).text()).to.equal('v2:x');
     await waitFor('old processes gone', () => v1.replicas.every((r) => !pidAlive(r.pid!)));
   });
 
@@ -95,22 +111,41 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
     await ctx.h.apply({ name: 'echo', envVars: { GREETING: 'v1' } }, 2);
     const v1 = await waitReady(ctx.h, 'echo', 2);
     await ctx.h.apply({ name: 'echo', envVars: { GREETING: 'v2', CRASH_ON_START: '9' } }, 2);
-    const stuck = await waitFor('broken replica restarting', async () => {
-      const f = await ctx.h.fn('echo');
-      return f?.replicas.some((r) => r.restarts >= 2) ? f : undefined;
-    }, 8_000, 20);
+    const stuck = await waitFor(
+      'broken replica restarting',
+      async () => {
+        const f = await ctx.h.fn('echo');
+        return f?.replicas.some((r) => r.restarts >= 2) ? f : undefined;
+      },
+      8_000,
+      20,
+    );
     // only one new replica is tried at a time, and both old ones still serve
     expect(stuck.replicas).to.have.length(3);
-    expect(stuck.replicas.filter((r) => r.state === 'ready').map((r) => r.id).sort()).to.deep.equal(v1.replicas.map((r) => r.id).sort());
+    expect(
+      stuck.replicas
+        .filter((r) => r.state === 'ready')
+        .map((r) => r.id)
+        .sort(),
+    ).to.deep.equal(v1.replicas.map((r) => r.id).sort());
     // the gateway re-applying the same (broken) desired state changes nothing
     const reapplied = await ctx.h.apply({ name: 'echo', envVars: { GREETING: 'v2', CRASH_ON_START: '9' } }, 2);
     expect(reapplied.replicas.filter((r) => r.state === 'ready')).to.have.length(2);
     await ctx.h.apply({ name: 'echo', envVars: { GREETING: 'v3' } }, 2);
-    const v3 = await waitFor('v3 replicas', async () => {
-      const f = await ctx.h.fn('echo');
-      return f && f.replicas.length === 2 && f.replicas.every((r) => r.state === 'ready' && r.restarts === 0 && !v1.replicas.some((o) => o.id === r.id)) ? f : undefined;
-    }, 10_000);
-    for (const r of v3.replicas) expect(await (await fetch(r.url, { method: 'POST', body: 'y' })).text()).to.equal('v3:y');
+    const v3 = await waitFor(
+      'v3 replicas',
+      async () => {
+        const f = await ctx.h.fn('echo');
+        return f &&
+          f.replicas.length === 2 &&
+          f.replicas.every((r) => r.state === 'ready' && r.restarts === 0 && !v1.replicas.some((o) => o.id === r.id))
+          ? f
+          : undefined;
+      },
+      10_000,
+    );
+    for (const r of v3.replicas)
+      expect(await (await fetch(r.url, { method: 'POST', body: 'y' })).text()).to.equal('v3:y');
   });
 
   it('rolls replicas when the image is rebuilt under the same tag', async () => {
@@ -120,13 +155,21 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
     await ctx.h.apply({ name: 'echo' }, 1);
     const after = await waitFor('rolled after rebuild', async () => {
       const f = await ctx.h.fn('echo');
-      return f && f.replicas.length === 1 && f.replicas[0]!.state === 'ready' && f.replicas[0]!.id !== before.replicas[0]!.id ? f : undefined;
+      return f &&
+        f.replicas.length === 1 &&
+        f.replicas[0]!.state === 'ready' &&
+        f.replicas[0]!.id !== before.replicas[0]!.id
+        ? f
+        : undefined;
     });
     expect(after.replicas[0]!.pid).to.not.equal(before.replicas[0]!.pid);
   });
 
   it('rejects an unknown image with 400 image_not_found, passing the message on', async () => {
-    const res = await ctx.h.call<{ code: string; message: string }>('PUT', '/v1/functions/openfaas-fn/nope', { spec: makeSpec({ name: 'nope', image: 'missing/thing:1.0' }), replicas: 1 });
+    const res = await ctx.h.call<{ code: string; message: string }>('PUT', '/v1/functions/openfaas-fn/nope', {
+      spec: makeSpec({ name: 'nope', image: 'missing/thing:1.0' }),
+      replicas: 1,
+    });
     expect(res.status).to.equal(400);
     expect(res.body.code).to.equal('image_not_found');
     expect(res.body.message).to.contain('missing/thing:1.0');
@@ -137,7 +180,10 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
     const put = (path: string, body: unknown) => ctx.h.call<{ code: string; message: string }>('PUT', path, body);
     let res = await put('/v1/functions/openfaas-fn/Bad_Name', { spec: makeSpec({ name: 'Bad_Name' }), replicas: 1 });
     expect([res.status, res.body.code]).to.deep.equal([400, 'invalid_name']);
-    res = await put('/v1/functions/Bad%20NS/echo', { spec: makeSpec({ name: 'echo', namespace: 'Bad NS' }), replicas: 1 });
+    res = await put('/v1/functions/Bad%20NS/echo', {
+      spec: makeSpec({ name: 'echo', namespace: 'Bad NS' }),
+      replicas: 1,
+    });
     expect([res.status, res.body.code]).to.deep.equal([400, 'invalid_name']);
     for (const replicas of [-1, 1.5, 1001, '2']) {
       res = await put('/v1/functions/openfaas-fn/echo', { spec: makeSpec({ name: 'echo' }), replicas });
@@ -148,10 +194,16 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
     res = await put('/v1/functions/openfaas-fn/echo', { spec: makeSpec({ name: 'other' }), replicas: 1 });
     expect(res.status).to.equal(400);
     expect(res.body.message).to.contain('spec.name');
-    res = await put('/v1/functions/openfaas-fn/echo', { spec: makeSpec({ name: 'echo', limits: { memory: '12 parsecs' } }), replicas: 1 });
+    res = await put('/v1/functions/openfaas-fn/echo', {
+      spec: makeSpec({ name: 'echo', limits: { memory: '12 parsecs' } }),
+      replicas: 1,
+    });
     expect(res.status).to.equal(400);
     expect(res.body.message).to.contain('spec.limits.memory');
-    res = await put('/v1/functions/openfaas-fn/echo', { spec: makeSpec({ name: 'echo', envProcess: 'node "unterminated' }), replicas: 1 });
+    res = await put('/v1/functions/openfaas-fn/echo', {
+      spec: makeSpec({ name: 'echo', envProcess: 'node "unterminated' }),
+      replicas: 1,
+    });
     expect(res.status).to.equal(400);
     expect(res.body.message).to.contain('spec.envProcess');
     res = await put('/v1/functions/openfaas-fn/echo', '{"spec": ');
@@ -175,7 +227,10 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
   it('lets an in-flight slow request finish when its replica is drained', async () => {
     await ctx.h.apply({ name: 'echo' }, 1);
     const f = await waitReady(ctx.h, 'echo', 1);
-    const slow = fetch(`${f.replicas[0]!.url}/slow?ms=700`).then(async (r) => ({ status: r.status, text: await r.text() }));
+    const slow = fetch(`${f.replicas[0]!.url}/slow?ms=700`).then(async (r) => ({
+      status: r.status,
+      text: await r.text(),
+    }));
     await new Promise((r) => setTimeout(r, 100));
     const t0 = Date.now();
     const scaled = await ctx.h.apply({ name: 'echo' }, 0);
@@ -193,7 +248,9 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
   it('exposes replica counts and restarts as Prometheus metrics', async () => {
     await ctx.h.apply({ name: 'echo' }, 2);
     await waitReady(ctx.h, 'echo', 2);
-    const text = await (await fetch(`${ctx.h.agent.url}/metrics`, { headers: { authorization: `Bearer ${ctx.h.agent.token}` } })).text();
+    const text = await (
+      await fetch(`${ctx.h.agent.url}/metrics`, { headers: { authorization: `Bearer ${ctx.h.agent.token}` } })
+    ).text();
     expect(text).to.match(/fastgshare_node_replicas\{state="ready"\} 2/);
     expect(text).to.match(/fastgshare_node_replicas\{state="backoff"\} 0/);
     expect(text).to.contain('fastgshare_node_process_cpu_user_seconds_total');

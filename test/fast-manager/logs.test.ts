@@ -23,11 +23,19 @@ describe('fast-manager: function logs', function () {
       expect(l.namespace).to.equal('openfaas-fn');
       expect(new Date(l.timestamp).toISOString()).to.equal(l.timestamp);
     }
-    expect(all.filter((l) => l.text === `listening on ${new URL(a!.url).port}`).map((l) => l.instance)).to.deep.equal([a!.id]);
+    expect(all.filter((l) => l.text === `listening on ${new URL(a!.url).port}`).map((l) => l.instance)).to.deep.equal([
+      a!.id,
+    ]);
 
     const onlyA = await ctx.h.logs(`name=chatty&instance=${a!.id}`);
     expect(onlyA.every((l) => l.instance === a!.id)).to.equal(true);
-    expect(onlyA.map((l) => l.text).filter((t) => t.startsWith('a-'))).to.deep.equal(['a-0', 'a-1', 'a-2', 'a-3', 'a-4']);
+    expect(onlyA.map((l) => l.text).filter((t) => t.startsWith('a-'))).to.deep.equal([
+      'a-0',
+      'a-1',
+      'a-2',
+      'a-3',
+      'a-4',
+    ]);
 
     const tail = await ctx.h.logs(`name=chatty&instance=${a!.id}&tail=2`);
     expect(tail.map((l) => l.text)).to.deep.equal(['GET /log', 'a-4']);
@@ -45,7 +53,10 @@ describe('fast-manager: function logs', function () {
       const text = await readFile(join(ctx.h.dataDir, 'logs', 'openfaas-fn', 'chatty.log'), 'utf8');
       return text.includes('"b-0"') ? text : undefined;
     });
-    const parsed = file.trim().split('\n').map((l) => JSON.parse(l) as LogMessage);
+    const parsed = file
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LogMessage);
     expect(parsed.map((l) => l.text)).to.include.members(['a-0', 'a-4', 'b-0']);
   });
 
@@ -53,7 +64,10 @@ describe('fast-manager: function logs', function () {
     await ctx.h.apply({ name: 'follower' }, 1);
     const r = (await waitReady(ctx.h, 'follower', 1)).replicas[0]!;
     const ac = new AbortController();
-    const res = await fetch(`${ctx.h.agent.url}/v1/logs?name=follower&follow=true&tail=0`, { signal: ac.signal, headers: { authorization: `Bearer ${ctx.h.agent.token}` } });
+    const res = await fetch(`${ctx.h.agent.url}/v1/logs?name=follower&follow=true&tail=0`, {
+      signal: ac.signal,
+      headers: { authorization: `Bearer ${ctx.h.agent.token}` },
+    });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.contain('application/x-ndjson');
     const reader = res.body!.getReader();

@@ -16,13 +16,35 @@ describe('fast-manager: node supervisor shutdown', () => {
     let resolveImage!: (b: ImageBundle) => void;
     const images = { resolve: () => new Promise<ImageBundle>((r) => (resolveImage = r)) } as unknown as ImageStore;
     let replicasMade = 0;
-    const replicaDeps = new Proxy({}, { get: () => { replicasMade++; throw new Error('no replica should be made'); } }) as ReplicaDeps;
-    const supervisor = createNodeSupervisor({ images, replicaDeps, observer: { onChange: () => undefined, onCrash: () => undefined }, log: createLogger({ sink: new CaptureSink() }) });
+    const replicaDeps = new Proxy(
+      {},
+      {
+        get: () => {
+          replicasMade++;
+          throw new Error('no replica should be made');
+        },
+      },
+    ) as ReplicaDeps;
+    const supervisor = createNodeSupervisor({
+      images,
+      replicaDeps,
+      observer: { onChange: () => undefined, onCrash: () => undefined },
+      log: createLogger({ sink: new CaptureSink() }),
+    });
 
-    const applying = supervisor.apply(validateApply({ spec: makeSpec({ name: 'late' }), replicas: 1 }, { namespace: 'openfaas-fn', name: 'late' }));
+    const applying = supervisor.apply(
+      validateApply({ spec: makeSpec({ name: 'late' }), replicas: 1 }, { namespace: 'openfaas-fn', name: 'late' }),
+    );
     await supervisor.stopAll();
-    resolveImage({ ref: 'echo:latest', dir: '/nonexistent', manifest: { fprocess: 'node server.mjs', builtAt: 'now' } } as ImageBundle);
-    const err = await applying.then(() => undefined, (e: unknown) => e);
+    resolveImage({
+      ref: 'echo:latest',
+      dir: '/nonexistent',
+      manifest: { fprocess: 'node server.mjs', builtAt: 'now' },
+    } as ImageBundle);
+    const err = await applying.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(PlatformError);
     expect((err as PlatformError).code).to.equal('unavailable');
     expect(supervisor.list()).to.deep.equal([]);

@@ -14,7 +14,13 @@ import { CaptureSink, createLogger } from '../../core/logger.ts';
 import type { ReplicaStatus } from '../../core/contracts/node-agent.ts';
 import { createProcReader } from '../../fast-manager/usage/proc.ts';
 import { writeFileAtomic } from '../../core/fs/atomic-file.ts';
-import { createReplicaRecords, REPLICA_RECORDS_FILE, replicaRecordsPath, type ReplicaRecordsFile, type ReplicaRecordsOptions } from '../../fast-manager/records/replica-records.ts';
+import {
+  createReplicaRecords,
+  REPLICA_RECORDS_FILE,
+  replicaRecordsPath,
+  type ReplicaRecordsFile,
+  type ReplicaRecordsOptions,
+} from '../../fast-manager/records/replica-records.ts';
 import { AGENT_LOCK_FILE, lockAgentDataDir, processStart } from '../../fast-manager/records/data-dir-lock.ts';
 import { fakeReplica, pidAlive, readRecords, startHarness, waitFor, waitReady } from './harness.ts';
 
@@ -40,8 +46,17 @@ describe('fast-manager: replica records file', function () {
   let dir: string;
   let sink: CaptureSink;
   const children: ChildProcess[] = [];
-  const make = (over: Partial<ReplicaRecordsOptions> = {}) => createReplicaRecords({ dataDir: dir, node: 'n1', proc, log: createLogger({ sink, level: 'debug' }), killTimeoutMs: 1_000, ...over });
-  const logged = (level: string, text: string) => sink.records.filter((r) => r.level === level && r.message.includes(text));
+  const make = (over: Partial<ReplicaRecordsOptions> = {}) =>
+    createReplicaRecords({
+      dataDir: dir,
+      node: 'n1',
+      proc,
+      log: createLogger({ sink, level: 'debug' }),
+      killTimeoutMs: 1_000,
+      ...over,
+    });
+  const logged = (level: string, text: string) =>
+    sink.records.filter((r) => r.level === level && r.message.includes(text));
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fastgshare-records-'));
@@ -69,7 +84,18 @@ describe('fast-manager: replica records file', function () {
     // the agent dies here: its records are on disk
     const onDisk = await readRecords(dir);
     expect(onDisk.map((r) => r.replicaId)).to.deep.equal(['r-a', 'r-b', 'r-c', 'r-gone']);
-    expect(onDisk[0]).to.deep.equal({ replicaId: 'r-a', node: 'n1', namespace: 'openfaas-fn', name: 'echo', pid: a.pid, port: 40001, state: 'ready', restarts: 0, startedAt: '2024-01-01T00:00:00.000Z', lastExit: null });
+    expect(onDisk[0]).to.deep.equal({
+      replicaId: 'r-a',
+      node: 'n1',
+      namespace: 'openfaas-fn',
+      name: 'echo',
+      pid: a.pid,
+      port: 40001,
+      state: 'ready',
+      restarts: 0,
+      startedAt: '2024-01-01T00:00:00.000Z',
+      lastExit: null,
+    });
 
     const second = make();
     const r = await second.reapOrphans();
@@ -115,9 +141,27 @@ describe('fast-manager: replica records file', function () {
     const good: ReplicaRecordsFile = { format: 1, node: 'n1', replicas: [] };
     await writeFile(replicaRecordsPath(dir), JSON.stringify(good));
     const temp = `${REPLICA_RECORDS_FILE}.tmp-424242-3`;
-    const inTemp: ReplicaRecordsFile = { format: 1, node: 'n1', replicas: [{ replicaId: 'r-temp', node: 'n1', namespace: 'openfaas-fn', name: 'echo', pid: replica.pid!, port: 1, state: 'ready', restarts: 0, startedAt: '', lastExit: null }] };
+    const inTemp: ReplicaRecordsFile = {
+      format: 1,
+      node: 'n1',
+      replicas: [
+        {
+          replicaId: 'r-temp',
+          node: 'n1',
+          namespace: 'openfaas-fn',
+          name: 'echo',
+          pid: replica.pid!,
+          port: 1,
+          state: 'ready',
+          restarts: 0,
+          startedAt: '',
+          lastExit: null,
+        },
+      ],
+    };
     await writeFile(join(dir, temp), JSON.stringify(inTemp)); // written, not yet renamed when the agent died
-    await writeFile(join(dir, `${REPLICA_RECORDS_FILE}.tmp-424243-1`), JSON.stringify(inTemp).slice(0, -9)); // half-written
+    // half-written
+    await writeFile(join(dir, `${REPLICA_RECORDS_FILE}.tmp-424243-1`), JSON.stringify(inTemp).slice(0, -9));
     const r = await make().reapOrphans();
     expect(r).to.deep.equal({ killed: [], removed: 0, tempFiles: [temp, `${REPLICA_RECORDS_FILE}.tmp-424243-1`] });
     expect(pidAlive(replica.pid!)).to.equal(true);
@@ -164,7 +208,14 @@ describe('fast-manager: replica records file', function () {
   it('skips (and reports) single unreadable entries, reaping the others', async () => {
     const replica = fakeReplica('r-ok');
     children.push(replica);
-    await writeFile(replicaRecordsPath(dir), JSON.stringify({ format: 1, node: 'n1', replicas: [{ nonsense: true }, { replicaId: 'r-ok', pid: replica.pid }, { replicaId: 'r-bad-pid', pid: 'x' }] }));
+    await writeFile(
+      replicaRecordsPath(dir),
+      JSON.stringify({
+        format: 1,
+        node: 'n1',
+        replicas: [{ nonsense: true }, { replicaId: 'r-ok', pid: replica.pid }, { replicaId: 'r-bad-pid', pid: 'x' }],
+      }),
+    );
     const r = await make().reapOrphans();
     expect(r).to.deep.equal({ killed: ['r-ok'], removed: 1 });
     expect(logged('warn', 'skipped unreadable entries')[0]!.fields).to.include({ skipped: 2, kept: 1 });
@@ -175,7 +226,9 @@ describe('fast-manager: replica records file', function () {
     const h = await startHarness({ dataDir: dir });
     try {
       expect((await h.call('GET', '/v1/node')).status).to.equal(200);
-      expect(h.sink.records.some((r) => r.level === 'error' && r.message.includes('the replica records file is unreadable'))).to.equal(true);
+      expect(
+        h.sink.records.some((r) => r.level === 'error' && r.message.includes('the replica records file is unreadable')),
+      ).to.equal(true);
       await h.apply({ name: 'echo' }, 1);
       await waitFor('a record of the new replica', async () => (await readRecords(dir)).length === 1);
     } finally {
@@ -240,7 +293,9 @@ describe('fast-manager: replica records file', function () {
     await records.flush();
     const elapsed = Date.now() - started;
     // ~ one write per 100 ms (plus the flush's), where one per change would be thousands
-    expect(writes).to.be.at.least(2).and.at.most(Math.ceil(elapsed / 100) + 2);
+    expect(writes)
+      .to.be.at.least(2)
+      .and.at.most(Math.ceil(elapsed / 100) + 2);
     expect((await readRecords(dir)).find((r) => r.replicaId === 'r19')?.restarts).to.equal(5019);
   });
 
@@ -309,7 +364,7 @@ describe('fast-manager: one node agent per data dir', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('refuses a second agent on a data dir in use (it would reap the first one\'s replicas), and frees the dir on close', async () => {
+  it("refuses a second agent on a data dir in use (it would reap the first one's replicas), and frees the dir on close", async () => {
     const first = await startHarness({ dataDir: dir });
     try {
       await first.apply({ name: 'echo' }, 1);
@@ -320,7 +375,8 @@ describe('fast-manager: one node agent per data dir', function () {
           await h.close();
           expect.fail('the second agent started');
         },
-        (err: Error) => expect(err.message).to.contain(`the data dir ${dir} is in use by the node agent in process ${process.pid}`),
+        (err: Error) =>
+          expect(err.message).to.contain(`the data dir ${dir} is in use by the node agent in process ${process.pid}`),
       );
       // the first agent's replica and records are untouched
       expect((await first.fn('echo'))?.replicas[0]).to.include({ id: replica.id, pid: replica.pid, state: 'ready' });
@@ -347,7 +403,10 @@ describe('fast-manager: one node agent per data dir', function () {
     await waitFor('running', () => processStart(reused.pid!) !== undefined);
     await writeFile(join(dir, AGENT_LOCK_FILE), JSON.stringify({ pid: reused.pid, start: '1' }));
     const lock = await lockAgentDataDir(dir);
-    expect(JSON.parse(await readFile(join(dir, AGENT_LOCK_FILE), 'utf8'))).to.deep.equal({ pid: process.pid, start: processStart('self') });
+    expect(JSON.parse(await readFile(join(dir, AGENT_LOCK_FILE), 'utf8'))).to.deep.equal({
+      pid: process.pid,
+      start: processStart('self'),
+    });
     await lock.release();
     // a live holder keeps it
     await writeFile(join(dir, AGENT_LOCK_FILE), JSON.stringify({ pid: reused.pid, start: processStart(reused.pid!) }));

@@ -42,7 +42,10 @@ describe('fault: the node agent restarted', function () {
   before(async () => {
     ts = await startTestStore();
     dir = await mkdtemp(join(tmpdir(), 'fastgshare-fault-agent-'));
-    await new ImageStore({ root: join(dir, 'node', 'images') }).put('echo:latest', ECHO_FIXTURE, { fprocess: 'node server.mjs', language: 'test' });
+    await new ImageStore({ root: join(dir, 'node', 'images') }).put('echo:latest', ECHO_FIXTURE, {
+      fprocess: 'node server.mjs',
+      language: 'test',
+    });
     agentEnv = {
       MONGODB_URI: ts.store.uri,
       FASTGSHARE_DATA_DIR: join(dir, 'node'),
@@ -52,9 +55,16 @@ describe('fault: the node agent restarted', function () {
     };
     agent = await startAgentProcess(agentEnv);
     gateway = await startGateway({
-      config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dir, FASTGSHARE_READY_TIMEOUT_MS: '5000' }),
+      config: readGatewayConfig({
+        PORT: '0',
+        FASTGSHARE_HOST: '127.0.0.1',
+        FASTGSHARE_DATA_DIR: dir,
+        FASTGSHARE_READY_TIMEOUT_MS: '5000',
+      }),
       store: ts.store,
-      nodes: [createHttpNodeAgentClient(agent.url, { token: nodeCredential({ dataDir: agentEnv.FASTGSHARE_DATA_DIR! }) })],
+      nodes: [
+        createHttpNodeAgentClient(agent.url, { token: nodeCredential({ dataDir: agentEnv.FASTGSHARE_DATA_DIR! }) }),
+      ],
       log: silentLogger,
       registry: new Registry(),
       tuning: { reconcileMs: 300, pollMs: 50, countFlushMs: 200 },
@@ -68,10 +78,20 @@ describe('fault: the node agent restarted', function () {
   });
 
   it('ends with exactly the replicas asked for, none left over from the dead agent', async () => {
-    const deploy = await fetch(`${gateway!.url}/system/functions`, { method: 'POST', body: JSON.stringify({ service: 'pair', image: 'echo:latest', labels: { 'com.openfaas.scale.min': '2' }, annotations: {} }) });
+    const deploy = await fetch(`${gateway!.url}/system/functions`, {
+      method: 'POST',
+      body: JSON.stringify({
+        service: 'pair',
+        image: 'echo:latest',
+        labels: { 'com.openfaas.scale.min': '2' },
+        annotations: {},
+      }),
+    });
     expect(deploy.status).to.equal(202);
     const readyReplicas = async () => {
-      const fns = await createHttpNodeAgentClient(agent!.url, { token: nodeCredential({ dataDir: agentEnv.FASTGSHARE_DATA_DIR! }) }).listFunctions();
+      const fns = await createHttpNodeAgentClient(agent!.url, {
+        token: nodeCredential({ dataDir: agentEnv.FASTGSHARE_DATA_DIR! }),
+      }).listFunctions();
       return fns.find((f) => f.name === 'pair')?.replicas ?? [];
     };
     const poll = async <T>(check: () => Promise<T>, ms: number): Promise<T> => {
@@ -108,7 +128,8 @@ describe('fault: the node agent restarted', function () {
     // whatever the restarted agent did with the old processes, none runs beside the new set
     const adopted = second.filter((r) => oldPids.includes(r.pid!)).length;
     await poll(async () => {
-      for (const pid of oldPids) if (!second.some((r) => r.pid === pid)) expect(alive(pid), `old replica ${pid} was stopped`).to.equal(false);
+      for (const pid of oldPids)
+        if (!second.some((r) => r.pid === pid)) expect(alive(pid), `old replica ${pid} was stopped`).to.equal(false);
     }, 10_000);
     expect(adopted + second.filter((r) => !oldPids.includes(r.pid!)).length).to.equal(2);
 
@@ -121,7 +142,10 @@ describe('fault: the node agent restarted', function () {
     // the gateway learns of ready replicas by polling the agent (every 50 ms here): the call above
     // needed one of them, the count may trail it by one poll
     await poll(async () => {
-      const status = (await (await fetch(`${gateway!.url}/system/function/pair`)).json()) as { replicas: number; availableReplicas: number };
+      const status = (await (await fetch(`${gateway!.url}/system/function/pair`)).json()) as {
+        replicas: number;
+        availableReplicas: number;
+      };
       expect(status.availableReplicas).to.equal(2);
     }, 5_000);
   });

@@ -31,7 +31,13 @@ describe('fault: Redis unavailable for a few seconds', function () {
         FASTGSHARE_ASYNC_LOCK_MS: '2000',
       },
     });
-    expect((await h.call('POST', '/system/functions', { body: { service: 'echo', image: 'echo:latest', labels: {}, annotations: {} } })).status).to.equal(202);
+    expect(
+      (
+        await h.call('POST', '/system/functions', {
+          body: { service: 'echo', image: 'echo:latest', labels: {}, annotations: {} },
+        })
+      ).status,
+    ).to.equal(202);
     await h.eventually(async () => expect((await h.call('GET', '/function/echo')).status).to.equal(200));
   });
   after(async () => {
@@ -45,7 +51,10 @@ describe('fault: Redis unavailable for a few seconds', function () {
     // one call at a time, 250 ms each: most of these are still queued when Redis goes away
     const queued: string[] = [];
     for (let i = 0; i < 8; i++) {
-      const r = await h.call('POST', '/async-function/echo/slow?ms=250', { body: `q${i}`, headers: { 'X-Callback-Url': cb.url } });
+      const r = await h.call('POST', '/async-function/echo/slow?ms=250', {
+        body: `q${i}`,
+        headers: { 'X-Callback-Url': cb.url },
+      });
       expect(r.status).to.equal(202);
       queued.push(r.headers.get('x-call-id')!);
     }
@@ -59,7 +68,10 @@ describe('fault: Redis unavailable for a few seconds', function () {
       expect(sync.json().body).to.equal(`sync${i}`);
     }
     const t0 = Date.now();
-    const refused = await h.call('POST', '/async-function/echo', { body: 'during', headers: { 'X-Call-Id': 'during-outage-1' } });
+    const refused = await h.call('POST', '/async-function/echo', {
+      body: 'during',
+      headers: { 'X-Call-Id': 'during-outage-1' },
+    });
     expect(refused.status).to.equal(503);
     expect(refused.text).to.match(/retry/i);
     expect(refused.headers.get('x-call-id')).to.equal('during-outage-1');
@@ -74,7 +86,10 @@ describe('fault: Redis unavailable for a few seconds', function () {
     await h.eventually(async () => {
       for (const id of queued) expect(cb.forCall(id).length, `call ${id}`).to.be.greaterThan(0);
     }, 20_000);
-    expect(queued.filter((id) => !ranBeforeRestore.has(id)).length, 'some calls waited out the outage').to.be.greaterThan(0);
+    expect(
+      queued.filter((id) => !ranBeforeRestore.has(id)).length,
+      'some calls waited out the outage',
+    ).to.be.greaterThan(0);
     for (const id of queued) {
       const got = cb.forCall(id);
       expect(got[0]!.headers['x-function-status']).to.equal('200');
@@ -83,7 +98,10 @@ describe('fault: Redis unavailable for a few seconds', function () {
     }
     // a new submission works again, and the refused call id can be resubmitted
     const again = await h.eventually(async () => {
-      const r = await h.call('POST', '/async-function/echo', { body: 'after', headers: { 'X-Call-Id': 'during-outage-1', 'X-Callback-Url': cb.url } });
+      const r = await h.call('POST', '/async-function/echo', {
+        body: 'after',
+        headers: { 'X-Call-Id': 'during-outage-1', 'X-Callback-Url': cb.url },
+      });
       expect(r.status).to.equal(202);
       return r;
     });

@@ -13,20 +13,33 @@ describe('fault: a replica killed in the middle of requests', function () {
 
   before(async () => {
     h = await startGatewayHarness({ env: { FASTGSHARE_READY_TIMEOUT_MS: '3000' } });
-    expect((await h.call('POST', '/system/functions', { body: { service: 'victim', image: 'echo:latest', labels: {}, annotations: {} } })).status).to.equal(202);
+    expect(
+      (
+        await h.call('POST', '/system/functions', {
+          body: { service: 'victim', image: 'echo:latest', labels: {}, annotations: {} },
+        })
+      ).status,
+    ).to.equal(202);
     await h.eventually(async () => expect((await h.call('GET', '/function/victim')).status).to.equal(200));
   });
   after(async () => {
     await h?.close();
   });
 
-  const replicas = async () => (await createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token }).listFunctions()).find((f) => f.name === 'victim')!.replicas;
+  const replicas = async () =>
+    (await createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token }).listFunctions()).find(
+      (f) => f.name === 'victim',
+    )!.replicas;
 
   it('answers every caller (502 for the calls it had), never hangs, and the replica comes back', async () => {
     const [before] = await replicas();
     expect(before!.pid).to.be.a('number');
     const calls = Array.from({ length: 12 }, (_, i) =>
-      fetch(`${h.gateway.url}/function/victim/slow?ms=1500`, { method: 'POST', body: `c${i}`, signal: AbortSignal.timeout(10_000) }).then(
+      fetch(`${h.gateway.url}/function/victim/slow?ms=1500`, {
+        method: 'POST',
+        body: `c${i}`,
+        signal: AbortSignal.timeout(10_000),
+      }).then(
         async (r) => ({ status: r.status, text: await r.text() }),
         (err: Error) => ({ status: 0, text: err.message }),
       ),

@@ -44,7 +44,12 @@ describe('fault: the store restarted', function () {
     await rm(dir, { recursive: true, force: true });
   });
 
-  const createNs = (name: string) => fetch(`${gateway!.url}/system/namespace`, { method: 'POST', body: JSON.stringify({ name }), headers: { 'content-type': 'application/json' } });
+  const createNs = (name: string) =>
+    fetch(`${gateway!.url}/system/namespace`, {
+      method: 'POST',
+      body: JSON.stringify({ name }),
+      headers: { 'content-type': 'application/json' },
+    });
   const names = async () => ((await (await fetch(`${gateway!.url}/system/namespaces`)).json()) as string[]).sort();
 
   it('fails writes clearly while the store is away, and reconnects when it is back', async () => {

@@ -13,7 +13,10 @@ import { createOcrRecognizeFunction } from '../../functions/ocr-recognize/index.
 const line = readFileSync(new URL('./fixtures/hello-world-2024.png', import.meta.url)); // 224×39, 10 px margin
 
 /** Fraction of the text's ink box covered by `b`, and `b`'s size relative to it. */
-function covers(b: { x: number; y: number; width: number; height: number }, ink: { x: number; y: number; width: number; height: number }) {
+function covers(
+  b: { x: number; y: number; width: number; height: number },
+  ink: { x: number; y: number; width: number; height: number },
+) {
   const ix = Math.max(0, Math.min(b.x + b.width, ink.x + ink.width) - Math.max(b.x, ink.x));
   const iy = Math.max(0, Math.min(b.y + b.height, ink.y + ink.height) - Math.max(b.y, ink.y));
   return (ix * iy) / (ink.width * ink.height);
@@ -52,7 +55,10 @@ describe('functions/ocr-detect (PP-OCRv4 detector + DB post-processing)', functi
     const recExec = await createCpuBackend({ cores: [0], partitionPercent: 50, logger: silentLogger }).open(rec);
     try {
       const b = r.boxes[0];
-      const crop = await sharp(page).extract({ left: b.x, top: b.y, width: b.width, height: b.height }).png().toBuffer();
+      const crop = await sharp(page)
+        .extract({ left: b.x, top: b.y, width: b.width, height: b.height })
+        .png()
+        .toBuffer();
       const [text] = await rec.infer(recExec, [await rec.decode(crop, 'image/png')]);
       expect(text.text).to.equal('Hello World 2024');
     } finally {
@@ -78,14 +84,19 @@ describe('functions/ocr-detect (PP-OCRv4 detector + DB post-processing)', functi
   });
 
   it('finds nothing on a blank page and handles a batch of different sizes', async () => {
-    const blank = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const blank = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     const out = await fn.infer(exec, [await fn.decode(blank, 'image/png'), await fn.decode(line, 'image/png')]);
     expect(out[0].boxes).to.deep.equal([]);
     expect(out[1].boxes).to.have.length(1);
   });
 
   it('scales to at most 960 px, multiples of 32', () => {
-    expect(detectorSize({ width: 1920, height: 1080, pixels: Buffer.alloc(0) })).to.deep.equal({ width: 960, height: 544 });
+    expect(detectorSize({ width: 1920, height: 1080, pixels: Buffer.alloc(0) })).to.deep.equal({
+      width: 960,
+      height: 544,
+    });
     expect(detectorSize({ width: 224, height: 39, pixels: Buffer.alloc(0) })).to.deep.equal({ width: 224, height: 32 });
   });
 
@@ -133,7 +144,8 @@ describe('functions/ocr-detect DB boxes', () => {
     const [r, ...rest] = dbRects(map, 0, w, w, h);
     expect(rest).to.deep.equal([]);
     expect(r!.rect.angle).to.be.closeTo(5, 1.5);
-    expect(r!.score).to.be.greaterThan(DEFAULT_DB_OPTIONS.boxThreshold); // the axis-aligned box's mean: 60·4·0.95 / (60·9) ≈ 0.42
+    // the axis-aligned box's mean: 60·4·0.95 / (60·9) ≈ 0.42
+    expect(r!.score).to.be.greaterThan(DEFAULT_DB_OPTIONS.boxThreshold);
     const box = toImageBox(r!, 2, 2, 2 * w, 2 * h); // scaled to an image twice the map's size
     const [p0, p1, , p3] = box.points;
     expect(p1[0] - p0[0]).to.be.greaterThan(2 * 60); // along the bar, unclipped

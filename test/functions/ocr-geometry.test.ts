@@ -3,7 +3,12 @@ import { convexHull, type Point } from '../../functions/ocr-detect/convex-hull.t
 import { bounds, growQuad, minAreaRect, rectQuad, type Quad } from '../../functions/ocr-detect/min-area-rect.ts';
 import { mergePieces } from '../../functions/ocr-detect/merge-pieces.ts';
 import { quadForAngle, readingOrder, readingRows } from '../../functions/ocr-detect/reading-order.ts';
-import { applyHomography, homography, perspectiveCrop, quadSize } from '../../functions/ocr-recognize/perspective-crop.ts';
+import {
+  applyHomography,
+  homography,
+  perspectiveCrop,
+  quadSize,
+} from '../../functions/ocr-recognize/perspective-crop.ts';
 import { fromTurned, turnClockwise } from '../../functions/ocr/page-turn.ts';
 import { pageAngle } from '../../functions/ocr/orientation.ts';
 import type { RgbImage } from '../../templates/onnx-node/runtime/image.ts';
@@ -225,7 +230,10 @@ describe('functions/ocr geometry', () => {
   });
 
   it('merges overlapping pieces of one line, not neighbouring lines', () => {
-    const rect = (cx: number, cy: number, width: number, height: number) => ({ rect: { cx, cy, width, height, angle: 0 }, score: 0.8 });
+    const rect = (cx: number, cy: number, width: number, height: number) => ({
+      rect: { cx, cy, width, height, angle: 0 },
+      score: 0.8,
+    });
     const merged = mergePieces([rect(50, 20, 100, 20), rect(110, 22, 40, 12), rect(50, 60, 100, 20)]);
     expect(merged).to.have.length(2);
     expect(merged[0]!.rect.width).to.be.closeTo(130, 1e-6);

@@ -30,13 +30,25 @@ describe('functions/ocr-recognize (PP-OCRv4 recogniser)', function () {
   it('reads JPEG and lines of different widths in one batch', async () => {
     const jpeg = await sharp(line).jpeg({ quality: 90 }).toBuffer();
     // the line twice, side by side: 448×39
-    const wide = await sharp(line).extend({ right: 224, background: '#ffffff' }).composite([{ input: line, left: 224, top: 0 }]).png().toBuffer();
-    const inputs = await Promise.all([fn.decode(jpeg, 'image/jpeg'), fn.decode(wide, 'image/png'), fn.decode(line, 'image/png')]);
+    const wide = await sharp(line)
+      .extend({ right: 224, background: '#ffffff' })
+      .composite([{ input: line, left: 224, top: 0 }])
+      .png()
+      .toBuffer();
+    const inputs = await Promise.all([
+      fn.decode(jpeg, 'image/jpeg'),
+      fn.decode(wide, 'image/png'),
+      fn.decode(line, 'image/png'),
+    ]);
     // each is cut to its ink with the same margins: the same height, the wide one about twice as wide
     expect(inputs[1]!.height).to.be.closeTo(inputs[2]!.height, 1);
     expect(lineWidth(inputs[1]!)).to.be.greaterThan(1.8 * lineWidth(inputs[2]!));
     const out = await fn.infer(exec, inputs);
-    expect(out.map((r) => r.text)).to.deep.equal(['Hello World 2024', 'Hello World 2024 Hello World 2024', 'Hello World 2024']);
+    expect(out.map((r) => r.text)).to.deep.equal([
+      'Hello World 2024',
+      'Hello World 2024 Hello World 2024',
+      'Hello World 2024',
+    ]);
   });
 
   it('reads a line with wide margins and a 3° skew: cut to its ink box and levelled first', async () => {
@@ -56,7 +68,9 @@ describe('functions/ocr-recognize (PP-OCRv4 recogniser)', function () {
   });
 
   it('finds no text in a blank image', async () => {
-    const blank = await sharp({ create: { width: 200, height: 40, channels: 3, background: '#ffffff' } }).png().toBuffer();
+    const blank = await sharp({ create: { width: 200, height: 40, channels: 3, background: '#ffffff' } })
+      .png()
+      .toBuffer();
     const [r] = await fn.infer(exec, [await fn.decode(blank, 'image/png')]);
     expect(r.text.trim()).to.equal('');
   });
@@ -72,15 +86,21 @@ describe('functions/ocr-recognize (PP-OCRv4 recogniser)', function () {
       expect((err as PlatformError).code).to.equal('bad_request');
       expect((err as PlatformError).message).to.match(pattern);
     }
-    const tiny = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } }).png().toBuffer();
-    expect(await fn.decode(tiny, 'image/png').catch((e: PlatformError) => e.message)).to.match(/is 2×2 pixels; it must be at least 4×4/);
+    const tiny = await sharp({ create: { width: 2, height: 2, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer();
+    expect(await fn.decode(tiny, 'image/png').catch((e: PlatformError) => e.message)).to.match(
+      /is 2×2 pixels; it must be at least 4×4/,
+    );
   });
 
   it('gives the emulated device the output shape the model has', async () => {
     const input = await fn.decode(line, 'image/png');
     const feeds = { x: { type: 'float32' as const, dims: [2, 3, 48, 480], data: new Float32Array(2 * 3 * 48 * 480) } };
     const real = await exec.run(feeds);
-    expect(fn.outputShapes({ x: { ...feeds.x, data: new Float32Array(0) } })['softmax_11.tmp_0'].dims).to.deep.equal(real['softmax_11.tmp_0'].dims);
+    expect(fn.outputShapes({ x: { ...feeds.x, data: new Float32Array(0) } })['softmax_11.tmp_0'].dims).to.deep.equal(
+      real['softmax_11.tmp_0'].dims,
+    );
     void input;
   });
 });
@@ -108,6 +128,8 @@ describe('functions/ocr-recognize CTC decoding', () => {
     expect(chars).to.have.length(6625);
     expect(chars[0]).to.equal('');
     expect(chars[chars.length - 1]).to.equal(' ');
-    expect(() => ctcDecode(new Float32Array(4), [1, 2, 2], 0, chars)).to.throw(/2 classes but the dictionary gives 6625/);
+    expect(() => ctcDecode(new Float32Array(4), [1, 2, 2], 0, chars)).to.throw(
+      /2 classes but the dictionary gives 6625/,
+    );
   });
 });

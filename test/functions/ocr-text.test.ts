@@ -20,7 +20,8 @@ function steps(chars: readonly string[], rows: [string, number, number?][]): Flo
 
 describe('functions/ocr-recognize text', () => {
   const chars = ['', 'a', 'b', '.', '(', ' '];
-  const decode = (rows: [string, number, number?][], spaceThreshold = 0.05) => ctcDecode(steps(chars, rows), [1, rows.length, chars.length], 0, chars, { spaceThreshold }).text;
+  const decode = (rows: [string, number, number?][], spaceThreshold = 0.05) =>
+    ctcDecode(steps(chars, rows), [1, rows.length, chars.length], 0, chars, { spaceThreshold }).text;
 
   it('keeps a word gap whose space probability peaks at the threshold, not a gap inside a word', () => {
     const rows: [string, number, number?][] = [
@@ -105,7 +106,8 @@ describe('functions/ocr-recognize text', () => {
     ]) {
       const banded = inkBox(image(ink!, paper!), { minShare: 0.002, maxAngle: 8, band: [12, 28] })!;
       expect(banded.angle).to.equal(0);
-      expect([banded.cx, banded.cy, banded.width, banded.height]).to.deep.equal([58.5, 20, 77, 10]); // bars from x = 20 to 97, rows 15–24
+      // bars from x = 20 to 97, rows 15–24
+      expect([banded.cx, banded.cy, banded.width, banded.height]).to.deep.equal([58.5, 20, 77, 10]);
       const all = inkBox(image(ink!, paper!))!;
       expect(all.height).to.be.greaterThan(20); // without the band the neighbour's ink counts
     }

@@ -35,7 +35,10 @@ describe('functions/ocr (detect → direction → orientation → recognize)', f
       const turned = await sharp(page).rotate(angle).png().toBuffer();
       const r = await read(turned);
       expect(r.angle, `page turned ${angle}°`).to.equal(angle);
-      expect(r.lines.map((l) => l.text), `page turned ${angle}°`).to.deep.equal(PAGE_LINES);
+      expect(
+        r.lines.map((l) => l.text),
+        `page turned ${angle}°`,
+      ).to.deep.equal(PAGE_LINES);
       expect(r.text).to.equal(PAGE_LINES.join('\n'));
       for (const l of r.lines) {
         expect(l.angle).to.equal(angle);
@@ -44,7 +47,8 @@ describe('functions/ocr (detect → direction → orientation → recognize)', f
         expect(l.box.x + l.box.width).to.be.at.most(r.width);
         expect(l.box.y + l.box.height).to.be.at.most(r.height);
         const [p0, p1] = l.box.points;
-        const direction = ((Math.round((Math.atan2(p1[1] - p0[1], p1[0] - p0[0]) * 180) / Math.PI / 90) * 90) % 360 + 360) % 360;
+        const direction =
+          (((Math.round((Math.atan2(p1[1] - p0[1], p1[0] - p0[0]) * 180) / Math.PI / 90) * 90) % 360) + 360) % 360;
         expect(direction, `reading direction of "${l.text}" on the page turned ${angle}°`).to.equal(angle);
       }
     }
@@ -55,7 +59,10 @@ describe('functions/ocr (detect → direction → orientation → recognize)', f
       const skewed = await sharp(page).rotate(skew, { background: '#ffffff' }).png().toBuffer();
       const r = await read(skewed);
       expect(r.angle).to.equal(0);
-      expect(r.lines.map((l) => l.text), `skew ${skew}°`).to.deep.equal(PAGE_LINES);
+      expect(
+        r.lines.map((l) => l.text),
+        `skew ${skew}°`,
+      ).to.deep.equal(PAGE_LINES);
     }
   });
 
@@ -63,7 +70,12 @@ describe('functions/ocr (detect → direction → orientation → recognize)', f
     for (const [body, pattern] of [
       [Buffer.alloc(0), /empty body: send the page image/],
       [Buffer.from('not an image at all'), /cannot decode the page image/],
-      [await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).png().toBuffer(), /is 4×4 pixels; it must be at least 8×8/],
+      [
+        await sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } })
+          .png()
+          .toBuffer(),
+        /is 4×4 pixels; it must be at least 8×8/,
+      ],
     ] as const) {
       const err = await service.invoke(body, 'image/png').catch((e: unknown) => e);
       expect(err).to.be.instanceOf(PlatformError);

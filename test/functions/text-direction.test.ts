@@ -34,7 +34,12 @@ describe('functions/text-direction (PaddleOCR direction classifier)', function (
   });
 
   it('declares the output shape the model has', async () => {
-    const real = await exec.run({ x: { type: 'float32', dims: [3, 3, 48, 192], data: new Float32Array(3 * 3 * 48 * 192) } });
-    expect(fn.outputShapes({ x: { type: 'float32', dims: [3, 3, 48, 192], data: new Float32Array(0) } })['softmax_0.tmp_0'].dims).to.deep.equal(real['softmax_0.tmp_0'].dims);
+    const real = await exec.run({
+      x: { type: 'float32', dims: [3, 3, 48, 192], data: new Float32Array(3 * 3 * 48 * 192) },
+    });
+    expect(
+      fn.outputShapes({ x: { type: 'float32', dims: [3, 3, 48, 192], data: new Float32Array(0) } })['softmax_0.tmp_0']
+        .dims,
+    ).to.deep.equal(real['softmax_0.tmp_0'].dims);
   });
 });

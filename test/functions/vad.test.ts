@@ -54,7 +54,10 @@ describe('functions/vad (Silero VAD)', function () {
     const pcm = new WaveFile(speech).getSamples(false, Int16Array) as unknown as Int16Array;
     const be = Buffer.alloc(pcm.length * 2);
     pcm.forEach((v, i) => be.writeInt16BE(v, i * 2));
-    const [fromRaw, fromWav] = await fn.infer(exec, [await fn.decode(be, 'audio/L16; rate=16000; channels=1'), await fn.decode(speech, 'audio/wav')]);
+    const [fromRaw, fromWav] = await fn.infer(exec, [
+      await fn.decode(be, 'audio/L16; rate=16000; channels=1'),
+      await fn.decode(speech, 'audio/wav'),
+    ]);
     expect(fromRaw).to.deep.equal(fromWav);
   });
 
@@ -66,7 +69,11 @@ describe('functions/vad (Silero VAD)', function () {
       [wav(new Int16Array(3200), 16000, 2), 'audio/wav', /has 2 channels; send mono audio/],
       [Buffer.alloc(3), 'audio/pcm; rate=16000', /whole number of 2-byte samples; got 3 bytes/],
       [Buffer.alloc(4), 'audio/pcm', /needs its sample rate in the Content-Type/],
-      [Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WAVE'), Buffer.alloc(8)]), 'audio/wav', /cannot read the WAV file/],
+      [
+        Buffer.concat([Buffer.from('RIFF'), Buffer.alloc(4), Buffer.from('WAVE'), Buffer.alloc(8)]),
+        'audio/wav',
+        /cannot read the WAV file/,
+      ],
     ];
     for (const [body, type, pattern] of cases) {
       const err = await fn.decode(body, type).catch((e: unknown) => e);
@@ -74,7 +81,10 @@ describe('functions/vad (Silero VAD)', function () {
       expect((err as PlatformError).code).to.equal('bad_request');
       expect((err as PlatformError).message).to.match(pattern);
     }
-    expect(() => decodeAudio(Buffer.alloc(2 * 16000 * 601), 'audio/pcm; rate=16000')).to.throw(PlatformError, /601.0 s long; at most 600 s/);
+    expect(() => decodeAudio(Buffer.alloc(2 * 16000 * 601), 'audio/pcm; rate=16000')).to.throw(
+      PlatformError,
+      /601.0 s long; at most 600 s/,
+    );
   });
 
   it('declares the output shapes the model has', async () => {

@@ -14,8 +14,51 @@ import { rawRequest } from './raw-http.ts';
 const SEED = Number(process.env.FUZZ_SEED ?? 20261121);
 const CASES = 250;
 
-const TRICKS = ['../', '..%2f', '%2e%2e', '%2e%2e%2f', '..\\', '%00', '\u0000', '/etc/passwd', '%c0%ae%c0%ae', '....//', '%252e%252e', '\u202e', ' ', '\t', '%', '%zz', '.', '..', '-', '_x', 'A'.repeat(300), 'UPPER', 'name.', '.ns', 'a..b', '😀'];
-const BAD_VALUES: unknown[] = [null, 0, -1, 1.5, true, [], {}, [1, 2], { a: 1 }, '', ' ', '\u0000', 'x'.repeat(70_000), ['a', 1], { 'nvidia.com/gpu': {} }];
+const TRICKS = [
+  '../',
+  '..%2f',
+  '%2e%2e',
+  '%2e%2e%2f',
+  '..\\',
+  '%00',
+  '\u0000',
+  '/etc/passwd',
+  '%c0%ae%c0%ae',
+  '....//',
+  '%252e%252e',
+  '\u202e',
+  ' ',
+  '\t',
+  '%',
+  '%zz',
+  '.',
+  '..',
+  '-',
+  '_x',
+  'A'.repeat(300),
+  'UPPER',
+  'name.',
+  '.ns',
+  'a..b',
+  '😀',
+];
+const BAD_VALUES: unknown[] = [
+  null,
+  0,
+  -1,
+  1.5,
+  true,
+  [],
+  {},
+  [1, 2],
+  { a: 1 },
+  '',
+  ' ',
+  '\u0000',
+  'x'.repeat(70_000),
+  ['a', 1],
+  { 'nvidia.com/gpu': {} },
+];
 
 function trickyName(r: Random): string {
   const parts = Array.from({ length: 1 + r.int(3) }, () => r.pick(TRICKS));
@@ -23,7 +66,14 @@ function trickyName(r: Random): string {
 }
 
 function validDeployment(): Record<string, unknown> {
-  return { service: 'fz-ok', image: 'echo:latest', labels: {}, annotations: {}, envVars: { A: '1' }, limits: { memory: '128Mi', cpu: '100m' } };
+  return {
+    service: 'fz-ok',
+    image: 'echo:latest',
+    labels: {},
+    annotations: {},
+    envVars: { A: '1' },
+    limits: { memory: '128Mi', cpu: '100m' },
+  };
 }
 
 /** A deployment made invalid in one or more ways, each of which must be refused. */
@@ -31,7 +81,20 @@ function badDeployment(r: Random): unknown {
   const kind = r.int(6);
   if (kind === 0) return r.pick(BAD_VALUES.filter((v) => typeof v !== 'object' || v === null || Array.isArray(v)));
   const d = validDeployment();
-  const fields = ['service', 'image', 'namespace', 'envProcess', 'envVars', 'constraints', 'secrets', 'labels', 'annotations', 'limits', 'requests', 'readOnlyRootFilesystem'];
+  const fields = [
+    'service',
+    'image',
+    'namespace',
+    'envProcess',
+    'envVars',
+    'constraints',
+    'secrets',
+    'labels',
+    'annotations',
+    'limits',
+    'requests',
+    'readOnlyRootFilesystem',
+  ];
   const rounds = 1 + r.int(3);
   for (let i = 0; i < rounds; i++) {
     switch (kind) {
@@ -45,14 +108,24 @@ function badDeployment(r: Random): unknown {
       case 3: // wrong types in optional fields
         d[r.pick(fields.slice(3))] = r.pick([0, 1.5, true, 'str', [null], { x: { y: 1 } }, ['a', { b: 1 }]]);
         d.service = r.chance(0.5) ? d.service : 'Bad_Name';
-        if (d.service === 'fz-ok') d.limits = { memory: r.pick(['lots', '-1Mi', '1Zi', 12, 'Mi']) }; // '' means unset (faas-cli sends it)
+        // '' means unset (faas-cli sends it)
+        if (d.service === 'fz-ok') d.limits = { memory: r.pick(['lots', '-1Mi', '1Zi', 12, 'Mi']) };
         break;
       case 4: // bad resource quantities and scale labels
-        d[r.pick(['limits', 'requests'])] = { memory: r.pick(['lots', '-5', '1.5.5Mi', 'Mi', '9'.repeat(400)]), cpu: r.pick(['fast', '-1', '1e999', '', 'm']) };
+        d[r.pick(['limits', 'requests'])] = {
+          memory: r.pick(['lots', '-5', '1.5.5Mi', 'Mi', '9'.repeat(400)]),
+          cpu: r.pick(['fast', '-1', '1e999', '', 'm']),
+        };
         break;
       default: // bad annotations (GPU share, SLO) and scale labels
-        d.labels = { 'com.openfaas.scale.min': r.pick(['x', '-1', '1.5', '99999999999']), 'com.openfaas.scale.max': r.pick(['0', 'y']) };
-        d.annotations = { 'fastgshare/gpu_quota_request': r.pick(['2', '-1', 'half', '']), 'fastgshare/gpu_sm_partition': r.pick(['0', '101', 'x']) };
+        d.labels = {
+          'com.openfaas.scale.min': r.pick(['x', '-1', '1.5', '99999999999']),
+          'com.openfaas.scale.max': r.pick(['0', 'y']),
+        };
+        d.annotations = {
+          'fastgshare/gpu_quota_request': r.pick(['2', '-1', 'half', '']),
+          'fastgshare/gpu_sm_partition': r.pick(['0', '101', 'x']),
+        };
     }
   }
   return d;
@@ -68,8 +141,21 @@ describe('bad input (seeded fuzzing)', function () {
   });
 
   before(async () => {
-    h = await startGatewayHarness({ env: { REDIS_URL, FASTGSHARE_ASYNC_PREFIX: prefix, FASTGSHARE_READY_TIMEOUT_MS: '500', FASTGSHARE_MAX_BODY_BYTES: String(256 * 1024) } });
-    expect((await h.call('POST', '/system/functions', { body: { service: 'echo', image: 'echo:latest', labels: {}, annotations: {} } })).status).to.equal(202);
+    h = await startGatewayHarness({
+      env: {
+        REDIS_URL,
+        FASTGSHARE_ASYNC_PREFIX: prefix,
+        FASTGSHARE_READY_TIMEOUT_MS: '500',
+        FASTGSHARE_MAX_BODY_BYTES: String(256 * 1024),
+      },
+    });
+    expect(
+      (
+        await h.call('POST', '/system/functions', {
+          body: { service: 'echo', image: 'echo:latest', labels: {}, annotations: {} },
+        })
+      ).status,
+    ).to.equal(202);
     await h.eventually(async () => expect((await h.call('GET', '/function/echo')).status).to.equal(200));
   });
   after(async () => {
@@ -78,7 +164,8 @@ describe('bad input (seeded fuzzing)', function () {
   });
 
   const expect4xx = (what: string, status: number, text: string) => {
-    if (status < 400 || status > 499 || text.trim() === '') failures.push(`${what} → ${status} ${JSON.stringify(text.slice(0, 200))}`);
+    if (status < 400 || status > 499 || text.trim() === '')
+      failures.push(`${what} → ${status} ${JSON.stringify(text.slice(0, 200))}`);
   };
 
   it(`refuses ${CASES} malformed deployments with a 4xx and a message (seed ${SEED})`, async () => {
@@ -87,8 +174,19 @@ describe('bad input (seeded fuzzing)', function () {
       const body = badDeployment(r);
       const method = r.pick(['POST', 'PUT']);
       const asText = JSON.stringify(body);
-      const contentType = r.pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded', 'application/json; charset=latin1', undefined]);
-      const res = await fetch(`${h.gateway.url}/system/functions`, { method, body: asText, headers: contentType ? { 'content-type': contentType } : {}, signal: AbortSignal.timeout(5000) });
+      const contentType = r.pick([
+        'application/json',
+        'text/plain',
+        'application/x-www-form-urlencoded',
+        'application/json; charset=latin1',
+        undefined,
+      ]);
+      const res = await fetch(`${h.gateway.url}/system/functions`, {
+        method,
+        body: asText,
+        headers: contentType ? { 'content-type': contentType } : {},
+        signal: AbortSignal.timeout(5000),
+      });
       const text = await res.text();
       // PUT of a (valid-looking) unknown function is a 404: also a 4xx with a message
       expect4xx(`#${i} ${method} ${asText.slice(0, 150)} (${contentType})`, res.status, text);
@@ -99,20 +197,56 @@ describe('bad input (seeded fuzzing)', function () {
   it('refuses broken JSON, truncated bodies, oversize bodies and bad shapes on every /system write', async () => {
     const r = seeded(SEED + 1);
     const valid = JSON.stringify(validDeployment());
-    const broken = ['{', '{"service":', valid.slice(0, valid.length - 3), '[]', 'null', '"str"', '42', '{"service":"a","image":"echo:latest"}}', '\u0000{}', '{"__proto__":{"service":"x"}}', 'x'.repeat(2 * 1024 * 1024)];
-    const routes: Array<[string, string]> = [['POST', '/system/functions'], ['PUT', '/system/functions'], ['DELETE', '/system/functions'], ['POST', '/system/scale-function/echo'], ['POST', '/system/namespace'], ['POST', '/system/secrets'], ['PUT', '/system/secrets']];
+    const broken = [
+      '{',
+      '{"service":',
+      valid.slice(0, valid.length - 3),
+      '[]',
+      'null',
+      '"str"',
+      '42',
+      '{"service":"a","image":"echo:latest"}}',
+      '\u0000{}',
+      '{"__proto__":{"service":"x"}}',
+      'x'.repeat(2 * 1024 * 1024),
+    ];
+    const routes: Array<[string, string]> = [
+      ['POST', '/system/functions'],
+      ['PUT', '/system/functions'],
+      ['DELETE', '/system/functions'],
+      ['POST', '/system/scale-function/echo'],
+      ['POST', '/system/namespace'],
+      ['POST', '/system/secrets'],
+      ['PUT', '/system/secrets'],
+    ];
     for (const [method, path] of routes) {
       for (const b of broken) {
-        const res = await fetch(`${h.gateway.url}${path}`, { method, body: b, headers: { 'content-type': 'application/json' }, signal: AbortSignal.timeout(5000) });
+        const res = await fetch(`${h.gateway.url}${path}`, {
+          method,
+          body: b,
+          headers: { 'content-type': 'application/json' },
+          signal: AbortSignal.timeout(5000),
+        });
         expect4xx(`${method} ${path} ${JSON.stringify(b.slice(0, 60))}`, res.status, await res.text());
       }
       // a body cut short: the client says 400 bytes, sends 20, and stops sending
-      const cut = await rawRequest(h.gateway.port, `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n${valid.slice(0, 20)}`, { endAfterWrite: true });
+      const cut = await rawRequest(
+        h.gateway.port,
+        `${method} ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 400\r\n\r\n${valid.slice(0, 20)}`,
+        { endAfterWrite: true },
+      );
       if (!cut.closed) expect4xx(`${method} ${path} truncated`, cut.status, cut.text);
     }
     for (const name of Array.from({ length: 30 }, () => trickyName(r))) {
-      for (const [method, path] of [['GET', `/system/function/${encodeURIComponent(name)}`], ['DELETE', '/system/functions'], ['POST', `/system/scale-function/${encodeURIComponent(name)}`]] as const) {
-        const body = method === 'GET' ? undefined : JSON.stringify({ functionName: name, serviceName: name, replicas: r.pick([1, -1, 'x', 1e9, null]) });
+      for (const [method, path] of [
+        ['GET', `/system/function/${encodeURIComponent(name)}`],
+        ['DELETE', '/system/functions'],
+        ['POST', `/system/scale-function/${encodeURIComponent(name)}`],
+      ] as const) {
+        const body =
+          method === 'GET'
+            ? undefined
+            : JSON.stringify({ functionName: name, serviceName: name, replicas: r.pick([1, -1, 'x', 1e9, null]) });
         const res = await fetch(`${h.gateway.url}${path}`, { method, body, signal: AbortSignal.timeout(5000) });
         expect4xx(`${method} ${path} ${body ?? ''}`, res.status, await res.text());
       }
@@ -125,7 +259,9 @@ describe('bad input (seeded fuzzing)', function () {
     for (let i = 0; i < 120; i++) {
       const route = r.pick(['/function/', '/async-function/']);
       const name = trickyName(r);
-      const encoded = r.chance(0.5) ? encodeURIComponent(name) : name.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
+      const encoded = r.chance(0.5)
+        ? encodeURIComponent(name)
+        : name.replace(/[^\x21-\x7e]/gu, (c) => encodeURIComponent(c));
       const method = r.pick(['GET', 'POST', 'PUT', 'DELETE', 'PATCH']);
       const body = method === 'GET' ? '' : r.pick(['', 'x', '{"a":1}', '\u0000\u0001']);
       const raw = `${method} ${route}${encoded} HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
@@ -139,22 +275,41 @@ describe('bad input (seeded fuzzing)', function () {
         } catch {
           /* not valid percent-encoding: cannot have been accepted as a name */
         }
-        if (!['echo', 'echo.', 'echo.openfaas-fn'].includes(first)) failures.push(`${method} ${route}${encoded} → ${a.status}`);
+        if (!['echo', 'echo.', 'echo.openfaas-fn'].includes(first))
+          failures.push(`${method} ${route}${encoded} → ${a.status}`);
         continue;
       }
       expect4xx(`${method} ${route}${encoded}`, a.status, a.text);
     }
     // NUL bytes and control characters in the request line itself, and bodies cut short
-    for (const line of ['GET /function/ec\u0000ho HTTP/1.1', 'POST /function/echo\u0001 HTTP/1.1', 'POST /async-function/%00 HTTP/1.1', 'GET /function/../system/functions HTTP/1.1']) {
+    for (const line of [
+      'GET /function/ec\u0000ho HTTP/1.1',
+      'POST /function/echo\u0001 HTTP/1.1',
+      'POST /async-function/%00 HTTP/1.1',
+      'GET /function/../system/functions HTTP/1.1',
+    ]) {
       const a = await rawRequest(h.gateway.port, `${line}\r\nHost: x\r\nConnection: close\r\n\r\n`);
       if (!a.closed) expect4xx(JSON.stringify(line), a.status, a.text || 'x');
     }
-    const cut = await rawRequest(h.gateway.port, `POST /async-function/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly-this`, { endAfterWrite: true });
+    const cut = await rawRequest(
+      h.gateway.port,
+      `POST /async-function/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nonly-this`,
+      { endAfterWrite: true },
+    );
     if (!cut.closed) expect4xx('async truncated body', cut.status, cut.text);
-    const big = await fetch(`${h.gateway.url}/async-function/echo`, { method: 'POST', body: new Uint8Array(2 * 1024 * 1024), signal: AbortSignal.timeout(5000) });
+    const big = await fetch(`${h.gateway.url}/async-function/echo`, {
+      method: 'POST',
+      body: new Uint8Array(2 * 1024 * 1024),
+      signal: AbortSignal.timeout(5000),
+    });
     expect4xx('async oversize body', big.status, await big.text());
     for (const cb of ['::', 'file:///etc/passwd', 'http://', 'gopher://x', 'x'.repeat(5000)]) {
-      const res = await fetch(`${h.gateway.url}/async-function/echo`, { method: 'POST', body: 'x', headers: { 'X-Callback-Url': cb }, signal: AbortSignal.timeout(5000) });
+      const res = await fetch(`${h.gateway.url}/async-function/echo`, {
+        method: 'POST',
+        body: 'x',
+        headers: { 'X-Callback-Url': cb },
+        signal: AbortSignal.timeout(5000),
+      });
       expect4xx(`callback ${cb.slice(0, 40)}`, res.status, await res.text());
     }
     expect(failures, `seed ${SEED}:\n${failures.join('\n')}`).to.deep.equal([]);

@@ -11,13 +11,19 @@ export interface RawAnswer {
   closed: boolean;
 }
 
-export function rawRequest(port: number, bytes: Buffer | string, opts: { timeoutMs?: number; endAfterWrite?: boolean } = {}): Promise<RawAnswer> {
+export function rawRequest(
+  port: number,
+  bytes: Buffer | string,
+  opts: { timeoutMs?: number; endAfterWrite?: boolean } = {},
+): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
     const s = net.connect(port, '127.0.0.1');
     let data = '';
     const timer = setTimeout(() => {
       s.destroy();
-      reject(new Error(`no answer within ${opts.timeoutMs ?? 5000} ms to ${JSON.stringify(String(bytes).slice(0, 120))}`));
+      reject(
+        new Error(`no answer within ${opts.timeoutMs ?? 5000} ms to ${JSON.stringify(String(bytes).slice(0, 120))}`),
+      );
     }, opts.timeoutMs ?? 5000);
     const done = () => {
       clearTimeout(timer);

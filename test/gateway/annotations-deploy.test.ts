@@ -7,7 +7,13 @@
 import { expect } from 'chai';
 import { startGatewayHarness, type GatewayHarness } from './harness.ts';
 
-const deployment = (service: string, annotations: Record<string, string>) => ({ service, image: 'echo:latest', annotations, labels: {}, envVars: {} });
+const deployment = (service: string, annotations: Record<string, string>) => ({
+  service,
+  image: 'echo:latest',
+  annotations,
+  labels: {},
+  envVars: {},
+});
 
 describe('gateway: bad annotations are a 400 at deploy time', function () {
   this.timeout(30_000);
@@ -22,8 +28,16 @@ describe('gateway: bad annotations are a 400 at deploy time', function () {
   const names = async () => (await h.call('GET', '/system/functions')).json<{ name: string }[]>().map((f) => f.name);
 
   const bad: [Record<string, string>, string, string][] = [
-    [{ 'fastgshare/gpu_sm_partition': '150' }, 'fastgshare/gpu_sm_partition', '150 is out of range; use a number from 1 to 100'],
-    [{ 'fastgshare/gpu_quota_request': '1.5' }, 'fastgshare/gpu_quota_request', '1.5 is out of range; use a number from 0 to 1'],
+    [
+      { 'fastgshare/gpu_sm_partition': '150' },
+      'fastgshare/gpu_sm_partition',
+      '150 is out of range; use a number from 1 to 100',
+    ],
+    [
+      { 'fastgshare/gpu_quota_request': '1.5' },
+      'fastgshare/gpu_quota_request',
+      '1.5 is out of range; use a number from 0 to 1',
+    ],
     [{ 'fastgshare/slo_ms': 'soon' }, 'fastgshare/slo_ms', '"soon" is not a number'],
     [{ 'fastgshare/max_batch': '2.5' }, 'fastgshare/max_batch', '"2.5" is not a whole number'],
     [{ 'fastgshare/device': 'tpu' }, 'fastgshare/device', '"tpu" is not a device'],
@@ -41,8 +55,13 @@ describe('gateway: bad annotations are a 400 at deploy time', function () {
   }
 
   it('PUT that makes a deployed function bad: 400, and the stored annotations stay', async () => {
-    expect((await h.call('POST', '/system/functions', { body: deployment('keep', { 'fastgshare/invoke_auth': 'tenant' }) })).status).to.equal(202);
-    const r = await h.call('PUT', '/system/functions', { body: deployment('keep', { 'fastgshare/invoke_auth': 'tenant', 'fastgshare/gpu_sm_partition': '150' }) });
+    expect(
+      (await h.call('POST', '/system/functions', { body: deployment('keep', { 'fastgshare/invoke_auth': 'tenant' }) }))
+        .status,
+    ).to.equal(202);
+    const r = await h.call('PUT', '/system/functions', {
+      body: deployment('keep', { 'fastgshare/invoke_auth': 'tenant', 'fastgshare/gpu_sm_partition': '150' }),
+    });
     expect(r.status).to.equal(400);
     expect(r.text).to.contain('annotation fastgshare/gpu_sm_partition: 150 is out of range');
     const fn = (await h.call('GET', '/system/function/keep')).json<{ annotations?: Record<string, string> }>();

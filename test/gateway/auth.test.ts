@@ -17,7 +17,14 @@ describe('gateway basic auth', () => {
   before(async () => {
     ts = await startTestStore();
     dir = await tempDir();
-    const config = readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dir.dir, FASTGSHARE_ADMIN_USER: 'admin', FASTGSHARE_ADMIN_PASSWORD: 'correct-horse', FASTGSHARE_READY_TIMEOUT_MS: '0' });
+    const config = readGatewayConfig({
+      PORT: '0',
+      FASTGSHARE_HOST: '127.0.0.1',
+      FASTGSHARE_DATA_DIR: dir.dir,
+      FASTGSHARE_ADMIN_USER: 'admin',
+      FASTGSHARE_ADMIN_PASSWORD: 'correct-horse',
+      FASTGSHARE_READY_TIMEOUT_MS: '0',
+    });
     gw = await startGateway({ config, store: ts.store, nodes: [], log: silentLogger, registry: new Registry() });
   });
   after(async () => {
@@ -26,7 +33,8 @@ describe('gateway basic auth', () => {
     await dir?.cleanup();
   });
 
-  const get = (path: string, authorization?: string) => fetch(gw.url + path, { headers: authorization === undefined ? {} : { authorization } });
+  const get = (path: string, authorization?: string) =>
+    fetch(gw.url + path, { headers: authorization === undefined ? {} : { authorization } });
 
   it('treats an empty Bearer (faas-cli without login) as anonymous: 401 with WWW-Authenticate', async () => {
     for (const auth of ['Bearer', 'Bearer ', undefined]) {
@@ -48,11 +56,15 @@ describe('gateway basic auth', () => {
   });
 
   it('checks auth before reading the body', async () => {
-    const r = await fetch(gw.url + '/system/functions', { method: 'POST', body: '{not json', headers: { authorization: 'Bearer' } });
+    const r = await fetch(gw.url + '/system/functions', {
+      method: 'POST',
+      body: '{not json',
+      headers: { authorization: 'Bearer' },
+    });
     expect(r.status).to.equal(401);
   });
 
-  it('leaves /function/* and /healthz open; /metrics on the public port is the admin\'s, open on the metrics port', async () => {
+  it("leaves /function/* and /healthz open; /metrics on the public port is the admin's, open on the metrics port", async () => {
     expect((await get('/function/echo')).status).to.equal(404);
     const anon = await get('/metrics');
     expect(anon.status).to.equal(401);

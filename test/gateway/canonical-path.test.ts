@@ -23,10 +23,16 @@ const ALICE = { user: 'alice', password: 'alice-password-1' };
 const BOB = { user: 'bob', password: 'bob-password-1' };
 const ENV_MARKER = 'alice-env-marker-7f3a';
 const SECRET_VALUE = 'alice-secret-value-91c2';
-const basic = (u: { user: string; password: string }) => 'Basic ' + Buffer.from(`${u.user}:${u.password}`).toString('base64');
+const basic = (u: { user: string; password: string }) =>
+  'Basic ' + Buffer.from(`${u.user}:${u.password}`).toString('base64');
 
 type Who = 'admin' | 'alice' | 'bob' | 'anonymous';
-const AUTH: Record<Who, string | undefined> = { admin: basic(ADMIN), alice: basic(ALICE), bob: basic(BOB), anonymous: undefined };
+const AUTH: Record<Who, string | undefined> = {
+  admin: basic(ADMIN),
+  alice: basic(ALICE),
+  bob: basic(BOB),
+  anonymous: undefined,
+};
 const WHO: Who[] = ['admin', 'alice', 'bob', 'anonymous'];
 
 interface Route {
@@ -38,7 +44,10 @@ interface Route {
 /** Every route of the routers in gateway/routes/ and the explain route, read from their stacks. */
 async function discoverRoutes(): Promise<Route[]> {
   // deps are only captured by the route handlers, never called while the routers are built
-  const stub: unknown = new Proxy(function () {}, { get: (_t, k) => (k === 'then' ? undefined : stub), apply: () => stub });
+  const stub: unknown = new Proxy(function () {}, {
+    get: (_t, k) => (k === 'then' ? undefined : stub),
+    apply: () => stub,
+  });
   const files = readdirSync(join(ROOT, 'gateway', 'routes'))
     .filter((f) => f.endsWith('.ts'))
     .map((f) => join(ROOT, 'gateway', 'routes', f))
@@ -49,9 +58,12 @@ async function discoverRoutes(): Promise<Route[]> {
     for (const [k, v] of Object.entries(mod)) {
       if (!/^create\w*Routes?$/.test(k) || typeof v !== 'function') continue;
       const router = (v as (...a: unknown[]) => Router)(stub, stub);
-      for (const layer of (router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }).stack) {
+      for (const layer of (
+        router as unknown as { stack: Array<{ route?: { path: string; methods: Record<string, boolean> } }> }
+      ).stack) {
         if (!layer.route) continue;
-        for (const m of Object.keys(layer.route.methods)) if (m !== '_all') out.push({ method: m.toUpperCase(), pattern: layer.route.path });
+        for (const m of Object.keys(layer.route.methods))
+          if (m !== '_all') out.push({ method: m.toUpperCase(), pattern: layer.route.path });
       }
     }
   }
@@ -60,7 +72,11 @@ async function discoverRoutes(): Promise<Route[]> {
 
 /** What each request aims at: alice's things, with a hostile body where the route takes one. */
 function target(r: Route): { path: string; query: string; body?: Record<string, unknown> } {
-  const name = r.pattern.startsWith('/system/namespace/') ? 'ns-a' : r.pattern.startsWith('/system/tenants/') ? 'alice' : 'alice-fn';
+  const name = r.pattern.startsWith('/system/namespace/')
+    ? 'ns-a'
+    : r.pattern.startsWith('/system/tenants/')
+      ? 'alice'
+      : 'alice-fn';
   const path = r.pattern.replace(':name', name);
   const key = `${r.method} ${r.pattern}`;
   const q = (s: string) => s;
@@ -71,9 +87,17 @@ function target(r: Route): { path: string; query: string; body?: Record<string, 
     case 'GET /system/explain/:name':
       return { path, query: q('namespace=ns-a') };
     case 'POST /system/functions':
-      return { path, query: '', body: { service: 'alice-fn', image: 'echo:latest', namespace: 'ns-a', envVars: { PWNED: '1' } } };
+      return {
+        path,
+        query: '',
+        body: { service: 'alice-fn', image: 'echo:latest', namespace: 'ns-a', envVars: { PWNED: '1' } },
+      };
     case 'PUT /system/functions':
-      return { path, query: '', body: { service: 'alice-fn', image: 'echo:latest', namespace: 'ns-a', envVars: { PWNED: '1' } } };
+      return {
+        path,
+        query: '',
+        body: { service: 'alice-fn', image: 'echo:latest', namespace: 'ns-a', envVars: { PWNED: '1' } },
+      };
     case 'DELETE /system/functions':
       return { path, query: '', body: { functionName: 'alice-fn', namespace: 'ns-a' } };
     case 'POST /system/scale-function/:name':
@@ -97,7 +121,16 @@ function target(r: Route): { path: string; query: string; body?: Record<string, 
       return { path, query: '' };
     default:
       // routes added later: aimed at alice by their path alone, with her namespace in the query
-      return { path, query: r.pattern.includes(':name') && !r.pattern.startsWith('/system/tenants') && !r.pattern.startsWith('/system/namespace') ? q('namespace=ns-a') : '', body: r.method === 'GET' || r.method === 'HEAD' ? undefined : {} };
+      return {
+        path,
+        query:
+          r.pattern.includes(':name') &&
+          !r.pattern.startsWith('/system/tenants') &&
+          !r.pattern.startsWith('/system/namespace')
+            ? q('namespace=ns-a')
+            : '',
+        body: r.method === 'GET' || r.method === 'HEAD' ? undefined : {},
+      };
   }
 }
 
@@ -108,7 +141,8 @@ interface Variant {
   url: string;
 }
 
-const encodeFirstLetter = (seg: string) => (seg && /^[a-z]/.test(seg) ? '%' + seg.charCodeAt(0).toString(16) + seg.slice(1) : seg);
+const encodeFirstLetter = (seg: string) =>
+  seg && /^[a-z]/.test(seg) ? '%' + seg.charCodeAt(0).toString(16) + seg.slice(1) : seg;
 const capitalize = (seg: string) => seg.replace(/(^|-)([a-z])/g, (_m, a: string, b: string) => a + b.toUpperCase());
 
 /** The spellings of one route's path (and its query). */
@@ -119,25 +153,49 @@ function variants(r: Route, t: { path: string; query: string }): Variant[] {
   const v: Variant[] = [
     { label: 'canonical', kind: 'same', url: t.path + qs },
     { label: 'percent-encoded letters', kind: 'same', url: segs.map(encodeFirstLetter).join('/') + qs },
-    { label: 'encoded first segment', kind: 'same', url: '/' + encodeFirstLetter(segs[1]!) + '/' + segs.slice(2).join('/') + qs },
+    {
+      label: 'encoded first segment',
+      kind: 'same',
+      url: '/' + encodeFirstLetter(segs[1]!) + '/' + segs.slice(2).join('/') + qs,
+    },
     { label: 'trailing slash', kind: 'same', url: t.path + '/' + qs },
     { label: 'upper case', kind: 'case', url: t.path.toUpperCase() + qs },
     { label: 'mixed case', kind: 'case', url: segs.map(capitalize).join('/') + qs },
-    { label: 'last word upper', kind: 'case', url: segs.map((s, i) => (i === last ? s.toUpperCase() : s)).join('/') + qs },
-    { label: 'encoded upper case', kind: 'case', url: '/%' + (segs[1]!.charCodeAt(0) - 32).toString(16) + segs[1]!.slice(1) + '/' + segs.slice(2).join('/') + qs },
+    {
+      label: 'last word upper',
+      kind: 'case',
+      url: segs.map((s, i) => (i === last ? s.toUpperCase() : s)).join('/') + qs,
+    },
+    {
+      label: 'encoded upper case',
+      kind: 'case',
+      url: '/%' + (segs[1]!.charCodeAt(0) - 32).toString(16) + segs[1]!.slice(1) + '/' + segs.slice(2).join('/') + qs,
+    },
     { label: 'double slash', kind: 'malformed', url: '/' + segs[1] + '//' + segs.slice(2).join('/') + qs },
     { label: 'leading double slash', kind: 'malformed', url: '/' + t.path + qs },
     { label: 'dot segment', kind: 'malformed', url: '/' + segs[1] + '/./' + segs.slice(2).join('/') + qs },
     { label: 'encoded dot-dot', kind: 'malformed', url: '/' + segs[1] + '/x/%2e%2e/' + segs.slice(2).join('/') + qs },
     { label: 'bad percent-encoding', kind: 'malformed', url: '/' + segs[1] + '/%zz' + segs.slice(2).join('/') + qs },
-    { label: 'double-encoded', kind: 'unrouted', url: '/%25' + segs[1]!.charCodeAt(0).toString(16) + segs[1]!.slice(1) + '/' + segs.slice(2).join('/') + qs },
+    {
+      label: 'double-encoded',
+      kind: 'unrouted',
+      url: '/%25' + segs[1]!.charCodeAt(0).toString(16) + segs[1]!.slice(1) + '/' + segs.slice(2).join('/') + qs,
+    },
   ];
   if (r.pattern.includes(':name')) {
-    const qualified = r.pattern.startsWith('/system/namespace/') || r.pattern.startsWith('/system/tenants/') ? t.path.replace(/\/(ns-a|alice)(\/|$)/, '/$1.ns-a$2') : t.path.replace('/alice-fn', '/alice-fn.ns-a');
+    const qualified =
+      r.pattern.startsWith('/system/namespace/') || r.pattern.startsWith('/system/tenants/')
+        ? t.path.replace(/\/(ns-a|alice)(\/|$)/, '/$1.ns-a$2')
+        : t.path.replace('/alice-fn', '/alice-fn.ns-a');
     v.push({ label: 'name.namespace', kind: 'qualified', url: qualified });
-    v.push({ label: 'name.namespace, other namespace in query', kind: 'qualified', url: qualified + '?namespace=ns-b' });
+    v.push({
+      label: 'name.namespace, other namespace in query',
+      kind: 'qualified',
+      url: qualified + '?namespace=ns-b',
+    });
   }
-  if (t.query.includes('namespace=ns-a')) v.push({ label: 'namespace given twice', kind: 'other-ns', url: t.path + '?' + t.query + '&namespace=ns-b' });
+  if (t.query.includes('namespace=ns-a'))
+    v.push({ label: 'namespace given twice', kind: 'other-ns', url: t.path + '?' + t.query + '&namespace=ns-b' });
   return v;
 }
 
@@ -154,7 +212,17 @@ function raw(base: string, method: string, path: string, auth: string | undefine
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: u.hostname, port: u.port, method, path, agent, headers: { ...(auth ? { authorization: auth } : {}), ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) } },
+      {
+        host: u.hostname,
+        port: u.port,
+        method,
+        path,
+        agent,
+        headers: {
+          ...(auth ? { authorization: auth } : {}),
+          ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -184,14 +252,16 @@ async function pool<T>(jobs: Array<() => Promise<T>>, n: number): Promise<T[]> {
 }
 
 const isSelfRoute = (pattern: string) => pattern === '/system/tenant' || pattern.startsWith('/system/tenant/');
-const isTenantRoute = (method: string, path: string) => TENANT_ROUTES.some((x) => x.method === method && x.path.test(path));
+const isTenantRoute = (method: string, path: string) =>
+  TENANT_ROUTES.some((x) => x.method === method && x.path.test(path));
 const ALICE_MARKERS = ['alice-fn', 'alice-secret', ENV_MARKER, SECRET_VALUE, ALICE.password, '"ns-a"'];
 
 describe('gateway: one canonical path for routing, auth and the tenant scope', function () {
   this.timeout(180_000);
   let h: GatewayHarness;
   let routes: Route[];
-  const call = (who: Who, method: string, path: string, body?: unknown) => raw(h.gateway.url, method, path, AUTH[who], body);
+  const call = (who: Who, method: string, path: string, body?: unknown) =>
+    raw(h.gateway.url, method, path, AUTH[who], body);
 
   /** Alice's and everyone's durable state, without fields that move by themselves. */
   const snapshot = async () => {
@@ -214,14 +284,32 @@ describe('gateway: one canonical path for routing, auth and the tenant scope', f
   before(async () => {
     routes = await discoverRoutes();
     h = await startGatewayHarness({
-      env: { FASTGSHARE_ADMIN_USER: ADMIN.user, FASTGSHARE_ADMIN_PASSWORD: ADMIN.password, FASTGSHARE_TENANT_HASH_ROUNDS: '4', FASTGSHARE_AUTOSCALE: 'false', FASTGSHARE_METERING: 'false' },
+      env: {
+        FASTGSHARE_ADMIN_USER: ADMIN.user,
+        FASTGSHARE_ADMIN_PASSWORD: ADMIN.password,
+        FASTGSHARE_TENANT_HASH_ROUNDS: '4',
+        FASTGSHARE_AUTOSCALE: 'false',
+        FASTGSHARE_METERING: 'false',
+      },
     });
-    const as = (who: Who, method: string, path: string, body?: unknown) => h.call(method, path, { body, headers: { authorization: AUTH[who]!, ...(body === undefined ? {} : { 'content-type': 'application/json' }) } });
-    for (const [t, ns] of [[ALICE, 'ns-a'], [BOB, 'ns-b']] as const) {
+    const as = (who: Who, method: string, path: string, body?: unknown) =>
+      h.call(method, path, {
+        body,
+        headers: { authorization: AUTH[who]!, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      });
+    for (const [t, ns] of [
+      [ALICE, 'ns-a'],
+      [BOB, 'ns-b'],
+    ] as const) {
       const r = await as('admin', 'POST', '/system/tenants', { name: t.user, namespaces: [ns], password: t.password });
       expect(r.status, r.text).to.equal(201);
     }
-    const d1 = await as('alice', 'POST', '/system/functions', { service: 'alice-fn', image: 'echo:latest', envVars: { ALICE_TOKEN: ENV_MARKER }, annotations: { 'fastgshare/invoke_auth': 'tenant' } });
+    const d1 = await as('alice', 'POST', '/system/functions', {
+      service: 'alice-fn',
+      image: 'echo:latest',
+      envVars: { ALICE_TOKEN: ENV_MARKER },
+      annotations: { 'fastgshare/invoke_auth': 'tenant' },
+    });
     expect(d1.status, d1.text).to.equal(202);
     const s1 = await as('alice', 'POST', '/system/secrets', { name: 'alice-secret', value: SECRET_VALUE });
     expect(s1.status, s1.text).to.equal(201);
@@ -240,11 +328,45 @@ describe('gateway: one canonical path for routing, auth and the tenant scope', f
 
   it('finds every /system route in the routers, the tenant routes among them', () => {
     const keys = routes.map((r) => `${r.method} ${r.pattern}`);
-    for (const k of ['GET /system/functions', 'POST /system/functions', 'PUT /system/functions', 'DELETE /system/functions', 'GET /system/function/:name', 'POST /system/scale-function/:name', 'GET /system/secrets', 'POST /system/secrets', 'PUT /system/secrets', 'DELETE /system/secrets', 'GET /system/logs', 'GET /system/namespaces', 'POST /system/namespace', 'GET /system/namespace/:name', 'DELETE /system/namespace/:name', 'GET /system/info', 'POST /system/tenants', 'GET /system/tenants', 'GET /system/tenants/:name', 'DELETE /system/tenants/:name', 'POST /system/tenants/:name/rotate', 'GET /system/tenant', 'GET /system/cost', 'GET /system/cost/report', 'GET /system/explain/:name', 'POST /system/profiles/:name', 'GET /system/profiles/:name', 'GET /metrics', 'GET /healthz']) {
+    for (const k of [
+      'GET /system/functions',
+      'POST /system/functions',
+      'PUT /system/functions',
+      'DELETE /system/functions',
+      'GET /system/function/:name',
+      'POST /system/scale-function/:name',
+      'GET /system/secrets',
+      'POST /system/secrets',
+      'PUT /system/secrets',
+      'DELETE /system/secrets',
+      'GET /system/logs',
+      'GET /system/namespaces',
+      'POST /system/namespace',
+      'GET /system/namespace/:name',
+      'DELETE /system/namespace/:name',
+      'GET /system/info',
+      'POST /system/tenants',
+      'GET /system/tenants',
+      'GET /system/tenants/:name',
+      'DELETE /system/tenants/:name',
+      'POST /system/tenants/:name/rotate',
+      'GET /system/tenant',
+      'GET /system/cost',
+      'GET /system/cost/report',
+      'GET /system/explain/:name',
+      'POST /system/profiles/:name',
+      'GET /system/profiles/:name',
+      'GET /metrics',
+      'GET /healthz',
+    ]) {
       expect(keys, k).to.include(k);
     }
     // every route a tenant may use is a real route (a scope entry for a route that is not there would hide a typo)
-    for (const tr of TENANT_ROUTES) expect(routes.some((r) => r.method === tr.method && tr.path.test(target(r).path)), String(tr.path)).to.equal(true);
+    for (const tr of TENANT_ROUTES)
+      expect(
+        routes.some((r) => r.method === tr.method && tr.path.test(target(r).path)),
+        String(tr.path),
+      ).to.equal(true);
   });
 
   it('routes and scopes every spelling of every route the same way, for the admin, the owner, another tenant and no one', async () => {
@@ -259,25 +381,43 @@ describe('gateway: one canonical path for routing, auth and the tenant scope', f
         // the admin and alice must not change their own data here: their state-changing calls
         // are sent only in spellings that are refused before any handler runs
         const mine = who === 'admin' || who === 'alice';
-        const selected = vs.filter((v) => !(mine && mutating && (v.kind === 'same' || v.kind === 'qualified' || v.kind === 'other-ns')));
+        const selected = vs.filter(
+          (v) => !(mine && mutating && (v.kind === 'same' || v.kind === 'qualified' || v.kind === 'other-ns')),
+        );
         jobs.push(async () => {
           const results = new Map<string, Raw>();
           for (const v of selected) {
             const res = await call(who, r.method, v.url, t.body);
             results.set(v.label, res);
-            const say = (m: string) => failures.push(`${who} ${r.method} ${v.url} (${v.label}): ${m} [${res.status} ${res.body.slice(0, 160).trim()}]`);
+            const say = (m: string) =>
+              failures.push(
+                `${who} ${r.method} ${v.url} (${v.label}): ${m} [${res.status} ${res.body.slice(0, 160).trim()}]`,
+              );
             if (res.status >= 500 && res.status !== 501) say('server error');
             if (/\n\s+at .+:\d+:\d+/.test(res.body)) say('stack trace in the answer');
             if (v.kind === 'case' && res.status !== 404) say('a case variant must be a 404');
             if (v.kind === 'malformed' && res.status !== 400) say('a malformed path must be a 400');
             if (v.kind === 'unrouted' && res.status !== 404) say('a double-encoded path must be a 404');
-            if ((v.kind === 'same' || v.kind === 'qualified' || v.kind === 'other-ns') && who === 'anonymous' && res.status !== 401) say('anonymous must get 401');
+            if (
+              (v.kind === 'same' || v.kind === 'qualified' || v.kind === 'other-ns') &&
+              who === 'anonymous' &&
+              res.status !== 401
+            )
+              say('anonymous must get 401');
             if (who === 'bob' && res.status >= 200 && res.status < 300) {
               // a tenant may change its own record (/system/tenant/...: its API keys), nothing else
               if (mutating && !isSelfRoute(r.pattern)) say('another tenant changed something');
               for (const m of ALICE_MARKERS) if (res.body.includes(m)) say(`another tenant read alice's data (${m})`);
             }
-            if (who === 'bob' && v.kind !== 'case' && v.kind !== 'malformed' && v.kind !== 'unrouted' && !isTenantRoute(r.method, t.path) && res.status !== 403 && res.status !== 401) {
+            if (
+              who === 'bob' &&
+              v.kind !== 'case' &&
+              v.kind !== 'malformed' &&
+              v.kind !== 'unrouted' &&
+              !isTenantRoute(r.method, t.path) &&
+              res.status !== 403 &&
+              res.status !== 401
+            ) {
               say('an admin-only route must be a 403 for a tenant');
             }
           }
@@ -286,10 +426,18 @@ describe('gateway: one canonical path for routing, auth and the tenant scope', f
           if (canonical) {
             for (const label of ['percent-encoded letters', 'encoded first segment', 'trailing slash']) {
               const other = results.get(label);
-              if (other && other.status !== canonical.status) failures.push(`${who} ${r.method} ${r.pattern}: "${label}" answered ${other.status} where the canonical path answered ${canonical.status}`);
+              if (other && other.status !== canonical.status)
+                failures.push(
+                  `${who} ${r.method} ${r.pattern}: "${label}" answered ${other.status} where the canonical path answered ${canonical.status}`,
+                );
             }
-            if (who === 'admin' && (canonical.status === 401 || canonical.status === 403 || canonical.body.includes('no route for'))) {
-              failures.push(`admin ${r.method} ${t.path}: the canonical path must work for the admin [${canonical.status} ${canonical.body.slice(0, 120)}]`);
+            if (
+              who === 'admin' &&
+              (canonical.status === 401 || canonical.status === 403 || canonical.body.includes('no route for'))
+            ) {
+              failures.push(
+                `admin ${r.method} ${t.path}: the canonical path must work for the admin [${canonical.status} ${canonical.body.slice(0, 120)}]`,
+              );
             }
           }
         });
@@ -310,7 +458,10 @@ describe('gateway: one canonical path for routing, auth and the tenant scope', f
     expect(own.body).to.contain(ENV_MARKER);
     const bobs = await call('bob', 'GET', '/system/functions');
     expect(JSON.parse(bobs.body).map((f: { name: string }) => f.name)).to.deep.equal(['bob-fn']);
-    const scaled = await call('admin', 'POST', '/system/scale-function/alice-fn?namespace=ns-a', { serviceName: 'alice-fn', replicas: 1 });
+    const scaled = await call('admin', 'POST', '/system/scale-function/alice-fn?namespace=ns-a', {
+      serviceName: 'alice-fn',
+      replicas: 1,
+    });
     expect(scaled.status).to.equal(202);
     for (const who of ['admin', 'alice'] as const) {
       const secrets = await call(who, 'GET', '/system/secrets?namespace=ns-a');
@@ -319,13 +470,24 @@ describe('gateway: one canonical path for routing, auth and the tenant scope', f
     }
   });
 
-  it('refuses the issue\'s probes: another tenant through /SYSTEM/... gets a 404 and nothing of alice\'s', async () => {
-    for (const path of ['/SYSTEM/functions?namespace=ns-a', '/System/Functions?namespace=ns-a', '/system/FUNCTIONS?namespace=ns-a', '/SYSTEM/function/alice-fn?namespace=ns-a', '/SYSTEM/logs?name=alice-fn&namespace=ns-a', '/SYSTEM/secrets?namespace=ns-a']) {
+  it("refuses the issue's probes: another tenant through /SYSTEM/... gets a 404 and nothing of alice's", async () => {
+    for (const path of [
+      '/SYSTEM/functions?namespace=ns-a',
+      '/System/Functions?namespace=ns-a',
+      '/system/FUNCTIONS?namespace=ns-a',
+      '/SYSTEM/function/alice-fn?namespace=ns-a',
+      '/SYSTEM/logs?name=alice-fn&namespace=ns-a',
+      '/SYSTEM/secrets?namespace=ns-a',
+    ]) {
       const r = await call('bob', 'GET', path);
       expect(r.status, path).to.equal(404);
       expect(r.body, path).not.to.contain(ENV_MARKER);
     }
-    for (const path of ['/system/%66unctions?namespace=ns-a', '/%73ystem/functions?namespace=ns-a', '/system/function/%61lice-fn?namespace=ns-a']) {
+    for (const path of [
+      '/system/%66unctions?namespace=ns-a',
+      '/%73ystem/functions?namespace=ns-a',
+      '/system/function/%61lice-fn?namespace=ns-a',
+    ]) {
       const r = await call('bob', 'GET', path);
       expect(r.status, path).to.equal(403);
       expect(r.body).to.contain('may only use its own namespaces');
@@ -369,14 +531,27 @@ describe('gateway: one canonical path for routing, auth and the tenant scope', f
       }
       // async submissions take the same path (async is off here: 501 once auth passed)
       const asyncUrl = url.replace('function', 'async-function').replace('%66unction', '%61sync-function');
-      const a = { bob: await call('bob', 'POST', asyncUrl, {}), anonymous: await call('anonymous', 'POST', asyncUrl, {}), alice: await call('alice', 'POST', asyncUrl, {}) };
+      const a = {
+        bob: await call('bob', 'POST', asyncUrl, {}),
+        anonymous: await call('anonymous', 'POST', asyncUrl, {}),
+        alice: await call('alice', 'POST', asyncUrl, {}),
+      };
       const want = kind === 'case' ? [404, 404, 404] : kind === 'malformed' ? [400, 400, 400] : [403, 401, 501];
       expect([a.bob.status, a.anonymous.status, a.alice.status], asyncUrl).to.deep.equal(want);
     }
   });
 
   it('never answers a malformed path with a 500 or a stack trace', async () => {
-    for (const path of ['/system/%', '/system/%e0%80', '/system/function/%c0%af', '/%', '/function/%', '/async-function/%ff', '/system/functions%00', '/metrics%']) {
+    for (const path of [
+      '/system/%',
+      '/system/%e0%80',
+      '/system/function/%c0%af',
+      '/%',
+      '/function/%',
+      '/async-function/%ff',
+      '/system/functions%00',
+      '/metrics%',
+    ]) {
       for (const who of ['anonymous', 'bob'] as const) {
         const r = await call(who, 'GET', path);
         expect(r.status, path).to.equal(400);
@@ -387,12 +562,19 @@ describe('gateway: one canonical path for routing, auth and the tenant scope', f
   });
 
   it('tells non-admins what is wrong without server paths; the admin reads the message in full', async () => {
-    const deploy = (who: Who) => call(who, 'POST', '/system/functions', { service: 'missing-img', image: 'no-such-image:latest' });
+    const deploy = (who: Who) =>
+      call(who, 'POST', '/system/functions', { service: 'missing-img', image: 'no-such-image:latest' });
     const asAlice = await deploy('alice');
     expect(asAlice.status, asAlice.body).to.be.within(400, 499);
     expect(asAlice.body).to.contain('no-such-image');
-    expect(asAlice.body).not.to.contain(tmpdir()).and.not.to.match(/fastgshare-gw-/);
-    const asAdmin = await call('admin', 'POST', '/system/functions', { service: 'missing-img', image: 'no-such-image:latest', namespace: 'ns-a' });
+    expect(asAlice.body)
+      .not.to.contain(tmpdir())
+      .and.not.to.match(/fastgshare-gw-/);
+    const asAdmin = await call('admin', 'POST', '/system/functions', {
+      service: 'missing-img',
+      image: 'no-such-image:latest',
+      namespace: 'ns-a',
+    });
     expect(asAdmin.status).to.equal(asAlice.status);
     expect(asAdmin.body).to.contain('no-such-image');
     // the same message, the admin's with the image store's directory, alice's with a placeholder

@@ -13,7 +13,20 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})
 
 /** What faas-cli deploy sends for a stack function. */
 function deployment(service: string, extra: Record<string, unknown> = {}) {
-  return { service, image: 'echo:latest', envProcess: '', envVars: {}, constraints: [], secrets: [], labels: {}, annotations: {}, limits: { memory: '128Mi' }, requests: { memory: '64Mi', cpu: '100m' }, readOnlyRootFilesystem: false, ...extra };
+  return {
+    service,
+    image: 'echo:latest',
+    envProcess: '',
+    envVars: {},
+    constraints: [],
+    secrets: [],
+    labels: {},
+    annotations: {},
+    limits: { memory: '128Mi' },
+    requests: { memory: '64Mi', cpu: '100m' },
+    readOnlyRootFilesystem: false,
+    ...extra,
+  };
 }
 
 describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', function () {
@@ -49,7 +62,10 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
     });
 
     it('PUT of an existing function updates it with 200 and the replicas pick up the change', async () => {
-      const put = await h.call('PUT', '/system/functions', { body: deployment('echo', { envVars: { GREETING: 'hi' } }), headers: BEARER });
+      const put = await h.call('PUT', '/system/functions', {
+        body: deployment('echo', { envVars: { GREETING: 'hi' } }),
+        headers: BEARER,
+      });
       expect(put.status).to.equal(200);
       await h.eventually(async () => {
         const r = await h.call('POST', '/function/echo.openfaas-fn', { body: 'x' });
@@ -72,11 +88,16 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
       expect(r.headers.get('x-fastgshare-error')).to.equal('image_not_found');
       expect(r.text).to.contain('image "nothere:1.0" is not in the image store');
       expect((await h.call('GET', '/system/function/ghost')).status).to.equal(404);
-      expect((await h.call('GET', '/system/functions')).json().map((f: { name: string }) => f.name)).to.deep.equal(['echo']);
+      expect((await h.call('GET', '/system/functions')).json().map((f: { name: string }) => f.name)).to.deep.equal([
+        'echo',
+      ]);
     });
 
     it('rejects bad bodies, bad names, unknown namespaces and unknown secrets with 400 saying what to fix', async () => {
-      let r = await h.call('POST', '/system/functions', { body: '{"service": "x",', headers: { 'content-type': 'application/json' } });
+      let r = await h.call('POST', '/system/functions', {
+        body: '{"service": "x",',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(r.status).to.equal(400);
       expect(r.text).to.match(/^invalid JSON in request body: /);
       r = await h.call('POST', '/system/functions', { body: { image: 'echo:latest' } });
@@ -91,14 +112,18 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
       r = await h.call('POST', '/system/functions', { body: deployment('echo2', { secrets: ['api-key', 'db-pass'] }) });
       expect(r.status).to.equal(400);
       expect(r.text).to.contain('"api-key", "db-pass" not found in namespace "openfaas-fn"');
-      r = await h.call('POST', '/system/functions', { body: deployment('echo2', { labels: { 'com.openfaas.scale.min': 'two' } }) });
+      r = await h.call('POST', '/system/functions', {
+        body: deployment('echo2', { labels: { 'com.openfaas.scale.min': 'two' } }),
+      });
       expect(r.status).to.equal(400);
       expect(r.text).to.contain('com.openfaas.scale.min');
       expect((await h.call('GET', '/system/function/echo2')).status).to.equal(404);
     });
 
     it('limits JSON bodies on /system/* to 1 MiB', async () => {
-      const r = await h.call('POST', '/system/functions', { body: deployment('big', { envVars: { BIG: 'x'.repeat(1_100_000) } }) });
+      const r = await h.call('POST', '/system/functions', {
+        body: deployment('big', { envVars: { BIG: 'x'.repeat(1_100_000) } }),
+      });
       expect(r.status).to.equal(413);
       expect(r.headers.get('x-fastgshare-error')).to.equal('payload_too_large');
     });
@@ -110,7 +135,14 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
       expect(list.status).to.equal(200);
       expect(list.headers.get('content-type')).to.match(/^application\/json/);
       const [fn] = list.json();
-      expect(fn).to.include({ name: 'echo', image: 'echo:latest', namespace: 'openfaas-fn', replicas: 1, availableReplicas: 1, readOnlyRootFilesystem: false });
+      expect(fn).to.include({
+        name: 'echo',
+        image: 'echo:latest',
+        namespace: 'openfaas-fn',
+        replicas: 1,
+        availableReplicas: 1,
+        readOnlyRootFilesystem: false,
+      });
       expect(fn.labels).to.deep.equal({});
       expect(fn.annotations).to.deep.equal({});
       expect(fn.limits).to.deep.equal({ memory: '128Mi' });
@@ -142,7 +174,10 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
 
   describe('invoke', () => {
     it('proxies POST /function/NAME.openfaas-fn with query string, sub-path and headers', async () => {
-      const r = await h.call('POST', '/function/echo.openfaas-fn/api/v1/items?a=1&b=x%20y', { body: 'hello', headers: { 'X-Foo': 'bar', 'Content-Type': 'text/plain' } });
+      const r = await h.call('POST', '/function/echo.openfaas-fn/api/v1/items?a=1&b=x%20y', {
+        body: 'hello',
+        headers: { 'X-Foo': 'bar', 'Content-Type': 'text/plain' },
+      });
       expect(r.status).to.equal(200);
       const seen = r.json();
       expect(seen).to.include({ method: 'POST', path: '/api/v1/items', query: '?a=1&b=x%20y', body: 'hello' });
@@ -179,7 +214,8 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
         expect(await count()).to.equal(a);
         return a;
       });
-      for (let i = 0; i < 3; i++) expect((await h.call('POST', '/function/echo.openfaas-fn', { body: String(i) })).status).to.equal(200);
+      for (let i = 0; i < 3; i++)
+        expect((await h.call('POST', '/function/echo.openfaas-fn', { body: String(i) })).status).to.equal(200);
       await h.eventually(async () => expect(await count()).to.equal(before + 3));
       await h.eventually(async () => {
         const doc = await h.testStore.store.models.Function.findOne({ name: 'echo', namespace: 'openfaas-fn' }).lean();
@@ -187,10 +223,17 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
       });
       const metrics = (await h.call('GET', '/metrics')).text;
       // every call counts, whatever its status (all codes summed)
-      const sum = (metric: string) => [...metrics.matchAll(new RegExp(`^${metric}\\{function_name="echo.openfaas-fn",code="(\\d+)"\\} (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[2]), 0);
+      const sum = (metric: string) =>
+        [
+          ...metrics.matchAll(
+            new RegExp(`^${metric}\\{function_name="echo.openfaas-fn",code="(\\d+)"\\} (\\d+)$`, 'gm'),
+          ),
+        ].reduce((a, m) => a + Number(m[2]), 0);
       expect(sum('gateway_function_invocation_total')).to.equal(before + 3);
       expect(sum('gateway_functions_seconds_count')).to.equal(before + 3);
-      expect(metrics).to.match(/gateway_function_invocation_total\{function_name="echo.openfaas-fn",code="200"\} [1-9]\d*/);
+      expect(metrics).to.match(
+        /gateway_function_invocation_total\{function_name="echo.openfaas-fn",code="200"\} [1-9]\d*/,
+      );
       expect(metrics).to.match(/gateway_function_invocation_started\{function_name="echo.openfaas-fn"\} \d+/);
       expect(metrics).to.contain('gateway_service_count{function_name="echo.openfaas-fn"} 1');
       expect(metrics).to.contain('process_cpu_user_seconds_total');
@@ -199,9 +242,16 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
 
   describe('scale', () => {
     it('scales within com.openfaas.scale.min/max and 404s unknown functions', async () => {
-      const put = await h.call('PUT', '/system/functions', { body: deployment('echo', { envVars: { GREETING: 'hi' }, labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '2' } }) });
+      const put = await h.call('PUT', '/system/functions', {
+        body: deployment('echo', {
+          envVars: { GREETING: 'hi' },
+          labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '2' },
+        }),
+      });
       expect(put.status).to.equal(200);
-      let r = await h.call('POST', '/system/scale-function/echo', { body: { serviceName: 'echo', replicas: 5, namespace: 'openfaas-fn' } });
+      let r = await h.call('POST', '/system/scale-function/echo', {
+        body: { serviceName: 'echo', replicas: 5, namespace: 'openfaas-fn' },
+      });
       expect(r.status).to.equal(202);
       let fn = await available('echo', 2);
       expect(fn.replicas).to.equal(2);
@@ -250,17 +300,25 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
       expect(r.json()).to.deep.equal({ name: 'team-a', labels: { owner: 'a' }, annotations: {} });
       expect((await h.call('GET', '/system/namespaces')).json()).to.deep.equal(['openfaas-fn', 'team-a']);
 
-      expect((await h.call('POST', '/system/functions', { body: deployment('echo', { namespace: 'team-a' }) })).status).to.equal(202);
+      expect(
+        (await h.call('POST', '/system/functions', { body: deployment('echo', { namespace: 'team-a' }) })).status,
+      ).to.equal(202);
       await available('echo', 1, 'team-a');
       r = await h.call('POST', '/function/echo.team-a/x', { body: 'in team-a' });
       expect(r.status).to.equal(200);
       expect(r.json().body).to.equal('in team-a');
-      expect((await h.call('GET', '/system/functions?namespace=team-a')).json().map((f: { namespace: string }) => f.namespace)).to.deep.equal(['team-a']);
+      expect(
+        (await h.call('GET', '/system/functions?namespace=team-a'))
+          .json()
+          .map((f: { namespace: string }) => f.namespace),
+      ).to.deep.equal(['team-a']);
 
       r = await h.call('DELETE', '/system/namespace/team-a');
       expect(r.status).to.equal(409);
       expect(r.text).to.contain('still holds 1 function');
-      expect((await h.call('DELETE', '/system/functions', { body: { functionName: 'echo', namespace: 'team-a' } })).status).to.equal(200);
+      expect(
+        (await h.call('DELETE', '/system/functions', { body: { functionName: 'echo', namespace: 'team-a' } })).status,
+      ).to.equal(200);
       expect((await h.call('DELETE', '/system/namespace/team-a')).status).to.equal(200);
       expect((await h.call('GET', '/system/namespace/team-a')).status).to.equal(404);
       expect((await h.call('DELETE', '/system/namespace/openfaas-fn')).status).to.equal(409);
@@ -271,21 +329,35 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
     it('creates, lists (names only), updates and deletes secrets; replicas read them and get updates', async () => {
       let r = await h.call('POST', '/system/secrets', { body: { name: 'api-key', value: 'first' } });
       expect(r.status).to.equal(201);
-      expect((await h.call('POST', '/system/secrets', { body: { name: 'api-key', value: 'again' } })).status).to.equal(409);
-      r = await h.call('POST', '/system/secrets', { body: { name: 'raw-one', rawValue: Buffer.from([0, 1, 2, 255]).toString('base64') } });
+      expect((await h.call('POST', '/system/secrets', { body: { name: 'api-key', value: 'again' } })).status).to.equal(
+        409,
+      );
+      r = await h.call('POST', '/system/secrets', {
+        body: { name: 'raw-one', rawValue: Buffer.from([0, 1, 2, 255]).toString('base64') },
+      });
       expect(r.status).to.equal(201);
-      expect((await h.call('POST', '/system/secrets', { body: { name: 'bad', rawValue: '%%%' } })).status).to.equal(400);
+      expect((await h.call('POST', '/system/secrets', { body: { name: 'bad', rawValue: '%%%' } })).status).to.equal(
+        400,
+      );
       expect((await h.call('POST', '/system/secrets', { body: { name: 'none' } })).status).to.equal(400);
       r = await h.call('GET', '/system/secrets');
-      expect(r.json()).to.deep.equal([{ name: 'api-key', namespace: 'openfaas-fn' }, { name: 'raw-one', namespace: 'openfaas-fn' }]);
+      expect(r.json()).to.deep.equal([
+        { name: 'api-key', namespace: 'openfaas-fn' },
+        { name: 'raw-one', namespace: 'openfaas-fn' },
+      ]);
       expect(r.text).not.to.contain('first');
 
-      expect((await h.call('POST', '/system/functions', { body: deployment('withsecret', { secrets: ['api-key'] }) })).status).to.equal(202);
+      expect(
+        (await h.call('POST', '/system/functions', { body: deployment('withsecret', { secrets: ['api-key'] }) }))
+          .status,
+      ).to.equal(202);
       await available('withsecret', 1);
       r = await h.call('GET', '/function/withsecret/secret/api-key');
       expect(r.text).to.equal('first');
 
-      expect((await h.call('PUT', '/system/secrets', { body: { name: 'api-key', value: 'second' } })).status).to.equal(202);
+      expect((await h.call('PUT', '/system/secrets', { body: { name: 'api-key', value: 'second' } })).status).to.equal(
+        202,
+      );
       expect((await h.call('PUT', '/system/secrets', { body: { name: 'missing', value: 'x' } })).status).to.equal(404);
       await h.eventually(async () => {
         const s = await h.call('GET', '/function/withsecret/secret/api-key');
@@ -294,7 +366,9 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
 
       expect((await h.call('DELETE', '/system/secrets', { body: { name: 'raw-one' } })).status).to.equal(202);
       expect((await h.call('DELETE', '/system/secrets', { body: { name: 'raw-one' } })).status).to.equal(404);
-      expect((await h.call('DELETE', '/system/functions', { body: { functionName: 'withsecret' } })).status).to.equal(200);
+      expect((await h.call('DELETE', '/system/functions', { body: { functionName: 'withsecret' } })).status).to.equal(
+        200,
+      );
     });
   });
 
@@ -308,7 +382,10 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
         return res;
       });
       expect(r.headers.get('content-type')).to.match(/ndjson/);
-      const lines = r.text.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = r.text
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       for (const l of lines) {
         expect(l).to.have.all.keys('name', 'namespace', 'instance', 'timestamp', 'text');
         expect(l).to.include({ name: 'echo', namespace: 'openfaas-fn' });
@@ -349,7 +426,7 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
   });
 
   describe('reconcile', () => {
-    it('restores a function removed behind the gateway\'s back and removes functions the store does not know', async () => {
+    it("restores a function removed behind the gateway's back and removes functions the store does not know", async () => {
       const node = createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token });
       expect(await node.removeFunction('openfaas-fn', 'echo')).to.equal(true);
       await h.eventually(async () => {
@@ -357,7 +434,16 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
         const echo = fns.find((f) => f.name === 'echo');
         expect(echo?.replicas.some((r) => r.state === 'ready')).to.equal(true);
       });
-      const spec = { name: 'stray', namespace: 'openfaas-fn', image: 'echo:latest', envVars: {}, labels: {}, annotations: {}, secrets: {}, readOnlyRootFilesystem: false };
+      const spec = {
+        name: 'stray',
+        namespace: 'openfaas-fn',
+        image: 'echo:latest',
+        envVars: {},
+        labels: {},
+        annotations: {},
+        secrets: {},
+        readOnlyRootFilesystem: false,
+      };
       await node.applyFunction({ spec, replicas: 1 });
       await h.eventually(async () => {
         const fns = await node.listFunctions();

@@ -23,7 +23,9 @@ export interface CallResult {
   status: number;
   headers: Headers;
   text: string;
-  /** The body as JSON: T where the caller names the contract type; otherwise `any`, for tests that probe ad-hoc fields. */
+  /**
+   * The body as JSON: T where the caller names the contract type; otherwise `any`, for tests that probe ad-hoc fields.
+   */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test-only JSON accessor (see above)
   json<T = any>(): T;
 }
@@ -61,7 +63,12 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
   const launchAgent = async (i: number, port: number) => {
     agentNames[i] ??= `gw-node-${process.pid}-${++seq}`;
     const config = readNodeConfig(
-      { FASTGSHARE_DATA_DIR: join(dataDir, `node${i}`), FASTGSHARE_NODE_PORT: String(port), FASTGSHARE_DRAIN_TIMEOUT_MS: '1000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '10000' },
+      {
+        FASTGSHARE_DATA_DIR: join(dataDir, `node${i}`),
+        FASTGSHARE_NODE_PORT: String(port),
+        FASTGSHARE_DRAIN_TIMEOUT_MS: '1000',
+        FASTGSHARE_REPLICA_START_TIMEOUT_MS: '10000',
+      },
       agentNames[i]!,
     );
     agents[i] = await startNodeAgent({
@@ -69,12 +76,25 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
       images,
       log: log.child(`node${i}`),
       registry: new Registry(),
-      tuning: { drainGraceMs: 150, startPollMs: 30, healthIntervalMs: 200, backoffBaseMs: 100, backoffMaxMs: 500, usageIntervalMs: 150 },
+      tuning: {
+        drainGraceMs: 150,
+        startPollMs: 30,
+        healthIntervalMs: 200,
+        backoffBaseMs: 100,
+        backoffMaxMs: 500,
+        usageIntervalMs: 150,
+      },
     });
   };
   for (let i = 0; i < (opts.nodes ?? 1); i++) await launchAgent(i, 0);
   const stopped = new Set<number>();
-  const config = readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_READY_TIMEOUT_MS: '8000', ...opts.env });
+  const config = readGatewayConfig({
+    PORT: '0',
+    FASTGSHARE_HOST: '127.0.0.1',
+    FASTGSHARE_DATA_DIR: dataDir,
+    FASTGSHARE_READY_TIMEOUT_MS: '8000',
+    ...opts.env,
+  });
   let registry = new Registry();
   const launchGateway = () =>
     startGateway({
@@ -87,11 +107,20 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
     });
   let gateway = await launchGateway();
 
-  const call = async (method: string, path: string, o: { body?: unknown; headers?: Record<string, string> } = {}): Promise<CallResult> => {
+  const call = async (
+    method: string,
+    path: string,
+    o: { body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<CallResult> => {
     const res = await fetch(harness.gateway.url + path, {
       method,
       headers: o.headers,
-      body: o.body === undefined ? undefined : typeof o.body === 'string' || o.body instanceof Uint8Array ? (o.body as string) : JSON.stringify(o.body),
+      body:
+        o.body === undefined
+          ? undefined
+          : typeof o.body === 'string' || o.body instanceof Uint8Array
+            ? (o.body as string)
+            : JSON.stringify(o.body),
     });
     const text = await res.text();
     return { status: res.status, headers: res.headers, text, json: () => JSON.parse(text) };

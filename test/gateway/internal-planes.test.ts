@@ -27,7 +27,10 @@ describe('internal planes: replica ports and trial names', function () {
     build = await tempDir('fastgshare-planes-build-');
     const stack = await loadStackFile(join(PLATFORM_ROOT, 'stack.yml'));
     stack.spec.functions.echo!.image = 'realecho:latest';
-    await createImageBuilder({ images: h.images, log: silentLogger }).buildStack(stack, { filter: 'echo', buildRoot: build.dir });
+    await createImageBuilder({ images: h.images, log: silentLogger }).buildStack(stack, {
+      filter: 'echo',
+      buildRoot: build.dir,
+    });
   });
   after(async () => {
     await h?.close();
@@ -40,7 +43,9 @@ describe('internal planes: replica ports and trial names', function () {
     const dep = await h.call('POST', '/system/functions', { body: { service: 'realecho', image: 'realecho:latest' } });
     expect(dep.status, dep.text).to.equal(202);
     const replica = await h.eventually(async () => {
-      const r = (await node().listFunctions()).find((f) => f.name === 'realecho')?.replicas.find((x) => x.state === 'ready');
+      const r = (await node().listFunctions())
+        .find((f) => f.name === 'realecho')
+        ?.replicas.find((x) => x.state === 'ready');
       expect(r, 'a ready replica').to.not.equal(undefined);
       return r as ReplicaStatus;
     }, 60_000);
@@ -63,7 +68,10 @@ describe('internal planes: replica ports and trial names', function () {
     const own = await fetch(replica.url, { headers: { [FORWARD_TOKEN_HEADER]: replica.forwardToken! } });
     expect(own.status).to.equal(200);
     // through the gateway: 200, and a client-sent token header is replaced, not passed on
-    const via = await h.call('POST', '/function/realecho', { body: 'hello', headers: { 'content-type': 'text/plain' } });
+    const via = await h.call('POST', '/function/realecho', {
+      body: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(via.status).to.equal(200);
     expect(via.text).to.equal('hello');
     const spoof = await h.call('GET', '/function/realecho', { headers: { [FORWARD_TOKEN_HEADER]: 'attacker-value' } });
@@ -76,7 +84,16 @@ describe('internal planes: replica ports and trial names', function () {
   });
 
   it('removes a trial-named function no sweep owns, and refuses trial names on deploy', async () => {
-    const spec = { name: 'realecho--prof-3', namespace: 'openfaas-fn', image: 'echo:latest', envVars: {}, labels: {}, annotations: {}, secrets: {}, readOnlyRootFilesystem: false };
+    const spec = {
+      name: 'realecho--prof-3',
+      namespace: 'openfaas-fn',
+      image: 'echo:latest',
+      envVars: {},
+      labels: {},
+      annotations: {},
+      secrets: {},
+      readOnlyRootFilesystem: false,
+    };
     await node().applyFunction({ spec, replicas: 1 });
     await h.eventually(async () => {
       expect((await node().listFunctions()).map((f) => f.name)).not.to.include('realecho--prof-3');
@@ -89,7 +106,9 @@ describe('internal planes: replica ports and trial names', function () {
       expect((await h.call('GET', `/system/function/${service}`)).status).to.equal(404);
     }
     // names that merely contain the pattern are fine
-    expect((await h.call('POST', '/system/functions', { body: { service: 'prof-1', image: 'echo:latest' } })).status).to.equal(202);
+    expect(
+      (await h.call('POST', '/system/functions', { body: { service: 'prof-1', image: 'echo:latest' } })).status,
+    ).to.equal(202);
   });
 
   it('keeps only the trial functions a sweep marked as owned, while they are', () => {

@@ -16,7 +16,8 @@ describe('even-spread placement', () => {
       const m = evenSpreadPlacement.place({ name: 'fn', namespace: 'ns', replicas: r }, nodes);
       const values = [...m.values()];
       expect(values.reduce((a, b) => a + b, 0)).to.equal(r);
-      if (values.length) expect(Math.max(...values) - Math.min(...values.concat(values.length < 3 ? [0] : []))).to.be.at.most(1);
+      if (values.length)
+        expect(Math.max(...values) - Math.min(...values.concat(values.length < 3 ? [0] : []))).to.be.at.most(1);
     }
   });
 
@@ -28,7 +29,9 @@ describe('even-spread placement', () => {
 
   it('puts single replicas of different functions on different nodes', () => {
     const used = new Set<string>();
-    for (let i = 0; i < 30; i++) for (const n of evenSpreadPlacement.place({ name: `fn${i}`, namespace: 'ns', replicas: 1 }, nodes).keys()) used.add(n.url);
+    for (let i = 0; i < 30; i++)
+      for (const n of evenSpreadPlacement.place({ name: `fn${i}`, namespace: 'ns', replicas: 1 }, nodes).keys())
+        used.add(n.url);
     expect(used.size).to.equal(3);
   });
 
@@ -43,7 +46,9 @@ describe('scale bounds', () => {
     const b = scaleBounds({ 'com.openfaas.scale.min': '2', 'com.openfaas.scale.max': '4' });
     expect([0, 3, 9].map((r) => clampReplicas(r, b))).to.deep.equal([2, 3, 4]);
     expect(scaleBounds({ 'com.openfaas.scale.min': '0' }).min).to.equal(0);
-    expect(() => scaleBounds({ 'com.openfaas.scale.min': '5', 'com.openfaas.scale.max': '2' })).to.throw(/greater than/);
+    expect(() => scaleBounds({ 'com.openfaas.scale.min': '5', 'com.openfaas.scale.max': '2' })).to.throw(
+      /greater than/,
+    );
     expect(() => scaleBounds({ 'com.openfaas.scale.max': '-1' })).to.throw(/whole number/);
   });
 });

@@ -30,7 +30,18 @@ async function listen(handler: Handler): Promise<{ url: string; close(): Promise
   };
 }
 
-const replica = (url: string): ReplicaStatus => ({ id: 'r1', name: 'fn', namespace: 'openfaas-fn', node: 'n1', url, pid: 1, state: 'ready', restarts: 0, startedAt: new Date().toISOString(), usage: { cpu: 0, totalMemoryBytes: 0 } });
+const replica = (url: string): ReplicaStatus => ({
+  id: 'r1',
+  name: 'fn',
+  namespace: 'openfaas-fn',
+  node: 'n1',
+  url,
+  pid: 1,
+  state: 'ready',
+  restarts: 0,
+  startedAt: new Date().toISOString(),
+  usage: { cpu: 0, totalMemoryBytes: 0 },
+});
 
 const directory = (r: () => ReplicaStatus[]): ReplicaDirectory => ({
   ready: () => r(),
@@ -121,7 +132,11 @@ describe('gateway invocation proxy: Server-Timing', () => {
     });
     const twice = await fetch(`${gateway.url}/function/fn`, { method: 'POST', body: 'x' });
     await twice.text();
-    expect(parseServerTiming(twice.headers.get('server-timing')).map((e) => e.name)).to.deep.equal(['a', 'b', 'gateway']);
+    expect(parseServerTiming(twice.headers.get('server-timing')).map((e) => e.name)).to.deep.equal([
+      'a',
+      'b',
+      'gateway',
+    ]);
   });
 
   it('formats the stage as a W3C metric with a non-negative duration', () => {

@@ -21,7 +21,15 @@ async function listen(handler: Handler): Promise<{ url: string; server: http.Ser
   const server = http.createServer(handler);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, server, close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url,
+    server,
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 /** A port nobody listens on. */
@@ -33,7 +41,18 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-const replica = (id: string, url: string): ReplicaStatus => ({ id, name: 'fn', namespace: 'openfaas-fn', node: 'n1', url, pid: 1, state: 'ready', restarts: 0, startedAt: new Date().toISOString(), usage: { cpu: 0, totalMemoryBytes: 0 } });
+const replica = (id: string, url: string): ReplicaStatus => ({
+  id,
+  name: 'fn',
+  namespace: 'openfaas-fn',
+  node: 'n1',
+  url,
+  pid: 1,
+  state: 'ready',
+  restarts: 0,
+  startedAt: new Date().toISOString(),
+  usage: { cpu: 0, totalMemoryBytes: 0 },
+});
 
 function fakeDirectory(replicas: () => ReplicaStatus[]): ReplicaDirectory {
   return {
@@ -56,7 +75,14 @@ const echoBody: Handler = (req, res) => {
   req.on('data', (c) => chunks.push(c));
   req.on('end', () => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() }));
+    res.end(
+      JSON.stringify({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString(),
+      }),
+    );
   });
 };
 
@@ -68,7 +94,9 @@ describe('gateway invocation proxy', () => {
   let upstreams: { close(): Promise<void> }[];
   const clock = new ManualClock(1_700_000_000_000);
 
-  async function start(opts: { maxBodyBytes?: number; upstreamTimeoutMs?: number; readyTimeoutMs?: number; replayBytes?: number } = {}) {
+  async function start(
+    opts: { maxBodyBytes?: number; upstreamTimeoutMs?: number; readyTimeoutMs?: number; replayBytes?: number } = {},
+  ) {
     forwarder = createForwarder();
     events = { started: [], finished: [] };
     const invoke = createInvokeHandler({
@@ -106,7 +134,10 @@ describe('gateway invocation proxy', () => {
   });
 
   it('splits name, sub-path and query', () => {
-    expect(splitInvocationUrl('/fn.team-a/a/b?x=1&y=2')).to.deep.equal({ rawName: 'fn.team-a', upstreamPath: '/a/b?x=1&y=2' });
+    expect(splitInvocationUrl('/fn.team-a/a/b?x=1&y=2')).to.deep.equal({
+      rawName: 'fn.team-a',
+      upstreamPath: '/a/b?x=1&y=2',
+    });
     expect(splitInvocationUrl('/fn')).to.deep.equal({ rawName: 'fn', upstreamPath: '/' });
     expect(splitInvocationUrl('/fn?q')).to.deep.equal({ rawName: 'fn', upstreamPath: '/?q' });
     expect(splitInvocationUrl('/fn/')).to.deep.equal({ rawName: 'fn', upstreamPath: '/' });
@@ -116,7 +147,11 @@ describe('gateway invocation proxy', () => {
     const u = await up(echoBody);
     replicas = [replica('r1', u.url)];
     await start();
-    const res = await fetch(`${gateway.url}/function/fn.openfaas-fn/sub/path?a=1&b=two`, { method: 'PUT', body: 'payload', headers: { 'x-foo': 'bar', 'x-call-id': 'given-id', 'x-forwarded-for': '10.0.0.9' } });
+    const res = await fetch(`${gateway.url}/function/fn.openfaas-fn/sub/path?a=1&b=two`, {
+      method: 'PUT',
+      body: 'payload',
+      headers: { 'x-foo': 'bar', 'x-call-id': 'given-id', 'x-forwarded-for': '10.0.0.9' },
+    });
     expect(res.status).to.equal(200);
     const seen = (await res.json()) as { method: string; url: string; headers: Record<string, string>; body: string };
     expect(seen.method).to.equal('PUT');
@@ -130,7 +165,12 @@ describe('gateway invocation proxy', () => {
     expect(res.headers.get('x-call-id')).to.equal('given-id');
     expect(res.headers.get('x-duration-seconds')).to.match(/^\d+\.\d{6}$/);
     expect(events.started).to.have.length(1);
-    expect(events.finished[0]).to.include({ function: 'fn.openfaas-fn', status: 200, replicaId: 'r1', requestBytes: 7 });
+    expect(events.finished[0]).to.include({
+      function: 'fn.openfaas-fn',
+      status: 200,
+      replicaId: 'r1',
+      requestBytes: 7,
+    });
   });
 
   it('generates a UUID call id when the client sends none', async () => {
@@ -155,7 +195,20 @@ describe('gateway invocation proxy', () => {
     replicas = [replica('r1', u.url)];
     await start();
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = http.request(`${gateway.url}/function/fn`, { headers: { connection: 'keep-alive, x-private', 'x-private': 'secret', 'keep-alive': '300', te: 'trailers', 'proxy-authorization': 'Basic abc', 'x-end': 'kept' } }, resolve);
+      const req = http.request(
+        `${gateway.url}/function/fn`,
+        {
+          headers: {
+            connection: 'keep-alive, x-private',
+            'x-private': 'secret',
+            'keep-alive': '300',
+            te: 'trailers',
+            'proxy-authorization': 'Basic abc',
+            'x-end': 'kept',
+          },
+        },
+        resolve,
+      );
       req.on('error', reject);
       req.end();
     });
@@ -192,10 +245,14 @@ describe('gateway invocation proxy', () => {
     replicas = [replica('r1', u.url)];
     await start({ maxBodyBytes: 64 * 1024 });
     const status = await new Promise<number>((resolve, reject) => {
-      const req = http.request(`${gateway.url}/function/fn`, { method: 'POST', headers: { 'transfer-encoding': 'chunked' } }, (res) => {
-        res.resume();
-        resolve(res.statusCode!);
-      });
+      const req = http.request(
+        `${gateway.url}/function/fn`,
+        { method: 'POST', headers: { 'transfer-encoding': 'chunked' } },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode!);
+        },
+      );
       req.on('error', reject);
       let sent = 0;
       const pump = () => {
@@ -259,7 +316,8 @@ describe('gateway invocation proxy', () => {
     replicas = [replica('broken', broken.url), replica('other', other.url)];
     // least-outstanding with ties taking turns: make sure "broken" is chosen by trying twice
     const statuses: number[] = [];
-    for (let i = 0; i < 2; i++) statuses.push((await fetch(`${gateway.url}/function/fn`, { method: 'POST', body: 'y' })).status);
+    for (let i = 0; i < 2; i++)
+      statuses.push((await fetch(`${gateway.url}/function/fn`, { method: 'POST', body: 'y' })).status);
     expect(statuses.sort()).to.deep.equal([200, 502]);
     expect(calls).to.equal(1);
     res = await fetch(`${gateway.url}/function/fn`);

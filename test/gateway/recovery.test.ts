@@ -6,7 +6,12 @@ import { expect } from 'chai';
 import { startGatewayHarness, type GatewayHarness } from './harness.ts';
 import { createHttpNodeAgentClient } from '../../gateway/node-client.ts';
 
-const deployment = (service: string, labels: Record<string, string> = {}) => ({ service, image: 'echo:latest', labels, annotations: {} });
+const deployment = (service: string, labels: Record<string, string> = {}) => ({
+  service,
+  image: 'echo:latest',
+  labels,
+  annotations: {},
+});
 
 describe('gateway with two nodes: spread, node restart, gateway restart', function () {
   this.timeout(40_000);
@@ -24,8 +29,11 @@ describe('gateway with two nodes: spread, node restart, gateway restart', functi
     return fns.find((f) => f.name === name)?.replicas.filter((r) => r.state === 'ready').length ?? 0;
   };
 
-  it('spreads a function\'s replicas evenly over the nodes and balances calls over them', async () => {
-    expect((await h.call('POST', '/system/functions', { body: deployment('spread', { 'com.openfaas.scale.min': '2' }) })).status).to.equal(202);
+  it("spreads a function's replicas evenly over the nodes and balances calls over them", async () => {
+    expect(
+      (await h.call('POST', '/system/functions', { body: deployment('spread', { 'com.openfaas.scale.min': '2' }) }))
+        .status,
+    ).to.equal(202);
     await h.eventually(async () => {
       expect([await readyOn(0, 'spread'), await readyOn(1, 'spread')]).to.deep.equal([1, 1]);
       expect((await h.call('GET', '/system/function/spread')).json().availableReplicas).to.equal(2);

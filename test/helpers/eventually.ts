@@ -1,4 +1,7 @@
-/** Test helper: retries `check` (an assertion that throws until it holds) every 50 ms until it passes or `timeoutMs` is over. */
+/**
+ * Test helper: retries `check` (an assertion that throws until it holds) every 50 ms until it passes or `timeoutMs` is
+ * over.
+ */
 export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {

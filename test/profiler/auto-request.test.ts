@@ -20,7 +20,7 @@ import { startHarness, waitFor, type Harness } from '../fast-manager/harness.ts'
 const REDIS_URL = readCommonConfig({}).redisUrl;
 const MIN = 60_000;
 
-describe('profiler: the auto-scaler\'s profiling requests', function () {
+describe("profiler: the auto-scaler's profiling requests", function () {
   this.timeout(60_000);
   let ts: TestStore;
   let agent: Harness;
@@ -28,25 +28,52 @@ describe('profiler: the auto-scaler\'s profiling requests', function () {
   let redis: Redis;
   let requester: ProfileRequester;
   const clock = new ManualClock(Date.now());
-  const config: ProfilerConfig = { prefix: `fgs-test-autoreq-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, queue: 'profiler', concurrency: 1, lockMs: 3000, trialSeconds: 1, auto: true };
+  const config: ProfilerConfig = {
+    prefix: `fgs-test-autoreq-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+    queue: 'profiler',
+    concurrency: 1,
+    lockMs: 3000,
+    trialSeconds: 1,
+    auto: true,
+  };
 
   before(async () => {
     ts = await startTestStore();
     agent = await startHarness();
     for (const name of ['vision', 'resnet']) {
-      await ts.store.models.Function.create({ name, namespace: 'openfaas-fn', image: 'echo:latest', annotations: { 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', 'fastgshare/max_batch': '4' }, labels: {}, replicas: 0 });
+      await ts.store.models.Function.create({
+        name,
+        namespace: 'openfaas-fn',
+        image: 'echo:latest',
+        annotations: {
+          'fastgshare/device': 'emulated',
+          'fastgshare/emulated_profile': 'v100-resnet50',
+          'fastgshare/max_batch': '4',
+        },
+        labels: {},
+        replicas: 0,
+      });
     }
     profiler = createProfiler({
       config,
       redisUrl: REDIS_URL,
       models: ts.store.models,
       nodes: [createHttpNodeAgentClient(agent.agent.url, { token: agent.agent.token })],
-      spec: async (namespace, name) => toFunctionSpec((await ts.store.models.Function.findOne({ namespace, name }).lean())!, {}),
+      spec: async (namespace, name) =>
+        toFunctionSpec((await ts.store.models.Function.findOne({ namespace, name }).lean())!, {}),
       clock,
       log: silentLogger,
     });
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
-    requester = createProfileRequester({ service: profiler.service, redis, keys: profiler.keys, clock, log: silentLogger, retryAfterMs: 30 * MIN, maxRetryAfterMs: 45 * MIN });
+    requester = createProfileRequester({
+      service: profiler.service,
+      redis,
+      keys: profiler.keys,
+      clock,
+      log: silentLogger,
+      retryAfterMs: 30 * MIN,
+      maxRetryAfterMs: 45 * MIN,
+    });
   });
   after(async () => {
     await profiler?.close();
@@ -90,7 +117,10 @@ describe('profiler: the auto-scaler\'s profiling requests', function () {
     expect(await requester.request('vision.openfaas-fn')).to.equal('backoff');
     clock.advance(15 * MIN);
     expect(await requester.request('vision.openfaas-fn')).to.equal('queued');
-    const record = JSON.parse((await redis.hget(profiler.keys.autoRequests(), 'vision.openfaas-fn'))!) as { count: number; job: string };
+    const record = JSON.parse((await redis.hget(profiler.keys.autoRequests(), 'vision.openfaas-fn'))!) as {
+      count: number;
+      job: string;
+    };
     expect(record.count).to.equal(3);
     expect(record.job).to.equal((await profiler.service.job('openfaas-fn', 'vision')).id);
     await profiler.service.cancel('openfaas-fn', 'vision');
@@ -100,7 +130,12 @@ describe('profiler: the auto-scaler\'s profiling requests', function () {
     const worker = profiler.startWorker();
     try {
       expect(await requester.request('resnet.openfaas-fn')).to.equal('queued');
-      await waitFor('sweep completed', async () => (await profiler.service.job('openfaas-fn', 'resnet')).state === 'completed', 30_000, 100);
+      await waitFor(
+        'sweep completed',
+        async () => (await profiler.service.job('openfaas-fn', 'resnet')).state === 'completed',
+        30_000,
+        100,
+      );
       clock.advance(48 * 3_600_000);
       expect(await requester.request('resnet.openfaas-fn')).to.equal('profiled');
       expect((await profiler.service.table('openfaas-fn', 'resnet')).entries.length).to.be.greaterThan(0);

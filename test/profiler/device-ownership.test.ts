@@ -83,7 +83,15 @@ describe('profiler: one sweep per device, also after an overload', function () {
     before(async () => {
       ts = await startTestStore();
       agent = await startHarness();
-      for (const name of ['own-a', 'own-b']) await ts.store.models.Function.create({ name, namespace: 'openfaas-fn', image: 'echo:latest', annotations: { 'fastgshare/max_batch': '2' }, labels: {}, replicas: 0 });
+      for (const name of ['own-a', 'own-b'])
+        await ts.store.models.Function.create({
+          name,
+          namespace: 'openfaas-fn',
+          image: 'echo:latest',
+          annotations: { 'fastgshare/max_batch': '2' },
+          labels: {},
+          replicas: 0,
+        });
     });
     after(async () => {
       for (const p of profilers) await p.close().catch(() => undefined);
@@ -110,17 +118,34 @@ describe('profiler: one sweep per device, also after an overload', function () {
             await sleep(120, o.signal).catch(() => undefined);
           }
           intervals.push({ url: o.url, start, end: performance.now() });
-          return { ok: 100, failed: 0, rps, p50: 4, p95: 6, p99: 8, errorRate: 0, seconds: (performance.now() - start) / 1000 };
+          return {
+            ok: 100,
+            failed: 0,
+            rps,
+            p50: 4,
+            p95: 6,
+            p99: 8,
+            errorRate: 0,
+            seconds: (performance.now() - start) / 1000,
+          };
         },
       };
-      const config: ProfilerConfig = { prefix, queue: 'profiler', concurrency: 2, lockMs: 1500, trialSeconds: 1, auto: true };
+      const config: ProfilerConfig = {
+        prefix,
+        queue: 'profiler',
+        concurrency: 2,
+        lockMs: 1500,
+        trialSeconds: 1,
+        auto: true,
+      };
       for (let i = 0; i < 2; i++) {
         const p = createProfiler({
           config,
           redisUrl: REDIS_URL,
           models: ts.store.models,
           nodes: [createHttpNodeAgentClient(agent.agent.url, { token: agent.agent.token })],
-          spec: async (namespace, name) => toFunctionSpec((await ts.store.models.Function.findOne({ namespace, name }).lean())!, {}),
+          spec: async (namespace, name) =>
+            toFunctionSpec((await ts.store.models.Function.findOne({ namespace, name }).lean())!, {}),
           clock: systemClock,
           log: createLogger({ sink, level: 'debug' }),
           load,
@@ -155,7 +180,10 @@ describe('profiler: one sweep per device, also after an overload', function () {
         for (let j = i + 1; j < intervals.length; j++) {
           const x = intervals[i]!;
           const y = intervals[j]!;
-          if (x.url !== y.url && x.start < y.end && y.start < x.end) clashes.push(`${x.url} [${x.start.toFixed(0)}, ${x.end.toFixed(0)}] and ${y.url} [${y.start.toFixed(0)}, ${y.end.toFixed(0)}]`);
+          if (x.url !== y.url && x.start < y.end && y.start < x.end)
+            clashes.push(
+              `${x.url} [${x.start.toFixed(0)}, ${x.end.toFixed(0)}] and ${y.url} [${y.start.toFixed(0)}, ${y.end.toFixed(0)}]`,
+            );
         }
       }
       expect(clashes, clashes.join('\n')).to.deep.equal([]);
@@ -173,7 +201,10 @@ describe('profiler: one sweep per device, also after an overload', function () {
       // the run that lost its locks stopped and said why
       const stopped = sink.records.filter((r) => r.message === 'sweep run stopped').map((r) => String(r.fields.reason));
       expect(stopped.length, 'a run stopped after the stall').to.be.greaterThan(0);
-      expect(stopped.every((s) => /another run took this sweep over|another sweep took the device/.test(s)), stopped.join('; ')).to.equal(true);
+      expect(
+        stopped.every((s) => /another run took this sweep over|another sweep took the device/.test(s)),
+        stopped.join('; '),
+      ).to.equal(true);
     });
   });
 
@@ -181,9 +212,36 @@ describe('profiler: one sweep per device, also after an overload', function () {
     const ts = await startTestStore();
     try {
       const store = createProfileStore(ts.store.models);
-      const base = { sweepId: 's-1', trialIndex: 0, namespace: 'ns', function: 'fn', modelVersion: 'v', deviceClass: 'cpu-2c', node: 'n', config: { partitionPercent: 100, quota: 1, batch: 1 }, startedAt: new Date(), durationMs: 1 };
-      const m = { sloRps: 5, closedLoopRps: 6, latencyMs: { p50: 1, p95: 2, p99: 3 }, closedLoopLatencyMs: { p50: 1, p95: 2, p99: 3 }, errorRate: 0, busyShare: 0.1, busySource: 'cpu' as const, memoryBytes: 1, requests: 10, steps: [] };
-      expect(await store.saveTrial({ ...base, metrics: { ...m, sloRps: 0, closedLoopRps: 0, invalid: 'no request succeeded' } })).to.equal(true);
+      const base = {
+        sweepId: 's-1',
+        trialIndex: 0,
+        namespace: 'ns',
+        function: 'fn',
+        modelVersion: 'v',
+        deviceClass: 'cpu-2c',
+        node: 'n',
+        config: { partitionPercent: 100, quota: 1, batch: 1 },
+        startedAt: new Date(),
+        durationMs: 1,
+      };
+      const m = {
+        sloRps: 5,
+        closedLoopRps: 6,
+        latencyMs: { p50: 1, p95: 2, p99: 3 },
+        closedLoopLatencyMs: { p50: 1, p95: 2, p99: 3 },
+        errorRate: 0,
+        busyShare: 0.1,
+        busySource: 'cpu' as const,
+        memoryBytes: 1,
+        requests: 10,
+        steps: [],
+      };
+      expect(
+        await store.saveTrial({
+          ...base,
+          metrics: { ...m, sloRps: 0, closedLoopRps: 0, invalid: 'no request succeeded' },
+        }),
+      ).to.equal(true);
       expect(await store.saveTrial({ ...base, metrics: m })).to.equal(true);
       expect(await store.saveTrial({ ...base, metrics: { ...m, sloRps: 77 } })).to.equal(false);
       const stored = await store.trials('s-1');

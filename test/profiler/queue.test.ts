@@ -41,7 +41,12 @@ async function deleteKeys(pattern: string): Promise<void> {
   }
 }
 
-const EMULATED = { 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', 'fastgshare/slo_ms': '100', 'fastgshare/max_batch': '16' };
+const EMULATED = {
+  'fastgshare/device': 'emulated',
+  'fastgshare/emulated_profile': 'v100-resnet50',
+  'fastgshare/slo_ms': '100',
+  'fastgshare/max_batch': '16',
+};
 
 describe('profiling queue: waiting, attaching, following, Ctrl-C', function () {
   this.timeout(90_000);
@@ -53,8 +58,17 @@ describe('profiling queue: waiting, attaching, following, Ctrl-C', function () {
   let env: Record<string, string>;
 
   before(async () => {
-    h = await startGatewayHarness({ env: { FASTGSHARE_PROFILER: 'true', FASTGSHARE_PROFILER_PREFIX: prefix, FASTGSHARE_AUTOSCALE: 'false' } });
-    await h.testStore.store.models.Function.create({ name: 'resnet50', namespace: 'openfaas-fn', image: 'emulated-resnet50:latest', annotations: EMULATED, labels: {}, replicas: 0 });
+    h = await startGatewayHarness({
+      env: { FASTGSHARE_PROFILER: 'true', FASTGSHARE_PROFILER_PREFIX: prefix, FASTGSHARE_AUTOSCALE: 'false' },
+    });
+    await h.testStore.store.models.Function.create({
+      name: 'resnet50',
+      namespace: 'openfaas-fn',
+      image: 'emulated-resnet50:latest',
+      annotations: EMULATED,
+      labels: {},
+      replicas: 0,
+    });
     redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1 });
     lockKey = `${prefix}:profiler:device-lock:${h.agents[0]!.name}:emulated`;
     home = await mkdtemp(join(tmpdir(), 'fgs-cli-queue-'));
@@ -80,7 +94,10 @@ describe('profiling queue: waiting, attaching, following, Ctrl-C', function () {
     const waiting = await h.eventually(async () => {
       const q = await h.call('GET', '/system/profiles');
       expect(q.status, q.text).to.equal(200);
-      const body = q.json() as { running: number; sweeps: Array<{ id: string; state: string; waitingFor?: string; function: string }> };
+      const body = q.json() as {
+        running: number;
+        sweeps: Array<{ id: string; state: string; waitingFor?: string; function: string }>;
+      };
       expect(body.sweeps.map((s) => s.id)).to.deep.equal([queued.id]);
       expect(body.sweeps[0]!.state).to.equal('waiting');
       expect(body.sweeps[0]!.waitingFor).to.match(/^the device emulated on /);
@@ -91,21 +108,29 @@ describe('profiling queue: waiting, attaching, following, Ctrl-C', function () {
     expect(job.state).to.equal('waiting');
     expect(job.waitingFor).to.match(/the device emulated/);
     // another namespace's queue is empty; a bad namespace is a 400
-    expect(((await h.call('GET', '/system/profiles?namespace=other')).json() as { sweeps: unknown[] }).sweeps).to.deep.equal([]);
+    expect(
+      ((await h.call('GET', '/system/profiles?namespace=other')).json() as { sweeps: unknown[] }).sweeps,
+    ).to.deep.equal([]);
     expect((await h.call('GET', '/system/profiles?namespace=Bad..ns')).status).to.equal(400);
 
     const again = await h.call('POST', '/system/profiles/resnet50', { body: {} });
     expect(again.status).to.equal(409);
-    expect(again.text).to.contain('fastgshare profile resnet50 --cancel').and.contain('follow it with `fastgshare profile resnet50`');
+    expect(again.text)
+      .to.contain('fastgshare profile resnet50 --cancel')
+      .and.contain('follow it with `fastgshare profile resnet50`');
     expect(again.text).to.not.match(/DELETE/);
 
     const list = await runCli(['profiles'], { cwd: home, env });
     expect(list.code, list.stderr).to.equal(0);
-    expect(list.stdout).to.match(/resnet50\.openfaas-fn\s+waiting\s+request\s+\S+\/emulated\s+0\/0\s+waits for the device emulated/);
+    expect(list.stdout).to.match(
+      /resnet50\.openfaas-fn\s+waiting\s+request\s+\S+\/emulated\s+0\/0\s+waits for the device emulated/,
+    );
 
     const detached = await runCli(['profile', 'resnet50', '--detach'], { cwd: home, env });
     expect(detached.code, detached.stderr).to.equal(0);
-    expect(detached.stdout).to.contain(`Following the sweep of resnet50 that is already queued (job ${queued.id}, asked for earlier)`);
+    expect(detached.stdout).to.contain(
+      `Following the sweep of resnet50 that is already queued (job ${queued.id}, asked for earlier)`,
+    );
     expect(detached.stdout).to.contain('`fastgshare profile resnet50 --cancel`');
 
     // follow it: the device comes free a moment later and the sweep completes
@@ -122,7 +147,11 @@ describe('profiling queue: waiting, attaching, following, Ctrl-C', function () {
 
   it('on Ctrl-C stops following, says the sweep goes on and how to cancel it; --cancel then cancels it', async () => {
     await holdDevice();
-    const child = spawn(process.execPath, [CLI, 'profile', 'resnet50'], { cwd: home, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'profile', 'resnet50'], {
+      cwd: home,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -136,7 +165,9 @@ describe('profiling queue: waiting, attaching, following, Ctrl-C', function () {
       child.kill('SIGKILL');
     }
     expect(out).to.match(/^Sweep \S+ of resnet50/);
-    expect(err).to.match(/Stopped following\. The sweep goes on on the gateway \(job \S+\): follow it again with `fastgshare profile resnet50`, cancel it with `fastgshare profile resnet50 --cancel`\./);
+    expect(err).to.match(
+      /Stopped following\. The sweep goes on on the gateway \(job \S+\): follow it again with `fastgshare profile resnet50`, cancel it with `fastgshare profile resnet50 --cancel`\./,
+    );
     const state = ((await h.call('GET', '/system/profiles/resnet50/job')).json() as { state: string }).state;
     expect(state).to.equal('waiting');
     const cancel = await runCli(['profile', 'resnet50', '--cancel'], { cwd: home, env });
@@ -155,8 +186,20 @@ describe('profiling queue route: the admin only', function () {
   const tenant = `Basic ${Buffer.from('acme:acme-password-1').toString('base64')}`;
   let h: GatewayHarness;
   before(async () => {
-    h = await startGatewayHarness({ env: { FASTGSHARE_PROFILER: 'true', FASTGSHARE_PROFILER_PREFIX: prefix, FASTGSHARE_AUTOSCALE: 'false', FASTGSHARE_ADMIN_USER: 'admin', FASTGSHARE_ADMIN_PASSWORD: 'queue-admin-pw', FASTGSHARE_TENANT_HASH_ROUNDS: '4' } });
-    const t = await h.call('POST', '/system/tenants', { body: { name: 'acme', namespaces: ['acme'], password: 'acme-password-1' }, headers: { authorization: admin } });
+    h = await startGatewayHarness({
+      env: {
+        FASTGSHARE_PROFILER: 'true',
+        FASTGSHARE_PROFILER_PREFIX: prefix,
+        FASTGSHARE_AUTOSCALE: 'false',
+        FASTGSHARE_ADMIN_USER: 'admin',
+        FASTGSHARE_ADMIN_PASSWORD: 'queue-admin-pw',
+        FASTGSHARE_TENANT_HASH_ROUNDS: '4',
+      },
+    });
+    const t = await h.call('POST', '/system/tenants', {
+      body: { name: 'acme', namespaces: ['acme'], password: 'acme-password-1' },
+      headers: { authorization: admin },
+    });
     expect(t.status, t.text).to.equal(201);
   });
   after(async () => {
@@ -167,7 +210,12 @@ describe('profiling queue route: the admin only', function () {
   it('answers the admin, refuses a tenant (403) and no one (401), in every spelling', async () => {
     expect((await h.call('GET', '/system/profiles', { headers: { authorization: admin } })).status).to.equal(200);
     expect((await h.call('GET', '/system/profiles/', { headers: { authorization: admin } })).status).to.equal(200);
-    for (const path of ['/system/profiles', '/system/profiles/', '/system/%70rofiles', '/system/profiles?namespace=acme']) {
+    for (const path of [
+      '/system/profiles',
+      '/system/profiles/',
+      '/system/%70rofiles',
+      '/system/profiles?namespace=acme',
+    ]) {
       expect((await h.call('GET', path, { headers: { authorization: tenant } })).status, path).to.equal(403);
       expect((await h.call('GET', path)).status, path).to.equal(401);
     }
@@ -177,20 +225,55 @@ describe('profiling queue route: the admin only', function () {
 
 describe('automatic profiling: a short grid, and off means off', function () {
   this.timeout(60_000);
-  const config = (auto: boolean): ProfilerConfig => ({ prefix: `fgs-test-profauto-${process.pid}`, queue: `q-${Math.random().toString(16).slice(2, 8)}`, concurrency: 1, lockMs: 3000, trialSeconds: 20, auto });
+  const config = (auto: boolean): ProfilerConfig => ({
+    prefix: `fgs-test-profauto-${process.pid}`,
+    queue: `q-${Math.random().toString(16).slice(2, 8)}`,
+    concurrency: 1,
+    lockMs: 3000,
+    trialSeconds: 20,
+    auto,
+  });
   let ts: TestStore;
   const open: Profiler[] = [];
   // a node agent that only says what it is: emulated sweeps run no trials, and nothing here runs a cpu trial
-  const node = { url: 'http://node.test', info: async () => ({ name: 'node-test', cpus: 2 }) as NodeInfo } as unknown as NodeAgentClient;
+  const node = {
+    url: 'http://node.test',
+    info: async () => ({ name: 'node-test', cpus: 2 }) as NodeInfo,
+  } as unknown as NodeAgentClient;
   const make = (c: ProfilerConfig) => {
-    const p = createProfiler({ config: c, redisUrl: REDIS_URL, models: ts.store.models, nodes: [node], spec: async () => { throw new Error('no trials here'); }, clock: systemClock, log: silentLogger });
+    const p = createProfiler({
+      config: c,
+      redisUrl: REDIS_URL,
+      models: ts.store.models,
+      nodes: [node],
+      spec: async () => {
+        throw new Error('no trials here');
+      },
+      clock: systemClock,
+      log: silentLogger,
+    });
     open.push(p);
     return p;
   };
   before(async () => {
     ts = await startTestStore();
-    for (const name of ['auto-a', 'auto-b', 'mine']) await ts.store.models.Function.create({ name, namespace: 'openfaas-fn', image: 'emulated:latest', annotations: EMULATED, labels: {}, replicas: 0 });
-    await ts.store.models.Function.create({ name: 'auto-cpu', namespace: 'openfaas-fn', image: 'x:latest', annotations: { 'fastgshare/slo_ms': '300', 'fastgshare/max_batch': '16' }, labels: {}, replicas: 0 });
+    for (const name of ['auto-a', 'auto-b', 'mine'])
+      await ts.store.models.Function.create({
+        name,
+        namespace: 'openfaas-fn',
+        image: 'emulated:latest',
+        annotations: EMULATED,
+        labels: {},
+        replicas: 0,
+      });
+    await ts.store.models.Function.create({
+      name: 'auto-cpu',
+      namespace: 'openfaas-fn',
+      image: 'x:latest',
+      annotations: { 'fastgshare/slo_ms': '300', 'fastgshare/max_batch': '16' },
+      labels: {},
+      replicas: 0,
+    });
   });
   after(async () => {
     for (const p of open) await p.close().catch(() => undefined);
@@ -198,7 +281,7 @@ describe('automatic profiling: a short grid, and off means off', function () {
     await ts?.cleanup();
   });
 
-  it('queues the auto-scaler\'s sweep with the short grid and trial time', async () => {
+  it("queues the auto-scaler's sweep with the short grid and trial time", async () => {
     const p = make(config(true));
     await p.requestProfile('auto-cpu.openfaas-fn');
     const v = await p.service.job('openfaas-fn', 'auto-cpu');
@@ -213,7 +296,7 @@ describe('automatic profiling: a short grid, and off means off', function () {
     await p.service.cancel('openfaas-fn', 'mine');
   });
 
-  it('with FASTGSHARE_PROFILER_AUTO=false ends the automatic sweeps already queued, keeps a person\'s, and runs no new automatic one', async () => {
+  it("with FASTGSHARE_PROFILER_AUTO=false ends the automatic sweeps already queued, keeps a person's, and runs no new automatic one", async () => {
     const c = config(true);
     const on = make(c);
     await on.requestProfile('auto-a.openfaas-fn');
@@ -224,8 +307,16 @@ describe('automatic profiling: a short grid, and off means off', function () {
     ]);
     // a gateway starts with automatic profiling off, on the same queue
     const off = make({ ...c, auto: false });
-    await waitFor('the automatic sweep gone', async () => (await off.service.queue()).sweeps.length === 1 || undefined, 10_000, 50);
-    const notFound = await off.service.job('openfaas-fn', 'auto-a').then(() => undefined, (e: unknown) => e);
+    await waitFor(
+      'the automatic sweep gone',
+      async () => (await off.service.queue()).sweeps.length === 1 || undefined,
+      10_000,
+      50,
+    );
+    const notFound = await off.service.job('openfaas-fn', 'auto-a').then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(notFound).to.be.instanceOf(PlatformError);
     expect((notFound as PlatformError).code).to.equal('not_found');
     // one the auto-scaler of another gateway queues afterwards is not run by this gateway's worker
@@ -234,8 +325,14 @@ describe('automatic profiling: a short grid, and off means off', function () {
     const ended = await waitFor(
       'both ended',
       async () => {
-        const [b, m] = await Promise.all([off.service.job('openfaas-fn', 'auto-b'), off.service.job('openfaas-fn', 'mine')]);
-        return ['cancelled', 'completed', 'failed'].includes(b.state) && ['cancelled', 'completed', 'failed'].includes(m.state) ? { b, m } : undefined;
+        const [b, m] = await Promise.all([
+          off.service.job('openfaas-fn', 'auto-b'),
+          off.service.job('openfaas-fn', 'mine'),
+        ]);
+        return ['cancelled', 'completed', 'failed'].includes(b.state) &&
+          ['cancelled', 'completed', 'failed'].includes(m.state)
+          ? { b, m }
+          : undefined;
       },
       20_000,
       100,

@@ -21,12 +21,19 @@ describe('profiler routes (/system/profiles)', function () {
   let h: GatewayHarness;
 
   before(async () => {
-    h = await startGatewayHarness({ env: { FASTGSHARE_PROFILER: 'true', FASTGSHARE_PROFILER_PREFIX: prefix, FASTGSHARE_AUTOSCALE: 'false' } });
+    h = await startGatewayHarness({
+      env: { FASTGSHARE_PROFILER: 'true', FASTGSHARE_PROFILER_PREFIX: prefix, FASTGSHARE_AUTOSCALE: 'false' },
+    });
     await h.testStore.store.models.Function.create({
       name: 'resnet50',
       namespace: 'openfaas-fn',
       image: 'emulated-resnet50:latest',
-      annotations: { 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', 'fastgshare/slo_ms': '100', 'fastgshare/max_batch': '16' },
+      annotations: {
+        'fastgshare/device': 'emulated',
+        'fastgshare/emulated_profile': 'v100-resnet50',
+        'fastgshare/slo_ms': '100',
+        'fastgshare/max_batch': '16',
+      },
       labels: {},
       replicas: 0,
     });
@@ -43,7 +50,11 @@ describe('profiler routes (/system/profiles)', function () {
   });
 
   it('queues a sweep, reports its job, and serves the table as JSON, CSV and a chart', async () => {
-    const post = await fetch(`${h.gateway.url}/system/profiles/resnet50`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const post = await fetch(`${h.gateway.url}/system/profiles/resnet50`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(post.status).to.equal(202);
     const queued = (await post.json()) as { id: string; trials: number; deviceClass: string };
     expect(queued.id).to.be.a('string').and.not.equal('');
@@ -61,7 +72,10 @@ describe('profiler routes (/system/profiles)', function () {
     }
     expect(state).to.equal('completed');
 
-    const table = (await (await fetch(`${h.gateway.url}/system/profiles/resnet50`)).json()) as { deviceClass: string; entries: { partitionPercent: number; quota: number; rps: number; source: string }[] };
+    const table = (await (await fetch(`${h.gateway.url}/system/profiles/resnet50`)).json()) as {
+      deviceClass: string;
+      entries: { partitionPercent: number; quota: number; rps: number; source: string }[];
+    };
     expect(table.deviceClass).to.equal('v100');
     expect(table.entries.length).to.be.greaterThan(10);
     expect(table.entries.every((e) => e.rps > 0)).to.equal(true);
@@ -70,7 +84,9 @@ describe('profiler routes (/system/profiles)', function () {
     const csv = await fetch(`${h.gateway.url}/system/profiles/resnet50?format=csv`);
     expect(csv.status).to.equal(200);
     expect(csv.headers.get('content-type')).to.match(/^text\/csv/);
-    expect((await csv.text()).split('\n')[0]).to.match(/^function,model_version,device_class,partition_percent,quota,batch,rps/);
+    expect((await csv.text()).split('\n')[0]).to.match(
+      /^function,model_version,device_class,partition_percent,quota,batch,rps/,
+    );
 
     const chart = await fetch(`${h.gateway.url}/system/profiles/resnet50/chart`);
     expect(chart.status).to.equal(200);
@@ -94,7 +110,7 @@ describe('profiler routes (/system/profiles)', function () {
       const unknown = await runCli(['profile', 'nope'], { cwd: home, env });
       expect(unknown.code).to.not.equal(0);
       expect(unknown.stderr).to.match(/profile nope: function "nope.openfaas-fn"/);
-      expect(unknown.stderr).to.contain("HTTP 404");
+      expect(unknown.stderr).to.contain('HTTP 404');
       const bad = await runCli(['profile', 'resnet50', '--quotas', 'a,b'], { cwd: home, env });
       expect(bad.code).to.not.equal(0);
       expect(bad.stderr).to.match(/--quotas "a,b" must be numbers/);
@@ -104,13 +120,21 @@ describe('profiler routes (/system/profiles)', function () {
   });
 
   it('answers bad requests with a 4xx that says what to fix', async () => {
-    const unknown = await fetch(`${h.gateway.url}/system/profiles/nope`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const unknown = await fetch(`${h.gateway.url}/system/profiles/nope`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(unknown.status).to.equal(404);
     expect(await unknown.text()).to.match(/nope/);
     const format = await fetch(`${h.gateway.url}/system/profiles/resnet50?format=xml`);
     expect(format.status).to.equal(400);
     expect(await format.text()).to.match(/format "xml"/);
-    const badName = await fetch(`${h.gateway.url}/system/profiles/bad..name`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const badName = await fetch(`${h.gateway.url}/system/profiles/bad..name`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(badName.status).to.equal(400);
   });
 });

@@ -49,7 +49,9 @@ describe('profiler: SLO-rate search', () => {
   });
 
   it('stops at the first step that misses the SLO and reports the best one that met it', async () => {
-    const { runs, load } = recorder(outcome(100, 20), (r) => (r.rate! > 80 ? outcome(r.rate! * 0.8, 50, 5) : outcome(r.rate!, 30)));
+    const { runs, load } = recorder(outcome(100, 20), (r) =>
+      r.rate! > 80 ? outcome(r.rate! * 0.8, 50, 5) : outcome(r.rate!, 30),
+    );
     const r = await searchSloRate(load, { ...base, sloMs: 300 });
     expect(r.steps.map((s) => s.meetsSlo)).to.deep.equal([true, true, false]);
     expect(r.best?.targetRps).to.equal(70);

@@ -65,7 +65,26 @@ describe('profiler: trials that could not run properly', function () {
       info: async () => ({ name: 'node-test', cpus: 2 }) as Awaited<ReturnType<NodeAgentClient['info']>>,
       listFunctions: async () => [...fns.values()],
       async applyFunction(req) {
-        const f = { name: req.spec.name, namespace: req.spec.namespace, image: req.spec.image, desired: 1, replicas: [{ id: `${req.spec.name}-0`, name: req.spec.name, namespace: req.spec.namespace, node: 'node-test', url, pid: 1, state: 'ready', restarts: 0, startedAt: new Date().toISOString(), usage: { cpu: 0.5, totalMemoryBytes: 50 << 20 } }] } as unknown as FunctionReplicas;
+        const f = {
+          name: req.spec.name,
+          namespace: req.spec.namespace,
+          image: req.spec.image,
+          desired: 1,
+          replicas: [
+            {
+              id: `${req.spec.name}-0`,
+              name: req.spec.name,
+              namespace: req.spec.namespace,
+              node: 'node-test',
+              url,
+              pid: 1,
+              state: 'ready',
+              restarts: 0,
+              startedAt: new Date().toISOString(),
+              usage: { cpu: 0.5, totalMemoryBytes: 50 << 20 },
+            },
+          ],
+        } as unknown as FunctionReplicas;
         fns.set(req.spec.name, f);
         return f;
       },
@@ -118,8 +137,24 @@ describe('profiler: trials that could not run properly', function () {
     const node = fakeNode();
     return {
       store,
-      trialDeps: () => ({ node, cpus: 2, load, usage: { deviceSeconds: async () => undefined, windowMs: async () => undefined }, clock: systemClock, log: silentLogger, pollMs: 10 }),
-      spec: async () => ({ name: 'fn', namespace: 'openfaas-fn', image: 'fn:latest', env: {}, labels: {}, annotations: {} }) as unknown as FunctionSpec,
+      trialDeps: () => ({
+        node,
+        cpus: 2,
+        load,
+        usage: { deviceSeconds: async () => undefined, windowMs: async () => undefined },
+        clock: systemClock,
+        log: silentLogger,
+        pollMs: 10,
+      }),
+      spec: async () =>
+        ({
+          name: 'fn',
+          namespace: 'openfaas-fn',
+          image: 'fn:latest',
+          env: {},
+          labels: {},
+          annotations: {},
+        }) as unknown as FunctionSpec,
       calibration: () => {
         throw new Error('not emulated');
       },
@@ -141,7 +176,9 @@ describe('profiler: trials that could not run properly', function () {
       [0, 2, undefined],
       [1, 1, undefined],
     ]);
-    expect(store.saved.every((t) => t.metrics.closedLoopRps > 0 && Number.isFinite(t.metrics.latencyMs.p99))).to.equal(true);
+    expect(store.saved.every((t) => t.metrics.closedLoopRps > 0 && Number.isFinite(t.metrics.latencyMs.p99))).to.equal(
+      true,
+    );
     expect(result).to.include({ trials: 2, measured: 2 });
     expect(result.invalid).to.equal(undefined);
   });
@@ -170,7 +207,9 @@ describe('profiler: trials that could not run properly', function () {
     const store = memoryStore();
     const load = scriptedLoad(() => dead);
     let error: Error | undefined;
-    await runSweep(deps(store, load), 'sweep-3', data([1]), report, new AbortController().signal).catch((e: Error) => (error = e));
+    await runSweep(deps(store, load), 'sweep-3', data([1]), report, new AbortController().signal).catch(
+      (e: Error) => (error = e),
+    );
     expect(error?.message).to.match(/no trial of the sweep could run properly/);
     expect(store.tables).to.have.length(0);
   });
@@ -180,7 +219,10 @@ describe('profiler: trials that could not run properly', function () {
     const load = scriptedLoad(() => good);
     let calls = 0;
     // the first trial's first attempt was disturbed: the watch noted a stall during it
-    const health: RunHealth = { now: () => performance.now(), disturbance: () => (++calls === 1 ? 'the platform process was stalled for 3.0 s during the trial' : undefined) };
+    const health: RunHealth = {
+      now: () => performance.now(),
+      disturbance: () => (++calls === 1 ? 'the platform process was stalled for 3.0 s during the trial' : undefined),
+    };
     await runSweep(deps(store, load), 'sweep-4', data([1]), report, new AbortController().signal, health);
     expect(store.saved).to.have.length(1);
     expect(store.saved[0]!.metrics.attempts).to.equal(2);

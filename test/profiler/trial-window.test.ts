@@ -28,10 +28,16 @@ describe('profiler: a gated trial measures after one token window of use', funct
 
   before(async () => {
     ts = await startTestStore();
-    agent = await startHarness({ env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' }, sharing: { windowMs: 4000, baseQuotaMs: 50, minQuotaMs: 10 } });
+    agent = await startHarness({
+      env: { FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000' },
+      sharing: { windowMs: 4000, baseQuotaMs: 50, minQuotaMs: 10 },
+    });
     build = await tempDir('fastgshare-trialwin-build-');
     const stack = await loadStackFile(join(PLATFORM_ROOT, 'stack.yml'));
-    await createImageBuilder({ images: agent.images, log: silentLogger }).buildStack(stack, { filter: 'text-direction', buildRoot: build.dir });
+    await createImageBuilder({ images: agent.images, log: silentLogger }).buildStack(stack, {
+      filter: 'text-direction',
+      buildRoot: build.dir,
+    });
   });
   after(async () => {
     await agent?.close();
@@ -42,10 +48,26 @@ describe('profiler: a gated trial measures after one token window of use', funct
   it('reports the busy share the quota gives in steady state, not the fresh window’s budget', async () => {
     const stack = await loadStackFile(join(PLATFORM_ROOT, 'stack.yml'));
     const fn = stack.spec.functions['text-direction']!;
-    const base = { name: 'text-direction', namespace: 'openfaas-fn', image: 'text-direction:latest', envVars: {}, labels: {}, annotations: fn.annotations ?? {}, secrets: {}, readOnlyRootFilesystem: false };
+    const base = {
+      name: 'text-direction',
+      namespace: 'openfaas-fn',
+      image: 'text-direction:latest',
+      envVars: {},
+      labels: {},
+      annotations: fn.annotations ?? {},
+      secrets: {},
+      readOnlyRootFilesystem: false,
+    };
     const usage = createHttpUsageReader();
     const metrics = await runTrial(
-      { node: createHttpNodeAgentClient(agent.agent.url, { token: agent.agent.token }), cpus: 2, load: createAutocannonLoad(), usage, clock: systemClock, log: silentLogger },
+      {
+        node: createHttpNodeAgentClient(agent.agent.url, { token: agent.agent.token }),
+        cpus: 2,
+        load: createAutocannonLoad(),
+        usage,
+        clock: systemClock,
+        log: silentLogger,
+      },
       {
         base,
         trialName: 'text-direction--prof-w',

@@ -20,7 +20,10 @@ const WITH_NEXUS = [A, B, C, D, N];
 const key = (e: ProfileEntry) => `p${e.partitionPercent}q${e.quota}b${e.batch}`;
 const shape = (c: Cover) => [...c.saturated.map(key), `residual:${key(c.residual!.entry)}`];
 const cover = (entries: ProfileEntry[], demand: number, maxReplicas = 100, nodeBudget = 100_000) =>
-  cheapestCover(demand, coverMenu(saturatedCandidates(entries, SLO).candidates, entries, SLO)!, { maxReplicas, nodeBudget });
+  cheapestCover(demand, coverMenu(saturatedCandidates(entries, SLO).candidates, entries, SLO)!, {
+    maxReplicas,
+    nodeBudget,
+  });
 
 /** Every multiset of up to `k` replicas, the last one the residual, by brute force (the reference). */
 function bruteForce(entries: ProfileEntry[], demand: number, k: number): number {
@@ -29,27 +32,78 @@ function bruteForce(entries: ProfileEntry[], demand: number, k: number): number 
   const walk = (from: number, left: number, area: number, depth: number) => {
     for (const e of entries) {
       // Close with e as the residual.
-      if (e.rps >= left - 1e-9 && (saturatedFeasible(e, SLO) || residualFeasible(e, SLO, left))) best = Math.min(best, area + configArea(e));
+      if (e.rps >= left - 1e-9 && (saturatedFeasible(e, SLO) || residualFeasible(e, SLO, left)))
+        best = Math.min(best, area + configArea(e));
     }
     if (depth === k - 1) return;
-    for (let i = from; i < sat.length; i++) if (sat[i]!.rps < left) walk(i, left - sat[i]!.rps, area + configArea(sat[i]!), depth + 1);
+    for (let i = from; i < sat.length; i++)
+      if (sat[i]!.rps < left) walk(i, left - sat[i]!.rps, area + configArea(sat[i]!), depth + 1);
   };
   walk(0, demand, 0, 0);
   return best;
 }
 
 describe('scheduler/cover (cheapest set of replicas for a demand)', () => {
-  const cases: { name: string; entries: ProfileEntry[]; demand: number; want: string[]; area: number; classicArea: number }[] = [
+  const cases: {
+    name: string;
+    entries: ProfileEntry[];
+    demand: number;
+    want: string[];
+    area: number;
+    classicArea: number;
+  }[] = [
     // ⌊900 / 600⌋ = 1 × A + the smallest residual covering 300 (B) = 0.9; two B cover 900 for 0.8.
-    { name: 'two B beat A + residual', entries: PLAIN, demand: 900, want: ['p40q1b8', 'residual:p40q1b8'], area: 0.8, classicArea: 0.9 },
-    { name: 'a whole number of A', entries: PLAIN, demand: 1200, want: ['p50q1b8', 'residual:p50q1b8'], area: 1.0, classicArea: 1.0 },
+    {
+      name: 'two B beat A + residual',
+      entries: PLAIN,
+      demand: 900,
+      want: ['p40q1b8', 'residual:p40q1b8'],
+      area: 0.8,
+      classicArea: 0.9,
+    },
+    {
+      name: 'a whole number of A',
+      entries: PLAIN,
+      demand: 1200,
+      want: ['p50q1b8', 'residual:p50q1b8'],
+      area: 1.0,
+      classicArea: 1.0,
+    },
     // A + C (0.7, 710 rps) ties A + 2 × D (0.7, 680 rps): fewer replicas win.
-    { name: 'ties go to fewer replicas', entries: PLAIN, demand: 650, want: ['p50q1b8', 'residual:p20q1b1'], area: 0.7, classicArea: 0.7 },
-    { name: 'a small demand takes the smallest replica', entries: PLAIN, demand: 30, want: ['residual:p20q0.5b1'], area: 0.1, classicArea: 0.1 },
+    {
+      name: 'ties go to fewer replicas',
+      entries: PLAIN,
+      demand: 650,
+      want: ['p50q1b8', 'residual:p20q1b1'],
+      area: 0.7,
+      classicArea: 0.7,
+    },
+    {
+      name: 'a small demand takes the smallest replica',
+      entries: PLAIN,
+      demand: 30,
+      want: ['residual:p20q0.5b1'],
+      area: 0.1,
+      classicArea: 0.1,
+    },
     // N passes Nexus only at ≥ 375 rps: C + N at 790 rps left = 0.7 (the classic A + B = 0.9).
-    { name: 'a Nexus-only residual at a high enough rate', entries: WITH_NEXUS, demand: 900, want: ['p20q1b1', 'residual:p50q1b16'], area: 0.7, classicArea: 0.9 },
+    {
+      name: 'a Nexus-only residual at a high enough rate',
+      entries: WITH_NEXUS,
+      demand: 900,
+      want: ['p20q1b1', 'residual:p50q1b16'],
+      area: 0.7,
+      classicArea: 0.9,
+    },
     // At 300 rps left N would wait 15 / 300 s = 50 ms for its batch: 50 + 50 > 90, so not N.
-    { name: 'not a Nexus-only residual at too low a rate', entries: WITH_NEXUS, demand: 300, want: ['residual:p40q1b8'], area: 0.4, classicArea: 0.4 },
+    {
+      name: 'not a Nexus-only residual at too low a rate',
+      entries: WITH_NEXUS,
+      demand: 300,
+      want: ['residual:p40q1b8'],
+      area: 0.4,
+      classicArea: 0.4,
+    },
   ];
   for (const c of cases) {
     it(`${c.name}: ${c.demand} rps → ${c.want.join(' + ')} (area ${c.area}, classic ${c.classicArea})`, () => {

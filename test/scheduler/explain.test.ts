@@ -6,9 +6,25 @@ import { devices, GB, PLANNER_ENTRIES, spec } from './fixtures.ts';
 
 describe('scheduler/explain', () => {
   it('a scheduling round explains each function: demand, configs, alternatives, placement', () => {
-    const profiles = createProfileTable({ entries: PLANNER_ENTRIES, footprints: { m: { weightsBytes: GB, replicaBytes: GB } } });
+    const profiles = createProfileTable({
+      entries: PLANNER_ENTRIES,
+      footprints: { m: { weightsBytes: GB, replicaBytes: GB } },
+    });
     const functions = [spec({ name: 'img' }), spec({ name: 'new', model: 'unprofiled' })];
-    const { decision, state } = scheduleRound({ nowMs: 0, functions, demand: new Map([['img', 1300], ['new', 5]]), devices: devices(4), current: [], profiles }, new Map());
+    const { decision, state } = scheduleRound(
+      {
+        nowMs: 0,
+        functions,
+        demand: new Map([
+          ['img', 1300],
+          ['new', 5],
+        ]),
+        devices: devices(4),
+        current: [],
+        profiles,
+      },
+      new Map(),
+    );
     expect(state.get('img')!.replicas).to.have.length(3);
     expect(decision.needsProfiling).to.deep.equal(['new']);
     const text = formatExplanation(decision.decisions!.get('img')!);

@@ -4,8 +4,26 @@ import type { DeviceSpec, FunctionSpec } from '../../scheduler/types.ts';
 
 export const GB = 1024 ** 3;
 
-export function entry(partitionPercent: number, quota: number, batch: number, rps: number, latency: number, model = 'm'): ProfileEntry {
-  return { model, deviceClass: 'gpu', partitionPercent, quota, batch, rps, latencyMs: { p50: latency, p95: latency, p99: latency }, memoryBytes: 3 * GB, source: 'measured', serviceMs: latency * quota };
+export function entry(
+  partitionPercent: number,
+  quota: number,
+  batch: number,
+  rps: number,
+  latency: number,
+  model = 'm',
+): ProfileEntry {
+  return {
+    model,
+    deviceClass: 'gpu',
+    partitionPercent,
+    quota,
+    batch,
+    rps,
+    latencyMs: { p50: latency, p95: latency, p99: latency },
+    memoryBytes: 3 * GB,
+    source: 'measured',
+    serviceMs: latency * quota,
+  };
 }
 
 /** The planner's table (p, q, b, rps, batch latency ms). */
@@ -26,11 +44,19 @@ export function spec(over: Partial<FunctionSpec> = {}): FunctionSpec {
 export function linearTable(): ProfileTable {
   return createProfileTable({
     entries: [entry(100, 1, 1, 100, 10)],
-    footprints: { m: { weightsBytes: 1 * GB, replicaBytes: 2 * GB }, n: { weightsBytes: 1 * GB, replicaBytes: 2 * GB } },
+    footprints: {
+      m: { weightsBytes: 1 * GB, replicaBytes: 2 * GB },
+      n: { weightsBytes: 1 * GB, replicaBytes: 2 * GB },
+    },
     serviceMs: (_m, b, p) => ((5 + 5 * b) * 100) / p,
   });
 }
 
 export function devices(n: number, memoryBytes = 16 * GB, perNode = 2): DeviceSpec[] {
-  return Array.from({ length: n }, (_, i) => ({ id: `d${i + 1}`, nodeId: `n${Math.floor(i / perNode) + 1}`, deviceClass: 'gpu', memoryBytes }));
+  return Array.from({ length: n }, (_, i) => ({
+    id: `d${i + 1}`,
+    nodeId: `n${Math.floor(i / perNode) + 1}`,
+    deviceClass: 'gpu',
+    memoryBytes,
+  }));
 }

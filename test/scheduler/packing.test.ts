@@ -1,5 +1,9 @@
 import { expect } from 'chai';
-import { loadCalibrationProfiles, V100_DEVICE_CLASS, V100_MEMORY_BYTES } from '../../core/profiles/calibration-profiles.ts';
+import {
+  loadCalibrationProfiles,
+  V100_DEVICE_CLASS,
+  V100_MEMORY_BYTES,
+} from '../../core/profiles/calibration-profiles.ts';
 import { configArea } from '../../core/profiles/profile-table.ts';
 import { coverBound, replicaFloorBound } from '../../scheduler/lower-bound.ts';
 import { scheduleRound } from '../../scheduler/policies/ours.ts';
@@ -12,12 +16,30 @@ import { clusterDevices } from '../../scheduler/sim/simulator.ts';
 describe('scheduler: devices used vs the lower bounds (calibrated V100 profiles)', function () {
   this.timeout(20_000);
   const profiles = loadCalibrationProfiles();
-  const devices = clusterDevices({ nodes: 32, devicesPerNode: 8, deviceClass: V100_DEVICE_CLASS, memoryBytes: V100_MEMORY_BYTES });
+  const devices = clusterDevices({
+    nodes: 32,
+    devicesPerNode: 8,
+    deviceClass: V100_DEVICE_CLASS,
+    memoryBytes: V100_MEMORY_BYTES,
+  });
   const run = (count: number) => {
     const w = boundWorkload(profiles, count, 120, 42);
-    const r = scheduleRound({ nowMs: 0, functions: w.functions, demand: w.demand, devices, current: [], profiles }, new Map());
-    const planned = [...r.decision.decisions!.values()].reduce((s, d) => s + d.plan!.replicas.reduce((a, x) => a + configArea(x.config), 0), 0);
-    return { w, r, planned, used: new Set(r.decision.replicas.map((x) => x.deviceId)).size, cover: coverBound(w.functions, w.demand, profiles), floor: replicaFloorBound(w.functions, w.demand, profiles) };
+    const r = scheduleRound(
+      { nowMs: 0, functions: w.functions, demand: w.demand, devices, current: [], profiles },
+      new Map(),
+    );
+    const planned = [...r.decision.decisions!.values()].reduce(
+      (s, d) => s + d.plan!.replicas.reduce((a, x) => a + configArea(x.config), 0),
+      0,
+    );
+    return {
+      w,
+      r,
+      planned,
+      used: new Set(r.decision.replicas.map((x) => x.deviceId)).size,
+      cover: coverBound(w.functions, w.demand, profiles),
+      floor: replicaFloorBound(w.functions, w.demand, profiles),
+    };
   };
   const cases = [
     // 100 functions: demands of 0.5–10 replicas each; within 10 % of the bound.

@@ -4,7 +4,8 @@ import { residualFeasible, saturatedCandidates } from '../../scheduler/feasibili
 import { formatExplanation } from '../../scheduler/explain.ts';
 import { entry, PLANNER_ENTRIES, spec } from './fixtures.ts';
 
-const summary = (p: FunctionPlan) => p.replicas.map((r) => `${r.role}:p${r.config.partitionPercent}q${r.config.quota}b${r.config.batch}`);
+const summary = (p: FunctionPlan) =>
+  p.replicas.map((r) => `${r.role}:p${r.config.partitionPercent}q${r.config.quota}b${r.config.batch}`);
 
 describe('scheduler/planner', () => {
   describe('feasibility against the SLO', () => {
@@ -17,7 +18,9 @@ describe('scheduler/planner', () => {
     ];
     for (const c of cases) {
       it(`SLO ${c.slo} ms (2·ℓ ≤ 0.9 × SLO) → ${c.feasible.join(', ') || 'none'}, most efficient first`, () => {
-        const got = saturatedCandidates(PLANNER_ENTRIES, c.slo * 0.9).candidates.map((e) => `p${e.partitionPercent}q${e.quota}b${e.batch}`);
+        const got = saturatedCandidates(PLANNER_ENTRIES, c.slo * 0.9).candidates.map(
+          (e) => `p${e.partitionPercent}q${e.quota}b${e.batch}`,
+        );
         expect(got).to.deep.equal(c.feasible);
       });
     }
@@ -31,13 +34,23 @@ describe('scheduler/planner', () => {
   describe('efficient + residual', () => {
     const cases: { demand: number; slo: number; want: string[]; capacity: number }[] = [
       { demand: 1300, slo: 100, want: ['saturated:p50q1b8', 'saturated:p50q1b8', 'residual:p20q1b1'], capacity: 1310 },
-      { demand: 1230, slo: 100, want: ['saturated:p50q1b8', 'saturated:p50q1b8', 'residual:p20q0.5b1'], capacity: 1240 },
+      {
+        demand: 1230,
+        slo: 100,
+        want: ['saturated:p50q1b8', 'saturated:p50q1b8', 'residual:p20q0.5b1'],
+        capacity: 1240,
+      },
       { demand: 1200, slo: 100, want: ['saturated:p50q1b8', 'saturated:p50q1b8'], capacity: 1200 },
       { demand: 900, slo: 60, want: ['saturated:p50q1b4', 'saturated:p50q1b4', 'residual:p20q1b1'], capacity: 910 },
     ];
     for (const c of cases) {
       it(`${c.demand} rps at SLO ${c.slo} → ${c.want.join(' + ')}`, () => {
-        const p = planFunction({ spec: spec({ sloMs: c.slo }), demandRps: c.demand, entries: PLANNER_ENTRIES, nowMs: 0 });
+        const p = planFunction({
+          spec: spec({ sloMs: c.slo }),
+          demandRps: c.demand,
+          entries: PLANNER_ENTRIES,
+          nowMs: 0,
+        });
         expect(summary(p)).to.deep.equal(c.want);
         expect(p.capacityRps).to.be.closeTo(c.capacity, 1e-9);
         expect(p.action).to.equal('initial');
@@ -79,8 +92,15 @@ describe('scheduler/planner', () => {
     });
     it('with coverTail 1 the cover may trade an efficient replica too', () => {
       // 900: X + Y (0.9) as the efficient block allows; trading X: two Y cover 900 for 0.8.
-      expect(summary(planFunction({ spec: spec(), demandRps: 900, entries: [X, Y, Z], nowMs: 0 }))).to.deep.equal(['saturated:p50q1b8', 'residual:p40q1b8']);
-      expect(summary(planFunction({ spec: spec(), demandRps: 900, entries: [X, Y, Z], nowMs: 0, options: { coverTail: 1 } }))).to.deep.equal(['saturated:p40q1b8', 'saturated:p40q1b8']);
+      expect(summary(planFunction({ spec: spec(), demandRps: 900, entries: [X, Y, Z], nowMs: 0 }))).to.deep.equal([
+        'saturated:p50q1b8',
+        'residual:p40q1b8',
+      ]);
+      expect(
+        summary(
+          planFunction({ spec: spec(), demandRps: 900, entries: [X, Y, Z], nowMs: 0, options: { coverTail: 1 } }),
+        ),
+      ).to.deep.equal(['saturated:p40q1b8', 'saturated:p40q1b8']);
     });
     it('a residual that is feasible saturated keeps the saturated fill time at a low rate', () => {
       // X + Z at 100 rps left: Z batches what is queued, so a request waits at most as long as at
@@ -112,15 +132,25 @@ describe('scheduler/planner', () => {
       expect(summary(p)).to.deep.equal(['minimum:p20q0.5b1', 'minimum:p20q0.5b1', 'minimum:p20q0.5b1']);
     });
     it('rejects bad bounds, SLO and demand', () => {
-      expect(() => planFunction({ spec: spec({ minReplicas: 3, maxReplicas: 2 }), demandRps: 1, entries: PLANNER_ENTRIES, nowMs: 0 })).to.throw(/0 ≤ min ≤ max/);
-      expect(() => planFunction({ spec: spec({ sloMs: 0 }), demandRps: 1, entries: PLANNER_ENTRIES, nowMs: 0 })).to.throw(/SLO/);
+      expect(() =>
+        planFunction({
+          spec: spec({ minReplicas: 3, maxReplicas: 2 }),
+          demandRps: 1,
+          entries: PLANNER_ENTRIES,
+          nowMs: 0,
+        }),
+      ).to.throw(/0 ≤ min ≤ max/);
+      expect(() =>
+        planFunction({ spec: spec({ sloMs: 0 }), demandRps: 1, entries: PLANNER_ENTRIES, nowMs: 0 }),
+      ).to.throw(/SLO/);
       expect(() => planFunction({ spec: spec(), demandRps: -1, entries: PLANNER_ENTRIES, nowMs: 0 })).to.throw(/≥ 0/);
     });
   });
 
   describe('hysteresis, cooldowns and idle (injected time)', () => {
     const start = () => planFunction({ spec: spec(), demandRps: 1300, entries: PLANNER_ENTRIES, nowMs: 0 });
-    const at = (prev: FunctionPlan, nowMs: number, demandRps: number, options = {}) => planFunction({ spec: spec(), demandRps, entries: PLANNER_ENTRIES, prev: prev.state, nowMs, options });
+    const at = (prev: FunctionPlan, nowMs: number, demandRps: number, options = {}) =>
+      planFunction({ spec: spec(), demandRps, entries: PLANNER_ENTRIES, prev: prev.state, nowMs, options });
 
     it('holds inside the hysteresis band', () => {
       const p = at(start(), 60_000, 1200); // 1200 > 0.85 × 1310

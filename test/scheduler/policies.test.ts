@@ -12,17 +12,42 @@ import type { ProfileTable } from '../../core/profiles/profile-table.ts';
 import { devices, entry, GB, linearTable, spec } from './fixtures.ts';
 
 // linearTable: ℓ(b, p) = (5 + 5b) × 100/p ms; SLO 60 → at 100 %: b* = 4 (25 ms), sat = 160 rps.
-function run(policy: PolicyFactory, rates: Record<string, number>, profiles: ProfileTable = linearTable(), sloMs = 60, n = 8) {
+function run(
+  policy: PolicyFactory,
+  rates: Record<string, number>,
+  profiles: ProfileTable = linearTable(),
+  sloMs = 60,
+  n = 8,
+) {
   const functions = Object.keys(rates).map((name) => spec({ name, model: 'm', sloMs }));
-  const d = policy.create().decide({ nowMs: 0, functions, demand: new Map(Object.entries(rates)), devices: devices(n), current: [], profiles });
+  const d = policy.create().decide({
+    nowMs: 0,
+    functions,
+    demand: new Map(Object.entries(rates)),
+    devices: devices(n),
+    current: [],
+    profiles,
+  });
   const used = new Set(d.replicas.map((r) => r.deviceId)).size;
-  const configs = d.replicas.map((r) => `${r.function}:p${r.config.partitionPercent}q${r.config.quota}b${r.config.batch}`);
+  const configs = d.replicas.map(
+    (r) => `${r.function}:p${r.config.partitionPercent}q${r.config.quota}b${r.config.batch}`,
+  );
   return { d, used, configs };
 }
 
 describe('scheduler/policies (hand-checked)', () => {
   it('registry lists every policy once, ours first, and rejects unknown names', () => {
-    expect(policyNames()).to.deep.equal(['ours', 'ours-horizontal', 'exclusive', 'time-sharing', 'fixed-2x50', 'fixed-4x25', 'fastgshare-published', 'nexus', 'gpulet']);
+    expect(policyNames()).to.deep.equal([
+      'ours',
+      'ours-horizontal',
+      'exclusive',
+      'time-sharing',
+      'fixed-2x50',
+      'fixed-4x25',
+      'fastgshare-published',
+      'nexus',
+      'gpulet',
+    ]);
     expect(getPolicies(['nexus']).map((p) => p.name)).to.deep.equal(['nexus']);
     expect(() => getPolicies(['best'])).to.throw(/unknown policy "best"; choose from ours/);
   });
@@ -78,8 +103,13 @@ describe('scheduler/policies (hand-checked)', () => {
 
   it('FaST-GShare as published: most efficient batch-1 config (no SLO check) + residual, MaxRects', () => {
     // rps = q × 1000 / ℓ(1, p) with ℓ(1, p) = 10 × √(100 / p): 25 % → 50 rps at q 1 (eff 200), best.
-    const ent = [25, 50, 100].flatMap((p) => [1, 0.5].map((q) => entry(p, q, 1, (q * 1000) / (10 * Math.sqrt(100 / p)), (10 * Math.sqrt(100 / p)) / q)));
-    const profiles = createProfileTable({ entries: ent.map((e) => ({ ...e, deviceClass: 'gpu' })), footprints: { m: { weightsBytes: 1 * GB, replicaBytes: 2 * GB } } });
+    const ent = [25, 50, 100].flatMap((p) =>
+      [1, 0.5].map((q) => entry(p, q, 1, (q * 1000) / (10 * Math.sqrt(100 / p)), (10 * Math.sqrt(100 / p)) / q)),
+    );
+    const profiles = createProfileTable({
+      entries: ent.map((e) => ({ ...e, deviceClass: 'gpu' })),
+      footprints: { m: { weightsBytes: 1 * GB, replicaBytes: 2 * GB } },
+    });
     const r = run(fastgsharePublishedPolicy, { a: 120 }, profiles, 1); // an SLO of 1 ms is ignored
     expect(r.configs).to.deep.equal(['a:p25q1b1', 'a:p25q1b1', 'a:p25q0.5b1']);
     expect(r.used).to.equal(1);

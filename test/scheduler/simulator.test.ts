@@ -4,7 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { main } from '../../cli/main.ts';
-import { loadCalibrationProfiles, V100_DEVICE_CLASS, V100_MEMORY_BYTES } from '../../core/profiles/calibration-profiles.ts';
+import {
+  loadCalibrationProfiles,
+  V100_DEVICE_CLASS,
+  V100_MEMORY_BYTES,
+} from '../../core/profiles/calibration-profiles.ts';
 import { getPolicies } from '../../scheduler/policies/registry.ts';
 import { fixedLayout, runPublishedSchedulerTest } from '../../scheduler/sim/published-test.ts';
 import { resultsSvg, resultsTable } from '../../scheduler/sim/report.ts';
@@ -15,7 +19,8 @@ import { buildWorkload } from '../../scheduler/sim/workload.ts';
 import type { PlacedReplica } from '../../scheduler/types.ts';
 
 const profiles = loadCalibrationProfiles();
-const cluster = (nodes: number, per: number) => clusterDevices({ nodes, devicesPerNode: per, deviceClass: V100_DEVICE_CLASS, memoryBytes: V100_MEMORY_BYTES });
+const cluster = (nodes: number, per: number) =>
+  clusterDevices({ nodes, devicesPerNode: per, deviceClass: V100_DEVICE_CLASS, memoryBytes: V100_MEMORY_BYTES });
 
 describe('scheduler/sim', () => {
   it('is deterministic for a seed and differs across seeds', () => {
@@ -35,11 +40,44 @@ describe('scheduler/sim', () => {
   });
 
   it('honours partitions: two 50 % replicas run together, two 100 % replicas take turns', () => {
-    const fns = ['a', 'b'].map((name) => ({ name, model: 'resnet50', deviceClass: V100_DEVICE_CLASS, sloMs: 200, minReplicas: 1, maxReplicas: 1 }));
-    const trace: Trace = { name: 't', functions: fns, rates: fns.map(() => new Float64Array(20).fill(100)), durationS: 20 };
-    const layout = (p: number): PlacedReplica[] => fns.map((f) => ({ id: `${f.name}-1`, function: f.name, model: f.model, deviceId: 'node1/gpu0', nodeId: 'node1', config: { partitionPercent: p, quota: 0.5, batch: 1 }, capacityRps: 300 }));
-    const together = simulate({ profiles, devices: cluster(1, 1), trace, policy: fixedLayout('p50', layout(50)), seed: 1 });
-    const turns = simulate({ profiles, devices: cluster(1, 1), trace, policy: fixedLayout('p100', layout(100)), seed: 1 });
+    const fns = ['a', 'b'].map((name) => ({
+      name,
+      model: 'resnet50',
+      deviceClass: V100_DEVICE_CLASS,
+      sloMs: 200,
+      minReplicas: 1,
+      maxReplicas: 1,
+    }));
+    const trace: Trace = {
+      name: 't',
+      functions: fns,
+      rates: fns.map(() => new Float64Array(20).fill(100)),
+      durationS: 20,
+    };
+    const layout = (p: number): PlacedReplica[] =>
+      fns.map((f) => ({
+        id: `${f.name}-1`,
+        function: f.name,
+        model: f.model,
+        deviceId: 'node1/gpu0',
+        nodeId: 'node1',
+        config: { partitionPercent: p, quota: 0.5, batch: 1 },
+        capacityRps: 300,
+      }));
+    const together = simulate({
+      profiles,
+      devices: cluster(1, 1),
+      trace,
+      policy: fixedLayout('p50', layout(50)),
+      seed: 1,
+    });
+    const turns = simulate({
+      profiles,
+      devices: cluster(1, 1),
+      trace,
+      policy: fixedLayout('p100', layout(100)),
+      seed: 1,
+    });
     // ResNet-50 batch 1 takes 4.77 ms on 50 % or 100 % alike. At 100 rps each replica is 47.7 % busy:
     // side by side on 50 % halves that is 2 × 0.477 × 0.5 ≈ 0.48 of the SMs; taking turns on the
     // whole device it is 95 % busy, so requests queue behind each other.
@@ -63,15 +101,28 @@ describe('scheduler/sim', () => {
   it('ours beats time sharing on devices at comparable SLO attainment on a diurnal trace', () => {
     const wl = buildWorkload(profiles, 4, 3);
     const trace = generateTrace('diurnal', wl, 60, 3);
-    const [ours, ts] = comparePolicies({ profiles, devices: cluster(2, 4), trace, policies: getPolicies(['ours', 'time-sharing']), seed: 3 });
+    const [ours, ts] = comparePolicies({
+      profiles,
+      devices: cluster(2, 4),
+      trace,
+      policies: getPolicies(['ours', 'time-sharing']),
+      seed: 3,
+    });
     expect(ours!.devicesMean).to.be.lessThan(ts!.devicesMean);
     expect(ours!.sloAttainment).to.be.greaterThan(ts!.sloAttainment - 0.02);
     expect(ours!.timeline.length).to.equal(12);
   });
 
   it('reads trace files and says what is wrong with bad ones', () => {
-    const t = parseTraceCsv('time_s,function,rps,model\n0,img,10,v100-resnet50\n5,img,30\n0,txt,2,v100-bert\n', profiles, 10);
-    expect(t.functions.map((f) => [f.name, f.model])).to.deep.equal([['img', 'v100-resnet50'], ['txt', 'v100-bert']]);
+    const t = parseTraceCsv(
+      'time_s,function,rps,model\n0,img,10,v100-resnet50\n5,img,30\n0,txt,2,v100-bert\n',
+      profiles,
+      10,
+    );
+    expect(t.functions.map((f) => [f.name, f.model])).to.deep.equal([
+      ['img', 'v100-resnet50'],
+      ['txt', 'v100-bert'],
+    ]);
     expect(Array.from(t.rates[0]!)).to.deep.equal([10, 10, 10, 10, 10, 30, 30, 30, 30, 30]);
     expect(t.functions[0]!.sloMs).to.equal(67);
     expect(() => parseTraceCsv('t,f\n', profiles)).to.throw(/header with time_s,function,rps/);
@@ -81,7 +132,13 @@ describe('scheduler/sim', () => {
 
   it('renders a table and an SVG chart', () => {
     const wl = buildWorkload(profiles, 2, 1);
-    const results = comparePolicies({ profiles, devices: cluster(1, 2), trace: generateTrace('steady', wl, 15, 1), policies: getPolicies(['ours', 'exclusive']), seed: 1 });
+    const results = comparePolicies({
+      profiles,
+      devices: cluster(1, 2),
+      trace: generateTrace('steady', wl, 15, 1),
+      policies: getPolicies(['ours', 'exclusive']),
+      seed: 1,
+    });
     const table = resultsTable(results);
     expect(table.split('\n')).to.have.length(4);
     expect(table).to.match(/\| ours +\|/);
@@ -98,14 +155,51 @@ describe('scheduler/sim', () => {
     afterEach(async () => rm(dir, { recursive: true, force: true }));
     const io = () => {
       const o = { out: '', err: '' };
-      return { o, io: { stdout: { write: (s: string | Uint8Array) => (o.out += s.toString()) }, stderr: { write: (s: string | Uint8Array) => (o.err += s.toString()) }, stdin: Readable.from([]) } };
+      return {
+        o,
+        io: {
+          stdout: { write: (s: string | Uint8Array) => (o.out += s.toString()) },
+          stderr: { write: (s: string | Uint8Array) => (o.err += s.toString()) },
+          stdin: Readable.from([]),
+        },
+      };
     };
-    const run = (argv: string[], t = io()) => main({ argv, env: { OPENFAAS_CONFIG: join(dir, 'cfg') }, io: t.io, cwd: dir, home: dir, stopSignal: () => new Promise(() => {}) });
+    const run = (argv: string[], t = io()) =>
+      main({
+        argv,
+        env: { OPENFAAS_CONFIG: join(dir, 'cfg') },
+        io: t.io,
+        cwd: dir,
+        home: dir,
+        stopSignal: () => new Promise(() => {}),
+      });
 
     it('writes the table, chart and JSON for a trace file', async () => {
-      await writeFile(join(dir, 'trace.csv'), 'time_s,function,rps,model,slo_ms\n0,img,50,v100-resnet50,69\n10,img,120\n');
+      await writeFile(
+        join(dir, 'trace.csv'),
+        'time_s,function,rps,model,slo_ms\n0,img,50,v100-resnet50,69\n10,img,120\n',
+      );
       const t = io();
-      expect(await run(['sim', '--trace', 'trace.csv', '--duration', '20', '--nodes', '1', '--devices', '2', '--policies', 'ours,exclusive', '--out', 'out'], t)).to.equal(0);
+      expect(
+        await run(
+          [
+            'sim',
+            '--trace',
+            'trace.csv',
+            '--duration',
+            '20',
+            '--nodes',
+            '1',
+            '--devices',
+            '2',
+            '--policies',
+            'ours,exclusive',
+            '--out',
+            'out',
+          ],
+          t,
+        ),
+      ).to.equal(0);
       expect(t.o.out).to.match(/\| ours +\|/);
       expect(t.o.out).to.match(/\| exclusive +\|/);
       const md = await readFile(join(dir, 'out', 'sim.md'), 'utf8');

@@ -41,10 +41,23 @@ interface Round {
   state: Map<string, FunctionPlanState>;
 }
 
-function round(nowMs: number, demand: Record<string, number>, prev: Round | undefined, vertical: boolean, devs: DeviceSpec[] = devices(2)): Round {
+function round(
+  nowMs: number,
+  demand: Record<string, number>,
+  prev: Round | undefined,
+  vertical: boolean,
+  devs: DeviceSpec[] = devices(2),
+): Round {
   const functions = Object.keys(demand).map((k) => (k === 'blocker' ? blocker : fn));
   return scheduleRound(
-    { nowMs, functions, demand: new Map(Object.entries(demand)), devices: devs, current: prev?.decision.replicas ?? [], profiles: table() },
+    {
+      nowMs,
+      functions,
+      demand: new Map(Object.entries(demand)),
+      devices: devs,
+      current: prev?.decision.replicas ?? [],
+      profiles: table(),
+    },
     prev?.state ?? new Map(),
     { planner: { vertical } },
   );
@@ -52,7 +65,8 @@ function round(nowMs: number, demand: Record<string, number>, prev: Round | unde
 
 const fnReplicas = (r: Round): PlacedReplica[] => r.decision.replicas.filter((x) => x.function === 'fn');
 const decisionOf = (r: Round): FunctionDecision => r.decision.decisions!.get('fn')!;
-const cfg = (r: PlacedReplica) => `${r.id}@${r.deviceId}:p${r.config.partitionPercent}q${r.config.quota}b${r.config.batch}`;
+const cfg = (r: PlacedReplica) =>
+  `${r.id}@${r.deviceId}:p${r.config.partitionPercent}q${r.config.quota}b${r.config.batch}`;
 
 describe('scheduler/vertical (quota of running replicas before replicas)', () => {
   it('a ramp: raises the running replica to quota 1 in place, where horizontal-only re-plans the set', () => {
@@ -69,11 +83,24 @@ describe('scheduler/vertical (quota of running replicas before replicas)', () =>
         expect(fnReplicas(r2)[0]!.capacityRps).to.equal(200);
         const v = d.plan!.explanation.vertical!;
         expect(v).to.include({ direction: 'up', runningRps: 100, resizedRps: 200, restRps: 0, added: 0 });
-        expect(v.resized).to.deep.equal([{ deviceId: 'd1', replicaIds: ['fn-1'], from: { partitionPercent: 50, quota: 0.5, batch: 4 }, to: { partitionPercent: 50, quota: 1, batch: 4 }, fromRps: 100, toRps: 200 }]);
+        expect(v.resized).to.deep.equal([
+          {
+            deviceId: 'd1',
+            replicaIds: ['fn-1'],
+            from: { partitionPercent: 50, quota: 0.5, batch: 4 },
+            to: { partitionPercent: 50, quota: 1, batch: 4 },
+            fromRps: 100,
+            toRps: 200,
+          },
+        ]);
         expect(d.placement.map((n) => `${n.action} ${n.replicaId}`)).to.deep.equal(['resized fn-1']);
         const text = formatExplanation(d);
-        expect(text).to.contain('vertical first (quotas of running replicas, applied live without a restart): running 100.0 → 200.0 rps; nothing left for new replicas');
-        expect(text).to.contain('raised fn-1 on d1: quota 0.5 → 1 (partition 50 %, largest batch 4 kept): 100.0 → 200.0 rps each');
+        expect(text).to.contain(
+          'vertical first (quotas of running replicas, applied live without a restart): running 100.0 → 200.0 rps; nothing left for new replicas',
+        );
+        expect(text).to.contain(
+          'raised fn-1 on d1: quota 0.5 → 1 (partition 50 %, largest batch 4 kept): 100.0 → 200.0 rps each',
+        );
         expect(text).to.match(/resized fn-1 p50\/q1\/b4 on d1: quota 0\.5 → 1 in place/);
         // The next round carries no stale mark.
         const r3 = round(10_000, { fn: 180 }, r2, vertical);
@@ -85,7 +112,10 @@ describe('scheduler/vertical (quota of running replicas before replicas)', () =>
         // live/vertical-groups.test.ts; a plan with another partition or batch restarts).
         expect(fnReplicas(r2).map(cfg)).to.deep.equal(['fn-2@d1:p50q1b4']);
         expect(fnReplicas(r2)[0]!.resizedFrom).to.equal(undefined);
-        expect(d.placement.map((n) => `${n.action} ${n.replicaId}`).sort()).to.deep.equal(['started fn-2', 'stopped fn-1']);
+        expect(d.placement.map((n) => `${n.action} ${n.replicaId}`).sort()).to.deep.equal([
+          'started fn-2',
+          'stopped fn-1',
+        ]);
         expect(d.plan!.explanation.vertical).to.equal(undefined);
       }
     }
@@ -98,7 +128,15 @@ describe('scheduler/vertical (quota of running replicas before replicas)', () =>
     const rates = new Float64Array(50);
     for (let s = 0; s < 50; s++) rates[s] = s < 20 ? 60 : 140;
     const trace: Trace = { name: 'ramp', functions: [fn], rates: [rates], durationS: 50 };
-    const run = (vertical: boolean) => simulate({ profiles: table([D]), devices: devices(2), trace, policy: oursPolicy({ planner: { vertical } }), seed: 3, estimator: { headroom: 1, horizonMs: 0 } });
+    const run = (vertical: boolean) =>
+      simulate({
+        profiles: table([D]),
+        devices: devices(2),
+        trace,
+        policy: oursPolicy({ planner: { vertical } }),
+        seed: 3,
+        estimator: { headroom: 1, horizonMs: 0 },
+      });
     const v = run(true);
     const h = run(false);
     expect(h.coldStarts).to.be.at.least(1);
@@ -124,7 +162,11 @@ describe('scheduler/vertical (quota of running replicas before replicas)', () =>
     // The new replica has the efficient configuration's partition and batch at the quota that covers
     // 80 rps (B), so a later round can raise it without a restart. (d1 takes it: two p50 at quota
     // 0.5 run together and each time-shares with the blocker, Σ 0.5 + 0.5 = 1.)
-    expect(fnReplicas(r2).map((x) => `${x.id}:p${x.config.partitionPercent}q${x.config.quota}b${x.config.batch}`).sort()).to.deep.equal(['fn-1:p50q0.5b4', 'fn-2:p50q0.5b4']);
+    expect(
+      fnReplicas(r2)
+        .map((x) => `${x.id}:p${x.config.partitionPercent}q${x.config.quota}b${x.config.batch}`)
+        .sort(),
+    ).to.deep.equal(['fn-1:p50q0.5b4', 'fn-2:p50q0.5b4']);
     expect(d.placement.map((n) => `${n.action} ${n.replicaId}`).sort()).to.deep.equal(['kept fn-1', 'started fn-2']);
     const text = formatExplanation(d);
     expect(text).to.contain('d1 cannot take fn-1 at quota 1: time-sharing');
@@ -146,7 +188,9 @@ describe('scheduler/vertical (quota of running replicas before replicas)', () =>
         expect(fnReplicas(r2).map(cfg)).to.deep.equal(['fn-1@d1:p50q0.5b4']);
         expect(d.plan!.explanation.vertical).to.include({ direction: 'down', runningRps: 200, resizedRps: 100 });
         expect(d.plan!.explanation.vertical!.removed).to.deep.equal([]);
-        expect(formatExplanation(d)).to.contain('lowered fn-1 on d1: quota 1 → 0.5 (partition 50 %, largest batch 4 kept): 200.0 → 100.0 rps each');
+        expect(formatExplanation(d)).to.contain(
+          'lowered fn-1 on d1: quota 1 → 0.5 (partition 50 %, largest batch 4 kept): 200.0 → 100.0 rps each',
+        );
       } else {
         expect(fnReplicas(r2).map(cfg)).to.deep.equal(['fn-2@d1:p50q0.5b4']);
       }
@@ -160,7 +204,9 @@ describe('scheduler/vertical (quota of running replicas before replicas)', () =>
     // on d1 cannot lower (2 × 100 < 330): hold, and say why.
     const held = round(40_000, { fn: 330 }, r1, true);
     expect(decisionOf(held).plan!.action).to.equal('hold');
-    expect(decisionOf(held).plan!.explanation.notes.join(' ')).to.match(/no running replica can run at a lower quota within the SLO or stop/);
+    expect(decisionOf(held).plan!.explanation.notes.join(' ')).to.match(
+      /no running replica can run at a lower quota within the SLO or stop/,
+    );
     // 90 rps: one replica is surplus (200 ≥ 90): it stops; the other is lowered to quota 0.5.
     const r2 = round(80_000, { fn: 90 }, held, true);
     const d = decisionOf(r2);
@@ -172,18 +218,44 @@ describe('scheduler/vertical (quota of running replicas before replicas)', () =>
 
   it('a function that ran the safe default (no profile) re-plans its whole set once its profile exists', () => {
     const empty = createProfileTable({ entries: [], footprints: { m: { weightsBytes: GB, replicaBytes: GB } } });
-    const r1 = scheduleRound({ nowMs: 0, functions: [fn], demand: new Map([['fn', 150]]), devices: devices(2), current: [], profiles: empty }, new Map());
+    const r1 = scheduleRound(
+      { nowMs: 0, functions: [fn], demand: new Map([['fn', 150]]), devices: devices(2), current: [], profiles: empty },
+      new Map(),
+    );
     expect(r1.decision.replicas.map(cfg)).to.deep.equal(['fn-1@d1:p100q1b1']);
-    const r2 = scheduleRound({ nowMs: 5000, functions: [fn], demand: new Map([['fn', 150]]), devices: devices(2), current: r1.decision.replicas, profiles: table() }, r1.state);
+    const r2 = scheduleRound(
+      {
+        nowMs: 5000,
+        functions: [fn],
+        demand: new Map([['fn', 150]]),
+        devices: devices(2),
+        current: r1.decision.replicas,
+        profiles: table(),
+      },
+      r1.state,
+    );
     const d = r2.decision.decisions!.get('fn')!;
     expect(d.plan!.action).to.equal('scale-up');
     expect(d.plan!.explanation.vertical).to.equal(undefined);
-    expect(r2.decision.replicas.map((x) => `p${x.config.partitionPercent}q${x.config.quota}b${x.config.batch}`)).to.deep.equal(['p50q1b4']);
+    expect(
+      r2.decision.replicas.map((x) => `p${x.config.partitionPercent}q${x.config.quota}b${x.config.batch}`),
+    ).to.deep.equal(['p50q1b4']);
   });
 
   it('scale-down keeps the minimum replicas of the function', () => {
     const two = spec({ name: 'fn', minReplicas: 2 });
-    const at = (nowMs: number, demand: number, prev?: Round): Round => scheduleRound({ nowMs, functions: [two], demand: new Map([['fn', demand]]), devices: devices(2, 16 * GB, 1), current: prev?.decision.replicas ?? [], profiles: table() }, prev?.state ?? new Map());
+    const at = (nowMs: number, demand: number, prev?: Round): Round =>
+      scheduleRound(
+        {
+          nowMs,
+          functions: [two],
+          demand: new Map([['fn', demand]]),
+          devices: devices(2, 16 * GB, 1),
+          current: prev?.decision.replicas ?? [],
+          profiles: table(),
+        },
+        prev?.state ?? new Map(),
+      );
     const r1 = at(0, 400);
     expect(fnReplicas(r1)).to.have.length(2);
     const r2 = at(40_000, 90, r1);
@@ -199,10 +271,27 @@ describe('scheduler/vertical (quota of running replicas before replicas)', () =>
     const d = decisionOf(r2);
     expect(d.plan!.action).to.equal('scale-down');
     expect(d.plan!.explanation.vertical).to.equal(undefined);
-    expect(d.plan!.explanation.notes.join(' ')).to.contain('lower quotas alone would keep area 1.00 > 1.25 × 0.75 of the plan for the demand: re-planned the replica set');
-    expect(fnReplicas(r2).map((x) => `p${x.config.partitionPercent}q${x.config.quota}b${x.config.batch}`).sort()).to.deep.equal(['p50q0.5b4', 'p50q1b4']);
+    expect(d.plan!.explanation.notes.join(' ')).to.contain(
+      'lower quotas alone would keep area 1.00 > 1.25 × 0.75 of the plan for the demand: re-planned the replica set',
+    );
+    expect(
+      fnReplicas(r2)
+        .map((x) => `p${x.config.partitionPercent}q${x.config.quota}b${x.config.batch}`)
+        .sort(),
+    ).to.deep.equal(['p50q0.5b4', 'p50q1b4']);
     // Off (reshapeArea ∞): the vertical step holds instead.
-    const held = scheduleRound({ nowMs: 40_000, functions: [fn], demand: new Map([['fn', 250]]), devices: devices(2), current: r1.decision.replicas, profiles: table() }, r1.state, { planner: { reshapeArea: Infinity } });
+    const held = scheduleRound(
+      {
+        nowMs: 40_000,
+        functions: [fn],
+        demand: new Map([['fn', 250]]),
+        devices: devices(2),
+        current: r1.decision.replicas,
+        profiles: table(),
+      },
+      r1.state,
+      { planner: { reshapeArea: Infinity } },
+    );
     expect(held.decision.decisions!.get('fn')!.plan!.action).to.equal('hold');
   });
 });

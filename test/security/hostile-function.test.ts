@@ -51,7 +51,8 @@ const BOB_ENV = 'bob-env-marker-9a1c55';
 /** Put into the platform process's own environment, as an exported variable would be. */
 const PLATFORM_ENV_MARKER = 'platform-env-marker-e6b3f0';
 const PIDS_MAX = 64;
-const basic = (u: { user: string; password: string }) => 'Basic ' + Buffer.from(`${u.user}:${u.password}`).toString('base64');
+const basic = (u: { user: string; password: string }) =>
+  'Basic ' + Buffer.from(`${u.user}:${u.password}`).toString('base64');
 
 type Try<T = unknown> = { ok: true; value: T } | { ok: false; error: string };
 interface AttackReport {
@@ -69,7 +70,10 @@ interface AttackReport {
   signals: Record<string, Try>;
   http: Record<string, { status: number; body?: string; error?: string }>;
   needles: Record<string, string[]>;
-  sockets: Record<string, { connected: boolean; answer?: string; error?: string; timedOut?: boolean; closed?: boolean }>;
+  sockets: Record<
+    string,
+    { connected: boolean; answer?: string; error?: string; timedOut?: boolean; closed?: boolean }
+  >;
 }
 
 /** Every attempt failed with one of `codes`. */
@@ -89,8 +93,21 @@ describe('attacker suite: a hostile tenant function against a real platform (san
   let alice: ReplicaStatus;
   let savedEnv: string | undefined;
 
-  const as = (who: { user: string; password: string } | undefined, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    p.call(method, path, { body, headers: { ...(who ? { authorization: basic(who) } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers } });
+  const as = (
+    who: { user: string; password: string } | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    p.call(method, path, {
+      body,
+      headers: {
+        ...(who ? { authorization: basic(who) } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...headers,
+      },
+    });
   const replicaOf = async (name: string) => (await p.agentFunctions()).find((f) => f.name === name)?.replicas[0];
   const readyReplica = (name: string, timeoutMs = 40_000) =>
     eventually(async () => {
@@ -129,9 +146,14 @@ describe('attacker suite: a hostile tenant function against a real platform (san
     const listening = p.sink.records.find((r) => r.message === 'node agent listening');
     if (listening?.fields.sandbox !== 'on') {
       const why = p.sink.records.find((r) => r.level === 'error' && /sandbox/.test(r.message));
-      throw new Error(`the replica sandbox is ${String(listening?.fields.sandbox)}: ${why?.message ?? 'see the agent log'}`);
+      throw new Error(
+        `the replica sandbox is ${String(listening?.fields.sandbox)}: ${why?.message ?? 'see the agent log'}`,
+      );
     }
-    for (const [t, ns] of [[ALICE, 'ns-a'], [BOB, 'ns-b']] as const) {
+    for (const [t, ns] of [
+      [ALICE, 'ns-a'],
+      [BOB, 'ns-b'],
+    ] as const) {
       const r = await as(ADMIN, 'POST', '/system/tenants', { name: t.user, namespaces: [ns], password: t.password });
       expect(r.status, r.text).to.equal(201);
     }
@@ -146,7 +168,12 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       annotations: { 'fastgshare/gpu_quota_request': '0.2', 'fastgshare/gpu_quota_limit': '1' },
     });
     expect(d1.status, d1.text).to.equal(202);
-    const d2 = await as(ALICE, 'POST', '/system/functions', { service: 'hostile', image: 'hostile:latest', limits: { memory: '128Mi' }, annotations: { 'fastgshare/invoke_auth': 'tenant' } });
+    const d2 = await as(ALICE, 'POST', '/system/functions', {
+      service: 'hostile',
+      image: 'hostile:latest',
+      limits: { memory: '128Mi' },
+      annotations: { 'fastgshare/invoke_auth': 'tenant' },
+    });
     expect(d2.status, d2.text).to.equal(202);
     [bob, alice] = await Promise.all([readyReplica('bob-fn'), readyReplica('hostile')]);
   });
@@ -160,18 +187,24 @@ describe('attacker suite: a hostile tenant function against a real platform (san
 
   /** A request to alice's function through the gateway, as alice. */
   const hostile = async <T>(path: string, body: unknown, timeoutMs = 30_000) => {
-    const r = await p.call('POST', `/function/hostile.ns-a${path}`, { body, headers: { authorization: basic(ALICE), 'content-type': 'application/json' }, timeoutMs });
+    const r = await p.call('POST', `/function/hostile.ns-a${path}`, {
+      body,
+      headers: { authorization: basic(ALICE), 'content-type': 'application/json' },
+      timeoutMs,
+    });
     return { status: r.status, text: r.text, json: () => r.json<T>() };
   };
 
-  describe('from inside: alice\'s replica', () => {
+  describe("from inside: alice's replica", () => {
     let report: AttackReport;
     let targets: Record<string, string>;
 
     before(async () => {
       const d = p.dataDir;
       const storeDir = join(d, 'store');
-      const storeFiles = readdirSync(storeDir, { withFileTypes: true }).filter((f) => f.isFile()).map((f) => join(storeDir, f.name));
+      const storeFiles = readdirSync(storeDir, { withFileTypes: true })
+        .filter((f) => f.isFile())
+        .map((f) => join(storeDir, f.name));
       expect(storeFiles.length, 'the store has snapshot files to steal').to.be.greaterThan(0);
       const bobSecretFile = join(d, 'replicas', bob.id, 'secrets', 'bob-token');
       // the platform side can read what the attacker wants: each probe aims at something real
@@ -194,33 +227,91 @@ describe('attacker suite: a hostile tenant function against a real platform (san
           `/proc/${process.pid}/environ`,
           '/etc/shadow',
         ],
-        listDirs: [join(d, 'replicas'), join(d, 'replicas', bob.id), join(d, 'replicas', bob.id, 'secrets'), storeDir, join(d, 'logs'), `/proc/${bob.pid}/root`],
+        listDirs: [
+          join(d, 'replicas'),
+          join(d, 'replicas', bob.id),
+          join(d, 'replicas', bob.id, 'secrets'),
+          storeDir,
+          join(d, 'logs'),
+          `/proc/${bob.pid}/root`,
+        ],
         exists: [targets.bobBundle, bobSecretFile, join(d, NODE_TOKEN_FILE)],
-        writeFiles: [join(targets.ownBundle, 'pwned.txt'), join(targets.ownBundle, 'server.mjs'), join(targets.bobBundle, 'pwned.txt'), join(PLATFORM_ROOT, 'templates', 'node-http', 'pwned.txt'), join(PLATFORM_ROOT, 'package.json'), join(d, 'pwned.txt')],
+        writeFiles: [
+          join(targets.ownBundle, 'pwned.txt'),
+          join(targets.ownBundle, 'server.mjs'),
+          join(targets.bobBundle, 'pwned.txt'),
+          join(PLATFORM_ROOT, 'templates', 'node-http', 'pwned.txt'),
+          join(PLATFORM_ROOT, 'package.json'),
+          join(d, 'pwned.txt'),
+        ],
         signalPids: [bob.pid, process.pid],
         needles: [ADMIN.password, PLATFORM_ENV_MARKER, BOB_SECRET, BOB_ENV, p.agent.token],
         http: [
           { name: 'agent without token', url: `${p.agent.url}/v1/functions` },
-          { name: 'agent with a guessed token', url: `${p.agent.url}/v1/functions`, headers: { authorization: `Bearer ${'0'.repeat(64)}` } },
-          { name: 'agent PUT as root', url: `${p.agent.url}/v1/functions/ns-b/bob-fn`, method: 'PUT', body: { spec: { name: 'bob-fn', namespace: 'ns-b', image: 'hostile:latest', envProcess: 'id', envVars: {}, labels: {}, annotations: {}, secrets: {}, readOnlyRootFilesystem: false }, replicas: 1 } },
+          {
+            name: 'agent with a guessed token',
+            url: `${p.agent.url}/v1/functions`,
+            headers: { authorization: `Bearer ${'0'.repeat(64)}` },
+          },
+          {
+            name: 'agent PUT as root',
+            url: `${p.agent.url}/v1/functions/ns-b/bob-fn`,
+            method: 'PUT',
+            body: {
+              spec: {
+                name: 'bob-fn',
+                namespace: 'ns-b',
+                image: 'hostile:latest',
+                envProcess: 'id',
+                envVars: {},
+                labels: {},
+                annotations: {},
+                secrets: {},
+                readOnlyRootFilesystem: false,
+              },
+              replicas: 1,
+            },
+          },
           { name: 'agent logs', url: `${p.agent.url}/v1/logs?namespace=ns-b&name=bob-fn` },
           { name: 'bob replica without forward token', url: `${bob.url}/`, method: 'POST', body: { steal: true } },
-          { name: 'bob replica with a guessed forward token', url: `${bob.url}/`, headers: { [FORWARD_TOKEN_HEADER]: 'A'.repeat(32) } },
-          { name: 'gateway control plane without credentials', url: `${p.gateway.url}/system/functions?namespace=ns-b` },
+          {
+            name: 'bob replica with a guessed forward token',
+            url: `${bob.url}/`,
+            headers: { [FORWARD_TOKEN_HEADER]: 'A'.repeat(32) },
+          },
+          {
+            name: 'gateway control plane without credentials',
+            url: `${p.gateway.url}/system/functions?namespace=ns-b`,
+          },
         ],
         sockets: [
-          { name: 'token channel hello as bob (guessed key)', path: targets.tokenSocket, payload: `${JSON.stringify({ op: 'hello', replicaId: bob.id, key: 'guessed-key' })}\n` },
-          { name: 'token channel hello as bob (no key)', path: targets.tokenSocket, payload: `${JSON.stringify({ op: 'hello', replicaId: bob.id })}\n` },
+          {
+            name: 'token channel hello as bob (guessed key)',
+            path: targets.tokenSocket,
+            payload: `${JSON.stringify({ op: 'hello', replicaId: bob.id, key: 'guessed-key' })}\n`,
+          },
+          {
+            name: 'token channel hello as bob (no key)',
+            path: targets.tokenSocket,
+            payload: `${JSON.stringify({ op: 'hello', replicaId: bob.id })}\n`,
+          },
           { name: 'store unix socket', path: targets.storeSocket, payload: '' },
           { name: 'redis', host: '127.0.0.1', port: 6379, payload: '*1\r\n$4\r\nPING\r\n' },
-          { name: 'node agent port (raw)', host: '127.0.0.1', port: p.agent.port, payload: 'GET /healthz HTTP/1.0\r\n\r\n' },
+          {
+            name: 'node agent port (raw)',
+            host: '127.0.0.1',
+            port: p.agent.port,
+            payload: 'GET /healthz HTTP/1.0\r\n\r\n',
+          },
           { name: 'cloud metadata address', host: '169.254.169.254', port: 80, payload: 'GET / HTTP/1.0\r\n\r\n' },
         ],
       });
       expect(res.status, res.text).to.equal(200);
       report = res.json();
       // what it found, for the auditor (mocha prints it with --reporter spec)
-      console.log(`      hostile replica report: uid ${report.uid}\n      http ${JSON.stringify(report.http)}\n      sockets ${JSON.stringify(report.sockets)}`);
+      console.log(
+        `      hostile replica report: uid ${report.uid}\n      http ${JSON.stringify(report.http)}\n      sockets ${JSON.stringify(report.sockets)}`,
+      );
     });
 
     it('runs as an unprivileged uid with no capabilities and no_new_privs, and cannot become root', () => {
@@ -234,26 +325,27 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       expect(report.setuidRoot.ok).to.equal(false);
     });
 
-    it('cannot read bob\'s secret, the agent token, the secrets key, the store snapshots (password hashes) or other processes\' environments', () => {
+    it("cannot read bob's secret, the agent token, the secrets key, the store snapshots (password hashes) or other processes' environments", () => {
       expectRefused(report.reads, ['ENOENT', 'EACCES', 'EPERM'], 'read');
     });
 
-    it('sees nothing of the data dir: no replica work dirs, store, logs; no other process\'s root', () => {
+    it("sees nothing of the data dir: no replica work dirs, store, logs; no other process's root", () => {
       expectRefused(report.lists, ['ENOENT', 'EACCES', 'EPERM'], 'list');
       expectRefused(report.exists, ['ENOENT', 'EACCES'], 'exists');
     });
 
-    it('has no platform credential or other tenant\'s value in its environment or any process it can see', () => {
+    it("has no platform credential or other tenant's value in its environment or any process it can see", () => {
       expect(report.env).to.not.include('FASTGSHARE_ADMIN_PASSWORD');
       expect(report.env).to.not.include('FASTGSHARE_ADMIN_PASSWORD_FILE');
       expect(report.env).to.not.include('MONGODB_URI');
       expect(report.env).to.not.include('FASTGSHARE_NODE_TOKEN');
       expect(report.env).to.not.include('BOB_ENV');
       expect(Object.keys(report.needles)).to.have.length(5);
-      for (const [needle, where] of Object.entries(report.needles)) expect(where, `"${needle}" found`).to.deep.equal([]);
+      for (const [needle, where] of Object.entries(report.needles))
+        expect(where, `"${needle}" found`).to.deep.equal([]);
     });
 
-    it('sees only its own processes and cannot signal bob\'s replica or the platform', () => {
+    it("sees only its own processes and cannot signal bob's replica or the platform", () => {
       expect(report.procPids.ok).to.equal(true);
       const pids = (report.procPids as { value: number[] }).value;
       expect(pids.length, `visible pids ${pids.join(',')}`).to.be.within(1, 8);
@@ -262,13 +354,15 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       expectRefused(report.signals, ['ESRCH', 'EPERM'], 'kill(pid, 0)');
     });
 
-    it('cannot write into its own bundle, bob\'s bundle, the platform code or the data dir', () => {
+    it("cannot write into its own bundle, bob's bundle, the platform code or the data dir", () => {
       expectRefused(report.writes, ['EROFS', 'EACCES', 'ENOENT', 'EPERM'], 'write');
       // and the files are unchanged from the platform's side
-      expect(readFileSync(join(targets.ownBundle!, 'server.mjs'), 'utf8')).to.equal(readFileSync(join(HOSTILE_BUNDLE, 'server.mjs'), 'utf8'));
+      expect(readFileSync(join(targets.ownBundle!, 'server.mjs'), 'utf8')).to.equal(
+        readFileSync(join(HOSTILE_BUNDLE, 'server.mjs'), 'utf8'),
+      );
     });
 
-    it('cannot use the node agent API or the gateway\'s control plane (unreachable, or 401 with no or a guessed token)', () => {
+    it("cannot use the node agent API or the gateway's control plane (unreachable, or 401 with no or a guessed token)", () => {
       for (const name of ['agent without token', 'agent with a guessed token', 'agent PUT as root', 'agent logs']) {
         const r = report.http[name]!;
         expect(r, name).to.not.equal(undefined);
@@ -279,7 +373,7 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       expect([401, 0], JSON.stringify(gw)).to.include(gw.status);
     });
 
-    it('cannot call bob\'s replica directly (unreachable, or 403 without bob\'s forward token)', () => {
+    it("cannot call bob's replica directly (unreachable, or 403 without bob's forward token)", () => {
       for (const name of ['bob replica without forward token', 'bob replica with a guessed forward token']) {
         const r = report.http[name]!;
         expect([403, 0], `${name}: ${JSON.stringify(r)}`).to.include(r.status);
@@ -287,7 +381,7 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       }
     });
 
-    it('cannot take bob\'s place on the token channel', () => {
+    it("cannot take bob's place on the token channel", () => {
       for (const name of ['token channel hello as bob (guessed key)', 'token channel hello as bob (no key)']) {
         const s = report.sockets[name]!;
         // either the socket is out of reach, or the server answers an error and closes
@@ -311,7 +405,7 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       expect(['ENOENT', 'EACCES', 'ECONNREFUSED']).to.include(s.error);
     });
 
-    it('cannot open connections to this host\'s services (Redis, the agent\'s port) or the cloud metadata address', () => {
+    it("cannot open connections to this host's services (Redis, the agent's port) or the cloud metadata address", () => {
       for (const name of ['redis', 'node agent port (raw)', 'cloud metadata address']) {
         const s = report.sockets[name]!;
         // the sandbox's network rule rejects new connections from replica uids to local and private addresses
@@ -325,7 +419,7 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       expect(cgroupValue(alice.id, 'pids'), 'pids.max').to.equal(PIDS_MAX);
     });
 
-    it('fork bomb: stops at the replica\'s pids limit, far below what it asked for, and the node still serves', async () => {
+    it("fork bomb: stops at the replica's pids limit, far below what it asked for, and the node still serves", async () => {
       const r = await hostile<{ started: number; error?: string }>('/fork-bomb', { max: 600, holdMs: 3000 }, 60_000);
       expect(r.status, r.text).to.equal(200);
       const bomb = r.json();
@@ -366,7 +460,10 @@ describe('attacker suite: a hostile tenant function against a real platform (san
     const agent = await fetch(`${p.agent.url}/healthz`, { headers: { authorization: `Bearer ${p.agent.token}` } });
     expect(agent.status).to.equal(200);
     const echo = await eventually(async () => {
-      const r = await p.call('POST', '/function/bob-fn.ns-b', { body: 'still here', headers: { 'content-type': 'text/plain' } });
+      const r = await p.call('POST', '/function/bob-fn.ns-b', {
+        body: 'still here',
+        headers: { 'content-type': 'text/plain' },
+      });
       expect(r.status, r.text).to.equal(200);
       return r;
     }, 20_000);
@@ -374,14 +471,22 @@ describe('attacker suite: a hostile tenant function against a real platform (san
   }
 
   describe('from outside', () => {
-    it('1. canonical path: /SYSTEM/… as alice is a 404, and bob\'s namespace is out of her scope in every spelling', async () => {
-      for (const path of ['/SYSTEM/functions?namespace=ns-b', '/System/functions?namespace=ns-b', '/system/Functions?namespace=ns-b']) {
+    it("1. canonical path: /SYSTEM/… as alice is a 404, and bob's namespace is out of her scope in every spelling", async () => {
+      for (const path of [
+        '/SYSTEM/functions?namespace=ns-b',
+        '/System/functions?namespace=ns-b',
+        '/system/Functions?namespace=ns-b',
+      ]) {
         const r = await as(ALICE, 'GET', path);
         expect(r.status, `${path}: ${r.text}`).to.equal(404);
         expect(r.text).to.not.contain('bob-fn').and.not.contain(BOB_ENV);
       }
       // the canonical spelling and a percent-encoded one reach the scope gate: refused
-      for (const path of ['/system/functions?namespace=ns-b', '/%73ystem/functions?namespace=ns-b', '/system/function/bob-fn?namespace=ns-b']) {
+      for (const path of [
+        '/system/functions?namespace=ns-b',
+        '/%73ystem/functions?namespace=ns-b',
+        '/system/function/bob-fn?namespace=ns-b',
+      ]) {
         const r = await as(ALICE, 'GET', path);
         expect([403, 404], `${path}: ${r.status} ${r.text}`).to.include(r.status);
         expect(r.text).to.not.contain(BOB_ENV).and.not.contain('bob-echo');
@@ -389,8 +494,10 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       // (all routes × spellings × principals: test/gateway/canonical-path.test.ts)
     });
 
-    it('3. internal planes: the agent API without (or with a wrong) token is a 401; bob\'s replica port is a 403 without its forward token', async () => {
-      for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: basic(ADMIN) }] as Array<Record<string, string>>) {
+    it("3. internal planes: the agent API without (or with a wrong) token is a 401; bob's replica port is a 403 without its forward token", async () => {
+      for (const headers of [{}, { authorization: 'Bearer wrong' }, { authorization: basic(ADMIN) }] as Array<
+        Record<string, string>
+      >) {
         const r = await fetch(`${p.agent.url}/v1/functions`, { headers });
         expect(r.status, JSON.stringify(headers)).to.equal(401);
         expect(await r.text()).to.not.contain('bob-fn');
@@ -403,7 +510,11 @@ describe('attacker suite: a hostile tenant function against a real platform (san
     });
 
     it('4. admission: a scale to 1000 replicas is refused naming the limit, and nothing changes', async () => {
-      const r = await as(ALICE, 'POST', '/system/scale-function/hostile?namespace=ns-a', { serviceName: 'hostile', namespace: 'ns-a', replicas: 1000 });
+      const r = await as(ALICE, 'POST', '/system/scale-function/hostile?namespace=ns-a', {
+        serviceName: 'hostile',
+        namespace: 'ns-a',
+        replicas: 1000,
+      });
       expect(r.status, r.text).to.equal(403);
       expect(r.text).to.match(/limit/i);
       const fn = await as(ALICE, 'GET', '/system/function/hostile?namespace=ns-a');
@@ -411,7 +522,7 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       expect((await p.agentFunctions()).find((f) => f.name === 'hostile')!.replicas).to.have.length(1);
     });
 
-    it('5. credentials stay with the platform: alice\'s function never sees her password or API key', async () => {
+    it("5. credentials stay with the platform: alice's function never sees her password or API key", async () => {
       const key = await as(ALICE, 'POST', '/system/tenant/keys', { name: 'invoke' });
       expect(key.status, key.text).to.equal(201);
       const apiKey = key.json<{ key: string }>().key;
@@ -421,8 +532,14 @@ describe('attacker suite: a hostile tenant function against a real platform (san
         expect(r.status, r.text).to.equal(200);
         const seen = r.json<{ headers: Record<string, string> }>().headers;
         expect(seen.authorization, 'Authorization is consumed by the gateway').to.equal(undefined);
-        expect(r.text).to.not.contain(ALICE.password).and.not.contain(apiKey).and.not.contain(authorization.split(' ')[1]!);
-        expect(Object.keys(seen).filter((k) => /internal-auth|on-behalf/.test(k)), 'no internal credential reaches the function').to.deep.equal([]);
+        expect(r.text)
+          .to.not.contain(ALICE.password)
+          .and.not.contain(apiKey)
+          .and.not.contain(authorization.split(' ')[1]!);
+        expect(
+          Object.keys(seen).filter((k) => /internal-auth|on-behalf/.test(k)),
+          'no internal credential reaches the function',
+        ).to.deep.equal([]);
       }
       // an API key is invoke-only: it does not open the control plane
       const ctl = await p.call('GET', '/system/functions', { headers: { authorization: `Bearer ${apiKey}` } });
@@ -431,7 +548,10 @@ describe('attacker suite: a hostile tenant function against a real platform (san
 
     it('5. an async call leaves no credential in Redis after it completed', async () => {
       const id = `sec-${Date.now()}`;
-      const r = await p.call('POST', '/async-function/hostile.ns-a/job', { body: '{}', headers: { authorization: basic(ALICE), 'x-call-id': id, 'content-type': 'application/json' } });
+      const r = await p.call('POST', '/async-function/hostile.ns-a/job', {
+        body: '{}',
+        headers: { authorization: basic(ALICE), 'x-call-id': id, 'content-type': 'application/json' },
+      });
       expect(r.status, r.text).to.equal(202);
       const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
       const queue = new Queue(asyncKeys({ prefix, queue: 'async-invocations' }).queue, { connection, prefix });
@@ -446,7 +566,12 @@ describe('attacker suite: a hostile tenant function against a real platform (san
         expect(dump.length, 'the queue has data to inspect').to.be.greaterThan(0);
         const text = dump.join('\n');
         expect(text).to.contain(id);
-        for (const needle of [ALICE.password, Buffer.from(`alice:${ALICE.password}`).toString('base64'), ADMIN.password]) expect(text, 'a credential in Redis').to.not.contain(needle);
+        for (const needle of [
+          ALICE.password,
+          Buffer.from(`alice:${ALICE.password}`).toString('base64'),
+          ADMIN.password,
+        ])
+          expect(text, 'a credential in Redis').to.not.contain(needle);
         expect(text.toLowerCase()).to.not.match(/"authorization"/);
       } finally {
         await queue.close();
@@ -454,17 +579,27 @@ describe('attacker suite: a hostile tenant function against a real platform (san
       }
     });
 
-    it('6. callbacks to the platform\'s own listeners and loopback are refused at submission', async () => {
-      for (const url of [`http://127.0.0.1:${p.agent.port}/v1/functions`, `http://2130706433:${p.gateway.port}/system/functions`, `http://[::1]:${p.agent.port}/`, 'http://0.0.0.0:6379/']) {
-        const r = await p.call('POST', '/async-function/hostile.ns-a', { body: '{}', headers: { authorization: basic(ALICE), 'x-callback-url': url } });
+    it("6. callbacks to the platform's own listeners and loopback are refused at submission", async () => {
+      for (const url of [
+        `http://127.0.0.1:${p.agent.port}/v1/functions`,
+        `http://2130706433:${p.gateway.port}/system/functions`,
+        `http://[::1]:${p.agent.port}/`,
+        'http://0.0.0.0:6379/',
+      ]) {
+        const r = await p.call('POST', '/async-function/hostile.ns-a', {
+          body: '{}',
+          headers: { authorization: basic(ALICE), 'x-callback-url': url },
+        });
         expect(r.status, `${url}: ${r.text}`).to.equal(400);
       }
       // (every spelling, DNS rebinding and redirects: test/gateway/async/callback-policy.test.ts)
     });
 
-    it('7. bob\'s secret is not in plaintext in the store\'s files, and an error to alice shows no server path', async () => {
+    it("7. bob's secret is not in plaintext in the store's files, and an error to alice shows no server path", async () => {
       const storeDir = join(p.dataDir, 'store');
-      for (const f of readdirSync(storeDir, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name)) {
+      for (const f of readdirSync(storeDir, { withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => e.name)) {
         const bytes = readFileSync(join(storeDir, f));
         expect(bytes.includes(Buffer.from(BOB_SECRET)), f).to.equal(false);
         expect(bytes.includes(Buffer.from(Buffer.from(BOB_SECRET).toString('base64'))), f).to.equal(false);

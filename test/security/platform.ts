@@ -39,7 +39,11 @@ export interface SecurityPlatform {
   gateway: Gateway;
   sink: CaptureSink;
   /** An HTTP call to the gateway. */
-  call(method: string, path: string, opts?: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number }): Promise<CallResult>;
+  call(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; headers?: Record<string, string>; timeoutMs?: number },
+  ): Promise<CallResult>;
   /** What the node agent runs (its authenticated API, as the gateway sees it). */
   agentFunctions(): Promise<FunctionReplicas[]>;
   close(): Promise<void>;
@@ -70,13 +74,20 @@ export async function startSecurityPlatform(o: SecurityPlatformOptions): Promise
     const store = await openStore({ dataDir, log: log.child('store') });
     parts.push(store);
     const images = new ImageStore({ root: join(dataDir, 'images') });
-    for (const [ref, dir] of Object.entries(o.images)) await images.put(ref, dir, { fprocess: 'node server.mjs', language: 'test' });
+    for (const [ref, dir] of Object.entries(o.images))
+      await images.put(ref, dir, { fprocess: 'node server.mjs', language: 'test' });
     if (o.exampleEcho) {
       const stack = await loadStackFile(join(PLATFORM_ROOT, 'stack.yml'));
       stack.spec.functions.echo!.image = o.exampleEcho;
-      await createImageBuilder({ images, log: silentLogger }).buildStack(stack, { filter: 'echo', buildRoot: join(dataDir, 'build') });
+      await createImageBuilder({ images, log: silentLogger }).buildStack(stack, {
+        filter: 'echo',
+        buildRoot: join(dataDir, 'build'),
+      });
     }
-    const nodeConfig = readNodeConfig({ ...env, FASTGSHARE_NODE_PORT: '0' }, `sec-${hostname().replace(/[^a-z0-9.-]/gi, '')}-${process.pid}`);
+    const nodeConfig = readNodeConfig(
+      { ...env, FASTGSHARE_NODE_PORT: '0' },
+      `sec-${hostname().replace(/[^a-z0-9.-]/gi, '')}-${process.pid}`,
+    );
     const agent = await startNodeAgent({
       config: nodeConfig,
       images,
@@ -88,7 +99,14 @@ export async function startSecurityPlatform(o: SecurityPlatformOptions): Promise
     parts.push(agent);
     const node = createHttpNodeAgentClient(agent.url, { token: agent.token });
     const gatewayConfig = readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', ...env });
-    const gateway = await startGateway({ config: gatewayConfig, store, nodes: [node], log, registry: new Registry(), tuning: { reconcileMs: 500, pollMs: 50, countFlushMs: 200 } });
+    const gateway = await startGateway({
+      config: gatewayConfig,
+      store,
+      nodes: [node],
+      log,
+      registry: new Registry(),
+      tuning: { reconcileMs: 500, pollMs: 50, countFlushMs: 200 },
+    });
     parts.push(gateway);
 
     const call: SecurityPlatform['call'] = async (method, path, c = {}) => {

@@ -16,17 +16,39 @@ import Mocha from 'mocha';
 const enabled = process.env.FASTGSHARE_TEST_HANDLES === '1';
 
 // the kinds of resource that can hold the event loop open (requests in flight end by themselves)
-const holding = new Set(['Timeout', 'TCPWRAP', 'TCPSERVERWRAP', 'PIPEWRAP', 'PIPESERVERWRAP', 'PROCESSWRAP', 'UDPWRAP',
-  'SIGNALWRAP', 'FSEVENTWRAP', 'STATWATCHER', 'WORKER', 'MESSAGEPORT', 'TTYWRAP']);
+const holding = new Set([
+  'Timeout',
+  'TCPWRAP',
+  'TCPSERVERWRAP',
+  'PIPEWRAP',
+  'PIPESERVERWRAP',
+  'PROCESSWRAP',
+  'UDPWRAP',
+  'SIGNALWRAP',
+  'FSEVENTWRAP',
+  'STATWATCHER',
+  'WORKER',
+  'MESSAGEPORT',
+  'TTYWRAP',
+]);
 
-interface Made { type: string; stack: string; resource: object; during: string }
+interface Made {
+  type: string;
+  stack: string;
+  resource: object;
+  during: string;
+}
 const alive = new Map<number, Made>();
 // the test or hook running (or the last one that ran) when a handle was made: a handle made by a
 // callback of the code under test shows the test that started that code, or one soon after it
 let during = '(loading the test files)';
 
 if (enabled) {
-  const proto = Mocha.Runnable.prototype as unknown as { run: (...a: unknown[]) => unknown; fullTitle(): string; file?: string };
+  const proto = Mocha.Runnable.prototype as unknown as {
+    run: (...a: unknown[]) => unknown;
+    fullTitle(): string;
+    file?: string;
+  };
   const run = proto.run;
   proto.run = function (this: typeof proto, ...a: unknown[]) {
     during = `${this.file ?? '?'}: ${this.fullTitle()}`;
@@ -35,12 +57,17 @@ if (enabled) {
   createHook({
     init(asyncId, type, _triggerAsyncId, resource) {
       if (!holding.has(type)) return;
-      const stack = (new Error().stack ?? '').split('\n').slice(2)
+      const stack = (new Error().stack ?? '')
+        .split('\n')
+        .slice(2)
         .filter((l) => !l.includes('node:internal') && !l.includes('open-handles.ts'))
-        .slice(0, 12).join('\n');
+        .slice(0, 12)
+        .join('\n');
       alive.set(asyncId, { type, stack, resource, during });
     },
-    destroy(asyncId) { alive.delete(asyncId); },
+    destroy(asyncId) {
+      alive.delete(asyncId);
+    },
   }).enable();
 }
 

@@ -34,8 +34,10 @@ async function imageLayout(template: string): Promise<string> {
   await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', type: 'module' }));
   const nm = join(app, 'node_modules');
   await mkdir(join(nm, 'fastgshare'), { recursive: true });
-  for (const e of await readdir(join(ROOT, 'node_modules'))) if (e !== 'fastgshare') await symlink(join(ROOT, 'node_modules', e), join(nm, e));
-  for (const part of ['core', 'templates', 'functions', 'calibration', 'package.json']) await cp(join(ROOT, part), join(nm, 'fastgshare', part), { recursive: true });
+  for (const e of await readdir(join(ROOT, 'node_modules')))
+    if (e !== 'fastgshare') await symlink(join(ROOT, 'node_modules', e), join(nm, e));
+  for (const part of ['core', 'templates', 'functions', 'calibration', 'package.json'])
+    await cp(join(ROOT, part), join(nm, 'fastgshare', part), { recursive: true });
   return app;
 }
 
@@ -58,7 +60,9 @@ describe('templates: Dockerfiles for a stock OpenFaaS cluster', function () {
       });
 
       it('runs of-watchdog in http mode, proxying to the runtime the template runs here', async () => {
-        const yml = parse(await readFile(join(ROOT, 'templates', template, 'template.yml'), 'utf8')) as { fprocess: string };
+        const yml = parse(await readFile(join(ROOT, 'templates', template, 'template.yml'), 'utf8')) as {
+          fprocess: string;
+        };
         expect(readDockerfileWatchdog(text)).to.deep.equal({ watchdog: 'of-watchdog', mode: 'http' });
         expect(text).to.match(/^FROM .*ghcr\.io\/openfaas\/of-watchdog:\d+\.\d+\.\d+ AS watchdog$/m);
         expect(text).to.match(/^COPY --from=watchdog \/fwatchdog \/usr\/bin\/fwatchdog$/m);
@@ -75,7 +79,11 @@ describe('templates: Dockerfiles for a stock OpenFaaS cluster', function () {
         dirs.push(dirname(app));
         const port = await freePort();
         const [cmd, ...args] = splitCommandLine(env.fprocess!, 'fprocess');
-        const child = spawn(cmd === 'node' ? process.execPath : cmd!, args, { cwd: app, env: { ...env, PORT: String(port), PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dirname(app) }, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(cmd === 'node' ? process.execPath : cmd!, args, {
+          cwd: app,
+          env: { ...env, PORT: String(port), PATH: '/usr/local/bin:/usr/bin:/bin', HOME: dirname(app) },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
         started.push(child);
         let output = '';
         child.stdout!.on('data', (c: Buffer) => (output += c));
@@ -83,9 +91,13 @@ describe('templates: Dockerfiles for a stock OpenFaaS cluster', function () {
         const base = `http://127.0.0.1:${port}`;
         const deadline = Date.now() + 45_000;
         for (;;) {
-          const ok = await fetch(`${base}/_/health`).then((r) => r.status === 200, () => false);
+          const ok = await fetch(`${base}/_/health`).then(
+            (r) => r.status === 200,
+            () => false,
+          );
           if (ok) break;
-          if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${template} did not become healthy: ${output}`);
+          if (child.exitCode !== null || Date.now() > deadline)
+            throw new Error(`${template} did not become healthy: ${output}`);
           await new Promise((r) => setTimeout(r, 200));
         }
         if (template === 'node-http') {
@@ -95,7 +107,11 @@ describe('templates: Dockerfiles for a stock OpenFaaS cluster', function () {
         } else {
           const sample = await fetch(`${base}/_/sample`);
           expect(sample.status).to.equal(200);
-          const r = await fetch(base, { method: 'POST', body: Buffer.from(await sample.arrayBuffer()), headers: { 'content-type': sample.headers.get('content-type')! } });
+          const r = await fetch(base, {
+            method: 'POST',
+            body: Buffer.from(await sample.arrayBuffer()),
+            headers: { 'content-type': sample.headers.get('content-type')! },
+          });
           expect(r.status, output).to.equal(200);
           expect((await r.json()) as Record<string, unknown>).to.have.keys('angle', 'score');
         }

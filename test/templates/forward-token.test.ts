@@ -19,7 +19,13 @@ describe('node-http watchdog forward token', () => {
       seen.push(e);
       return { status: 200, body: 'handled' };
     },
-    context: { functionName: 'f', namespace: 'ns', replicaId: 'r', secretsDir: '/nonexistent', secret: async () => '' } as never,
+    context: {
+      functionName: 'f',
+      namespace: 'ns',
+      replicaId: 'r',
+      secretsDir: '/nonexistent',
+      secret: async () => '',
+    } as never,
     maxBodyBytes: 1024,
     debug: false,
     stdout: { write() {} },
@@ -33,7 +39,7 @@ describe('node-http watchdog forward token', () => {
   after(() => replica.drain());
   beforeEach(() => (seen.length = 0));
 
-  it('uses the contract\'s header name and reads the token from FASTGSHARE_FORWARD_TOKEN', () => {
+  it("uses the contract's header name and reads the token from FASTGSHARE_FORWARD_TOKEN", () => {
     expect(FORWARD_TOKEN_HEADER).to.equal(CONTRACT_HEADER);
     // the template declares the contract's routes itself (self-contained); they must not drift
     expect([HEALTH_PATH, SAMPLE_PATH]).to.deep.equal([CONTRACT_HEALTH, CONTRACT_SAMPLE]);
@@ -43,7 +49,13 @@ describe('node-http watchdog forward token', () => {
 
   it('answers 403 without the exact token, on every path, and the handler never runs', async () => {
     for (const path of ['/', '/x?y=1', '/_/health', '/_/sample'])
-      for (const headers of [{}, { [FORWARD_TOKEN_HEADER]: '' }, { [FORWARD_TOKEN_HEADER]: token.slice(0, -1) }, { [FORWARD_TOKEN_HEADER]: `${token} ` + 'x' }, { authorization: `Bearer ${token}` }]) {
+      for (const headers of [
+        {},
+        { [FORWARD_TOKEN_HEADER]: '' },
+        { [FORWARD_TOKEN_HEADER]: token.slice(0, -1) },
+        { [FORWARD_TOKEN_HEADER]: `${token} ` + 'x' },
+        { authorization: `Bearer ${token}` },
+      ]) {
         const res = await fetch(base + path, { method: 'POST', body: 'b', headers: headers as Record<string, string> });
         expect(res.status, `${path} ${JSON.stringify(headers)}`).to.equal(403);
         await res.text();
@@ -52,7 +64,11 @@ describe('node-http watchdog forward token', () => {
   });
 
   it('serves requests with the token and hides it from the handler', async () => {
-    const res = await fetch(`${base}/p`, { method: 'POST', body: 'b', headers: { [FORWARD_TOKEN_HEADER]: token, 'x-other': '1' } });
+    const res = await fetch(`${base}/p`, {
+      method: 'POST',
+      body: 'b',
+      headers: { [FORWARD_TOKEN_HEADER]: token, 'x-other': '1' },
+    });
     expect(res.status).to.equal(200);
     expect(await res.text()).to.equal('handled');
     expect(seen).to.have.length(1);

@@ -25,7 +25,11 @@ export default async function handle(event, context) {
 `;
 
 /** POSTs `body` with node:http (so a chunked upload can be tested too). */
-function post(url: string, body: Buffer, headers: Record<string, string> = {}): Promise<{ status: number; text: string }> {
+function post(
+  url: string,
+  body: Buffer,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -48,11 +52,17 @@ describe('templates/node-http runtime (real process)', function () {
     tmp = { dir: await mkdtemp(join(tmpdir(), 'fastgshare-node-http-')) };
     const images = new ImageStore({ root: join(tmp.dir, 'images') });
     const builder = createImageBuilder({ images, log: silentLogger });
-    const echo = await builder.buildStack(await loadStackFile(join(PLATFORM_ROOT, 'stack.yml')), { filter: 'echo', buildRoot: join(tmp.dir, 'build') });
+    const echo = await builder.buildStack(await loadStackFile(join(PLATFORM_ROOT, 'stack.yml')), {
+      filter: 'echo',
+      buildRoot: join(tmp.dir, 'build'),
+    });
     echoDir = echo[0]!.bundle!.dir;
     await mkdir(join(tmp.dir, 'probe'));
     await writeFile(join(tmp.dir, 'probe', 'handler.ts'), TEST_HANDLER);
-    const stack = parseStack('functions:\n  probe:\n    lang: node-http\n    handler: ./probe\n    image: probe:test\n', { dir: tmp.dir });
+    const stack = parseStack(
+      'functions:\n  probe:\n    lang: node-http\n    handler: ./probe\n    image: probe:test\n',
+      { dir: tmp.dir },
+    );
     const probe = await builder.buildStack(stack, { buildRoot: join(tmp.dir, 'build') });
     testDir = probe[0]!.bundle!.dir;
   });
@@ -75,7 +85,11 @@ describe('templates/node-http runtime (real process)', function () {
     const r = await start(echoDir);
     const health = await fetch(`${r.url}/_/health`);
     expect(health.status).to.equal(200);
-    const res = await fetch(`${r.url}/`, { method: 'POST', body: 'hello replica', headers: { 'content-type': 'text/x-test' } });
+    const res = await fetch(`${r.url}/`, {
+      method: 'POST',
+      body: 'hello replica',
+      headers: { 'content-type': 'text/x-test' },
+    });
     expect(res.status).to.equal(200);
     expect(res.headers.get('content-type')).to.equal('text/x-test');
     expect(await res.text()).to.equal('hello replica');
@@ -142,11 +156,17 @@ describe('templates/node-http runtime (real process)', function () {
 
   it('drains an in-flight request on SIGTERM, refuses new connections, and exits 0', async () => {
     const r = await start(testDir);
-    const inflight = fetch(`${r.url}/slow`, { method: 'POST' }).then(async (res) => ({ status: res.status, text: await res.text() }));
+    const inflight = fetch(`${r.url}/slow`, { method: 'POST' }).then(async (res) => ({
+      status: res.status,
+      text: await res.text(),
+    }));
     while (!r.stdout().includes('slow-started')) await new Promise((res) => setTimeout(res, 10));
     r.child.kill('SIGTERM');
     while (!r.stdout().includes('draining')) await new Promise((res) => setTimeout(res, 10));
-    const refused = await fetch(`${r.url}/_/health`).then(() => 'answered', (err: Error) => `refused: ${err.message}`);
+    const refused = await fetch(`${r.url}/_/health`).then(
+      () => 'answered',
+      (err: Error) => `refused: ${err.message}`,
+    );
     expect(refused).to.match(/^refused/);
     expect(await inflight).to.deep.equal({ status: 200, text: 'slow-done' });
     expect(await r.exited).to.deep.equal({ code: 0, signal: null });

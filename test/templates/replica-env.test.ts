@@ -19,24 +19,103 @@ describe('replica environment contract', () => {
     for (const n of names) if (n !== 'PORT') expect(n).to.match(/^FASTGSHARE_[A-Z_]+$/);
   });
 
-  it('node-http reads the identity, secrets folder, forward token and port under the contract\'s names', () => {
-    const c = readRuntimeConfig({ [E.port]: '9123', [E.function]: 'f', [E.namespace]: 'ns', [E.replicaId]: 'f-1', [E.secretsDir]: '/s', [E.forwardToken]: 'tok' });
-    expect(c).to.deep.include({ port: 9123, functionName: 'f', namespace: 'ns', replicaId: 'f-1', secretsDir: '/s', forwardToken: 'tok' });
+  it("node-http reads the identity, secrets folder, forward token and port under the contract's names", () => {
+    const c = readRuntimeConfig({
+      [E.port]: '9123',
+      [E.function]: 'f',
+      [E.namespace]: 'ns',
+      [E.replicaId]: 'f-1',
+      [E.secretsDir]: '/s',
+      [E.forwardToken]: 'tok',
+    });
+    expect(c).to.deep.include({
+      port: 9123,
+      functionName: 'f',
+      namespace: 'ns',
+      replicaId: 'f-1',
+      secretsDir: '/s',
+      forwardToken: 'tok',
+    });
   });
 
   it('the onnx-node runtime reads back what the agent sets', () => {
-    const base = buildReplicaEnv({ envVars: {}, name: 'f', namespace: 'ns', replicaId: 'f-1', port: 9123, secretsDir: '/s', tmpDir: '/t', host: { path: '/usr/bin', home: '/h' }, fprocess: 'node index.ts' });
-    const emulated = readDeviceRequest({ 'fastgshare/device': 'emulated', 'fastgshare/gpu_sm_partition': '40', 'fastgshare/emulated_profile': 'resnet50', 'fastgshare/slo_ms': '250', 'fastgshare/max_batch': '4', 'fastgshare/gpu_quota_request': '0.3' });
-    const env = { ...base, ...deviceEnv(emulated, { calibrationDir: '/cal', modelCacheDir: '/cache', emulatedDeviceSocket: '/run/emu.sock' }), [E.tokenSocket]: '/run/tokens.sock', [E.tokenKey]: 'key' };
+    const base = buildReplicaEnv({
+      envVars: {},
+      name: 'f',
+      namespace: 'ns',
+      replicaId: 'f-1',
+      port: 9123,
+      secretsDir: '/s',
+      tmpDir: '/t',
+      host: { path: '/usr/bin', home: '/h' },
+      fprocess: 'node index.ts',
+    });
+    const emulated = readDeviceRequest({
+      'fastgshare/device': 'emulated',
+      'fastgshare/gpu_sm_partition': '40',
+      'fastgshare/emulated_profile': 'resnet50',
+      'fastgshare/slo_ms': '250',
+      'fastgshare/max_batch': '4',
+      'fastgshare/gpu_quota_request': '0.3',
+    });
+    const env = {
+      ...base,
+      ...deviceEnv(emulated, {
+        calibrationDir: '/cal',
+        modelCacheDir: '/cache',
+        emulatedDeviceSocket: '/run/emu.sock',
+      }),
+      [E.tokenSocket]: '/run/tokens.sock',
+      [E.tokenKey]: 'key',
+    };
     const c = readOnnxRuntimeConfig(env, 2);
-    expect(c).to.deep.include({ port: 9123, functionName: 'f', namespace: 'ns', replicaId: 'f-1', secretsDir: '/s', tokenSocket: '/run/tokens.sock', tokenKey: 'key' });
+    expect(c).to.deep.include({
+      port: 9123,
+      functionName: 'f',
+      namespace: 'ns',
+      replicaId: 'f-1',
+      secretsDir: '/s',
+      tokenSocket: '/run/tokens.sock',
+      tokenKey: 'key',
+    });
     expect(c.settings).to.deep.equal({ sloMs: 250, maxBatch: 4 });
-    expect(c.backend).to.deep.include({ device: 'emulated', partitionPercent: 40, emulatedProfile: 'resnet50', calibrationDir: '/cal', emulatedDeviceSocket: '/run/emu.sock', modelCacheDir: '/cache' });
+    expect(c.backend).to.deep.include({
+      device: 'emulated',
+      partitionPercent: 40,
+      emulatedProfile: 'resnet50',
+      calibrationDir: '/cal',
+      emulatedDeviceSocket: '/run/emu.sock',
+      modelCacheDir: '/cache',
+    });
 
-    const cpu = readOnnxRuntimeConfig({ ...base, ...deviceEnv(readDeviceRequest({ 'fastgshare/device': 'cpu', 'fastgshare/model_sharing': 'off' }), { cores: [2, 3], coreList: '2-3', calibrationDir: '/cal', modelCacheDir: '/cache' }) }, 8);
+    const cpu = readOnnxRuntimeConfig(
+      {
+        ...base,
+        ...deviceEnv(readDeviceRequest({ 'fastgshare/device': 'cpu', 'fastgshare/model_sharing': 'off' }), {
+          cores: [2, 3],
+          coreList: '2-3',
+          calibrationDir: '/cal',
+          modelCacheDir: '/cache',
+        }),
+      },
+      8,
+    );
     expect(cpu.backend).to.deep.include({ device: 'cpu', cores: [2, 3], modelCacheDir: undefined });
 
-    const cuda = readOnnxRuntimeConfig({ ...base, ...deviceEnv(readDeviceRequest({ 'fastgshare/device': 'cuda', 'fastgshare/cuda_device': '1', 'fastgshare/gpu_mem': '1Gi' }), { calibrationDir: '/cal' }) }, 8);
+    const cuda = readOnnxRuntimeConfig(
+      {
+        ...base,
+        ...deviceEnv(
+          readDeviceRequest({
+            'fastgshare/device': 'cuda',
+            'fastgshare/cuda_device': '1',
+            'fastgshare/gpu_mem': '1Gi',
+          }),
+          { calibrationDir: '/cal' },
+        ),
+      },
+      8,
+    );
     expect(cuda.backend).to.deep.include({ device: 'cuda', cudaDeviceId: 1, gpuMemLimitBytes: 2 ** 30 });
   });
 });

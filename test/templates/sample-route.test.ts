@@ -19,9 +19,13 @@ import { startReplica, type ReplicaProcess } from './replica-process.ts';
 async function untilHealthy(url: string, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
-    const status = await fetch(`${url}/_/health`).then((r) => r.status, () => 0);
+    const status = await fetch(`${url}/_/health`).then(
+      (r) => r.status,
+      () => 0,
+    );
     if (status === 200) return;
-    if (Date.now() > end) throw new Error(`replica at ${url} not healthy within ${timeoutMs} ms (last status ${status})`);
+    if (Date.now() > end)
+      throw new Error(`replica at ${url} not healthy within ${timeoutMs} ms (last status ${status})`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -48,7 +52,7 @@ describe('GET /_/sample (the function sample the profiler loads a replica with)'
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('answers an onnx-node function\'s warm-up image, which decodes and which the function accepts', async () => {
+  it("answers an onnx-node function's warm-up image, which decodes and which the function accepts", async () => {
     const r = await startReplica(bundles['text-direction']!, { FASTGSHARE_DEVICE: 'cpu', FASTGSHARE_CPUS: '0' });
     running.push(r);
     await untilHealthy(r.url, 60_000);
@@ -63,7 +67,11 @@ describe('GET /_/sample (the function sample the profiler loads a replica with)'
     // the same bytes on every call (made once per replica)
     expect(Buffer.from(await (await fetch(`${r.url}/_/sample`)).arrayBuffer()).equals(body)).to.equal(true);
     // and the function takes it as a request
-    const answer = await fetch(r.url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': 'image/png' } });
+    const answer = await fetch(r.url, {
+      method: 'POST',
+      body: new Uint8Array(body),
+      headers: { 'content-type': 'image/png' },
+    });
     expect(answer.status).to.equal(200);
     const result = (await answer.json()) as { angle: number; score: number };
     expect([0, 180]).to.include(result.angle);
@@ -82,9 +90,15 @@ describe('GET /_/sample (the function sample the profiler loads a replica with)'
     expect(res.status).to.equal(404);
     const text = await res.text();
     expect(text).to.match(/serves no sample request/);
-    expect(text).to.match(/"input"/).and.match(/--data-file/);
+    expect(text)
+      .to.match(/"input"/)
+      .and.match(/--data-file/);
     // the handler itself still answers every other path
-    const echo = await fetch(`${r.url}/_/sampler`, { method: 'POST', body: 'hi', headers: { 'content-type': 'text/plain' } });
+    const echo = await fetch(`${r.url}/_/sampler`, {
+      method: 'POST',
+      body: 'hi',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(echo.status).to.equal(200);
     expect(await echo.text()).to.equal('hi');
   });

@@ -14,7 +14,12 @@ import { createApiKeyStore, type ApiKeyStore } from '../../gateway/tenants/api-k
 import { createPasswordHasher, type PasswordHasher } from '../../gateway/tenants/password-hasher.ts';
 import { createLoginThrottle } from '../../gateway/tenants/login-throttle.ts';
 import { createInternalCredential } from '../../gateway/tenants/internal-credential.ts';
-import { createAuthenticator, sourceOf, type Authenticator, type AuthOutcome } from '../../gateway/tenants/system-auth.ts';
+import {
+  createAuthenticator,
+  sourceOf,
+  type Authenticator,
+  type AuthOutcome,
+} from '../../gateway/tenants/system-auth.ts';
 import { INTERNAL_AUTH_HEADER, ON_BEHALF_HEADER } from '../../gateway/proxy/headers.ts';
 
 const basic = (user: string, pass: string) => 'Basic ' + Buffer.from(`${user}:${pass}`).toString('base64');
@@ -45,10 +50,24 @@ describe('authenticator: equal-cost rejections, throttling, API keys, internal c
     clock = new ManualClock(5_000_000);
     const hasher = counted();
     keys = createApiKeyStore({ models: ts.store.models, clock });
-    tenants = createTenantStore({ models: ts.store.models, namespaces: createNamespaces(ts.store.models), clock, hasher, keys, cacheTtlMs: 0 });
+    tenants = createTenantStore({
+      models: ts.store.models,
+      namespaces: createNamespaces(ts.store.models),
+      clock,
+      hasher,
+      keys,
+      cacheTtlMs: 0,
+    });
     alicePassword = (await tenants.create({ name: 'alice' })).password;
     await tenants.create({ name: 'bob', password: 'bob-password-123' });
-    auth = createAuthenticator({ admin: ADMIN, tenants, keys, hasher, throttle: createLoginThrottle({ freeFailures: 3, backoffMs: 2000, backoffMaxMs: 60_000, clock }), internal });
+    auth = createAuthenticator({
+      admin: ADMIN,
+      tenants,
+      keys,
+      hasher,
+      throttle: createLoginThrottle({ freeFailures: 3, backoffMs: 2000, backoffMaxMs: 60_000, clock }),
+      internal,
+    });
   });
   after(async () => {
     await real?.close();
@@ -77,13 +96,17 @@ describe('authenticator: equal-cost rejections, throttling, API keys, internal c
       expect(o, user).to.deep.include({ kind: 'rejected' });
       expect(total() - (before.verify + before.dummy), `${user}: one check`).to.equal(1);
       expect(checks[which] - before[which], `${user}: ${which}`).to.equal(1);
-      if (o.kind === 'rejected') expect(o.message, 'the same answer whoever was named').to.contain('wrong user name or password');
+      if (o.kind === 'rejected')
+        expect(o.message, 'the same answer whoever was named').to.contain('wrong user name or password');
     }
   });
 
   it('accepts the admin without a hash check and tenants with one', async () => {
     const n = total();
-    expect(await sys(basic(ADMIN.user, ADMIN.password), '10.8.0.1')).to.deep.equal({ kind: 'ok', principal: { kind: 'admin' } });
+    expect(await sys(basic(ADMIN.user, ADMIN.password), '10.8.0.1')).to.deep.equal({
+      kind: 'ok',
+      principal: { kind: 'admin' },
+    });
     expect(total()).to.equal(n);
     const o = await sys(basic('alice', alicePassword), '10.8.0.2');
     expect(o).to.deep.equal({ kind: 'ok', principal: { kind: 'tenant', name: 'alice', namespaces: ['alice'] } });
@@ -99,9 +122,16 @@ describe('authenticator: equal-cost rejections, throttling, API keys, internal c
     const t = await sys(basic('bob', 'bob-password-123'), src);
     expect(t).to.deep.equal({ kind: 'throttled', retryAfterSeconds: 2 });
     expect(total(), 'no hash check while throttled').to.equal(n);
-    expect(kind(await sys(basic('bob', 'bob-password-123'), '192.0.2.99')), 'the same user from another source').to.equal('throttled');
-    expect(kind(await sys(basic('alice', 'wrong-password-x'), src)), 'another user from the same source').to.equal('throttled');
-    expect(kind(await sys(basic('alice', alicePassword), '192.0.2.50')), 'another user from another source').to.equal('ok');
+    expect(
+      kind(await sys(basic('bob', 'bob-password-123'), '192.0.2.99')),
+      'the same user from another source',
+    ).to.equal('throttled');
+    expect(kind(await sys(basic('alice', 'wrong-password-x'), src)), 'another user from the same source').to.equal(
+      'throttled',
+    );
+    expect(kind(await sys(basic('alice', alicePassword), '192.0.2.50')), 'another user from another source').to.equal(
+      'ok',
+    );
     // after the wait one more failure doubles it; a success clears both
     clock.advance(2000);
     expect(kind(await sys(basic('bob', 'still-wrong-pw'), src))).to.equal('rejected');
@@ -109,7 +139,9 @@ describe('authenticator: equal-cost rejections, throttling, API keys, internal c
     clock.advance(4000);
     expect(kind(await sys(basic('bob', 'bob-password-123'), src))).to.equal('ok');
     expect(kind(await sys(basic('bob', 'wrong-again-1'), src))).to.equal('rejected');
-    expect(kind(await sys(basic('bob', 'bob-password-123'), src)), 'counting started again after the success').to.equal('ok');
+    expect(kind(await sys(basic('bob', 'bob-password-123'), src)), 'counting started again after the success').to.equal(
+      'ok',
+    );
   });
 
   it('API keys: invoke only, never /system; stored as SHA-256 of the secret; a revoked key stops at once', async () => {
@@ -120,23 +152,35 @@ describe('authenticator: equal-cost rejections, throttling, API keys, internal c
     expect(doc?.secretHash).to.equal(createHash('sha256').update(secret).digest('hex'));
     expect(JSON.stringify(doc)).not.to.contain(secret);
     const n = total();
-    expect(await auth.invoke({ authorization: `Bearer ${k.key}`, source: '10.7.0.1' })).to.deep.equal({ kind: 'ok', principal: { kind: 'tenant', name: 'alice', namespaces: ['alice'] } });
+    expect(await auth.invoke({ authorization: `Bearer ${k.key}`, source: '10.7.0.1' })).to.deep.equal({
+      kind: 'ok',
+      principal: { kind: 'tenant', name: 'alice', namespaces: ['alice'] },
+    });
     expect(total(), 'a key costs no password check').to.equal(n);
     expect(kind(await auth.system({ authorization: `Bearer ${k.key}`, source: '10.7.0.1' }))).to.equal('rejected');
     // the old "Bearer tenant.password" form is gone: a password is not a key
-    expect(kind(await auth.invoke({ authorization: `Bearer alice.${alicePassword}`, source: '10.7.0.2' }))).to.equal('rejected');
-    expect(kind(await auth.system({ authorization: `Bearer alice.${alicePassword}`, source: '10.7.0.2' }))).to.equal('rejected');
+    expect(kind(await auth.invoke({ authorization: `Bearer alice.${alicePassword}`, source: '10.7.0.2' }))).to.equal(
+      'rejected',
+    );
+    expect(kind(await auth.system({ authorization: `Bearer alice.${alicePassword}`, source: '10.7.0.2' }))).to.equal(
+      'rejected',
+    );
     // a tampered secret, an unknown id
     const tampered = k.key.slice(0, -1) + (k.key.endsWith('A') ? 'B' : 'A');
     expect(kind(await auth.invoke({ authorization: `Bearer ${tampered}`, source: '10.7.0.3' }))).to.equal('rejected');
-    expect(kind(await auth.invoke({ authorization: `Bearer fgk_0000000000000000_${secret}`, source: '10.7.0.3' }))).to.equal('rejected');
+    expect(
+      kind(await auth.invoke({ authorization: `Bearer fgk_0000000000000000_${secret}`, source: '10.7.0.3' })),
+    ).to.equal('rejected');
     await keys.revoke('alice', k.id);
     expect(kind(await auth.invoke({ authorization: `Bearer ${k.key}`, source: '10.7.0.4' }))).to.equal('rejected');
   });
 
   it('bad keys from one source are throttled too', async () => {
     const src = '10.6.0.1';
-    for (let i = 0; i < 3; i++) expect(kind(await auth.invoke({ authorization: `Bearer fgk_${'1'.repeat(16)}_${'x'.repeat(43)}`, source: src }))).to.equal('rejected');
+    for (let i = 0; i < 3; i++)
+      expect(
+        kind(await auth.invoke({ authorization: `Bearer fgk_${'1'.repeat(16)}_${'x'.repeat(43)}`, source: src })),
+      ).to.equal('rejected');
     expect(kind(await auth.invoke({ authorization: 'Bearer anything', source: src }))).to.equal('throttled');
   });
 
@@ -152,13 +196,27 @@ describe('authenticator: equal-cost rejections, throttling, API keys, internal c
 
   it('the internal credential speaks for the caller stored with a job, as that caller is now', async () => {
     const h = internal.headers({ kind: 'tenant', name: 'alice' });
-    const as = (headers: Record<string, string>) => auth.invoke({ authorization: undefined, source: '127.0.0.1', internal: headers[INTERNAL_AUTH_HEADER], onBehalfOf: headers[ON_BEHALF_HEADER] });
-    expect(await as(h)).to.deep.equal({ kind: 'ok', principal: { kind: 'tenant', name: 'alice', namespaces: ['alice'] } });
+    const as = (headers: Record<string, string>) =>
+      auth.invoke({
+        authorization: undefined,
+        source: '127.0.0.1',
+        internal: headers[INTERNAL_AUTH_HEADER],
+        onBehalfOf: headers[ON_BEHALF_HEADER],
+      });
+    expect(await as(h)).to.deep.equal({
+      kind: 'ok',
+      principal: { kind: 'tenant', name: 'alice', namespaces: ['alice'] },
+    });
     expect(await as(internal.headers({ kind: 'admin' }))).to.deep.equal({ kind: 'ok', principal: { kind: 'admin' } });
     expect(kind(await as(internal.headers({ kind: 'anonymous' })))).to.equal('anonymous');
     expect(kind(await as({ ...h, [INTERNAL_AUTH_HEADER]: 'forged' }))).to.equal('rejected');
-    expect(kind(await as(createInternalCredential().headers({ kind: 'admin' }))), "another process's credential").to.equal('rejected');
-    expect(kind(await as(internal.headers({ kind: 'tenant', name: 'ghost' }))), 'a tenant removed since').to.equal('anonymous');
+    expect(
+      kind(await as(createInternalCredential().headers({ kind: 'admin' }))),
+      "another process's credential",
+    ).to.equal('rejected');
+    expect(kind(await as(internal.headers({ kind: 'tenant', name: 'ghost' }))), 'a tenant removed since').to.equal(
+      'anonymous',
+    );
   });
 
   it('throttles by the socket address, IPv6 by its /64', () => {

@@ -19,7 +19,11 @@ function io(stdin = '') {
   let out = '';
   let err = '';
   return {
-    io: { stdout: { write: (s: string | Uint8Array) => (out += s.toString()) }, stderr: { write: (s: string | Uint8Array) => (err += s.toString()) }, stdin: Readable.from([Buffer.from(stdin)]) },
+    io: {
+      stdout: { write: (s: string | Uint8Array) => (out += s.toString()) },
+      stderr: { write: (s: string | Uint8Array) => (err += s.toString()) },
+      stdin: Readable.from([Buffer.from(stdin)]),
+    },
     out: () => out,
     err: () => err,
   };
@@ -36,12 +40,27 @@ describe('fastgshare tenant and cost commands', function () {
     ts = await startTestStore();
     dir = await tempDir();
     const config = readGatewayConfig({
-      PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dir.dir, FASTGSHARE_ADMIN_PASSWORD: 'admin-password-1', FASTGSHARE_READY_TIMEOUT_MS: '0',
-      FASTGSHARE_TENANT_HASH_ROUNDS: '4', FASTGSHARE_PRICE_DEVICE_HOUR: '3.6', FASTGSHARE_PRICE_GB_HOUR: '0', FASTGSHARE_PRICE_MILLION_INVOCATIONS: '0',
+      PORT: '0',
+      FASTGSHARE_HOST: '127.0.0.1',
+      FASTGSHARE_DATA_DIR: dir.dir,
+      FASTGSHARE_ADMIN_PASSWORD: 'admin-password-1',
+      FASTGSHARE_READY_TIMEOUT_MS: '0',
+      FASTGSHARE_TENANT_HASH_ROUNDS: '4',
+      FASTGSHARE_PRICE_DEVICE_HOUR: '3.6',
+      FASTGSHARE_PRICE_GB_HOUR: '0',
+      FASTGSHARE_PRICE_MILLION_INVOCATIONS: '0',
     });
     gw = await startGateway({ config, store: ts.store, nodes: [], log: silentLogger, registry: new Registry() });
-    await incUsage(ts.store.models, { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 }, { invocations: 4, deviceSeconds: 1000 });
-    await incUsage(ts.store.models, { namespace: 'globex', name: 'vad', deviceClass: 'cpu', start: T0 + 60_000 }, { invocations: 6, deviceSeconds: 500 });
+    await incUsage(
+      ts.store.models,
+      { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 },
+      { invocations: 4, deviceSeconds: 1000 },
+    );
+    await incUsage(
+      ts.store.models,
+      { namespace: 'globex', name: 'vad', deviceClass: 'cpu', start: T0 + 60_000 },
+      { invocations: 6, deviceSeconds: 500 },
+    );
   });
   after(async () => {
     await gw?.close();
@@ -51,7 +70,14 @@ describe('fastgshare tenant and cost commands', function () {
 
   const run = async (argv: string[], user = 'admin', password = 'admin-password-1', stdin = '') => {
     const t = io(stdin);
-    const code = await main({ argv: [...argv, '-g', gw.url, '--username', user, '--password', password], env: { OPENFAAS_CONFIG: join(dir.dir, 'cfg') }, io: t.io, cwd: dir.dir, home: dir.dir, stopSignal: () => new Promise(() => {}) });
+    const code = await main({
+      argv: [...argv, '-g', gw.url, '--username', user, '--password', password],
+      env: { OPENFAAS_CONFIG: join(dir.dir, 'cfg') },
+      io: t.io,
+      cwd: dir.dir,
+      home: dir.dir,
+      stopSignal: () => new Promise(() => {}),
+    });
     return { code, out: t.out(), err: t.err() };
   };
   const range = ['--from', '2026-03-01T10:00:00Z', '--to', '2026-03-01T11:00:00Z'];
@@ -62,11 +88,18 @@ describe('fastgshare tenant and cost commands', function () {
     const password = /password: (\S+)/.exec(created.out)![1]!;
     expect(created.out, 'the password is not shown as an API key').not.to.contain('api key');
     expect(created.out).to.contain('fastgshare tenant key create --tenant acme');
-    const given = await run(['tenant', 'create', 'globex', '-n', 'globex', 'globex-dev', '--tenant-password-stdin'], 'admin', 'admin-password-1', 'globex-secret-pw\n');
+    const given = await run(
+      ['tenant', 'create', 'globex', '-n', 'globex', 'globex-dev', '--tenant-password-stdin'],
+      'admin',
+      'admin-password-1',
+      'globex-secret-pw\n',
+    );
     expect(given.code, given.err).to.equal(0);
     expect(given.out).to.contain('password: (as given)');
     const list = await run(['tenant', 'list']);
-    expect(list.out).to.match(/acme\s+acme/).and.to.match(/globex\s+globex,globex-dev/);
+    expect(list.out)
+      .to.match(/acme\s+acme/)
+      .and.to.match(/globex\s+globex,globex-dev/);
     const rotated = await run(['tenant', 'rotate', 'acme']);
     const fresh = /password: (\S+)/.exec(rotated.out)![1]!;
     expect(fresh).not.to.equal(password);
@@ -80,9 +113,11 @@ describe('fastgshare tenant and cost commands', function () {
     expect((await run(['tenant', 'list'], 'acme', fresh)).code).to.equal(1);
   });
 
-  it('tenant key create|list|revoke: the tenant its own keys, the admin any tenant\'s; a key is printed once and only invokes', async () => {
+  it("tenant key create|list|revoke: the tenant its own keys, the admin any tenant's; a key is printed once and only invokes", async () => {
     const pw = 'acme-cli-password-1';
-    expect((await run(['tenant', 'rotate', 'acme', '--tenant-password-stdin'], 'admin', 'admin-password-1', `${pw}\n`)).code).to.equal(0);
+    expect(
+      (await run(['tenant', 'rotate', 'acme', '--tenant-password-stdin'], 'admin', 'admin-password-1', `${pw}\n`)).code,
+    ).to.equal(0);
     const made = await run(['tenant', 'key', 'create', '--name', 'ci'], 'acme', pw);
     expect(made.code, made.err).to.equal(0);
     const key = /^(fgk_([0-9a-f]{16})_\S{43})$/m.exec(made.out);
@@ -98,7 +133,10 @@ describe('fastgshare tenant and cost commands', function () {
     // the key invokes only: the CLI logged in with it cannot reach /system
     const res = await fetch(`${gw.url}/system/functions`, { headers: { authorization: `Bearer ${key![1]}` } });
     expect(res.status).to.equal(401);
-    expect((await run(['tenant', 'key', 'list', '--tenant', 'acme'], 'globex', 'globex-secret-pw')).code, "another tenant cannot list acme's").to.equal(1);
+    expect(
+      (await run(['tenant', 'key', 'list', '--tenant', 'acme'], 'globex', 'globex-secret-pw')).code,
+      "another tenant cannot list acme's",
+    ).to.equal(1);
     const revoked = await run(['tenant', 'key', 'revoke', id], 'acme', pw);
     expect(revoked.code, revoked.err).to.equal(0);
     expect((await run(['tenant', 'key', 'list', '--tenant', 'acme'])).out).not.to.contain(id);

@@ -35,25 +35,66 @@ describe('cost report on known synthetic usage', () => {
     ts = await startTestStore();
     const m = ts.store.models;
     // acme: a cpu function for 3 minutes, 10 calls a minute, 36 device-seconds used, 72 reserved, 100 GB-s
-    for (let i = 0; i < 3; i++) await incUsage(m, { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 + i * MIN }, { invocations: 10, errorCount: 1, sloMet: 8, sloViolated: 2, deviceSeconds: 36, reservedDeviceSeconds: 72, gbSeconds: 100 });
+    for (let i = 0; i < 3; i++)
+      await incUsage(
+        m,
+        { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 + i * MIN },
+        {
+          invocations: 10,
+          errorCount: 1,
+          sloMet: 8,
+          sloViolated: 2,
+          deviceSeconds: 36,
+          reservedDeviceSeconds: 72,
+          gbSeconds: 100,
+        },
+      );
     // globex: a cuda function in the second minute, and one in its dev namespace in the 61st minute
-    await incUsage(m, { namespace: 'globex', name: 'vad', deviceClass: 'cuda', start: T0 + MIN }, { invocations: 1_000, deviceSeconds: 10, reservedDeviceSeconds: 20 });
-    await incUsage(m, { namespace: 'globex-dev', name: 'vad', deviceClass: 'cpu', start: T0 + 61 * MIN }, { invocations: 500_000 });
+    await incUsage(
+      m,
+      { namespace: 'globex', name: 'vad', deviceClass: 'cuda', start: T0 + MIN },
+      { invocations: 1_000, deviceSeconds: 10, reservedDeviceSeconds: 20 },
+    );
+    await incUsage(
+      m,
+      { namespace: 'globex-dev', name: 'vad', deviceClass: 'cpu', start: T0 + 61 * MIN },
+      { invocations: 500_000 },
+    );
     // nobody's: the default namespace
-    await incUsage(m, { namespace: 'openfaas-fn', name: 'figlet', deviceClass: 'cpu', start: T0 }, { invocations: 2, gbSeconds: 3600 });
+    await incUsage(
+      m,
+      { namespace: 'openfaas-fn', name: 'figlet', deviceClass: 'cpu', start: T0 },
+      { invocations: 2, gbSeconds: 3600 },
+    );
     // outside the range
-    await incUsage(m, { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 + 3 * 3_600_000 }, { invocations: 99 });
+    await incUsage(
+      m,
+      { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 + 3 * 3_600_000 },
+      { invocations: 99 },
+    );
   });
   after(async () => ts?.cleanup());
 
-  const query = (q: Record<string, string>) => parseCostQuery({ from: '2026-03-01T10:00:00Z', to: '2026-03-01T12:00:00Z', ...q }, T0);
+  const query = (q: Record<string, string>) =>
+    parseCostQuery({ from: '2026-03-01T10:00:00Z', to: '2026-03-01T12:00:00Z', ...q }, T0);
 
   it('prices pay-per-use per device class, and tenants add up exactly to the platform', async () => {
-    const r = await buildCostReport({ models: ts.store.models, pricing, owners }, query({ granularity: 'hour', model: 'use' }));
+    const r = await buildCostReport(
+      { models: ts.store.models, pricing, owners },
+      query({ granularity: 'hour', model: 'use' }),
+    );
     expect(r.tenants.map((t) => t.tenant)).to.deep.equal(['acme', 'globex', UNASSIGNED]);
     const [acme, globex, none] = r.tenants;
     // acme: 108 device-s × 2/3600 = 0.06; 300 GB-s × 0.036/3600 = 0.003; 30 calls × 1/1e6 = 0.00003
-    expect(acme!.totals).to.include({ invocations: 30, errorCount: 3, sloMet: 24, sloViolated: 6, deviceSeconds: 108, reservedDeviceSeconds: 216, gbSeconds: 300 });
+    expect(acme!.totals).to.include({
+      invocations: 30,
+      errorCount: 3,
+      sloMet: 24,
+      sloViolated: 6,
+      deviceSeconds: 108,
+      reservedDeviceSeconds: 216,
+      gbSeconds: 300,
+    });
     expect(acme!.totals.costDevice).to.equal(0.06);
     expect(acme!.totals.costMemory).to.equal(0.003);
     expect(acme!.totals.costInvocations).to.equal(0.00003);
@@ -72,7 +113,10 @@ describe('cost report on known synthetic usage', () => {
   });
 
   it('prices the reserved model on the share reserved', async () => {
-    const r = await buildCostReport({ models: ts.store.models, pricing, owners }, query({ granularity: 'hour', model: 'reserved' }));
+    const r = await buildCostReport(
+      { models: ts.store.models, pricing, owners },
+      query({ granularity: 'hour', model: 'reserved' }),
+    );
     const acme = r.tenants.find((t) => t.tenant === 'acme')!;
     expect(acme.totals.costDevice).to.equal(0.12); // 216 × 2/3600
     const globex = r.tenants.find((t) => t.tenant === 'globex')!;
@@ -80,25 +124,37 @@ describe('cost report on known synthetic usage', () => {
   });
 
   it('buckets the series by minute, hour and day', async () => {
-    const byMinute = await buildCostReport({ models: ts.store.models, pricing, owners }, query({ granularity: 'minute', tenant: 'acme' }));
+    const byMinute = await buildCostReport(
+      { models: ts.store.models, pricing, owners },
+      query({ granularity: 'minute', tenant: 'acme' }),
+    );
     expect(byMinute.tenants).to.have.length(1);
     expect(byMinute.tenants[0]!.series.map((p) => [p.start, p.invocations])).to.deep.equal([
       ['2026-03-01T10:00:00.000Z', 10],
       ['2026-03-01T10:01:00.000Z', 10],
       ['2026-03-01T10:02:00.000Z', 10],
     ]);
-    const byHour = await buildCostReport({ models: ts.store.models, pricing, owners }, query({ granularity: 'hour', tenant: 'globex' }));
+    const byHour = await buildCostReport(
+      { models: ts.store.models, pricing, owners },
+      query({ granularity: 'hour', tenant: 'globex' }),
+    );
     expect(byHour.tenants[0]!.series.map((p) => [p.start, p.name, p.namespace, p.invocations])).to.deep.equal([
       ['2026-03-01T10:00:00.000Z', 'vad', 'globex', 1000],
       ['2026-03-01T11:00:00.000Z', 'vad', 'globex-dev', 500_000],
     ]);
-    const byDay = await buildCostReport({ models: ts.store.models, pricing, owners }, parseCostQuery({ from: '2026-03-01', to: '2026-03-02', granularity: 'day' }, T0));
+    const byDay = await buildCostReport(
+      { models: ts.store.models, pricing, owners },
+      parseCostQuery({ from: '2026-03-01', to: '2026-03-02', granularity: 'day' }, T0),
+    );
     expect(byDay.total.invocations).to.equal(30 + 501_000 + 2 + 99);
     expect(byDay.tenants.find((t) => t.tenant === 'acme')!.series).to.have.length(1);
   });
 
   it('reports a tenant with no usage as zero, not absent', async () => {
-    const r = await buildCostReport({ models: ts.store.models, pricing, owners: new Map([...owners, ['idle', 'idle']]) }, query({ tenant: 'idle' }));
+    const r = await buildCostReport(
+      { models: ts.store.models, pricing, owners: new Map([...owners, ['idle', 'idle']]) },
+      query({ tenant: 'idle' }),
+    );
     expect(r.tenants).to.have.length(1);
     expect(r.tenants[0]!.totals.cost).to.equal(0);
     expect(r.total.invocations).to.equal(0);
@@ -106,7 +162,10 @@ describe('cost report on known synthetic usage', () => {
 
   it('writes CSV with one row per tenant, function and period', async () => {
     const r = await buildCostReport({ models: ts.store.models, pricing, owners }, query({ granularity: 'minute' }));
-    const rows = costReportCsv(r).trim().split('\r\n').map((l) => l.split(','));
+    const rows = costReportCsv(r)
+      .trim()
+      .split('\r\n')
+      .map((l) => l.split(','));
     expect(rows[0]).to.include.members(['start', 'tenant', 'function', 'cost']);
     expect(rows).to.have.length(1 + 3 + 1 + 1 + 1);
     const costCol = rows[0]!.indexOf('cost');
@@ -146,11 +205,23 @@ describe('cost report on known synthetic usage', () => {
     const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(join(tmpdir(), 'pricing-'));
     try {
-      await writeFile(join(dir, 'p.yml'), 'currency: eur\ndefault: { deviceHour: 3 }\nclasses:\n  cuda: { deviceHour: 40, gbHour: 0.5 }\n');
-      const p = readPricingConfig({ FASTGSHARE_PRICING_FILE: join(dir, 'p.yml'), FASTGSHARE_PRICE_MILLION_INVOCATIONS: '0.4' });
-      expect(p).to.deep.equal({ currency: 'EUR', default: { deviceHour: 3, gbHour: 0.01, millionInvocations: 0.4 }, classes: { cuda: { deviceHour: 40, gbHour: 0.5, millionInvocations: 0.4 } } });
+      await writeFile(
+        join(dir, 'p.yml'),
+        'currency: eur\ndefault: { deviceHour: 3 }\nclasses:\n  cuda: { deviceHour: 40, gbHour: 0.5 }\n',
+      );
+      const p = readPricingConfig({
+        FASTGSHARE_PRICING_FILE: join(dir, 'p.yml'),
+        FASTGSHARE_PRICE_MILLION_INVOCATIONS: '0.4',
+      });
+      expect(p).to.deep.equal({
+        currency: 'EUR',
+        default: { deviceHour: 3, gbHour: 0.01, millionInvocations: 0.4 },
+        classes: { cuda: { deviceHour: 40, gbHour: 0.5, millionInvocations: 0.4 } },
+      });
       await writeFile(join(dir, 'bad.yml'), 'classes:\n  cuda: { perHour: 1 }\n');
-      expect(() => readPricingConfig({ FASTGSHARE_PRICING_FILE: join(dir, 'bad.yml') })).to.throw(/classes.cuda.perHour is not a rate/);
+      expect(() => readPricingConfig({ FASTGSHARE_PRICING_FILE: join(dir, 'bad.yml') })).to.throw(
+        /classes.cuda.perHour is not a rate/,
+      );
       expect(() => readPricingConfig({ FASTGSHARE_PRICE_DEVICE_HOUR: '-1' })).to.throw(/FASTGSHARE_PRICE_DEVICE_HOUR/);
     } finally {
       await rm(dir, { recursive: true, force: true });

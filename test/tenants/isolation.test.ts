@@ -23,8 +23,13 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
   let acmeAuth: string;
   let globexAuth: string;
 
-  const as = (auth: string, method: string, path: string, body?: unknown) => h.call(method, path, { body, headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) } });
-  const deploy = (auth: string, body: Record<string, unknown>) => as(auth, 'POST', '/system/functions', { image: 'echo:latest', ...body });
+  const as = (auth: string, method: string, path: string, body?: unknown) =>
+    h.call(method, path, {
+      body,
+      headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    });
+  const deploy = (auth: string, body: Record<string, unknown>) =>
+    as(auth, 'POST', '/system/functions', { image: 'echo:latest', ...body });
   const ready = async (name: string, namespace: string) =>
     h.eventually(async () => {
       const r = await as(adminAuth, 'GET', `/system/function/${name}?namespace=${namespace}`);
@@ -34,20 +39,37 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
 
   before(async () => {
     h = await startGatewayHarness({
-      env: { FASTGSHARE_ADMIN_USER: ADMIN.user, FASTGSHARE_ADMIN_PASSWORD: ADMIN.password, FASTGSHARE_TENANT_HASH_ROUNDS: '4', FASTGSHARE_METER_POLL_MS: '200', FASTGSHARE_METER_FLUSH_MS: '200',
+      env: {
+        FASTGSHARE_ADMIN_USER: ADMIN.user,
+        FASTGSHARE_ADMIN_PASSWORD: ADMIN.password,
+        FASTGSHARE_TENANT_HASH_ROUNDS: '4',
+        FASTGSHARE_METER_POLL_MS: '200',
+        FASTGSHARE_METER_FLUSH_MS: '200',
         // the deliberate wrong credentials below all come from 127.0.0.1; throttling has its own tests
-        FASTGSHARE_LOGIN_FREE_FAILURES: '1000' },
+        FASTGSHARE_LOGIN_FREE_FAILURES: '1000',
+      },
     });
     const a = await as(adminAuth, 'POST', '/system/tenants', { name: 'acme' });
     expect(a.status, a.text).to.equal(201);
     acme = a.json();
-    const g = await as(adminAuth, 'POST', '/system/tenants', { name: 'globex', namespaces: ['globex', 'globex-dev'], password: 'globex-secret-pw' });
+    const g = await as(adminAuth, 'POST', '/system/tenants', {
+      name: 'globex',
+      namespaces: ['globex', 'globex-dev'],
+      password: 'globex-secret-pw',
+    });
     expect(g.status, g.text).to.equal(201);
     globex = g.json();
     acmeAuth = basic('acme', acme.password);
     globexAuth = basic('globex', 'globex-secret-pw');
     // each tenant deploys without naming a namespace: it lands in the tenant's first one
-    expect((await deploy(acmeAuth, { service: 'echo', annotations: { 'fastgshare/invoke_auth': 'tenant', 'fastgshare/slo_ms': '5000' } })).status).to.equal(202);
+    expect(
+      (
+        await deploy(acmeAuth, {
+          service: 'echo',
+          annotations: { 'fastgshare/invoke_auth': 'tenant', 'fastgshare/slo_ms': '5000' },
+        })
+      ).status,
+    ).to.equal(202);
     expect((await deploy(acmeAuth, { service: 'open' })).status).to.equal(202);
     expect((await deploy(globexAuth, { service: 'echo' })).status).to.equal(202);
     expect((await deploy(globexAuth, { service: 'dev', namespace: 'globex-dev' })).status).to.equal(202);
@@ -78,10 +100,16 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
   });
 
   it('refuses a tenant that claims a namespace another tenant owns, or the default one', async () => {
-    expect((await as(adminAuth, 'POST', '/system/tenants', { name: 'initech', namespaces: ['acme'] })).status).to.equal(409);
-    expect((await as(adminAuth, 'POST', '/system/tenants', { name: 'initech', namespaces: ['openfaas-fn'] })).status).to.equal(400);
+    expect((await as(adminAuth, 'POST', '/system/tenants', { name: 'initech', namespaces: ['acme'] })).status).to.equal(
+      409,
+    );
+    expect(
+      (await as(adminAuth, 'POST', '/system/tenants', { name: 'initech', namespaces: ['openfaas-fn'] })).status,
+    ).to.equal(400);
     expect((await as(adminAuth, 'POST', '/system/tenants', { name: 'Bad.Name' })).status).to.equal(400);
-    expect((await as(adminAuth, 'POST', '/system/tenants', { name: 'initech', password: 'short' })).status).to.equal(400);
+    expect((await as(adminAuth, 'POST', '/system/tenants', { name: 'initech', password: 'short' })).status).to.equal(
+      400,
+    );
   });
 
   it('lets a tenant log in the way faas-cli does (basic auth on /system/functions)', async () => {
@@ -94,12 +122,22 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
     expect((await as(`Bearer ${key.json().key}`, 'GET', '/system/functions')).status).to.equal(401);
   });
 
-  it('list: only the tenant\'s own functions; another tenant\'s namespace is a 403', async () => {
+  it("list: only the tenant's own functions; another tenant's namespace is a 403", async () => {
     const own = await as(globexAuth, 'GET', '/system/functions');
     expect(own.status).to.equal(200);
-    expect(own.json().map((f: { name: string; namespace: string }) => `${f.name}.${f.namespace}`).sort()).to.deep.equal(['dev.globex-dev', 'echo.globex']);
+    expect(
+      own
+        .json()
+        .map((f: { name: string; namespace: string }) => `${f.name}.${f.namespace}`)
+        .sort(),
+    ).to.deep.equal(['dev.globex-dev', 'echo.globex']);
     const acmeOwn = await as(acmeAuth, 'GET', '/system/functions');
-    expect(acmeOwn.json().map((f: { name: string }) => f.name).sort()).to.deep.equal(['echo', 'open']);
+    expect(
+      acmeOwn
+        .json()
+        .map((f: { name: string }) => f.name)
+        .sort(),
+    ).to.deep.equal(['echo', 'open']);
     const other = await as(globexAuth, 'GET', '/system/functions?namespace=acme');
     expect(other.status).to.equal(403);
     expect(other.text).to.contain('globex');
@@ -107,53 +145,77 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
     expect((await as(globexAuth, 'GET', '/system/namespaces')).json()).to.deep.equal(['globex', 'globex-dev']);
   });
 
-  it('describe: 403 on another tenant\'s function', async () => {
+  it("describe: 403 on another tenant's function", async () => {
     expect((await as(globexAuth, 'GET', '/system/function/echo?namespace=acme')).status).to.equal(403);
     expect((await as(acmeAuth, 'GET', '/system/function/echo?namespace=acme')).status).to.equal(200);
     expect((await as(acmeAuth, 'GET', '/system/function/echo')).json().namespace).to.equal('acme');
   });
 
-  it('deploy: 403 into another tenant\'s namespace', async () => {
+  it("deploy: 403 into another tenant's namespace", async () => {
     const r = await deploy(globexAuth, { service: 'intruder', namespace: 'acme' });
     expect(r.status).to.equal(403);
     expect(await h.testStore.store.models.Function.exists({ name: 'intruder' })).to.equal(null);
   });
 
-  it('update: 403 on another tenant\'s function, which stays as it was', async () => {
-    const r = await as(globexAuth, 'PUT', '/system/functions', { service: 'echo', namespace: 'acme', image: 'echo:latest', envVars: { HACKED: '1' } });
+  it("update: 403 on another tenant's function, which stays as it was", async () => {
+    const r = await as(globexAuth, 'PUT', '/system/functions', {
+      service: 'echo',
+      namespace: 'acme',
+      image: 'echo:latest',
+      envVars: { HACKED: '1' },
+    });
     expect(r.status).to.equal(403);
     const doc = await h.testStore.store.models.Function.findOne({ name: 'echo', namespace: 'acme' }).lean();
     expect(doc?.envVars).not.to.have.property('HACKED');
   });
 
-  it('scale: 403 on another tenant\'s function (namespace in the body or the query)', async () => {
-    expect((await as(globexAuth, 'POST', '/system/scale-function/echo', { serviceName: 'echo', namespace: 'acme', replicas: 0 })).status).to.equal(403);
-    expect((await as(globexAuth, 'POST', '/system/scale-function/echo?namespace=acme', { serviceName: 'echo', replicas: 0 })).status).to.equal(403);
+  it("scale: 403 on another tenant's function (namespace in the body or the query)", async () => {
+    expect(
+      (
+        await as(globexAuth, 'POST', '/system/scale-function/echo', {
+          serviceName: 'echo',
+          namespace: 'acme',
+          replicas: 0,
+        })
+      ).status,
+    ).to.equal(403);
+    expect(
+      (await as(globexAuth, 'POST', '/system/scale-function/echo?namespace=acme', { serviceName: 'echo', replicas: 0 }))
+        .status,
+    ).to.equal(403);
     const doc = await h.testStore.store.models.Function.findOne({ name: 'echo', namespace: 'acme' }).lean();
     expect(doc?.replicas).to.equal(1);
   });
 
-  it('remove: 403 on another tenant\'s function, which stays', async () => {
-    expect((await as(globexAuth, 'DELETE', '/system/functions', { functionName: 'open', namespace: 'acme' })).status).to.equal(403);
+  it("remove: 403 on another tenant's function, which stays", async () => {
+    expect(
+      (await as(globexAuth, 'DELETE', '/system/functions', { functionName: 'open', namespace: 'acme' })).status,
+    ).to.equal(403);
     expect(await h.testStore.store.models.Function.exists({ name: 'open', namespace: 'acme' })).not.to.equal(null);
   });
 
-  it('logs: 403 on another tenant\'s function', async () => {
+  it("logs: 403 on another tenant's function", async () => {
     expect((await as(globexAuth, 'GET', '/system/logs?name=echo&namespace=acme')).status).to.equal(403);
     expect((await as(acmeAuth, 'GET', '/system/logs?name=echo')).status).to.equal(200);
   });
 
-  it('secrets: 403 listing, creating, updating or removing in another tenant\'s namespace', async () => {
+  it("secrets: 403 listing, creating, updating or removing in another tenant's namespace", async () => {
     expect((await as(globexAuth, 'GET', '/system/secrets?namespace=acme')).status).to.equal(403);
-    expect((await as(globexAuth, 'POST', '/system/secrets', { name: 'x', namespace: 'acme', value: 'v' })).status).to.equal(403);
-    expect((await as(globexAuth, 'PUT', '/system/secrets', { name: 'token', namespace: 'acme', value: 'stolen' })).status).to.equal(403);
-    expect((await as(globexAuth, 'DELETE', '/system/secrets', { name: 'token', namespace: 'acme' })).status).to.equal(403);
+    expect(
+      (await as(globexAuth, 'POST', '/system/secrets', { name: 'x', namespace: 'acme', value: 'v' })).status,
+    ).to.equal(403);
+    expect(
+      (await as(globexAuth, 'PUT', '/system/secrets', { name: 'token', namespace: 'acme', value: 'stolen' })).status,
+    ).to.equal(403);
+    expect((await as(globexAuth, 'DELETE', '/system/secrets', { name: 'token', namespace: 'acme' })).status).to.equal(
+      403,
+    );
     const own = await as(acmeAuth, 'GET', '/system/secrets');
     expect(own.json().map((s: { name: string }) => s.name)).to.deep.equal(['token']);
     expect((await as(globexAuth, 'GET', '/system/secrets')).json()).to.deep.equal([]);
   });
 
-  it('cost: 403 on another tenant\'s cost; a tenant\'s report holds only itself', async () => {
+  it("cost: 403 on another tenant's cost; a tenant's report holds only itself", async () => {
     expect((await as(globexAuth, 'GET', '/system/cost?tenant=acme')).status).to.equal(403);
     expect((await as(globexAuth, 'GET', '/system/cost/report?tenant=acme')).status).to.equal(403);
     const own = await as(globexAuth, 'GET', '/system/cost');
@@ -169,15 +231,34 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
     expect((await as(globexAuth, 'DELETE', '/system/namespace/acme')).status).to.equal(403);
   });
 
-  it('invocation: a tenant-only function needs its owner\'s key; public ones stay open', async () => {
+  it("invocation: a tenant-only function needs its owner's key; public ones stay open", async () => {
     expect((await h.call('POST', '/function/echo.acme', { body: 'hi' })).status).to.equal(401);
-    expect((await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: globexAuth } })).status).to.equal(403);
-    expect((await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: `Bearer acme.wrong` } })).status).to.equal(401);
-    expect((await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: acmeAuth } })).status).to.equal(200);
+    expect(
+      (await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: globexAuth } })).status,
+    ).to.equal(403);
+    expect(
+      (await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: `Bearer acme.wrong` } }))
+        .status,
+    ).to.equal(401);
+    expect(
+      (await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: acmeAuth } })).status,
+    ).to.equal(200);
     const key = (await as(acmeAuth, 'POST', '/system/tenant/keys', { name: 'invoke-test' })).json().key as string;
-    expect((await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: `Bearer ${key}` } })).status).to.equal(200);
-    expect((await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: `Bearer acme.${acme.password}` } })).status, 'the password is not a key').to.equal(401);
-    expect((await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: adminAuth } })).status).to.equal(200);
+    expect(
+      (await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: `Bearer ${key}` } })).status,
+    ).to.equal(200);
+    expect(
+      (
+        await h.call('POST', '/function/echo.acme', {
+          body: 'hi',
+          headers: { authorization: `Bearer acme.${acme.password}` },
+        })
+      ).status,
+      'the password is not a key',
+    ).to.equal(401);
+    expect(
+      (await h.call('POST', '/function/echo.acme', { body: 'hi', headers: { authorization: adminAuth } })).status,
+    ).to.equal(200);
     expect((await h.call('POST', '/function/open.acme', { body: 'hi' })).status).to.equal(200);
     expect((await h.call('POST', '/async-function/echo.acme', { body: 'hi' })).status).to.equal(401);
   });
@@ -190,11 +271,16 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
 
   it('meters a real run: invocations per tenant, and tenant costs add up to the platform total', async () => {
     const before = await as(adminAuth, 'GET', '/system/cost?granularity=minute');
-    const count = (rep: CostReport, tenant: string) => rep.tenants.find((t) => t.tenant === tenant)?.totals.invocations ?? 0;
+    const count = (rep: CostReport, tenant: string) =>
+      rep.tenants.find((t) => t.tenant === tenant)?.totals.invocations ?? 0;
     const a0 = count(before.json<CostReport>(), 'acme');
     const g0 = count(before.json<CostReport>(), 'globex');
-    for (let i = 0; i < 7; i++) expect((await h.call('POST', '/function/echo.acme', { body: String(i), headers: { authorization: acmeAuth } })).status).to.equal(200);
-    for (let i = 0; i < 5; i++) expect((await h.call('POST', '/function/echo.globex', { body: String(i) })).status).to.equal(200);
+    for (let i = 0; i < 7; i++)
+      expect(
+        (await h.call('POST', '/function/echo.acme', { body: String(i), headers: { authorization: acmeAuth } })).status,
+      ).to.equal(200);
+    for (let i = 0; i < 5; i++)
+      expect((await h.call('POST', '/function/echo.globex', { body: String(i) })).status).to.equal(200);
     const rep = await h.eventually(async () => {
       const r = await as(adminAuth, 'GET', '/system/cost?granularity=minute');
       expect(r.status).to.equal(200);
@@ -214,7 +300,9 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
     expect(sum('invocations')).to.equal(rep.total.invocations);
     expect(sum('cost')).to.be.closeTo(rep.total.cost, 1e-9);
     expect(rep.total.cost).to.be.greaterThan(0);
-    const csv = await h.call('GET', '/system/cost?format=csv&granularity=minute', { headers: { authorization: globexAuth } });
+    const csv = await h.call('GET', '/system/cost?format=csv&granularity=minute', {
+      headers: { authorization: globexAuth },
+    });
     expect(csv.headers.get('content-type')).to.contain('text/csv');
     const rows = csv.text.trim().split('\r\n');
     expect(rows[0]).to.match(/^start,tenant,namespace,function,invocations/);
@@ -231,8 +319,13 @@ describe('tenants: isolation, invocation auth and metering through the gateway',
     const fresh: Issued = r.json();
     expect(fresh.password).not.to.equal(acme.password);
     expect((await as(acmeAuth, 'GET', '/system/functions')).status).to.equal(401);
-    expect((await h.call('POST', '/function/echo.acme', { body: 'x', headers: { authorization: acmeAuth } })).status).to.equal(401);
-    expect((await h.call('POST', '/function/echo.acme', { body: 'x', headers: { authorization: `Bearer ${key}` } })).status, 'keys are separate from the password').to.equal(200);
+    expect(
+      (await h.call('POST', '/function/echo.acme', { body: 'x', headers: { authorization: acmeAuth } })).status,
+    ).to.equal(401);
+    expect(
+      (await h.call('POST', '/function/echo.acme', { body: 'x', headers: { authorization: `Bearer ${key}` } })).status,
+      'keys are separate from the password',
+    ).to.equal(200);
     expect((await as(basic('acme', fresh.password), 'GET', '/system/functions')).status).to.equal(200);
     acme = fresh;
     acmeAuth = basic('acme', fresh.password);

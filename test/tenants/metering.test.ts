@@ -32,13 +32,39 @@ class FakeNode implements UsageSource {
   async replicas(): Promise<FunctionReplicas[]> {
     return [...this.memory].map(([fn, bytes]) => {
       const [name, namespace] = fn.split('.') as [string, string];
-      return { name, namespace, image: 'x', desired: 1, replicas: [{ id: 'r1', name, namespace, node: 'n', url: 'http://x', pid: 1, state: 'ready', restarts: 0, startedAt: '', usage: { cpu: 0, totalMemoryBytes: bytes } }] };
+      return {
+        name,
+        namespace,
+        image: 'x',
+        desired: 1,
+        replicas: [
+          {
+            id: 'r1',
+            name,
+            namespace,
+            node: 'n',
+            url: 'http://x',
+            pid: 1,
+            state: 'ready',
+            restarts: 0,
+            startedAt: '',
+            usage: { cpu: 0, totalMemoryBytes: bytes },
+          },
+        ],
+      };
     });
   }
 }
 
 const info: FunctionInfoCache = {
-  get: async (namespace, name) => (name === 'gone' ? undefined : { invokeAuth: 'public', sloMs: name === 'fast' ? 100 : undefined, device: namespace === 'gpu' ? 'cuda' : 'cpu' }),
+  get: async (namespace, name) =>
+    name === 'gone'
+      ? undefined
+      : {
+          invokeAuth: 'public',
+          sloMs: name === 'fast' ? 100 : undefined,
+          device: namespace === 'gpu' ? 'cuda' : 'cpu',
+        },
 };
 
 describe('metering', () => {
@@ -52,11 +78,21 @@ describe('metering', () => {
 
   const poller = (node: UsageSource) => {
     const writer = createUsageWriter({ models: ts.store.models, log: silentLogger });
-    const p = createNodeUsagePoller({ sources: [node], cursors: createMeterCursors(ts.store.models), writer, info, clock, log: silentLogger, maxGapMs: 20_000 });
+    const p = createNodeUsagePoller({
+      sources: [node],
+      cursors: createMeterCursors(ts.store.models),
+      writer,
+      info,
+      clock,
+      log: silentLogger,
+      maxGapMs: 20_000,
+    });
     return { poll: async () => (await p.pollOnce(), await writer.flush()) };
   };
-  const sum = async (field: 'deviceSeconds' | 'reservedDeviceSeconds' | 'gbSeconds' | 'invocations', filter: Record<string, unknown> = {}) =>
-    (await ts.store.models.UsageRecord.find(filter).lean()).reduce((s, r) => s + ((r[field] as number) ?? 0), 0);
+  const sum = async (
+    field: 'deviceSeconds' | 'reservedDeviceSeconds' | 'gbSeconds' | 'invocations',
+    filter: Record<string, unknown> = {},
+  ) => (await ts.store.models.UsageRecord.find(filter).lean()).reduce((s, r) => s + ((r[field] as number) ?? 0), 0);
 
   it('adds counter growth as deltas per minute, and restarts from zero after a counter reset', async () => {
     const node = new FakeNode('http://n1');
@@ -97,7 +133,12 @@ describe('metering', () => {
   });
 
   it('reads cursors stored before boot ids existed', async () => {
-    await ts.store.models.MeterCursor.create({ source: 'devices|http://n1', values: [['ocr.acme', 4, 4]], at: new Date(T0 - 60_000), seq: 1 });
+    await ts.store.models.MeterCursor.create({
+      source: 'devices|http://n1',
+      values: [['ocr.acme', 4, 4]],
+      at: new Date(T0 - 60_000),
+      seq: 1,
+    });
     const node = new FakeNode('http://n1');
     node.bootId = 'run-1';
     node.totals = [{ function: 'ocr.acme', deviceSeconds: 6, reservedDeviceSeconds: 5 }];
@@ -147,7 +188,17 @@ describe('metering', () => {
     const writer = createUsageWriter({ models: ts.store.models, log: silentLogger });
     const meter = createInvocationMeter({ writer, info, clock, log: silentLogger });
     const end = (name: string, status: number, durationSeconds: number) =>
-      meter.finished!({ function: `${name}.acme`, name, namespace: 'acme', callId: 'c', method: 'POST', startedAt: clock.now(), status, durationSeconds, requestBytes: 0 });
+      meter.finished!({
+        function: `${name}.acme`,
+        name,
+        namespace: 'acme',
+        callId: 'c',
+        method: 'POST',
+        startedAt: clock.now(),
+        status,
+        durationSeconds,
+        requestBytes: 0,
+      });
     end('fast', 200, 0.05); // met
     end('fast', 200, 0.5); // violated
     end('fast', 502, 0.01); // an error never meets the SLO
@@ -158,7 +209,16 @@ describe('metering', () => {
     await meter.idle();
     await writer.flush();
     const recs = await ts.store.models.UsageRecord.find({}).sort({ start: 1, name: 1 }).lean();
-    expect(recs.map((r) => [r.name, r.start.toISOString().slice(11, 16), r.invocations, r.errorCount, r.sloMet, r.sloViolated])).to.deep.equal([
+    expect(
+      recs.map((r) => [
+        r.name,
+        r.start.toISOString().slice(11, 16),
+        r.invocations,
+        r.errorCount,
+        r.sloMet,
+        r.sloViolated,
+      ]),
+    ).to.deep.equal([
       ['fast', '10:00', 3, 1, 1, 2],
       ['slow', '10:00', 1, 0, 0, 0],
       ['fast', '10:01', 1, 0, 1, 0],
@@ -179,7 +239,14 @@ describe('metering', () => {
     const rollup = createRollup({ models: ts.store.models, clock, minuteRetentionDays: 1, batch: 25 });
     // an earlier run that stopped after adding a minute to its hour but before deleting it
     const first = await ts.store.models.UsageRecord.findOne({ granularity: 'minute' }).sort({ start: 1 }).lean();
-    await ts.store.models.UsageRecord.updateOne({ granularity: 'hour', start: new Date(T0), namespace: 'acme', name: 'ocr', deviceClass: 'cpu' }, { $inc: { deviceSeconds: first!.deviceSeconds, reservedDeviceSeconds: first!.reservedDeviceSeconds }, $push: { rolled: first!.start } }, { upsert: true });
+    await ts.store.models.UsageRecord.updateOne(
+      { granularity: 'hour', start: new Date(T0), namespace: 'acme', name: 'ocr', deviceClass: 'cpu' },
+      {
+        $inc: { deviceSeconds: first!.deviceSeconds, reservedDeviceSeconds: first!.reservedDeviceSeconds },
+        $push: { rolled: first!.start },
+      },
+      { upsert: true },
+    );
     expect(await rollup.run()).to.equal(90);
     expect(await rollup.run()).to.equal(0);
     const recs = await ts.store.models.UsageRecord.find({}).sort({ start: 1 }).lean();

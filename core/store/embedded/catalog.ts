@@ -7,16 +7,30 @@ import { Collection } from './collection.ts';
 
 export function checkDbName(db: unknown): string {
   if (typeof db !== 'string' || !db || db.length > 63 || /[/\\. "$\0*<>:|?]/.test(db)) {
-    throw new CommandError('InvalidNamespace', `Invalid database name: '${String(db)}' (1-63 characters, none of /\\. "$*<>:|?)`);
+    throw new CommandError(
+      'InvalidNamespace',
+      `Invalid database name: '${String(db)}' (1-63 characters, none of /\\. "$*<>:|?)`,
+    );
   }
   return db;
 }
 
 export function checkCollectionName(name: unknown): string {
-  if (typeof name !== 'string' || !name || name.includes('$') || name.includes('\0') || name.startsWith('.') || name.endsWith('.')) {
-    throw new CommandError('InvalidNamespace', `Invalid collection name: '${String(name)}' (non-empty, no '$' or NUL, not starting or ending with '.')`);
+  if (
+    typeof name !== 'string' ||
+    !name ||
+    name.includes('$') ||
+    name.includes('\0') ||
+    name.startsWith('.') ||
+    name.endsWith('.')
+  ) {
+    throw new CommandError(
+      'InvalidNamespace',
+      `Invalid collection name: '${String(name)}' (non-empty, no '$' or NUL, not starting or ending with '.')`,
+    );
   }
-  if (name.startsWith('system.')) throw new CommandError('InvalidNamespace', `Invalid collection name: '${name}' (system collections are reserved)`);
+  if (name.startsWith('system.'))
+    throw new CommandError('InvalidNamespace', `Invalid collection name: '${name}' (system collections are reserved)`);
   return name;
 }
 

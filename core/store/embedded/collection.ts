@@ -19,7 +19,11 @@ export class Collection {
   private specs: IndexSpec[] = [ID_INDEX];
   private uniques: UniqueIndex[] = [];
 
-  constructor(readonly db: string, readonly name: string, readonly options: Document = {}) {}
+  constructor(
+    readonly db: string,
+    readonly name: string,
+    readonly options: Document = {},
+  ) {}
 
   get ns(): string {
     return `${this.db}.${this.name}`;
@@ -58,7 +62,8 @@ export class Collection {
   replace(current: Document, next: Document): void {
     const id = valueKey(current._id);
     if (valueKey(next._id) !== id) throw new CommandError('ImmutableField', `the _id of a document cannot change`);
-    if (this.docs.get(id) !== current) throw new CommandError('InternalError', `document ${id} changed while it was being updated`);
+    if (this.docs.get(id) !== current)
+      throw new CommandError('InternalError', `document ${id} changed while it was being updated`);
     const before = this.uniques.map((ix) => ix.keysOf(current));
     const after = this.uniques.map((ix) => ix.keysOf(next));
     this.uniques.forEach((ix, i) => ix.check(next, id, after[i]));
@@ -86,10 +91,16 @@ export class Collection {
     const sameKey = this.specs.find((s) => valueKey(s.key) === valueKey(spec.key) && sameOptions(s, spec));
     if (sameName) {
       if (valueKey(sameName.key) === valueKey(spec.key) && sameOptions(sameName, spec)) return false;
-      throw new CommandError('IndexKeySpecsConflict', `An existing index has the same name (${spec.name}) as the requested index but a different key or options: existing ${JSON.stringify(sameName.key)}, requested ${JSON.stringify(spec.key)}`);
+      throw new CommandError(
+        'IndexKeySpecsConflict',
+        `An existing index has the same name (${spec.name}) as the requested index but a different key or options: existing ${JSON.stringify(sameName.key)}, requested ${JSON.stringify(spec.key)}`,
+      );
     }
     if (sameKey) {
-      throw new CommandError('IndexOptionsConflict', `Index already exists with a different name: ${sameKey.name} (requested ${spec.name})`);
+      throw new CommandError(
+        'IndexOptionsConflict',
+        `Index already exists with a different name: ${sameKey.name} (requested ${spec.name})`,
+      );
     }
     if (spec.name === '_id_') return false;
     if (spec.unique) {
@@ -112,8 +123,15 @@ export class Collection {
       this.uniques = [];
       return;
     }
-    const spec = typeof which === 'string' ? this.specs.find((s) => s.name === which) : this.specs.find((s) => valueKey(s.key) === valueKey(which));
-    if (!spec) throw new CommandError('IndexNotFound', `index not found with ${typeof which === 'string' ? `name [${which}]` : `key pattern ${JSON.stringify(which)}`}`);
+    const spec =
+      typeof which === 'string'
+        ? this.specs.find((s) => s.name === which)
+        : this.specs.find((s) => valueKey(s.key) === valueKey(which));
+    if (!spec)
+      throw new CommandError(
+        'IndexNotFound',
+        `index not found with ${typeof which === 'string' ? `name [${which}]` : `key pattern ${JSON.stringify(which)}`}`,
+      );
     if (spec.name === '_id_') throw new CommandError('InvalidOptions', 'cannot drop _id index');
     this.specs = this.specs.filter((s) => s !== spec);
     this.uniques = this.uniques.filter((ix) => ix.spec !== spec);
@@ -138,4 +156,3 @@ function isExactValue(v: unknown): boolean {
   if (Object.getPrototypeOf(v) === Object.prototype) return !Object.keys(v).some((k) => k.startsWith('$'));
   return true; // ObjectId, Date, Binary, ...
 }
-

@@ -34,7 +34,11 @@ export type CodeName = keyof typeof ERROR_CODES;
 export class CommandError extends Error {
   override name = 'CommandError';
   readonly code: number;
-  constructor(readonly codeName: CodeName, message: string, readonly extra: Document = {}) {
+  constructor(
+    readonly codeName: CodeName,
+    message: string,
+    readonly extra: Document = {},
+  ) {
     super(message);
     this.code = ERROR_CODES[codeName];
   }

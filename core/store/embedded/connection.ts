@@ -9,7 +9,14 @@ import type { Logger } from '../../logger.ts';
 import { CommandError } from './command-error.ts';
 import type { Dispatcher } from './dispatcher.ts';
 import { FramingError, MessageFramer } from './wire/framer.ts';
-import { decodeRequest, encodeMsgReply, encodeOpReply, ProtocolError, REPLY_QUERY_FAILURE, type QueryRequest } from './wire/messages.ts';
+import {
+  decodeRequest,
+  encodeMsgReply,
+  encodeOpReply,
+  ProtocolError,
+  REPLY_QUERY_FAILURE,
+  type QueryRequest,
+} from './wire/messages.ts';
 
 /** Commands a driver may still send with legacy OP_QUERY (the connection handshake). */
 const OP_QUERY_COMMANDS = new Set(['hello', 'isMaster', 'ismaster']);
@@ -31,7 +38,12 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
   const drop = (reason: string, err?: unknown) => {
     if (dropped) return;
     dropped = true;
-    log.warn('closing connection: not a valid wire-protocol stream', { connection: connectionId, remote: socket.remoteAddress, reason, error: err instanceof Error ? err.message : undefined });
+    log.warn('closing connection: not a valid wire-protocol stream', {
+      connection: connectionId,
+      remote: socket.remoteAddress,
+      reason,
+      error: err instanceof Error ? err.message : undefined,
+    });
     socket.destroy();
   };
 
@@ -61,13 +73,19 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
     const dot = request.fullCollectionName.indexOf('.');
     const db = request.fullCollectionName.slice(0, dot);
     if (dot <= 0 || request.fullCollectionName.slice(dot + 1) !== '$cmd') {
-      const err = new CommandError('UnsupportedOpQueryCommand', `legacy OP_QUERY on ${request.fullCollectionName} is not supported; use OP_MSG`);
+      const err = new CommandError(
+        'UnsupportedOpQueryCommand',
+        `legacy OP_QUERY on ${request.fullCollectionName} is not supported; use OP_MSG`,
+      );
       return { reply: { $err: err.message, ...err.toResponse() }, failed: true };
     }
     const query = (request.query.$query ?? request.query) as Document;
     const name = Object.keys(query)[0];
     if (!OP_QUERY_COMMANDS.has(name)) {
-      const err = new CommandError('UnsupportedOpQueryCommand', `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade.`);
+      const err = new CommandError(
+        'UnsupportedOpQueryCommand',
+        `Unsupported OP_QUERY command: ${name}. The client driver may require an upgrade.`,
+      );
       return { reply: err.toResponse(), failed: false };
     }
     return { reply: await deps.dispatcher.run({ ...query, $db: db }, connectionId), failed: false };
@@ -84,16 +102,19 @@ export function serveConnection(socket: Socket, deps: ConnectionDeps): { done: P
       return;
     }
     for (const m of messages) {
-      tail = tail.then(() => handle(m)).catch((err) => {
-        log.error('request failed', { connection: connectionId, err });
-        drop('internal error while serving the request', err);
-      });
+      tail = tail
+        .then(() => handle(m))
+        .catch((err) => {
+          log.error('request failed', { connection: connectionId, err });
+          drop('internal error while serving the request', err);
+        });
     }
   });
 
   const done = new Promise<void>((resolve) => {
     socket.on('close', () => {
-      if (!dropped && framer.pending > 0) log.debug('client left in the middle of a message', { connection: connectionId, bytes: framer.pending });
+      if (!dropped && framer.pending > 0)
+        log.debug('client left in the middle of a message', { connection: connectionId, bytes: framer.pending });
       log.debug('connection closed', { connection: connectionId });
       void tail.finally(resolve);
     });

@@ -28,11 +28,16 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
       const name = Object.keys(command)[0];
       const started = deps.server.now();
       try {
-        const handler = name === undefined ? undefined : Object.hasOwn(deps.commands, name) ? deps.commands[name] : undefined;
+        const handler =
+          name === undefined ? undefined : Object.hasOwn(deps.commands, name) ? deps.commands[name] : undefined;
         if (!handler) throw new CommandError('CommandNotFound', `no such command: '${name ?? ''}'`);
-        if (typeof command.$db !== 'string') throw new CommandError('InvalidNamespace', `command ${name} names no database ($db)`);
+        if (typeof command.$db !== 'string')
+          throw new CommandError('InvalidNamespace', `command ${name} names no database ($db)`);
         if (command.txnNumber !== undefined || command.startTransaction) {
-          throw new CommandError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
+          throw new CommandError(
+            'IllegalOperation',
+            'Transaction numbers are only allowed on a replica set member or mongos',
+          );
         }
         deps.server.opcounters[name === 'getMore' ? 'getmore' : name === 'find' ? 'query' : 'command']++;
         const ctx: CommandContext = {
@@ -45,11 +50,23 @@ export function createDispatcher(deps: DispatcherDeps): Dispatcher {
           log: deps.log,
         };
         const reply = await handler(command, ctx);
-        deps.log.debug('command', { command: name, db: command.$db, connection: connectionId, ms: deps.server.now() - started });
+        deps.log.debug('command', {
+          command: name,
+          db: command.$db,
+          connection: connectionId,
+          ms: deps.server.now() - started,
+        });
         return reply;
       } catch (err) {
-        const ce = err instanceof CommandError ? err : new CommandError('InternalError', (err as Error)?.message ?? String(err));
-        deps.log.debug('command failed', { command: name, db: command.$db, connection: connectionId, code: ce.code, error: ce.message });
+        const ce =
+          err instanceof CommandError ? err : new CommandError('InternalError', (err as Error)?.message ?? String(err));
+        deps.log.debug('command failed', {
+          command: name,
+          db: command.$db,
+          connection: connectionId,
+          code: ce.code,
+          error: ce.message,
+        });
         if (!(err instanceof CommandError)) deps.log.warn('command failed unexpectedly', { command: name, err });
         return ce.toResponse();
       }

@@ -53,7 +53,9 @@ export function valueKey(value: unknown): string {
   if (typeof value === 'object') {
     const ctor = (value as object).constructor;
     if (ctor === Object) {
-      return `{${Object.entries(value as Document).map(([k, v]) => `${JSON.stringify(k)}:${valueKey(v)}`).join(',')}}`;
+      return `{${Object.entries(value as Document)
+        .map(([k, v]) => `${JSON.stringify(k)}:${valueKey(v)}`)
+        .join(',')}}`;
     }
     const bsontype = (value as { _bsontype?: string })._bsontype ?? ctor?.name ?? 'object';
     if (bsontype === 'Binary') {
@@ -98,7 +100,9 @@ export function getPath(doc: Document, path: string): unknown {
     if (Array.isArray(cur)) {
       if (!/^\d+$/.test(part)) {
         // multikey traversal: collect the field from each element
-        const vals = cur.map((el) => (el !== null && typeof el === 'object' ? (el as Document)[part] : undefined)).filter((v) => v !== undefined);
+        const vals = cur
+          .map((el) => (el !== null && typeof el === 'object' ? (el as Document)[part] : undefined))
+          .filter((v) => v !== undefined);
         cur = vals.length ? vals : undefined;
         continue;
       }

@@ -20,7 +20,9 @@ export const ID_INDEX: IndexSpec = { v: 2, key: { _id: 1 }, name: '_id_' };
 
 /** MongoDB's default name for a key pattern: field_direction pairs joined by underscores. */
 export function defaultIndexName(key: Document): string {
-  return Object.entries(key).map(([k, v]) => `${k}_${v}`).join('_');
+  return Object.entries(key)
+    .map(([k, v]) => `${k}_${v}`)
+    .join('_');
 }
 
 export function validateIndexSpec(raw: Document): IndexSpec {
@@ -29,8 +31,16 @@ export function validateIndexSpec(raw: Document): IndexSpec {
     throw new CommandError('BadValue', `index specification needs a non-empty 'key' document: ${JSON.stringify(raw)}`);
   }
   for (const [field, dir] of Object.entries(key)) {
-    const ok = dir === 1 || dir === -1 || (typeof dir === 'number' && dir !== 0) || ['text', 'hashed', '2d', '2dsphere'].includes(dir as string);
-    if (!field || !ok) throw new CommandError('BadValue', `bad index key pattern ${JSON.stringify(key)}: field ${field} has value ${String(dir)}`);
+    const ok =
+      dir === 1 ||
+      dir === -1 ||
+      (typeof dir === 'number' && dir !== 0) ||
+      ['text', 'hashed', '2d', '2dsphere'].includes(dir as string);
+    if (!field || !ok)
+      throw new CommandError(
+        'BadValue',
+        `bad index key pattern ${JSON.stringify(key)}: field ${field} has value ${String(dir)}`,
+      );
   }
   const name = raw.name ?? defaultIndexName(key);
   if (typeof name !== 'string' || !name) throw new CommandError('BadValue', `index name must be a non-empty string`);
@@ -44,7 +54,8 @@ export function validateIndexSpec(raw: Document): IndexSpec {
 
 /** Index options that make two definitions with the same key different indexes. */
 export function sameOptions(a: IndexSpec, b: IndexSpec): boolean {
-  const pick = (s: IndexSpec) => valueKey({ unique: !!s.unique, sparse: !!s.sparse, partial: s.partialFilterExpression ?? null });
+  const pick = (s: IndexSpec) =>
+    valueKey({ unique: !!s.unique, sparse: !!s.sparse, partial: s.partialFilterExpression ?? null });
   return pick(a) === pick(b);
 }
 
@@ -60,7 +71,10 @@ export class UniqueIndex {
   private readonly partial: Matcher | undefined;
   private readonly fields: string[];
 
-  constructor(readonly spec: IndexSpec, private readonly ns: string) {
+  constructor(
+    readonly spec: IndexSpec,
+    private readonly ns: string,
+  ) {
     this.fields = Object.keys(spec.key);
     this.partial = spec.partialFilterExpression ? compileFilter(spec.partialFilterExpression) : undefined;
   }
@@ -112,9 +126,15 @@ function dedupe(values: unknown[]): unknown[] {
 }
 
 export function duplicateKeyError(ns: string, spec: IndexSpec, keyValue: Document): CommandError {
-  const rendered = Object.entries(keyValue).map(([k, v]) => `${k}: ${shellValue(v)}`).join(', ');
-  return new CommandError('DuplicateKey', `E11000 duplicate key error collection: ${ns} index: ${spec.name} dup key: { ${rendered} }`, {
-    keyPattern: spec.key,
-    keyValue,
-  });
+  const rendered = Object.entries(keyValue)
+    .map(([k, v]) => `${k}: ${shellValue(v)}`)
+    .join(', ');
+  return new CommandError(
+    'DuplicateKey',
+    `E11000 duplicate key error collection: ${ns} index: ${spec.name} dup key: { ${rendered} }`,
+    {
+      keyPattern: spec.key,
+      keyValue,
+    },
+  );
 }

@@ -26,11 +26,13 @@ export async function lockDataDir(dir: string): Promise<DirLock> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number((await readFile(file, 'utf8').catch(() => '')).trim());
       if (Number.isInteger(holder) && holder > 0 && isProcessAlive(holder)) {
-        throw new PlatformError('conflict', `the store directory ${dir} is in use by process ${holder}${holder === process.pid ? ' (this process: close the other embedded store first)' : ''}; stop it or use another data directory`);
+        throw new PlatformError(
+          'conflict',
+          `the store directory ${dir} is in use by process ${holder}${holder === process.pid ? ' (this process: close the other embedded store first)' : ''}; stop it or use another data directory`,
+        );
       }
       await unlink(file).catch(() => undefined); // stale: its process is gone
     }
   }
   throw new PlatformError('conflict', `could not lock the store directory ${dir}`);
 }
-

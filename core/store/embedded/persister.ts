@@ -47,7 +47,11 @@ export class Persister {
   /** Manifest writes, one at a time. */
   private manifestWrites: Promise<void> = Promise.resolve();
 
-  constructor(private readonly dir: string, private readonly source: StateSource, private readonly log: Logger) {}
+  constructor(
+    private readonly dir: string,
+    private readonly source: StateSource,
+    private readonly log: Logger,
+  ) {}
 
   pathOf(db: string, name: string): string {
     return join(this.dir, encodeURIComponent(db), fileName(name));
@@ -79,7 +83,11 @@ export class Persister {
       try {
         const state = this.source(db, name);
         if (state) {
-          await this.writeAtomic(join(this.dir, encodeURIComponent(db)), this.pathOf(db, name), encodeSnapshot({ db, name, state }));
+          await this.writeAtomic(
+            join(this.dir, encodeURIComponent(db)),
+            this.pathOf(db, name),
+            encodeSnapshot({ db, name, state }),
+          );
           if (!this.listed.has(key)) {
             this.listed.set(key, { db, name });
             await this.writeManifest();
@@ -88,11 +96,20 @@ export class Persister {
           if (this.listed.delete(key)) await this.writeManifest();
           await this.remove(db, this.pathOf(db, name));
         }
-        this.log.debug(state ? 'snapshot written' : 'snapshot removed', { db, collection: name, documents: state?.documents.length, requests: waiters.length });
+        this.log.debug(state ? 'snapshot written' : 'snapshot removed', {
+          db,
+          collection: name,
+          documents: state?.documents.length,
+          requests: waiters.length,
+        });
         for (const w of waiters) w.resolve();
       } catch (err) {
         this.log.error('snapshot write failed', { db, collection: name, err });
-        const wrapped = new PlatformError('unavailable', `could not persist ${db}.${name} to ${this.pathOf(db, name)}: ${(err as Error).message}`, { cause: err });
+        const wrapped = new PlatformError(
+          'unavailable',
+          `could not persist ${db}.${name} to ${this.pathOf(db, name)}: ${(err as Error).message}`,
+          { cause: err },
+        );
         for (const w of waiters) w.reject(wrapped);
       }
     }
@@ -110,7 +127,9 @@ export class Persister {
 
   /** Writes the listed collections as they are when the write starts (after any write in progress). */
   private writeManifest(): Promise<void> {
-    const next = this.manifestWrites.then(() => this.writeAtomic(this.dir, this.manifestPath, encodeManifest(this.listed.values())));
+    const next = this.manifestWrites.then(() =>
+      this.writeAtomic(this.dir, this.manifestPath, encodeManifest(this.listed.values())),
+    );
     this.manifestWrites = next.catch(() => undefined);
     return next;
   }
@@ -177,12 +196,19 @@ export class Persister {
     }
     const found = new Set(out.map((s) => `${s.db}\0${s.name}`));
     const missing = (manifest ?? []).filter((e) => !found.has(`${e.db}\0${e.name}`));
-    if (missing.length) throw missingSnapshots(missing.map((e) => this.pathOf(e.db, e.name)), this.manifestPath);
+    if (missing.length)
+      throw missingSnapshots(
+        missing.map((e) => this.pathOf(e.db, e.name)),
+        this.manifestPath,
+      );
     this.listed.clear();
     for (const s of out) this.listed.set(`${s.db}\0${s.name}`, { db: s.db, name: s.name });
     const unlisted = out.filter((s) => !manifest?.some((e) => e.db === s.db && e.name === s.name));
     if (manifest === undefined || unlisted.length) {
-      if (manifest !== undefined) this.log.info('listed snapshot files the manifest did not name yet', { files: unlisted.map((s) => s.file).join(', ') });
+      if (manifest !== undefined)
+        this.log.info('listed snapshot files the manifest did not name yet', {
+          files: unlisted.map((s) => s.file).join(', '),
+        });
       await this.writeManifest();
     }
     return out;

@@ -54,7 +54,10 @@ export interface FindSpec {
 export function findDocuments(source: Document[], spec: FindSpec, env?: QueryEnv): Document[] {
   try {
     const q = new Query(spec.filter ?? {}, mingoOptions(env));
-    let cursor = q.find<Document>(source, spec.projection && Object.keys(spec.projection).length ? spec.projection : {});
+    let cursor = q.find<Document>(
+      source,
+      spec.projection && Object.keys(spec.projection).length ? spec.projection : {},
+    );
     if (spec.sort && Object.keys(spec.sort).length) cursor = cursor.sort(spec.sort as never);
     if (spec.skip) cursor = cursor.skip(spec.skip);
     if (spec.limit) cursor = cursor.limit(spec.limit);
@@ -71,7 +74,10 @@ export function aggregateDocuments(source: Document[], pipeline: Document[], env
   for (const stage of pipeline) {
     const op = Object.keys(stage)[0];
     if (REFUSED_STAGES.has(op)) {
-      throw new CommandError('CommandNotSupported', `${op} is not supported by the embedded store; read the results and write them with insert/update instead`);
+      throw new CommandError(
+        'CommandNotSupported',
+        `${op} is not supported by the embedded store; read the results and write them with insert/update instead`,
+      );
     }
   }
   try {
@@ -90,7 +96,23 @@ export function isOperatorUpdate(update: Document): boolean {
   return ops.length > 0;
 }
 
-const SUPPORTED_OPERATORS = new Set(['$addToSet', '$bit', '$currentDate', '$inc', '$max', '$min', '$mul', '$pop', '$pull', '$pullAll', '$push', '$rename', '$set', '$unset', '$setOnInsert']);
+const SUPPORTED_OPERATORS = new Set([
+  '$addToSet',
+  '$bit',
+  '$currentDate',
+  '$inc',
+  '$max',
+  '$min',
+  '$mul',
+  '$pop',
+  '$pull',
+  '$pullAll',
+  '$push',
+  '$rename',
+  '$set',
+  '$unset',
+  '$setOnInsert',
+]);
 
 export interface UpdateSpec {
   update: Document | Document[];
@@ -109,7 +131,11 @@ export function applyUpdate(doc: Document, spec: UpdateSpec, env?: QueryEnv): Do
   } else if (isOperatorUpdate(update)) {
     const modifier: Document = {};
     for (const [op, expr] of Object.entries(update)) {
-      if (!SUPPORTED_OPERATORS.has(op)) throw new CommandError('FailedToParse', `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`);
+      if (!SUPPORTED_OPERATORS.has(op))
+        throw new CommandError(
+          'FailedToParse',
+          `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+        );
       if (op === '$setOnInsert') continue;
       modifier[op] = expr;
     }
@@ -117,28 +143,42 @@ export function applyUpdate(doc: Document, spec: UpdateSpec, env?: QueryEnv): Do
     result = Object.keys(modifier).length ? runMingoUpdate(doc, modifier, spec, env) : cloneValue(doc);
   } else {
     if (update._id !== undefined && doc._id !== undefined && valueKey(update._id) !== valueKey(doc._id)) {
-      throw new CommandError('ImmutableField', `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${String(update._id)}`);
+      throw new CommandError(
+        'ImmutableField',
+        `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${String(update._id)}`,
+      );
     }
     const { _id: newId, ...rest } = cloneValue(update);
     const id = doc._id ?? newId;
     result = id === undefined ? rest : { _id: id, ...rest };
   }
   if (doc._id !== undefined && valueKey(result._id) !== valueKey(doc._id)) {
-    throw new CommandError('ImmutableField', `Performing an update on the path '_id' would modify the immutable field '_id'`);
+    throw new CommandError(
+      'ImmutableField',
+      `Performing an update on the path '_id' would modify the immutable field '_id'`,
+    );
   }
   checkStorable(result);
   return result;
 }
 
 function usesPositional(modifier: Document): boolean {
-  return Object.values(modifier).some((expr) => expr && typeof expr === 'object' && Object.keys(expr).some((p) => /\.\$(\.|$)/.test(p)));
+  return Object.values(modifier).some(
+    (expr) => expr && typeof expr === 'object' && Object.keys(expr).some((p) => /\.\$(\.|$)/.test(p)),
+  );
 }
 
 function runMingoUpdate(doc: Document, modifier: Document | Document[], spec: UpdateSpec, env?: QueryEnv): Document {
   const docs = [cloneValue(doc)];
   const condition = !Array.isArray(modifier) && usesPositional(modifier) ? spec.filter : {};
   try {
-    updateOne(docs, condition, modifier as never, { arrayFilters: spec.arrayFilters, cloneMode: 'deep' }, mingoOptions(env));
+    updateOne(
+      docs,
+      condition,
+      modifier as never,
+      { arrayFilters: spec.arrayFilters, cloneMode: 'deep' },
+      mingoOptions(env),
+    );
   } catch (err) {
     asCommandError(err);
   }
@@ -155,7 +195,12 @@ export function seedFromFilter(filter: Document): Document {
         continue;
       }
       if (key.startsWith('$')) continue;
-      if (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype) {
+      if (
+        value !== null &&
+        typeof value === 'object' &&
+        !Array.isArray(value) &&
+        Object.getPrototypeOf(value) === Object.prototype
+      ) {
         const keys = Object.keys(value);
         if (keys.length && keys.every((k) => k.startsWith('$'))) {
           if ('$eq' in value) setPath(seed, key, cloneValue((value as Document).$eq));

@@ -56,7 +56,10 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions): Promise<Em
   const tcp = opts.port !== undefined;
   const socketPath = tcp ? undefined : (opts.socketPath ?? join(opts.dataDir, STORE_SOCKET_NAME));
   if (socketPath && Buffer.byteLength(socketPath) > MAX_SOCKET_PATH) {
-    throw new PlatformError('bad_request', `the embedded store's socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes (a unix socket limit): use a shorter FASTGSHARE_DATA_DIR`);
+    throw new PlatformError(
+      'bad_request',
+      `the embedded store's socket path ${socketPath} is longer than ${MAX_SOCKET_PATH} bytes (a unix socket limit): use a shorter FASTGSHARE_DATA_DIR`,
+    );
   }
   const now = opts.now ?? Date.now;
   const log = opts.log;
@@ -90,13 +93,28 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions): Promise<Em
     connections: () => ({ current: sockets.size, totalCreated }),
     opcounters: { insert: 0, query: 0, update: 0, delete: 0, getmore: 0, command: 0 },
   };
-  const dispatcher = createDispatcher({ commands: COMMANDS, catalog, cursors, persist: (db, name) => persister.persist(db, name), server: facts, log });
+  const dispatcher = createDispatcher({
+    commands: COMMANDS,
+    catalog,
+    cursors,
+    persist: (db, name) => persister.persist(db, name),
+    server: facts,
+    log,
+  });
 
   const server = net.createServer((socket) => {
     const connectionId = ++totalCreated;
     sockets.add(socket);
-    log.debug('connection accepted', { connection: connectionId, remote: `${socket.remoteAddress}:${socket.remotePort}` });
-    const { done } = serveConnection(socket, { dispatcher, log, connectionId, nextRequestId: () => (requestId = (requestId + 1) | 0) });
+    log.debug('connection accepted', {
+      connection: connectionId,
+      remote: `${socket.remoteAddress}:${socket.remotePort}`,
+    });
+    const { done } = serveConnection(socket, {
+      dispatcher,
+      log,
+      connectionId,
+      nextRequestId: () => (requestId = (requestId + 1) | 0),
+    });
     inFlight.add(done);
     void done.then(() => {
       sockets.delete(socket);
@@ -126,7 +144,9 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions): Promise<Em
   } catch (err) {
     server.close();
     await lock.release();
-    throw new PlatformError('unavailable', `the embedded store cannot listen on ${where}: ${(err as Error).message}`, { cause: err });
+    throw new PlatformError('unavailable', `the embedded store cannot listen on ${where}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   server.on('error', (err) => log.error('embedded store server error', { err }));
   const port = socketPath ? 0 : (server.address() as net.AddressInfo).port;
@@ -139,12 +159,19 @@ export async function startEmbeddedMongo(opts: EmbeddedMongoOptions): Promise<Em
   sweep.unref();
 
   const collections = catalog.databases().reduce((n, db) => n + catalog.collections(db).length, 0);
-  if (socketPath) log.info('embedded MongoDB-wire store listening', { socket: socketPath, dir: opts.dataDir, collections });
-  else log.warn('embedded MongoDB-wire store listening on TCP: any local process can read and change every record (it has no authentication); unset FASTGSHARE_STORE_PORT to use its private unix socket', { host, port, dir: opts.dataDir, collections });
+  if (socketPath)
+    log.info('embedded MongoDB-wire store listening', { socket: socketPath, dir: opts.dataDir, collections });
+  else
+    log.warn(
+      'embedded MongoDB-wire store listening on TCP: any local process can read and change every record (it has no authentication); unset FASTGSHARE_STORE_PORT to use its private unix socket',
+      { host, port, dir: opts.dataDir, collections },
+    );
 
   let closing: Promise<void> | undefined;
   return {
-    uri: socketPath ? `mongodb://${encodeURIComponent(socketPath)}` : `mongodb://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`,
+    uri: socketPath
+      ? `mongodb://${encodeURIComponent(socketPath)}`
+      : `mongodb://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     ...(socketPath ? { socketPath } : {}),
     close() {

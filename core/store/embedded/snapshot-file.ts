@@ -40,9 +40,13 @@ export function encodeSnapshot(s: Snapshot): Buffer {
 }
 
 function readDoc(buf: Buffer, offset: number, what: string): { doc: Document; next: number } {
-  if (offset + 5 > buf.length) throw new SnapshotFormatError(`file ends inside the ${what} (offset ${offset} of ${buf.length})`);
+  if (offset + 5 > buf.length)
+    throw new SnapshotFormatError(`file ends inside the ${what} (offset ${offset} of ${buf.length})`);
   const size = buf.readInt32LE(offset);
-  if (size < 5 || offset + size > buf.length) throw new SnapshotFormatError(`the ${what} at offset ${offset} claims ${size} bytes, past the end of the file (${buf.length} bytes)`);
+  if (size < 5 || offset + size > buf.length)
+    throw new SnapshotFormatError(
+      `the ${what} at offset ${offset} claims ${size} bytes, past the end of the file (${buf.length} bytes)`,
+    );
   try {
     return { doc: BSON.deserialize(buf.subarray(offset, offset + size), READ), next: offset + size };
   } catch (err) {
@@ -52,9 +56,18 @@ function readDoc(buf: Buffer, offset: number, what: string): { doc: Document; ne
 
 export function decodeSnapshot(buf: Buffer): Snapshot {
   const { doc: header, next: bodyStart } = readDoc(buf, 0, 'header');
-  if (header.format !== SNAPSHOT_FORMAT) throw new SnapshotFormatError(`not a snapshot file (format ${JSON.stringify(header.format)})`);
-  if (header.version !== SNAPSHOT_VERSION) throw new SnapshotFormatError(`unsupported snapshot version ${String(header.version)} (this build reads ${SNAPSHOT_VERSION})`);
-  if (typeof header.db !== 'string' || typeof header.collection !== 'string' || typeof header.count !== 'number' || !Array.isArray(header.indexes)) {
+  if (header.format !== SNAPSHOT_FORMAT)
+    throw new SnapshotFormatError(`not a snapshot file (format ${JSON.stringify(header.format)})`);
+  if (header.version !== SNAPSHOT_VERSION)
+    throw new SnapshotFormatError(
+      `unsupported snapshot version ${String(header.version)} (this build reads ${SNAPSHOT_VERSION})`,
+    );
+  if (
+    typeof header.db !== 'string' ||
+    typeof header.collection !== 'string' ||
+    typeof header.count !== 'number' ||
+    !Array.isArray(header.indexes)
+  ) {
     throw new SnapshotFormatError('header lacks db, collection, count or indexes');
   }
   const documents: Document[] = [];
@@ -66,10 +79,12 @@ export function decodeSnapshot(buf: Buffer): Snapshot {
   }
   const bodyEnd = offset;
   const { doc: trailer, next: end } = readDoc(buf, offset, 'trailer');
-  if (trailer.end !== true || trailer.count !== header.count) throw new SnapshotFormatError('trailer does not match the header (file cut or spliced)');
+  if (trailer.end !== true || trailer.count !== header.count)
+    throw new SnapshotFormatError('trailer does not match the header (file cut or spliced)');
   if (end !== buf.length) throw new SnapshotFormatError(`${buf.length - end} unexpected bytes after the trailer`);
   const crc = crc32c(buf.subarray(bodyStart, bodyEnd));
-  if (crc !== trailer.crc32c) throw new SnapshotFormatError(`document checksum mismatch (stored ${String(trailer.crc32c)}, computed ${crc})`);
+  if (crc !== trailer.crc32c)
+    throw new SnapshotFormatError(`document checksum mismatch (stored ${String(trailer.crc32c)}, computed ${crc})`);
   return {
     db: header.db,
     name: header.collection,

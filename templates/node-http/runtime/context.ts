@@ -5,7 +5,12 @@ import type { HandlerContext } from './types.ts';
 
 const SECRET_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 
-export function createHandlerContext(opts: { functionName: string; namespace: string; replicaId: string; secretsDir: string }): HandlerContext {
+export function createHandlerContext(opts: {
+  functionName: string;
+  namespace: string;
+  replicaId: string;
+  secretsDir: string;
+}): HandlerContext {
   return {
     functionName: opts.functionName,
     namespace: opts.namespace,
@@ -18,7 +23,9 @@ export function createHandlerContext(opts: { functionName: string; namespace: st
         return await readFile(join(opts.secretsDir, name));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new Error(`secret "${name}" is not available to this function: add it under "secrets:" in the stack file and create it with \`fastgshare secret create ${name}\``);
+          throw new Error(
+            `secret "${name}" is not available to this function: add it under "secrets:" in the stack file and create it with \`fastgshare secret create ${name}\``,
+          );
         }
         throw err;
       }

@@ -6,7 +6,11 @@ function hasHeader(headers: Record<string, string | string[]>, name: string): bo
   return Object.keys(headers).some((k) => k.toLowerCase() === name);
 }
 
-export function encodeResult(result: HandlerResult | undefined | void): { status: number; headers: Record<string, string | string[]>; body: Buffer } {
+export function encodeResult(result: HandlerResult | undefined | void): {
+  status: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+} {
   const status = result?.status ?? 200;
   if (!Number.isInteger(status) || status < 100 || status > 599) {
     throw new Error(`handler returned status ${String(status)}: use an HTTP status code between 100 and 599`);

@@ -52,7 +52,9 @@ export function createReplicaServer(opts: ReplicaServerOptions): ReplicaServer {
           sendText(res, 413, err.message, { connection: 'close' });
         } else {
           const message = err instanceof Error ? err.message : String(err);
-          opts.stderr.write(`handler error: ${method(req)} ${req.url}: ${err instanceof Error && err.stack ? err.stack : message}\n`);
+          opts.stderr.write(
+            `handler error: ${method(req)} ${req.url}: ${err instanceof Error && err.stack ? err.stack : message}\n`,
+          );
           sendText(res, statusOf(err), message || 'internal error');
         }
       }

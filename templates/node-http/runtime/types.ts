@@ -33,4 +33,7 @@ export interface HandlerResult {
   body?: string | Buffer | Uint8Array | object | null;
 }
 
-export type Handler = (event: HandlerEvent, context: HandlerContext) => Promise<HandlerResult | undefined | void> | HandlerResult | undefined | void;
+export type Handler = (
+  event: HandlerEvent,
+  context: HandlerContext,
+) => Promise<HandlerResult | undefined | void> | HandlerResult | undefined | void;

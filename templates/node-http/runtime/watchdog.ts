@@ -19,7 +19,10 @@ import { sendText } from './response.ts';
 export const HEALTH_PATH = '/_/health';
 /** Reserved path: a sample request body of the function (GET), for profiling without user input. */
 export const SAMPLE_PATH = '/_/sample';
-/** The platform's forward-token header (core/contracts/node-agent.ts FORWARD_TOKEN_HEADER; templates stay self-contained). */
+/**
+ * The platform's forward-token header (core/contracts/node-agent.ts FORWARD_TOKEN_HEADER; templates stay
+ * self-contained).
+ */
 export const FORWARD_TOKEN_HEADER = 'x-fastgshare-forward';
 
 /** A request body the function accepts, with its content type. */
@@ -69,7 +72,9 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
     } finally {
       if (opts.debug) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        opts.stdout.write(`${new Date().toISOString()} ${(req.method ?? 'GET').toUpperCase()} ${req.url} ${res.statusCode} ${ms.toFixed(1)}ms\n`);
+        opts.stdout.write(
+          `${new Date().toISOString()} ${(req.method ?? 'GET').toUpperCase()} ${req.url} ${res.statusCode} ${ms.toFixed(1)}ms\n`,
+        );
       }
     }
   };
@@ -78,7 +83,12 @@ export function createWatchdog(opts: WatchdogOptions): Watchdog {
   const server = createServer((req, res) => {
     if (forwarded && !forwarded(req)) {
       req.resume();
-      sendText(res, 403, 'this replica serves only requests forwarded by the platform: call the function through the gateway (/function/<name>)', { connection: 'close' });
+      sendText(
+        res,
+        403,
+        'this replica serves only requests forwarded by the platform: call the function through the gateway (/function/<name>)',
+        { connection: 'close' },
+      );
       return;
     }
     if (isPath(req.url, HEALTH_PATH)) {
@@ -133,7 +143,13 @@ function forwardCheck(token: string): (req: IncomingMessage) => boolean {
   const expected = createHash('sha256').update(token).digest();
   return (req) => {
     const given = req.headers[FORWARD_TOKEN_HEADER];
-    const ok = timingSafeEqual(createHash('sha256').update(typeof given === 'string' ? given : '').digest(), expected) && typeof given === 'string';
+    const ok =
+      timingSafeEqual(
+        createHash('sha256')
+          .update(typeof given === 'string' ? given : '')
+          .digest(),
+        expected,
+      ) && typeof given === 'string';
     delete req.headers[FORWARD_TOKEN_HEADER];
     for (let i = req.rawHeaders.length - 2; i >= 0; i -= 2) {
       if (req.rawHeaders[i]!.toLowerCase() === FORWARD_TOKEN_HEADER) req.rawHeaders.splice(i, 2);
@@ -168,6 +184,10 @@ async function serveSample(req: IncomingMessage, res: ServerResponse, opts: Watc
     sendText(res, 404, NO_SAMPLE);
     return;
   }
-  res.writeHead(200, { 'content-type': sample.contentType, 'content-length': sample.body.length, 'cache-control': 'no-store' });
+  res.writeHead(200, {
+    'content-type': sample.contentType,
+    'content-length': sample.body.length,
+    'cache-control': 'no-store',
+  });
   res.end(method === 'HEAD' ? undefined : sample.body);
 }

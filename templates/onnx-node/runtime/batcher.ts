@@ -31,7 +31,6 @@ import type { LatencyEstimator } from './latency-estimator.ts';
 import type { Timers } from './timers.ts';
 import { ungatedDevice, type DeviceGate } from './token-gate.ts';
 
-
 /** A batch may run this much longer than one item when one item alone already overruns the token. */
 const OVERRUN_BATCH_SLACK = 1.25;
 export interface BatcherOptions<I, O> {
@@ -96,7 +95,11 @@ interface Entry<I, O> {
 }
 
 function positive(name: string, v: number, whole = true): void {
-  if (!(v > 0) || (whole && !Number.isInteger(v))) throw new PlatformError('bad_request', `batcher: ${name} must be a positive${whole ? ' whole' : ''} number, got ${v}`);
+  if (!(v > 0) || (whole && !Number.isInteger(v)))
+    throw new PlatformError(
+      'bad_request',
+      `batcher: ${name} must be a positive${whole ? ' whole' : ''} number, got ${v}`,
+    );
 }
 
 export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O> {
@@ -106,8 +109,10 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   positive('maxQueue', maxQueue);
   positive('sloMs', options.sloMs, false);
   const fraction = options.queueDelayFraction ?? 0.5;
-  if (!(fraction > 0 && fraction <= 1)) throw new PlatformError('bad_request', `batcher: queueDelayFraction must be in (0, 1], got ${fraction}`);
-  if (options.maxQueueDelayMs !== undefined && !(options.maxQueueDelayMs >= 0)) throw new PlatformError('bad_request', `batcher: maxQueueDelayMs must be ≥ 0, got ${options.maxQueueDelayMs}`);
+  if (!(fraction > 0 && fraction <= 1))
+    throw new PlatformError('bad_request', `batcher: queueDelayFraction must be in (0, 1], got ${fraction}`);
+  if (options.maxQueueDelayMs !== undefined && !(options.maxQueueDelayMs >= 0))
+    throw new PlatformError('bad_request', `batcher: maxQueueDelayMs must be ≥ 0, got ${options.maxQueueDelayMs}`);
 
   const queue: Entry<I, O>[] = [];
   /** The running batch; `start` is when it began computing (undefined while it waits for a token). */
@@ -119,7 +124,8 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   // Waiting longer than a full batch takes to run buys little batching (under load the queue
   // fills while the executor is busy anyway) and, at low load, is pure added latency.
   const queueDelayMs = () =>
-    options.maxQueueDelayMs ?? Math.max(0, Math.min(fraction * options.sloMs - estimator.estimate(maxBatch), estimator.estimate(maxBatch)));
+    options.maxQueueDelayMs ??
+    Math.max(0, Math.min(fraction * options.sloMs - estimator.estimate(maxBatch), estimator.estimate(maxBatch)));
   /** Mean gap between arrivals (EWMA, ms); Infinity until two requests have arrived. */
   let arrivalGapMs = Infinity;
   let schedulePending = false;
@@ -156,7 +162,8 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     const work = fullBefore * estimator.estimate(maxBatch) + estimator.estimate(own);
     let freeAt: number;
     if (!running) freeAt = now + gate.expectedWaitMs(work);
-    else if (running.start === undefined) freeAt = now + gate.expectedWaitMs(estimator.estimate(running.size) + work) + estimator.estimate(running.size);
+    else if (running.start === undefined)
+      freeAt = now + gate.expectedWaitMs(estimator.estimate(running.size) + work) + estimator.estimate(running.size);
     else freeAt = Math.max(now, running.start + estimator.estimate(running.size));
     return freeAt + work;
   }
@@ -171,7 +178,14 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
       const e = queue[i];
       if (!e.idleAdmit && now + gate.expectedWaitMs(estimator.estimate(1)) + estimator.estimate(1) > e.deadline) {
         queue.splice(i, 1);
-        reject(e, new AdmissionRejectedError('deadline_passed', `request dropped: its deadline can no longer be met (waited ${Math.round(now - e.arrival)} ms)`, { waitedMs: now - e.arrival }));
+        reject(
+          e,
+          new AdmissionRejectedError(
+            'deadline_passed',
+            `request dropped: its deadline can no longer be met (waited ${Math.round(now - e.arrival)} ms)`,
+            { waitedMs: now - e.arrival },
+          ),
+        );
       }
     }
     if (queue.length === 0) return;
@@ -181,7 +195,10 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     // at concurrency 1 nobody else is coming.
     if (queue.length === 1 && incoming() === 0 && concurrentArrivals < 0.5) return dispatch();
     const size = queue.length;
-    const latestStart = Math.min(...queue.map((e) => e.deadline)) - estimator.estimate(size + 1) - gate.expectedWaitMs(estimator.estimate(size + 1));
+    const latestStart =
+      Math.min(...queue.map((e) => e.deadline)) -
+      estimator.estimate(size + 1) -
+      gate.expectedWaitMs(estimator.estimate(size + 1));
     const newest = queue[queue.length - 1]!.arrival;
     const dispatchAt = Math.min(queue[0].arrival + queueDelayMs(), latestStart);
     if (dispatchAt <= now) return dispatch();
@@ -196,7 +213,10 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     // meanwhile), and sized so that its estimated time fits what is left of the token: a batch far
     // longer than the token would overrun it and push the replica past its limit.
     let batch: Entry<I, O>[] = [];
-    const current: { size: number; start?: number; done: Promise<void> } = { size: Math.min(queue.length, maxBatch), done: Promise.resolve() };
+    const current: { size: number; start?: number; done: Promise<void> } = {
+      size: Math.min(queue.length, maxBatch),
+      done: Promise.resolve(),
+    };
     stats.batches++;
     current.done = (async () => {
       try {
@@ -213,7 +233,8 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
           return batch.length ? options.runBatch(batch.map((e) => e.item)) : Promise.resolve([]);
         });
         if (batch.length === 0) return;
-        if (outputs.length !== batch.length) throw new PlatformError('internal', `batch of ${batch.length} gave ${outputs.length} results`);
+        if (outputs.length !== batch.length)
+          throw new PlatformError('internal', `batch of ${batch.length} gave ${outputs.length} results`);
         estimator.observe(batch.length, clock.now() - current.start!);
         stats.served += batch.length;
         batch.forEach((e, i) => e.resolve(outputs[i]));
@@ -237,7 +258,14 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         const entry: Entry<I, O> = { item, arrival: now, deadline: now + sloMs, resolve, reject: rejectPromise };
         if (closed) return reject(entry, new AdmissionRejectedError('closed', 'the replica is shutting down'));
         if (waiting() >= maxQueue) {
-          return reject(entry, new AdmissionRejectedError('queue_full', `queue full: ${waiting()} requests waiting (limit ${maxQueue}); retry later or add replicas`, { queued: waiting(), maxQueue }));
+          return reject(
+            entry,
+            new AdmissionRejectedError(
+              'queue_full',
+              `queue full: ${waiting()} requests waiting (limit ${maxQueue}); retry later or add replicas`,
+              { queued: waiting(), maxQueue },
+            ),
+          );
         }
         // Estimates only change when work runs: one taken while the device was crowded (a warm-up
         // beside other replicas' warm-ups, an overload that has passed) would otherwise shed the
@@ -245,16 +273,21 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         // load to protect: the request runs — unless the device token itself is out of reach within
         // the SLO (the replica's quota is used up for now: the expected wait fades to 0 over one
         // window without use), which is the share limit speaking, not a stale estimate.
-        if (queue.length === 0 && !running && gate.expectedWaitMs(estimator.estimate(1)) <= sloMs) entry.idleAdmit = true;
+        if (queue.length === 0 && !running && gate.expectedWaitMs(estimator.estimate(1)) <= sloMs)
+          entry.idleAdmit = true;
         const expected = completionAt(queue.length, now) - now;
         if (!entry.idleAdmit && expected > sloMs) {
           return reject(
             entry,
-            new AdmissionRejectedError('slo_unattainable', `cannot finish within the ${sloMs} ms SLO: expected ${Math.round(expected)} ms with ${queue.length} queued`, {
-              expectedMs: expected,
-              sloMs,
-              queued: queue.length,
-            }),
+            new AdmissionRejectedError(
+              'slo_unattainable',
+              `cannot finish within the ${sloMs} ms SLO: expected ${Math.round(expected)} ms with ${queue.length} queued`,
+              {
+                expectedMs: expected,
+                sloMs,
+                queued: queue.length,
+              },
+            ),
           );
         }
         noteArrival(now);

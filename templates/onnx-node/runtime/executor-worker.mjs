@@ -17,7 +17,9 @@ const { modelPath, sessionOptions, share } = workerData;
 
 /** @param {ort.InferenceSession.ValueMetadata} m */
 function meta(m) {
-  return m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name, type: 'non-tensor', shape: [] };
+  return m.isTensor
+    ? { name: m.name, type: m.type, shape: [...m.shape] }
+    : { name: m.name, type: 'non-tensor', shape: [] };
 }
 
 /**
@@ -51,7 +53,12 @@ try {
   } else {
     session = await ort.InferenceSession.create(modelPath, sessionOptions);
   }
-  port.postMessage({ type: 'ready', inputs: session.inputMetadata.map(meta), outputs: session.outputMetadata.map(meta), shared });
+  port.postMessage({
+    type: 'ready',
+    inputs: session.inputMetadata.map(meta),
+    outputs: session.outputMetadata.map(meta),
+    shared,
+  });
 } catch (err) {
   port.postMessage({ type: 'init-error', message: err instanceof Error ? err.message : String(err) });
   process.exit(1);

@@ -96,9 +96,23 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Promise<Ex
       switch (msg.type) {
         case 'ready': {
           opened = true;
-          const info: ExecutorInfo = { device: options.device, inputs: msg.inputs, outputs: msg.outputs, ...(msg.shared ? { sharedModel: msg.shared } : {}) };
-          logger.info('model session ready', { model: options.modelPath, device: options.device, threads: options.sessionOptions.intraOpNumThreads, ...sharedFields(msg.shared) });
-          if (msg.shared?.error) logger.warn('model sharing failed: this replica holds its own copy of the weights', { model: options.modelPath, error: msg.shared.error });
+          const info: ExecutorInfo = {
+            device: options.device,
+            inputs: msg.inputs,
+            outputs: msg.outputs,
+            ...(msg.shared ? { sharedModel: msg.shared } : {}),
+          };
+          logger.info('model session ready', {
+            model: options.modelPath,
+            device: options.device,
+            threads: options.sessionOptions.intraOpNumThreads,
+            ...sharedFields(msg.shared),
+          });
+          if (msg.shared?.error)
+            logger.warn('model sharing failed: this replica holds its own copy of the weights', {
+              model: options.modelPath,
+              error: msg.shared.error,
+            });
           resolveOpen(executor(info));
           return;
         }
@@ -128,7 +142,8 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Promise<Ex
     worker.on('exit', (code) => {
       failAll(new PlatformError('unavailable', `inference worker exited (code ${code})`));
       onClosed?.();
-      if (!opened) rejectOpen(new PlatformError('internal', `inference worker exited (code ${code}) before the model was loaded`));
+      if (!opened)
+        rejectOpen(new PlatformError('internal', `inference worker exited (code ${code}) before the model was loaded`));
     });
   });
 
@@ -159,7 +174,12 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): Promise<Ex
 
 function sharedFields(s: SharedModelInfo | undefined): Record<string, unknown> {
   if (!s || s.error) return { modelSharing: 'off' };
-  return { modelSharing: 'on', sharedCopy: s.path, builtSharedCopy: s.built, ...(s.built ? { buildMs: Math.round(s.buildMs) } : {}) };
+  return {
+    modelSharing: 'on',
+    sharedCopy: s.path,
+    builtSharedCopy: s.built,
+    ...(s.built ? { buildMs: Math.round(s.buildMs) } : {}),
+  };
 }
 
 /** Opens an executor for `model` on `backend` (a worker session, or a calibrated timer when emulated). */

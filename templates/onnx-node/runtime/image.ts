@@ -19,7 +19,8 @@ export const MAX_IMAGE_PIXELS = 40_000_000;
 sharp.cache(false);
 
 export async function decodeImage(body: Buffer, what = 'image'): Promise<RgbImage> {
-  if (body.length === 0) throw new PlatformError('bad_request', `empty body: send the ${what} as PNG, JPEG, WebP, GIF or TIFF bytes`);
+  if (body.length === 0)
+    throw new PlatformError('bad_request', `empty body: send the ${what} as PNG, JPEG, WebP, GIF or TIFF bytes`);
   try {
     const { data, info } = await sharp(body, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
       .rotate() // honour EXIF orientation
@@ -32,7 +33,11 @@ export async function decodeImage(body: Buffer, what = 'image'): Promise<RgbImag
     return { width: info.width, height: info.height, pixels: data };
   } catch (err) {
     const reason = (err as Error).message.split('\n')[0];
-    throw new PlatformError('bad_request', `cannot decode the ${what}: ${reason}. Send PNG, JPEG, WebP, GIF or TIFF bytes (at most ${MAX_IMAGE_PIXELS} pixels)`, { cause: err });
+    throw new PlatformError(
+      'bad_request',
+      `cannot decode the ${what}: ${reason}. Send PNG, JPEG, WebP, GIF or TIFF bytes (at most ${MAX_IMAGE_PIXELS} pixels)`,
+      { cause: err },
+    );
   }
 }
 
@@ -42,18 +47,27 @@ export function decodeImageRequest(body: Buffer, contentType: string | undefined
 }
 
 /** The rectangle (clamped to the image) as a new image. */
-export async function cropRgb(image: RgbImage, rect: { x: number; y: number; width: number; height: number }): Promise<RgbImage> {
+export async function cropRgb(
+  image: RgbImage,
+  rect: { x: number; y: number; width: number; height: number },
+): Promise<RgbImage> {
   const left = Math.max(0, Math.min(image.width - 1, Math.round(rect.x)));
   const top = Math.max(0, Math.min(image.height - 1, Math.round(rect.y)));
   const width = Math.max(1, Math.min(image.width - left, Math.round(rect.width)));
   const height = Math.max(1, Math.min(image.height - top, Math.round(rect.height)));
-  const pixels = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } }).extract({ left, top, width, height }).raw().toBuffer();
+  const pixels = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .extract({ left, top, width, height })
+    .raw()
+    .toBuffer();
   return { width, height, pixels };
 }
 
 /** The image turned by 180°. */
 export async function rotate180(image: RgbImage): Promise<RgbImage> {
-  const pixels = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } }).rotate(180).raw().toBuffer();
+  const pixels = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } })
+    .rotate(180)
+    .raw()
+    .toBuffer();
   return { width: image.width, height: image.height, pixels };
 }
 
@@ -70,7 +84,14 @@ export function resizeRgb(image: RgbImage, width: number, height: number): Promi
  * BGR channel order (as PaddleOCR models expect), into `out` at CHW slot offset `offset` of a
  * tensor whose rows are `stride` wide; columns beyond `width` stay as they are (zero padding).
  */
-export async function writeNormalisedBgr(image: RgbImage, height: number, width: number, out: Float32Array, offset: number, stride: number): Promise<void> {
+export async function writeNormalisedBgr(
+  image: RgbImage,
+  height: number,
+  width: number,
+  out: Float32Array,
+  offset: number,
+  stride: number,
+): Promise<void> {
   const resized = await resizeRgb(image, width, height);
   const plane = height * stride;
   for (let y = 0; y < height; y++) {
@@ -87,6 +108,10 @@ export async function writeNormalisedBgr(image: RgbImage, height: number, width:
 /** A text-line image (PNG/JPEG bytes or base64 JSON), at least 4×4 pixels. */
 export async function decodeTextLineImage(body: Buffer, contentType: string | undefined): Promise<RgbImage> {
   const image = await decodeImageRequest(body, contentType, 'text-line image');
-  if (image.height < 4 || image.width < 4) throw new PlatformError('bad_request', `the text-line image is ${image.width}×${image.height} pixels; it must be at least 4×4`);
+  if (image.height < 4 || image.width < 4)
+    throw new PlatformError(
+      'bad_request',
+      `the text-line image is ${image.width}×${image.height} pixels; it must be at least 4×4`,
+    );
   return image;
 }

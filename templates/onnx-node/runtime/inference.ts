@@ -95,7 +95,10 @@ export async function createInference<I, O>(options: InferenceOptions<I, O>): Pr
   };
   const runJobs = async (jobs: Job<I>[]): Promise<O[]> => {
     executorMs = 0;
-    const outputs = await fn.infer(timedExecutor, jobs.map((j) => j.input));
+    const outputs = await fn.infer(
+      timedExecutor,
+      jobs.map((j) => j.input),
+    );
     const total = clock.now() - startedAt;
     for (const j of jobs) {
       if (!j.timing) continue;
@@ -109,7 +112,10 @@ export async function createInference<I, O>(options: InferenceOptions<I, O>): Pr
     return outputs;
   };
 
-  /** Requests being decoded: they will join the queue shortly (the batcher does not run a lone request at once while some are on their way). */
+  /**
+   * Requests being decoded: they will join the queue shortly (the batcher does not run a lone request at once while
+   * some are on their way).
+   */
   let decoding = 0;
   const batcher = createBatcher<Job<I>, O>({
     runBatch: runJobs,
@@ -124,7 +130,11 @@ export async function createInference<I, O>(options: InferenceOptions<I, O>): Pr
     timers: options.timers,
     logger: options.logger,
   });
-  const submit = (input: I, o: InvokeOptions = {}) => batcher.submit({ input, queuedAt: clock.now(), timing: o.timing }, o.sloMs === undefined ? undefined : { sloMs: o.sloMs });
+  const submit = (input: I, o: InvokeOptions = {}) =>
+    batcher.submit(
+      { input, queuedAt: clock.now(), timing: o.timing },
+      o.sloMs === undefined ? undefined : { sloMs: o.sloMs },
+    );
   return {
     executor,
     estimator,

@@ -67,7 +67,10 @@ export async function openSharedModel(ort, modelPath, cacheDir, sessionOptions) 
     // a damaged or foreign entry: remove it so the next replica rebuilds it, and run unshared now
     rmSync(dir, { recursive: true, force: true });
     const session = await ort.InferenceSession.create(modelPath, sessionOptions);
-    return { session, info: { path: modelPath, key, built: false, buildMs: 0, error: err instanceof Error ? err.message : String(err) } };
+    return {
+      session,
+      info: { path: modelPath, key, built: false, buildMs: 0, error: err instanceof Error ? err.message : String(err) },
+    };
   }
 }
 
@@ -83,7 +86,8 @@ export function sharedSessionOptions(sessionOptions) {
 
 /**
  * Builds the shared copy into a private folder and renames it to `dir`; false when another replica won.
- * @param {Ort} ort @param {Uint8Array} bytes @param {string} cacheDir @param {string} dir @param {SessionOptions} sessionOptions
+ * @param {Ort} ort @param {Uint8Array} bytes @param {string} cacheDir @param {string} dir @param {SessionOptions}
+ * sessionOptions
  * @param {NonNullable<SessionOptions['graphOptimizationLevel']>} level
  */
 async function buildSharedCopy(ort, bytes, cacheDir, dir, sessionOptions, level) {
@@ -97,7 +101,13 @@ async function buildSharedCopy(ort, bytes, cacheDir, dir, sessionOptions, level)
       optimized_model_external_initializers_min_size_in_bytes: String(EXTERNAL_MIN_BYTES),
     };
     // logSeverityLevel 3: onnxruntime warns that an `all`-level graph is CPU-specific; the key holds the CPU
-    const s = await ort.InferenceSession.create(bytes, { ...sessionOptions, logSeverityLevel: 3, graphOptimizationLevel: level, optimizedModelFilePath: join(tmp, SHARED_MODEL_FILE), extra });
+    const s = await ort.InferenceSession.create(bytes, {
+      ...sessionOptions,
+      logSeverityLevel: 3,
+      graphOptimizationLevel: level,
+      optimizedModelFilePath: join(tmp, SHARED_MODEL_FILE),
+      extra,
+    });
     await s.release();
     if (!existsSync(join(tmp, SHARED_MODEL_FILE)) || !existsSync(join(tmp, SHARED_DATA_FILE))) {
       throw new Error(`onnxruntime did not write the optimised model with external weights into ${tmp}`);

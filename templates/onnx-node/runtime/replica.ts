@@ -31,19 +31,29 @@ export function isOnnxFunction(value: unknown): value is OnnxFunction {
 
 export async function runReplica(o: RunReplicaOptions): Promise<void> {
   const config = readOnnxRuntimeConfig(o.env);
-  const logger = o.logger ?? createLogger({ level: o.env[REPLICA_ENV.logLevel] === 'debug' ? 'debug' : 'info', component: config.functionName });
+  const logger =
+    o.logger ??
+    createLogger({ level: o.env[REPLICA_ENV.logLevel] === 'debug' ? 'debug' : 'info', component: config.functionName });
   const settings = resolveSettings(config.settings, o.fn.settings);
   const backend = createBackend(config.backend, { logger });
   const server = createModelServer({
     maxBodyBytes: config.maxBodyBytes,
     debug: config.debug,
-    describe: () => ({ function: config.functionName, namespace: config.namespace, replica: config.replicaId, device: backend.describe(), settings }),
+    describe: () => ({
+      function: config.functionName,
+      namespace: config.namespace,
+      replica: config.replicaId,
+      device: backend.describe(),
+      settings,
+    }),
     stdout: o.stdout,
     stderr: o.stderr,
     forwardToken: config.forwardToken,
   });
   const port = await server.listen(config.port, config.host);
-  o.stdout.write(`onnx-node: ${config.functionName}.${config.namespace} listening on ${config.host}:${port}, loading on ${backend.device}\n`);
+  o.stdout.write(
+    `onnx-node: ${config.functionName}.${config.namespace} listening on ${config.host}:${port}, loading on ${backend.device}\n`,
+  );
 
   let service: ModelService | undefined;
   let gate: DeviceGate | undefined;
@@ -69,14 +79,22 @@ export async function runReplica(o: RunReplicaOptions): Promise<void> {
 
   const started = Date.now();
   if (config.tokenSocket) {
-    const client = await connectTokenClient({ socketPath: config.tokenSocket, replicaId: config.replicaId, key: config.tokenKey ?? '' });
+    const client = await connectTokenClient({
+      socketPath: config.tokenSocket,
+      replicaId: config.replicaId,
+      key: config.tokenKey ?? '',
+    });
     gate = createTokenGate({ source: client, clock: systemClock });
-    o.stdout.write(`onnx-node: device time shared: token channel open (device ${client.device}, window ${client.windowMs} ms)\n`);
+    o.stdout.write(
+      `onnx-node: device time shared: token channel open (device ${client.device}, window ${client.windowMs} ms)\n`,
+    );
   }
   service = await o.fn.open({ backend, settings, clock: systemClock, timers: systemTimers, logger, gate });
   await service.warmUp();
   if (stopping) return;
   gate?.forgetWaits(); // token waits seen while the node's replicas all warmed up say nothing about serving
   server.setReady(service);
-  o.stdout.write(`onnx-node: ready in ${Date.now() - started} ms (slo ${settings.sloMs} ms, max batch ${settings.maxBatch})\n`);
+  o.stdout.write(
+    `onnx-node: ready in ${Date.now() - started} ms (slo ${settings.sloMs} ms, max batch ${settings.maxBatch})\n`,
+  );
 }

@@ -15,18 +15,33 @@ function isJson(body: Buffer, contentType: string | undefined): boolean {
 }
 
 /** `field` is the JSON property holding the payload (e.g. "image"). */
-export function unwrapBase64Json(body: Buffer, contentType: string | undefined, field: string): { body: Buffer; contentType: string | undefined } {
+export function unwrapBase64Json(
+  body: Buffer,
+  contentType: string | undefined,
+  field: string,
+): { body: Buffer; contentType: string | undefined } {
   if (!isJson(body, contentType)) return { body, contentType };
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
   } catch (err) {
-    throw new PlatformError('bad_request', `the body is not valid JSON (${(err as Error).message}); send {"${field}": "<base64>"} or the raw bytes`, { cause: err });
+    throw new PlatformError(
+      'bad_request',
+      `the body is not valid JSON (${(err as Error).message}); send {"${field}": "<base64>"} or the raw bytes`,
+      { cause: err },
+    );
   }
   const value = (parsed as Record<string, unknown> | null)?.[field];
-  if (typeof value !== 'string') throw new PlatformError('bad_request', `JSON bodies must be {"${field}": "<base64>"}: property "${field}" is missing or not a string`);
+  if (typeof value !== 'string')
+    throw new PlatformError(
+      'bad_request',
+      `JSON bodies must be {"${field}": "<base64>"}: property "${field}" is missing or not a string`,
+    );
   const b64 = value.replace(/^data:[^,]*;base64,/, '').replace(/\s+/g, '');
   if (!BASE64.test(b64)) throw new PlatformError('bad_request', `property "${field}" is not base64`);
   const inner = (parsed as Record<string, unknown>).contentType;
-  return { body: Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64'), contentType: typeof inner === 'string' ? inner : undefined };
+  return {
+    body: Buffer.from(b64, b64.includes('-') || b64.includes('_') ? 'base64url' : 'base64'),
+    contentType: typeof inner === 'string' ? inner : undefined,
+  };
 }

@@ -10,9 +10,23 @@ export async function sampleImage(width: number, height: number): Promise<Sample
   const barH = Math.max(2, Math.round(height / 6));
   const bars = [];
   for (let y = barH; y + barH < height; y += barH * 3) {
-    bars.push({ input: { create: { width: Math.max(1, Math.round(width * 0.8)), height: barH, channels: 3 as const, background: '#202020' } }, left: Math.round(width * 0.1), top: y });
+    bars.push({
+      input: {
+        create: {
+          width: Math.max(1, Math.round(width * 0.8)),
+          height: barH,
+          channels: 3 as const,
+          background: '#202020',
+        },
+      },
+      left: Math.round(width * 0.1),
+      top: y,
+    });
   }
-  const body = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } }).composite(bars).png().toBuffer();
+  const body = await sharp({ create: { width, height, channels: 3, background: '#ffffff' } })
+    .composite(bars)
+    .png()
+    .toBuffer();
   return { body, contentType: 'image/png' };
 }
 

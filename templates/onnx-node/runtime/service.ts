@@ -60,9 +60,23 @@ export interface OnnxFunction {
 }
 
 /** Opens one model function as an inference (decode → batcher → executor) on the context's backend. */
-export function openInference<I, O>(ctx: OpenContext, fn: ModelFunction<I, O>, settings: Partial<ServiceSettings> = {}): Promise<Inference<O>> {
+export function openInference<I, O>(
+  ctx: OpenContext,
+  fn: ModelFunction<I, O>,
+  settings: Partial<ServiceSettings> = {},
+): Promise<Inference<O>> {
   const s = { ...ctx.settings, ...settings };
-  return createInference({ fn, backend: ctx.backend, maxBatch: s.maxBatch, maxQueue: s.maxQueue, sloMs: s.sloMs, gate: ctx.gate, clock: ctx.clock, timers: ctx.timers, logger: ctx.logger.child(fn.name) });
+  return createInference({
+    fn,
+    backend: ctx.backend,
+    maxBatch: s.maxBatch,
+    maxQueue: s.maxQueue,
+    sloMs: s.sloMs,
+    gate: ctx.gate,
+    clock: ctx.clock,
+    timers: ctx.timers,
+    logger: ctx.logger.child(fn.name),
+  });
 }
 
 /** Warms an inference up with a sample: one untimed run, then timed runs at batch 1. */
@@ -70,8 +84,14 @@ export async function warmUpInference<O>(inference: Inference<O>, sample: Sample
   return inference.warmUp(sample.body, sample.contentType);
 }
 
-/** The usual model function: one model, the runtime's settings, warmed up with `sample()` (also served at `GET /_/sample`). */
-export function defineModelFunction<I, O>(create: () => ModelFunction<I, O>, options: { settings?: Partial<ServiceSettings>; sample: () => Promise<SampleRequest> }): OnnxFunction {
+/**
+ * The usual model function: one model, the runtime's settings, warmed up with `sample()` (also served at `GET
+ * /_/sample`).
+ */
+export function defineModelFunction<I, O>(
+  create: () => ModelFunction<I, O>,
+  options: { settings?: Partial<ServiceSettings>; sample: () => Promise<SampleRequest> },
+): OnnxFunction {
   return {
     settings: options.settings,
     async open(ctx) {

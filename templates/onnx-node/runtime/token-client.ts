@@ -50,7 +50,10 @@ export interface TokenClientOptions {
 
 export class TokenChannelError extends Error {
   override name = 'TokenChannelError';
-  constructor(readonly code: string, message: string) {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -110,7 +113,8 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
             attempt = 0;
             device = m.device ?? '';
             windowMs = m.windowMs ?? 0;
-            if (pending) write({ op: 'acquire', ...(pending.burstMs !== undefined ? { burstMs: pending.burstMs } : {}) });
+            if (pending)
+              write({ op: 'acquire', ...(pending.burstMs !== undefined ? { burstMs: pending.burstMs } : {}) });
             resolve();
           } else if (m.op === 'grant' && pending) {
             const p = pending;
@@ -141,7 +145,13 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
         if (socket !== s) return;
         ready = false;
         held = undefined; // the server released it when the connection went
-        if (!welcomed) reject(new TokenChannelError('unavailable', `the token server at ${o.socketPath} closed the connection before welcoming replica ${o.replicaId}`));
+        if (!welcomed)
+          reject(
+            new TokenChannelError(
+              'unavailable',
+              `the token server at ${o.socketPath} closed the connection before welcoming replica ${o.replicaId}`,
+            ),
+          );
         if (!closed) scheduleReconnect();
       });
     });
@@ -164,7 +174,16 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
     await Promise.race([
       open(),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new TokenChannelError('upstream_timeout', `no welcome from the token server at ${o.socketPath} within ${timeoutMs}ms`)), timeoutMs);
+        timer = setTimeout(
+          () =>
+            reject(
+              new TokenChannelError(
+                'upstream_timeout',
+                `no welcome from the token server at ${o.socketPath} within ${timeoutMs}ms`,
+              ),
+            ),
+          timeoutMs,
+        );
       }),
     ]);
   } catch (err) {

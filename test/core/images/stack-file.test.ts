@@ -25,7 +25,9 @@ describe('core/images/stack-file', () => {
   });
 
   it('turns YAML scalars into strings where faas-cli takes strings', () => {
-    const stack = parseStack('functions:\n  f:\n    image: f:1\n    environment: { A: 1, B: true }\n    labels: { com.openfaas.scale.min: 2 }\n    limits: { memory: 128Mi, cpu: 0.5 }\n');
+    const stack = parseStack(
+      'functions:\n  f:\n    image: f:1\n    environment: { A: 1, B: true }\n    labels: { com.openfaas.scale.min: 2 }\n    limits: { memory: 128Mi, cpu: 0.5 }\n',
+    );
     const f = stack.spec.functions.f!;
     expect(f.environment).to.deep.equal({ A: '1', B: 'true' });
     expect(f.labels).to.deep.equal({ 'com.openfaas.scale.min': '2' });
@@ -35,13 +37,18 @@ describe('core/images/stack-file', () => {
   it('substitutes ${VAR} and ${VAR:-default} from the given environment only', () => {
     expect(substituteEnv('a=${A} b=${B:-dflt} c=${C:-} d=$D', { A: 'x', D: 'no' })).to.equal('a=x b=dflt c= d=$D');
     expect(substituteEnv('${B:-dflt}', { B: '' })).to.equal('dflt');
-    const stack = parseStack('provider:\n  gateway: ${GW:-http://127.0.0.1:8080}\nfunctions:\n  f:\n    image: f:${TAG:-latest}\n', { env: { TAG: '1.2' } });
+    const stack = parseStack(
+      'provider:\n  gateway: ${GW:-http://127.0.0.1:8080}\nfunctions:\n  f:\n    image: f:${TAG:-latest}\n',
+      { env: { TAG: '1.2' } },
+    );
     expect(stack.spec.functions.f!.image).to.equal('f:1.2');
     expect(stack.spec.provider!.gateway).to.equal('http://127.0.0.1:8080');
   });
 
   it('names the function and field at fault', () => {
-    const missingImage = failure(() => parseStack('functions:\n  echo:\n    lang: node-http\n', { file: 'my-stack.yml' }));
+    const missingImage = failure(() =>
+      parseStack('functions:\n  echo:\n    lang: node-http\n', { file: 'my-stack.yml' }),
+    );
     expect(missingImage.code).to.equal('bad_request');
     expect(missingImage.message).to.match(/my-stack\.yml: function "echo", field "image": is required/);
     const badEnv = failure(() => parseStack('functions:\n  echo:\n    image: e\n    environment: [1, 2]\n'));
@@ -55,7 +62,10 @@ describe('core/images/stack-file', () => {
   });
 
   it('reports a missing stack file and says how to pass one', async () => {
-    const err = await loadStackFile('/nonexistent/stack.yml').then(() => undefined, (e: unknown) => e as PlatformError);
+    const err = await loadStackFile('/nonexistent/stack.yml').then(
+      () => undefined,
+      (e: unknown) => e as PlatformError,
+    );
     expect(err?.code).to.equal('not_found');
     expect(err?.message).to.contain('-f stack.yml');
   });

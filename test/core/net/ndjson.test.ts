@@ -1,4 +1,7 @@
-/** core/net/ndjson.ts: the one line splitter, on a socket (limits, bad lines) and on a web stream (chunks split anywhere). */
+/**
+ * core/net/ndjson.ts: the one line splitter, on a socket (limits, bad lines) and on a web stream (chunks split
+ * anywhere).
+ */
 import { expect } from 'chai';
 import net, { type AddressInfo } from 'node:net';
 import { createLineSplitter, readJsonLines, readNdjson } from '../../../core/net/ndjson.ts';
@@ -31,14 +34,19 @@ describe('core/net/ndjson', () => {
   it('throws on a web stream line that is not JSON', async () => {
     const it = readNdjson(streamOf([new TextEncoder().encode('{"ok":1}\nnot json\n')]));
     expect((await it.next()).value).to.deep.equal({ ok: 1 });
-    const err = await it.next().then(() => undefined, (e: unknown) => e);
+    const err = await it.next().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).to.be.instanceOf(SyntaxError);
   });
 
   it('on a socket: hands over each message, and reports a line that is not JSON or too long', async () => {
     const got: unknown[] = [];
     const bad: string[] = [];
-    const server = net.createServer((s) => readJsonLines(s, { message: (m) => got.push(m), bad: (m) => bad.push(m) }, 16));
+    const server = net.createServer((s) =>
+      readJsonLines(s, { message: (m) => got.push(m), bad: (m) => bad.push(m) }, 16),
+    );
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const send = async (text: string) => {
       const c = net.connect((server.address() as AddressInfo).port, '127.0.0.1');

@@ -22,7 +22,14 @@ describe('embedded store with the mongodb driver', () => {
     const coll = client.db('testdb').collection('types');
     const id = new ObjectId();
     const when = new Date('2024-05-06T07:08:09.123Z');
-    await coll.insertOne({ _id: id, when, price: Decimal128.fromString('12.345'), blob: new Binary(Buffer.from([1, 2, 3]), 4), big: Long.fromString('9007199254740993'), nested: { list: [1, 'two', { three: 3 }] } });
+    await coll.insertOne({
+      _id: id,
+      when,
+      price: Decimal128.fromString('12.345'),
+      blob: new Binary(Buffer.from([1, 2, 3]), 4),
+      big: Long.fromString('9007199254740993'),
+      nested: { list: [1, 'two', { three: 3 }] },
+    });
     const doc = await coll.findOne({ _id: id });
     expect(doc).to.not.equal(null);
     expect(doc!._id).to.be.instanceOf(ObjectId);
@@ -57,11 +64,23 @@ describe('embedded store with the mongodb driver', () => {
       items?: Array<{ id: number; done?: boolean }>;
     }
     const coll = client.db('testdb').collection<Item>('updates');
-    await coll.insertMany([{ k: 'a', n: 1, tags: ['x'] }, { k: 'b', n: 2, tags: [] }, { k: 'c', n: 3, tags: ['x', 'y'] }]);
-    const one = await coll.updateOne({ k: 'a' }, { $inc: { n: 10 }, $push: { tags: 'z' }, $set: { 'meta.seen': true } });
+    await coll.insertMany([
+      { k: 'a', n: 1, tags: ['x'] },
+      { k: 'b', n: 2, tags: [] },
+      { k: 'c', n: 3, tags: ['x', 'y'] },
+    ]);
+    const one = await coll.updateOne(
+      { k: 'a' },
+      { $inc: { n: 10 }, $push: { tags: 'z' }, $set: { 'meta.seen': true } },
+    );
     expect(one.matchedCount).to.equal(1);
     expect(one.modifiedCount).to.equal(1);
-    expect(await coll.findOne({ k: 'a' }, { projection: { _id: 0 } })).to.deep.equal({ k: 'a', n: 11, tags: ['x', 'z'], meta: { seen: true } });
+    expect(await coll.findOne({ k: 'a' }, { projection: { _id: 0 } })).to.deep.equal({
+      k: 'a',
+      n: 11,
+      tags: ['x', 'z'],
+      meta: { seen: true },
+    });
 
     const many = await coll.updateMany({ tags: 'x' }, { $unset: { n: '' } });
     expect(many.matchedCount).to.equal(2);
@@ -75,7 +94,11 @@ describe('embedded store with the mongodb driver', () => {
     expect(up.upsertedCount).to.equal(1);
     expect(up.upsertedId).to.be.instanceOf(ObjectId);
     expect(await coll.findOne({ k: 'd' }, { projection: { _id: 0 } })).to.deep.equal({ k: 'd', n: 4, created: true });
-    const again = await coll.updateOne({ k: 'd' }, { $set: { n: 5 }, $setOnInsert: { created: false } }, { upsert: true });
+    const again = await coll.updateOne(
+      { k: 'd' },
+      { $set: { n: 5 }, $setOnInsert: { created: false } },
+      { upsert: true },
+    );
     expect(again.upsertedCount).to.equal(0);
     expect(await coll.findOne({ k: 'd' }, { projection: { _id: 0 } })).to.deep.equal({ k: 'd', n: 5, created: true });
 
@@ -122,7 +145,10 @@ describe('embedded store with the mongodb driver', () => {
     const kill = started.find((e) => e.commandName === 'killCursors');
     expect(kill).to.not.equal(undefined);
     const id = kill!.command.cursors[0];
-    const err = await client.db('testdb').command({ getMore: id, collection: 'cursor' }).catch((e) => e);
+    const err = await client
+      .db('testdb')
+      .command({ getMore: id, collection: 'cursor' })
+      .catch((e) => e);
     expect(err.code).to.equal(43);
   });
 
@@ -133,33 +159,60 @@ describe('embedded store with the mongodb driver', () => {
       { cust: 'bob', amount: 5 },
       { cust: 'ann', amount: 7 },
     ]);
-    await db.collection('customers').insertMany([{ _id: 'ann' as never, city: 'Munich' }, { _id: 'bob' as never, city: 'Berlin' }]);
+    await db.collection('customers').insertMany([
+      { _id: 'ann' as never, city: 'Munich' },
+      { _id: 'bob' as never, city: 'Berlin' },
+    ]);
     const totals = await db
       .collection('orders')
       .aggregate([{ $group: { _id: '$cust', total: { $sum: '$amount' }, n: { $sum: 1 } } }, { $sort: { total: -1 } }])
       .toArray();
-    expect(totals).to.deep.equal([{ _id: 'ann', total: 17, n: 2 }, { _id: 'bob', total: 5, n: 1 }]);
+    expect(totals).to.deep.equal([
+      { _id: 'ann', total: 17, n: 2 },
+      { _id: 'bob', total: 5, n: 1 },
+    ]);
     const joined = await db
       .collection('orders')
-      .aggregate([{ $match: { cust: 'bob' } }, { $lookup: { from: 'customers', localField: 'cust', foreignField: '_id', as: 'c' } }, { $project: { _id: 0, city: { $first: '$c.city' } } }])
+      .aggregate([
+        { $match: { cust: 'bob' } },
+        { $lookup: { from: 'customers', localField: 'cust', foreignField: '_id', as: 'c' } },
+        { $project: { _id: 0, city: { $first: '$c.city' } } },
+      ])
       .toArray();
     expect(joined).to.deep.equal([{ city: 'Berlin' }]);
-    const err = await db.collection('orders').aggregate([{ $out: 'x' }]).toArray().catch((e) => e);
+    const err = await db
+      .collection('orders')
+      .aggregate([{ $out: 'x' }])
+      .toArray()
+      .catch((e) => e);
     expect(err).to.be.instanceOf(MongoServerError);
     expect(err.message).to.match(/\$out is not supported/);
   });
 
   it('answers count, distinct and findOneAndUpdate/Delete', async () => {
     const coll = client.db('testdb').collection('misc');
-    await coll.insertMany([{ c: 'red', v: 1 }, { c: 'blue', v: 2 }, { c: 'red', v: 3 }, { c: ['green', 'red'], v: 4 }]);
+    await coll.insertMany([
+      { c: 'red', v: 1 },
+      { c: 'blue', v: 2 },
+      { c: 'red', v: 3 },
+      { c: ['green', 'red'], v: 4 },
+    ]);
     expect(await coll.countDocuments({ c: 'red' })).to.equal(3);
     expect(await coll.estimatedDocumentCount()).to.equal(4);
     expect((await coll.distinct('c')).sort()).to.deep.equal(['blue', 'green', 'red']);
     expect(await coll.distinct('v', { c: 'red' })).to.deep.equal([1, 3, 4]);
 
-    const before = await coll.findOneAndUpdate({ c: 'red' }, { $inc: { v: 100 } }, { sort: { v: -1 }, returnDocument: 'before' });
+    const before = await coll.findOneAndUpdate(
+      { c: 'red' },
+      { $inc: { v: 100 } },
+      { sort: { v: -1 }, returnDocument: 'before' },
+    );
     expect(before?.v).to.equal(4);
-    const after = await coll.findOneAndUpdate({ c: 'blue' }, { $inc: { v: 100 } }, { returnDocument: 'after', projection: { _id: 0, v: 1 } });
+    const after = await coll.findOneAndUpdate(
+      { c: 'blue' },
+      { $inc: { v: 100 } },
+      { returnDocument: 'after', projection: { _id: 0, v: 1 } },
+    );
     expect(after).to.deep.equal({ v: 102 });
     const removed = await coll.findOneAndDelete({ v: 1 });
     expect(removed?.c).to.equal('red');
@@ -173,14 +226,25 @@ describe('embedded store with the mongodb driver', () => {
     await coll.insertOne({ ns: 'b', name: 'x' });
     const err = await coll.insertOne({ ns: 'a', name: 'x' }).catch((e) => e);
     expect(err.code).to.equal(11000);
-    expect(err.message).to.equal('E11000 duplicate key error collection: testdb.uniq index: ns_1_name_1 dup key: { ns: "a", name: "x" }');
+    expect(err.message).to.equal(
+      'E11000 duplicate key error collection: testdb.uniq index: ns_1_name_1 dup key: { ns: "a", name: "x" }',
+    );
     expect(err.keyValue).to.deep.equal({ ns: 'a', name: 'x' });
     // an update into a taken key is refused too, and the document is unchanged
     const upd = await coll.updateOne({ ns: 'b' }, { $set: { ns: 'a' } }).catch((e) => e);
     expect(upd.code).to.equal(11000);
     expect(await coll.countDocuments({ ns: 'b', name: 'x' })).to.equal(1);
     // unordered batch: the good documents still land
-    const bulk = await coll.insertMany([{ ns: 'c', name: 'x' }, { ns: 'a', name: 'x' }, { ns: 'd', name: 'x' }], { ordered: false }).catch((e) => e);
+    const bulk = await coll
+      .insertMany(
+        [
+          { ns: 'c', name: 'x' },
+          { ns: 'a', name: 'x' },
+          { ns: 'd', name: 'x' },
+        ],
+        { ordered: false },
+      )
+      .catch((e) => e);
     expect(bulk.code).to.equal(11000);
     expect(await coll.countDocuments()).to.equal(4);
     const indexes = await coll.listIndexes().toArray();
@@ -188,7 +252,9 @@ describe('embedded store with the mongodb driver', () => {
     expect(indexes[1].unique).to.equal(true);
     // documents without the fields index as null: only one may lack them
     await coll.insertOne({ other: 1 });
-    expect((await coll.insertOne({ other: 2 }).catch((e) => e)).message).to.match(/dup key: \{ ns: null, name: null \}/);
+    expect((await coll.insertOne({ other: 2 }).catch((e) => e)).message).to.match(
+      /dup key: \{ ns: null, name: null \}/,
+    );
     await coll.dropIndex('ns_1_name_1');
     await coll.insertOne({ ns: 'a', name: 'x' });
     // building a unique index over duplicates fails and leaves no index behind
@@ -213,7 +279,10 @@ describe('embedded store with the mongodb driver', () => {
   });
 
   it('answers unknown commands with CommandNotFound and handles admin commands', async () => {
-    const err = await client.db('admin').command({ frobnicate: 1 }).catch((e) => e);
+    const err = await client
+      .db('admin')
+      .command({ frobnicate: 1 })
+      .catch((e) => e);
     expect(err).to.be.instanceOf(MongoServerError);
     expect(err.code).to.equal(59);
     expect(err.codeName).to.equal('CommandNotFound');

@@ -37,7 +37,16 @@ describe('embedded store with mongoose', () => {
 
   it('creates and reads documents with their types', async () => {
     const team = new mongoose.Types.ObjectId();
-    const created = await User.create({ email: 'ann@example.com', name: 'Ann', age: 31, tags: ['a', 'b'], born: new Date('1993-02-03T00:00:00Z'), balance: '10.25', avatar: Buffer.from('png'), team });
+    const created = await User.create({
+      email: 'ann@example.com',
+      name: 'Ann',
+      age: 31,
+      tags: ['a', 'b'],
+      born: new Date('1993-02-03T00:00:00Z'),
+      balance: '10.25',
+      avatar: Buffer.from('png'),
+      team,
+    });
     const found = await User.findById(created._id).lean();
     expect(found).to.not.equal(null);
     expect(found!.email).to.equal('ann@example.com');
@@ -77,14 +86,27 @@ describe('embedded store with mongoose', () => {
 
   it('sorts, skips and limits', async () => {
     await User.insertMany(Array.from({ length: 12 }, (_, i) => ({ email: `u${i}@example.com`, age: i })));
-    const page = await User.find({ age: { $lt: 12 } }).sort({ age: -1 }).skip(2).limit(3).select('age -_id').lean();
+    const page = await User.find({ age: { $lt: 12 } })
+      .sort({ age: -1 })
+      .skip(2)
+      .limit(3)
+      .select('age -_id')
+      .lean();
     expect(page).to.deep.equal([{ age: 9 }, { age: 8 }, { age: 7 }]);
   });
 
   it('findOneAndUpdate returns the new document and upserts', async () => {
-    const updated = await User.findOneAndUpdate({ email: 'u3@example.com' }, { $inc: { age: 100 } }, { returnDocument: 'after' }).lean();
+    const updated = await User.findOneAndUpdate(
+      { email: 'u3@example.com' },
+      { $inc: { age: 100 } },
+      { returnDocument: 'after' },
+    ).lean();
     expect(updated!.age).to.equal(103);
-    const upserted = await User.findOneAndUpdate({ email: 'new@example.com' }, { $set: { name: 'New' } }, { returnDocument: 'after', upsert: true }).lean();
+    const upserted = await User.findOneAndUpdate(
+      { email: 'new@example.com' },
+      { $set: { name: 'New' } },
+      { returnDocument: 'after', upsert: true },
+    ).lean();
     expect(upserted!.name).to.equal('New');
     expect(upserted!.createdAt).to.be.instanceOf(Date);
     const none = await User.findOneAndUpdate({ email: 'nobody@example.com' }, { $set: { name: 'x' } }).lean();
@@ -100,7 +122,10 @@ describe('embedded store with mongoose', () => {
       { $group: { _id: { $gte: ['$age', 10] }, n: { $sum: 1 } } },
       { $sort: { _id: 1 } },
     ]);
-    expect(groups).to.deep.equal([{ _id: false, n: 9 }, { _id: true, n: 4 }]);
+    expect(groups).to.deep.equal([
+      { _id: false, n: 9 },
+      { _id: true, n: 4 },
+    ]);
   });
 
   it('deletes', async () => {

@@ -40,7 +40,9 @@ describe('embedded store persistence', () => {
     await withClient(fx.server.uri, async (c) => {
       const db = c.db('app');
       await db.collection('things').createIndex({ key: 1 }, { unique: true, name: 'key_unique' });
-      await db.collection('things').insertOne({ _id: id, key: 'k1', price: Decimal128.fromString('9.99'), at: new Date(5000) });
+      await db
+        .collection('things')
+        .insertOne({ _id: id, key: 'k1', price: Decimal128.fromString('9.99'), at: new Date(5000) });
       await db.collection('things').insertOne({ key: 'k2' });
       await db.collection('things').deleteOne({ key: 'k2' });
       await db.createCollection('empty');
@@ -71,7 +73,8 @@ describe('embedded store persistence', () => {
   });
 
   it('acknowledges concurrent writes only once durable, coalescing snapshots', async () => {
-    const written = () => fx.sink.records.filter((r) => r.message === 'snapshot written' && r.fields.collection === 'burst');
+    const written = () =>
+      fx.sink.records.filter((r) => r.message === 'snapshot written' && r.fields.collection === 'burst');
     await withClient(fx.server.uri, async (c) => {
       const coll = c.db('app').collection('burst');
       await Promise.all(Array.from({ length: 200 }, (_, i) => coll.insertOne({ i })));
@@ -96,16 +99,30 @@ describe('embedded store persistence', () => {
     await fx.restart();
     expect(await snapshotFiles(fx.dir)).to.deep.equal([file]);
     expect(fx.sink.lines().some((l) => l.includes('removed a temporary file'))).to.equal(true);
-    await withClient(fx.server.uri, async (c) => expect(await c.db('app').collection('t').countDocuments()).to.equal(1));
+    await withClient(fx.server.uri, async (c) =>
+      expect(await c.db('app').collection('t').countDocuments()).to.equal(1),
+    );
   });
 
   for (const [what, damage] of [
     ['garbage', (_: Buffer) => Buffer.from('this is not bson at all, sorry')],
     ['truncated', (b: Buffer) => b.subarray(0, b.length - 7)],
-    ['bit-flipped', (b: Buffer) => { const c = Buffer.from(b); c[c.length - 40] ^= 0xff; return c; }],
+    [
+      'bit-flipped',
+      (b: Buffer) => {
+        const c = Buffer.from(b);
+        c[c.length - 40] ^= 0xff;
+        return c;
+      },
+    ],
   ] as const) {
     it(`refuses to start on a ${what} snapshot, naming the file and keeping it`, async () => {
-      await withClient(fx.server.uri, (c) => c.db('app').collection('precious').insertMany([{ a: 'x'.repeat(50) }, { b: 2 }]));
+      await withClient(fx.server.uri, (c) =>
+        c
+          .db('app')
+          .collection('precious')
+          .insertMany([{ a: 'x'.repeat(50) }, { b: 2 }]),
+      );
       await fx.server.close();
       const [file] = await snapshotFiles(fx.dir);
       const damaged = damage(await readFile(file));
@@ -122,7 +139,10 @@ describe('embedded store persistence', () => {
     });
   }
 
-  const listed = async () => decodeManifest(await readFile(join(fx.dir, MANIFEST_FILE))).map((e) => `${e.db}.${e.name}`).sort();
+  const listed = async () =>
+    decodeManifest(await readFile(join(fx.dir, MANIFEST_FILE)))
+      .map((e) => `${e.db}.${e.name}`)
+      .sort();
 
   it('keeps a manifest of its collections: listed once written, unlisted when dropped', async () => {
     await withClient(fx.server.uri, async (c) => {
@@ -135,13 +155,18 @@ describe('embedded store persistence', () => {
     });
     await fx.server.close();
     await fx.restart();
-    await withClient(fx.server.uri, async (c) => expect((await c.db('app').listCollections().toArray()).map((x) => x.name)).to.deep.equal(['a']));
+    await withClient(fx.server.uri, async (c) =>
+      expect((await c.db('app').listCollections().toArray()).map((x) => x.name)).to.deep.equal(['a']),
+    );
   });
 
-  it('refuses to start when a listed collection\'s file is missing, naming the file and how to recover', async () => {
+  it("refuses to start when a listed collection's file is missing, naming the file and how to recover", async () => {
     await withClient(fx.server.uri, async (c) => {
       await c.db('app').collection('keep').insertOne({ k: 1 });
-      await c.db('app').collection('lost').insertMany([{ l: 1 }, { l: 2 }]);
+      await c
+        .db('app')
+        .collection('lost')
+        .insertMany([{ l: 1 }, { l: 2 }]);
     });
     await fx.server.close();
     const files = await snapshotFiles(fx.dir);
@@ -193,7 +218,9 @@ describe('embedded store persistence', () => {
     await writeFile(join(fx.dir, MANIFEST_FILE), encodeManifest([]));
     await fx.restart();
     expect(await listed()).to.deep.equal(['app.fresh']);
-    await withClient(fx.server.uri, async (c) => expect(await c.db('app').collection('fresh').countDocuments()).to.equal(1));
+    await withClient(fx.server.uri, async (c) =>
+      expect(await c.db('app').collection('fresh').countDocuments()).to.equal(1),
+    );
   });
 
   it('refuses to start on an unreadable manifest, naming it', async () => {

@@ -4,7 +4,13 @@ import { BSON, type Document } from 'bson';
 import { MongoClient } from 'mongodb';
 import { crc32c } from '../../../core/store/embedded/wire/crc32c.ts';
 import { MessageFramer } from '../../../core/store/embedded/wire/framer.ts';
-import { MSG_CHECKSUM_PRESENT, MSG_MORE_TO_COME, OP_MSG, OP_QUERY, OP_REPLY } from '../../../core/store/embedded/wire/messages.ts';
+import {
+  MSG_CHECKSUM_PRESENT,
+  MSG_MORE_TO_COME,
+  OP_MSG,
+  OP_QUERY,
+  OP_REPLY,
+} from '../../../core/store/embedded/wire/messages.ts';
 import { startEmbeddedFixture, type EmbeddedFixture } from './fixtures.ts';
 
 function header(length: number, requestId: number, opCode: number): Buffer {
@@ -16,7 +22,11 @@ function header(length: number, requestId: number, opCode: number): Buffer {
   return h;
 }
 
-function opMsg(requestId: number, body: Document, opts: { flags?: number; sequence?: [string, Document[]] } = {}): Buffer {
+function opMsg(
+  requestId: number,
+  body: Document,
+  opts: { flags?: number; sequence?: [string, Document[]] } = {},
+): Buffer {
   const parts: Uint8Array[] = [Buffer.from([0]), BSON.serialize(body)];
   if (opts.sequence) {
     const [id, docs] = opts.sequence;
@@ -37,7 +47,12 @@ function opMsg(requestId: number, body: Document, opts: { flags?: number; sequen
 }
 
 function opQuery(requestId: number, ns: string, query: Document): Buffer {
-  const rest = Buffer.concat([Buffer.alloc(4), Buffer.from(ns + '\0'), Buffer.from([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]), BSON.serialize(query)]);
+  const rest = Buffer.concat([
+    Buffer.alloc(4),
+    Buffer.from(ns + '\0'),
+    Buffer.from([0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]),
+    BSON.serialize(query),
+  ]);
   return Buffer.concat([header(16 + rest.length, requestId, OP_QUERY), rest]);
 }
 
@@ -66,7 +81,9 @@ class RawClient {
   /** Connects to the server's unix socket (its default) or TCP port. */
   static connect(server: { socketPath?: string; port: number }): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const s = server.socketPath ? net.connect(server.socketPath, () => resolve(new RawClient(s))) : net.connect(server.port, '127.0.0.1', () => resolve(new RawClient(s)));
+      const s = server.socketPath
+        ? net.connect(server.socketPath, () => resolve(new RawClient(s)))
+        : net.connect(server.port, '127.0.0.1', () => resolve(new RawClient(s)));
       s.once('error', reject);
     });
   }
@@ -141,7 +158,13 @@ describe('embedded store wire protocol', () => {
 
   it('accepts document sequences, checksums and moreToCome', async () => {
     const c = await connect();
-    c.socket.write(opMsg(10, { insert: 'wire', $db: 'wiredb' }, { sequence: ['documents', [{ _id: 1 }, { _id: 2 }]], flags: MSG_CHECKSUM_PRESENT }));
+    c.socket.write(
+      opMsg(
+        10,
+        { insert: 'wire', $db: 'wiredb' },
+        { sequence: ['documents', [{ _id: 1 }, { _id: 2 }]], flags: MSG_CHECKSUM_PRESENT },
+      ),
+    );
     await c.until(() => !!c.reply(10));
     expect(c.reply(10)!.doc).to.deep.include({ n: 2, ok: 1 });
     // fire-and-forget: no reply to 11, but the write happens before 12 runs
@@ -170,7 +193,14 @@ describe('embedded store wire protocol', () => {
     bogusOp.socket.write(Buffer.concat([header(20, 1, 9999), Buffer.alloc(4)]));
     await bogusOp.until(() => bogusOp.closed);
     const badBson = await connect();
-    badBson.socket.write(Buffer.concat([header(16 + 4 + 1 + 8, 1, OP_MSG), Buffer.alloc(4), Buffer.from([0]), Buffer.from([8, 0, 0, 0, 0x55, 0x41, 0, 0])]));
+    badBson.socket.write(
+      Buffer.concat([
+        header(16 + 4 + 1 + 8, 1, OP_MSG),
+        Buffer.alloc(4),
+        Buffer.from([0]),
+        Buffer.from([8, 0, 0, 0, 0x55, 0x41, 0, 0]),
+      ]),
+    );
     await badBson.until(() => badBson.closed);
     const half = await connect();
     half.socket.write(opMsg(1, { ping: 1, $db: 'admin' }).subarray(0, 10));

@@ -21,7 +21,13 @@ describe('openStore with the embedded server and the platform models', () => {
     expect(store.kind).to.equal('embedded');
     expect(store.uri).to.equal(`mongodb://${encodeURIComponent(join(dir, 'store', 'mongod.sock'))}/fastgshare`);
     const { Function } = store.models;
-    await Function.create({ namespace: 'openfaas-fn', name: 'resnet', image: 'resnet:latest', labels: { 'com.openfaas.scale.min': '1' }, replicas: 2 });
+    await Function.create({
+      namespace: 'openfaas-fn',
+      name: 'resnet',
+      image: 'resnet:latest',
+      labels: { 'com.openfaas.scale.min': '1' },
+      replicas: 2,
+    });
     const found = await Function.findOne({ namespace: 'openfaas-fn', name: 'resnet' }).lean();
     expect(found).to.not.equal(null);
     expect(found!.image).to.equal('resnet:latest');

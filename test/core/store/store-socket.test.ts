@@ -79,7 +79,10 @@ describe('embedded store socket', function () {
       await store.close();
     }
     // the socket goes with the server
-    await stat(join(dir, 'store', 'mongod.sock')).then(() => expect.fail('socket left behind'), () => undefined);
+    await stat(join(dir, 'store', 'mongod.sock')).then(
+      () => expect.fail('socket left behind'),
+      () => undefined,
+    );
   });
 
   it('refuses another uid (EACCES), even with the socket path in hand', async function () {
@@ -92,11 +95,19 @@ describe('embedded store socket', function () {
       await chmod(join(dir, 'store'), 0o711);
       const sock = join(dir, 'store', 'mongod.sock');
       const probe = `const s=require('net').createConnection(${JSON.stringify(sock)});s.on('connect',()=>{console.log('CONNECTED');process.exit(0)});s.on('error',(e)=>{console.log(e.code);process.exit(0)})`;
-      const r = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '-e', probe], { encoding: 'utf8', cwd: PLATFORM_ROOT, timeout: 10_000 });
+      const r = spawnSync(
+        'setpriv',
+        ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '-e', probe],
+        { encoding: 'utf8', cwd: PLATFORM_ROOT, timeout: 10_000 },
+      );
       expect(r.stdout.trim(), r.stderr).to.equal('EACCES');
       // with the directory as the platform leaves it (0700), the path cannot even be reached
       await chmod(join(dir, 'store'), 0o700);
-      const r2 = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '-e', probe], { encoding: 'utf8', cwd: PLATFORM_ROOT, timeout: 10_000 });
+      const r2 = spawnSync(
+        'setpriv',
+        ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, '-e', probe],
+        { encoding: 'utf8', cwd: PLATFORM_ROOT, timeout: 10_000 },
+      );
       expect(r2.stdout.trim(), r2.stderr).to.equal('EACCES');
       // the platform itself is unaffected
       expect(await store.models.Namespace.countDocuments()).to.be.a('number');
@@ -110,7 +121,14 @@ describe('embedded store socket', function () {
     const sock = first.socketPath!;
     await first.close();
     // a server killed with SIGKILL leaves its socket file behind
-    spawnSync(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(sock)}, () => process.kill(process.pid, 'SIGKILL'))`], { timeout: 10_000 });
+    spawnSync(
+      process.execPath,
+      [
+        '-e',
+        `require('net').createServer().listen(${JSON.stringify(sock)}, () => process.kill(process.pid, 'SIGKILL'))`,
+      ],
+      { timeout: 10_000 },
+    );
     expect((await stat(sock)).isSocket()).to.equal(true);
     const again = await startEmbeddedMongo({ dataDir: join(dir, 'store'), log: silentLogger });
     try {
@@ -135,6 +153,8 @@ describe('embedded store socket', function () {
   it('says to shorten the data dir when the socket path is too long for a unix socket', async () => {
     const long = join(dir, 'x'.repeat(120));
     const err = await startEmbeddedMongo({ dataDir: long, log: silentLogger }).catch((e: Error) => e);
-    expect((err as Error).message).to.contain('FASTGSHARE_DATA_DIR').and.contain('107');
+    expect((err as Error).message)
+      .to.contain('FASTGSHARE_DATA_DIR')
+      .and.contain('107');
   });
 });

@@ -33,7 +33,12 @@ function recordingLauncher() {
   const launcher: ReplicaLauncher = {
     launch(plan) {
       plans.push(plan);
-      return { pid: 1000 + plans.length, stdout: null, stderr: null, exited: new Promise<ExitInfo>((r) => exits.push(r)) };
+      return {
+        pid: 1000 + plans.length,
+        stdout: null,
+        stderr: null,
+        exited: new Promise<ExitInfo>((r) => exits.push(r)),
+      };
     },
   };
   return { launcher, plans, exits };
@@ -64,7 +69,17 @@ describe('fast-manager/devices', () => {
         'fastgshare/slo_ms': '250',
         'fastgshare/max_batch': '8',
       });
-      expect(r).to.deep.include({ device: 'cpu', partitionPercent: 50, memoryBytes: 2 ** 30, quotaRequest: 0.3, quotaLimit: 0.6, sloMs: 250, maxBatch: 8, cudaDevice: 0, modelSharing: true });
+      expect(r).to.deep.include({
+        device: 'cpu',
+        partitionPercent: 50,
+        memoryBytes: 2 ** 30,
+        quotaRequest: 0.3,
+        quotaLimit: 0.6,
+        sloMs: 250,
+        maxBatch: 8,
+        cudaDevice: 0,
+        modelSharing: true,
+      });
       expect(readDeviceRequest({ 'fastgshare/model_sharing': 'off' }).modelSharing).to.equal(false);
       expect(readDeviceRequest({ 'fastgshare/model_sharing': ' On ' }).modelSharing).to.equal(true);
       expect(readDeviceRequest({}).device).to.equal('cpu');
@@ -78,7 +93,10 @@ describe('fast-manager/devices', () => {
       badAnnotation(() => readDeviceRequest({ 'fastgshare/gpu_sm_partition': '0' }), 'fastgshare/gpu_sm_partition');
       badAnnotation(() => readDeviceRequest({ 'fastgshare/gpu_sm_partition': 'half' }), 'fastgshare/gpu_sm_partition');
       badAnnotation(() => readDeviceRequest({ 'fastgshare/gpu_mem': 'lots' }), 'fastgshare/gpu_mem');
-      badAnnotation(() => readDeviceRequest({ 'fastgshare/gpu_quota_request': '0.8', 'fastgshare/gpu_quota_limit': '0.5' }), 'fastgshare/gpu_quota_request');
+      badAnnotation(
+        () => readDeviceRequest({ 'fastgshare/gpu_quota_request': '0.8', 'fastgshare/gpu_quota_limit': '0.5' }),
+        'fastgshare/gpu_quota_request',
+      );
       badAnnotation(() => readDeviceRequest({ 'fastgshare/gpu_quota_limit': '1.5' }), 'fastgshare/gpu_quota_limit');
       badAnnotation(() => readDeviceRequest({ 'fastgshare/max_batch': '2.5' }), 'fastgshare/max_batch');
       badAnnotation(() => readDeviceRequest({ 'fastgshare/slo_ms': '-1' }), 'fastgshare/slo_ms');
@@ -99,16 +117,41 @@ describe('fast-manager/devices', () => {
 
   describe('launcher', () => {
     const make = (inner: ReplicaLauncher, probe = noCuda) =>
-      createDeviceLauncher({ inner, cores: [0, 1], taskset: '/usr/bin/taskset', calibrationDir: join(PLATFORM_ROOT, 'calibration'), modelCacheDir: '/data/model-cache', probeCuda: probe, log: silentLogger });
+      createDeviceLauncher({
+        inner,
+        cores: [0, 1],
+        taskset: '/usr/bin/taskset',
+        calibrationDir: join(PLATFORM_ROOT, 'calibration'),
+        modelCacheDir: '/data/model-cache',
+        probeCuda: probe,
+        log: silentLogger,
+      });
 
     it('pins a cpu replica to its share of the cores and sets its device environment', async () => {
       const rec = recordingLauncher();
       const d = make(rec.launcher);
-      d.launch(plan({ 'fastgshare/device': 'cpu', 'fastgshare/gpu_sm_partition': '50', 'fastgshare/slo_ms': '300', 'fastgshare/max_batch': '4' }));
+      d.launch(
+        plan({
+          'fastgshare/device': 'cpu',
+          'fastgshare/gpu_sm_partition': '50',
+          'fastgshare/slo_ms': '300',
+          'fastgshare/max_batch': '4',
+        }),
+      );
       d.launch(plan({ 'fastgshare/device': 'cpu', 'fastgshare/gpu_sm_partition': '50' }));
       expect(rec.plans[0].argv).to.deep.equal(['/usr/bin/taskset', '-c', '0', 'node', '--import', 'tsx', 'index.ts']);
       expect(rec.plans[1].argv.slice(0, 3)).to.deep.equal(['/usr/bin/taskset', '-c', '1']);
-      expect(rec.plans[0].env).to.include({ PORT: '9000', FASTGSHARE_DEVICE: 'cpu', FASTGSHARE_PARTITION: '50', FASTGSHARE_CPUS: '0', OMP_NUM_THREADS: '1', FASTGSHARE_SLO_MS: '300', FASTGSHARE_MAX_BATCH: '4', FASTGSHARE_MODEL_SHARING: 'on', FASTGSHARE_MODEL_CACHE: '/data/model-cache/openfaas-fn' });
+      expect(rec.plans[0].env).to.include({
+        PORT: '9000',
+        FASTGSHARE_DEVICE: 'cpu',
+        FASTGSHARE_PARTITION: '50',
+        FASTGSHARE_CPUS: '0',
+        OMP_NUM_THREADS: '1',
+        FASTGSHARE_SLO_MS: '300',
+        FASTGSHARE_MAX_BATCH: '4',
+        FASTGSHARE_MODEL_SHARING: 'on',
+        FASTGSHARE_MODEL_CACHE: '/data/model-cache/openfaas-fn',
+      });
       rec.exits[0]!({ code: 0, signal: null });
       await new Promise((r) => setImmediate(r));
       d.launch(plan({ 'fastgshare/gpu_sm_partition': '100' }));
@@ -126,40 +169,115 @@ describe('fast-manager/devices', () => {
     it('gives emulated replicas their profile and cuda replicas the MPS percentage', () => {
       const rec = recordingLauncher();
       const d = make(rec.launcher, () => ({ missing: [] }));
-      d.launch(plan({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', 'fastgshare/gpu_sm_partition': '24' }));
-      d.launch(plan({ 'fastgshare/device': 'cuda', 'fastgshare/gpu_sm_partition': '30', 'fastgshare/gpu_mem': '2Gi', 'fastgshare/cuda_device': '1' }));
+      d.launch(
+        plan({
+          'fastgshare/device': 'emulated',
+          'fastgshare/emulated_profile': 'v100-resnet50',
+          'fastgshare/gpu_sm_partition': '24',
+        }),
+      );
+      d.launch(
+        plan({
+          'fastgshare/device': 'cuda',
+          'fastgshare/gpu_sm_partition': '30',
+          'fastgshare/gpu_mem': '2Gi',
+          'fastgshare/cuda_device': '1',
+        }),
+      );
       expect(rec.plans[0].argv[0]).to.equal('node');
-      expect(rec.plans[0].env).to.include({ FASTGSHARE_DEVICE: 'emulated', FASTGSHARE_EMULATED_PROFILE: 'v100-resnet50', FASTGSHARE_PARTITION: '24', FASTGSHARE_CALIBRATION_DIR: join(PLATFORM_ROOT, 'calibration') });
-      expect(rec.plans[1].env).to.include({ FASTGSHARE_DEVICE: 'cuda', CUDA_MPS_ACTIVE_THREAD_PERCENTAGE: '30', FASTGSHARE_CUDA_DEVICE: '1', FASTGSHARE_GPU_MEMORY_BYTES: String(2 * 2 ** 30) });
+      expect(rec.plans[0].env).to.include({
+        FASTGSHARE_DEVICE: 'emulated',
+        FASTGSHARE_EMULATED_PROFILE: 'v100-resnet50',
+        FASTGSHARE_PARTITION: '24',
+        FASTGSHARE_CALIBRATION_DIR: join(PLATFORM_ROOT, 'calibration'),
+      });
+      expect(rec.plans[1].env).to.include({
+        FASTGSHARE_DEVICE: 'cuda',
+        CUDA_MPS_ACTIVE_THREAD_PERCENTAGE: '30',
+        FASTGSHARE_CUDA_DEVICE: '1',
+        FASTGSHARE_GPU_MEMORY_BYTES: String(2 * 2 ** 30),
+      });
     });
 
     it('refuses at deploy time: cuda without CUDA libraries, an unknown emulated profile', () => {
       const d = make(recordingLauncher().launcher);
-      const e = badAnnotation(() => d.check({ name: 'fn', annotations: { 'fastgshare/device': 'cuda' } }), 'libcudart.so.12');
+      const e = badAnnotation(
+        () => d.check({ name: 'fn', annotations: { 'fastgshare/device': 'cuda' } }),
+        'libcudart.so.12',
+      );
       expect(e.code).to.equal('unsupported_device');
-      badAnnotation(() => d.check({ name: 'fn', annotations: { 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-nope' } }), 'fastgshare/emulated_profile');
+      badAnnotation(
+        () =>
+          d.check({
+            name: 'fn',
+            annotations: { 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-nope' },
+          }),
+        'fastgshare/emulated_profile',
+      );
       expect(d.check({ name: 'fn', annotations: {} })).to.equal(undefined);
     });
 
     it('gives an emulated replica the socket of the emulated device it names, and refuses one the node does not have', () => {
       const rec = recordingLauncher();
       const sockets = ['/data/run/emu.sock', '/data/run/emu-1.sock'];
-      const d = createDeviceLauncher({ inner: rec.launcher, cores: [0, 1], calibrationDir: join(PLATFORM_ROOT, 'calibration'), emulatedDevices: { count: 2, socketPath: (i) => sockets[i]! }, probeCuda: noCuda, log: silentLogger });
-      const emu = (extra: Record<string, string>) => ({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50', ...extra });
+      const d = createDeviceLauncher({
+        inner: rec.launcher,
+        cores: [0, 1],
+        calibrationDir: join(PLATFORM_ROOT, 'calibration'),
+        emulatedDevices: { count: 2, socketPath: (i) => sockets[i]! },
+        probeCuda: noCuda,
+        log: silentLogger,
+      });
+      const emu = (extra: Record<string, string>) => ({
+        'fastgshare/device': 'emulated',
+        'fastgshare/emulated_profile': 'v100-resnet50',
+        ...extra,
+      });
       d.launch(plan(emu({})));
       d.launch(plan(emu({ 'fastgshare/emulated_device': '1' })));
-      expect(rec.plans[0].env).to.include({ FASTGSHARE_EMULATED_DEVICE: '0', FASTGSHARE_EMULATED_DEVICE_SOCKET: '/data/run/emu.sock' });
-      expect(rec.plans[1].env).to.include({ FASTGSHARE_EMULATED_DEVICE: '1', FASTGSHARE_EMULATED_DEVICE_SOCKET: '/data/run/emu-1.sock' });
-      const e = badAnnotation(() => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '2' }) }), 'fastgshare/emulated_device');
-      expect(e.message).to.match(/this node has 2 emulated devices \(FASTGSHARE_EMULATED_DEVICES=2\), so there is no device 2; use 0 to 1/);
+      expect(rec.plans[0].env).to.include({
+        FASTGSHARE_EMULATED_DEVICE: '0',
+        FASTGSHARE_EMULATED_DEVICE_SOCKET: '/data/run/emu.sock',
+      });
+      expect(rec.plans[1].env).to.include({
+        FASTGSHARE_EMULATED_DEVICE: '1',
+        FASTGSHARE_EMULATED_DEVICE_SOCKET: '/data/run/emu-1.sock',
+      });
+      const e = badAnnotation(
+        () => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '2' }) }),
+        'fastgshare/emulated_device',
+      );
+      expect(e.message).to.match(
+        /this node has 2 emulated devices \(FASTGSHARE_EMULATED_DEVICES=2\), so there is no device 2; use 0 to 1/,
+      );
       expect(e.details?.field).to.equal('annotations.fastgshare/emulated_device');
       expect(() => d.launch(plan(emu({ 'fastgshare/emulated_device': '5' })))).to.throw(/no device 5/);
       expect(rec.plans).to.have.length(2); // nothing started for the refused one
-      badAnnotation(() => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '-1' }) }), 'fastgshare/emulated_device');
-      badAnnotation(() => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': 'second' }) }), 'fastgshare/emulated_device');
+      badAnnotation(
+        () => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '-1' }) }),
+        'fastgshare/emulated_device',
+      );
+      badAnnotation(
+        () => d.check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': 'second' }) }),
+        'fastgshare/emulated_device',
+      );
       // one device by default: only 0
-      expect(make(recordingLauncher().launcher).check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '0' }) })?.emulatedDevice).to.equal(0);
-      expect(badAnnotation(() => make(recordingLauncher().launcher).check({ name: 'fn', annotations: emu({ 'fastgshare/emulated_device': '1' }) }), 'fastgshare/emulated_device').message).to.match(/has 1 emulated device \(.*use 0$/);
+      expect(
+        make(recordingLauncher().launcher).check({
+          name: 'fn',
+          annotations: emu({ 'fastgshare/emulated_device': '0' }),
+        })?.emulatedDevice,
+      ).to.equal(0);
+      expect(
+        badAnnotation(
+          () =>
+            make(recordingLauncher().launcher).check({
+              name: 'fn',
+              annotations: emu({ 'fastgshare/emulated_device': '1' }),
+            }),
+          'fastgshare/emulated_device',
+        ).message,
+      ).to.match(/has 1 emulated device \(.*use 0$/);
     });
 
     it('finds what this node really lacks for cuda, and taskset on PATH', () => {

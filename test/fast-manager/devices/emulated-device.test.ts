@@ -11,14 +11,23 @@ import { systemClock } from '../../../core/clock.ts';
 import { CaptureSink, createLogger, silentLogger } from '../../../core/logger.ts';
 import { readJsonLines, writeJsonLine } from '../../../core/net/ndjson.ts';
 import { DeviceContention } from '../../../fast-manager/devices/emulated-contention.ts';
-import { startEmulatedDeviceServer, type EmulatedDeviceServer } from '../../../fast-manager/devices/emulated-device-server.ts';
+import {
+  startEmulatedDeviceServer,
+  type EmulatedDeviceServer,
+} from '../../../fast-manager/devices/emulated-device-server.ts';
 import { emulatedDeviceClient } from '../../../templates/onnx-node/runtime/backends/emulated-device-client.ts';
 
 /** Runs jobs [id, partition, soloMs, startAt] and returns each one's finish time. */
-function finishTimes(jobs: [string, number, number, number][], cancels: [string, number][] = []): Record<string, number> {
+function finishTimes(
+  jobs: [string, number, number, number][],
+  cancels: [string, number][] = [],
+): Record<string, number> {
   const d = new DeviceContention();
   const out: Record<string, number> = {};
-  const events = [...jobs.map((j) => ({ at: j[3], start: j })), ...cancels.map((c) => ({ at: c[1], cancel: c[0] }))].sort((a, b) => a.at - b.at);
+  const events = [
+    ...jobs.map((j) => ({ at: j[3], start: j })),
+    ...cancels.map((c) => ({ at: c[1], cancel: c[0] })),
+  ].sort((a, b) => a.at - b.at);
   const record = (done: { id: string; elapsedMs: number }[]) => {
     for (const x of done) out[x.id] = jobs.find((j) => j[0] === x.id)![3] + x.elapsedMs;
   };
@@ -31,13 +40,62 @@ function finishTimes(jobs: [string, number, number, number][], cancels: [string,
 }
 
 describe('emulated device contention', () => {
-  const cases: { name: string; jobs: [string, number, number, number][]; cancels?: [string, number][]; want: Record<string, number> }[] = [
-    { name: 'partitions summing to 100 % run side by side at full speed', jobs: [['a', 50, 10, 0], ['b', 50, 10, 0]], want: { a: 10, b: 10 } },
-    { name: 'two batches at 100 % share the device: each takes twice as long', jobs: [['a', 100, 10, 0], ['b', 100, 10, 0]], want: { a: 20, b: 20 } },
-    { name: 'three at 50 % (150 %) progress at 2/3 speed', jobs: [['a', 50, 10, 0], ['b', 50, 10, 0], ['c', 50, 10, 0]], want: { a: 15, b: 15, c: 15 } },
-    { name: 'a late arrival slows the first down only while they overlap', jobs: [['a', 100, 10, 0], ['b', 100, 10, 5]], want: { a: 15, b: 20 } },
-    { name: 'a finished batch gives its share back to the rest', jobs: [['a', 100, 4, 0], ['b', 100, 10, 0]], want: { a: 8, b: 14 } },
-    { name: 'a cancelled batch (its replica died) stops slowing the others', jobs: [['a', 100, 10, 0], ['b', 100, 10, 0]], cancels: [['b', 4]], want: { a: 12 } },
+  const cases: {
+    name: string;
+    jobs: [string, number, number, number][];
+    cancels?: [string, number][];
+    want: Record<string, number>;
+  }[] = [
+    {
+      name: 'partitions summing to 100 % run side by side at full speed',
+      jobs: [
+        ['a', 50, 10, 0],
+        ['b', 50, 10, 0],
+      ],
+      want: { a: 10, b: 10 },
+    },
+    {
+      name: 'two batches at 100 % share the device: each takes twice as long',
+      jobs: [
+        ['a', 100, 10, 0],
+        ['b', 100, 10, 0],
+      ],
+      want: { a: 20, b: 20 },
+    },
+    {
+      name: 'three at 50 % (150 %) progress at 2/3 speed',
+      jobs: [
+        ['a', 50, 10, 0],
+        ['b', 50, 10, 0],
+        ['c', 50, 10, 0],
+      ],
+      want: { a: 15, b: 15, c: 15 },
+    },
+    {
+      name: 'a late arrival slows the first down only while they overlap',
+      jobs: [
+        ['a', 100, 10, 0],
+        ['b', 100, 10, 5],
+      ],
+      want: { a: 15, b: 20 },
+    },
+    {
+      name: 'a finished batch gives its share back to the rest',
+      jobs: [
+        ['a', 100, 4, 0],
+        ['b', 100, 10, 0],
+      ],
+      want: { a: 8, b: 14 },
+    },
+    {
+      name: 'a cancelled batch (its replica died) stops slowing the others',
+      jobs: [
+        ['a', 100, 10, 0],
+        ['b', 100, 10, 0],
+      ],
+      cancels: [['b', 4]],
+      want: { a: 12 },
+    },
     { name: 'a lone batch at any partition takes its solo time', jobs: [['a', 24, 7.5, 3]], want: { a: 10.5 } },
   ];
   for (const c of cases) {
@@ -74,7 +132,11 @@ describe('emulated device server and client (unix socket)', function () {
   let server: EmulatedDeviceServer;
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'fg-emu-'));
-    server = await startEmulatedDeviceServer({ socketPath: join(dir, 'emu.sock'), clock: systemClock, log: silentLogger });
+    server = await startEmulatedDeviceServer({
+      socketPath: join(dir, 'emu.sock'),
+      clock: systemClock,
+      log: silentLogger,
+    });
   });
   afterEach(async () => {
     await server.close();
@@ -88,7 +150,10 @@ describe('emulated device server and client (unix socket)', function () {
         (r, i) =>
           new Promise<number>((resolve, reject) => {
             const s = createConnection(server.socketPath);
-            readJsonLines(s, { message: (m) => (resolve((m as { elapsedMs: number }).elapsedMs), s.end()), bad: reject });
+            readJsonLines(s, {
+              message: (m) => (resolve((m as { elapsedMs: number }).elapsedMs), s.end()),
+              bad: reject,
+            });
             s.once('connect', () => writeJsonLine(s, { op: 'run', id: `r${i}`, partition: r.partition, ms: r.ms }));
             s.on('error', reject);
           }),
@@ -97,16 +162,24 @@ describe('emulated device server and client (unix socket)', function () {
   }
 
   it('runs batches of replicas at 50 % side by side, and makes two at 100 % take turns', async () => {
-    const half = await runAll([{ partition: 50, ms: 40 }, { partition: 50, ms: 40 }]);
+    const half = await runAll([
+      { partition: 50, ms: 40 },
+      { partition: 50, ms: 40 },
+    ]);
     for (const e of half) expect(e).to.be.closeTo(40, 0.01);
-    const full = await runAll([{ partition: 100, ms: 40 }, { partition: 100, ms: 40 }]);
+    const full = await runAll([
+      { partition: 100, ms: 40 },
+      { partition: 100, ms: 40 },
+    ]);
     // sent in the same turn: they overlap for (almost) all of their time
     for (const e of full) expect(e).to.be.greaterThan(70);
   });
 
   it('answers a bad message with an error and closes the connection; a dropped replica frees the device', async () => {
     const s = createConnection(server.socketPath);
-    const got = new Promise<{ op: string; message: string }>((resolve) => readJsonLines(s, { message: (m) => resolve(m as { op: string; message: string }), bad: () => {} }));
+    const got = new Promise<{ op: string; message: string }>((resolve) =>
+      readJsonLines(s, { message: (m) => resolve(m as { op: string; message: string }), bad: () => {} }),
+    );
     s.once('connect', () => writeJsonLine(s, { op: 'run', id: 'x', partition: 150, ms: 5 }));
     const err = await got;
     expect(err.op).to.equal('error');
@@ -125,12 +198,19 @@ describe('emulated device server and client (unix socket)', function () {
   it('the replica client waits for the device; without a device it runs on a local timer and says so once', async () => {
     const client = emulatedDeviceClient({ socketPath: server.socketPath, partitionPercent: 100, logger: silentLogger });
     const t0 = performance.now();
-    await Promise.all([client.run(30), emulatedDeviceClient({ socketPath: server.socketPath, partitionPercent: 100, logger: silentLogger }).run(30)]);
+    await Promise.all([
+      client.run(30),
+      emulatedDeviceClient({ socketPath: server.socketPath, partitionPercent: 100, logger: silentLogger }).run(30),
+    ]);
     expect(performance.now() - t0, 'two 30 ms batches at 100 % contend').to.be.greaterThan(55);
     client.close();
 
     const sink = new CaptureSink();
-    const lone = emulatedDeviceClient({ socketPath: join(dir, 'missing.sock'), partitionPercent: 50, logger: createLogger({ sink, level: 'debug' }) });
+    const lone = emulatedDeviceClient({
+      socketPath: join(dir, 'missing.sock'),
+      partitionPercent: 50,
+      logger: createLogger({ sink, level: 'debug' }),
+    });
     const t1 = performance.now();
     await lone.run(20);
     await lone.run(20);

@@ -21,12 +21,17 @@ const UID_COUNT = 16;
 /** Connects as `uid` from a child process; resolves with 'connected' or the error code. */
 async function connectAs(uid: number, host: string, port: number): Promise<string> {
   const script = `const s=require('net').connect(${port},${JSON.stringify(host)});s.on('connect',()=>{console.log('connected');s.destroy()});s.on('error',e=>console.log(e.code))`;
-  const { stdout } = await run('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, '-e', script], { timeout: 10_000 });
+  const { stdout } = await run(
+    'setpriv',
+    ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, '-e', script],
+    { timeout: 10_000 },
+  );
   return stdout.trim();
 }
 
 function hostAddress(): string | undefined {
-  for (const list of Object.values(networkInterfaces())) for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  for (const list of Object.values(networkInterfaces()))
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   return undefined;
 }
 
@@ -50,18 +55,33 @@ describe('sandbox network rule (nftables)', function () {
   });
 
   it('renders a rule matching the replica uid range, with allowed CIDRs before the refusals', () => {
-    const text = renderRuleset({ table: 'inet t', uidBase: 100_000, uidCount: 65_536, allow: ['10.1.0.0/16', '2001:db8::/32'] });
+    const text = renderRuleset({
+      table: 'inet t',
+      uidBase: 100_000,
+      uidCount: 65_536,
+      allow: ['10.1.0.0/16', '2001:db8::/32'],
+    });
     expect(text).to.contain('meta skuid 100000-165535 jump replica');
-    expect(text.indexOf('ip daddr { 10.1.0.0/16 } accept')).to.be.greaterThan(-1).and.lessThan(text.indexOf('fib daddr type local'));
+    expect(text.indexOf('ip daddr { 10.1.0.0/16 } accept'))
+      .to.be.greaterThan(-1)
+      .and.lessThan(text.indexOf('fib daddr type local'));
     expect(text).to.contain('ip6 daddr { 2001:db8::/32 } accept');
-    expect(text).to.match(/ip daddr \{[^}]*127\.0\.0\.0\/8[^}]*\} reject/).and.to.match(/ip6 daddr \{[^}]*::ffff:0:0\/96[^}]*\} reject/);
+    expect(text)
+      .to.match(/ip daddr \{[^}]*127\.0\.0\.0\/8[^}]*\} reject/)
+      .and.to.match(/ip6 daddr \{[^}]*::ffff:0:0\/96[^}]*\} reject/);
     expect(text).to.contain('ct state established,related accept');
   });
 
   it('refuses connections from replica uids to this host, lets other uids and allowed CIDRs through, and is removed on close', async () => {
     const uid = UID_BASE + 3;
     expect(await connectAs(uid, '127.0.0.1', port)).to.equal('connected'); // no rule yet
-    policy = await applyNetworkPolicy({ nft: 'nft', uidBase: UID_BASE, uidCount: UID_COUNT, allow: [], log: silentLogger });
+    policy = await applyNetworkPolicy({
+      nft: 'nft',
+      uidBase: UID_BASE,
+      uidCount: UID_COUNT,
+      allow: [],
+      log: silentLogger,
+    });
     const listed = execFileSync('nft', ['list', 'table', ...policy.table.split(' ')]).toString();
     expect(listed).to.contain(`meta skuid ${UID_BASE}-${UID_BASE + UID_COUNT - 1}`);
     expect(await connectAs(uid, '127.0.0.1', port)).to.equal('EHOSTUNREACH');
@@ -76,22 +96,50 @@ describe('sandbox network rule (nftables)', function () {
     expect(execFileSync('nft', ['list', 'tables']).toString()).not.to.contain(table.split(' ')[1]);
     expect(await connectAs(uid, '127.0.0.1', port)).to.equal('connected');
 
-    policy = await applyNetworkPolicy({ nft: 'nft', uidBase: UID_BASE, uidCount: UID_COUNT, allow: ['127.0.0.1/32'], log: silentLogger });
+    policy = await applyNetworkPolicy({
+      nft: 'nft',
+      uidBase: UID_BASE,
+      uidCount: UID_COUNT,
+      allow: ['127.0.0.1/32'],
+      log: silentLogger,
+    });
     expect(await connectAs(uid, '127.0.0.1', port), 'allowed CIDR').to.equal('connected');
     expect(await connectAs(uid, '127.0.0.2', port), 'outside the allowed CIDR').to.equal('EHOSTUNREACH');
   });
 
   it('still answers connections made to a replica uid (established traffic passes)', async () => {
-    policy ??= await applyNetworkPolicy({ nft: 'nft', uidBase: UID_BASE, uidCount: UID_COUNT, allow: [], log: silentLogger });
+    policy ??= await applyNetworkPolicy({
+      nft: 'nft',
+      uidBase: UID_BASE,
+      uidCount: UID_COUNT,
+      allow: [],
+      log: silentLogger,
+    });
     const uid = UID_BASE + 5;
     // a listener running as the replica uid; the test (root) connects to it and reads its answer
-    const child = execFile('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, '-e', "const s=require('net').createServer(c=>c.end('from-replica\\n')).listen(0,'127.0.0.1',()=>console.log(s.address().port))"]);
+    const child = execFile('setpriv', [
+      '--reuid',
+      String(uid),
+      '--regid',
+      String(uid),
+      '--clear-groups',
+      process.execPath,
+      '-e',
+      "const s=require('net').createServer(c=>c.end('from-replica\\n')).listen(0,'127.0.0.1',()=>console.log(s.address().port))",
+    ]);
     try {
       const replicaPort = await new Promise<number>((resolve, reject) => {
         child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
         child.once('exit', (code) => reject(new Error(`listener exited ${code}`)));
       });
-      const { stdout } = await run(process.execPath, ['-e', `const s=require('net').connect(${replicaPort},'127.0.0.1');s.on('data',d=>{process.stdout.write(d);s.destroy()});s.on('error',e=>console.log(e.code))`], { timeout: 10_000 });
+      const { stdout } = await run(
+        process.execPath,
+        [
+          '-e',
+          `const s=require('net').connect(${replicaPort},'127.0.0.1');s.on('data',d=>{process.stdout.write(d);s.destroy()});s.on('error',e=>console.log(e.code))`,
+        ],
+        { timeout: 10_000 },
+      );
       expect(stdout.trim()).to.equal('from-replica');
     } finally {
       child.kill('SIGKILL');

@@ -30,18 +30,30 @@ interface Probe {
   tmp: { ok: boolean };
 }
 
-async function deployProbe(h: Harness, name: string, namespace: string, extra: Record<string, unknown> = {}): Promise<ReplicaStatus> {
-  if (!(await h.images.exists('probe:latest'))) await h.images.put('probe:latest', PROBE_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });
+async function deployProbe(
+  h: Harness,
+  name: string,
+  namespace: string,
+  extra: Record<string, unknown> = {},
+): Promise<ReplicaStatus> {
+  if (!(await h.images.exists('probe:latest')))
+    await h.images.put('probe:latest', PROBE_BUNDLE, { fprocess: 'node server.mjs', language: 'test' });
   await h.apply({ name, namespace, image: 'probe:latest', ...extra }, 1);
-  return waitFor(`${name} ready`, async () => {
-    const f = await h.fn(name, namespace);
-    const r = f?.replicas[0];
-    return r?.state === 'ready' ? r : undefined;
-  }, 15_000);
+  return waitFor(
+    `${name} ready`,
+    async () => {
+      const f = await h.fn(name, namespace);
+      const r = f?.replicas[0];
+      return r?.state === 'ready' ? r : undefined;
+    },
+    15_000,
+  );
 }
 
 async function probe(r: ReplicaStatus, paths: string[], writes: string[] = []): Promise<Probe> {
-  const res = await fetch(`${r.url}/probe?paths=${encodeURIComponent(paths.join(','))}&write=${encodeURIComponent(writes.join(','))}`);
+  const res = await fetch(
+    `${r.url}/probe?paths=${encodeURIComponent(paths.join(','))}&write=${encodeURIComponent(writes.join(','))}`,
+  );
   return (await res.json()) as Probe;
 }
 
@@ -57,7 +69,13 @@ describe('fast-manager sandbox: what a replica can reach', function () {
     for (const p of [pa, pa2, pb]) {
       expect(p.uid).to.be.within(100_000, 165_535);
       expect(p.groups.filter((g) => g !== p.gid)).to.deep.equal([]);
-      expect(p.caps).to.deep.equal({ inh: '0000000000000000', prm: '0000000000000000', eff: '0000000000000000', bnd: '0000000000000000', amb: '0000000000000000' });
+      expect(p.caps).to.deep.equal({
+        inh: '0000000000000000',
+        prm: '0000000000000000',
+        eff: '0000000000000000',
+        bnd: '0000000000000000',
+        amb: '0000000000000000',
+      });
       expect(p.noNewPrivs).to.equal('1');
     }
     expect(new Set([pa.uid, pa2.uid, pb.uid]).size).to.equal(3);
@@ -66,13 +84,18 @@ describe('fast-manager sandbox: what a replica can reach', function () {
     // the host sees the server process under that uid too
     const hostUid = Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${a.pid}/status`, 'utf8'))?.[1]);
     expect(hostUid).to.equal(0); // bwrap's monitor stays root on the host side…
-    const serverPids = readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((n) => {
-      try {
-        return readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]!.split(' ')[2] === String(a.pid) && /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${n}/status`, 'utf8'))?.[1] === String(pa.uid);
-      } catch {
-        return false;
-      }
-    });
+    const serverPids = readdirSync('/proc')
+      .filter((n) => /^\d+$/.test(n))
+      .filter((n) => {
+        try {
+          return (
+            readFileSync(`/proc/${n}/stat`, 'utf8').split(') ')[1]!.split(' ')[2] === String(a.pid) &&
+            /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${n}/status`, 'utf8'))?.[1] === String(pa.uid)
+          );
+        } catch {
+          return false;
+        }
+      });
     expect(serverPids.length).to.be.greaterThan(0); // …the replica's code runs as its uid
   });
 
@@ -92,10 +115,17 @@ describe('fast-manager sandbox: what a replica can reach', function () {
       '/home',
       '/var/openfaas/secrets/bob-key',
     ];
-    const p = await probe(a, [...attacks, dataDir, join(dataDir, 'images')], ['planted.js', join(a.id, '..', 'planted2.js'), join(PLATFORM_ROOT, 'planted.js'), '/usr/planted']);
-    for (const path of attacks.filter((x) => x !== '/proc/1/environ')) expect(p.read[path], path).to.include({ ok: false });
+    const p = await probe(
+      a,
+      [...attacks, dataDir, join(dataDir, 'images')],
+      ['planted.js', join(a.id, '..', 'planted2.js'), join(PLATFORM_ROOT, 'planted.js'), '/usr/planted'],
+    );
+    for (const path of attacks.filter((x) => x !== '/proc/1/environ'))
+      expect(p.read[path], path).to.include({ ok: false });
     // the data dir's path shows at most the empty folders above its bundle and sockets, never its content
-    expect(p.read[dataDir]!.entries ?? []).to.satisfy((e: string[]) => e.every((n) => n === 'images' || n === 'run' || n === 'model-cache'));
+    expect(p.read[dataDir]!.entries ?? []).to.satisfy((e: string[]) =>
+      e.every((n) => n === 'images' || n === 'run' || n === 'model-cache'),
+    );
     expect(p.read[join(dataDir, 'images')]!.entries ?? []).to.deep.equal(['probe']);
     // pid 1 is bubblewrap's reaper inside its own pid namespace (root-owned: unreadable), never the host's init
     expect(p.read['/proc/1/environ']!.ok).to.equal(false);
@@ -110,7 +140,11 @@ describe('fast-manager sandbox: what a replica can reach', function () {
     expect(Object.keys(p.env).filter((k) => !allowed.test(k))).to.deep.equal([]);
     // only the mounts the sandbox made: no /sys, no host /tmp, no data dir
     expect(p.mounts).to.not.include('/sys');
-    expect(p.mounts.some((m) => m.startsWith(dataDir) && !m.startsWith(join(dataDir, 'images')) && !m.startsWith(join(dataDir, 'run')))).to.equal(false);
+    expect(
+      p.mounts.some(
+        (m) => m.startsWith(dataDir) && !m.startsWith(join(dataDir, 'images')) && !m.startsWith(join(dataDir, 'run')),
+      ),
+    ).to.equal(false);
     // its own secret files: its uid, 0400, in a 0500 folder
     const secretsDir = join(dataDir, 'replicas', a.id, 'secrets');
     expect(statSync(secretsDir).mode & 0o777).to.equal(0o500);
@@ -121,10 +155,15 @@ describe('fast-manager sandbox: what a replica can reach', function () {
   it('kills a memory bomb in the kernel at limits.memory and says why', async () => {
     const r = await deployProbe(ctx.h, 'bomb-mem', 'ns-a', { limits: { memory: '96Mi' } });
     await fetch(`${r.url}/alloc?mb=400`).catch(() => undefined);
-    const killed = await waitFor('OOM kill', async () => {
-      const x = (await ctx.h.fn('bomb-mem', 'ns-a'))?.replicas[0];
-      return x && x.restarts >= 1 ? x : undefined;
-    }, 15_000, 20);
+    const killed = await waitFor(
+      'OOM kill',
+      async () => {
+        const x = (await ctx.h.fn('bomb-mem', 'ns-a'))?.replicas[0];
+        return x && x.restarts >= 1 ? x : undefined;
+      },
+      15_000,
+      20,
+    );
     expect(killed.lastExit?.signal).to.equal('SIGKILL');
     expect(killed.lastExit?.reason).to.match(/^killed: memory limit 96Mi exceeded \(used/);
     expect((await ctx.h.call('GET', '/healthz')).status).to.equal(200);
@@ -150,10 +189,17 @@ describe('fast-manager sandbox: start-up check and FASTGSHARE_SANDBOX=off', func
   it('refuses to start replicas when bubblewrap is missing, saying how to fix it', async () => {
     await ctx.h.close();
     ctx.h = await startHarness({ env: { FASTGSHARE_SANDBOX_BWRAP: '/nonexistent/bwrap' } });
-    const res = await ctx.h.call<{ message?: string; error?: string }>('PUT', '/v1/functions/openfaas-fn/echo', { spec: { name: 'echo', namespace: 'openfaas-fn', image: 'echo:latest' }, replicas: 1 });
+    const res = await ctx.h.call<{ message?: string; error?: string }>('PUT', '/v1/functions/openfaas-fn/echo', {
+      spec: { name: 'echo', namespace: 'openfaas-fn', image: 'echo:latest' },
+      replicas: 1,
+    });
     expect(res.status).to.equal(503);
-    expect(JSON.stringify(res.body)).to.match(/bubblewrap.*not installed.*apt-get install -y bubblewrap.*FASTGSHARE_SANDBOX=off/);
-    expect(ctx.h.sink.records.some((e) => e.level === 'error' && /replica sandbox does not work/.test(e.message))).to.equal(true);
+    expect(JSON.stringify(res.body)).to.match(
+      /bubblewrap.*not installed.*apt-get install -y bubblewrap.*FASTGSHARE_SANDBOX=off/,
+    );
+    expect(
+      ctx.h.sink.records.some((e) => e.level === 'error' && /replica sandbox does not work/.test(e.message)),
+    ).to.equal(true);
   });
 
   it('runs replicas unconfined with FASTGSHARE_SANDBOX=off, warning at start and at each replica start', async () => {

@@ -45,12 +45,33 @@ describe('fast-manager sandbox: ids and mount plan', () => {
     expect(s).to.contain('--ro-bind /srv/fg/.fastgshare/images/echo/latest /srv/fg/.fastgshare/images/echo/latest');
     expect(s).to.contain('--bind /srv/fg/.fastgshare/model-cache/ns-a /srv/fg/.fastgshare/model-cache/ns-a');
     // the tmpfs comes before what is mounted inside it
-    expect(s.indexOf('--tmpfs /srv/fg/.fastgshare')).to.be.lessThan(s.indexOf('--ro-bind /srv/fg/.fastgshare/images/echo/latest'));
+    expect(s.indexOf('--tmpfs /srv/fg/.fastgshare')).to.be.lessThan(
+      s.indexOf('--ro-bind /srv/fg/.fastgshare/images/echo/latest'),
+    );
     expect(s).to.contain('--unshare-pid --unshare-ipc --unshare-uts --unshare-cgroup --clearenv');
-    expect(opts.slice(opts.indexOf('SECRET_LOOKING') - 1, opts.indexOf('SECRET_LOOKING') + 2)).to.deep.equal(['--setenv', 'SECRET_LOOKING', 'x y']);
+    expect(opts.slice(opts.indexOf('SECRET_LOOKING') - 1, opts.indexOf('SECRET_LOOKING') + 2)).to.deep.equal([
+      '--setenv',
+      'SECRET_LOOKING',
+      'x y',
+    ]);
     expect(s).to.not.contain('--bind / ');
-    expect(sandboxCommand({ uid: 100_001, gid: 100_002, argv: ['node', 'index.ts'], setpriv: '/usr/bin/setpriv' })).to.deep.equal([
-      '/usr/bin/setpriv', '--reuid', '100001', '--regid', '100002', '--clear-groups', '--no-new-privs', '--bounding-set', '-all', '--inh-caps', '-all', '--', 'node', 'index.ts',
+    expect(
+      sandboxCommand({ uid: 100_001, gid: 100_002, argv: ['node', 'index.ts'], setpriv: '/usr/bin/setpriv' }),
+    ).to.deep.equal([
+      '/usr/bin/setpriv',
+      '--reuid',
+      '100001',
+      '--regid',
+      '100002',
+      '--clear-groups',
+      '--no-new-privs',
+      '--bounding-set',
+      '-all',
+      '--inh-caps',
+      '-all',
+      '--',
+      'node',
+      'index.ts',
     ]);
   });
 });

@@ -30,12 +30,23 @@ describe('share enforcement with real replicas (emulated device)', function () {
   let dir: string;
 
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(agent.url + path, { method, headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(agent.url + path, {
+      method,
+      headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   const usage = async () => (await call('GET', '/v1/usage')).body as Usage;
-  const deploy = async (name: string, a: { request?: number; limit?: number; partition?: number }, env: Record<string, string> = {}) => {
-    const annotations: Record<string, string> = { 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'resnet50' };
+  const deploy = async (
+    name: string,
+    a: { request?: number; limit?: number; partition?: number },
+    env: Record<string, string> = {},
+  ) => {
+    const annotations: Record<string, string> = {
+      'fastgshare/device': 'emulated',
+      'fastgshare/emulated_profile': 'resnet50',
+    };
     if (a.request !== undefined) annotations['fastgshare/gpu_quota_request'] = String(a.request);
     if (a.limit !== undefined) annotations['fastgshare/gpu_quota_limit'] = String(a.limit);
     if (a.partition !== undefined) annotations['fastgshare/gpu_sm_partition'] = String(a.partition);
@@ -44,10 +55,14 @@ describe('share enforcement with real replicas (emulated device)', function () {
   };
   /** Waits until every named function has a replica holding or having held a token. */
   const running = (names: string[]) =>
-    waitFor(`${names.join(', ')} connected`, async () => {
-      const u = await usage();
-      return names.every((n) => u.replicas.some((r) => r.function === `${n}.openfaas-fn`)) ? u : undefined;
-    }, 15_000);
+    waitFor(
+      `${names.join(', ')} connected`,
+      async () => {
+        const u = await usage();
+        return names.every((n) => u.replicas.some((r) => r.function === `${n}.openfaas-fn`)) ? u : undefined;
+      },
+      15_000,
+    );
   /** Device-time fraction of each function over `ms`, from the meter's held seconds. */
   const measure = async (names: string[], ms: number) => {
     await sleep(600); // let the window fill
@@ -65,14 +80,23 @@ describe('share enforcement with real replicas (emulated device)', function () {
       snapshot: b,
     };
   };
-  const remove = (...names: string[]) => Promise.all(names.map((n) => call('DELETE', `/v1/functions/openfaas-fn/${n}`)));
+  const remove = (...names: string[]) =>
+    Promise.all(names.map((n) => call('DELETE', `/v1/functions/openfaas-fn/${n}`)));
 
   before(async () => {
     ts = await startTestStore();
     dir = await mkdtemp(join(tmpdir(), 'fg-share-'));
     const images = new ImageStore({ root: join(dir, 'images') });
     await images.put('saturate:latest', FIXTURE, { fprocess: `tsx ${join(FIXTURE, 'main.ts')}`, language: 'test' });
-    const config = readNodeConfig({ FASTGSHARE_DATA_DIR: dir, FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '2000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '15000' }, `share-${process.pid}`);
+    const config = readNodeConfig(
+      {
+        FASTGSHARE_DATA_DIR: dir,
+        FASTGSHARE_NODE_PORT: '0',
+        FASTGSHARE_DRAIN_TIMEOUT_MS: '2000',
+        FASTGSHARE_REPLICA_START_TIMEOUT_MS: '15000',
+      },
+      `share-${process.pid}`,
+    );
     agent = await startNodeAgent({
       config,
       images,

@@ -37,13 +37,22 @@ export interface Load {
 export interface SharingNode {
   agent: NodeAgent;
   /** Deploys (or updates) `name` from the stack's function `from`, with these sharing annotations. */
-  deploy(name: string, from: string, share: Share, extra?: Record<string, string>): Promise<{ status: number; body: any }>;
+  deploy(
+    name: string,
+    from: string,
+    share: Share,
+    extra?: Record<string, string>,
+  ): Promise<{ status: number; body: any }>;
   remove(...names: string[]): Promise<void>;
   /**
    * Waits until each function has one replica, ready and connected to the token server, other
    * than those in `replaced`; returns their URLs and ids.
    */
-  ready(names: string[], replaced?: Record<string, string>, timeoutMs?: number): Promise<{ urls: Record<string, string>; ids: Record<string, string> }>;
+  ready(
+    names: string[],
+    replaced?: Record<string, string>,
+    timeoutMs?: number,
+  ): Promise<{ urls: Record<string, string>; ids: Record<string, string> }>;
   usage(): Promise<Usage>;
   /** Remembers a replica's forward token for `load` (ready() does it for the replicas it returns). */
   remember(replica: { url: string; forwardToken?: string }): void;
@@ -64,7 +73,11 @@ export interface Measurement {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function startSharingNode(o: { stack: string; functions: string[]; /** Extra node config, e.g. FASTGSHARE_EMULATED_DEVICES. */ env?: Record<string, string> }): Promise<SharingNode> {
+export async function startSharingNode(o: {
+  stack: string;
+  functions: string[];
+  /** Extra node config, e.g. FASTGSHARE_EMULATED_DEVICES. */ env?: Record<string, string>;
+}): Promise<SharingNode> {
   const ts: TestStore = await startTestStore();
   const dir = await mkdtemp(join(tmpdir(), 'fg-share-real-'));
   const log = createLogger({ sink: new CaptureSink(), level: 'info' });
@@ -73,7 +86,13 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
   const builder = createImageBuilder({ images, log });
   for (const f of o.functions) await builder.buildStack(stack, { filter: f, buildRoot: join(dir, 'build') });
   const config = readNodeConfig(
-    { FASTGSHARE_DATA_DIR: dir, FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '3000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000', ...o.env },
+    {
+      FASTGSHARE_DATA_DIR: dir,
+      FASTGSHARE_NODE_PORT: '0',
+      FASTGSHARE_DRAIN_TIMEOUT_MS: '3000',
+      FASTGSHARE_REPLICA_START_TIMEOUT_MS: '60000',
+      ...o.env,
+    },
     `share-real-${process.pid}`,
   );
   const agent = await startNodeAgent({
@@ -85,7 +104,11 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
     sharing: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 },
   });
   const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(agent.url + path, { method, headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(agent.url + path, {
+      method,
+      headers: { authorization: `Bearer ${agent.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return { status: res.status, body: (await res.json()) as any };
   };
   const usage = async () => (await call('GET', '/v1/usage')).body as Usage;
@@ -110,28 +133,37 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
     },
     async remove(...names) {
       await Promise.all(names.map((n) => call('DELETE', `/v1/functions/openfaas-fn/${n}`)));
-      await waitFor('removed', async () => {
-        const fns = (await call('GET', '/v1/functions')).body as FunctionReplicas[];
-        return names.every((n) => !fns.some((f) => f.name === n));
-      }, 15_000);
+      await waitFor(
+        'removed',
+        async () => {
+          const fns = (await call('GET', '/v1/functions')).body as FunctionReplicas[];
+          return names.every((n) => !fns.some((f) => f.name === n));
+        },
+        15_000,
+      );
     },
     async ready(names, replaced = {}, timeoutMs = 60_000) {
-      return waitFor(`${names.join(', ')} ready`, async () => {
-        const fns = (await call('GET', '/v1/functions')).body as FunctionReplicas[];
-        const u = await usage();
-        const urls: Record<string, string> = {};
-        const ids: Record<string, string> = {};
-        for (const n of names) {
-          const rs = fns.find((f) => f.name === n)?.replicas ?? [];
-          const r = rs.find((x) => x.state === 'ready' && x.id !== replaced[n]);
-          if (!r || rs.length !== 1 || !u.replicas.some((x) => x.replicaId === r.id)) return undefined;
-          urls[n] = r.url;
-          ids[n] = r.id;
-          // replicas answer only requests that carry their forward token
-          if (r.forwardToken) forwardTokens.set(new URL(r.url).origin, r.forwardToken);
-        }
-        return { urls, ids };
-      }, timeoutMs, 200);
+      return waitFor(
+        `${names.join(', ')} ready`,
+        async () => {
+          const fns = (await call('GET', '/v1/functions')).body as FunctionReplicas[];
+          const u = await usage();
+          const urls: Record<string, string> = {};
+          const ids: Record<string, string> = {};
+          for (const n of names) {
+            const rs = fns.find((f) => f.name === n)?.replicas ?? [];
+            const r = rs.find((x) => x.state === 'ready' && x.id !== replaced[n]);
+            if (!r || rs.length !== 1 || !u.replicas.some((x) => x.replicaId === r.id)) return undefined;
+            urls[n] = r.url;
+            ids[n] = r.id;
+            // replicas answer only requests that carry their forward token
+            if (r.forwardToken) forwardTokens.set(new URL(r.url).origin, r.forwardToken);
+          }
+          return { urls, ids };
+        },
+        timeoutMs,
+        200,
+      );
     },
     remember(replica) {
       if (replica.forwardToken) forwardTokens.set(new URL(replica.url).origin, replica.forwardToken);
@@ -143,7 +175,11 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
         while (!stopped) {
           try {
             const token = forwardTokens.get(new URL(url).origin);
-            const res = await fetch(url, { method: 'POST', body: new Uint8Array(body), headers: { 'content-type': contentType, ...(token ? { [FORWARD_TOKEN_HEADER]: token } : {}) } });
+            const res = await fetch(url, {
+              method: 'POST',
+              body: new Uint8Array(body),
+              headers: { 'content-type': contentType, ...(token ? { [FORWARD_TOKEN_HEADER]: token } : {}) },
+            });
             await res.arrayBuffer();
             if (res.status === 200) done++;
             else await sleep(5);
@@ -174,7 +210,8 @@ export async function startSharingNode(o: { stack: string; functions: string[]; 
       await sleep(ms);
       const b = await usage();
       const wall = (Date.now() - t0) / 1000;
-      const held = (u: Usage, n: string) => u.functions.find((f) => f.function === `${n}.openfaas-fn`)?.heldSeconds ?? 0;
+      const held = (u: Usage, n: string) =>
+        u.functions.find((f) => f.function === `${n}.openfaas-fn`)?.heldSeconds ?? 0;
       const dev = (u: Usage) => u.devices.find((d) => d.device === device) ?? { busySeconds: 0, maxHolders: 0 };
       return {
         share: Object.fromEntries(names.map((n) => [n, (held(b, n) - held(a, n)) / wall])),

@@ -4,7 +4,10 @@ import { deviceIdOf, readShareConfig } from '../../../fast-manager/sharing/share
 import { fingerprintOf } from '../../../fast-manager/apply/request.ts';
 import { makeSpec } from '../harness.ts';
 
-const R = 'fastgshare/gpu_quota_request', L = 'fastgshare/gpu_quota_limit', P = 'fastgshare/gpu_sm_partition', M = 'fastgshare/gpu_mem';
+const R = 'fastgshare/gpu_quota_request',
+  L = 'fastgshare/gpu_quota_limit',
+  P = 'fastgshare/gpu_sm_partition',
+  M = 'fastgshare/gpu_mem';
 
 describe('share configuration from annotations', () => {
   it('is undefined (not token-gated) without quota annotations', () => {
@@ -13,10 +16,19 @@ describe('share configuration from annotations', () => {
   });
   const ok: [Record<string, string>, object][] = [
     [{ [R]: '0.3' }, { quotaRequest: 0.3, quotaLimit: 1, partition: 100 }],
-    [{ [R]: '0.3', [L]: '0.3', [P]: '50' }, { quotaRequest: 0.3, quotaLimit: 0.3, partition: 50 }],
+    [
+      { [R]: '0.3', [L]: '0.3', [P]: '50' },
+      { quotaRequest: 0.3, quotaLimit: 0.3, partition: 50 },
+    ],
     [{ [L]: '0.4' }, { quotaRequest: 0, quotaLimit: 0.4, partition: 100 }],
-    [{ [R]: '0', [L]: '1', [M]: '2Gi' }, { quotaRequest: 0, quotaLimit: 1, partition: 100, memoryBytes: 2 ** 31 }],
-    [{ [R]: '1', [M]: '1000' }, { quotaRequest: 1, quotaLimit: 1, partition: 100, memoryBytes: 1000 }],
+    [
+      { [R]: '0', [L]: '1', [M]: '2Gi' },
+      { quotaRequest: 0, quotaLimit: 1, partition: 100, memoryBytes: 2 ** 31 },
+    ],
+    [
+      { [R]: '1', [M]: '1000' },
+      { quotaRequest: 1, quotaLimit: 1, partition: 100, memoryBytes: 1000 },
+    ],
   ];
   for (const [a, want] of ok) it(`reads ${JSON.stringify(a)}`, () => expect(readShareConfig(a)).to.deep.equal(want));
 
@@ -41,7 +53,9 @@ describe('share configuration from annotations', () => {
       }
       expect(err).to.be.instanceOf(PlatformError);
       expect((err as PlatformError).code).to.equal('bad_request');
-      expect((err as PlatformError).message).to.include(annotation).and.include(text);
+      expect((err as PlatformError).message)
+        .to.include(annotation)
+        .and.include(text);
     });
   }
 
@@ -50,9 +64,12 @@ describe('share configuration from annotations', () => {
     expect(deviceIdOf({ 'fastgshare/device': 'emulated' })).to.equal('emulated');
     expect(deviceIdOf({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_device': '0' })).to.equal('emulated');
     expect(deviceIdOf({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_device': '3' })).to.equal('emulated:3');
-    expect(deviceIdOf({ 'fastgshare/device': 'cpu', 'fastgshare/emulated_device': '3' })).to.equal('cpu'); // names an emulated device only
+    // names an emulated device only
+    expect(deviceIdOf({ 'fastgshare/device': 'cpu', 'fastgshare/emulated_device': '3' })).to.equal('cpu');
     expect(deviceIdOf({ 'fastgshare/device': 'cuda', 'fastgshare/cuda_device': '1' })).to.equal('cuda:1');
-    expect(() => deviceIdOf({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_device': '1.5' })).to.throw(/fastgshare\/emulated_device: "1.5" is not a whole number/);
+    expect(() => deviceIdOf({ 'fastgshare/device': 'emulated', 'fastgshare/emulated_device': '1.5' })).to.throw(
+      /fastgshare\/emulated_device: "1.5" is not a whole number/,
+    );
   });
 
   it('leaves quota changes out of the template fingerprint (applied live) but not partition changes', () => {

@@ -25,7 +25,10 @@ async function raw(socketPath: string, lines: string[]): Promise<Record<string, 
   await new Promise((r) => s.once('connect', r));
   for (const l of lines) s.write(`${l}\n`);
   await new Promise((r) => s.once('close', r));
-  return text.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
 }
 
 /**
@@ -38,7 +41,14 @@ async function manualServer() {
   const registry = new Registry();
   const meter = createTokenMeter(registry, clock);
   const timeline = createDeviceTimelines({ clock, capacity: 1000 });
-  const server = await createTokenServer({ socketPath: join(dir, 't.sock'), clock, log: createLogger({ sink: new CaptureSink() }), meter, timeline, scheduler: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 } });
+  const server = await createTokenServer({
+    socketPath: join(dir, 't.sock'),
+    clock,
+    log: createLogger({ sink: new CaptureSink() }),
+    meter,
+    timeline,
+    scheduler: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 },
+  });
   const count = (kind: string) => timeline.snapshot('emulated').events.filter((e) => e.kind === kind).length;
   return {
     clock,
@@ -72,7 +82,13 @@ describe('token channel (server + client over a unix socket)', function () {
     dir = await mkdtemp(join(tmpdir(), 'fg-tokens-'));
     registry = new Registry();
     meter = createTokenMeter(registry, systemClock);
-    server = await createTokenServer({ socketPath: join(dir, 'run', 't.sock'), clock: systemClock, log: createLogger({ sink: new CaptureSink() }), meter, scheduler: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 } });
+    server = await createTokenServer({
+      socketPath: join(dir, 'run', 't.sock'),
+      clock: systemClock,
+      log: createLogger({ sink: new CaptureSink() }),
+      meter,
+      scheduler: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 },
+    });
   });
   afterEach(async () => {
     await server.close();
@@ -128,14 +144,20 @@ describe('token channel (server + client over a unix socket)', function () {
 
   it('refuses an unregistered replica id with a clear error', async () => {
     server.register('r1', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('r1') });
-    const err = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'nobody', key: KEY('nobody') }).catch((e) => e);
+    const err = await connectTokenClient({
+      socketPath: server.socketPath,
+      replicaId: 'nobody',
+      key: KEY('nobody'),
+    }).catch((e) => e);
     expect(err).to.be.instanceOf(TokenChannelError);
     expect(err.code).to.equal('not_found');
     expect(err.message).to.include('replica nobody is not registered');
   });
 
   it('says what is wrong when the socket is missing', async () => {
-    const err = await connectTokenClient({ socketPath: join(dir, 'nope.sock'), replicaId: 'r1', key: KEY('r1') }).catch((e) => e);
+    const err = await connectTokenClient({ socketPath: join(dir, 'nope.sock'), replicaId: 'r1', key: KEY('r1') }).catch(
+      (e) => e,
+    );
     expect(err).to.be.instanceOf(TokenChannelError);
     expect(err.message).to.include('does not exist').and.include('nope.sock');
   });
@@ -145,7 +167,7 @@ describe('token channel (server + client over a unix socket)', function () {
     expect((await raw(server.socketPath, ['not json']))[0]!.message).to.include('not valid JSON');
   });
 
-  it('releases a dead replica\'s token at once so a waiter gets it', async () => {
+  it("releases a dead replica's token at once so a waiter gets it", async () => {
     server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('a') });
     server.register('b', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('b') });
     const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
@@ -186,7 +208,10 @@ describe('token channel (server + client over a unix socket)', function () {
       expect(granted).to.equal(false);
       m.clock.advance(10);
       await m.seen('grant', 2);
-      await eventually(async () => expect(granted, 'granted at 1110 ms, once 190 ms of its use is left in the window').to.equal(true), 5000);
+      await eventually(
+        async () => expect(granted, 'granted at 1110 ms, once 190 ms of its use is left in the window').to.equal(true),
+        5000,
+      );
     } finally {
       a.close();
       await m.close();
@@ -208,7 +233,12 @@ describe('token channel (server + client over a unix socket)', function () {
     server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('a') });
     server.register('b', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('b') });
     const b = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'b', key: KEY('b') });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a'), reconnectBaseMs: 10 });
+    const a = await connectTokenClient({
+      socketPath: server.socketPath,
+      replicaId: 'a',
+      key: KEY('a'),
+      reconnectBaseMs: 10,
+    });
     await b.acquire();
     const pa = a.acquire();
     // the server drops a's connection while a waits (unregister closes it); a is admitted again
@@ -236,7 +266,7 @@ describe('token channel (server + client over a unix socket)', function () {
     }, 5000);
   });
 
-  it('refuses a hello with another replica\'s id and a wrong or missing key, and the victim keeps its channel', async () => {
+  it("refuses a hello with another replica's id and a wrong or missing key, and the victim keeps its channel", async () => {
     server.register('victim', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('victim') });
     const victim = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'victim', key: KEY('victim') });
     for (const hello of [
@@ -257,21 +287,37 @@ describe('token channel (server + client over a unix socket)', function () {
     victim.release();
     expect(meter.replica('victim')!.tokensGranted).to.equal(1);
     // and the client side ends for good on a wrong key
-    const err = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'victim', key: 'not-the-key' }).catch((e) => e);
+    const err = await connectTokenClient({
+      socketPath: server.socketPath,
+      replicaId: 'victim',
+      key: 'not-the-key',
+    }).catch((e) => e);
     expect(err).to.be.instanceOf(TokenChannelError);
     expect(err.code).to.equal('unauthorized');
     victim.close();
   });
 
   it('needs a key to register a replica; a share update keeps it; a new key cuts the old process off', async () => {
-    expect(() => server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) })).to.throw(/without a key/);
+    expect(() => server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.5, 1) })).to.throw(
+      /without a key/,
+    );
     server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('k') });
     server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.4, 1) }); // share update, key kept
-    const c = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'k', key: KEY('k'), reconnectBaseMs: 10 });
+    const c = await connectTokenClient({
+      socketPath: server.socketPath,
+      replicaId: 'k',
+      key: KEY('k'),
+      reconnectBaseMs: 10,
+    });
     expect((await c.acquire()).quotaMs).to.be.above(0);
     c.release();
     // the replica's process is replaced (a new launch, a new key): the old key is refused from then on
-    server.register('k', { function: 'f.ns', device: 'emulated', share: share(0.4, 1), key: 'a-brand-new-key-0123456789' });
+    server.register('k', {
+      function: 'f.ns',
+      device: 'emulated',
+      share: share(0.4, 1),
+      key: 'a-brand-new-key-0123456789',
+    });
     const pending = c.acquire();
     const err = await pending.catch((e) => e);
     expect(err).to.be.instanceOf(TokenChannelError);

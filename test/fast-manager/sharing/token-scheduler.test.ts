@@ -1,8 +1,16 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../../core/clock.ts';
-import { TokenScheduler, type ShareConfig, type TokenSchedulerOptions } from '../../../fast-manager/sharing/token-scheduler.ts';
+import {
+  TokenScheduler,
+  type ShareConfig,
+  type TokenSchedulerOptions,
+} from '../../../fast-manager/sharing/token-scheduler.ts';
 
-const share = (quotaRequest: number, quotaLimit: number, partition: number): ShareConfig => ({ quotaRequest, quotaLimit, partition });
+const share = (quotaRequest: number, quotaLimit: number, partition: number): ShareConfig => ({
+  quotaRequest,
+  quotaLimit,
+  partition,
+});
 
 /**
  * Drives the scheduler with saturated replicas (each holds its token for the whole quota and asks
@@ -28,7 +36,10 @@ function simulate(
     const { nextWakeAt } = s.schedule();
     const holders = s.holders();
     maxHolders = Math.max(maxHolders, holders.length);
-    maxConcurrentPartition = Math.max(maxConcurrentPartition, holders.reduce((a, g) => a + clients[g.id]!.partition, 0));
+    maxConcurrentPartition = Math.max(
+      maxConcurrentPartition,
+      holders.reduce((a, g) => a + clients[g.id]!.partition, 0),
+    );
     const expiries = holders.map((g) => g.grantedAt + g.quotaMs);
     const next = Math.min(durationMs, ...expiries, nextWakeAt ?? Infinity, clock.now() + 10);
     const step = Math.max(next - clock.now(), 0.001);
@@ -134,11 +145,31 @@ describe('TokenScheduler', () => {
 
   describe('shares over time (saturated replicas)', () => {
     const cases: { name: string; clients: Record<string, ShareConfig>; expect: Record<string, [number, number]> }[] = [
-      { name: 'requests 0.3 / 0.7 with limits equal get 30 / 70 %', clients: { a: share(0.3, 0.3, 100), b: share(0.7, 0.7, 100) }, expect: { a: [0.28, 0.32], b: [0.68, 0.72] } },
-      { name: 'a lone replica with limit 0.4 stays at or under 0.4', clients: { a: share(0.4, 0.4, 100) }, expect: { a: [0.38, 0.401] } },
-      { name: 'request 0.3, limit 1, alone: work conserving', clients: { a: share(0.3, 1, 100) }, expect: { a: [0.97, 1] } },
-      { name: 'two replicas at partition 50 both run all the time', clients: { a: share(0.5, 1, 50), b: share(0.5, 1, 50) }, expect: { a: [0.97, 1], b: [0.97, 1] } },
-      { name: 'two replicas at partition 100 alternate', clients: { a: share(0.5, 1, 100), b: share(0.5, 1, 100) }, expect: { a: [0.45, 0.55], b: [0.45, 0.55] } },
+      {
+        name: 'requests 0.3 / 0.7 with limits equal get 30 / 70 %',
+        clients: { a: share(0.3, 0.3, 100), b: share(0.7, 0.7, 100) },
+        expect: { a: [0.28, 0.32], b: [0.68, 0.72] },
+      },
+      {
+        name: 'a lone replica with limit 0.4 stays at or under 0.4',
+        clients: { a: share(0.4, 0.4, 100) },
+        expect: { a: [0.38, 0.401] },
+      },
+      {
+        name: 'request 0.3, limit 1, alone: work conserving',
+        clients: { a: share(0.3, 1, 100) },
+        expect: { a: [0.97, 1] },
+      },
+      {
+        name: 'two replicas at partition 50 both run all the time',
+        clients: { a: share(0.5, 1, 50), b: share(0.5, 1, 50) },
+        expect: { a: [0.97, 1], b: [0.97, 1] },
+      },
+      {
+        name: 'two replicas at partition 100 alternate',
+        clients: { a: share(0.5, 1, 100), b: share(0.5, 1, 100) },
+        expect: { a: [0.45, 0.55], b: [0.45, 0.55] },
+      },
     ];
     for (const c of cases) {
       it(c.name, () => {
@@ -187,7 +218,10 @@ describe('TokenScheduler', () => {
     });
 
     it('never exceeds 100 % of the device in a long mixed run', () => {
-      const r = simulate({ a: share(0.2, 1, 12), b: share(0.2, 1, 24), c: share(0.3, 1, 50), d: share(0.3, 1, 60) }, 20_000);
+      const r = simulate(
+        { a: share(0.2, 1, 12), b: share(0.2, 1, 24), c: share(0.3, 1, 50), d: share(0.3, 1, 60) },
+        20_000,
+      );
       expect(r.maxConcurrentPartition).to.be.at.most(100);
       expect(r.maxHolders).to.be.at.least(2);
     });
@@ -247,7 +281,16 @@ describe('TokenScheduler', () => {
     });
 
     it('keeps the device busier than a blanket hold-back in a saturated mixed run, within 100 %', () => {
-      const mix = { r1: share(0.4, 1, 12), r2: share(0.4, 1, 12), r3: share(0.4, 1, 12), r4: share(0.4, 1, 12), n1: share(0.4, 1, 24), n2: share(0.4, 1, 24), b1: share(0.6, 1, 50), b2: share(0.6, 1, 50) };
+      const mix = {
+        r1: share(0.4, 1, 12),
+        r2: share(0.4, 1, 12),
+        r3: share(0.4, 1, 12),
+        r4: share(0.4, 1, 12),
+        n1: share(0.4, 1, 24),
+        n2: share(0.4, 1, 24),
+        b1: share(0.6, 1, 50),
+        b2: share(0.6, 1, 50),
+      };
       const r = simulate(mix, 10_000);
       const used = Object.entries(r.busy).reduce((a, [id, f]) => a + f * mix[id as keyof typeof mix].partition, 0);
       expect(r.maxConcurrentPartition).to.be.at.most(100);
@@ -369,7 +412,10 @@ describe('TokenScheduler', () => {
       expect(grantOf(s, 'bert').quotaMs, 'resnet (SLO 100 ms) may wait at most 50 ms').to.equal(50);
       s.release('bert');
       s.request('resnet', 30);
-      expect(grantOf(s, 'resnet').quotaMs, "resnet's own SLO does not cap its token; bert's 500 ms allows 250").to.equal(30);
+      expect(
+        grantOf(s, 'resnet').quotaMs,
+        "resnet's own SLO does not cap its token; bert's 500 ms allows 250",
+      ).to.equal(30);
     });
 
     it('never goes below the minimum token, and is off with sloTokenFraction 0', () => {
@@ -394,7 +440,10 @@ describe('TokenScheduler', () => {
     });
 
     it('keeps saturated replicas in their shares with the cap on (shares unchanged, tokens shorter)', () => {
-      const r = simulate({ a: { ...share(0.3, 0.3, 100), sloMs: 40 }, b: { ...share(0.7, 0.7, 100), sloMs: 40 } }, 10_000);
+      const r = simulate(
+        { a: { ...share(0.3, 0.3, 100), sloMs: 40 }, b: { ...share(0.7, 0.7, 100), sloMs: 40 } },
+        10_000,
+      );
       expect(r.busy.a).to.be.closeTo(0.3, 0.03);
       expect(r.busy.b).to.be.closeTo(0.7, 0.03);
     });

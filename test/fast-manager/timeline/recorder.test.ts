@@ -48,7 +48,15 @@ describe('device timeline recorder', () => {
 
     const all = tl.snapshot('emulated');
     expect(all.window).to.deep.equal({ from: 0, to: 19 });
-    expect(all.events.map((e) => e.kind)).to.deep.equal(['acquire', 'grant', 'acquire', 'batch-start', 'batch-end', 'release', 'grant']);
+    expect(all.events.map((e) => e.kind)).to.deep.equal([
+      'acquire',
+      'grant',
+      'acquire',
+      'batch-start',
+      'batch-end',
+      'release',
+      'grant',
+    ]);
     expect(all.batches).to.equal(true);
     const rel = all.events.find((e) => e.kind === 'release')!;
     expect(rel).to.include({ heldMs: 11, usedMs: 10.5, replica: 'a', partition: 50 });

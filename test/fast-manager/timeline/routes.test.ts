@@ -46,18 +46,41 @@ describe('device timeline routes and CLI', function () {
       timeline,
     });
     gw = await startGateway({
-      config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: join(dir.dir, 'gw'), FASTGSHARE_ADMIN_PASSWORD: PASSWORD, FASTGSHARE_READY_TIMEOUT_MS: '0', FASTGSHARE_TENANT_HASH_ROUNDS: '4' }),
+      config: readGatewayConfig({
+        PORT: '0',
+        FASTGSHARE_HOST: '127.0.0.1',
+        FASTGSHARE_DATA_DIR: join(dir.dir, 'gw'),
+        FASTGSHARE_ADMIN_PASSWORD: PASSWORD,
+        FASTGSHARE_READY_TIMEOUT_MS: '0',
+        FASTGSHARE_TENANT_HASH_ROUNDS: '4',
+      }),
       store: ts.store,
       nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })],
       log: silentLogger,
       registry: new Registry(),
     });
-    const t = await fetch(`${gw.url}/system/tenants`, { method: 'POST', headers: { authorization: basic('admin', PASSWORD), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'acme', password: 'acme-secret-pw' }) });
+    const t = await fetch(`${gw.url}/system/tenants`, {
+      method: 'POST',
+      headers: { authorization: basic('admin', PASSWORD), 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'acme', password: 'acme-secret-pw' }),
+    });
     expect(t.status, await t.text()).to.equal(201);
     tenantAuth = basic('acme', 'acme-secret-pw');
     // what the token server and the emulated device record while two replicas share the device
-    timeline.replica('emulated', { id: 'bert-r1', function: 'bert.openfaas-fn', partition: 50, quotaRequest: 0.6, quotaLimit: 1 });
-    timeline.replica('emulated', { id: 'resnet-r2', function: 'resnet50.openfaas-fn', partition: 12, quotaRequest: 0.4, quotaLimit: 1 });
+    timeline.replica('emulated', {
+      id: 'bert-r1',
+      function: 'bert.openfaas-fn',
+      partition: 50,
+      quotaRequest: 0.6,
+      quotaLimit: 1,
+    });
+    timeline.replica('emulated', {
+      id: 'resnet-r2',
+      function: 'resnet50.openfaas-fn',
+      partition: 12,
+      quotaRequest: 0.4,
+      quotaLimit: 1,
+    });
     const d = timeline.device('emulated');
     d.acquire('bert-r1', 50, 10);
     d.grant('bert-r1', 50, 20, 0.2);
@@ -79,16 +102,33 @@ describe('device timeline routes and CLI', function () {
   });
 
   it('agent: serves the timeline with its token, 401 without, 400 for a bad query, 404 for an unknown device', async () => {
-    const get = (path: string, auth?: string) => fetch(agent.url + path, { headers: auth ? { authorization: auth } : {} });
+    const get = (path: string, auth?: string) =>
+      fetch(agent.url + path, { headers: auth ? { authorization: auth } : {} });
     const bearer = `Bearer ${agent.token}`;
     const ok = await get('/v1/devices/emulated/timeline?last=60000', bearer);
     expect(ok.status).to.equal(200);
     const tl = (await ok.json()) as DeviceTimeline;
     expect(tl.device).to.equal('emulated');
-    expect(tl.events.map((e) => e.kind)).to.deep.equal(['acquire', 'grant', 'acquire', 'grant', 'batch-start', 'batch-start', 'batch-end', 'batch-end', 'release', 'release']);
-    expect(tl.events.filter((e) => e.kind === 'batch-start').map((e) => e.replica)).to.deep.equal(['bert-r1', 'resnet-r2']);
+    expect(tl.events.map((e) => e.kind)).to.deep.equal([
+      'acquire',
+      'grant',
+      'acquire',
+      'grant',
+      'batch-start',
+      'batch-start',
+      'batch-end',
+      'batch-end',
+      'release',
+      'release',
+    ]);
+    expect(tl.events.filter((e) => e.kind === 'batch-start').map((e) => e.replica)).to.deep.equal([
+      'bert-r1',
+      'resnet-r2',
+    ]);
     expect(tl.window.to - tl.window.from).to.equal(60_000);
-    const since = await (await get(`/v1/devices/emulated/timeline?since=${tl.window.to + 1}`, bearer)).json() as DeviceTimeline;
+    const since = (await (
+      await get(`/v1/devices/emulated/timeline?since=${tl.window.to + 1}`, bearer)
+    ).json()) as DeviceTimeline;
     expect(since.events).to.deep.equal([]);
     expect(since.open.waiting).to.deep.equal([]);
     const cpu = await get('/v1/devices/cpu/timeline', bearer);
@@ -107,7 +147,10 @@ describe('device timeline routes and CLI', function () {
     }
     const unknown = await get('/v1/devices/emulated:7/timeline', bearer);
     expect(unknown.status).to.equal(404);
-    expect(((await unknown.json()) as { message: string }).message).to.contain('not on this node').and.contain('cpu').and.contain('emulated');
+    expect(((await unknown.json()) as { message: string }).message)
+      .to.contain('not on this node')
+      .and.contain('cpu')
+      .and.contain('emulated');
   });
 
   it('gateway: the admin reads a node device timeline; a tenant gets 403 and nothing of it', async () => {
@@ -116,24 +159,47 @@ describe('device timeline routes and CLI', function () {
     expect(admin.status).to.equal(200);
     expect(((await admin.json()) as DeviceTimeline).events).to.have.length(10);
     const devices = await get('/system/devices', basic('admin', PASSWORD));
-    expect(((await devices.json()) as { node: string; devices: { id: string }[] }[]).map((n) => [n.node, n.devices.map((d) => d.id).includes('emulated')])).to.deep.equal([[node, true]]);
-    for (const path of [`/system/devices/${node}/emulated/timeline`, '/system/devices', `/SYSTEM/devices/${node}/emulated/timeline`, `/system//devices/${node}/emulated/timeline`]) {
+    expect(
+      ((await devices.json()) as { node: string; devices: { id: string }[] }[]).map((n) => [
+        n.node,
+        n.devices.map((d) => d.id).includes('emulated'),
+      ]),
+    ).to.deep.equal([[node, true]]);
+    for (const path of [
+      `/system/devices/${node}/emulated/timeline`,
+      '/system/devices',
+      `/SYSTEM/devices/${node}/emulated/timeline`,
+      `/system//devices/${node}/emulated/timeline`,
+    ]) {
       const r = await get(path, tenantAuth);
-      expect(r.status, path).to.be.oneOf(path.startsWith("/system/devices") ? [403] : [400, 403, 404]);
+      expect(r.status, path).to.be.oneOf(path.startsWith('/system/devices') ? [403] : [400, 403, 404]);
       expect(await r.text()).not.to.contain('bert');
     }
     expect((await get(`/system/devices/${node}/emulated/timeline`)).status).to.equal(401);
     const nope = await get('/system/devices/no-such-node/emulated/timeline', basic('admin', PASSWORD));
     expect(nope.status).to.equal(404);
-    expect(await nope.text()).to.contain('no-such-node').and.contain(node);
+    expect(await nope.text())
+      .to.contain('no-such-node')
+      .and.contain(node);
   });
 
   it('CLI: `timeline emulated` writes a page with a lane per replica, Σ partition and the waste table', async () => {
     let out = '';
     let err = '';
-    const io = { stdout: { write: (s: string | Uint8Array) => (out += s.toString()) }, stderr: { write: (s: string | Uint8Array) => (err += s.toString()) }, stdin: Readable.from([]) };
+    const io = {
+      stdout: { write: (s: string | Uint8Array) => (out += s.toString()) },
+      stderr: { write: (s: string | Uint8Array) => (err += s.toString()) },
+      stdin: Readable.from([]),
+    };
     const run = (argv: string[], user = 'admin', password = PASSWORD) =>
-      main({ argv: [...argv, '-g', gw.url, '--username', user, '--password', password], env: { OPENFAAS_CONFIG: join(dir.dir, 'cfg') }, io, cwd: dir.dir, home: dir.dir, stopSignal: () => new Promise(() => {}) });
+      main({
+        argv: [...argv, '-g', gw.url, '--username', user, '--password', password],
+        env: { OPENFAAS_CONFIG: join(dir.dir, 'cfg') },
+        io,
+        cwd: dir.dir,
+        home: dir.dir,
+        stopSignal: () => new Promise(() => {}),
+      });
     const code = await run(['timeline', 'emulated', '--since', '1m', '-o', 'tl.html']);
     expect(code, err).to.equal(0);
     expect(out).to.contain(`Device emulated on ${node}`).and.contain('idle with work waiting').and.contain('tl.html');

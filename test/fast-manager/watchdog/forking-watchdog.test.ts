@@ -37,7 +37,10 @@ async function start(env: Env, cwd = WORDCOUNT): Promise<Running> {
 /** pids of `sleep <secs>` processes whose duration starts with `prefix` (unique to one test). */
 function sleepers(prefix: string): number[] {
   try {
-    return execFileSync('pgrep', ['-f', `^sleep ${prefix.replace('.', '\\.')}`], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    return execFileSync('pgrep', ['-f', `^sleep ${prefix.replace('.', '\\.')}`], { encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return []; // pgrep exits 1 when none
   }
@@ -62,15 +65,22 @@ describe('fast-manager watchdog: one process per request', function () {
     for (const r of running.splice(0)) await r.watchdog.drain();
   });
 
-  it('runs a shell one-liner per request: body on stdin, stdout as the answer, the request\'s content type', async () => {
+  it("runs a shell one-liner per request: body on stdin, stdout as the answer, the request's content type", async () => {
     const w = await start({ fprocess: `sh -c 'tr a-z A-Z'` });
-    const r = await fetch(`${w.url}/any/path?q=1`, { method: 'POST', body: 'hello classic', headers: { 'content-type': 'text/x-greeting' } });
+    const r = await fetch(`${w.url}/any/path?q=1`, {
+      method: 'POST',
+      body: 'hello classic',
+      headers: { 'content-type': 'text/x-greeting' },
+    });
     expect(r.status).to.equal(200);
     expect(await r.text()).to.equal('HELLO CLASSIC');
     expect(r.headers.get('content-type')).to.equal('text/x-greeting');
     expect(Number(r.headers.get('x-duration-seconds'))).to.be.greaterThan(0);
     // one process per request: each call sees only its own body
-    const [a, b] = await Promise.all([fetch(w.url, { method: 'POST', body: 'one' }), fetch(w.url, { method: 'POST', body: 'two' })]);
+    const [a, b] = await Promise.all([
+      fetch(w.url, { method: 'POST', body: 'one' }),
+      fetch(w.url, { method: 'POST', body: 'two' }),
+    ]);
     expect([await a.text(), await b.text()]).to.deep.equal(['ONE', 'TWO']);
     const get = await fetch(w.url);
     expect(get.status).to.equal(200);
@@ -79,10 +89,20 @@ describe('fast-manager watchdog: one process per request', function () {
 
   it('runs a Python function with the request as Http_* variables; invalid input → 500 with its traceback', async () => {
     const w = await start({ fprocess: 'python3 handler.py', content_type: 'application/json' });
-    const r = await fetch(`${w.url}/count?lang=en`, { method: 'PUT', body: JSON.stringify({ text: 'one two three' }), headers: { 'x-call-id': 'call-42' } });
+    const r = await fetch(`${w.url}/count?lang=en`, {
+      method: 'PUT',
+      body: JSON.stringify({ text: 'one two three' }),
+      headers: { 'x-call-id': 'call-42' },
+    });
     expect(r.status).to.equal(200);
     expect(r.headers.get('content-type')).to.equal('application/json');
-    expect(await r.json()).to.deep.include({ words: 3, method: 'PUT', path: '/count', query: 'lang=en', callId: 'call-42' });
+    expect(await r.json()).to.deep.include({
+      words: 3,
+      method: 'PUT',
+      path: '/count',
+      query: 'lang=en',
+      callId: 'call-42',
+    });
     const bad = await fetch(w.url, { method: 'POST', body: 'not json' });
     expect(bad.status).to.equal(500);
     const text = await bad.text();
@@ -92,7 +112,10 @@ describe('fast-manager watchdog: one process per request', function () {
   });
 
   it('answers a non-zero exit with 500 and the stderr, and keeps stderr out of a good answer when combine_output=false', async () => {
-    const w = await start({ fprocess: `sh -c 'cat; echo "to the log" >&2; test "$Http_Query" != fail || { echo "refused: bad input" >&2; exit 3; }'`, combine_output: 'false' });
+    const w = await start({
+      fprocess: `sh -c 'cat; echo "to the log" >&2; test "$Http_Query" != fail || { echo "refused: bad input" >&2; exit 3; }'`,
+      combine_output: 'false',
+    });
     const ok = await fetch(`${w.url}/?fine`, { method: 'POST', body: 'data' });
     expect(await ok.text()).to.equal('data');
     const failed = await fetch(`${w.url}/?fail`, { method: 'POST', body: 'data' });
@@ -112,7 +135,11 @@ describe('fast-manager watchdog: one process per request', function () {
     expect(r.status).to.equal(408);
     expect(await r.text()).to.match(/^Killed process: it ran longer than exec_timeout \(0\.5s\); raise exec_timeout/);
     expect(Date.now() - t0).to.be.lessThan(4_000);
-    const w2 = await start({ fprocess: `sh -c 'sleep 31.419 & exec sleep 31.418'`, exec_timeout: '0', write_timeout: '400ms' });
+    const w2 = await start({
+      fprocess: `sh -c 'sleep 31.419 & exec sleep 31.418'`,
+      exec_timeout: '0',
+      write_timeout: '400ms',
+    });
     const slow = await fetch(w2.url, { method: 'POST', body: '' });
     expect(slow.status).to.equal(504);
     expect(await slow.text()).to.contain('did not answer within write_timeout (0.4s)');
@@ -148,12 +175,16 @@ describe('fast-manager watchdog: one process per request', function () {
     expect([health.status, await health.text()]).to.deep.equal([200, 'OK']);
     // the function's process never sees the header
     const env = await start({ fprocess: 'env', FASTGSHARE_FORWARD_TOKEN: 't2' });
-    const seen = await (await fetch(env.url, { method: 'POST', body: '', headers: { [FORWARD_TOKEN_HEADER]: 't2', 'x-other': 'kept' } })).text();
+    const seen = await (
+      await fetch(env.url, { method: 'POST', body: '', headers: { [FORWARD_TOKEN_HEADER]: 't2', 'x-other': 'kept' } })
+    ).text();
     expect(seen).to.contain('Http_X_Other=kept').and.not.contain('t2');
     const missing = await start({ fprocess: 'no-such-command-here' });
     const m = await fetch(missing.url, { method: 'POST', body: '' });
     expect(m.status).to.equal(500);
-    expect(await m.text()).to.contain('cannot start the function\'s process "no-such-command-here"').and.contain('ENOENT');
+    expect(await m.text())
+      .to.contain('cannot start the function\'s process "no-such-command-here"')
+      .and.contain('ENOENT');
     expect((await fetch(missing.url, { method: 'OPTIONS' })).status).to.equal(405);
     // the profiler's reserved path is not forked
     const sample = await fetch(`${missing.url}/_/sample`);

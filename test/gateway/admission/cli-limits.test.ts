@@ -17,7 +17,11 @@ function io() {
   let out = '';
   let err = '';
   return {
-    io: { stdout: { write: (s: string | Uint8Array) => (out += s.toString()) }, stderr: { write: (s: string | Uint8Array) => (err += s.toString()) }, stdin: Readable.from([]) },
+    io: {
+      stdout: { write: (s: string | Uint8Array) => (out += s.toString()) },
+      stderr: { write: (s: string | Uint8Array) => (err += s.toString()) },
+      stdin: Readable.from([]),
+    },
     out: () => out,
     err: () => err,
   };
@@ -33,9 +37,24 @@ describe('fastgshare tenant limits', function () {
   before(async () => {
     ts = await startTestStore();
     dir = await tempDir();
-    const config = readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dir.dir, FASTGSHARE_ADMIN_PASSWORD: 'admin-password-1', FASTGSHARE_TENANT_HASH_ROUNDS: '4', FASTGSHARE_AUTOSCALE: 'false', FASTGSHARE_TENANT_MAX_MEMORY: '2Gi' });
+    const config = readGatewayConfig({
+      PORT: '0',
+      FASTGSHARE_HOST: '127.0.0.1',
+      FASTGSHARE_DATA_DIR: dir.dir,
+      FASTGSHARE_ADMIN_PASSWORD: 'admin-password-1',
+      FASTGSHARE_TENANT_HASH_ROUNDS: '4',
+      FASTGSHARE_AUTOSCALE: 'false',
+      FASTGSHARE_TENANT_MAX_MEMORY: '2Gi',
+    });
     gw = await startGateway({ config, store: ts.store, nodes: [], log: silentLogger, registry: new Registry() });
-    const r = await fetch(`${gw.url}/system/tenants`, { method: 'POST', headers: { authorization: 'Basic ' + Buffer.from('admin:admin-password-1').toString('base64'), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'alice' }) });
+    const r = await fetch(`${gw.url}/system/tenants`, {
+      method: 'POST',
+      headers: {
+        authorization: 'Basic ' + Buffer.from('admin:admin-password-1').toString('base64'),
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ name: 'alice' }),
+    });
     alicePassword = ((await r.json()) as { password: string }).password;
   });
   after(async () => {
@@ -46,10 +65,22 @@ describe('fastgshare tenant limits', function () {
 
   const run = async (argv: string[], user = 'admin', password = 'admin-password-1') => {
     const t = io();
-    const code = await main({ argv: [...argv, '-g', gw.url, '--username', user, '--password', password], env: { OPENFAAS_CONFIG: join(dir.dir, 'cfg') }, io: t.io, cwd: dir.dir, home: dir.dir, stopSignal: () => new Promise(() => {}) });
+    const code = await main({
+      argv: [...argv, '-g', gw.url, '--username', user, '--password', password],
+      env: { OPENFAAS_CONFIG: join(dir.dir, 'cfg') },
+      io: t.io,
+      cwd: dir.dir,
+      home: dir.dir,
+      stopSignal: () => new Promise(() => {}),
+    });
     return { code, out: t.out(), err: t.err() };
   };
-  const row = (out: string, limit: string) => out.split('\n').find((l) => l.startsWith(limit))?.trim().split(/\s{2,}/);
+  const row = (out: string, limit: string) =>
+    out
+      .split('\n')
+      .find((l) => l.startsWith(limit))
+      ?.trim()
+      .split(/\s{2,}/);
 
   it('shows the defaults and what the tenant holds', async () => {
     const r = await run(['tenant', 'limits', 'alice']);

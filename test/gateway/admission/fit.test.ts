@@ -28,11 +28,33 @@ describe('admission for the auto-scaler: fit instead of refuse', function () {
   let ts: TestStore;
   let admission: Admission;
   const sink = new CaptureSink();
-  const node = { url: 'http://n1', info: async (): Promise<NodeInfo> => ({ name: 'n1', url: 'http://n1', cpus: 2, memoryBytes: 4 * GiB, version: 'x' }) } as NodeAgentClient;
+  const node = {
+    url: 'http://n1',
+    info: async (): Promise<NodeInfo> => ({
+      name: 'n1',
+      url: 'http://n1',
+      cpus: 2,
+      memoryBytes: 4 * GiB,
+      version: 'x',
+    }),
+  } as NodeAgentClient;
   const nodes = [node];
 
-  const store = async (name: string, namespace: string, replicas: number, annotations: Record<string, string>, limits?: { memory: string }) => {
-    await ts.store.models.Function.create({ name, namespace, image: 'echo:latest', annotations, replicas, ...(limits ? { limits } : {}) });
+  const store = async (
+    name: string,
+    namespace: string,
+    replicas: number,
+    annotations: Record<string, string>,
+    limits?: { memory: string },
+  ) => {
+    await ts.store.models.Function.create({
+      name,
+      namespace,
+      image: 'echo:latest',
+      annotations,
+      replicas,
+      ...(limits ? { limits } : {}),
+    });
     return { name, namespace, annotations, replicas, limits } as AdmissionFunction;
   };
 
@@ -56,7 +78,8 @@ describe('admission for the auto-scaler: fit instead of refuse', function () {
     const a = await store('quarter', 'alice', 1, { [Q]: '0.25', [P]: '100' });
     const f = await admission.fit(a, 5, nodes);
     expect(f.replicas).to.equal(4);
-    expect(f.limitedBy!.map((v) => v.limit)).to.deep.equal(['tenant.deviceShare', 'node.deviceShare']); // 5 × 0.25 breaks both
+    // 5 × 0.25 breaks both
+    expect(f.limitedBy!.map((v) => v.limit)).to.deep.equal(['tenant.deviceShare', 'node.deviceShare']);
     expect(f.limitedBy![0]).to.include({ value: 1, current: 0.25 });
     // the same line a user's scale is refused at
     await admission.admitScale(a, 4, 4, nodes, 'scale');
@@ -91,7 +114,13 @@ describe('admission for the auto-scaler: fit instead of refuse', function () {
   });
 
   it('counts a stored function whose annotations no longer parse as reserving nothing, and says so', async () => {
-    await ts.store.models.Function.create({ name: 'broken', namespace: 'openfaas-fn', image: 'echo:latest', annotations: { [Q]: 'lots' }, replicas: 2 });
+    await ts.store.models.Function.create({
+      name: 'broken',
+      namespace: 'openfaas-fn',
+      image: 'echo:latest',
+      annotations: { [Q]: 'lots' },
+      replicas: 2,
+    });
     const info = await admission.info('alice');
     expect(info.usage.functions).to.equal(2);
     expect(sink.lines().join('\n')).to.contain('broken.openfaas-fn');
@@ -99,7 +128,20 @@ describe('admission for the auto-scaler: fit instead of refuse', function () {
 
   it('keeps why a scale was lowered for the explain route, and forgets it when a scale is not', async () => {
     const answers = [
-      { replicas: 2, limitedBy: [{ limit: 'tenant.replicas', scope: 'tenant "alice"', value: 20, requested: 21, current: 19, unit: 'replicas' as const, remedy: 'ask' }] },
+      {
+        replicas: 2,
+        limitedBy: [
+          {
+            limit: 'tenant.replicas',
+            scope: 'tenant "alice"',
+            value: 20,
+            requested: 21,
+            current: 19,
+            unit: 'replicas' as const,
+            remedy: 'ask',
+          },
+        ],
+      },
       { replicas: 3 },
     ];
     const control = { scaleWithin: async () => answers.shift()! } as unknown as FunctionsControl;
@@ -108,7 +150,10 @@ describe('admission for the auto-scaler: fit instead of refuse', function () {
     const clamp = target.admission!('fn.alice')!;
     expect(clamp).to.include({ asked: 5, applied: 2 });
     expect(clamp.limits).to.deep.equal(['tenant.replicas']);
-    expect(clamp.reasons[0]).to.contain('tenant "alice"').and.contain('is 20 replicas').and.contain('needs 21 replicas');
+    expect(clamp.reasons[0])
+      .to.contain('tenant "alice"')
+      .and.contain('is 20 replicas')
+      .and.contain('needs 21 replicas');
     expect(await target.scale('fn', 'alice', 3)).to.equal(3);
     expect(target.admission!('fn.alice')).to.equal(undefined);
   });

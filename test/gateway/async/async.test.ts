@@ -36,8 +36,17 @@ describe('async invocations (/async-function)', function () {
       },
     });
     // echo: one replica; flaky: none until scaled up (min 0)
-    for (const [service, labels] of [['echo', {}], ['flaky', { 'com.openfaas.scale.min': '0' }]] as const) {
-      expect((await h.call('POST', '/system/functions', { body: { service, image: 'echo:latest', labels, annotations: {} } })).status).to.equal(202);
+    for (const [service, labels] of [
+      ['echo', {}],
+      ['flaky', { 'com.openfaas.scale.min': '0' }],
+    ] as const) {
+      expect(
+        (
+          await h.call('POST', '/system/functions', {
+            body: { service, image: 'echo:latest', labels, annotations: {} },
+          })
+        ).status,
+      ).to.equal(202);
     }
     await h.eventually(async () => expect((await h.call('GET', '/function/echo')).status).to.equal(200));
   });
@@ -47,7 +56,7 @@ describe('async invocations (/async-function)', function () {
     await deleteQueueKeys(prefix);
   });
 
-  it('queues the request and posts the function\'s answer to the callback with the OpenFaaS headers', async () => {
+  it("queues the request and posts the function's answer to the callback with the OpenFaaS headers", async () => {
     const res = await h.call('PUT', '/async-function/echo.openfaas-fn/some/path?a=1&b=two', {
       body: 'hello async',
       headers: { 'X-Callback-Url': cb.url, 'X-Custom': 'kept', 'Content-Type': 'text/plain' },
@@ -118,11 +127,19 @@ describe('async invocations (/async-function)', function () {
 
   it('refuses at send time a name that resolves to the gateway itself: callback recorded as failed, not retried, nothing posted', async () => {
     const name = hostname();
-    const resolves = await lookup(name).then(() => true, () => false);
-    const failedBefore = Number(/gateway_async_callbacks_total\{result="failed"\} (\d+)/.exec((await h.call('GET', '/metrics')).text)?.[1] ?? 0);
+    const resolves = await lookup(name).then(
+      () => true,
+      () => false,
+    );
+    const failedBefore = Number(
+      /gateway_async_callbacks_total\{result="failed"\} (\d+)/.exec((await h.call('GET', '/metrics')).text)?.[1] ?? 0,
+    );
     const id = `self-${Date.now()}`;
     const url = `http://${name}:${h.gateway.port}/system/scale-function/echo`;
-    const r = await h.call('POST', '/async-function/echo', { body: '{"serviceName":"echo","replicas":0}', headers: { 'X-Call-Id': id, 'X-Callback-Url': url } });
+    const r = await h.call('POST', '/async-function/echo', {
+      body: '{"serviceName":"echo","replicas":0}',
+      headers: { 'X-Call-Id': id, 'X-Callback-Url': url },
+    });
     expect(r.status, 'a name is not resolved at submission').to.equal(202);
     const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
     const queue = new Queue(asyncKeys({ prefix, queue: 'async-invocations' }).queue, { connection, prefix });
@@ -142,7 +159,9 @@ describe('async invocations (/async-function)', function () {
     expect(failed, 'logged once: no retries hammering the destination').to.have.length(1);
     if (resolves) expect(String(failed[0]!.fields.error)).to.match(/refused \(rule: platform-listener\)/);
     const metrics = (await h.call('GET', '/metrics')).text;
-    expect(Number(/gateway_async_callbacks_total\{result="failed"\} (\d+)/.exec(metrics)?.[1])).to.equal(failedBefore + 1);
+    expect(Number(/gateway_async_callbacks_total\{result="failed"\} (\d+)/.exec(metrics)?.[1])).to.equal(
+      failedBefore + 1,
+    );
     // the callback did not reach the scale route: echo still has its replica
     const fns = (await h.call('GET', '/system/functions')).json() as Array<{ name: string; replicas: number }>;
     expect(fns.find((f) => f.name === 'echo')!.replicas).to.equal(1);
@@ -151,7 +170,10 @@ describe('async invocations (/async-function)', function () {
   it('runs a resubmitted X-Call-Id only once', async () => {
     const id = `dup-${Date.now()}`;
     for (let i = 0; i < 3; i++) {
-      const r = await h.call('POST', '/async-function/echo', { body: `n${i}`, headers: { 'X-Call-Id': id, 'X-Callback-Url': cb.url } });
+      const r = await h.call('POST', '/async-function/echo', {
+        body: `n${i}`,
+        headers: { 'X-Call-Id': id, 'X-Callback-Url': cb.url },
+      });
       expect(r.status).to.equal(202);
       expect(r.headers.get('x-call-id')).to.equal(id);
     }
@@ -160,7 +182,14 @@ describe('async invocations (/async-function)', function () {
     expect(cb.forCall(id)).to.have.length(1);
     expect(JSON.parse(cb.forCall(id)[0]!.body).body).to.equal('n0');
     // and after it finished, too
-    expect((await h.call('POST', '/async-function/echo', { body: 'again', headers: { 'X-Call-Id': id, 'X-Callback-Url': cb.url } })).status).to.equal(202);
+    expect(
+      (
+        await h.call('POST', '/async-function/echo', {
+          body: 'again',
+          headers: { 'X-Call-Id': id, 'X-Callback-Url': cb.url },
+        })
+      ).status,
+    ).to.equal(202);
     await new Promise((r) => setTimeout(r, 400));
     expect(cb.forCall(id)).to.have.length(1);
   });
@@ -188,7 +217,9 @@ describe('async invocations (/async-function)', function () {
   it('succeeds on a later attempt once the function has a replica again', async () => {
     const r = await h.call('POST', '/async-function/flaky', { body: 'later', headers: { 'X-Callback-Url': cb.url } });
     const id = r.headers.get('x-call-id')!;
-    expect((await h.call('POST', '/system/scale-function/flaky', { body: { serviceName: 'flaky', replicas: 1 } })).status).to.be.oneOf([200, 202]);
+    expect(
+      (await h.call('POST', '/system/scale-function/flaky', { body: { serviceName: 'flaky', replicas: 1 } })).status,
+    ).to.be.oneOf([200, 202]);
     const [got] = await h.eventually(async () => {
       const c = cb.forCall(id);
       expect(c).to.have.length(1);
@@ -202,7 +233,10 @@ describe('async invocations (/async-function)', function () {
   it('bounds how many calls of one function run at once', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 6; i++) {
-      const r = await h.call('POST', '/async-function/echo/slow?ms=300', { body: String(i), headers: { 'X-Callback-Url': cb.url } });
+      const r = await h.call('POST', '/async-function/echo/slow?ms=300', {
+        body: String(i),
+        headers: { 'X-Callback-Url': cb.url },
+      });
       ids.push(r.headers.get('x-call-id')!);
     }
     const got = await h.eventually(async () => {

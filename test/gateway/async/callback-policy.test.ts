@@ -10,18 +10,36 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readCallbackAllow, type CallbackAllowRule } from '../../../core/config.ts';
 import { ConfigError, PlatformError } from '../../../core/errors.ts';
-import { createCallbackPolicy, CallbackRefusedError, type CallbackPolicyOptions, type PlatformListener } from '../../../gateway/async/callback-policy.ts';
+import {
+  createCallbackPolicy,
+  CallbackRefusedError,
+  type CallbackPolicyOptions,
+  type PlatformListener,
+} from '../../../gateway/async/callback-policy.ts';
 import { createCallbackSender, parseCallbackUrl, type CallbackReport } from '../../../gateway/async/callback.ts';
 import { startCallbackServer, type CallbackServer } from './callback-server.ts';
 
 const allow = (spec: string): CallbackAllowRule[] => readCallbackAllow({ FASTGSHARE_CALLBACK_ALLOW: spec });
 
 function policy(o: Partial<CallbackPolicyOptions> = {}) {
-  return createCallbackPolicy({ allow: [], listeners: () => [], hostAddresses: () => ['127.0.0.1', '::1', '203.0.113.7'], ...o });
+  return createCallbackPolicy({
+    allow: [],
+    listeners: () => [],
+    hostAddresses: () => ['127.0.0.1', '::1', '203.0.113.7'],
+    ...o,
+  });
 }
 
 function report(url: string, callId = 'c1'): CallbackReport {
-  return { url, callId, function: 'echo.openfaas-fn', status: 200, durationSeconds: 0.01, body: Buffer.from('result'), attempts: 1 };
+  return {
+    url,
+    callId,
+    function: 'echo.openfaas-fn',
+    status: 200,
+    durationSeconds: 0.01,
+    body: Buffer.from('result'),
+    attempts: 1,
+  };
 }
 
 /** Refused forms (host part of the URL) and the rule each must be refused by. */
@@ -71,7 +89,16 @@ const REFUSED: Array<[string, string]> = [
   ['203.0.113.7', 'this-host'],
 ];
 
-const PUBLIC = ['93.184.216.34', '172.32.0.1', '172.15.255.255', '100.128.0.1', '11.0.0.1', '192.169.0.1', '[2606:4700::1111]', '[::ffff:8.8.8.8]'];
+const PUBLIC = [
+  '93.184.216.34',
+  '172.32.0.1',
+  '172.15.255.255',
+  '100.128.0.1',
+  '11.0.0.1',
+  '192.169.0.1',
+  '[2606:4700::1111]',
+  '[::ffff:8.8.8.8]',
+];
 
 describe('callback destination policy', () => {
   let rx: CallbackServer;
@@ -130,7 +157,13 @@ describe('callback destination policy', () => {
       'metadata.example': ['169.254.169.254'],
       'v6.example': ['::1'],
     };
-    const p = policy({ resolve: (h, cb) => cb(null, (answers[h] ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 }))) });
+    const p = policy({
+      resolve: (h, cb) =>
+        cb(
+          null,
+          (answers[h] ?? []).map((address) => ({ address, family: address.includes(':') ? 6 : 4 })),
+        ),
+    });
     const sender = createCallbackSender({ timeoutMs: 2000, policy: p, attempts: 2, retryDelayMs: 10 });
     for (const name of Object.keys(answers)) {
       // passes the submission check (no DNS there) ...
@@ -146,7 +179,14 @@ describe('callback destination policy', () => {
   it('connects only to the allowed addresses of a name that resolves to several', async () => {
     const seen: string[] = [];
     // 127.0.0.2 is loopback too, but only 127.0.0.1/32 is allowed: the lookup must hand over 127.0.0.1
-    const p = policy({ allow: allow('127.0.0.1/32'), resolve: (_h, cb) => cb(null, [{ address: '127.0.0.2', family: 4 }, { address: '127.0.0.1', family: 4 }]) });
+    const p = policy({
+      allow: allow('127.0.0.1/32'),
+      resolve: (_h, cb) =>
+        cb(null, [
+          { address: '127.0.0.2', family: 4 },
+          { address: '127.0.0.1', family: 4 },
+        ]),
+    });
     const target = p.connectOptions(new URL(`http://mixed.example:${rxPort}/cb`));
     await new Promise<void>((resolve, reject) =>
       target.lookup('mixed.example', { all: true }, (err, addrs) => {
@@ -156,11 +196,13 @@ describe('callback destination policy', () => {
       }),
     );
     expect(seen).to.deep.equal(['127.0.0.1']);
-    await createCallbackSender({ timeoutMs: 2000, policy: p }).send(report(`http://mixed.example:${rxPort}/cb`, 'mixed-1'));
+    await createCallbackSender({ timeoutMs: 2000, policy: p }).send(
+      report(`http://mixed.example:${rxPort}/cb`, 'mixed-1'),
+    );
     expect(rx.forCall('mixed-1')).to.have.length(1);
   });
 
-  it('refuses the platform\'s own listeners even when a CIDR allows their address; an explicit host:port opens one', () => {
+  it("refuses the platform's own listeners even when a CIDR allows their address; an explicit host:port opens one", () => {
     const listeners: PlatformListener[] = [
       { host: '0.0.0.0', port: 8080, what: 'gateway' },
       { host: '127.0.0.1', port: 8081, what: 'node agent' },
@@ -169,7 +211,16 @@ describe('callback destination policy', () => {
       { host: 'redis.internal', port: 6379, what: 'redis' },
     ];
     const p = policy({ allow: allow('127.0.0.0/8,::1/128,10.0.0.0/8'), listeners: () => listeners });
-    for (const url of ['http://127.0.0.1:8080/', 'http://2130706433:8080/', 'http://[::1]:8080/', 'http://[::ffff:127.0.0.1]:8081/', 'http://127.0.0.1:27017/', 'http://203.0.113.7:8080/', 'http://10.0.0.9:8081/', 'http://localhost:8081/']) {
+    for (const url of [
+      'http://127.0.0.1:8080/',
+      'http://2130706433:8080/',
+      'http://[::1]:8080/',
+      'http://[::ffff:127.0.0.1]:8081/',
+      'http://127.0.0.1:27017/',
+      'http://203.0.113.7:8080/',
+      'http://10.0.0.9:8081/',
+      'http://localhost:8081/',
+    ]) {
       const err = (() => {
         try {
           parseCallbackUrl(url, p);
@@ -181,7 +232,10 @@ describe('callback destination policy', () => {
       expect(err, url).to.be.instanceOf(CallbackRefusedError);
       expect(err!.rule, url).to.equal('platform-listener');
     }
-    expect(p.check({ address: '10.1.1.1', port: 6379, host: 'redis.internal' })).to.include({ allowed: false, rule: 'platform-listener' });
+    expect(p.check({ address: '10.1.1.1', port: 6379, host: 'redis.internal' })).to.include({
+      allowed: false,
+      rule: 'platform-listener',
+    });
     // the CIDRs still open other ports of those addresses
     expect(parseCallbackUrl('http://127.0.0.1:9000/cb', p)).to.be.a('string');
     expect(parseCallbackUrl('http://10.0.0.9:9000/cb', p)).to.be.a('string');
@@ -220,7 +274,9 @@ describe('callback destination policy', () => {
     try {
       const port = (bouncer.address() as AddressInfo).port;
       const p = policy({ allow: allow(`127.0.0.1:${port}`) });
-      const err = await createCallbackSender({ timeoutMs: 2000, policy: p, attempts: 3, retryDelayMs: 10 }).send(report(`http://127.0.0.1:${port}/cb`)).catch((e) => e);
+      const err = await createCallbackSender({ timeoutMs: 2000, policy: p, attempts: 3, retryDelayMs: 10 })
+        .send(report(`http://127.0.0.1:${port}/cb`))
+        .catch((e) => e);
       expect(err).to.be.instanceOf(PlatformError);
       expect(err.message).to.match(/307.*redirects are not followed/);
       expect(inner.received).to.have.length(0);
@@ -232,7 +288,9 @@ describe('callback destination policy', () => {
   });
 
   it('reads FASTGSHARE_CALLBACK_ALLOW strictly', () => {
-    expect(allow(' 10.1.0.0/16 , ::1/128,127.0.0.1:9000,[::1]:9001,Receiver.Example:8443,192.0.2.1,2130706433:7000')).to.deep.equal([
+    expect(
+      allow(' 10.1.0.0/16 , ::1/128,127.0.0.1:9000,[::1]:9001,Receiver.Example:8443,192.0.2.1,2130706433:7000'),
+    ).to.deep.equal([
       { kind: 'cidr', address: '10.1.0.0', prefix: 16, family: 'ipv4' },
       { kind: 'cidr', address: '::1', prefix: 128, family: 'ipv6' },
       { kind: 'endpoint', host: '127.0.0.1', port: 9000 },
@@ -242,7 +300,17 @@ describe('callback destination policy', () => {
       { kind: 'endpoint', host: '127.0.0.1', port: 7000 },
     ]);
     expect(allow('')).to.deep.equal([]);
-    for (const bad of ['10.0.0.0/33', 'nothost/8', '::1/129', 'receiver.example', 'http://x:1/', 'a:b:c', '10.0.0.0/x', 'host:0', 'user@host:80']) {
+    for (const bad of [
+      '10.0.0.0/33',
+      'nothost/8',
+      '::1/129',
+      'receiver.example',
+      'http://x:1/',
+      'a:b:c',
+      '10.0.0.0/x',
+      'host:0',
+      'user@host:80',
+    ]) {
       expect(() => allow(bad), bad).to.throw(ConfigError, /FASTGSHARE_CALLBACK_ALLOW/);
     }
   });

@@ -30,9 +30,10 @@ export async function startCallbackServer(): Promise<CallbackServer> {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/cb`,
     received,
     forCall: (id) => received.filter((c) => c.headers['x-call-id'] === id),
-    close: () => new Promise<void>((r) => {
-      server.closeAllConnections();
-      server.close(() => r());
-    }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

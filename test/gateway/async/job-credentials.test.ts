@@ -43,15 +43,23 @@ describe('async jobs carry no credentials', () => {
   });
   after(() => new Promise<void>((r) => server.close(() => r())));
 
-  it('the function caller sends the internal credential for the job\'s caller, never a credential from the job', async () => {
+  it("the function caller sends the internal credential for the job's caller, never a credential from the job", async () => {
     const internal = createInternalCredential();
-    const caller = createFunctionCaller({ gatewayUrl: () => url, timeoutMs: 5000, maxResponseBytes: 1024, credentials: internal.headers });
+    const caller = createFunctionCaller({
+      gatewayUrl: () => url,
+      timeoutMs: 5000,
+      maxResponseBytes: 1024,
+      credentials: internal.headers,
+    });
     try {
       expect((await caller.call(job())).status).to.equal(200);
       const h = seen.at(-1)!;
       expect(h.authorization).to.equal(undefined);
       expect(h['x-custom']).to.equal('kept');
-      expect(internal.check(h[INTERNAL_AUTH_HEADER] as string), 'this process\'s credential, not the stale one').to.equal(true);
+      expect(
+        internal.check(h[INTERNAL_AUTH_HEADER] as string),
+        "this process's credential, not the stale one",
+      ).to.equal(true);
       expect(h[ON_BEHALF_HEADER]).to.equal('tenant:acme');
       await caller.call(job({ caller: undefined }));
       expect(seen.at(-1)![ON_BEHALF_HEADER], 'an old job without a caller runs as anonymous').to.equal('anonymous');
@@ -63,23 +71,39 @@ describe('async jobs carry no credentials', () => {
   it('the processor removes a credential an older gateway left in a job before calling', async () => {
     const updates: AsyncJobData[] = [];
     const called: AsyncJobData[] = [];
-    const fake: FunctionCaller = { call: async (d) => (called.push(d), { status: 200, headers: {}, body: Buffer.alloc(0) }), close: () => undefined };
+    const fake: FunctionCaller = {
+      call: async (d) => (called.push(d), { status: 200, headers: {}, body: Buffer.alloc(0) }),
+      close: () => undefined,
+    };
     const process = createProcessor({
       caller: fake,
       callbacks: { send: async () => undefined },
       limiter: createFunctionLimiter(1),
-      metrics: { submitted: () => undefined, finished: () => undefined, retried: () => undefined, callback: () => undefined },
+      metrics: {
+        submitted: () => undefined,
+        finished: () => undefined,
+        retried: () => undefined,
+        callback: () => undefined,
+      },
       clock: new ManualClock(),
       log: silentLogger,
       maxAttempts: 1,
     });
-    const j = { data: job(), attemptsMade: 0, updateData: async (d: AsyncJobData) => void updates.push(d) } as unknown as Job<AsyncJobData, AsyncJobResult>;
+    const j = {
+      data: job(),
+      attemptsMade: 0,
+      updateData: async (d: AsyncJobData) => void updates.push(d),
+    } as unknown as Job<AsyncJobData, AsyncJobResult>;
     expect((await process(j)).status).to.equal(200);
     expect(updates).to.have.length(1);
     expect(updates[0]!.headers).to.deep.equal({ 'x-custom': 'kept' });
     expect(called[0]!.headers).to.deep.equal({ 'x-custom': 'kept' });
     // a clean job is not rewritten
-    const clean = { data: job({ headers: { 'x-custom': 'kept' } }), attemptsMade: 0, updateData: async (d: AsyncJobData) => void updates.push(d) } as unknown as Job<AsyncJobData, AsyncJobResult>;
+    const clean = {
+      data: job({ headers: { 'x-custom': 'kept' } }),
+      attemptsMade: 0,
+      updateData: async (d: AsyncJobData) => void updates.push(d),
+    } as unknown as Job<AsyncJobData, AsyncJobResult>;
     await process(clean);
     expect(updates).to.have.length(1);
   });

@@ -17,14 +17,13 @@ import { startTestStore, type TestStore } from '../../helpers/store.ts';
 import { startNodeAgent, type NodeAgent, type StartNodeAgentOptions } from '../../../fast-manager/main.ts';
 import { startGateway, type Gateway, type StartGatewayOptions } from '../../../gateway/main.ts';
 import { createHttpNodeAgentClient } from '../../../gateway/node-client.ts';
-import { ECHO_FIXTURE } from '../harness.ts';
+import { ECHO_FIXTURE, type CallResult } from '../harness.ts';
 
 export interface AutoscalePlatform {
   gateway: Gateway;
   agent: NodeAgent;
   sink: CaptureSink;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- test-only JSON accessor, as CallResult.json in ../harness.ts
-  call(method: string, path: string, body?: unknown): Promise<{ status: number; text: string; headers: Headers; json<T = any>(): T }>;
+  call(method: string, path: string, body?: unknown): Promise<CallResult>;
   eventually<T>(check: () => Promise<T>, timeoutMs?: number): Promise<T>;
   /** Deploys `service` from the echo fixture (scale 1..4) with `annotations`; asserts the 202. */
   deploy(service: string, annotations: Record<string, string>): Promise<void>;
@@ -37,7 +36,14 @@ export interface AutoscalePlatform {
 
 let seq = 0;
 
-export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agent config, e.g. FASTGSHARE_EMULATED_DEVICES. */ nodeEnv?: Env; /** The agent's token scheduler options (e.g. a short window). */ sharing?: StartNodeAgentOptions['sharing']; gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer' | 'placement'>> } = {}): Promise<AutoscalePlatform> {
+export async function startAutoscalePlatform(
+  o: {
+    env?: Env;
+    /** Extra node agent config, e.g. FASTGSHARE_EMULATED_DEVICES. */ nodeEnv?: Env;
+    /** The agent's token scheduler options (e.g. a short window). */ sharing?: StartNodeAgentOptions['sharing'];
+    gateway?: Partial<Pick<StartGatewayOptions, 'profiles' | 'requestProfile' | 'balancer' | 'placement'>>;
+  } = {},
+): Promise<AutoscalePlatform> {
   const testStore: TestStore = await startTestStore();
   const dataDir = await mkdtemp(join(tmpdir(), 'fastgshare-autoscale-'));
   const images = new ImageStore({ root: join(dataDir, 'images') });
@@ -45,15 +51,37 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
   const sink = new CaptureSink();
   const log = createLogger({ sink, level: 'debug' });
   const agent = await startNodeAgent({
-    config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(dataDir, 'node'), FASTGSHARE_NODE_PORT: '0', FASTGSHARE_DRAIN_TIMEOUT_MS: '1000', FASTGSHARE_REPLICA_START_TIMEOUT_MS: '10000', ...o.nodeEnv }, `as-node-${process.pid}-${++seq}`),
+    config: readNodeConfig(
+      {
+        FASTGSHARE_DATA_DIR: join(dataDir, 'node'),
+        FASTGSHARE_NODE_PORT: '0',
+        FASTGSHARE_DRAIN_TIMEOUT_MS: '1000',
+        FASTGSHARE_REPLICA_START_TIMEOUT_MS: '10000',
+        ...o.nodeEnv,
+      },
+      `as-node-${process.pid}-${++seq}`,
+    ),
     images,
     log: log.child('node'),
     registry: new Registry(),
-    tuning: { drainGraceMs: 150, startPollMs: 30, healthIntervalMs: 200, backoffBaseMs: 100, backoffMaxMs: 500, usageIntervalMs: 150 },
+    tuning: {
+      drainGraceMs: 150,
+      startPollMs: 30,
+      healthIntervalMs: 200,
+      backoffBaseMs: 100,
+      backoffMaxMs: 500,
+      usageIntervalMs: 150,
+    },
     ...(o.sharing ? { sharing: o.sharing } : {}),
   });
   const gateway = await startGateway({
-    config: readGatewayConfig({ PORT: '0', FASTGSHARE_HOST: '127.0.0.1', FASTGSHARE_DATA_DIR: dataDir, FASTGSHARE_READY_TIMEOUT_MS: '8000', ...o.env }),
+    config: readGatewayConfig({
+      PORT: '0',
+      FASTGSHARE_HOST: '127.0.0.1',
+      FASTGSHARE_DATA_DIR: dataDir,
+      FASTGSHARE_READY_TIMEOUT_MS: '8000',
+      ...o.env,
+    }),
     store: testStore.store,
     nodes: [createHttpNodeAgentClient(agent.url, { token: agent.token })],
     log,
@@ -62,7 +90,10 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
     ...o.gateway,
   });
   const call: AutoscalePlatform['call'] = async (method, path, body) => {
-    const res = await fetch(gateway.url + path, { method, body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await fetch(gateway.url + path, {
+      method,
+      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+    });
     const text = await res.text();
     return { status: res.status, text, headers: res.headers, json: () => JSON.parse(text) };
   };
@@ -73,14 +104,23 @@ export async function startAutoscalePlatform(o: { env?: Env; /** Extra node agen
     call,
     eventually,
     async deploy(service, annotations) {
-      const r = await call('POST', '/system/functions', { service, image: 'echo:latest', labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '4' }, annotations });
+      const r = await call('POST', '/system/functions', {
+        service,
+        image: 'echo:latest',
+        labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '4' },
+        annotations,
+      });
       expect(r.status, r.text).to.equal(202);
     },
     async untilAvailable(service, n, timeoutMs = 15_000) {
-      await eventually(async () => expect((await call('GET', `/system/function/${service}`)).json().availableReplicas).to.equal(n), timeoutMs);
+      await eventually(
+        async () => expect((await call('GET', `/system/function/${service}`)).json().availableReplicas).to.equal(n),
+        timeoutMs,
+      );
     },
     printAutoscalerLog() {
-      for (const r of sink.records.filter((x) => x.message.includes('autoscaler') || x.level === 'warn')) console.log(r.level, r.message, JSON.stringify(r.fields));
+      for (const r of sink.records.filter((x) => x.message.includes('autoscaler') || x.level === 'warn'))
+        console.log(r.level, r.message, JSON.stringify(r.fields));
     },
     async close() {
       await gateway.close();

@@ -23,7 +23,12 @@ describe('auto-scaler → profiler: a function without a profile gets one sweep 
 
   before(async () => {
     p = await startAutoscalePlatform({
-      env: { FASTGSHARE_PROFILER: 'true', FASTGSHARE_PROFILER_PREFIX: prefix, FASTGSHARE_PROFILER_TRIAL_SECONDS: '1', FASTGSHARE_AUTOSCALE_PERIOD_MS: '200' },
+      env: {
+        FASTGSHARE_PROFILER: 'true',
+        FASTGSHARE_PROFILER_PREFIX: prefix,
+        FASTGSHARE_PROFILER_TRIAL_SECONDS: '1',
+        FASTGSHARE_AUTOSCALE_PERIOD_MS: '200',
+      },
       // a 1 s token window: each gated trial first saturates its replica for one window
       sharing: { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 },
     });
@@ -32,9 +37,17 @@ describe('auto-scaler → profiler: a function without a profile gets one sweep 
     for (const [service, annotations] of [
       ['unprofiled', { 'fastgshare/slo_ms': '200' }],
       // an emulated model with calibration rows: it has a profile, so nothing is queued for it
-      ['calibrated', { 'fastgshare/slo_ms': '200', 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50' }],
+      [
+        'calibrated',
+        { 'fastgshare/slo_ms': '200', 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'v100-resnet50' },
+      ],
     ] as const) {
-      const r = await p.call('POST', '/system/functions', { service, image: 'echo:latest', labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '2' }, annotations });
+      const r = await p.call('POST', '/system/functions', {
+        service,
+        image: 'echo:latest',
+        labels: { 'com.openfaas.scale.min': '1', 'com.openfaas.scale.max': '2' },
+        annotations,
+      });
       expect(r.status, r.text).to.equal(202);
     }
   });
@@ -49,8 +62,12 @@ describe('auto-scaler → profiler: a function without a profile gets one sweep 
     }
   });
 
-  const decisions = (fn: string) => p.sink.records.filter((r) => r.message === 'autoscaler decision' && r.fields.function === fn).length;
-  const sweepsOf = async (fn: string) => (await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'])).filter((j) => j.data.function === fn);
+  const decisions = (fn: string) =>
+    p.sink.records.filter((r) => r.message === 'autoscaler decision' && r.fields.function === fn).length;
+  const sweepsOf = async (fn: string) =>
+    (await queue.getJobs(['waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed'])).filter(
+      (j) => j.data.function === fn,
+    );
 
   it('queues exactly one sweep for it across many rounds, and none for a profiled function', async () => {
     const job = await p.eventually(async () => {
@@ -73,7 +90,13 @@ describe('auto-scaler → profiler: a function without a profile gets one sweep 
     expect(sweeps.map((j) => j.id)).to.deep.equal([job.id]);
     expect(sweeps[0]!.data.origin).to.equal('autoscaler');
     expect(sweeps[0]!.data.input).to.equal(undefined);
-    expect(p.sink.records.filter((r) => r.message === 'profiling sweep queued for a function without a profile' && r.fields.function === 'unprofiled.openfaas-fn')).to.have.length(1);
+    expect(
+      p.sink.records.filter(
+        (r) =>
+          r.message === 'profiling sweep queued for a function without a profile' &&
+          r.fields.function === 'unprofiled.openfaas-fn',
+      ),
+    ).to.have.length(1);
 
     expect(decisions('calibrated.openfaas-fn')).to.be.greaterThan(0);
     expect(await sweepsOf('calibrated')).to.deep.equal([]);
@@ -90,7 +113,11 @@ describe('auto-scaler → profiler: a function without a profile gets one sweep 
     expect(done.state, done.error).to.equal('completed');
     expect(done.result.input).to.equal('sample');
     expect(done.result.measured).to.equal(done.trials);
-    await p.eventually(async () => expect((await p.call('GET', '/system/explain/unprofiled')).json().decision.plan.needsProfiling).to.equal(false), 10_000);
+    await p.eventually(
+      async () =>
+        expect((await p.call('GET', '/system/explain/unprofiled')).json().decision.plan.needsProfiling).to.equal(false),
+      10_000,
+    );
     expect((await sweepsOf('unprofiled')).length).to.equal(1);
   });
 });

@@ -13,7 +13,18 @@ import { createWeightedBalancer } from '../../../gateway/proxy/balancer.ts';
 import { createCapacityBook } from '../../../gateway/autoscale/replica-capacities.ts';
 import { processEnv, startAutoscalePlatform, type AutoscalePlatform } from './platform.ts';
 
-const replica = (id: string): ReplicaStatus => ({ id, name: 'f', namespace: 'ns', node: 'n', url: 'http://x', pid: 1, state: 'ready', restarts: 0, startedAt: '', usage: { cpu: 0, totalMemoryBytes: 0 } });
+const replica = (id: string): ReplicaStatus => ({
+  id,
+  name: 'f',
+  namespace: 'ns',
+  node: 'n',
+  url: 'http://x',
+  pid: 1,
+  state: 'ready',
+  restarts: 0,
+  startedAt: '',
+  usage: { cpu: 0, totalMemoryBytes: 0 },
+});
 
 describe('weighted balancer', () => {
   it('keeps outstanding calls proportional to capacity and falls back to even least-outstanding', () => {
@@ -48,17 +59,33 @@ describe('weighted routing through the gateway (replicas of unequal capacity)', 
   const book = createCapacityBook();
 
   before(async () => {
-    p = await startAutoscalePlatform({ env: { FASTGSHARE_AUTOSCALE: 'false' }, gateway: { balancer: createWeightedBalancer(book) } });
-    const r = await p.call('POST', '/system/functions', { service: 'pair', image: 'echo:latest', labels: { 'com.openfaas.scale.min': '2' } });
+    p = await startAutoscalePlatform({
+      env: { FASTGSHARE_AUTOSCALE: 'false' },
+      gateway: { balancer: createWeightedBalancer(book) },
+    });
+    const r = await p.call('POST', '/system/functions', {
+      service: 'pair',
+      image: 'echo:latest',
+      labels: { 'com.openfaas.scale.min': '2' },
+    });
     expect(r.status, r.text).to.equal(202);
-    await p.eventually(async () => expect((await p.call('GET', '/system/function/pair')).json().availableReplicas).to.equal(2), 15_000);
+    await p.eventually(
+      async () => expect((await p.call('GET', '/system/function/pair')).json().availableReplicas).to.equal(2),
+      15_000,
+    );
   });
   after(async () => {
     await p?.close();
   });
 
   const wave = async (n: number) => {
-    const answers = await Promise.all(Array.from({ length: n }, () => fetch(`${p.gateway.url}/function/pair/slow?ms=300`, { method: 'POST' }).then(async (r) => (await r.text(), r.headers.get('x-replica')!))));
+    const answers = await Promise.all(
+      Array.from({ length: n }, () =>
+        fetch(`${p.gateway.url}/function/pair/slow?ms=300`, { method: 'POST' }).then(
+          async (r) => (await r.text(), r.headers.get('x-replica')!),
+        ),
+      ),
+    );
     const split = new Map<string, number>();
     for (const id of answers) split.set(id, (split.get(id) ?? 0) + 1);
     return split;
@@ -77,7 +104,7 @@ describe('weighted routing through the gateway (replicas of unequal capacity)', 
   });
 });
 
-describe('weighted routing by each replica\'s own configuration (replica groups)', function () {
+describe("weighted routing by each replica's own configuration (replica groups)", function () {
   this.timeout(40_000);
   let p: AutoscalePlatform;
   const book = createCapacityBook();
@@ -86,22 +113,56 @@ describe('weighted routing by each replica\'s own configuration (replica groups)
   const small = { 'fastgshare/gpu_sm_partition': '25' };
 
   before(async () => {
-    p = await startAutoscalePlatform({ env: { FASTGSHARE_AUTOSCALE: 'false' }, gateway: { balancer: createWeightedBalancer(book), placement } });
+    p = await startAutoscalePlatform({
+      env: { FASTGSHARE_AUTOSCALE: 'false' },
+      gateway: { balancer: createWeightedBalancer(book), placement },
+    });
     // what the auto-scaler does for a plan of one 75 % replica and a 25 % residual on this node
-    placement.set('mixed.openfaas-fn', new Map([[p.agent.url, 2]]), new Map([[p.agent.url, [{ replicas: 1, annotations: big }, { replicas: 1, annotations: small }]]]));
-    book.setFunction('mixed.openfaas-fn', undefined, new Map([[replicaGroupKey(big), 30], [replicaGroupKey(small), 10]]));
-    const r = await p.call('POST', '/system/functions', { service: 'mixed', image: 'echo:latest', labels: { 'com.openfaas.scale.min': '2' }, annotations: { 'fastgshare/gpu_sm_partition': '50' } });
+    placement.set(
+      'mixed.openfaas-fn',
+      new Map([[p.agent.url, 2]]),
+      new Map([
+        [
+          p.agent.url,
+          [
+            { replicas: 1, annotations: big },
+            { replicas: 1, annotations: small },
+          ],
+        ],
+      ]),
+    );
+    book.setFunction(
+      'mixed.openfaas-fn',
+      undefined,
+      new Map([
+        [replicaGroupKey(big), 30],
+        [replicaGroupKey(small), 10],
+      ]),
+    );
+    const r = await p.call('POST', '/system/functions', {
+      service: 'mixed',
+      image: 'echo:latest',
+      labels: { 'com.openfaas.scale.min': '2' },
+      annotations: { 'fastgshare/gpu_sm_partition': '50' },
+    });
     expect(r.status, r.text).to.equal(202);
-    await p.eventually(async () => expect((await p.call('GET', '/system/function/mixed')).json().availableReplicas).to.equal(2), 15_000);
+    await p.eventually(
+      async () => expect((await p.call('GET', '/system/function/mixed')).json().availableReplicas).to.equal(2),
+      15_000,
+    );
   });
   after(async () => {
     await p?.close();
   });
 
-  it('runs one replica of each configuration and sends it calls in proportion to that configuration\'s capacity', async () => {
-    const fns = (await (await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })).json()) as FunctionReplicas[];
+  it("runs one replica of each configuration and sends it calls in proportion to that configuration's capacity", async () => {
+    const fns = (await (
+      await fetch(`${p.agent.url}/v1/functions`, { headers: { authorization: `Bearer ${p.agent.token}` } })
+    ).json()) as FunctionReplicas[];
     const replicas = fns.find((f) => f.name === 'mixed')!.replicas;
-    expect(replicas.map((r) => r.group!.key).sort()).to.deep.equal([replicaGroupKey(small), replicaGroupKey(big)].sort());
+    expect(replicas.map((r) => r.group!.key).sort()).to.deep.equal(
+      [replicaGroupKey(small), replicaGroupKey(big)].sort(),
+    );
     const partitionOf = new Map<string, string>();
     for (const r of replicas) {
       const env = processEnv(r.pid!);
@@ -109,11 +170,18 @@ describe('weighted routing by each replica\'s own configuration (replica groups)
       partitionOf.set(r.id, env.FASTGSHARE_PARTITION!);
     }
     // the stored function keeps its owner's annotations
-    expect((await p.call('GET', '/system/function/mixed')).json().annotations['fastgshare/gpu_sm_partition']).to.equal('50');
-    const answers = await Promise.all(Array.from({ length: 40 }, () => fetch(`${p.gateway.url}/function/mixed/slow?ms=300`, { method: 'POST' }).then(async (r) => (await r.text(), r.headers.get('x-replica')!))));
+    expect((await p.call('GET', '/system/function/mixed')).json().annotations['fastgshare/gpu_sm_partition']).to.equal(
+      '50',
+    );
+    const answers = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        fetch(`${p.gateway.url}/function/mixed/slow?ms=300`, { method: 'POST' }).then(
+          async (r) => (await r.text(), r.headers.get('x-replica')!),
+        ),
+      ),
+    );
     const split = new Map<string, number>();
     for (const id of answers) split.set(partitionOf.get(id)!, (split.get(partitionOf.get(id)!) ?? 0) + 1);
     expect(Object.fromEntries(split)).to.deep.equal({ '75': 30, '25': 10 });
   });
 });
-

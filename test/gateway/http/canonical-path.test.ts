@@ -15,7 +15,14 @@ function refused(target: string): PlatformError {
 
 describe('canonical path', () => {
   it('keeps canonical paths and their query as they are', () => {
-    for (const u of ['/', '/healthz', '/system/functions', '/system/functions/', '/system/function/echo?namespace=ns-a&usage=1', '/system/logs?name=echo&tail=5']) {
+    for (const u of [
+      '/',
+      '/healthz',
+      '/system/functions',
+      '/system/functions/',
+      '/system/function/echo?namespace=ns-a&usage=1',
+      '/system/logs?name=echo&tail=5',
+    ]) {
       const c = canonicalizeUrl(u);
       expect(c.kind, u).to.equal('gateway');
       expect(c.url, u).to.equal(u);
@@ -54,9 +61,9 @@ describe('canonical path', () => {
       ['/system/%2e%2e/system/functions', "'..' segment"],
       ['/system/./functions', "'.' segment"],
       ['/system/%2E/functions', "'.' segment"],
-      ['//system/functions', "empty segment"],
-      ['/system//functions', "empty segment"],
-      ['/system/functions//', "empty segment"],
+      ['//system/functions', 'empty segment'],
+      ['/system//functions', 'empty segment'],
+      ['/system/functions//', 'empty segment'],
       ['/function//echo', 'empty segment'],
       ['/function/..', "'..' segment"],
       ['/function/%2e%2e/system/functions', "'..' segment"],
@@ -71,7 +78,20 @@ describe('canonical path', () => {
   });
 
   it('404s any upper case in the path the gateway reads, naming the lower-case spelling', () => {
-    for (const u of ['/SYSTEM/functions', '/System/Functions', '/system/FUNCTIONS', '/system/function/Echo', '/%53ystem/functions', '/HEALTHZ', '/Metrics', '/FUNCTION/echo', '/Function/echo', '/function/ECHO', '/function/echo.NS-A', '/async-function/Echo']) {
+    for (const u of [
+      '/SYSTEM/functions',
+      '/System/Functions',
+      '/system/FUNCTIONS',
+      '/system/function/Echo',
+      '/%53ystem/functions',
+      '/HEALTHZ',
+      '/Metrics',
+      '/FUNCTION/echo',
+      '/Function/echo',
+      '/function/ECHO',
+      '/function/echo.NS-A',
+      '/async-function/Echo',
+    ]) {
       const e = refused(u);
       expect(e.status, u).to.equal(404);
       expect(e.message, u).to.contain('lower case');
@@ -80,8 +100,15 @@ describe('canonical path', () => {
   });
 
   it('reads only the route word and the name of an invocation; the sub-path goes to the function as sent', () => {
-    expect(canonicalizeUrl('/function/echo')).to.deep.equal({ kind: 'function', url: '/function/echo', path: '/function/echo', below: '/echo' });
-    expect(canonicalizeUrl('/function/echo.ns-a/Some/%2Fpath/../x?q=%zz').below).to.equal('/echo.ns-a/Some/%2Fpath/../x?q=%zz');
+    expect(canonicalizeUrl('/function/echo')).to.deep.equal({
+      kind: 'function',
+      url: '/function/echo',
+      path: '/function/echo',
+      below: '/echo',
+    });
+    expect(canonicalizeUrl('/function/echo.ns-a/Some/%2Fpath/../x?q=%zz').below).to.equal(
+      '/echo.ns-a/Some/%2Fpath/../x?q=%zz',
+    );
     expect(canonicalizeUrl('/%66unction/%65cho.ns-a?x=1')).to.include({ kind: 'function', below: '/echo.ns-a?x=1' });
     expect(canonicalizeUrl('/async-function/echo.ns-b/')).to.include({ kind: 'async-function', below: '/echo.ns-b/' });
     expect(canonicalizeUrl('/function/')).to.include({ kind: 'function', below: '/' });
@@ -91,7 +118,9 @@ describe('canonical path', () => {
   });
 
   it('reduces an absolute-form target to its path and checks that path the same way', () => {
-    expect(canonicalizeUrl('http://gw:8080/system/%66unctions?namespace=ns-a').url).to.equal('/system/functions?namespace=ns-a');
+    expect(canonicalizeUrl('http://gw:8080/system/%66unctions?namespace=ns-a').url).to.equal(
+      '/system/functions?namespace=ns-a',
+    );
     expect(canonicalizeUrl('http://gw:8080').url).to.equal('/');
     expect(refused('http://gw:8080/SYSTEM/functions').status).to.equal(404);
     expect(canonicalizeUrl('http://gw/function/echo').kind).to.equal('function');

@@ -7,9 +7,18 @@ import { createPathRedactor, redactServerPaths, REDACTED_PATH } from '../../../g
 describe('error messages for non-admins', () => {
   it('takes file-system paths, file URLs and stack frames out', () => {
     const cases: Array<[string, string]> = [
-      ['image "x:latest" is not in the image store (/tmp/fastgshare-gw-1/images); build it', `image "x:latest" is not in the image store (${REDACTED_PATH}); build it`],
-      ["ENOENT: no such file or directory, open '/var/lib/fastgshare/images/echo/latest/manifest.json'", `ENOENT: no such file or directory, open '${REDACTED_PATH}'`],
-      ['could not persist db.functions to /home/op/.fastgshare/store/db/functions.json: EACCES', `could not persist db.functions to ${REDACTED_PATH}: EACCES`],
+      [
+        'image "x:latest" is not in the image store (/tmp/fastgshare-gw-1/images); build it',
+        `image "x:latest" is not in the image store (${REDACTED_PATH}); build it`,
+      ],
+      [
+        "ENOENT: no such file or directory, open '/var/lib/fastgshare/images/echo/latest/manifest.json'",
+        `ENOENT: no such file or directory, open '${REDACTED_PATH}'`,
+      ],
+      [
+        'could not persist db.functions to /home/op/.fastgshare/store/db/functions.json: EACCES',
+        `could not persist db.functions to ${REDACTED_PATH}: EACCES`,
+      ],
       ['failed at file:///srv/app/core/x.ts:12:3', `failed at ${REDACTED_PATH}:12:3`],
       ['boom\n    at f (/srv/app/x.ts:1:1)\n    at g (node:internal/x:2:2)', 'boom'],
       ['/usr/local/lib/node_modules/x is missing', `${REDACTED_PATH} is missing`],
@@ -30,14 +39,19 @@ describe('error messages for non-admins', () => {
 
   it('knows a root by its whole first segment', () => {
     const r = createPathRedactor(['tmp', 'lib64', 'lib']);
-    expect(r('at /tmp/a and /tmpx/b and /lib64/c and /lib/d')).to.equal(`at ${REDACTED_PATH} and /tmpx/b and ${REDACTED_PATH} and ${REDACTED_PATH}`);
+    expect(r('at /tmp/a and /tmpx/b and /lib64/c and /lib/d')).to.equal(
+      `at ${REDACTED_PATH} and /tmpx/b and ${REDACTED_PATH} and ${REDACTED_PATH}`,
+    );
   });
 
   it('shows the admin the message as written and others a redacted one; internal errors only by reference', () => {
     const e = new PlatformError('image_not_found', 'image "x" is not in the image store (/tmp/d/images)');
     expect(messageFor(e, true)).to.contain('/tmp/d/images');
     expect(messageFor(e, false)).to.equal(`image "x" is not in the image store (${REDACTED_PATH})`);
-    const internal = new PlatformError('internal', "EACCES: permission denied, open '/srv/data/secrets.json' at Mongo 10.0.0.5:27017");
+    const internal = new PlatformError(
+      'internal',
+      "EACCES: permission denied, open '/srv/data/secrets.json' at Mongo 10.0.0.5:27017",
+    );
     expect(messageFor(internal, true)).to.equal(internal.message);
     const shown = messageFor(internal, false, 'ab12cd');
     expect(shown).to.contain('reference ab12cd').and.not.to.contain('/srv').and.not.to.contain('10.0.0.5');

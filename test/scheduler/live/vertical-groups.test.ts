@@ -12,7 +12,16 @@ import { readLiveFunction } from '../../../scheduler/live/live-function.ts';
 import { groupOverrides, runLiveRound, type LiveRoundResult } from '../../../scheduler/live/round.ts';
 
 const row = (partitionPercent: number, quota: number, batch: number, rps: number, latency: number): ProfileEntry => ({
-  model: 'm', deviceClass: 'v100', partitionPercent, quota, batch, rps, latencyMs: { p50: latency, p95: latency, p99: latency }, memoryBytes: 1024, serviceMs: latency * quota, source: 'measured',
+  model: 'm',
+  deviceClass: 'v100',
+  partitionPercent,
+  quota,
+  batch,
+  rps,
+  latencyMs: { p50: latency, p95: latency, p99: latency },
+  memoryBytes: 1024,
+  serviceMs: latency * quota,
+  source: 'measured',
 });
 const ROWS = [row(50, 1, 4, 200, 20), row(50, 0.5, 4, 100, 40), row(50, 1, 1, 100, 10)];
 const footprints = { m: { weightsBytes: 0, replicaBytes: 1024 } };
@@ -22,10 +31,31 @@ const withD = createProfileTable({ entries: [...ROWS, row(40, 1, 4, 160, 25)], f
 const annotations = { 'fastgshare/slo_ms': '100', 'fastgshare/device': 'emulated', 'fastgshare/emulated_profile': 'm' };
 const f = readLiveFunction({ name: 'f', namespace: 'ns', annotations, replicas: 1 })!;
 const nodes = [{ id: 'http://n1', memoryBytes: 1 << 30, devices: { emulated: 1 } }];
-const agentSpec: FunctionSpec = { name: 'f', namespace: 'ns', image: 'img', envVars: {}, labels: {}, annotations, secrets: {}, readOnlyRootFilesystem: false };
+const agentSpec: FunctionSpec = {
+  name: 'f',
+  namespace: 'ns',
+  image: 'img',
+  envVars: {},
+  labels: {},
+  annotations,
+  secrets: {},
+  readOnlyRootFilesystem: false,
+};
 
 function round(nowMs: number, demand: number, prev?: LiveRoundResult, planner = {}, profiles = table): LiveRoundResult {
-  return runLiveRound({ nowMs, functions: [f], demand: new Map([['f.ns', demand]]), nodes, devicesPerNode: 1, current: prev?.decision.replicas ?? [], profiles }, prev?.state ?? new Map(), { planner });
+  return runLiveRound(
+    {
+      nowMs,
+      functions: [f],
+      demand: new Map([['f.ns', demand]]),
+      nodes,
+      devicesPerNode: 1,
+      current: prev?.decision.replicas ?? [],
+      profiles,
+    },
+    prev?.state ?? new Map(),
+    { planner },
+  );
 }
 
 const groupOf = (r: LiveRoundResult) => {
@@ -33,15 +63,26 @@ const groupOf = (r: LiveRoundResult) => {
   expect(gs).to.have.length(1);
   return gs[0]!;
 };
-const agentGroup = (r: LiveRoundResult) => validateGroups(agentSpec, 1, [{ replicas: 1, annotations: groupOverrides(groupOf(r), annotations) }])[0]!;
+const agentGroup = (r: LiveRoundResult) =>
+  validateGroups(agentSpec, 1, [{ replicas: 1, annotations: groupOverrides(groupOf(r), annotations) }])[0]!;
 
 describe('scheduler/live: vertical resize as replica groups', () => {
   it('a raise keeps one replica on its device; only the quota request of its group changes (same process fingerprint)', () => {
     const r1 = round(0, 72);
-    expect(groupOf(r1)).to.deep.equal({ config: { partitionPercent: 50, quota: 0.5, batch: 4 }, capacityRps: 100, replicas: 1, device: { kind: 'emulated', index: 0 } });
+    expect(groupOf(r1)).to.deep.equal({
+      config: { partitionPercent: 50, quota: 0.5, batch: 4 },
+      capacityRps: 100,
+      replicas: 1,
+      device: { kind: 'emulated', index: 0 },
+    });
     const r2 = round(5000, 180, r1);
     expect(r2.targets[0]!.replicas).to.equal(1);
-    expect(groupOf(r2)).to.deep.equal({ config: { partitionPercent: 50, quota: 1, batch: 4 }, capacityRps: 200, replicas: 1, device: { kind: 'emulated', index: 0 } });
+    expect(groupOf(r2)).to.deep.equal({
+      config: { partitionPercent: 50, quota: 1, batch: 4 },
+      capacityRps: 200,
+      replicas: 1,
+      device: { kind: 'emulated', index: 0 },
+    });
     expect(r2.targets[0]!.decision.placement.map((n) => n.action)).to.deep.equal(['resized']);
     const [a, b] = [agentGroup(r1), agentGroup(r2)];
     expect(a.key).to.not.equal(b.key); // a new group …

@@ -14,15 +14,34 @@ import { createCudaBackend } from '../../../templates/onnx-node/runtime/backends
 describe('onnx-node device backends', () => {
   describe('config', () => {
     it('defaults to cpu, the whole machine, partition 100', () => {
-      expect(readBackendConfig({}, 4)).to.deep.include({ device: 'cpu', partitionPercent: 100, cores: [0, 1, 2, 3], cudaDeviceId: 0 });
+      expect(readBackendConfig({}, 4)).to.deep.include({
+        device: 'cpu',
+        partitionPercent: 100,
+        cores: [0, 1, 2, 3],
+        cudaDeviceId: 0,
+      });
     });
 
     it('reads every variable', () => {
       const c = readBackendConfig(
-        { FASTGSHARE_DEVICE: 'emulated', FASTGSHARE_PARTITION: '37.5', FASTGSHARE_CPUS: '2-3,0', FASTGSHARE_EMULATED_PROFILE: 'resnet50', FASTGSHARE_CUDA_DEVICE: '1', FASTGSHARE_GPU_MEMORY_BYTES: '1073741824' },
+        {
+          FASTGSHARE_DEVICE: 'emulated',
+          FASTGSHARE_PARTITION: '37.5',
+          FASTGSHARE_CPUS: '2-3,0',
+          FASTGSHARE_EMULATED_PROFILE: 'resnet50',
+          FASTGSHARE_CUDA_DEVICE: '1',
+          FASTGSHARE_GPU_MEMORY_BYTES: '1073741824',
+        },
         8,
       );
-      expect(c).to.deep.include({ device: 'emulated', partitionPercent: 37.5, cores: [0, 2, 3], emulatedProfile: 'resnet50', cudaDeviceId: 1, gpuMemLimitBytes: 1073741824 });
+      expect(c).to.deep.include({
+        device: 'emulated',
+        partitionPercent: 37.5,
+        cores: [0, 2, 3],
+        emulatedProfile: 'resnet50',
+        cudaDeviceId: 1,
+        gpuMemLimitBytes: 1073741824,
+      });
     });
 
     it('names the variable at fault', () => {
@@ -59,13 +78,27 @@ describe('onnx-node device backends', () => {
       const all = [0, 1, 2, 3, 4, 5, 6, 7];
       expect(coresForPartition(50, all)).to.deep.equal([0, 1, 2, 3]);
       expect(coresForPartition(25, all, [2, 3, 6, 7])).to.deep.equal([2, 3]);
-      expect(() => coresForPartition(75, all, [6, 7])).to.throw(PlatformError, /needs 6 of 8 cores, only 2 free \(6,7\)/);
+      expect(() => coresForPartition(75, all, [6, 7])).to.throw(
+        PlatformError,
+        /needs 6 of 8 cores, only 2 free \(6,7\)/,
+      );
     });
 
     it('uses every pinned core as an intra-op thread, with no memory arena', () => {
       const b = createCpuBackend({ cores: [2, 3], partitionPercent: 25, logger: silentLogger });
-      expect(b.describe()).to.deep.equal({ device: 'cpu', partitionPercent: 25, cores: [2, 3], intraOpThreads: 2, modelSharing: 'off' });
-      expect(cpuSessionOptions(2)).to.include({ intraOpNumThreads: 2, interOpNumThreads: 1, enableCpuMemArena: false, graphOptimizationLevel: 'all' });
+      expect(b.describe()).to.deep.equal({
+        device: 'cpu',
+        partitionPercent: 25,
+        cores: [2, 3],
+        intraOpThreads: 2,
+        modelSharing: 'off',
+      });
+      expect(cpuSessionOptions(2)).to.include({
+        intraOpNumThreads: 2,
+        interOpNumThreads: 1,
+        enableCpuMemArena: false,
+        graphOptimizationLevel: 'all',
+      });
     });
   });
 
@@ -73,7 +106,9 @@ describe('onnx-node device backends', () => {
     it('fails at construction on this machine, naming what is missing', () => {
       let err: unknown;
       try {
-        createBackend(readBackendConfig({ FASTGSHARE_DEVICE: 'cuda', LD_LIBRARY_PATH: '/nonexistent' }, 2), { logger: silentLogger });
+        createBackend(readBackendConfig({ FASTGSHARE_DEVICE: 'cuda', LD_LIBRARY_PATH: '/nonexistent' }, 2), {
+          logger: silentLogger,
+        });
       } catch (e) {
         err = e;
       }
@@ -91,10 +126,38 @@ describe('onnx-node device backends', () => {
       try {
         writeFileSync(join(ortDir, 'libonnxruntime_providers_shared.so'), '');
         writeFileSync(join(ortDir, 'libonnxruntime_providers_cuda.so'), '');
-        expect(probeCuda(ortDir, [libDir]).missing.map((m) => m.library)).to.deep.equal(['libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9']);
-        for (const lib of ['libcuda.so.1', 'libcudart.so.12', 'libcublas.so.12', 'libcublasLt.so.12', 'libcufft.so.11', 'libcudnn.so.9']) writeFileSync(join(libDir, lib), '');
-        const b = createCudaBackend({ deviceId: 1, partitionPercent: 40, gpuMemLimitBytes: 2 ** 30, libraryDirs: [libDir], ortDir, logger: silentLogger });
-        expect(b.describe()).to.deep.equal({ device: 'cuda', partitionPercent: 40, deviceId: 1, gpuMemLimitBytes: 2 ** 30, modelSharing: 'off' });
+        expect(probeCuda(ortDir, [libDir]).missing.map((m) => m.library)).to.deep.equal([
+          'libcuda.so.1',
+          'libcudart.so.12',
+          'libcublas.so.12',
+          'libcublasLt.so.12',
+          'libcufft.so.11',
+          'libcudnn.so.9',
+        ]);
+        for (const lib of [
+          'libcuda.so.1',
+          'libcudart.so.12',
+          'libcublas.so.12',
+          'libcublasLt.so.12',
+          'libcufft.so.11',
+          'libcudnn.so.9',
+        ])
+          writeFileSync(join(libDir, lib), '');
+        const b = createCudaBackend({
+          deviceId: 1,
+          partitionPercent: 40,
+          gpuMemLimitBytes: 2 ** 30,
+          libraryDirs: [libDir],
+          ortDir,
+          logger: silentLogger,
+        });
+        expect(b.describe()).to.deep.equal({
+          device: 'cuda',
+          partitionPercent: 40,
+          deviceId: 1,
+          gpuMemLimitBytes: 2 ** 30,
+          modelSharing: 'off',
+        });
       } finally {
         rmSync(ortDir, { recursive: true, force: true });
         rmSync(libDir, { recursive: true, force: true });

@@ -35,12 +35,24 @@ function fakeRunner(clock: ManualClock, timers: ManualTimers, perBatch = 10, per
 /** The rejection of `p` if it settles at once, else 'pending' (and its later rejection is ignored). */
 async function outcome(p: Promise<unknown>): Promise<unknown> {
   let state: unknown = 'pending';
-  p.then((v) => (state = v), (e: unknown) => (state = e));
+  p.then(
+    (v) => (state = v),
+    (e: unknown) => (state = e),
+  );
   await settle();
   return state;
 }
 
-function setup(over: { sloMs?: number; maxBatch?: number; maxQueue?: number; maxQueueDelayMs?: number; prior?: number; incoming?: () => number } = {}) {
+function setup(
+  over: {
+    sloMs?: number;
+    maxBatch?: number;
+    maxQueue?: number;
+    maxQueueDelayMs?: number;
+    prior?: number;
+    incoming?: () => number;
+  } = {},
+) {
   const clock = new ManualClock(1_000);
   const timers = new ManualTimers(clock);
   const runner = fakeRunner(clock, timers);
@@ -91,7 +103,10 @@ describe('onnx-node batcher', () => {
     await timers.advance(17); // 5,6,7 arrived at 0 (a burst); delay 18 ms; the first batch runs till 18
     expect(runner.batches).to.have.length(1);
     await timers.advance(1);
-    expect(runner.batches).to.deep.equal([[1, 2, 3, 4], [5, 6, 7]]);
+    expect(runner.batches).to.deep.equal([
+      [1, 2, 3, 4],
+      [5, 6, 7],
+    ]);
     await timers.advance(64);
     await timers.advance(16);
     expect(await Promise.all(results)).to.deep.equal([10, 20, 30, 40, 50, 60, 70]);
@@ -131,7 +146,10 @@ describe('onnx-node batcher', () => {
     const results = [1, 2, 3, 4, 5].map((x) => batcher.submit(x));
     await settle();
     await timers.advance(14);
-    expect(runner.batches).to.deep.equal([[1, 2], [3, 4]]);
+    expect(runner.batches).to.deep.equal([
+      [1, 2],
+      [3, 4],
+    ]);
     await timers.advance(500);
     expect(runner.batches).to.deep.equal([[1, 2], [3, 4], [5]]);
     expect(await Promise.all(results)).to.deep.equal([10, 20, 30, 40, 50]);
@@ -246,7 +264,18 @@ describe('onnx-node batcher', () => {
     const estimator = createLatencyEstimator({ prior: (b) => 10 + 2 * b }); // 12, 14, 16, 18 ms
     let quotaLeft = 5;
     const gate: DeviceGate = { ...ungatedDevice, run: (_expected, work) => work(quotaLeft) };
-    const batcher = createBatcher<number, number>({ runBatch: (i) => runner.runBatch(i), maxBatch: 4, maxQueue: 100, sloMs: 1000, maxQueueDelayMs: 0, estimator, gate, clock, timers, logger: silentLogger });
+    const batcher = createBatcher<number, number>({
+      runBatch: (i) => runner.runBatch(i),
+      maxBatch: 4,
+      maxQueue: 100,
+      sloMs: 1000,
+      maxQueueDelayMs: 0,
+      estimator,
+      gate,
+      clock,
+      timers,
+      logger: silentLogger,
+    });
     const all = [1, 2, 3, 4, 5, 6].map((x) => batcher.submit(x));
     await settle();
     // 5 ms left: one item (12 ms) overruns; up to 1.25 × 12 = 15 ms → two items (14 ms)
@@ -340,7 +369,15 @@ describe('onnx-node batcher', () => {
 
   it('rejects invalid options', () => {
     const clock = new ManualClock();
-    const base = { runBatch: async (i: number[]) => i, maxQueue: 1, sloMs: 10, estimator: createLatencyEstimator({ prior: () => 1 }), clock, timers: new ManualTimers(clock), logger: silentLogger };
+    const base = {
+      runBatch: async (i: number[]) => i,
+      maxQueue: 1,
+      sloMs: 10,
+      estimator: createLatencyEstimator({ prior: () => 1 }),
+      clock,
+      timers: new ManualTimers(clock),
+      logger: silentLogger,
+    };
     expect(() => createBatcher({ ...base, maxBatch: 0 })).to.throw(/maxBatch must be a positive whole number/);
     expect(() => createBatcher({ ...base, maxBatch: 1, sloMs: -1 })).to.throw(/sloMs/);
   });

@@ -41,21 +41,43 @@ describe('onnx-node emulated device', () => {
   });
 
   it('scales batch-1-only models by the mean CNN batching gain', () => {
-    const cnns = ['densenet121', 'densenet169', 'densenet201', 'inception', 'mobilenet', 'resnet101', 'resnet152', 'resnet50', 'vgg16', 'vgg19'];
+    const cnns = [
+      'densenet121',
+      'densenet169',
+      'densenet201',
+      'inception',
+      'mobilenet',
+      'resnet101',
+      'resnet152',
+      'resnet50',
+      'vgg16',
+      'vgg19',
+    ];
     const meanGain = cnns.reduce((s, m) => s + table.latencyMs(m, 8, 60) / table.latencyMs(m, 1, 60), 0) / cnns.length;
     expect(table.latencyMs('gnmt', 8, 60)).to.be.closeTo(table.latencyMs('gnmt', 1, 60) * meanGain, 1e-9);
     expect(meanGain).to.be.greaterThan(1).and.lessThan(8); // batching helps, but is not free
   });
 
   it('rejects unknown models and partitions with clear errors', () => {
-    expect(() => table.latencyMs('gpt9', 1, 50)).to.throw(PlatformError, /no calibration profile for model "gpt9"; known: .*resnet50/);
+    expect(() => table.latencyMs('gpt9', 1, 50)).to.throw(
+      PlatformError,
+      /no calibration profile for model "gpt9"; known: .*resnet50/,
+    );
     expect(() => table.latencyMs('vgg16', 0, 50)).to.throw(/batch must be a positive whole number/);
-    expect(() => createEmulatedBackend({ table, profileModel: 'nope', partitionPercent: 50, logger: silentLogger })).to.throw(/choose one of/);
+    expect(() =>
+      createEmulatedBackend({ table, profileModel: 'nope', partitionPercent: 50, logger: silentLogger }),
+    ).to.throw(/choose one of/);
   });
 
   it('a batch takes the profiled time (sleeping, not computing) and returns outputs of the right shape', async () => {
     const slept: number[] = [];
-    const backend = createEmulatedBackend({ table, profileModel: 'vgg16', partitionPercent: 40, logger: silentLogger, sleep: async (ms) => void slept.push(ms) });
+    const backend = createEmulatedBackend({
+      table,
+      profileModel: 'vgg16',
+      partitionPercent: 40,
+      logger: silentLogger,
+      sleep: async (ms) => void slept.push(ms),
+    });
     const exec = await backend.open(model);
     const out = await exec.run({ x: { type: 'float32', dims: [4, 7], data: new Float32Array(28) } });
     expect(slept).to.deep.equal([table.latencyMs('vgg16', 4, 40)]);
@@ -69,12 +91,20 @@ describe('onnx-node emulated device', () => {
   });
 
   it('runs batches one after another with real timers, without burning CPU', async () => {
-    const backend = createBackend(readBackendConfig({ FASTGSHARE_DEVICE: 'emulated', FASTGSHARE_EMULATED_PROFILE: 'vgg19', FASTGSHARE_PARTITION: '20' }, 2), { logger: silentLogger });
+    const backend = createBackend(
+      readBackendConfig(
+        { FASTGSHARE_DEVICE: 'emulated', FASTGSHARE_EMULATED_PROFILE: 'vgg19', FASTGSHARE_PARTITION: '20' },
+        2,
+      ),
+      { logger: silentLogger },
+    );
     const exec = await backend.open(model);
     const each = table.latencyMs('vgg19', 8, 20); // tens of ms
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    await Promise.all([1, 2, 3].map(() => exec.run({ x: { type: 'float32', dims: [8, 1], data: new Float32Array(8) } })));
+    await Promise.all(
+      [1, 2, 3].map(() => exec.run({ x: { type: 'float32', dims: [8, 1], data: new Float32Array(8) } })),
+    );
     const wall = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);
     expect(wall).to.be.at.least(3 * each - 3);

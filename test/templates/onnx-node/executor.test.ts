@@ -39,7 +39,9 @@ describe('onnx-node executor (onnxruntime-node in a worker thread)', function ()
   });
 
   it('runs concurrent calls in order, one at a time, all answered', async () => {
-    const runs = [1, 2, 3].map((n) => exec.run({ x: { type: 'float32', dims: [n, 3, 48, 192], data: new Float32Array(n * 3 * 48 * 192) } }));
+    const runs = [1, 2, 3].map((n) =>
+      exec.run({ x: { type: 'float32', dims: [n, 3, 48, 192], data: new Float32Array(n * 3 * 48 * 192) } }),
+    );
     const outs = await Promise.all(runs);
     expect(outs.map((o) => o['softmax_0.tmp_0'].dims[0])).to.deep.equal([1, 2, 3]);
   });
@@ -47,7 +49,9 @@ describe('onnx-node executor (onnxruntime-node in a worker thread)', function ()
   it('keeps the event loop free while the model runs', async () => {
     const rec = await createExecutor({ backend, model: createOcrRecognizeFunction() });
     try {
-      const feeds = () => ({ x: { type: 'float32' as const, dims: [4, 3, 48, 960], data: new Float32Array(4 * 3 * 48 * 960) } });
+      const feeds = () => ({
+        x: { type: 'float32' as const, dims: [4, 3, 48, 960], data: new Float32Array(4 * 3 * 48 * 960) },
+      });
       await rec.run(feeds());
       const elu0 = performance.eventLoopUtilization();
       const t0 = performance.now();
@@ -62,7 +66,9 @@ describe('onnx-node executor (onnxruntime-node in a worker thread)', function ()
   });
 
   it('turns an inference error into a PlatformError and keeps working', async () => {
-    const err = await exec.run({ x: { type: 'float32', dims: [1, 2, 48, 192], data: new Float32Array(2 * 48 * 192) } }).catch((e: unknown) => e);
+    const err = await exec
+      .run({ x: { type: 'float32', dims: [1, 2, 48, 192], data: new Float32Array(2 * 48 * 192) } })
+      .catch((e: unknown) => e);
     expect(err).to.be.instanceOf(PlatformError);
     expect((err as PlatformError).message).to.match(/^inference failed: /);
     const ok = await exec.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } });
@@ -83,7 +89,9 @@ describe('onnx-node executor (onnxruntime-node in a worker thread)', function ()
     const err = await pending.catch((e: PlatformError) => e);
     await closing;
     expect((err as PlatformError).code).to.equal('unavailable');
-    const later = await e2.run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } }).catch((e: PlatformError) => e.code);
+    const later = await e2
+      .run({ x: { type: 'float32', dims: [1, 3, 48, 192], data: new Float32Array(3 * 48 * 192) } })
+      .catch((e: PlatformError) => e.code);
     expect(later).to.equal('unavailable');
   });
 });

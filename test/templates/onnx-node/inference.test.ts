@@ -27,7 +27,13 @@ describe('onnx-node inference: batcher + real onnx executor', function () {
     const batches: number[] = [];
     before(async () => {
       const fn = createTextDirectionFunction();
-      const counted = { ...fn, infer: (e: Parameters<typeof fn.infer>[0], items: Parameters<typeof fn.infer>[1]) => (batches.push(items.length), fn.infer(e, items)) };
+      const counted = {
+        ...fn,
+        infer: (e: Parameters<typeof fn.infer>[0], items: Parameters<typeof fn.infer>[1]) => (
+          batches.push(items.length),
+          fn.infer(e, items)
+        ),
+      };
       inf = await createInference({
         fn: counted,
         backend: createCpuBackend({ cores: [0], partitionPercent: 50, logger: silentLogger }),
@@ -81,7 +87,13 @@ describe('onnx-node inference: batcher + real onnx executor', function () {
 
   describe('on the emulated device', () => {
     it('returns outputs of the right shape after the profiled time, through the same code path', async () => {
-      const backend = createBackend(readBackendConfig({ FASTGSHARE_DEVICE: 'emulated', FASTGSHARE_EMULATED_PROFILE: 'resnet50', FASTGSHARE_PARTITION: '50' }, 2), { logger: silentLogger });
+      const backend = createBackend(
+        readBackendConfig(
+          { FASTGSHARE_DEVICE: 'emulated', FASTGSHARE_EMULATED_PROFILE: 'resnet50', FASTGSHARE_PARTITION: '50' },
+          2,
+        ),
+        { logger: silentLogger },
+      );
       const inf: Inference<OcrRecognizeResult> = await createInference({
         fn: createOcrRecognizeFunction(),
         backend,

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../../core/clock.ts';
-import { createLatencyEstimator, DEFAULT_STALE_HALF_LIFE_MS } from '../../../templates/onnx-node/runtime/latency-estimator.ts';
+import {
+  createLatencyEstimator,
+  DEFAULT_STALE_HALF_LIFE_MS,
+} from '../../../templates/onnx-node/runtime/latency-estimator.ts';
 
 describe('onnx-node latency estimator', () => {
   it('uses the prior until something is observed', () => {

@@ -24,11 +24,17 @@ function setup(o: { gate?: DeviceGate; maxQueueDelayMs?: number } = {}) {
     info: { device: 'cpu', inputs: [], outputs: [] },
     run(feeds) {
       const n = feeds.x.dims[0];
-      return new Promise((resolve) => timers.after(5 + n, () => resolve({ y: { type: 'float32', dims: [n], data: new Float32Array(n) } })));
+      return new Promise((resolve) =>
+        timers.after(5 + n, () => resolve({ y: { type: 'float32', dims: [n], data: new Float32Array(n) } })),
+      );
     },
     close: async () => {},
   };
-  const backend: ExecutionBackend = { device: 'cpu', describe: () => ({ device: 'cpu', partitionPercent: 100 }), open: async () => executor };
+  const backend: ExecutionBackend = {
+    device: 'cpu',
+    describe: () => ({ device: 'cpu', partitionPercent: 100 }),
+    open: async () => executor,
+  };
   const fn: ModelFunction<number, number> = {
     name: 'fake',
     path: '/nonexistent.onnx',
@@ -42,7 +48,19 @@ function setup(o: { gate?: DeviceGate; maxQueueDelayMs?: number } = {}) {
     },
     outputShapes: () => ({}),
   };
-  const made = createInference<number, number>({ fn, backend, maxBatch: 4, maxQueue: 16, sloMs: 1_000, maxQueueDelayMs: o.maxQueueDelayMs ?? 50, prior: () => 6, gate: o.gate, clock, timers, logger: silentLogger });
+  const made = createInference<number, number>({
+    fn,
+    backend,
+    maxBatch: 4,
+    maxQueue: 16,
+    sloMs: 1_000,
+    maxQueueDelayMs: o.maxQueueDelayMs ?? 50,
+    prior: () => 6,
+    gate: o.gate,
+    clock,
+    timers,
+    logger: silentLogger,
+  });
   return { clock, timers, batches, made };
 }
 
@@ -89,7 +107,9 @@ describe('onnx-node light load: a lone request runs at once, and its stages are 
     const timings = [createServerTiming(), createServerTiming()];
     const start = clock.now();
     // two requests decoding at once: when the first is decoded the second is on its way
-    const both = Promise.all([1, 2].map((x, i) => inf.invoke(Buffer.from(String(x)), 'text/plain', { timing: timings[i] })));
+    const both = Promise.all(
+      [1, 2].map((x, i) => inf.invoke(Buffer.from(String(x)), 'text/plain', { timing: timings[i] })),
+    );
     await timers.advance(200);
     expect(await both).to.deep.equal([10, 20]);
     expect(batches).to.deep.equal([[1, 2]]);

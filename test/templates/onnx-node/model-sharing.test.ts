@@ -18,7 +18,12 @@ const line = await readFile(new URL('../../functions/fixtures/hello-world-2024.p
 
 async function mappedFiles(): Promise<Set<string>> {
   const maps = await readFile('/proc/self/maps', 'utf8');
-  return new Set(maps.split('\n').map((l) => l.split(/\s+/).slice(5).join(' ')).filter((p) => p.startsWith('/')));
+  return new Set(
+    maps
+      .split('\n')
+      .map((l) => l.split(/\s+/).slice(5).join(' '))
+      .filter((p) => p.startsWith('/')),
+  );
 }
 
 describe('model sharing: one memory-mapped copy of the weights per node', function () {
@@ -26,7 +31,13 @@ describe('model sharing: one memory-mapped copy of the weights per node', functi
   const fn = createOcrRecognizeFunction();
   let cacheDir: string;
   const open: Executor[] = [];
-  const backend = (shared: boolean) => createCpuBackend({ cores: [0], partitionPercent: 50, logger: silentLogger, ...(shared ? { modelCacheDir: cacheDir } : {}) });
+  const backend = (shared: boolean) =>
+    createCpuBackend({
+      cores: [0],
+      partitionPercent: 50,
+      logger: silentLogger,
+      ...(shared ? { modelCacheDir: cacheDir } : {}),
+    });
 
   beforeEach(async () => {
     cacheDir = await mkdtemp(join(tmpdir(), 'fastgshare-model-cache-'));
@@ -52,7 +63,9 @@ describe('model sharing: one memory-mapped copy of the weights per node', functi
     // the weights are a file mapping, not private copies
     expect(await mappedFiles()).to.include(join(cacheDir, entries[0]!, 'model.onnx.data'));
     expect(b.describe()).to.include({ modelSharing: 'on' });
-    expect((b.describe().sharedModels as { copy: string }[])[0]!.copy).to.equal(join(cacheDir, entries[0]!, 'model.onnx'));
+    expect((b.describe().sharedModels as { copy: string }[])[0]!.copy).to.equal(
+      join(cacheDir, entries[0]!, 'model.onnx'),
+    );
 
     const unshared = await backend(false).open(fn);
     open.push(unshared);
@@ -89,8 +102,12 @@ describe('model sharing: one memory-mapped copy of the weights per node', functi
 
   it('is on by default when the node gives a cache folder, off when asked, and rejects other values', () => {
     expect(readBackendConfig({ FASTGSHARE_MODEL_CACHE: '/c' }, 2).modelCacheDir).to.equal('/c');
-    expect(readBackendConfig({ FASTGSHARE_MODEL_CACHE: '/c', FASTGSHARE_MODEL_SHARING: 'off' }, 2).modelCacheDir).to.equal(undefined);
+    expect(
+      readBackendConfig({ FASTGSHARE_MODEL_CACHE: '/c', FASTGSHARE_MODEL_SHARING: 'off' }, 2).modelCacheDir,
+    ).to.equal(undefined);
     expect(readBackendConfig({}, 2).modelCacheDir).to.equal(undefined);
-    expect(() => readBackendConfig({ FASTGSHARE_MODEL_CACHE: '/c', FASTGSHARE_MODEL_SHARING: 'maybe' }, 2)).to.throw(/FASTGSHARE_MODEL_SHARING.*neither on nor off/);
+    expect(() => readBackendConfig({ FASTGSHARE_MODEL_CACHE: '/c', FASTGSHARE_MODEL_SHARING: 'maybe' }, 2)).to.throw(
+      /FASTGSHARE_MODEL_SHARING.*neither on nor off/,
+    );
   });
 });

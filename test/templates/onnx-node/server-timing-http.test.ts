@@ -24,7 +24,13 @@ describe('onnx-node replica: Server-Timing on every answer', function () {
   let url: string;
 
   before(async () => {
-    srv = createModelServer({ maxBodyBytes: 1024 * 1024, debug: false, describe: () => ({ function: 'text-direction' }), stdout: quiet, stderr: quiet });
+    srv = createModelServer({
+      maxBodyBytes: 1024 * 1024,
+      debug: false,
+      describe: () => ({ function: 'text-direction' }),
+      stdout: quiet,
+      stderr: quiet,
+    });
     url = `http://127.0.0.1:${await srv.listen(0, '127.0.0.1')}`;
     service = await textDirection.open({
       backend: createCpuBackend({ cores: [0], partitionPercent: 50, logger: silentLogger }),

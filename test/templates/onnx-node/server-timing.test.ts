@@ -22,8 +22,14 @@ describe('onnx-node Server-Timing', () => {
   });
 
   it('parses what it formats, with descriptions and quoted strings', () => {
-    const h = formatServerTiming([{ name: 'cache', desc: 'hit, "warm"; yes' }, { name: 'db', dur: 53 }]);
-    expect(parseServerTiming(h)).to.deep.equal([{ name: 'cache', desc: 'hit, "warm"; yes' }, { name: 'db', dur: 53 }]);
+    const h = formatServerTiming([
+      { name: 'cache', desc: 'hit, "warm"; yes' },
+      { name: 'db', dur: 53 },
+    ]);
+    expect(parseServerTiming(h)).to.deep.equal([
+      { name: 'cache', desc: 'hit, "warm"; yes' },
+      { name: 'db', dur: 53 },
+    ]);
   });
 
   it('parses leniently: bad metrics skipped, unknown parameters ignored, a dur that is not a number left out, repeated headers joined', () => {
@@ -43,8 +49,12 @@ describe('onnx-node Server-Timing', () => {
   });
 
   it('appends to an existing header (one value or several)', () => {
-    expect(appendServerTiming('decode;dur=1', [{ name: 'gateway', dur: 0.25 }])).to.equal('decode;dur=1, gateway;dur=0.25');
-    expect(appendServerTiming(['a;dur=1', 'b;dur=2'], [{ name: 'gateway', dur: 1 }])).to.equal('a;dur=1, b;dur=2, gateway;dur=1');
+    expect(appendServerTiming('decode;dur=1', [{ name: 'gateway', dur: 0.25 }])).to.equal(
+      'decode;dur=1, gateway;dur=0.25',
+    );
+    expect(appendServerTiming(['a;dur=1', 'b;dur=2'], [{ name: 'gateway', dur: 1 }])).to.equal(
+      'a;dur=1, b;dur=2, gateway;dur=1',
+    );
     expect(appendServerTiming(undefined, [{ name: 'gateway', dur: 1 }])).to.equal('gateway;dur=1');
   });
 });

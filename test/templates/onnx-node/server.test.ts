@@ -21,7 +21,8 @@ describe('onnx-node HTTP server', () => {
       seen.push({ body: body.toString(), contentType });
       const text = body.toString();
       if (text === 'bad') throw new PlatformError('bad_request', 'expected a PNG or JPEG image');
-      if (text === 'busy') throw new AdmissionRejectedError('slo_unattainable', 'the queue makes a 100 ms SLO impossible');
+      if (text === 'busy')
+        throw new AdmissionRejectedError('slo_unattainable', 'the queue makes a 100 ms SLO impossible');
       if (text === 'boom') throw new Error('kaput');
       return { echoed: text };
     },
@@ -31,7 +32,13 @@ describe('onnx-node HTTP server', () => {
   };
 
   before(async () => {
-    srv = createModelServer({ maxBodyBytes: 1024, debug: false, describe: () => ({ function: 'fn' }), stdout: quiet, stderr: quiet });
+    srv = createModelServer({
+      maxBodyBytes: 1024,
+      debug: false,
+      describe: () => ({ function: 'fn' }),
+      stdout: quiet,
+      stderr: quiet,
+    });
     url = `http://127.0.0.1:${await srv.listen(0, '127.0.0.1')}`;
   });
   after(async () => {
@@ -49,7 +56,11 @@ describe('onnx-node HTTP server', () => {
   });
 
   it('sends results as JSON and passes the content type on; GET describes the function', async () => {
-    const r = await fetch(`${url}/any/path`, { method: 'POST', body: 'hello', headers: { 'content-type': 'image/png' } });
+    const r = await fetch(`${url}/any/path`, {
+      method: 'POST',
+      body: 'hello',
+      headers: { 'content-type': 'image/png' },
+    });
     expect(r.status).to.equal(200);
     expect(r.headers.get('content-type')).to.equal('application/json');
     expect(await r.json()).to.deep.equal({ echoed: 'hello' });
@@ -71,11 +82,17 @@ describe('onnx-node HTTP server', () => {
   });
 
   it('unwraps base64 JSON bodies and says what it expected otherwise', () => {
-    const r = unwrapBase64Json(Buffer.from(JSON.stringify({ image: Buffer.from('PNGDATA').toString('base64') })), 'application/json', 'image');
+    const r = unwrapBase64Json(
+      Buffer.from(JSON.stringify({ image: Buffer.from('PNGDATA').toString('base64') })),
+      'application/json',
+      'image',
+    );
     expect(r.body.toString()).to.equal('PNGDATA');
     const raw = Buffer.from([0x89, 0x50]);
     expect(unwrapBase64Json(raw, 'image/png', 'image').body).to.equal(raw);
-    expect(() => unwrapBase64Json(Buffer.from('{"img": "x"}'), 'application/json', 'image')).to.throw(/\{"image": "<base64>"\}/);
+    expect(() => unwrapBase64Json(Buffer.from('{"img": "x"}'), 'application/json', 'image')).to.throw(
+      /\{"image": "<base64>"\}/,
+    );
     expect(() => unwrapBase64Json(Buffer.from('{nope'), 'application/json', 'image')).to.throw(/not valid JSON/);
   });
 

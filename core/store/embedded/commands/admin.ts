@@ -62,7 +62,10 @@ function getParameter(cmd: Document): Document {
   const all = cmd.getParameter === '*' || (typeof cmd.getParameter === 'object' && cmd.getParameter?.allParameters);
   for (const [name, value] of Object.entries(PARAMETERS)) if (all || name in cmd) out[name] = value;
   if (!all && Object.keys(out).length === 0) {
-    throw new CommandError('InvalidOptions', `no option found to get; known parameters: ${Object.keys(PARAMETERS).join(', ')}`);
+    throw new CommandError(
+      'InvalidOptions',
+      `no option found to get; known parameters: ${Object.keys(PARAMETERS).join(', ')}`,
+    );
   }
   return { ...out, ok: 1 };
 }

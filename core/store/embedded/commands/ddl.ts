@@ -9,15 +9,36 @@ import { collectionArg, ns, optionalDoc, optionalInt, requiredArray } from './ar
 import type { CommandContext, CommandTable } from './context.ts';
 
 const ID_INDEX_INFO = { v: 2, key: { _id: 1 }, name: '_id_' };
-const CREATE_OPTIONS = new Set(['capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction', 'collation', 'timeseries', 'expireAfterSeconds', 'clusteredIndex', 'changeStreamPreAndPostImages', 'storageEngine', 'indexOptionDefaults', 'viewOn', 'pipeline']);
+const CREATE_OPTIONS = new Set([
+  'capped',
+  'size',
+  'max',
+  'validator',
+  'validationLevel',
+  'validationAction',
+  'collation',
+  'timeseries',
+  'expireAfterSeconds',
+  'clusteredIndex',
+  'changeStreamPreAndPostImages',
+  'storageEngine',
+  'indexOptionDefaults',
+  'viewOn',
+  'pipeline',
+]);
 const UNSUPPORTED_CREATE = ['viewOn', 'timeseries', 'capped', 'clusteredIndex'];
 
 async function create(cmd: Document, ctx: CommandContext): Promise<Document> {
   const name = collectionArg(cmd, 'create');
   for (const opt of UNSUPPORTED_CREATE) {
-    if (cmd[opt]) throw new CommandError('CommandNotSupported', `the embedded store does not support '${opt}' collections; create a plain collection`);
+    if (cmd[opt])
+      throw new CommandError(
+        'CommandNotSupported',
+        `the embedded store does not support '${opt}' collections; create a plain collection`,
+      );
   }
-  if (ctx.catalog.get(ctx.db, name)) throw new CommandError('NamespaceExists', `Collection ${ns(ctx.db, name)} already exists.`);
+  if (ctx.catalog.get(ctx.db, name))
+    throw new CommandError('NamespaceExists', `Collection ${ns(ctx.db, name)} already exists.`);
   const options: Document = {};
   for (const [k, v] of Object.entries(cmd)) if (CREATE_OPTIONS.has(k)) options[k] = v;
   ctx.catalog.ensure(ctx.db, name, options);
@@ -48,11 +69,21 @@ function listCollections(cmd: Document, ctx: CommandContext): Document {
   const nameOnly = cmd.nameOnly === true;
   const infos = ctx.catalog
     .collections(ctx.db)
-    .map((c) => ({ name: c.name, type: 'collection', options: { ...c.options }, info: { readOnly: false }, idIndex: ID_INDEX_INFO }))
+    .map((c) => ({
+      name: c.name,
+      type: 'collection',
+      options: { ...c.options },
+      info: { readOnly: false },
+      idIndex: ID_INDEX_INFO,
+    }))
     .filter((info) => filter(info))
     .map((info) => (nameOnly ? { name: info.name, type: info.type } : info));
   const cursorOpts = optionalDoc(cmd, 'cursor');
-  const batch = ctx.cursors.open(`${ctx.db}.$cmd.listCollections`, infos, optionalInt(cursorOpts ?? {}, 'batchSize', { min: 0 }));
+  const batch = ctx.cursors.open(
+    `${ctx.db}.$cmd.listCollections`,
+    infos,
+    optionalInt(cursorOpts ?? {}, 'batchSize', { min: 0 }),
+  );
   return { cursor: { id: batch.id, ns: `${ctx.db}.$cmd.listCollections`, firstBatch: batch.docs }, ok: 1 };
 }
 
@@ -94,8 +125,13 @@ async function dropIndexes(cmd: Document, ctx: CommandContext): Promise<Document
   const nIndexesWas = coll.indexes().length;
   const which = cmd.index;
   if (Array.isArray(which)) for (const n of which) coll.dropIndex(String(n));
-  else if (typeof which === 'string' || (which && typeof which === 'object')) coll.dropIndex(which as string | Document);
-  else throw new CommandError('FailedToParse', `BSON field 'index' must name an index, a key pattern, a list of names or '*'`);
+  else if (typeof which === 'string' || (which && typeof which === 'object'))
+    coll.dropIndex(which as string | Document);
+  else
+    throw new CommandError(
+      'FailedToParse',
+      `BSON field 'index' must name an index, a key pattern, a list of names or '*'`,
+    );
   await ctx.persist(ctx.db, name);
   return { nIndexesWas, ok: 1 };
 }

@@ -40,8 +40,10 @@ function find(cmd: Document, ctx: CommandContext): Document {
 
 function getMore(cmd: Document, ctx: CommandContext): Document {
   const id = cmd.getMore;
-  if (typeof id !== 'number' && !(id instanceof Long)) throw new CommandError('TypeMismatch', `BSON field 'getMore' must be a cursor id (long)`);
-  if (typeof cmd.collection !== 'string' || !cmd.collection) throw new CommandError('TypeMismatch', `BSON field 'collection' must be a string`);
+  if (typeof id !== 'number' && !(id instanceof Long))
+    throw new CommandError('TypeMismatch', `BSON field 'getMore' must be a cursor id (long)`);
+  if (typeof cmd.collection !== 'string' || !cmd.collection)
+    throw new CommandError('TypeMismatch', `BSON field 'collection' must be a string`);
   const namespace = ns(ctx.db, cmd.collection);
   const batch = ctx.cursors.next(id, namespace, optionalInt(cmd, 'batchSize', { min: 0 }));
   return { cursor: { nextBatch: batch.docs, id: batch.id, ns: namespace }, ok: 1 };
@@ -75,7 +77,8 @@ function count(cmd: Document, ctx: CommandContext): Document {
 
 function distinct(cmd: Document, ctx: CommandContext): Document {
   const name = collectionArg(cmd, 'distinct');
-  if (typeof cmd.key !== 'string' || !cmd.key) throw new CommandError('TypeMismatch', `BSON field 'key' must be a non-empty string`);
+  if (typeof cmd.key !== 'string' || !cmd.key)
+    throw new CommandError('TypeMismatch', `BSON field 'key' must be a non-empty string`);
   const coll = ctx.catalog.get(ctx.db, name);
   if (!coll) return { values: [], ok: 1 };
   const query = optionalDoc(cmd, 'query') ?? {};
@@ -108,7 +111,11 @@ function aggregate(cmd: Document, ctx: CommandContext): Document {
   }
   if (cmd.explain) throw new CommandError('CommandNotSupported', 'explain is not supported by the embedded store');
   const cursorOpts = optionalDoc(cmd, 'cursor');
-  if (!cursorOpts) throw new CommandError('FailedToParse', `The 'cursor' option is required, except for aggregate with the explain argument`);
+  if (!cursorOpts)
+    throw new CommandError(
+      'FailedToParse',
+      `The 'cursor' option is required, except for aggregate with the explain argument`,
+    );
   const docs = aggregateDocuments(source, pipeline, queryEnv(cmd, ctx));
   const batch = ctx.cursors.open(namespace, docs, optionalInt(cursorOpts, 'batchSize', { min: 0 }));
   return { cursor: { firstBatch: batch.docs, id: batch.id, ns: namespace }, ok: 1 };

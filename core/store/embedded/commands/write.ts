@@ -22,7 +22,8 @@ function runBatch<T>(statements: T[], ordered: boolean, run: (stmt: T, index: nu
     try {
       run(statements[i], i);
     } catch (err) {
-      const ce = err instanceof CommandError ? err : new CommandError('InternalError', (err as Error)?.message ?? String(err));
+      const ce =
+        err instanceof CommandError ? err : new CommandError('InternalError', (err as Error)?.message ?? String(err));
       writeErrors.push(toWriteError(i, ce));
       if (ordered) break;
     }
@@ -40,7 +41,8 @@ async function insert(cmd: Document, ctx: CommandContext): Promise<Document> {
   const { coll, created } = ctx.catalog.ensure(ctx.db, name);
   let n = 0;
   const outcome = runBatch(documents, cmd.ordered !== false, (doc) => {
-    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw new CommandError('TypeMismatch', 'each inserted document must be an object');
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc))
+      throw new CommandError('TypeMismatch', 'each inserted document must be an object');
     coll.insert(doc);
     n++;
   });
@@ -64,11 +66,18 @@ async function update(cmd: Document, ctx: CommandContext): Promise<Document> {
   const outcome = runBatch(statements, cmd.ordered !== false, (stmt, index) => {
     const q = optionalDoc(stmt, 'q') ?? {};
     const u = stmt.u;
-    if (u === null || typeof u !== 'object') throw new CommandError('FailedToParse', `BSON field 'u' must be an update document or pipeline`);
+    if (u === null || typeof u !== 'object')
+      throw new CommandError('FailedToParse', `BSON field 'u' must be an update document or pipeline`);
     const replacement = isReplacement(u);
-    if (stmt.multi && replacement) throw new CommandError('FailedToParse', 'multi update is not supported for replacement-style update');
+    if (stmt.multi && replacement)
+      throw new CommandError('FailedToParse', 'multi update is not supported for replacement-style update');
     const env = queryEnv(stmt, ctx);
-    const spec = { update: u as Document, filter: q, arrayFilters: optionalArray(stmt, 'arrayFilters'), inserting: false };
+    const spec = {
+      update: u as Document,
+      filter: q,
+      arrayFilters: optionalArray(stmt, 'arrayFilters'),
+      inserting: false,
+    };
     const match = compileFilter(q, env);
     let matched = target ? target.candidates(q).filter(match) : [];
     if (!stmt.multi) matched = matched.slice(0, 1);
@@ -104,7 +113,11 @@ async function remove(cmd: Document, ctx: CommandContext): Promise<Document> {
   const outcome = runBatch(statements, cmd.ordered !== false, (stmt) => {
     const q = optionalDoc(stmt, 'q') ?? {};
     const limit = optionalInt(stmt, 'limit');
-    if (limit !== 0 && limit !== 1) throw new CommandError('FailedToParse', `BSON field 'limit' must be 0 (all matching) or 1 (one), got ${String(stmt.limit)}`);
+    if (limit !== 0 && limit !== 1)
+      throw new CommandError(
+        'FailedToParse',
+        `BSON field 'limit' must be 0 (all matching) or 1 (one), got ${String(stmt.limit)}`,
+      );
     if (!coll) return;
     const match = compileFilter(q, queryEnv(stmt, ctx));
     let matched = coll.candidates(q).filter(match);
@@ -122,13 +135,19 @@ async function findAndModify(cmd: Document, ctx: CommandContext): Promise<Docume
   const query = optionalDoc(cmd, 'query') ?? {};
   const fields = optionalDoc(cmd, 'fields');
   const u = cmd.update;
-  if (cmd.remove && u !== undefined) throw new CommandError('FailedToParse', 'Cannot specify both an update and remove=true');
-  if (!cmd.remove && (u === undefined || u === null || typeof u !== 'object')) throw new CommandError('FailedToParse', 'Either an update or remove=true must be specified');
-  if (cmd.remove && cmd.upsert) throw new CommandError('FailedToParse', 'Cannot specify both upsert=true and remove=true');
+  if (cmd.remove && u !== undefined)
+    throw new CommandError('FailedToParse', 'Cannot specify both an update and remove=true');
+  if (!cmd.remove && (u === undefined || u === null || typeof u !== 'object'))
+    throw new CommandError('FailedToParse', 'Either an update or remove=true must be specified');
+  if (cmd.remove && cmd.upsert)
+    throw new CommandError('FailedToParse', 'Cannot specify both upsert=true and remove=true');
   const env = queryEnv(cmd, ctx);
-  const project = (doc: Document | undefined | null) => (doc && fields && Object.keys(fields).length ? findDocuments([doc], { projection: fields }, env)[0] : doc) ?? null;
+  const project = (doc: Document | undefined | null) =>
+    (doc && fields && Object.keys(fields).length ? findDocuments([doc], { projection: fields }, env)[0] : doc) ?? null;
   let coll = ctx.catalog.get(ctx.db, name);
-  const found = coll ? findDocuments(coll.candidates(query), { filter: query, sort: optionalDoc(cmd, 'sort'), limit: 1 }, env)[0] : undefined;
+  const found = coll
+    ? findDocuments(coll.candidates(query), { filter: query, sort: optionalDoc(cmd, 'sort'), limit: 1 }, env)[0]
+    : undefined;
   const result = await (async (): Promise<Document> => {
     if (cmd.remove) {
       if (!found || !coll) return { lastErrorObject: { n: 0 }, value: null, ok: 1 };
@@ -136,7 +155,12 @@ async function findAndModify(cmd: Document, ctx: CommandContext): Promise<Docume
       await ctx.persist(ctx.db, name);
       return { lastErrorObject: { n: 1 }, value: project(found), ok: 1 };
     }
-    const spec = { update: u as Document, filter: query, arrayFilters: optionalArray(cmd, 'arrayFilters'), inserting: false };
+    const spec = {
+      update: u as Document,
+      filter: query,
+      arrayFilters: optionalArray(cmd, 'arrayFilters'),
+      inserting: false,
+    };
     if (found && coll) {
       const next = applyUpdate(found, spec, env);
       if (valueKey(next) !== valueKey(found)) {
@@ -152,10 +176,20 @@ async function findAndModify(cmd: Document, ctx: CommandContext): Promise<Docume
     coll = ctx.catalog.ensure(ctx.db, name).coll;
     const stored = coll.insert(doc);
     await ctx.persist(ctx.db, name);
-    return { lastErrorObject: { n: 1, updatedExisting: false, upserted: stored._id }, value: cmd.new ? project(stored) : null, ok: 1 };
+    return {
+      lastErrorObject: { n: 1, updatedExisting: false, upserted: stored._id },
+      value: cmd.new ? project(stored) : null,
+      ok: 1,
+    };
   })();
   ctx.server.opcounters.update++;
   return result;
 }
 
-export const writeCommands: CommandTable = { insert, update, delete: remove, findAndModify, findandmodify: findAndModify };
+export const writeCommands: CommandTable = {
+  insert,
+  update,
+  delete: remove,
+  findAndModify,
+  findandmodify: findAndModify,
+};

@@ -13,7 +13,10 @@ export const OP_MSG = 2013;
 
 export const MSG_CHECKSUM_PRESENT = 1 << 0;
 export const MSG_MORE_TO_COME = 1 << 1;
-/** Bits 0-15 are "required": a receiver must reject a message with one it does not know (16 and up, e.g. exhaustAllowed, are optional). */
+/**
+ * Bits 0-15 are "required": a receiver must reject a message with one it does not know (16 and up, e.g. exhaustAllowed,
+ * are optional).
+ */
 const MSG_KNOWN_REQUIRED = MSG_CHECKSUM_PRESENT | MSG_MORE_TO_COME;
 
 export class ProtocolError extends Error {
@@ -59,7 +62,8 @@ export function readHeader(message: Buffer): MessageHeader {
 
 export function decodeRequest(message: Buffer): Request {
   const header = readHeader(message);
-  if (header.length !== message.length) throw new ProtocolError(`message length ${header.length} does not match its ${message.length} bytes`);
+  if (header.length !== message.length)
+    throw new ProtocolError(`message length ${header.length} does not match its ${message.length} bytes`);
   switch (header.opCode) {
     case OP_MSG:
       return decodeMsg(header, message);
@@ -93,13 +97,17 @@ function decodeMsg(header: MessageHeader, buf: Buffer): MsgRequest {
   if (buf.length < HEADER_SIZE + 5) throw new ProtocolError('OP_MSG too short');
   const flags = buf.readUInt32LE(HEADER_SIZE);
   const unknownRequired = flags & 0xffff & ~MSG_KNOWN_REQUIRED;
-  if (unknownRequired) throw new ProtocolError(`OP_MSG has unknown required flag bits 0x${unknownRequired.toString(16)}`);
+  if (unknownRequired)
+    throw new ProtocolError(`OP_MSG has unknown required flag bits 0x${unknownRequired.toString(16)}`);
   let end = buf.length;
   if (flags & MSG_CHECKSUM_PRESENT) {
     end -= 4;
     const expected = buf.readUInt32LE(end);
     const actual = crc32c(buf.subarray(0, end));
-    if (expected !== actual) throw new ProtocolError(`OP_MSG checksum mismatch (got 0x${expected.toString(16)}, computed 0x${actual.toString(16)})`);
+    if (expected !== actual)
+      throw new ProtocolError(
+        `OP_MSG checksum mismatch (got 0x${expected.toString(16)}, computed 0x${actual.toString(16)})`,
+      );
   }
   let offset = HEADER_SIZE + 4;
   let body: Document | undefined;

@@ -37,7 +37,10 @@ export interface BackendConfig {
 /** Parses taskset-style core lists: "0-3,6" → [0,1,2,3,6]. */
 export function parseCoreList(raw: string, variable: string = E.cpus): number[] {
   const cores = new Set<number>();
-  for (const part of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
     if (!m) throw new ConfigError(variable, `"${part}" is not a core number or range like 0-3`);
     const lo = Number(m[1]);
@@ -49,11 +52,19 @@ export function parseCoreList(raw: string, variable: string = E.cpus): number[] 
   return [...cores].sort((a, b) => a - b);
 }
 
-function number(env: Env, name: string, dflt: number | undefined, min: number, max: number, whole: boolean): number | undefined {
+function number(
+  env: Env,
+  name: string,
+  dflt: number | undefined,
+  min: number,
+  max: number,
+  whole: boolean,
+): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return dflt;
   const v = Number(raw);
-  if (!Number.isFinite(v) || (whole && !Number.isInteger(v))) throw new ConfigError(name, `"${raw}" is not a ${whole ? 'whole ' : ''}number`);
+  if (!Number.isFinite(v) || (whole && !Number.isInteger(v)))
+    throw new ConfigError(name, `"${raw}" is not a ${whole ? 'whole ' : ''}number`);
   if (v < min || v > max) throw new ConfigError(name, `${v} is out of range ${min}..${max}`);
   return v;
 }
@@ -67,11 +78,16 @@ function readModelSharing(env: Env): boolean {
 
 export function readBackendConfig(env: Env, machineCores: number): BackendConfig {
   const device = (env[E.device] || 'cpu') as DeviceKind;
-  if (!['cpu', 'emulated', 'cuda'].includes(device)) throw new ConfigError(E.device, `"${device}" is not one of cpu, emulated, cuda`);
+  if (!['cpu', 'emulated', 'cuda'].includes(device))
+    throw new ConfigError(E.device, `"${device}" is not one of cpu, emulated, cuda`);
   const cpus = env[E.cpus];
   const cores = cpus ? parseCoreList(cpus) : Array.from({ length: machineCores }, (_, i) => i);
   const emulatedProfile = env[E.emulatedProfile] || undefined;
-  if (device === 'emulated' && !emulatedProfile) throw new ConfigError(E.emulatedProfile, 'the emulated device needs the calibrated model to behave like (e.g. resnet50)');
+  if (device === 'emulated' && !emulatedProfile)
+    throw new ConfigError(
+      E.emulatedProfile,
+      'the emulated device needs the calibrated model to behave like (e.g. resnet50)',
+    );
   return {
     device,
     partitionPercent: number(env, E.partition, 100, 1, 100, false)!,

@@ -18,7 +18,10 @@ export interface CpuBackendOptions {
   modelCacheDir?: string;
 }
 
-export function cpuSessionOptions(threads: number, graphOptimization: WorkerSessionOptions['graphOptimizationLevel'] = 'all'): WorkerSessionOptions {
+export function cpuSessionOptions(
+  threads: number,
+  graphOptimization: WorkerSessionOptions['graphOptimizationLevel'] = 'all',
+): WorkerSessionOptions {
   return {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
@@ -58,7 +61,12 @@ export function createCpuBackend(options: CpuBackendOptions): ExecutionBackend {
       if (shared) {
         // what each model's weights are mapped from, shown in the replica's description
         const models = ((description.sharedModels as Record<string, unknown>[] | undefined) ??= []);
-        models.push({ model: model.name, copy: shared.error ? null : shared.path, builtByThisReplica: shared.built, ...(shared.error ? { error: shared.error } : {}) });
+        models.push({
+          model: model.name,
+          copy: shared.error ? null : shared.path,
+          builtByThisReplica: shared.built,
+          ...(shared.error ? { error: shared.error } : {}),
+        });
       }
       return executor;
     },

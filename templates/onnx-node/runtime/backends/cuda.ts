@@ -28,7 +28,8 @@ export interface CudaBackendOptions {
 }
 
 export function createCudaBackend(options: CudaBackendOptions): ExecutionBackend {
-  if (!Number.isInteger(options.deviceId) || options.deviceId < 0) throw new PlatformError('bad_request', `cuda device id must be a whole number ≥ 0, got ${options.deviceId}`);
+  if (!Number.isInteger(options.deviceId) || options.deviceId < 0)
+    throw new PlatformError('bad_request', `cuda device id must be a whole number ≥ 0, got ${options.deviceId}`);
   const ortDir = options.ortDir ?? ortBinaryDir();
   const { missing } = probeCuda(ortDir, options.libraryDirs);
   if (missing.length > 0) {
@@ -36,9 +37,13 @@ export function createCudaBackend(options: CudaBackendOptions): ExecutionBackend
     const hint = missing.some((m) => ORT_CUDA_PROVIDER_LIBS.includes(m.library))
       ? ` The CUDA provider is not bundled with onnxruntime-node: install it with ONNXRUNTIME_NODE_INSTALL=cuda12 (or copy the provider libraries into ${ortDir}).`
       : '';
-    throw new PlatformError('unsupported_device', `the cuda device cannot run on this node: missing ${list} (searched ${[...new Set(missing.flatMap((m) => m.searched))].join(', ')}).${hint}`, {
-      details: { missing: missing.map((m) => m.library) },
-    });
+    throw new PlatformError(
+      'unsupported_device',
+      `the cuda device cannot run on this node: missing ${list} (searched ${[...new Set(missing.flatMap((m) => m.searched))].join(', ')}).${hint}`,
+      {
+        details: { missing: missing.map((m) => m.library) },
+      },
+    );
   }
   const sessionOptions: WorkerSessionOptions = {
     intraOpNumThreads: 1,
@@ -62,6 +67,11 @@ export function createCudaBackend(options: CudaBackendOptions): ExecutionBackend
     device: 'cuda',
     describe: () => description,
     open: (model: ModelRef) =>
-      createWorkerExecutor({ modelPath: model.path, device: `cuda:${options.deviceId}`, sessionOptions, logger: options.logger.child(model.name) }),
+      createWorkerExecutor({
+        modelPath: model.path,
+        device: `cuda:${options.deviceId}`,
+        sessionOptions,
+        logger: options.logger.child(model.name),
+      }),
   };
 }

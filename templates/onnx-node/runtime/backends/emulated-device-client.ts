@@ -19,7 +19,12 @@ export interface EmulatedDeviceClient {
   close(): void;
 }
 
-export function emulatedDeviceClient(o: { socketPath: string; partitionPercent: number; logger: Logger; connectTimeoutMs?: number }): EmulatedDeviceClient {
+export function emulatedDeviceClient(o: {
+  socketPath: string;
+  partitionPercent: number;
+  logger: Logger;
+  connectTimeoutMs?: number;
+}): EmulatedDeviceClient {
   let socket: Socket | undefined;
   let connecting: Promise<Socket | undefined> | undefined;
   let warned = false;
@@ -27,7 +32,11 @@ export function emulatedDeviceClient(o: { socketPath: string; partitionPercent: 
   const pending = new Map<string, () => void>();
 
   const fallback = (why: string) => {
-    if (!warned) o.logger.warn('emulated device unreachable: batches run on a local timer, without contention from other replicas', { socket: o.socketPath, why });
+    if (!warned)
+      o.logger.warn(
+        'emulated device unreachable: batches run on a local timer, without contention from other replicas',
+        { socket: o.socketPath, why },
+      );
     warned = true;
   };
 

@@ -26,11 +26,19 @@ export interface EmulatedBackendOptions {
 export function createEmulatedBackend(options: EmulatedBackendOptions): ExecutionBackend {
   const { table, profileModel, partitionPercent } = options;
   if (!table.models().includes(profileModel)) {
-    throw new PlatformError('bad_request', `emulated device: no calibration profile "${profileModel}"; choose one of ${table.models().join(', ')}`);
+    throw new PlatformError(
+      'bad_request',
+      `emulated device: no calibration profile "${profileModel}"; choose one of ${table.models().join(', ')}`,
+    );
   }
   table.latencyMs(profileModel, 1, partitionPercent); // validates the partition
   const sleep = options.sleep ?? timerSleep;
-  const description: BackendDescription = { device: 'emulated', partitionPercent, profileModel, batch1LatencyMs: table.latencyMs(profileModel, 1, partitionPercent) };
+  const description: BackendDescription = {
+    device: 'emulated',
+    partitionPercent,
+    profileModel,
+    batch1LatencyMs: table.latencyMs(profileModel, 1, partitionPercent),
+  };
   return {
     device: 'emulated',
     describe: () => description,
@@ -44,7 +52,8 @@ export function createEmulatedBackend(options: EmulatedBackendOptions): Executio
         run(feeds: Tensors) {
           if (closed) return Promise.reject(new PlatformError('unavailable', 'executor closed'));
           const first = Object.values(feeds)[0];
-          if (!first || first.dims.length === 0) return Promise.reject(new PlatformError('internal', 'emulated run needs a batched input tensor'));
+          if (!first || first.dims.length === 0)
+            return Promise.reject(new PlatformError('internal', 'emulated run needs a batched input tensor'));
           const batch = Math.max(1, first.dims[0]);
           const shapes = model.outputShapes(feeds);
           const run = tail.then(async () => {

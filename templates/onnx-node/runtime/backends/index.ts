@@ -13,7 +13,12 @@ export function createBackend(config: BackendConfig, deps: { logger: Logger; sle
   const logger = deps.logger.child(`device-${config.device}`);
   switch (config.device) {
     case 'cpu':
-      return createCpuBackend({ cores: config.cores, partitionPercent: config.partitionPercent, logger, modelCacheDir: config.modelCacheDir });
+      return createCpuBackend({
+        cores: config.cores,
+        partitionPercent: config.partitionPercent,
+        logger,
+        modelCacheDir: config.modelCacheDir,
+      });
     case 'emulated':
       return createEmulatedBackend({
         table: loadLatencyTable(config.calibrationDir),
@@ -21,7 +26,15 @@ export function createBackend(config: BackendConfig, deps: { logger: Logger; sle
         partitionPercent: config.partitionPercent,
         logger,
         // the node's shared emulated device when the agent gives one: batches of racing replicas contend
-        sleep: deps.sleep ?? (config.emulatedDeviceSocket ? emulatedDeviceClient({ socketPath: config.emulatedDeviceSocket, partitionPercent: config.partitionPercent, logger }).run : undefined),
+        sleep:
+          deps.sleep ??
+          (config.emulatedDeviceSocket
+            ? emulatedDeviceClient({
+                socketPath: config.emulatedDeviceSocket,
+                partitionPercent: config.partitionPercent,
+                logger,
+              }).run
+            : undefined),
       });
     case 'cuda':
       return createCudaBackend({

@@ -50,13 +50,26 @@ export function readOnnxRuntimeConfig(env: Env, machineCores = cpus().length): O
   if (maxBatch !== undefined) settings.maxBatch = maxBatch;
   if (maxQueue !== undefined) settings.maxQueue = maxQueue;
   const tokenSocket = env[E.tokenSocket]?.trim() || undefined;
-  if (tokenSocket && !env[E.replicaId]?.trim()) throw new ConfigError(E.replicaId, `is needed with ${E.tokenSocket}: the token server knows replicas by id`);
+  if (tokenSocket && !env[E.replicaId]?.trim())
+    throw new ConfigError(E.replicaId, `is needed with ${E.tokenSocket}: the token server knows replicas by id`);
   const tokenKey = env[E.tokenKey]?.trim() || undefined;
-  if (tokenSocket && !tokenKey) throw new ConfigError(E.tokenKey, `is needed with ${E.tokenSocket}: the token server admits a replica by its id and key`);
-  return { ...base, backend: readBackendConfig(env, machineCores), settings, ...(tokenSocket ? { tokenSocket, tokenKey } : {}) };
+  if (tokenSocket && !tokenKey)
+    throw new ConfigError(
+      E.tokenKey,
+      `is needed with ${E.tokenSocket}: the token server admits a replica by its id and key`,
+    );
+  return {
+    ...base,
+    backend: readBackendConfig(env, machineCores),
+    settings,
+    ...(tokenSocket ? { tokenSocket, tokenKey } : {}),
+  };
 }
 
 /** Environment over handler defaults over the template's. */
-export function resolveSettings(fromEnv: Partial<ServiceSettings>, fromHandler: Partial<ServiceSettings> = {}): ServiceSettings {
+export function resolveSettings(
+  fromEnv: Partial<ServiceSettings>,
+  fromHandler: Partial<ServiceSettings> = {},
+): ServiceSettings {
   return { ...DEFAULT_SETTINGS, ...fromHandler, ...fromEnv };
 }

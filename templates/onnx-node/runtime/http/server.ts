@@ -40,7 +40,11 @@ function sendJson(res: ServerResponse, status: number, value: unknown, timing?: 
   const t = performance.now();
   const body = Buffer.from(JSON.stringify(value), 'utf8');
   timing?.add('encode', performance.now() - t);
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length, ...(timing ? { [SERVER_TIMING_HEADER]: timing.header() } : {}) });
+  res.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': body.length,
+    ...(timing ? { [SERVER_TIMING_HEADER]: timing.header() } : {}),
+  });
   res.end(body);
 }
 
@@ -86,8 +90,12 @@ export function createModelServer(opts: ModelServerOptions): ModelServer {
         }
         const status = statusOfError(err);
         const message = err instanceof Error ? err.message : String(err);
-        if (status >= 500) opts.stderr.write(`invocation failed: ${err instanceof Error && err.stack ? err.stack : message}\n`);
-        sendText(res, status, message || 'internal error', { ...(status === 429 ? { 'retry-after': '1' } : {}), ...timed() });
+        if (status >= 500)
+          opts.stderr.write(`invocation failed: ${err instanceof Error && err.stack ? err.stack : message}\n`);
+        sendText(res, status, message || 'internal error', {
+          ...(status === 429 ? { 'retry-after': '1' } : {}),
+          ...timed(),
+        });
       }
     },
   });
