@@ -131,7 +131,11 @@ describe('fast-manager: device memory limit of cuda replicas (fastgshare/gpu_mem
       'device memory sampled',
       async () => (await replica('gpu-ok'))?.usage.deviceMemoryBytes === 1000 * MiB,
     );
-    await sleep(1_000); // several sampling periods (150ms)
+    // several samples more: a sample judges every replica in the step that reads it (a kill is decided there), and
+    // the next query starts only once the previous sample is done
+    const queries = await smi.queries();
+    await waitFor('three more samples', async () => (await smi.queries()) >= queries + 3);
+    expect(h.sink.records.filter((x) => x.message === 'killing replica').map((x) => x.fields)).to.deep.equal([]);
     const [ok2, free2, plain2] = await Promise.all(['gpu-ok', 'gpu-free', 'plain'].map(replica));
     for (const [before, now] of [
       [ok, ok2],
@@ -166,7 +170,9 @@ describe('fast-manager: device memory limit of cuda replicas (fastgshare/gpu_mem
       `cannot measure device memory: "${missing}" not found (install the NVIDIA driver utilities or set FASTGSHARE_NVIDIA_SMI to its path)`,
     );
     expect(a.usage).to.not.have.property('deviceMemoryBytes');
-    await sleep(600); // more samples: still one log line for the node
+    // more samples: still one log line for the node (nvidia-smi is missing, so no run marks a sample: wait out a few
+    // sampling periods of 150 ms)
+    await sleep(600);
     const warns = h.sink.records.filter((x) => x.level === 'warn' && x.message.startsWith('cannot read device memory'));
     expect(warns.map((w) => w.message)).to.deep.equal([
       `cannot read device memory, so fastgshare/gpu_mem limits of cuda replicas are not enforced: "${missing}" not found (install the NVIDIA driver utilities or set FASTGSHARE_NVIDIA_SMI to its path)`,

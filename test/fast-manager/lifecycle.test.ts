@@ -231,7 +231,10 @@ describe('fast-manager: deploy, scale, roll, remove', function () {
       status: r.status,
       text: await r.text(),
     }));
-    await new Promise((r) => setTimeout(r, 100));
+    // the replica has the request once it logs it
+    await waitFor('the slow request in the replica', async () =>
+      (await ctx.h.logs('name=echo&namespace=openfaas-fn')).some((l) => l.text === 'GET /slow'),
+    );
     const t0 = Date.now();
     const scaled = await ctx.h.apply({ name: 'echo' }, 0);
     expect(scaled.replicas.map((r) => r.state)).to.deep.equal(['draining']);

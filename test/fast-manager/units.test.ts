@@ -187,7 +187,7 @@ describe('fast-manager units', () => {
         signal: ac.signal,
       });
       const reader = res.body!.getReader();
-      await new Promise((r) => setTimeout(r, 20));
+      // the route subscribes in the same step that sends the headers: a follower once the response has begun
       expect(hub.log('openfaas-fn', 'f').followers).to.equal(1);
       hub.append('openfaas-fn', 'f', 'f-1', 'hello');
       const { value } = await reader.read();

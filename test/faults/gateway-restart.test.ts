@@ -69,8 +69,10 @@ describe('fault: the gateway restarted', function () {
         (f) => f.name,
       ),
     ).to.deep.equal(['beta']);
-    // after a reconcile pass or two, still the same replicas: nothing restarted or duplicated
-    await new Promise((r) => setTimeout(r, 1200));
+    // after the restarted gateway's first reconcile passes (the one at start and two more; each applies both
+    // functions on the node, which answers once it runs what it was given), still the same replicas: nothing
+    // restarted or duplicated
+    await h.eventually(async () => expect(h.applied(), 'functions applied since the restart').to.be.at.least(3 * 2));
     expect(await replicaIds()).to.deep.equal(before);
   });
 });

@@ -26,10 +26,8 @@ describe('fault: a replica killed in the middle of requests', function () {
     await h?.close();
   });
 
-  const replicas = async () =>
-    (await createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token }).listFunctions()).find(
-      (f) => f.name === 'victim',
-    )!.replicas;
+  const agent = () => createHttpNodeAgentClient(h.agents[0]!.url, { token: h.agents[0]!.token });
+  const replicas = async () => (await agent().listFunctions()).find((f) => f.name === 'victim')!.replicas;
 
   it('answers every caller (502 for the calls it had), never hangs, and the replica comes back', async () => {
     const [before] = await replicas();
@@ -44,7 +42,13 @@ describe('fault: a replica killed in the middle of requests', function () {
         (err: Error) => ({ status: 0, text: err.message }),
       ),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    // kill it once it holds every call (the echo fixture logs each slow call it has)
+    await h.eventually(async () => {
+      const held: string[] = [];
+      for await (const m of agent().logs({ name: 'victim', namespace: 'openfaas-fn', instance: before!.id, tail: -1 }))
+        if (/^slow call c\d+ held$/.test(m.text)) held.push(m.text);
+      expect(held).to.have.length(12);
+    });
     process.kill(before!.pid!, 'SIGKILL');
     const t0 = Date.now();
     const results = await Promise.all(calls);

@@ -81,6 +81,7 @@ describe('fault: the store restarted', function () {
     await server!.close();
     server = undefined;
     const pending = createNs('during-short');
+    // the outage's length, not a wait for a result: either answer passes, whenever the write reaches the store
     await new Promise((r) => setTimeout(r, 1000));
     server = await startEmbeddedMongo({ dataDir: join(dir, 'store'), port, log: silentLogger });
     const r = await pending;

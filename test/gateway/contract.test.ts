@@ -206,14 +206,10 @@ describe('gateway OpenFaaS contract (faas-cli requests, real node agent)', funct
 
     it('counts invocations in invocationCount (persisted with $inc) and in the metrics', async () => {
       // a call is counted when its response has been handed to the socket, which can be just after
-      // the client has read it: wait until the count stops moving, and read counts with `eventually`
+      // the client has read it: wait until every earlier call has been counted, and read counts with `eventually`
       const count = async () => (await h.call('GET', '/system/function/echo')).json().invocationCount as number;
-      const before = await h.eventually(async () => {
-        const a = await count();
-        await new Promise((r) => setTimeout(r, 100));
-        expect(await count()).to.equal(a);
-        return a;
-      });
+      await h.invocationsSettled('echo.openfaas-fn');
+      const before = await count();
       for (let i = 0; i < 3; i++)
         expect((await h.call('POST', '/function/echo.openfaas-fn', { body: String(i) })).status).to.equal(200);
       await h.eventually(async () => expect(await count()).to.equal(before + 3));

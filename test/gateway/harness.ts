@@ -16,6 +16,7 @@ import { startTestStore, type TestStore } from '../helpers/store.ts';
 import { startNodeAgent, type NodeAgent } from '../../fast-manager/main.ts';
 import { startGateway, type Gateway } from '../../gateway/main.ts';
 import { createHttpNodeAgentClient } from '../../gateway/node-client.ts';
+import type { NodeAgentClient } from '../../core/contracts/node-agent.ts';
 
 export const ECHO_FIXTURE = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'echo');
 
@@ -41,6 +42,13 @@ export interface GatewayHarness {
   call(method: string, path: string, opts?: { body?: unknown; headers?: Record<string, string> }): Promise<CallResult>;
   /** Polls until `check` passes (or throws its last error after `timeoutMs`). */
   eventually<T>(check: () => Promise<T>, timeoutMs?: number): Promise<T>;
+  /**
+   * Waits until every invocation of `fn` (`name.namespace`) the gateway started has finished, and so has been counted:
+   * its metrics count both, and a finished call reaches them and the invocation counter in the same step.
+   */
+  invocationsSettled(fn: string): Promise<void>;
+  /** applyFunction calls the nodes have answered since the gateway started (each reconcile pass applies all). */
+  applied(): number;
   /** Stops node agent `i`; `startAgent(i)` brings it back on the same port and data directory. */
   stopAgent(i: number): Promise<void>;
   startAgent(i: number): Promise<void>;
@@ -96,15 +104,27 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
     ...opts.env,
   });
   let registry = new Registry();
-  const launchGateway = () =>
-    startGateway({
+  // applyFunction calls answered, per gateway launch (a closed gateway's late answers do not count)
+  let applied = { n: 0 };
+  const counted = (c: NodeAgentClient, count: { n: number }): NodeAgentClient => ({
+    ...c,
+    async applyFunction(req) {
+      const r = await c.applyFunction(req);
+      count.n++;
+      return r;
+    },
+  });
+  const launchGateway = () => {
+    const count = (applied = { n: 0 });
+    return startGateway({
       config,
       store: testStore.store,
-      nodes: agents.map((a) => createHttpNodeAgentClient(a.url, { token: a.token })),
+      nodes: agents.map((a) => counted(createHttpNodeAgentClient(a.url, { token: a.token }), count)),
       log,
       registry,
       tuning: { reconcileMs: 500, pollMs: 50, countFlushMs: 200 },
     });
+  };
   let gateway = await launchGateway();
 
   const call = async (
@@ -152,6 +172,20 @@ export async function startGatewayHarness(opts: { env?: Env; nodes?: number } = 
       gateway = await launchGateway();
     },
     eventually,
+    async invocationsSettled(fn) {
+      const sum = async (metric: string) =>
+        ((await registry.getSingleMetric(metric)?.get())?.values ?? [])
+          .filter((v) => v.labels.function_name === fn)
+          .reduce((a, v) => a + v.value, 0);
+      await eventually(async () => {
+        const [started, finished] = [
+          await sum('gateway_function_invocation_started'),
+          await sum('gateway_function_invocation_total'),
+        ];
+        if (finished !== started) throw new Error(`${fn}: ${started} invocations started, ${finished} finished`);
+      });
+    },
+    applied: () => applied.n,
     async close() {
       await gateway.close();
       for (const [i, a] of agents.entries()) if (!stopped.has(i)) await a.close();

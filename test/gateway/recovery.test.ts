@@ -86,13 +86,9 @@ describe('gateway with two nodes: spread, node restart, gateway restart', functi
 
   it('keeps functions and invocation counts across a gateway restart', async () => {
     const count = async () => (await h.call('GET', '/system/function/spread')).json().invocationCount as number;
-    // the last call is counted once its response is handed to the socket: let the count settle
-    const before = await h.eventually(async () => {
-      const a = await count();
-      await new Promise((r) => setTimeout(r, 100));
-      expect(await count()).to.equal(a);
-      return a;
-    });
+    // the last call is counted once its response is handed to the socket: wait until every call has been counted
+    await h.invocationsSettled('spread.openfaas-fn');
+    const before = await count();
     expect(before).to.be.greaterThan(5);
     await h.restartGateway();
     const after = (await h.call('GET', '/system/function/spread')).json();

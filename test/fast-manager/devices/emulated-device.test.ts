@@ -16,6 +16,7 @@ import {
   type EmulatedDeviceServer,
 } from '../../../fast-manager/devices/emulated-device-server.ts';
 import { emulatedDeviceClient } from '../../../templates/onnx-node/runtime/backends/emulated-device-client.ts';
+import { eventually } from '../../helpers/eventually.ts';
 
 /** Runs jobs [id, partition, soloMs, startAt] and returns each one's finish time. */
 function finishTimes(
@@ -188,11 +189,9 @@ describe('emulated device server and client (unix socket)', function () {
     const d = createConnection(server.socketPath);
     await new Promise((r) => d.once('connect', r));
     writeJsonLine(d, { op: 'run', id: 'y', partition: 100, ms: 10_000 });
-    await new Promise((r) => setTimeout(r, 50));
-    expect(server.running()).to.equal(1);
+    await eventually(async () => expect(server.running()).to.equal(1), 5000);
     d.destroy();
-    await new Promise((r) => setTimeout(r, 50));
-    expect(server.running()).to.equal(0);
+    await eventually(async () => expect(server.running()).to.equal(0), 5000);
   });
 
   it('the replica client waits for the device; without a device it runs on a local timer and says so once', async () => {

@@ -12,7 +12,6 @@ import { createTokenServer, type TokenServer } from '../../../fast-manager/shari
 import { connectTokenClient, TokenChannelError } from '../../../templates/onnx-node/runtime/token-client.ts';
 import { eventually } from '../../helpers/eventually.ts';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const KEY = (id: string) => `key-of-${id}-0123456789`;
 const share = (quotaRequest: number, quotaLimit: number, partition = 100) => ({ quotaRequest, quotaLimit, partition });
 
@@ -122,24 +121,33 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it('asks a holder to yield once when another replica waits for the device, and not when no one waits', async () => {
-    server.register('a', { function: 'a.ns', device: 'emulated', share: share(0.5, 1, 60), key: KEY('a') });
-    server.register('b', { function: 'b.ns', device: 'emulated', share: share(0.5, 1, 60), key: KEY('b') });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
-    const b = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'b', key: KEY('b') });
+    const m = await manualServer();
+    m.server.register('a', { function: 'a.ns', device: 'emulated', share: share(0.5, 1, 60), key: KEY('a') });
+    m.server.register('b', { function: 'b.ns', device: 'emulated', share: share(0.5, 1, 60), key: KEY('b') });
+    const a = await connectTokenClient({ socketPath: m.server.socketPath, replicaId: 'a', key: KEY('a') });
+    const b = await connectTokenClient({ socketPath: m.server.socketPath, replicaId: 'b', key: KEY('b') });
     let yields = 0;
     a.onYield(() => yields++);
-    await a.acquire();
-    await sleep(20);
-    expect(yields, 'nobody waits: a keeps its token in peace').to.equal(0);
-    const waiting = b.acquire(); // 60 % + 60 % do not fit: b waits, a is asked to yield
-    await eventually(async () => expect(yields).to.equal(1), 5000);
-    await sleep(20);
-    expect(yields, 'once per token').to.equal(1);
-    a.release();
-    await waiting;
-    expect(server.holders('emulated').map((h) => h.id)).to.deep.equal(['b']);
-    a.close();
-    b.close();
+    try {
+      await a.acquire();
+      m.clock.advance(20); // no timer falls due (a's token runs out at 50 ms)
+      await m.settle();
+      expect(yields, 'nobody waits: a keeps its token in peace').to.equal(0);
+      const waiting = b.acquire(); // 60 % + 60 % do not fit: b waits, a is asked to yield
+      await eventually(async () => expect(yields).to.equal(1), 5000);
+      // a's token runs out while b still waits: that pass finds b blocked again, and a has been asked already
+      m.clock.advance(40);
+      expect(m.server.expiries).to.equal(1);
+      await m.settle();
+      expect(yields, 'once per token').to.equal(1);
+      a.release();
+      await waiting;
+      expect(m.server.holders('emulated').map((h) => h.id)).to.deep.equal(['b']);
+    } finally {
+      a.close();
+      b.close();
+      await m.close();
+    }
   });
 
   it('refuses an unregistered replica id with a clear error', async () => {
@@ -168,21 +176,28 @@ describe('token channel (server + client over a unix socket)', function () {
   });
 
   it("releases a dead replica's token at once so a waiter gets it", async () => {
-    server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('a') });
-    server.register('b', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('b') });
-    const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
-    const b = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'b', key: KEY('b') });
-    await a.acquire();
-    let got = false;
-    const pb = b.acquire().then((g) => ((got = true), g));
-    await sleep(15);
-    expect(got, 'b waits while a holds the only partition').to.equal(false);
-    const t0 = performance.now();
-    a.close(); // the connection goes: a's token is released, a leaves the scheduler
-    await pb;
-    expect(performance.now() - t0).to.be.below(25); // not at a's token expiry (50 ms)
-    expect(server.holders('emulated').map((h) => h.id)).to.deep.equal(['b']);
-    b.close();
+    // on a manual clock that stays put, a's token never runs out: b can only get the device through a's close
+    const m = await manualServer();
+    m.server.register('a', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('a') });
+    m.server.register('b', { function: 'f.ns', device: 'emulated', share: share(0.5, 1), key: KEY('b') });
+    const a = await connectTokenClient({ socketPath: m.server.socketPath, replicaId: 'a', key: KEY('a') });
+    const b = await connectTokenClient({ socketPath: m.server.socketPath, replicaId: 'b', key: KEY('b') });
+    try {
+      await a.acquire();
+      let got = false;
+      const pb = b.acquire().then((g) => ((got = true), g));
+      await m.seen('acquire', 2);
+      await m.settle();
+      expect(got, 'b waits while a holds the only partition').to.equal(false);
+      a.close(); // the connection goes: a's token is released, a leaves the scheduler
+      await pb;
+      expect(m.server.expiries, "not at the expiry of a's token").to.equal(0);
+      expect(m.server.holders('emulated').map((h) => h.id)).to.deep.equal(['b']);
+    } finally {
+      a.close();
+      b.close();
+      await m.close();
+    }
   });
 
   it('does not let a holder that never releases exceed its limit: the overrun is charged', async () => {

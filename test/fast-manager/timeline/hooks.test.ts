@@ -21,8 +21,7 @@ import { createDeviceTimelines, type DeviceTimelines } from '../../../fast-manag
 import { wasteOf } from '../../../fast-manager/timeline/waste.ts';
 import { connectTokenClient } from '../../../templates/onnx-node/runtime/token-client.ts';
 import { emulatedDeviceClient } from '../../../templates/onnx-node/runtime/backends/emulated-device-client.ts';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { eventually } from '../../helpers/eventually.ts';
 
 describe('timeline hooks in the token server and the emulated device', function () {
   this.timeout(15_000);
@@ -65,14 +64,16 @@ describe('timeline hooks in the token server and the emulated device', function 
     const c = await connectTokenClient({ socketPath: tokens.socketPath, replicaId: 'g1', key: 'key-g1-0123456789' });
     const gated = emulatedDeviceClient({ socketPath: device.socketPath, partitionPercent: 50, logger: silentLogger });
     const racing = emulatedDeviceClient({ socketPath: device.socketPath, partitionPercent: 30, logger: silentLogger });
+    const recorded = (kind: string) => timeline.snapshot('emulated').events.filter((e) => e.kind === kind).length;
     try {
       await c.acquire(4);
       await gated.run(15);
       c.release();
+      // the racing batch comes after the release has been handled (they travel on different sockets)
+      await eventually(async () => expect(recorded('release')).to.equal(1), 5000);
       await racing.run(5);
-      await sleep(20);
       c.close();
-      await sleep(50);
+      await eventually(async () => expect(recorded('leave')).to.equal(1), 5000);
     } finally {
       gated.close();
       racing.close();

@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { readGatewayConfig, readNodeConfig } from '../../../core/config.ts';
-import { systemClock } from '../../../core/clock.ts';
+import { ManualClock, systemClock } from '../../../core/clock.ts';
 import { ImageStore } from '../../../core/images/image-store.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import type { DeviceTimeline } from '../../../core/contracts/node-agent.ts';
@@ -31,13 +31,16 @@ describe('device timeline routes and CLI', function () {
   let agent: NodeAgent;
   let gw: Gateway;
   let timeline: DeviceTimelines;
+  let clock: ManualClock;
   let tenantAuth: string;
   const node = `timeline-${process.pid}`;
 
   before(async () => {
     ts = await startTestStore();
     dir = await tempDir();
-    timeline = createDeviceTimelines({ clock: systemClock, capacity: 1000 });
+    // the timeline on a clock the test moves (the agent's own clock is the system's: start from its time)
+    clock = new ManualClock(systemClock.now());
+    timeline = createDeviceTimelines({ clock, capacity: 1000 });
     agent = await startNodeAgent({
       config: readNodeConfig({ FASTGSHARE_DATA_DIR: join(dir.dir, 'node'), FASTGSHARE_NODE_PORT: '0' }, node),
       images: new ImageStore({ root: join(dir.dir, 'images') }),
@@ -88,11 +91,12 @@ describe('device timeline routes and CLI', function () {
     d.grant('resnet-r2', 12, 20, 0.1);
     const b1 = d.batchStart(1, 50, 8);
     const b2 = d.batchStart(2, 12, 3);
-    await new Promise((r) => setTimeout(r, 5));
+    clock.advance(5);
     d.batchEnd(b2, 3);
     d.batchEnd(b1, 8);
     d.release('bert-r1', 50, 6, 5.5);
     d.release('resnet-r2', 12, 6);
+    clock.advance(1); // the window's end is after the last event
   });
   after(async () => {
     await gw?.close();

@@ -6,6 +6,7 @@
  */
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,15 +144,15 @@ describe('fast-manager watchdog: one process per request', function () {
     const slow = await fetch(w2.url, { method: 'POST', body: '' });
     expect(slow.status).to.equal(504);
     expect(await slow.text()).to.contain('did not answer within write_timeout (0.4s)');
-    // the background sleeps of those process groups are gone too
-    await new Promise((r) => setTimeout(r, 100));
-    expect(sleepers('31.41')).to.deep.equal([]);
+    // the background sleeps of those process groups are gone too (killed: gone once the kernel has reaped them)
+    await waitUntil(() => sleepers('31.41').length === 0);
   });
 
   it('reads read_timeout, max_body_bytes and max_inflight', async () => {
     const w = await start({ fprocess: `sh -c 'sleep 0.5; cat'`, max_inflight: '1', max_body_bytes: '8' });
+    const arrived = once(w.watchdog.server, 'request'); // after the watchdog's own handler has taken it in
     const first = fetch(w.url, { method: 'POST', body: 'a' });
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived;
     const second = await fetch(w.url, { method: 'POST', body: 'b' });
     expect(second.status).to.equal(429);
     expect(await second.text()).to.contain('max_inflight (1)');
@@ -194,8 +195,9 @@ describe('fast-manager watchdog: one process per request', function () {
 
   it('drains: in-flight requests finish, health turns 503, the port closes', async () => {
     const w = await start({ fprocess: `sh -c 'sleep 0.4; cat'` });
+    const arrived = once(w.watchdog.server, 'request'); // after the watchdog's own handler has taken it in
     const pending = fetch(w.url, { method: 'POST', body: 'finished' });
-    await new Promise((r) => setTimeout(r, 100));
+    await arrived;
     running.splice(running.indexOf(w), 1);
     const drained = w.watchdog.drain();
     expect(await (await pending).text()).to.equal('finished');

@@ -56,6 +56,24 @@ describe('async invocations (/async-function)', function () {
     await deleteQueueKeys(prefix);
   });
 
+  /** Waits until the queue holds no job waiting, delayed or running (every job queued so far has ended). */
+  const queueDrained = async () => {
+    const connection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
+    const queue = new Queue(asyncKeys({ prefix, queue: 'async-invocations' }).queue, { connection, prefix });
+    try {
+      await h.eventually(async () => {
+        const counts = await queue.getJobCounts('wait', 'prioritized', 'delayed', 'active', 'waiting-children');
+        expect(
+          Object.values(counts).reduce((a, n) => a + n, 0),
+          JSON.stringify(counts),
+        ).to.equal(0);
+      });
+    } finally {
+      await queue.close();
+      connection.disconnect();
+    }
+  };
+
   it("queues the request and posts the function's answer to the callback with the OpenFaaS headers", async () => {
     const res = await h.call('PUT', '/async-function/echo.openfaas-fn/some/path?a=1&b=two', {
       body: 'hello async',
@@ -178,7 +196,9 @@ describe('async invocations (/async-function)', function () {
       expect(r.headers.get('x-call-id')).to.equal(id);
     }
     await h.eventually(async () => expect(cb.forCall(id)).to.have.length(1));
-    await new Promise((r) => setTimeout(r, 500));
+    // a second run would be a job still queued or running (each 202 above has added or deduplicated its job)
+    // that posts its callback before it completes: once the queue has nothing left to run, all runs are in
+    await queueDrained();
     expect(cb.forCall(id)).to.have.length(1);
     expect(JSON.parse(cb.forCall(id)[0]!.body).body).to.equal('n0');
     // and after it finished, too
@@ -190,7 +210,7 @@ describe('async invocations (/async-function)', function () {
         })
       ).status,
     ).to.equal(202);
-    await new Promise((r) => setTimeout(r, 400));
+    await queueDrained();
     expect(cb.forCall(id)).to.have.length(1);
   });
 
