@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './errors.ts';
 import type { LogLevel } from './logger.ts';
 import type { TenantLimits } from './contracts/admission.ts';
+import { DEVICE_KINDS, isDeviceKind, type DeviceKind } from './contracts/devices.ts';
 
 export type Env = Record<string, string | undefined>;
 
@@ -553,10 +554,10 @@ export interface PriceRates {
 
 export interface PricingConfig {
   currency: string;
-  /** Rates for classes not listed in `classes`. */
+  /** Rates for device kinds not listed in `devices`. */
   default: PriceRates;
   /** Per device kind (cpu, emulated, cuda: the fastgshare/device annotation; core/contracts/devices.ts). */
-  classes: Record<string, PriceRates>;
+  devices: Partial<Record<DeviceKind, PriceRates>>;
 }
 
 /**
@@ -566,7 +567,8 @@ export interface PricingConfig {
  *   FASTGSHARE_METER_POLL_MS          how often node usage is read (default 10000)
  *   FASTGSHARE_METER_FLUSH_MS         how often gateway counts are written (default 5000)
  *   FASTGSHARE_METER_MINUTE_DAYS      minute records kept this many days, then rolled up to hours (default 7)
- *   FASTGSHARE_PRICING_FILE           JSON or YAML {currency, default: rates, classes: {cpu: rates, ...}}
+ *   FASTGSHARE_PRICING_FILE           JSON or YAML {currency, default: rates, devices: {cpu: rates, ...}}
+ *                                     (`classes`: the earlier name of `devices`, still read)
  *   FASTGSHARE_PRICE_DEVICE_HOUR, FASTGSHARE_PRICE_GB_HOUR, FASTGSHARE_PRICE_MILLION_INVOCATIONS
  *                                     the default rates (defaults 1, 0.01, 0.2)
  * Login throttling and password checks (gateway/tenants/login-throttle.ts, password-hasher.ts):
@@ -626,7 +628,7 @@ export function readPricingConfig(env: Env, cwd = process.cwd()): PricingConfig 
     millionInvocations: price(env, 'FASTGSHARE_PRICE_MILLION_INVOCATIONS', 0.2),
   };
   const file = env.FASTGSHARE_PRICING_FILE;
-  if (!file) return { currency: 'USD', default: base, classes: {} };
+  if (!file) return { currency: 'USD', default: base, devices: {} };
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(resolve(cwd, file), 'utf8'));
@@ -634,28 +636,35 @@ export function readPricingConfig(env: Env, cwd = process.cwd()): PricingConfig 
     throw new ConfigError('FASTGSHARE_PRICING_FILE', `cannot read "${file}": ${(err as Error).message}`);
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
-    throw new ConfigError('FASTGSHARE_PRICING_FILE', `"${file}" must hold an object {currency, default, classes}`);
+    throw new ConfigError('FASTGSHARE_PRICING_FILE', `"${file}" must hold an object {currency, default, devices}`);
   const d = doc as Record<string, unknown>;
   for (const k of Object.keys(d))
-    if (!['currency', 'default', 'classes'].includes(k))
-      throw new ConfigError('FASTGSHARE_PRICING_FILE', `unknown key "${k}"; use currency, default and classes`);
+    if (!['currency', 'default', 'devices', 'classes'].includes(k))
+      throw new ConfigError('FASTGSHARE_PRICING_FILE', `unknown key "${k}"; use currency, default and devices`);
+  if (d.devices !== undefined && d.classes !== undefined)
+    throw new ConfigError(
+      'FASTGSHARE_PRICING_FILE',
+      '"classes" is the earlier name of "devices": give one of them, not both',
+    );
   if (d.currency !== undefined && (typeof d.currency !== 'string' || !/^[A-Za-z]{1,8}$/.test(d.currency)))
     throw new ConfigError('FASTGSHARE_PRICING_FILE', 'currency must be a short code such as USD');
   const dflt = parseRates('default', d.default, base);
-  const classes: Record<string, PriceRates> = {};
-  if (d.classes !== undefined) {
-    if (typeof d.classes !== 'object' || d.classes === null || Array.isArray(d.classes))
-      throw new ConfigError('FASTGSHARE_PRICING_FILE', 'classes must map a device class to its rates');
-    for (const [cls, rates] of Object.entries(d.classes)) {
-      if (!/^[a-z0-9][a-z0-9_.-]{0,62}$/.test(cls))
+  const key = d.devices !== undefined ? 'devices' : 'classes';
+  const perDevice = d[key];
+  const devices: Partial<Record<DeviceKind, PriceRates>> = {};
+  if (perDevice !== undefined) {
+    if (typeof perDevice !== 'object' || perDevice === null || Array.isArray(perDevice))
+      throw new ConfigError('FASTGSHARE_PRICING_FILE', `${key} must map a device kind to its rates`);
+    for (const [kind, rates] of Object.entries(perDevice)) {
+      if (!isDeviceKind(kind))
         throw new ConfigError(
           'FASTGSHARE_PRICING_FILE',
-          `"${cls}" is not a device class name (lower-case letters, digits, '_', '.', '-')`,
+          `${key}.${kind}: "${kind}" is not a device kind; use ${DEVICE_KINDS.join(', ')} (the fastgshare/device values)`,
         );
-      classes[cls] = parseRates(`classes.${cls}`, rates, dflt);
+      devices[kind] = parseRates(`${key}.${kind}`, rates, dflt);
     }
   }
-  return { currency: typeof d.currency === 'string' ? d.currency.toUpperCase() : 'USD', default: dflt, classes };
+  return { currency: typeof d.currency === 'string' ? d.currency.toUpperCase() : 'USD', default: dflt, devices };
 }
 
 export interface LoginThrottleConfig {

@@ -2,8 +2,8 @@
  * Devices, in the words every part uses:
  *   device kind   what a replica runs on, as a deployment names it (fastgshare/device):
  *                 cpu | emulated | cuda. The node agent, the template runtime, admission, the
- *                 profiler and metering speak of kinds (usage records and the pricing file
- *                 keep their first field names, `deviceClass` and `classes`, for a kind).
+ *                 profiler and metering speak of kinds (usage records' `device`, the pricing
+ *                 file's `devices`).
  *   device class  the hardware a profile row describes (ProfileEntry.deviceClass): cpu | v100 |
  *                 cuda. Only profiles and the scheduler speak of classes; an emulated replica
  *                 behaves like the calibrated V100, so its kind `emulated` has class `v100`.
@@ -14,6 +14,10 @@ import { V100_DEVICE_CLASS } from '../profiles/calibration-profiles.ts';
 
 export const DEVICE_KINDS = ['cpu', 'emulated', 'cuda'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+export function isDeviceKind(s: string): s is DeviceKind {
+  return (DEVICE_KINDS as readonly string[]).includes(s);
+}
 
 const CLASS_OF_KIND: Readonly<Record<DeviceKind, string>> = { cpu: 'cpu', emulated: V100_DEVICE_CLASS, cuda: 'cuda' };
 

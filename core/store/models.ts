@@ -151,7 +151,8 @@ const usageRecordSchema = new Schema(
     start: { type: Date, required: true },
     namespace: { type: String, required: true },
     name: { type: String, required: true },
-    deviceClass: { type: String, required: true },
+    /** The device kind the usage ran on (fastgshare/device: cpu, emulated, cuda), which prices are keyed by. */
+    device: { type: String, required: true },
     invocations: { type: Number, default: 0 },
     errorCount: { type: Number, default: 0 },
     sloMet: { type: Number, default: 0 },
@@ -164,7 +165,7 @@ const usageRecordSchema = new Schema(
   },
   { minimize: false, collection: 'usage_records' },
 );
-usageRecordSchema.index({ granularity: 1, start: 1, namespace: 1, name: 1, deviceClass: 1 }, { unique: true });
+usageRecordSchema.index({ granularity: 1, start: 1, namespace: 1, name: 1, device: 1 }, { unique: true });
 usageRecordSchema.index({ namespace: 1, start: 1 });
 
 /** The last counter values read from one source (a node's function totals, a node's memory clock). */

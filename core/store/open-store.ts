@@ -10,6 +10,7 @@ import type { Logger } from '../logger.ts';
 import { PlatformError } from '../errors.ts';
 import { createModels, type Models } from './models.ts';
 import { startEmbeddedMongo, type EmbeddedMongo } from './embedded/server.ts';
+import { migrateStore } from './migrations.ts';
 
 export interface Store {
   kind: 'mongodb' | 'embedded';
@@ -62,8 +63,19 @@ export async function openStore(opts: OpenStoreOptions): Promise<Store> {
       cause: err,
     });
   }
-  const models = createModels(connection);
-  await Promise.all(Object.values(models).map((m) => m.init()));
+  // migrations first: they change records an index built by init() could refuse
+  let models: Models;
+  try {
+    await migrateStore(connection, opts.log.child('store'));
+    models = createModels(connection);
+    await Promise.all(Object.values(models).map((m) => m.init()));
+  } catch (err) {
+    await connection.close();
+    await embedded?.close();
+    throw new PlatformError('unavailable', `cannot prepare the store at ${redact(uri)}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
   return {
     kind: embedded ? 'embedded' : 'mongodb',
     uri,

@@ -58,7 +58,7 @@ export async function buildCostReport(
   for (const r of records) {
     const u = zeroUsage();
     for (const f of USAGE_FIELDS) u[f] = (r[f] as number | undefined) ?? 0;
-    const c = costMicros(u, ratesFor(d.pricing, r.deviceClass), q.model);
+    const c = costMicros(u, ratesFor(d.pricing, r.device), q.model);
     const tenant = d.owners.get(r.namespace) ?? UNASSIGNED;
     const t = get(tenants, tenant, () => ({ totals: new Acc(), fns: new Map(), series: new Map() }));
     const fn = `${r.namespace}\u0000${r.name}`;

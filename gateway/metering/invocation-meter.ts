@@ -37,7 +37,7 @@ export function createInvocationMeter(d: {
               : !failed && e.durationSeconds * 1000 <= info.sloMs
                 ? { sloMet: 1 }
                 : { sloViolated: 1 };
-          d.writer.add({ namespace: e.namespace, name: e.name, deviceClass: info.device }, at, {
+          d.writer.add({ namespace: e.namespace, name: e.name, device: info.device }, at, {
             invocations: 1,
             errorCount: failed ? 1 : 0,
             ...slo,

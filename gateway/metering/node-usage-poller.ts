@@ -60,7 +60,7 @@ export function createNodeUsagePoller(d: {
     const k = splitKey(fn);
     if (!k) return;
     const info = await d.info.get(k.namespace, k.name);
-    d.writer.add({ ...k, deviceClass: info?.device ?? 'cpu' }, at, fields);
+    d.writer.add({ ...k, device: info?.device ?? 'cpu' }, at, fields);
   };
 
   const devices = async (s: UsageSource) => {

@@ -7,6 +7,7 @@
  */
 import type { PriceRates, PricingConfig } from '../../core/config.ts';
 import { PlatformError } from '../../core/errors.ts';
+import { isDeviceKind } from '../../core/contracts/devices.ts';
 import type { UsageFields } from './usage-fields.ts';
 
 export type { PricingModel } from '../../core/contracts/cost.ts';
@@ -29,8 +30,9 @@ export function parsePricingModel(raw: string | undefined): PricingModel {
   );
 }
 
-export function ratesFor(pricing: PricingConfig, deviceClass: string): PriceRates {
-  return pricing.classes[deviceClass] ?? pricing.default;
+/** The rates of usage on device kind `device` (the pricing's own, else its default). */
+export function ratesFor(pricing: PricingConfig, device: string): PriceRates {
+  return (isDeviceKind(device) ? pricing.devices[device] : undefined) ?? pricing.default;
 }
 
 export function costMicros(u: UsageFields, rates: PriceRates, model: PricingModel): CostMicros {

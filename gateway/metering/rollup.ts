@@ -36,7 +36,7 @@ export function createRollup(d: { models: Models; clock: Clock; minuteRetentionD
             start: new Date(floorTo(m.start.getTime(), HOUR_MS)),
             namespace: m.namespace,
             name: m.name,
-            deviceClass: m.deviceClass,
+            device: m.device,
           };
           try {
             await UsageRecord.updateOne(

@@ -43,11 +43,8 @@ export function floorTo(ms: number, periodMs: number): number {
 export interface UsageKey {
   namespace: string;
   name: string;
-  /**
-   * The device kind (fastgshare/device: cpu, emulated, cuda) the usage ran on, which prices are
-   * keyed by; the stored records keep the field's first name (core/contracts/devices.ts).
-   */
-  deviceClass: string;
+  /** The device kind (fastgshare/device: cpu, emulated, cuda) the usage ran on, which prices are keyed by. */
+  device: string;
   /** Epoch ms of the minute's start. */
   start: number;
 }

@@ -33,7 +33,7 @@ export async function incUsage(models: Models, k: UsageKey, fields: Partial<Usag
     start: new Date(k.start),
     namespace: k.namespace,
     name: k.name,
-    deviceClass: k.deviceClass,
+    device: k.device,
   };
   try {
     await models.UsageRecord.updateOne(filter, { $inc: inc }, { upsert: true });
@@ -48,7 +48,7 @@ export function createUsageWriter(d: { models: Models; log: Logger }): UsageWrit
   let buf = new Map<string, { key: UsageKey; fields: UsageFields }>();
   let flushing: Promise<void> | undefined;
   const put = (key: UsageKey, fields: Partial<UsageFields>) => {
-    const id = `${key.namespace}\u0000${key.name}\u0000${key.deviceClass}\u0000${key.start}`;
+    const id = `${key.namespace}\u0000${key.name}\u0000${key.device}\u0000${key.start}`;
     let e = buf.get(id);
     if (!e) buf.set(id, (e = { key, fields: zeroUsage() }));
     addUsage(e.fields, fields);

@@ -53,12 +53,12 @@ describe('fastgshare tenant and cost commands', function () {
     gw = await startGateway({ config, store: ts.store, nodes: [], log: silentLogger, registry: new Registry() });
     await incUsage(
       ts.store.models,
-      { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 },
+      { namespace: 'acme', name: 'ocr', device: 'cpu', start: T0 },
       { invocations: 4, deviceSeconds: 1000 },
     );
     await incUsage(
       ts.store.models,
-      { namespace: 'globex', name: 'vad', deviceClass: 'cpu', start: T0 + 60_000 },
+      { namespace: 'globex', name: 'vad', device: 'cpu', start: T0 + 60_000 },
       { invocations: 6, deviceSeconds: 500 },
     );
   });

@@ -7,6 +7,7 @@ import { expect } from 'chai';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
 import type { PricingConfig } from '../../core/config.ts';
 import { readPricingConfig } from '../../core/config.ts';
+import { ratesFor } from '../../gateway/metering/pricing.ts';
 import { buildCostReport, UNASSIGNED } from '../../gateway/metering/cost-report.ts';
 import { parseCostQuery } from '../../gateway/metering/cost-query.ts';
 import { costReportCsv } from '../../gateway/metering/cost-csv.ts';
@@ -20,7 +21,7 @@ const MIN = 60_000;
 const pricing: PricingConfig = {
   currency: 'EUR',
   default: { deviceHour: 2, gbHour: 0.036, millionInvocations: 1 },
-  classes: { cuda: { deviceHour: 36, gbHour: 0.036, millionInvocations: 1 } },
+  devices: { cuda: { deviceHour: 36, gbHour: 0.036, millionInvocations: 1 } },
 };
 
 describe('cost report on known synthetic usage', () => {
@@ -38,7 +39,7 @@ describe('cost report on known synthetic usage', () => {
     for (let i = 0; i < 3; i++)
       await incUsage(
         m,
-        { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 + i * MIN },
+        { namespace: 'acme', name: 'ocr', device: 'cpu', start: T0 + i * MIN },
         {
           invocations: 10,
           errorCount: 1,
@@ -52,24 +53,24 @@ describe('cost report on known synthetic usage', () => {
     // globex: a cuda function in the second minute, and one in its dev namespace in the 61st minute
     await incUsage(
       m,
-      { namespace: 'globex', name: 'vad', deviceClass: 'cuda', start: T0 + MIN },
+      { namespace: 'globex', name: 'vad', device: 'cuda', start: T0 + MIN },
       { invocations: 1_000, deviceSeconds: 10, reservedDeviceSeconds: 20 },
     );
     await incUsage(
       m,
-      { namespace: 'globex-dev', name: 'vad', deviceClass: 'cpu', start: T0 + 61 * MIN },
+      { namespace: 'globex-dev', name: 'vad', device: 'cpu', start: T0 + 61 * MIN },
       { invocations: 500_000 },
     );
     // nobody's: the default namespace
     await incUsage(
       m,
-      { namespace: 'openfaas-fn', name: 'figlet', deviceClass: 'cpu', start: T0 },
+      { namespace: 'openfaas-fn', name: 'figlet', device: 'cpu', start: T0 },
       { invocations: 2, gbSeconds: 3600 },
     );
     // outside the range
     await incUsage(
       m,
-      { namespace: 'acme', name: 'ocr', deviceClass: 'cpu', start: T0 + 3 * 3_600_000 },
+      { namespace: 'acme', name: 'ocr', device: 'cpu', start: T0 + 3 * 3_600_000 },
       { invocations: 99 },
     );
   });
@@ -199,28 +200,42 @@ describe('cost report on known synthetic usage', () => {
     expect(bad({ from: '2020-01-01', to: '2026-01-01', granularity: 'minute' })).to.contain('coarser');
   });
 
-  it('reads prices per device class from a pricing file', async () => {
+  it('reads prices per device kind from a pricing file (devices, or its earlier name classes)', async () => {
     const { writeFile, mkdtemp, rm } = await import('node:fs/promises');
     const { join } = await import('node:path');
     const { tmpdir } = await import('node:os');
     const dir = await mkdtemp(join(tmpdir(), 'pricing-'));
     try {
-      await writeFile(
-        join(dir, 'p.yml'),
-        'currency: eur\ndefault: { deviceHour: 3 }\nclasses:\n  cuda: { deviceHour: 40, gbHour: 0.5 }\n',
-      );
-      const p = readPricingConfig({
-        FASTGSHARE_PRICING_FILE: join(dir, 'p.yml'),
-        FASTGSHARE_PRICE_MILLION_INVOCATIONS: '0.4',
-      });
-      expect(p).to.deep.equal({
+      const expected = {
         currency: 'EUR',
         default: { deviceHour: 3, gbHour: 0.01, millionInvocations: 0.4 },
-        classes: { cuda: { deviceHour: 40, gbHour: 0.5, millionInvocations: 0.4 } },
-      });
-      await writeFile(join(dir, 'bad.yml'), 'classes:\n  cuda: { perHour: 1 }\n');
+        devices: { cuda: { deviceHour: 40, gbHour: 0.5, millionInvocations: 0.4 } },
+      };
+      for (const key of ['devices', 'classes']) {
+        await writeFile(
+          join(dir, 'p.yml'),
+          `currency: eur\ndefault: { deviceHour: 3 }\n${key}:\n  cuda: { deviceHour: 40, gbHour: 0.5 }\n`,
+        );
+        const p = readPricingConfig({
+          FASTGSHARE_PRICING_FILE: join(dir, 'p.yml'),
+          FASTGSHARE_PRICE_MILLION_INVOCATIONS: '0.4',
+        });
+        expect(p, key).to.deep.equal(expected);
+        expect(ratesFor(p, 'cuda').deviceHour).to.equal(40);
+        expect(ratesFor(p, 'cpu').deviceHour, 'a kind without its own rates').to.equal(3);
+        expect(ratesFor(p, 'constructor').deviceHour, 'not a kind: the default').to.equal(3);
+      }
+      await writeFile(join(dir, 'bad.yml'), 'devices:\n  cuda: { perHour: 1 }\n');
       expect(() => readPricingConfig({ FASTGSHARE_PRICING_FILE: join(dir, 'bad.yml') })).to.throw(
-        /classes.cuda.perHour is not a rate/,
+        /devices.cuda.perHour is not a rate/,
+      );
+      await writeFile(join(dir, 'v100.yml'), 'devices:\n  v100: { deviceHour: 1 }\n');
+      expect(() => readPricingConfig({ FASTGSHARE_PRICING_FILE: join(dir, 'v100.yml') })).to.throw(
+        /devices.v100: "v100" is not a device kind; use cpu, emulated, cuda/,
+      );
+      await writeFile(join(dir, 'both.yml'), 'devices: {}\nclasses: {}\n');
+      expect(() => readPricingConfig({ FASTGSHARE_PRICING_FILE: join(dir, 'both.yml') })).to.throw(
+        /"classes" is the earlier name of "devices"/,
       );
       expect(() => readPricingConfig({ FASTGSHARE_PRICE_DEVICE_HOUR: '-1' })).to.throw(/FASTGSHARE_PRICE_DEVICE_HOUR/);
     } finally {

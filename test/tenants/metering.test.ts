@@ -157,7 +157,7 @@ describe('metering', () => {
     await poller(node).poll(); // nothing grew
     expect(await sum('deviceSeconds')).to.equal(6);
     expect(await sum('reservedDeviceSeconds')).to.equal(9);
-    expect((await ts.store.models.UsageRecord.findOne({}).lean())?.deviceClass).to.equal('cuda');
+    expect((await ts.store.models.UsageRecord.findOne({}).lean())?.device).to.equal('cuda');
   });
 
   it('counts a node once when two gateways read it at the same time', async () => {
@@ -240,7 +240,7 @@ describe('metering', () => {
     // an earlier run that stopped after adding a minute to its hour but before deleting it
     const first = await ts.store.models.UsageRecord.findOne({ granularity: 'minute' }).sort({ start: 1 }).lean();
     await ts.store.models.UsageRecord.updateOne(
-      { granularity: 'hour', start: new Date(T0), namespace: 'acme', name: 'ocr', deviceClass: 'cpu' },
+      { granularity: 'hour', start: new Date(T0), namespace: 'acme', name: 'ocr', device: 'cpu' },
       {
         $inc: { deviceSeconds: first!.deviceSeconds, reservedDeviceSeconds: first!.reservedDeviceSeconds },
         $push: { rolled: first!.start },
