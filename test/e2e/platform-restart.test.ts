@@ -7,23 +7,9 @@
 import { expect } from 'chai';
 import { startPlatform, freePort, type RunningPlatform } from '../../bench/lib/platform.ts';
 import { tempDir } from '../helpers/store.ts';
+import { waitFor } from '../helpers/eventually.ts';
 import type { FunctionStatus } from '../../core/contracts/openfaas.ts';
 import type { FunctionReplicas } from '../../core/contracts/node-agent.ts';
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
 
 function alive(pid: number): boolean {
   try {
@@ -68,10 +54,15 @@ describe('platform restart (fastgshare up)', function () {
       headers: { 'content-type': 'application/json' },
     });
     expect(scale.status).to.be.oneOf([200, 202]);
-    await until('2 ready echo replicas', async () => {
-      const s = (await (await fetch(`${gw}/system/function/echo`)).json()) as FunctionStatus;
-      return s.availableReplicas === 2 ? s : undefined;
-    });
+    await waitFor(
+      '2 ready echo replicas',
+      async () => {
+        const s = (await (await fetch(`${gw}/system/function/echo`)).json()) as FunctionStatus;
+        return s.availableReplicas === 2 ? s : undefined;
+      },
+      30_000,
+      200,
+    );
     const before = ((await (await platform.nodeFetch(`/v1/functions`)).json()) as FunctionReplicas[]).find(
       (f) => f.name === 'echo',
     )!;
@@ -89,7 +80,7 @@ describe('platform restart (fastgshare up)', function () {
     for (const pid of oldPids) expect(alive(pid), `replica pid ${pid} still running after stop`).to.equal(false);
 
     platform = await startPlatform({ dataDir: dir.dir, port, nodePort, noDeploy: true });
-    const restored = await until(
+    const restored = await waitFor(
       'echo restored with 2 ready replicas',
       async () => {
         const r = await fetch(`${gw}/system/function/echo`);
@@ -98,6 +89,7 @@ describe('platform restart (fastgshare up)', function () {
         return s.availableReplicas === 2 ? s : undefined;
       },
       60_000,
+      200,
     );
     expect(restored.replicas).to.equal(2);
     expect(restored.image).to.equal('echo:latest');

@@ -23,6 +23,9 @@ import {
   type ReplicaRecord,
   type ReplicaRecordsFile,
 } from '../../fast-manager/records/replica-records.ts';
+import { waitFor } from '../helpers/eventually.ts';
+
+export { waitFor };
 
 export const ECHO_BUNDLE = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'replicas', 'echo');
 
@@ -150,28 +153,6 @@ export function makeSpec(spec: Partial<FunctionSpec> & { name: string }): Functi
     readOnlyRootFilesystem: false,
     ...spec,
   };
-}
-
-/** Polls `check` until it returns a value (not undefined/false) or the time is up. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 8_000,
-  everyMs = 50,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 /** Waits until the function has exactly `n` replicas, all ready. */

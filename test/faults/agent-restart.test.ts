@@ -16,6 +16,7 @@ import { createHttpNodeAgentClient } from '../../gateway/node-client.ts';
 import { nodeCredential } from '../../gateway/nodes/node-token.ts';
 import { ECHO_FIXTURE } from '../gateway/harness.ts';
 import { startTestStore, type TestStore } from '../helpers/store.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { freePort } from '../../bench/lib/platform.ts';
 import { startAgentProcess, type AgentProcess } from './agent-process.ts';
 
@@ -94,32 +95,29 @@ describe('fault: the node agent restarted', function () {
       }).listFunctions();
       return fns.find((f) => f.name === 'pair')?.replicas ?? [];
     };
-    const poll = async <T>(check: () => Promise<T>, ms: number): Promise<T> => {
-      const end = Date.now() + ms;
-      for (;;) {
-        try {
-          return await check();
-        } catch (err) {
-          if (Date.now() > end) throw err;
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    };
-    const first = await poll(async () => {
-      const r = await readyReplicas();
-      expect(r.filter((x) => x.state === 'ready')).to.have.length(2);
-      return r;
-    }, 20_000);
+    const first = await eventually(
+      async () => {
+        const r = await readyReplicas();
+        expect(r.filter((x) => x.state === 'ready')).to.have.length(2);
+        return r;
+      },
+      20_000,
+      100,
+    );
     const oldPids = first.map((r) => r.pid!);
 
     await agent!.kill('SIGKILL');
     agent = await startAgentProcess(agentEnv);
 
-    const second = await poll(async () => {
-      const r = await readyReplicas();
-      expect(r.filter((x) => x.state === 'ready')).to.have.length(2);
-      return r;
-    }, 30_000);
+    const second = await eventually(
+      async () => {
+        const r = await readyReplicas();
+        expect(r.filter((x) => x.state === 'ready')).to.have.length(2);
+        return r;
+      },
+      30_000,
+      100,
+    );
     expect(second, 'never more than asked for').to.have.length(2);
     for (const r of second) {
       expect(r.pid).to.be.a('number');
@@ -127,26 +125,38 @@ describe('fault: the node agent restarted', function () {
     }
     // whatever the restarted agent did with the old processes, none runs beside the new set
     const adopted = second.filter((r) => oldPids.includes(r.pid!)).length;
-    await poll(async () => {
-      for (const pid of oldPids)
-        if (!second.some((r) => r.pid === pid)) expect(alive(pid), `old replica ${pid} was stopped`).to.equal(false);
-    }, 10_000);
+    await eventually(
+      async () => {
+        for (const pid of oldPids)
+          if (!second.some((r) => r.pid === pid)) expect(alive(pid), `old replica ${pid} was stopped`).to.equal(false);
+      },
+      10_000,
+      100,
+    );
     expect(adopted + second.filter((r) => !oldPids.includes(r.pid!)).length).to.equal(2);
 
-    const res = await poll(async () => {
-      const r = await fetch(`${gateway!.url}/function/pair`, { method: 'POST', body: 'after restart' });
-      expect(r.status).to.equal(200);
-      return r.json() as Promise<{ body: string }>;
-    }, 10_000);
+    const res = await eventually(
+      async () => {
+        const r = await fetch(`${gateway!.url}/function/pair`, { method: 'POST', body: 'after restart' });
+        expect(r.status).to.equal(200);
+        return r.json() as Promise<{ body: string }>;
+      },
+      10_000,
+      100,
+    );
     expect(res.body).to.equal('after restart');
     // the gateway learns of ready replicas by polling the agent (every 50 ms here): the call above
     // needed one of them, the count may trail it by one poll
-    await poll(async () => {
-      const status = (await (await fetch(`${gateway!.url}/system/function/pair`)).json()) as {
-        replicas: number;
-        availableReplicas: number;
-      };
-      expect(status.availableReplicas).to.equal(2);
-    }, 5_000);
+    await eventually(
+      async () => {
+        const status = (await (await fetch(`${gateway!.url}/system/function/pair`)).json()) as {
+          replicas: number;
+          availableReplicas: number;
+        };
+        expect(status.availableReplicas).to.equal(2);
+      },
+      5_000,
+      100,
+    );
   });
 });

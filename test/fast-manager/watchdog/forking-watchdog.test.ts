@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { readForkingWatchdogConfig, type Env } from '../../../fast-manager/watchdog/config.ts';
 import { createForkingWatchdog, type ForkingWatchdog } from '../../../fast-manager/watchdog/server.ts';
 import { FORWARD_TOKEN_HEADER } from '../../../core/contracts/node-agent.ts';
+import { waitFor } from '../../helpers/eventually.ts';
 
 const WORDCOUNT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'classic', 'wordcount');
 const PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -51,14 +52,6 @@ const pgidOf = (pid: number) => {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
 };
-
-async function waitUntil(check: () => boolean, ms = 3_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe('fast-manager watchdog: one process per request', function () {
   this.timeout(20_000);
@@ -145,7 +138,7 @@ describe('fast-manager watchdog: one process per request', function () {
     expect(slow.status).to.equal(504);
     expect(await slow.text()).to.contain('did not answer within write_timeout (0.4s)');
     // the background sleeps of those process groups are gone too (killed: gone once the kernel has reaped them)
-    await waitUntil(() => sleepers('31.41').length === 0);
+    await waitFor('the sleep children to exit', () => sleepers('31.41').length === 0, 3_000);
   });
 
   it('reads read_timeout, max_body_bytes and max_inflight', async () => {
@@ -211,11 +204,11 @@ describe('fast-manager watchdog: one process per request', function () {
     const w = await start({ fprocess: `sh -c 'sleep 31.517'`, exec_timeout: '0', write_timeout: '0' });
     const ac = new AbortController();
     const call = fetch(w.url, { method: 'POST', body: '', signal: ac.signal }).catch(() => undefined);
-    await waitUntil(() => sleepers('31.517').length === 1);
+    await waitFor('one sleep child', () => sleepers('31.517').length === 1, 3_000);
     // it runs in the watchdog's process group, where the node agent's usage and stop signals reach it
     expect(pgidOf(sleepers('31.517')[0]!)).to.equal(pgidOf(process.pid));
     ac.abort();
     await call;
-    await waitUntil(() => sleepers('31.517').length === 0);
+    await waitFor('the sleep child to exit', () => sleepers('31.517').length === 0, 3_000);
   });
 });
