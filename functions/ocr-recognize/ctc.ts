@@ -14,6 +14,11 @@ export interface Recognised {
   confidence: number;
 }
 
+/** Where each character of `text` was read: its first and last time step ([-1, -1] for a space). */
+export interface Decoded extends Recognised {
+  spans: [number, number][];
+}
+
 export interface CtcOptions {
   /** Peak space probability in a gap between characters that makes it a word gap (1 turns this off). */
   spaceThreshold: number;
@@ -32,12 +37,13 @@ export function ctcDecode(
   index: number,
   characters: readonly string[],
   options: CtcOptions = DEFAULT_CTC_OPTIONS,
-): Recognised {
+): Decoded {
   const [, steps, classes] = dims;
   if (classes !== characters.length)
     throw new Error(`model has ${classes} classes but the dictionary gives ${characters.length}`);
   const space = characters.lastIndexOf(' ');
   let text = '';
+  const spans: [number, number][] = [];
   let sum = 0;
   let kept = 0;
   let previous = -1;
@@ -55,6 +61,7 @@ export function ctcDecode(
       }
     }
     if (space >= 0 && gapSpace !== Infinity) gapSpace = Math.max(gapSpace, probs[row + space]!);
+    if (best !== 0 && best === previous && best !== space && spans.length > 0) spans[spans.length - 1]![1] = t;
     if (best !== 0 && best !== previous) {
       if (best === space) {
         gapSpace = Infinity; // a space won: the gap has its space (written before the next character)
@@ -65,9 +72,12 @@ export function ctcDecode(
           text !== '' &&
           gapSpace >= options.spaceThreshold &&
           !(recovered && (CLOSING.has(c) || OPENING.has(text[text.length - 1]!)))
-        )
+        ) {
           text += ' ';
+          spans.push([-1, -1]);
+        }
         text += c;
+        spans.push([t, t]);
         gapSpace = 0;
       }
       sum += bestP;
@@ -75,5 +85,5 @@ export function ctcDecode(
     }
     previous = best;
   }
-  return { text, confidence: kept === 0 ? 0 : sum / kept };
+  return { text, confidence: kept === 0 ? 0 : sum / kept, spans };
 }

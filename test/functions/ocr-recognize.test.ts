@@ -5,7 +5,16 @@ import { PlatformError } from '../../core/errors.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { createCpuBackend } from '../../templates/onnx-node/runtime/backends/cpu.ts';
 import type { Executor } from '../../templates/onnx-node/runtime/executor.ts';
-import { createOcrRecognizeFunction, lineWidth } from '../../functions/ocr-recognize/index.ts';
+import { createOcrRecognizeFunction, lineWidth, toRecognizerFeeds } from '../../functions/ocr-recognize/index.ts';
+import { foldModel, foldedModelPath } from '../../functions/ocr-recognize/onnx-fold.ts';
+import { createOcrDetectFunction, DETECTION_MODEL, toDetectorFeeds } from '../../functions/ocr-detect/index.ts';
+import {
+  CLASSIFIER_MODEL,
+  createTextDirectionFunction,
+  toClassifierFeeds,
+} from '../../functions/text-direction/index.ts';
+import type { Tensors } from '../../templates/onnx-node/runtime/tensor.ts';
+import type { ModelRef } from '../../templates/onnx-node/runtime/backends/backend.ts';
 import { ctcDecode } from '../../functions/ocr-recognize/ctc.ts';
 import { loadCharacters } from '../../functions/ocr-recognize/model-files.ts';
 
@@ -102,6 +111,64 @@ describe('functions/ocr-recognize (PP-OCRv4 recogniser)', function () {
       real['softmax_11.tmp_0'].dims,
     );
     void input;
+  });
+
+  it('runs each OCR model rewritten with fewer operators (onnx-fold.ts), computing what the exported one does', async () => {
+    const backend = createCpuBackend({ cores: [0], partitionPercent: 50, logger: silentLogger });
+    const decoded = await fn.decode(line, 'image/png');
+    const cases: [ModelRef, string, Tensors][] = [
+      [fn, createOcrRecognizeFunction({ foldModel: false }).path, await toRecognizerFeeds([decoded])],
+      [createOcrDetectFunction(), DETECTION_MODEL, await toDetectorFeeds([decoded])],
+      [createTextDirectionFunction(), CLASSIFIER_MODEL, await toClassifierFeeds([decoded])],
+    ];
+    for (const [folded, exported, feeds] of cases) {
+      expect(folded.path, folded.name).to.not.equal(exported);
+      const { stats } = foldModel(readFileSync(exported));
+      expect(stats.hardSwish, folded.name).to.be.greaterThan(0);
+      expect(stats.nodesAfter, folded.name).to.be.lessThan(0.9 * stats.nodesBefore);
+      const [a, b] = await Promise.all([backend.open(folded), backend.open({ ...folded, path: exported })]);
+      try {
+        // run() hands the feeds' buffers over to the worker: each run gets its own copy
+        const copy = (): Tensors => ({ x: { ...feeds.x, data: (feeds.x.data as Float32Array).slice() } });
+        const x = Object.values(await a.run(copy()))[0]!;
+        const y = Object.values(await b.run(copy()))[0]!;
+        expect(x.dims).to.deep.equal(y.dims);
+        const [u, v] = [x.data as Float32Array, y.data as Float32Array];
+        let worst = 0;
+        for (let i = 0; i < u.length; i++) worst = Math.max(worst, Math.abs(u[i]! - v[i]!));
+        expect(worst, folded.name).to.be.lessThan(1e-4);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    }
+  });
+});
+
+describe('functions/ocr-recognize rewritten models cache (onnx-fold.ts)', () => {
+  it("caches only in a folder that is this user's alone: one others may write to is not used", async () => {
+    const { mkdtemp, mkdir, chmod, rm, symlink } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const uid = process.getuid!();
+    const tmp = await mkdtemp(join(tmpdir(), 'fold-cache-'));
+    try {
+      const good = foldedModelPath(CLASSIFIER_MODEL, tmp);
+      expect(good.startsWith(join(tmp, `fastgshare-onnx-fold-${uid}`))).to.equal(true);
+      expect((await import('node:fs')).statSync(join(tmp, `fastgshare-onnx-fold-${uid}`)).mode & 0o777).to.equal(0o700);
+      // a folder others may write to (someone made it first, or loosened it): not trusted
+      const open = await mkdtemp(join(tmpdir(), 'fold-cache-open-'));
+      await mkdir(join(open, `fastgshare-onnx-fold-${uid}`));
+      await chmod(join(open, `fastgshare-onnx-fold-${uid}`), 0o777);
+      expect(foldedModelPath(CLASSIFIER_MODEL, open)).to.equal(CLASSIFIER_MODEL);
+      // a link planted in its place: not followed
+      const linked = await mkdtemp(join(tmpdir(), 'fold-cache-link-'));
+      await symlink(open, join(linked, `fastgshare-onnx-fold-${uid}`));
+      expect(foldedModelPath(CLASSIFIER_MODEL, linked)).to.equal(CLASSIFIER_MODEL);
+      await rm(open, { recursive: true, force: true });
+      await rm(linked, { recursive: true, force: true });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
   });
 });
 

@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { ctcDecode } from '../../functions/ocr-recognize/ctc.ts';
 import { inkBox, otsuThreshold } from '../../functions/ocr-recognize/ink-box.ts';
 import { fixLetterDigits } from '../../functions/ocr-recognize/letter-digit.ts';
+import { fixLetterCase } from '../../functions/ocr-recognize/letter-case.ts';
+import { lineWindows } from '../../functions/text-direction/index.ts';
 import { plainText } from '../../functions/ocr-recognize/plain-text.ts';
 import type { RgbImage } from '../../templates/onnx-node/runtime/image.ts';
 
@@ -112,5 +114,71 @@ describe('functions/ocr-recognize text', () => {
       expect(all.height).to.be.greaterThan(20); // without the band the neighbour's ink counts
     }
     expect(inkBox({ width: 10, height: 10, pixels: Buffer.alloc(300, 255) })).to.equal(undefined);
+  });
+
+  it('keeps the character spans of CTC decoding (a space has none)', () => {
+    const r = ctcDecode(
+      steps(chars, [
+        ['a', 0.9],
+        ['a', 0.9],
+        ['_', 0.9],
+        [' ', 0.9],
+        ['b', 0.9],
+      ]),
+      [1, 5, chars.length],
+      0,
+      chars,
+    );
+    expect(r.text).to.equal('a b');
+    expect(r.spans).to.deep.equal([
+      [0, 1],
+      [-1, -1],
+      [4, 4],
+    ]);
+  });
+
+  it("sets c o s v w x z capital or small by their height against the line's x-height and capitals", () => {
+    // one "letter" per 16 columns: a box 12 wide, as tall as the letter; CTC step 2i+1 reads letter i
+    const line = (heights: number[]): RgbImage => {
+      const W = 16 * heights.length + 8;
+      const H = 30;
+      const px = Buffer.alloc(W * H * 3, 255);
+      heights.forEach((h, i) => {
+        for (let y = 24 - h; y < 24; y++) px.fill(0, (y * W + 16 * i + 6) * 3, (y * W + 16 * i + 18) * 3);
+      });
+      return { width: W, height: H, pixels: px };
+    };
+    const spans = (n: number) => Array.from({ length: n }, (_, i): [number, number] => [2 * i + 1, 2 * i + 1]);
+    const fix = (text: string, heights: number[]) => {
+      const image = line(heights);
+      return fixLetterCase(text, spans(text.length), image, image.width);
+    };
+    // T and the digits are 14 high, n and a 10: a 14-high o is a capital, a 10-high O a small one
+    expect(fix('Tonao', [14, 14, 10, 10, 10])).to.equal('TOnao');
+    expect(fix('nOnax7', [10, 10, 10, 10, 14, 14])).to.equal('nonaX7');
+    // other letters stay as read; too little difference between the references changes nothing
+    expect(fix('Tnan', [14, 10, 14, 10])).to.equal('Tnan');
+    expect(fix('Tono', [11, 11, 10, 10])).to.equal('Tono');
+    // a height between the two is left to the model
+    expect(fix('Tnon', [14, 10, 12, 10])).to.equal('Tnon');
+  });
+
+  it("reads a long line in windows of the direction classifier's shape, a short one whole", () => {
+    const image = (width: number, height: number): RgbImage => {
+      const px = Buffer.alloc(width * height * 3);
+      for (let x = 0; x < width; x++) for (let y = 0; y < height; y++) px[(y * width + x) * 3] = x % 256;
+      return { width, height, pixels: px };
+    };
+    expect(lineWindows(image(200, 48))).to.have.length(1);
+    const windows = lineWindows(image(1000, 48));
+    expect(windows.map((w) => [w.width, w.height])).to.deep.equal([
+      [192, 48],
+      [192, 48],
+      [192, 48],
+    ]);
+    // evenly spread: the first starts at column 0, the last ends at column 999
+    expect(windows[0]!.pixels[0]).to.equal(0);
+    expect(windows[2]!.pixels[191 * 3]).to.equal(999 % 256);
+    expect(windows[1]!.pixels[0]).to.equal(404 % 256);
   });
 });
