@@ -78,6 +78,14 @@ let seq = 0;
 /** The token window W of bench nodes (BENCH_WINDOW_MS, default 1000). */
 export const BENCH_WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1000);
 
+/**
+ * The longest token as a fraction of the tightest SLO of the other replicas (BENCH_SLO_TOKEN_FRACTION; default: the
+ * scheduler's own, DEFAULT_TOKEN_OPTIONS.sloTokenFraction), to try other trade-offs of waiting against hand-overs.
+ */
+const SLO_TOKEN_FRACTION = process.env.BENCH_SLO_TOKEN_FRACTION
+  ? { sloTokenFraction: Number(process.env.BENCH_SLO_TOKEN_FRACTION) }
+  : {};
+
 export async function startBenchNode(
   built: BuiltStack,
   timeSharingOnly: boolean,
@@ -105,6 +113,7 @@ export async function startBenchNode(
       baseQuotaMs: Math.min(50, BENCH_WINDOW_MS / 4),
       minQuotaMs: 5,
       timeSharingOnly,
+      ...SLO_TOKEN_FRACTION,
     },
   });
   const call = async (method: string, path: string, body?: unknown) => {
