@@ -136,12 +136,6 @@ export function fixLetterCase(
       return;
     heights[i] = Math.max(...own.map((p) => p.y1)) - Math.min(...own.map((p) => p.y0));
   });
-  void import('sharp').then((m) =>
-    m
-      .default(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } })
-      .png()
-      .toFile('/tmp/ocrdev/dbg.png'),
-  );
   const pick = (set: Set<string>) =>
     median(heights.filter((h, i): h is number => h !== undefined && set.has(chars[i]!)));
   let xHeight = pick(X_HEIGHT);
