@@ -15,7 +15,7 @@
  * letter stays as the model read it.
  */
 import type { RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
-import { otsuThreshold } from './ink-box.ts';
+import { forEachComponent, inkMask } from './ink-mask.ts';
 
 const SAME_SHAPE = new Set('cosvwxzCOSVWXZ');
 const X_HEIGHT = new Set('aemnru');
@@ -42,55 +42,26 @@ export interface InkPiece {
  * specks smaller than a share of all ink.
  */
 export function inkPieces(image: RgbImage, minShare = 0.002): InkPiece[] {
-  const { width, height, pixels } = image;
-  const n = width * height;
-  const gray = new Uint8Array(n);
-  const histogram = new Uint32Array(256);
-  for (let i = 0; i < n; i++) {
-    gray[i] = (pixels[3 * i]! * 299 + pixels[3 * i + 1]! * 587 + pixels[3 * i + 2]! * 114 + 500) / 1000;
-    histogram[gray[i]!]!++;
-  }
-  const t = otsuThreshold(histogram);
-  let dark = 0;
-  for (let i = 0; i <= t; i++) dark += histogram[i]!;
-  if (dark === 0 || dark === n) return [];
-  const inkIsDark = dark <= n - dark;
-  const minPixels = Math.max(3, (inkIsDark ? dark : n - dark) * minShare);
-  const seen = new Uint8Array(n);
+  const mask = inkMask(image);
+  if (!mask) return [];
+  const minPixels = Math.max(3, mask.inkPixels * minShare);
   const pieces: InkPiece[] = [];
-  const stack: number[] = [];
-  const isInk = (i: number) => gray[i]! <= t === inkIsDark;
-  for (let start = 0; start < n; start++) {
-    if (seen[start] || !isInk(start)) continue;
-    seen[start] = 1;
-    stack.push(start);
-    const p = { x0: width, x1: 0, y0: height, y1: 0 };
-    let count = 0;
-    while (stack.length > 0) {
-      const i = stack.pop()!;
-      const x = i % width;
-      const y = (i - x) / width;
-      count++;
+  let p = { x0: image.width, x1: 0, y0: image.height, y1: 0 };
+  forEachComponent(
+    mask.ink,
+    image.width,
+    image.height,
+    (x, y) => {
       if (x < p.x0) p.x0 = x;
       if (x + 1 > p.x1) p.x1 = x + 1;
       if (y < p.y0) p.y0 = y;
       if (y + 1 > p.y1) p.y1 = y + 1;
-      for (let dy = -1; dy <= 1; dy++) {
-        const ny = y + dy;
-        if (ny < 0 || ny >= height) continue;
-        for (let dx = -1; dx <= 1; dx++) {
-          const nx = x + dx;
-          if (nx < 0 || nx >= width) continue;
-          const j = ny * width + nx;
-          if (!seen[j] && isInk(j)) {
-            seen[j] = 1;
-            stack.push(j);
-          }
-        }
-      }
-    }
-    if (count >= minPixels) pieces.push(p);
-  }
+    },
+    (count) => {
+      if (count >= minPixels) pieces.push(p);
+      p = { x0: image.width, x1: 0, y0: image.height, y1: 0 };
+    },
+  );
   return pieces;
 }
 

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ctcDecode } from '../../functions/ocr-recognize/ctc.ts';
-import { inkBox, otsuThreshold } from '../../functions/ocr-recognize/ink-box.ts';
+import { inkBox } from '../../functions/ocr-recognize/ink-box.ts';
+import { otsuThreshold } from '../../functions/ocr-recognize/ink-mask.ts';
 import { fixLetterDigits } from '../../functions/ocr-recognize/letter-digit.ts';
 import { fixLetterCase } from '../../functions/ocr-recognize/letter-case.ts';
 import { lineWindows } from '../../functions/text-direction/index.ts';
