@@ -8,6 +8,10 @@
  *   or closed-loop load a request runs at once instead of waiting for a batch that will not come;
  *   a lone request (nothing else queued, running or on its way) never waits unless recent
  *   arrivals found other work in flight (concurrent load): at concurrency 1 it runs at once;
+ *   and the wait ends once arrivals pause (nothing new for PAUSE_GAPS mean gaps, nothing on its
+ *   way): a closed loop of a few clients sends its requests in one burst and nothing more until
+ *   they are answered, so waiting out the whole delay only added it to every call (4 clients of
+ *   text-direction: 51 items/s at p50 77 ms, against 176 items/s for 1 client);
  * - on arrival, the completion time is estimated from the queue ahead and the online estimate of
  *   batch latency; a request that cannot finish within its SLO is rejected at once
  *   (AdmissionRejectedError, code too_many_requests → HTTP 429), as is one arriving to a full queue;
@@ -33,6 +37,11 @@ import { ungatedDevice, type DeviceGate } from './token-gate.ts';
 
 /** A batch may run this much longer than one item when one item alone already overruns the token. */
 const OVERRUN_BATCH_SLACK = 1.25;
+/**
+ * Arrivals have paused when none came for this many mean gaps: after a burst, nothing more is coming (under
+ * Poisson arrivals, no arrival for 3 mean gaps happens 5 % of the time).
+ */
+const PAUSE_GAPS = 3;
 export interface BatcherOptions<I, O> {
   /** Runs one batch; resolves one output per item, in order. */
   runBatch(items: I[]): Promise<O[]>;
@@ -126,8 +135,13 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   const queueDelayMs = () =>
     options.maxQueueDelayMs ??
     Math.max(0, Math.min(fraction * options.sloMs - estimator.estimate(maxBatch), estimator.estimate(maxBatch)));
-  /** Mean gap between arrivals (EWMA, ms); Infinity until two requests have arrived. */
+  /**
+   * Mean gap between arrivals (EWMA, ms); Infinity until two requests have arrived. A gap in which a batch was
+   * answered does not count: a closed-loop client sends its next request only after its answer, so that gap says how
+   * long the batch took, not how soon another request comes.
+   */
   let arrivalGapMs = Infinity;
+  let lastAnswer = -Infinity;
   let schedulePending = false;
   let lastArrival: number | undefined;
   /**
@@ -140,7 +154,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   const noteArrival = (now: number) => {
     const concurrent = queue.length > 0 || running !== undefined || incoming() > 0 ? 1 : 0;
     concurrentArrivals = 0.8 * concurrentArrivals + 0.2 * concurrent;
-    if (lastArrival !== undefined) {
+    if (lastArrival !== undefined && !(lastAnswer > lastArrival)) {
       const gap = now - lastArrival;
       arrivalGapMs = arrivalGapMs === Infinity ? gap : 0.8 * arrivalGapMs + 0.2 * gap;
     }
@@ -205,7 +219,10 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     // another request is not expected before we would have to dispatch anyway: waiting only adds
     // latency (light or closed-loop load), so run now
     if (arrivalGapMs !== Infinity && newest + arrivalGapMs > dispatchAt) return dispatch();
-    cancelTimer = timers.after(dispatchAt - now, schedule);
+    // arrivals paused (a burst is over) and nothing is on its way: nobody else is coming soon
+    const pausedAt = arrivalGapMs === Infinity ? Infinity : newest + PAUSE_GAPS * arrivalGapMs;
+    if (pausedAt <= now && incoming() === 0) return dispatch();
+    cancelTimer = timers.after(Math.max(0, Math.min(dispatchAt, pausedAt) - now), schedule);
   }
 
   function dispatch(): void {
@@ -244,6 +261,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
         for (const entry of batch) entry.reject(e);
       } finally {
         running = undefined;
+        lastAnswer = clock.now();
         schedule();
       }
     })();

@@ -141,6 +141,30 @@ describe('onnx-node batcher', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).to.equal(12);
   });
 
+  it('stops waiting for a fuller batch once a burst is over (closed loop of a few clients)', async () => {
+    const { clock, timers, runner, batcher } = setup({ maxBatch: 8, maxQueueDelayMs: 60, sloMs: 1_000 });
+    // three closed-loop clients: each sends again as soon as its answer comes, so requests arrive in bursts of
+    // three, 0.1 ms apart, and nothing more until the batch is answered
+    const latencies: number[] = [];
+    for (let round = 0; round < 6; round++) {
+      const sent = clock.now();
+      const burst: Promise<number>[] = [];
+      for (let c = 0; c < 3; c++) {
+        burst.push(batcher.submit(round * 10 + c));
+        await settle();
+        if (c < 2) await timers.advance(0.1);
+      }
+      let done = false;
+      void Promise.all(burst).then(() => (done = true));
+      while (!done) await timers.advance(0.5);
+      latencies.push(clock.now() - sent);
+    }
+    // once arrivals are known to be concurrent, every burst runs as one batch of three (16 ms)...
+    expect(runner.batches.slice(-3).map((b) => b.length)).to.deep.equal([3, 3, 3]);
+    // ...within a few ms of its last arrival, not after the 60 ms delay: about 16 ms a round instead of 76
+    for (const l of latencies.slice(-3)) expect(l).to.be.below(20);
+  });
+
   it('takes up to maxBatch of a long queue when the executor frees', async () => {
     const { timers, runner, batcher } = setup({ maxBatch: 2, sloMs: 1_000 });
     const results = [1, 2, 3, 4, 5].map((x) => batcher.submit(x));

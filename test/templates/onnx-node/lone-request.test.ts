@@ -101,7 +101,7 @@ describe('onnx-node light load: a lone request runs at once, and its stages are 
     expect(inf.stats()).to.include({ batches: 10, served: 10 });
   });
 
-  it('under concurrent load it still waits for a fuller batch, and records that wait', async () => {
+  it('under concurrent load it waits for a request on its way to join the batch, and records that wait', async () => {
     const { clock, timers, batches, made } = setup({ maxQueueDelayMs: 50 });
     const inf = await made;
     const timings = [createServerTiming(), createServerTiming()];
@@ -115,7 +115,9 @@ describe('onnx-node light load: a lone request runs at once, and its stages are 
     expect(batches).to.deep.equal([[1, 2]]);
     for (const t of timings) {
       const s = stages(t);
-      expect(s.batch).to.be.greaterThan(0); // it waited for company
+      // it waited for the one on its way (one batch of both), then not the rest of the 50 ms delay: once both
+      // were in, arrivals had paused and nothing else was on its way
+      expect(s.batch, 'the wait is recorded').to.be.a('number').and.below(50);
       const sum = Object.values(s).reduce((a, b) => a! + b!, 0)!;
       expect(sum).to.be.at.most(clock.now() - start);
     }
