@@ -60,6 +60,14 @@ function decodeWav(body: Buffer): Audio {
   const fmt = { ...(wav.fmt as { numChannels: number; sampleRate: number; audioFormat: number }) };
   if (fmt.numChannels !== 1) throw bad(`the WAV file has ${fmt.numChannels} channels; send mono audio`);
   checkRate(fmt.sampleRate);
+  // 16-bit PCM, by far the most common, is scaled here as wavefile scales it (÷ 32767 above zero, ÷ 32768 below):
+  // its toBitDepth('32f') re-encodes the whole file first and took 340 ms for a 6 s clip (bench:models, vad)
+  if (wav.bitDepth === '16' && fmt.audioFormat === 1) {
+    const raw = wav.getSamples(false, Float64Array) as unknown as Float64Array;
+    const samples = new Float32Array(raw.length);
+    for (let i = 0; i < raw.length; i++) samples[i] = raw[i]! > 0 ? raw[i]! / 32767 : raw[i]! / 32768;
+    return checkLength({ sampleRate: fmt.sampleRate, samples });
+  }
   try {
     if (wav.bitDepth !== '32f') wav.toBitDepth('32f');
   } catch (err) {

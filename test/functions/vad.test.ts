@@ -50,6 +50,22 @@ describe('functions/vad (Silero VAD)', function () {
     expect(out[1].segments).to.have.length(2);
   });
 
+  it("decodes 16-bit PCM as wavefile's 32-bit float conversion does, sample for sample", () => {
+    const body = speech;
+    const wav = new WaveFile(body);
+    expect(wav.bitDepth).to.equal('16');
+    wav.toBitDepth('32f');
+    const expected = Float32Array.from(wav.getSamples(false, Float64Array) as unknown as Float64Array);
+    const got = decodeAudio(body, 'audio/wav');
+    expect(got.sampleRate).to.equal(16_000);
+    expect(got.samples.length).to.equal(expected.length);
+    let differing = 0;
+    for (let i = 0; i < expected.length; i++) if (got.samples[i] !== expected[i]) differing++;
+    expect(differing).to.equal(0);
+    expect(Math.min(...got.samples)).to.be.at.least(-1);
+    expect(Math.max(...got.samples)).to.be.at.most(1);
+  });
+
   it('reads raw big-endian L16 the same as the WAV', async () => {
     const pcm = new WaveFile(speech).getSamples(false, Int16Array) as unknown as Int16Array;
     const be = Buffer.alloc(pcm.length * 2);
