@@ -15,6 +15,7 @@
  * letter stays as the model read it.
  */
 import type { RgbImage } from 'fastgshare/templates/onnx-node/runtime/image.ts';
+import { median } from 'fastgshare/core/stats/percentile.ts';
 import { forEachComponent, inkMask } from './ink-mask.ts';
 
 const SAME_SHAPE = new Set('cosvwxzCOSVWXZ');
@@ -65,13 +66,6 @@ export function inkPieces(image: RgbImage, minShare = 0.002): InkPiece[] {
   return pieces;
 }
 
-function median(values: number[]): number | undefined {
-  if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1]! + s[m]!) / 2;
-}
-
 /**
  * `text` (as CTC decoding gave it, `spans` its characters' time steps) with c o s v w x z in the
  * case their height on `image` says; `inputWidth` is the width the image was scaled to for the model.
@@ -107,8 +101,10 @@ export function fixLetterCase(
       return;
     heights[i] = Math.max(...own.map((p) => p.y1)) - Math.min(...own.map((p) => p.y0));
   });
-  const pick = (set: Set<string>) =>
-    median(heights.filter((h, i): h is number => h !== undefined && set.has(chars[i]!)));
+  const pick = (set: Set<string>) => {
+    const hs = heights.filter((h, i): h is number => h !== undefined && set.has(chars[i]!));
+    return hs.length > 0 ? median(hs) : undefined;
+  };
   let xHeight = pick(X_HEIGHT);
   let capHeight = pick(CAP_HEIGHT) ?? pick(ASCENDERS);
   if (xHeight === undefined && capHeight === undefined) return text;

@@ -154,7 +154,7 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
   const noteArrival = (now: number) => {
     const concurrent = queue.length > 0 || running !== undefined || incoming() > 0 ? 1 : 0;
     concurrentArrivals = 0.8 * concurrentArrivals + 0.2 * concurrent;
-    if (lastArrival !== undefined && !(lastAnswer > lastArrival)) {
+    if (lastArrival !== undefined && lastAnswer <= lastArrival) {
       const gap = now - lastArrival;
       arrivalGapMs = arrivalGapMs === Infinity ? gap : 0.8 * arrivalGapMs + 0.2 * gap;
     }
