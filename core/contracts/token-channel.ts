@@ -8,7 +8,12 @@
  * message; a line longer than TOKEN_CHANNEL_MAX_LINE or not JSON is a broken peer.
  * replica → server   {"op":"hello","replicaId":"r1","key":"…"}  first message; only a registered id with its key is
  * accepted
- *                      {"op":"acquire","burstMs":12.5}       wants a token (burstMs: its last burst, optional)
+ *                      {"op":"acquire","burstMs":12.5,"minRunMs":4.1,"slackMs":60}
+ *                                                            wants a token; all fields optional: burstMs its last
+ *                                                            burst; minRunMs the least it will run under any token
+ *                                                            (one batch cut to the token: nothing is pre-empted);
+ *                                                            slackMs how long its most urgent request can still
+ *                                                            wait for the device
  *                      {"op":"release","usedMs":11.9}        done; usedMs is informational only
  *   server → replica   {"op":"welcome","device":"emulated","windowMs":1000}
  *                      {"op":"grant","quotaMs":50}           the token: run at most quotaMs, then release
@@ -35,7 +40,20 @@ export interface AcquireMessage {
   op: 'acquire';
   /** How long the replica's last burst took, ms (the scheduler sizes tokens by it). */
   burstMs?: number;
+  /**
+   * The least the replica will run under the token, ms, however short the quota: its batch is cut to fit the token but
+   * not below one item (nothing is pre-empted), so the scheduler counts on the token being held at least this long.
+   */
+  minRunMs?: number;
+  /**
+   * How long the replica's most urgent request can still wait for the device and meet its deadline, ms (its deadline
+   * minus now minus its run time; 0 when already late). Among replicas past their guaranteed share the scheduler
+   * grants urgent ones first; it never reorders replicas still owed their share by it.
+   */
+  slackMs?: number;
 }
+/** What a replica tells the scheduler with a request for a token (the acquire message's fields). */
+export type AcquireHint = Omit<AcquireMessage, 'op'>;
 export interface ReleaseMessage {
   op: 'release';
   /** The time the replica used, ms (informational: the server charges by its clock). */
@@ -77,7 +95,12 @@ const Envelope = z.object({ op: z.string() });
  */
 const TokenRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('hello'), replicaId: z.string(), key: z.string().optional().catch(undefined) }),
-  z.object({ op: z.literal('acquire'), burstMs: z.number().positive().optional().catch(undefined) }),
+  z.object({
+    op: z.literal('acquire'),
+    burstMs: z.number().positive().optional().catch(undefined),
+    minRunMs: z.number().positive().finite().optional().catch(undefined),
+    slackMs: z.number().finite().optional().catch(undefined),
+  }),
   z.object({ op: z.literal('release'), usedMs: z.number().nonnegative().optional().catch(undefined) }),
 ]);
 export type ReadTokenRequest = z.infer<typeof TokenRequestSchema>;

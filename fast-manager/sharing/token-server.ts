@@ -274,7 +274,7 @@ export async function createTokenServer(o: TokenServerOptions): Promise<TokenSer
       if (d.scheduler.holding(id)) releaseToken(id, c); // asking again ends the token it held
       c.waitingSince ??= o.clock.now();
       d.rec?.acquire(id, reg.share.partition, m.burstMs);
-      d.scheduler.request(id, m.burstMs);
+      d.scheduler.request(id, { burstMs: m.burstMs, minRunMs: m.minRunMs, slackMs: m.slackMs });
       pass(reg.device);
     } else if (m?.op === 'release') {
       releaseToken(id, c, m.usedMs);

@@ -237,18 +237,27 @@ export function createBatcher<I, O>(options: BatcherOptions<I, O>): Batcher<I, O
     stats.batches++;
     current.done = (async () => {
       try {
-        const outputs = await gate.run(estimator.estimate(current.size), (quotaLeftMs) => {
-          let n = Math.min(queue.length, maxBatch);
-          // when even one item overruns what is left of the token (a slow model under tokens cut
-          // short for others' SLOs), the overrun happens anyway: items that add at most a quarter
-          // to it come almost free, where batches of one would never catch up with the load
-          const room = Math.max(quotaLeftMs, OVERRUN_BATCH_SLACK * estimator.estimate(1));
-          while (n > 1 && estimator.estimate(n) > room) n--;
-          batch = queue.splice(0, n);
-          current.size = batch.length;
-          current.start = clock.now();
-          return batch.length ? options.runBatch(batch.map((e) => e.item)) : Promise.resolve([]);
-        });
+        const expected = estimator.estimate(current.size);
+        // told to the scheduler: however short the token, the batch cut to it runs at least this long;
+        // and the most urgent queued request must start within its slack to meet its deadline
+        const minRun = Math.min(expected, OVERRUN_BATCH_SLACK * estimator.estimate(1));
+        const slack = queue.length ? Math.min(...queue.map((e) => e.deadline)) - clock.now() - minRun : undefined;
+        const outputs = await gate.run(
+          expected,
+          (quotaLeftMs) => {
+            let n = Math.min(queue.length, maxBatch);
+            // when even one item overruns what is left of the token (a slow model under tokens cut
+            // short for others' SLOs), the overrun happens anyway: items that add at most a quarter
+            // to it come almost free, where batches of one would never catch up with the load
+            const room = Math.max(quotaLeftMs, OVERRUN_BATCH_SLACK * estimator.estimate(1));
+            while (n > 1 && estimator.estimate(n) > room) n--;
+            batch = queue.splice(0, n);
+            current.size = batch.length;
+            current.start = clock.now();
+            return batch.length ? options.runBatch(batch.map((e) => e.item)) : Promise.resolve([]);
+          },
+          { minRunMs: minRun, slackMs: slack },
+        );
         if (batch.length === 0) return;
         if (outputs.length !== batch.length)
           throw new PlatformError('internal', `batch of ${batch.length} gave ${outputs.length} results`);

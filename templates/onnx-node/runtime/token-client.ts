@@ -2,7 +2,7 @@
  * The replica's side of the node's token channel (fast-manager/sharing/token-server.ts): before
  * each batch the runtime calls `acquire()` and waits for a time token; after it, `release()`.
  * Newline-delimited JSON over a unix socket (the messages: core/contracts/token-channel.ts):
- * hello{replicaId, key} → welcome; acquire{burstMs?} → grant{quotaMs}; release{usedMs}; and, from
+ * hello{replicaId, key} → welcome; acquire{burstMs?, minRunMs?, slackMs?} → grant{quotaMs}; release{usedMs}; and, from
  * the server, yield (others wait: give an idle token back). The server charges by its own clock;
  * `usedMs` is informational.
  *
@@ -13,7 +13,7 @@
  * agent registered under that id.
  */
 import { readJsonLines } from 'fastgshare/core/net/ndjson.ts';
-import type { TokenRequest, TokenServerMessage } from 'fastgshare/core/contracts/token-channel.ts';
+import type { AcquireHint, TokenRequest, TokenServerMessage } from 'fastgshare/core/contracts/token-channel.ts';
 import { REPLICA_ENV } from 'fastgshare/core/contracts/replica-env.ts';
 import { createConnection, type Socket } from 'node:net';
 
@@ -24,8 +24,8 @@ export interface TokenGrant {
 }
 
 export interface TokenClient {
-  /** Resolves when the device's scheduler grants a token; `burstMs` is how long the last burst took. */
-  acquire(burstMs?: number): Promise<TokenGrant>;
+  /** Resolves when the device's scheduler grants a token; `hint` is what the acquire message tells it. */
+  acquire(hint?: AcquireHint): Promise<TokenGrant>;
   /** Gives the token back (no-op when none is held). */
   release(): void;
   /** Calls `fn` whenever the server asks the holder to yield its token (others wait for the device). */
@@ -61,9 +61,15 @@ export class TokenChannelError extends Error {
 interface Pending {
   resolve(g: TokenGrant): void;
   reject(e: Error): void;
-  burstMs?: number;
+  hint: AcquireHint;
   promise: Promise<TokenGrant>;
 }
+
+/** The acquire message for a pending request (fields left out when unknown). */
+const acquireMessage = (hint: AcquireHint): TokenRequest => ({
+  op: 'acquire',
+  ...Object.fromEntries(Object.entries(hint).filter(([, v]) => v !== undefined)),
+});
 
 export async function connectTokenClient(o: TokenClientOptions): Promise<TokenClient> {
   const base = o.reconnectBaseMs ?? 50;
@@ -113,8 +119,7 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
             attempt = 0;
             device = m.device ?? '';
             windowMs = m.windowMs ?? 0;
-            if (pending)
-              write({ op: 'acquire', ...(pending.burstMs !== undefined ? { burstMs: pending.burstMs } : {}) });
+            if (pending) write(acquireMessage(pending.hint));
             resolve();
           } else if (m.op === 'grant' && pending) {
             const p = pending;
@@ -200,15 +205,15 @@ export async function connectTokenClient(o: TokenClientOptions): Promise<TokenCl
     get windowMs() {
       return windowMs;
     },
-    acquire(burstMs) {
+    acquire(hint = {}) {
       if (fatal) return Promise.reject(fatal);
       if (closed) return Promise.reject(new TokenChannelError('unavailable', 'the token client is closed'));
       if (pending) return pending.promise;
       if (held) held = undefined; // asking again ends the token held (the server does the same)
       let resolve!: (g: TokenGrant) => void, reject!: (e: Error) => void;
       const promise = new Promise<TokenGrant>((res, rej) => ((resolve = res), (reject = rej)));
-      pending = { resolve, reject, burstMs, promise };
-      if (ready) write({ op: 'acquire', ...(burstMs !== undefined ? { burstMs } : {}) });
+      pending = { resolve, reject, hint, promise };
+      if (ready) write(acquireMessage(hint));
       return promise;
     },
     release() {

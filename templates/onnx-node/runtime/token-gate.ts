@@ -31,12 +31,13 @@
  *   first in line again); while a request is pending, what is left of that mean.
  */
 import type { Clock } from 'fastgshare/core/clock.ts';
+import type { AcquireHint } from 'fastgshare/core/contracts/token-channel.ts';
 import { PlatformError } from 'fastgshare/core/errors.ts';
 import { systemTimers, type Timers } from './timers.ts';
 
 /** The token channel as the gate sees it (token-client.ts implements it). */
 export interface TokenSource {
-  acquire(burstMs?: number): Promise<{ quotaMs: number }>;
+  acquire(hint?: AcquireHint): Promise<{ quotaMs: number }>;
   release(): void;
   close(): void;
   readonly windowMs: number;
@@ -54,12 +55,18 @@ export interface GateStats {
   heldNow: boolean;
 }
 
+/**
+ * What a batch tells the scheduler when it needs a new token: the least it will run under any token (it is cut to the
+ * token, not below one item) and how long its most urgent request can still wait for the device.
+ */
+export type RunNeed = Pick<AcquireHint, 'minRunMs' | 'slackMs'>;
+
 export interface DeviceGate {
   /**
    * Runs `work` (estimated to take `expectedMs`) under a device token; `work` is told how much of
    * the token is left (Infinity when ungated) so it can size itself to fit.
    */
-  run<T>(expectedMs: number, work: (quotaLeftMs: number) => Promise<T>): Promise<T>;
+  run<T>(expectedMs: number, work: (quotaLeftMs: number) => Promise<T>, need?: RunNeed): Promise<T>;
   /** Expected wait for a token before work of `expectedMs` could start now. */
   expectedWaitMs(expectedMs: number): number;
   stats(): GateStats;
@@ -156,7 +163,7 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
     return hint > 0 ? hint : undefined;
   };
 
-  const acquire = (expectedMs: number): Promise<void> => {
+  const acquire = (expectedMs: number, need: RunNeed = {}): Promise<void> => {
     if (acquiring) return acquiring.promise;
     const since = clock.now();
     const exhausted = held !== undefined && !yielded;
@@ -164,7 +171,13 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
       held = undefined; // asking again ends the token held
       endBurst();
     }
-    const promise = source.acquire(burstHint(expectedMs, exhausted)).then(
+    const least = need.minRunMs ?? expectedMs;
+    const hint: AcquireHint = {
+      burstMs: burstHint(expectedMs, exhausted),
+      minRunMs: Number.isFinite(least) && least > 0 ? Math.min(least, expectedMs) : undefined,
+      slackMs: need.slackMs !== undefined && Number.isFinite(need.slackMs) ? Math.max(0, need.slackMs) : undefined,
+    };
+    const promise = source.acquire(hint).then(
       (g) => {
         const now = clock.now();
         const waited = now - since;
@@ -193,7 +206,7 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
   const whenIdle = () => (active === 0 ? Promise.resolve() : new Promise<void>((r) => idleWaiters.push(r)));
 
   return {
-    async run(expectedMs, work) {
+    async run(expectedMs, work, need) {
       if (closed) throw new PlatformError('unavailable', 'the device gate is closed');
       starting++;
       let fresh = false;
@@ -211,7 +224,7 @@ export function createTokenGate(o: TokenGateOptions): DeviceGate {
             await whenIdle();
             continue;
           }
-          await acquire(expectedMs);
+          await acquire(expectedMs, need);
           fresh = true;
         }
       } finally {

@@ -270,7 +270,7 @@ describe('token channel (server + client over a unix socket)', function () {
     server.register('a', { function: 'f.ns', device: 'emulated', share: share(1, 1), key: KEY('a') });
     const a = await connectTokenClient({ socketPath: server.socketPath, replicaId: 'a', key: KEY('a') });
     for (let i = 0; i < 500; i++) {
-      const g = await a.acquire(1);
+      const g = await a.acquire({ burstMs: 1 });
       expect(g.quotaMs).to.be.above(0);
       a.release();
     }

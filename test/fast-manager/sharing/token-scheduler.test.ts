@@ -230,7 +230,7 @@ describe('TokenScheduler', () => {
       const clock = new ManualClock(0);
       const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
       s.register('owed', share(0.5, 0.5, 100));
-      s.register('be1', share(0, 1, 30));
+      s.register('be1', share(0.1, 1, 30)); // a request of 0.1: its token is the base 50 ms
       s.register('be2', share(0, 1, 30));
       s.request('be1');
       s.schedule(); // be1 holds until 50
@@ -263,6 +263,144 @@ describe('TokenScheduler', () => {
       s.release('holder');
       s.release('small');
       expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['big']);
+    });
+
+    it('backfills beside a holder that overran its token instead of reserving the room it still holds', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
+      s.register('big', share(0.5, 1, 60));
+      s.register('holder', share(0.3, 1, 50));
+      s.register('small', share(0.1, 1, 45));
+      s.request('holder');
+      s.schedule(); // holder: 50 %, token until 50
+      clock.advance(70); // its batch runs on, 20 ms past the token
+      s.request('big'); // owed, 60 % does not fit beside the 50 % still held
+      s.request('small');
+      // small (45 %) fits now but not beside big; the overrunning token is expected to end within one
+      // minimum token, so small gets that much (before: a reservation at "now" that big could not use
+      // blocked it)
+      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['small', 10]]);
+      clock.advance(5);
+      s.release('holder');
+      // big waits only for small's 5 ms left, then runs
+      expect(s.schedule().grants).to.deep.equal([]);
+      clock.advance(5);
+      s.release('small');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['big']);
+    });
+
+    it('backfills only a replica whose least run ends before the reservation (a batch is never cut below one item)', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 });
+      s.register('big', share(0.5, 1, 60));
+      s.register('holder', share(0.3, 1, 50));
+      s.register('slow', share(0.1, 1, 45));
+      s.register('quick', share(0.1, 1, 45));
+      s.request('holder');
+      s.schedule(); // holder: 50 %, until 50
+      clock.advance(20);
+      s.request('big'); // owed, reserved for t = 50
+      s.request('slow', { minRunMs: 84 }); // one item runs 84 ms: it would hold the room past 50
+      const first = s.schedule();
+      expect(first.grants).to.deep.equal([]);
+      s.request('quick', { minRunMs: 20 }); // fits in the 30 ms before the reservation
+      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['quick', 30]]);
+    });
+
+    it('counts a token held at least its least run when reserving for a replica owed its share', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5, sloTokenFraction: 0 });
+      s.register('long', share(0.3, 1, 50));
+      s.register('big', share(0.5, 1, 60));
+      s.register('small', share(0.1, 1, 45));
+      s.request('long', { burstMs: 10, minRunMs: 90 }); // token of 10 ms, but its one item runs 90
+      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['long', 10]]);
+      clock.advance(5);
+      s.request('big'); // reserved for when long's run ends (t = 90), not its quota (t = 10)
+      s.request('small', { minRunMs: 40 });
+      // small's 40 ms run ends by 90: backfilled, with its full 50 ms token (85 ms are left to the reservation; before,
+      // the reservation was at 10 and small waited)
+      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['small', 50]]);
+    });
+
+    it('grants urgent best-effort replicas first, earliest deadline first; never ahead of one still owed', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 });
+      s.register('owed', share(0.5, 1, 60));
+      s.register('light', share(0, 1, 60)); // used the device least
+      s.register('late', share(0, 1, 60));
+      s.register('later', share(0, 1, 60));
+      // late and later used the device before; light did not
+      for (const id of ['late', 'later']) {
+        s.request(id);
+        s.schedule();
+        clock.advance(20);
+        s.release(id);
+      }
+      s.request('light'); // no deadline given
+      s.request('later', { slackMs: 30 });
+      s.request('late', { slackMs: 10 });
+      // each takes the whole device in turn (60 % + 60 % > 100 %)
+      const order: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const g = s.schedule().grants;
+        expect(g).to.have.length(1);
+        order.push(g[0]!.id);
+        clock.advance(1);
+        s.release(g[0]!.id);
+      }
+      expect(order).to.deep.equal(['late', 'later', 'light']);
+      // a replica owed its share still goes first, however urgent the others say they are
+      s.request('late', { slackMs: 0 });
+      s.request('owed');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['owed']);
+    });
+
+    it('lets urgent best-effort replicas pass one owed its share once per wait, only while its own requests can wait', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 });
+      s.register('bert', share(0.6, 1, 60));
+      s.register('resnet', share(0, 1, 60));
+      s.register('resnet2', share(0, 1, 60));
+      s.request('bert', { slackMs: 400 });
+      s.request('resnet', { slackMs: 20, minRunMs: 15 });
+      // bert is owed but can wait 400 ms: the urgent resnet goes first
+      const one = s.schedule().grants.map((g) => g.id);
+      expect(one).to.deep.equal(['resnet']);
+      clock.advance(15);
+      s.release('resnet');
+      s.request('resnet2', { slackMs: 10, minRunMs: 15 });
+      // bert was passed over once in this wait: now it goes first, however urgent resnet2 says it is
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['bert']);
+      clock.advance(20);
+      s.release('bert');
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['resnet2']);
+      clock.advance(15);
+      s.release('resnet2');
+      // a new wait; but bert's own requests are due soon (slack 60 < 50 + 15): nobody passes it
+      s.request('bert', { slackMs: 60 });
+      s.request('resnet', { slackMs: 0, minRunMs: 15 });
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['bert']);
+    });
+
+    it('among replicas owed their share, grants an urgent one before those that can wait', () => {
+      const clock = new ManualClock(0);
+      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 });
+      s.register('victim', share(0.5, 1, 50));
+      s.register('aggressor', share(0.15, 1, 100));
+      // the victim used some of its share already: the aggressor's unmet fraction is the larger
+      s.request('victim');
+      s.schedule();
+      clock.advance(100);
+      s.release('victim');
+      s.request('aggressor', { slackMs: 400 });
+      s.request('victim', { slackMs: 30 }); // its request must start within 30 ms
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['victim']);
+      clock.advance(10);
+      s.release('victim');
+      // when neither is urgent, the unmet fraction decides again
+      s.request('victim', { slackMs: 90 });
+      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['aggressor']);
     });
 
     it('grants a full token to a replica that fits beside the reserved one', () => {
@@ -316,15 +454,15 @@ describe('TokenScheduler', () => {
       const clock = new ManualClock(0);
       const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 100, minQuotaMs: 20 });
       s.register('a', share(0.5, 1, 100));
-      s.request('a', 60); // first burst known: quota = 60
+      s.request('a', { burstMs: 60 }); // first burst known: quota = 60
       expect(s.schedule().grants[0]!.quotaMs).to.equal(60);
       clock.advance(60);
       s.release('a');
-      s.request('a', 100); // 0.5·100 + 0.5·60 = 80
+      s.request('a', { burstMs: 100 }); // 0.5·100 + 0.5·60 = 80
       expect(s.schedule().grants[0]!.quotaMs).to.equal(80);
       clock.advance(80);
       s.release('a');
-      s.request('a', 5000); // clamped to quotaRequest·W = 500
+      s.request('a', { burstMs: 5000 }); // clamped to quotaRequest·W = 500
       expect(s.schedule().grants[0]!.quotaMs).to.equal(500);
     });
 
@@ -339,7 +477,7 @@ describe('TokenScheduler', () => {
         s.release('a');
       }
       // 950 of the last 1000 ms held: a limit below 1 would leave a 50 ms sliver; limit 1 leaves the token whole
-      s.request('a', 200);
+      s.request('a', { burstMs: 200 });
       const [g] = s.schedule().grants;
       expect(g!.quotaMs).to.be.above(100);
     });
@@ -404,14 +542,14 @@ describe('TokenScheduler', () => {
       const clock = new ManualClock(0);
       const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
       s.register('bert', { ...share(0.6, 1, 100), sloMs: 500 });
-      s.request('bert', 500); // a long burst: the adaptive length would be 500 ms
+      s.request('bert', { burstMs: 500 }); // a long burst: the adaptive length would be 500 ms
       expect(grantOf(s, 'bert').quotaMs, 'alone: no other SLO to protect').to.equal(500);
       s.release('bert');
       s.register('resnet', { ...share(0.4, 1, 100), sloMs: 100 });
-      s.request('bert', 500);
+      s.request('bert', { burstMs: 500 });
       expect(grantOf(s, 'bert').quotaMs, 'resnet (SLO 100 ms) may wait at most 50 ms').to.equal(50);
       s.release('bert');
-      s.request('resnet', 30);
+      s.request('resnet', { burstMs: 30 });
       expect(
         grantOf(s, 'resnet').quotaMs,
         "resnet's own SLO does not cap its token; bert's 500 ms allows 250",
@@ -423,12 +561,12 @@ describe('TokenScheduler', () => {
       const tight = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
       tight.register('a', share(0.5, 1, 100));
       tight.register('b', { ...share(0.5, 1, 100), sloMs: 8 });
-      tight.request('a', 200);
+      tight.request('a', { burstMs: 200 });
       expect(grantOf(tight, 'a').quotaMs).to.equal(10);
       const off = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10, sloTokenFraction: 0 });
       off.register('a', share(0.5, 1, 100));
       off.register('b', { ...share(0.5, 1, 100), sloMs: 8 });
-      off.request('a', 200);
+      off.request('a', { burstMs: 200 });
       expect(grantOf(off, 'a').quotaMs).to.equal(200);
     });
 

@@ -66,7 +66,7 @@ describe('timeline hooks in the token server and the emulated device', function 
     const racing = emulatedDeviceClient({ socketPath: device.socketPath, partitionPercent: 30, logger: silentLogger });
     const recorded = (kind: string) => timeline.snapshot('emulated').events.filter((e) => e.kind === kind).length;
     try {
-      await c.acquire(4);
+      await c.acquire({ burstMs: 4 });
       await gated.run(15);
       c.release();
       // the racing batch comes after the release has been handled (they travel on different sockets)

@@ -53,6 +53,11 @@ describe('onnx-node inference: batcher + real onnx executor', function () {
       expect(ms).to.be.greaterThan(0).and.lessThan(1_000);
       // a provisional figure (it decays with time on the system clock: within a hair of `ms` here)
       expect(inf.estimator.estimate(1)).to.be.closeTo(ms, ms * 0.01);
+      // and a full batch ran: its time is the estimate of 4, sizes between are interpolated
+      expect(batches.slice(-1)).to.deep.equal([4]);
+      const snap = inf.estimator.snapshot();
+      expect(Object.keys(snap)).to.deep.equal(['1', '4']);
+      expect(inf.estimator.estimate(2)).to.be.closeTo(snap[1]! + (snap[4]! - snap[1]!) / 3, 1e-9);
     });
 
     it('batches concurrent requests and answers each with its own result', async () => {

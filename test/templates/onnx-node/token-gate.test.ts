@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { ManualClock } from '../../../core/clock.ts';
 import { createTokenGate, type TokenSource } from '../../../templates/onnx-node/runtime/token-gate.ts';
+import type { AcquireHint } from '../../../core/contracts/token-channel.ts';
 import { createBatcher } from '../../../templates/onnx-node/runtime/batcher.ts';
 import { createLatencyEstimator } from '../../../templates/onnx-node/runtime/latency-estimator.ts';
 import { CaptureSink, createLogger } from '../../../core/logger.ts';
@@ -10,17 +11,19 @@ import { ManualTimers, settle } from './manual-timers.ts';
 /** A token source driven by hand: each acquire waits until the test grants it. */
 function fakeSource(clock: ManualClock) {
   const calls: { op: 'acquire' | 'release'; burstMs?: number; at: number }[] = [];
+  const hints: AcquireHint[] = [];
   let grant: ((g: { quotaMs: number }) => void) | undefined;
   const source: TokenSource = {
     windowMs: 1000,
-    acquire(burstMs) {
-      calls.push({ op: 'acquire', burstMs, at: clock.now() });
+    acquire(hint = {}) {
+      hints.push(hint);
+      calls.push({ op: 'acquire', burstMs: hint.burstMs, at: clock.now() });
       return new Promise((r) => (grant = r));
     },
     release: () => void calls.push({ op: 'release', at: clock.now() }),
     close() {},
   };
-  return { source, calls, grant: (quotaMs: number) => grant!({ quotaMs }) };
+  return { source, calls, hints, grant: (quotaMs: number) => grant!({ quotaMs }) };
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -53,6 +56,31 @@ describe('onnx-node token gate', () => {
     void gate.run(10, async () => {});
     await tick();
     expect(f.calls[2]).to.include({ op: 'acquire', burstMs: 30 });
+  });
+
+  it("tells the scheduler the batch's least run and its slack (late: 0), both absent when unknown", async () => {
+    const clock = new ManualClock(0);
+    const f = fakeSource(clock);
+    const gate = createTokenGate({ source: f.source, clock });
+    const p1 = gate.run(40, async () => {}, { minRunMs: 12, slackMs: 55 });
+    await tick();
+    expect(f.hints[0]).to.deep.equal({ burstMs: 40, minRunMs: 12, slackMs: 55 });
+    f.grant(100);
+    await p1;
+    await tick();
+    // a least run above the whole batch's is the batch's; a negative slack (already late) is 0
+    const p2 = gate.run(8, async () => {}, { minRunMs: 30, slackMs: -5 });
+    await tick();
+    expect(f.hints[1]).to.include({ minRunMs: 8, slackMs: 0 });
+    f.grant(100);
+    await p2;
+    await tick();
+    const p3 = gate.run(8, async () => {});
+    await tick();
+    expect(f.hints[2]).to.include({ minRunMs: 8 });
+    expect(f.hints[2]!.slackMs).to.equal(undefined);
+    f.grant(100);
+    await p3;
   });
 
   it('asks again when the held token no longer covers the next batch, and runs a fresh grant even if short', async () => {
