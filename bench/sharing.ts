@@ -10,7 +10,7 @@
  * cores, shared with the load generator) and on the emulated V100 device (FaST-GShare's scheduler
  * test mix at its published shares). BENCH_DEVICES=emulated (or cpu) runs one device only.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -115,9 +115,15 @@ async function runMode(
     let steps = 0;
     // the devices the mode runs on, as the agent's timeline names them
     const deviceIds = setup.device === 'cpu' ? ['cpu'] : Array.from({ length: devices }, (_, i) => emulatedDeviceId(i));
-    const stepWaste = async (): Promise<DeviceWaste | undefined> => {
+    const stepWaste = async (scale: number): Promise<DeviceWaste | undefined> => {
       try {
-        const list = await Promise.all(deviceIds.map(async (id) => wasteOf(await node.timeline(id, STEP_S * 1000))));
+        const timelines = await Promise.all(deviceIds.map((id) => node.timeline(id, STEP_S * 1000)));
+        if (TIMELINE_DIR) {
+          await mkdir(TIMELINE_DIR, { recursive: true });
+          const file = `${setup.device}-${mode}-scale${scale.toFixed(2)}.json`;
+          await writeFile(join(TIMELINE_DIR, file), JSON.stringify(timelines));
+        }
+        const list = timelines.map((t) => wasteOf(t));
         return list.length === 1 ? list[0] : mergeWaste(`${deviceIds.length} devices`, list);
       } catch (err) {
         log(`timeline unavailable: ${(err as Error).message}`);
@@ -127,13 +133,16 @@ async function runMode(
     const step = async (scale: number): Promise<boolean> => {
       steps++;
       const out = await fixedRateStep(targets(scale), STEP_S);
-      const waste = await stepWaste();
+      const waste = await stepWaste(scale);
       if (waste) log(`${setup.device} ${mode} scale ${scale.toFixed(2)} waste: ${formatWaste(waste)}`);
       log(
         `${setup.device} ${mode} scale ${scale.toFixed(2)}: offered ${(out.sent / STEP_S).toFixed(1)}/s, goodput ${out.goodput.toFixed(1)}/s, attainment ${(out.attainment * 100).toFixed(2)} %, p99 ${out.p99.toFixed(1)} ms (${Object.entries(
           out.groups,
         )
-          .map(([g, o]) => `${g} ${((o.withinSlo / Math.max(1, o.sent)) * 100).toFixed(1)} %`)
+          .map(
+            ([g, o]) =>
+              `${g} ${((o.withinSlo / Math.max(1, o.sent)) * 100).toFixed(1)} %${o.shed ? `, ${o.shed} shed` : ''}`,
+          )
           .join(', ')})`,
       );
       if (out.attainment < 0.99) return false;
@@ -278,6 +287,8 @@ async function emulatedGatingOverhead(): Promise<{ gated: number; free: number }
 }
 
 /** Rounds of every mode (BENCH_ROUNDS, default 3): ratios come from one round each, reported as median and range. */
+/** Where to write the agent's timeline of every step as JSON (BENCH_TIMELINE_DIR; default: not written). */
+const TIMELINE_DIR = process.env.BENCH_TIMELINE_DIR;
 const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
 
 /**
@@ -598,7 +609,7 @@ async function main(): Promise<void> {
   }
   if (accuracy.length) {
     sections.push(
-      `## Share accuracy\n\nTwo saturated replicas at partition 100 (8 closed-loop clients each), requests = limits; achieved = each one's token time over the measured span (the agent's timeline). Target: within ±2 points on emulated, ±5 on cpu.\n\n` +
+      `## Share accuracy\n\nTwo saturated replicas at partition 100 (32 closed-loop clients each on emulated, 8 on cpu), requests = limits; achieved = each one's token time over the measured span (the agent's timeline). Target: within ±2 points on emulated, ±5 on cpu.\n\n` +
         markdownTable(
           ['device', 'configured', 'achieved', 'error (points)'],
           accuracy.map((r) => [
