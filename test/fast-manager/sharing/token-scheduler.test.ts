@@ -12,6 +12,18 @@ const share = (quotaRequest: number, quotaLimit: number, partition: number): Sha
   partition,
 });
 
+/** A scheduler on a manual clock (W = 1 s, base tokens of 50 ms) with `replicas` registered in order. */
+function setup(minQuotaMs: number, replicas: Record<string, ShareConfig>, opts: Partial<TokenSchedulerOptions> = {}) {
+  const clock = new ManualClock(0);
+  const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs, ...opts });
+  for (const [id, sh] of Object.entries(replicas)) s.register(id, sh);
+  return { clock, s };
+}
+
+/** The replicas one pass grants tokens to, and with their token lengths. */
+const granted = (s: TokenScheduler) => s.schedule().grants.map((g) => g.id);
+const grantedQuotas = (s: TokenScheduler) => s.schedule().grants.map((g) => [g.id, g.quotaMs]);
+
 /**
  * Drives the scheduler with saturated replicas (each holds its token for the whole quota and asks
  * again at once) and returns the fraction of wall time each one held a token.
@@ -63,11 +75,11 @@ describe('TokenScheduler', () => {
       // a holds 2 s of its 3 s while b waits (unmet 1/3); b holds 1 s of its 7 s while a waits (unmet 6/7)
       s.request('a');
       s.request('b');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['a']);
+      expect(granted(s)).to.deep.equal(['a']);
       clock.advance(2000);
       s.release('a');
       s.request('a');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
+      expect(granted(s)).to.deep.equal(['b']);
       clock.advance(1000);
       s.release('b');
       s.request('b');
@@ -86,11 +98,11 @@ describe('TokenScheduler', () => {
       clock.advance(3000);
       s.release('a'); // a: 3 s while b waited, over its 1 s request
       s.request('a');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
+      expect(granted(s)).to.deep.equal(['b']);
       clock.advance(2000);
       s.release('b'); // b: 2 s while a waited, over its 1 s request
       s.request('b');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
+      expect(granted(s)).to.deep.equal(['b']);
     });
 
     it('does not pay back time used while nobody else waited, but counts it against a limit', () => {
@@ -131,15 +143,15 @@ describe('TokenScheduler', () => {
       // 110 % do not fit together: while one holds, the other waits
       s.request('large');
       s.request('small');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['large']);
+      expect(granted(s)).to.deep.equal(['large']);
       clock.advance(2000);
       s.release('large');
       s.request('large');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['small']);
+      expect(granted(s)).to.deep.equal(['small']);
       clock.advance(3000);
       s.release('small');
       s.request('small');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['small']);
+      expect(granted(s)).to.deep.equal(['small']);
     });
   });
 
@@ -210,11 +222,11 @@ describe('TokenScheduler', () => {
       s.register('big', share(0.5, 1, 70));
       s.register('small', share(0.5, 1, 40));
       s.request('big');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['big']);
+      expect(granted(s)).to.deep.equal(['big']);
       s.request('small');
       expect(s.schedule().grants).to.have.length(0);
       s.release('big');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['small']);
+      expect(granted(s)).to.deep.equal(['small']);
     });
 
     it('never exceeds 100 % of the device in a long mixed run', () => {
@@ -242,15 +254,11 @@ describe('TokenScheduler', () => {
       // 5 ms left is below the minimum: be2 waits
       expect(grants.map((g) => g.id)).to.deep.equal([]);
       s.release('be1');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['owed']);
+      expect(granted(s)).to.deep.equal(['owed']);
     });
 
     it('backfills a replica behind a reserved one with a token that ends before the reservation', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
-      s.register('big', share(0.5, 1, 60));
-      s.register('holder', share(0.3, 1, 50));
-      s.register('small', share(0.1, 1, 45));
+      const { clock, s } = setup(10, { big: share(0.5, 1, 60), holder: share(0.3, 1, 50), small: share(0.1, 1, 45) });
       s.request('holder');
       s.schedule(); // holder: 50 %, until 50
       clock.advance(20);
@@ -262,15 +270,11 @@ describe('TokenScheduler', () => {
       clock.advance(30);
       s.release('holder');
       s.release('small');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['big']);
+      expect(granted(s)).to.deep.equal(['big']);
     });
 
     it('backfills beside a holder that overran its token instead of reserving the room it still holds', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
-      s.register('big', share(0.5, 1, 60));
-      s.register('holder', share(0.3, 1, 50));
-      s.register('small', share(0.1, 1, 45));
+      const { clock, s } = setup(10, { big: share(0.5, 1, 60), holder: share(0.3, 1, 50), small: share(0.1, 1, 45) });
       s.request('holder');
       s.schedule(); // holder: 50 %, token until 50
       clock.advance(70); // its batch runs on, 20 ms past the token
@@ -279,23 +283,23 @@ describe('TokenScheduler', () => {
       // small (45 %) fits now but not beside big; the overrunning token is expected to end within one
       // minimum token, so small gets that much (before: a reservation at "now" that big could not use
       // blocked it)
-      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['small', 10]]);
+      expect(grantedQuotas(s)).to.deep.equal([['small', 10]]);
       clock.advance(5);
       s.release('holder');
       // big waits only for small's 5 ms left, then runs
       expect(s.schedule().grants).to.deep.equal([]);
       clock.advance(5);
       s.release('small');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['big']);
+      expect(granted(s)).to.deep.equal(['big']);
     });
 
     it('backfills only a replica whose least run ends before the reservation (a batch is never cut below one item)', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 });
-      s.register('big', share(0.5, 1, 60));
-      s.register('holder', share(0.3, 1, 50));
-      s.register('slow', share(0.1, 1, 45));
-      s.register('quick', share(0.1, 1, 45));
+      const { clock, s } = setup(5, {
+        big: share(0.5, 1, 60),
+        holder: share(0.3, 1, 50),
+        slow: share(0.1, 1, 45),
+        quick: share(0.1, 1, 45),
+      });
       s.request('holder');
       s.schedule(); // holder: 50 %, until 50
       clock.advance(20);
@@ -304,23 +308,23 @@ describe('TokenScheduler', () => {
       const first = s.schedule();
       expect(first.grants).to.deep.equal([]);
       s.request('quick', { minRunMs: 20 }); // fits in the 30 ms before the reservation
-      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['quick', 30]]);
+      expect(grantedQuotas(s)).to.deep.equal([['quick', 30]]);
     });
 
     it('counts a token held at least its least run when reserving for a replica owed its share', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5, sloTokenFraction: 0 });
-      s.register('long', share(0.3, 1, 50));
-      s.register('big', share(0.5, 1, 60));
-      s.register('small', share(0.1, 1, 45));
+      const { clock, s } = setup(
+        5,
+        { long: share(0.3, 1, 50), big: share(0.5, 1, 60), small: share(0.1, 1, 45) },
+        { sloTokenFraction: 0 },
+      );
       s.request('long', { burstMs: 10, minRunMs: 90 }); // token of 10 ms, but its one item runs 90
-      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['long', 10]]);
+      expect(grantedQuotas(s)).to.deep.equal([['long', 10]]);
       clock.advance(5);
       s.request('big'); // reserved for when long's run ends (t = 90), not its quota (t = 10)
       s.request('small', { minRunMs: 40 });
       // small's 40 ms run ends by 90: backfilled, with its full 50 ms token (85 ms are left to the reservation; before,
       // the reservation was at 10 and small waited)
-      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['small', 50]]);
+      expect(grantedQuotas(s)).to.deep.equal([['small', 50]]);
     });
 
     it('grants urgent best-effort replicas first, earliest deadline first; never ahead of one still owed', () => {
@@ -353,41 +357,34 @@ describe('TokenScheduler', () => {
       // a replica owed its share still goes first, however urgent the others say they are
       s.request('late', { slackMs: 0 });
       s.request('owed');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['owed']);
+      expect(granted(s)).to.deep.equal(['owed']);
     });
 
     it('lets urgent best-effort replicas pass one owed its share once per wait, only while its own requests can wait', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 });
-      s.register('bert', share(0.6, 1, 60));
-      s.register('resnet', share(0, 1, 60));
-      s.register('resnet2', share(0, 1, 60));
+      const { clock, s } = setup(5, { bert: share(0.6, 1, 60), resnet: share(0, 1, 60), resnet2: share(0, 1, 60) });
       s.request('bert', { slackMs: 400 });
       s.request('resnet', { slackMs: 20, minRunMs: 15 });
       // bert is owed but can wait 400 ms: the urgent resnet goes first
-      const one = s.schedule().grants.map((g) => g.id);
+      const one = granted(s);
       expect(one).to.deep.equal(['resnet']);
       clock.advance(15);
       s.release('resnet');
       s.request('resnet2', { slackMs: 10, minRunMs: 15 });
       // bert was passed over once in this wait: now it goes first, however urgent resnet2 says it is
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['bert']);
+      expect(granted(s)).to.deep.equal(['bert']);
       clock.advance(20);
       s.release('bert');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['resnet2']);
+      expect(granted(s)).to.deep.equal(['resnet2']);
       clock.advance(15);
       s.release('resnet2');
       // a new wait; but bert's own requests are due soon (slack 60 < 50 + 15): nobody passes it
       s.request('bert', { slackMs: 60 });
       s.request('resnet', { slackMs: 0, minRunMs: 15 });
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['bert']);
+      expect(granted(s)).to.deep.equal(['bert']);
     });
 
     it('among replicas owed their share, grants an urgent one before those that can wait', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 });
-      s.register('victim', share(0.5, 1, 50));
-      s.register('aggressor', share(0.15, 1, 100));
+      const { clock, s } = setup(5, { victim: share(0.5, 1, 50), aggressor: share(0.15, 1, 100) });
       // the victim used some of its share already: the aggressor's unmet fraction is the larger
       s.request('victim');
       s.schedule();
@@ -395,27 +392,23 @@ describe('TokenScheduler', () => {
       s.release('victim');
       s.request('aggressor', { slackMs: 400 });
       s.request('victim', { slackMs: 30 }); // its request must start within 30 ms
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['victim']);
+      expect(granted(s)).to.deep.equal(['victim']);
       clock.advance(10);
       s.release('victim');
       // when neither is urgent, the unmet fraction decides again
       s.request('victim', { slackMs: 90 });
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['aggressor']);
+      expect(granted(s)).to.deep.equal(['aggressor']);
     });
 
     it('grants a full token to a replica that fits beside the reserved one', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
-      s.register('big', share(0.5, 1, 60));
-      s.register('holder', share(0.3, 1, 50));
-      s.register('tiny', share(0.1, 1, 20));
+      const { clock, s } = setup(10, { big: share(0.5, 1, 60), holder: share(0.3, 1, 50), tiny: share(0.1, 1, 20) });
       s.request('holder');
       s.schedule();
       clock.advance(20);
       s.request('big');
       s.request('tiny');
       // tiny (20 %) fits now (70 %) and beside big later (80 %): not cut
-      expect(s.schedule().grants.map((g) => [g.id, g.quotaMs])).to.deep.equal([['tiny', 50]]);
+      expect(grantedQuotas(s)).to.deep.equal([['tiny', 50]]);
     });
 
     it('keeps the device busier than a blanket hold-back in a saturated mixed run, within 100 %', () => {
@@ -467,9 +460,7 @@ describe('TokenScheduler', () => {
     });
 
     it('does not cut the tokens of a replica whose limit is the whole window, however much it held', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 10 });
-      s.register('a', share(1, 1, 100));
+      const { clock, s } = setup(10, { a: share(1, 1, 100) });
       for (let i = 0; i < 19; i++) {
         s.request('a');
         s.schedule();
@@ -508,7 +499,7 @@ describe('TokenScheduler', () => {
       // the first grant leaves the window from t=1000; a minimum token (20 ms) fits again at t=1020
       expect(r.nextWakeAt).to.be.closeTo(1020, 1);
       clock.advance(r.nextWakeAt! - clock.now() + 1);
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['a']);
+      expect(granted(s)).to.deep.equal(['a']);
     });
   });
 
@@ -520,10 +511,10 @@ describe('TokenScheduler', () => {
       s.register('b', share(0.5, 1, 100));
       s.request('a');
       s.request('b');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['a']);
+      expect(granted(s)).to.deep.equal(['a']);
       clock.advance(5);
       s.unregister('a');
-      expect(s.schedule().grants.map((g) => g.id)).to.deep.equal(['b']);
+      expect(granted(s)).to.deep.equal(['b']);
       expect(() => s.request('a')).to.throw(/not registered/);
     });
 
