@@ -51,6 +51,7 @@ describe('share enforcement with real replicas (emulated device)', function () {
     if (a.limit !== undefined) annotations['fastgshare/gpu_quota_limit'] = String(a.limit);
     if (a.partition !== undefined) annotations['fastgshare/gpu_sm_partition'] = String(a.partition);
     const spec = makeSpec({ name, image: 'saturate:latest', annotations, envVars: env });
+    deployed.add(name);
     return call('PUT', `/v1/functions/openfaas-fn/${name}`, { spec, replicas: 1 });
   };
   /** Waits until every named function has a replica holding or having held a token. */
@@ -80,8 +81,18 @@ describe('share enforcement with real replicas (emulated device)', function () {
       snapshot: b,
     };
   };
+  /** Functions deployed by the running test: removed after it even when it fails, so no replica outlives its test. */
+  const deployed = new Set<string>();
   const remove = (...names: string[]) =>
-    Promise.all(names.map((n) => call('DELETE', `/v1/functions/openfaas-fn/${n}`)));
+    Promise.all(
+      names.map((n) => {
+        deployed.delete(n);
+        return call('DELETE', `/v1/functions/openfaas-fn/${n}`);
+      }),
+    );
+  afterEach(async () => {
+    if (deployed.size) await remove(...deployed);
+  });
 
   before(async () => {
     ts = await startTestStore();
