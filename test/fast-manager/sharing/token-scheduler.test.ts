@@ -328,22 +328,17 @@ describe('TokenScheduler', () => {
     });
 
     it('grants urgent best-effort replicas first, earliest deadline first; never ahead of one still owed', () => {
-      const clock = new ManualClock(0);
-      const s = new TokenScheduler(clock, { windowMs: 1000, baseQuotaMs: 50, minQuotaMs: 5 });
-      s.register('owed', share(0.5, 1, 60));
-      s.register('light', share(0, 1, 60)); // used the device least
-      s.register('late', share(0, 1, 60));
-      s.register('later', share(0, 1, 60));
-      // late and later used the device before; light did not
-      for (const id of ['late', 'later']) {
-        s.request(id);
-        s.schedule();
-        clock.advance(20);
-        s.release(id);
-      }
-      s.request('light'); // no deadline given
-      s.request('later', { slackMs: 30 });
-      s.request('late', { slackMs: 10 });
+      const { clock, s } = setup(5, {
+        owed: share(0.5, 1, 60),
+        calm: share(0, 1, 60),
+        due: share(0, 1, 60),
+        sooner: share(0, 1, 60),
+      });
+      s.request('calm'); // no deadline given: waited longest
+      clock.advance(1);
+      s.request('due', { slackMs: 30 });
+      clock.advance(1);
+      s.request('sooner', { slackMs: 10 }); // asked last, but its request is due first
       // each takes the whole device in turn (60 % + 60 % > 100 %)
       const order: string[] = [];
       for (let i = 0; i < 3; i++) {
@@ -353,9 +348,9 @@ describe('TokenScheduler', () => {
         clock.advance(1);
         s.release(g[0]!.id);
       }
-      expect(order).to.deep.equal(['late', 'later', 'light']);
+      expect(order).to.deep.equal(['sooner', 'due', 'calm']);
       // a replica owed its share still goes first, however urgent the others say they are
-      s.request('late', { slackMs: 0 });
+      s.request('sooner', { slackMs: 0 });
       s.request('owed');
       expect(granted(s)).to.deep.equal(['owed']);
     });

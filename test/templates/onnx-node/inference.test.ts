@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { systemClock } from '../../../core/clock.ts';
+import { ManualClock, systemClock } from '../../../core/clock.ts';
 import { PlatformError } from '../../../core/errors.ts';
 import { silentLogger } from '../../../core/logger.ts';
 import { AdmissionRejectedError } from '../../../templates/onnx-node/runtime/admission-error.ts';
@@ -11,6 +11,9 @@ import { readBackendConfig } from '../../../templates/onnx-node/runtime/backends
 import { createInference, type Inference } from '../../../templates/onnx-node/runtime/inference.ts';
 import { systemTimers } from '../../../templates/onnx-node/runtime/timers.ts';
 import { ungatedDevice } from '../../../templates/onnx-node/runtime/token-gate.ts';
+import { createEmulatedBackend } from '../../../templates/onnx-node/runtime/backends/emulated.ts';
+import type { ModelFunction } from '../../../templates/onnx-node/runtime/model-function.ts';
+import { loadLatencyTable } from '../../../core/profiles/calibration-table.ts';
 import { createTextDirectionFunction, type TextDirectionResult } from '../../../functions/text-direction/index.ts';
 import { createOcrRecognizeFunction, type OcrRecognizeResult } from '../../../functions/ocr-recognize/index.ts';
 
@@ -121,6 +124,51 @@ describe('onnx-node inference: batcher + real onnx executor', function () {
         expect(performance.now() - t0).to.be.at.least(2);
         expect(r).to.deep.equal({ text: '', confidence: 0 }); // zero outputs decode to nothing
         expect(inf.stats().latencyMs[1]).to.be.greaterThan(0);
+      } finally {
+        await inf.close();
+      }
+    });
+  });
+  describe('warm-up on a shared device (emulated RNN-T, 24 %)', () => {
+    it('scales sizes not yet served by the shape of batch 1 and a full batch, not in proportion to batch 1', async () => {
+      const table = loadLatencyTable();
+      const clock = new ManualClock(0);
+      const fn: ModelFunction<number, number> = {
+        name: 'rnnt',
+        path: '/unused.onnx',
+        decode: async () => 0,
+        async infer(executor, items) {
+          await executor.run({ x: { type: 'float32', dims: [items.length, 1], data: new Float32Array(items.length) } });
+          return items;
+        },
+        outputShapes: (feeds) => ({ y: { type: 'float32', dims: [feeds.x!.dims[0]!, 1] } }),
+      };
+      const inf = await createInference({
+        fn,
+        // a batch takes the profiled time on the manual clock
+        backend: createEmulatedBackend({
+          table,
+          profileModel: 'v100-rnnt',
+          partitionPercent: 24,
+          logger: silentLogger,
+          sleep: async (ms) => void clock.advance(ms),
+        }),
+        maxBatch: 8,
+        maxQueue: 16,
+        sloMs: 2_000,
+        gate: { ...ungatedDevice, stats: () => ({ ...ungatedDevice.stats(), gated: true }) },
+        clock,
+        timers: systemTimers,
+        logger: silentLogger,
+      });
+      try {
+        await inf.warmUp(Buffer.from('x'), 'application/octet-stream');
+        const b1 = table.latencyMs('v100-rnnt', 1, 24);
+        const b8 = table.latencyMs('v100-rnnt', 8, 24);
+        expect(inf.estimator.estimate(1)).to.be.closeTo(b1, 1e-6);
+        // affine between the two measured points: 4 items about 119 ms, not 4 × 84
+        expect(inf.estimator.estimate(4)).to.be.closeTo(b1 + ((b8 - b1) * 3) / 7, 1e-6);
+        expect(inf.estimator.estimate(4)).to.be.below(2 * b1);
       } finally {
         await inf.close();
       }
