@@ -47,8 +47,9 @@ export interface AcquireMessage {
   minRunMs?: number;
   /**
    * How long the replica's most urgent request can still wait for the device and meet its deadline, ms (its deadline
-   * minus now minus its run time; 0 when already late). Among replicas past their guaranteed share the scheduler
-   * grants urgent ones first; it never reorders replicas still owed their share by it.
+   * minus now minus its run time; 0 when already late). The scheduler grants urgent replicas first within their group
+   * (owed their share, or past it), and lets urgent best-effort ones pass owed replicas whose own requests can wait, at
+   * most once per wait (fast-manager/sharing/token-scheduler.ts).
    */
   slackMs?: number;
 }

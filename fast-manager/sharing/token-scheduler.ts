@@ -84,7 +84,7 @@ interface Client {
   minRunMs?: number;
   /** When its most urgent request must start to meet its deadline (now + acquire's slackMs), scheduler clock. */
   startBy?: number;
-  /** Urgent best-effort replicas went ahead of it once during its current wait (letUrgentAhead). */
+  /** Urgent best-effort replicas went ahead of it in its current wait (letUrgentAhead); cleared as a wait starts. */
   deferred?: boolean;
   waiting: boolean;
   waitingSince: number;
@@ -305,27 +305,25 @@ export class TokenScheduler {
       const am = a.missing > 1e-9,
         bm = b.missing > 1e-9;
       if (am !== bm) return am ? -1 : 1;
+      // within each group, a replica whose most urgent request must start within one base token goes
+      // before those whose requests can wait
+      const au = this.urgent(a.c, now),
+        bu = this.urgent(b.c, now);
+      if (au !== bu) return au ? -1 : 1;
       if (am) {
-        // among replicas owed their share, one whose most urgent request must start within one base
-        // token goes before those whose requests can wait (a victim owed half the device waited two
-        // 50 ms tokens of best-effort neighbours that ranked ahead by unmet fraction, and missed its
-        // 100 ms SLO); urgency cannot take a replica past its own request, since it is owed only
-        // until then. Otherwise, and between two urgent ones, the largest unmet fraction goes first.
-        const au = this.urgent(a.c, now),
-          bu = this.urgent(b.c, now);
-        if (au !== bu) return au ? -1 : 1;
+        // owed their share (a victim owed half the device waited two 50 ms tokens of best-effort
+        // neighbours that ranked ahead by unmet fraction, and missed its 100 ms SLO): urgency cannot
+        // take a replica past its own request, since it is owed only until then. Otherwise, and
+        // between two urgent ones, the largest unmet fraction goes first.
         const d = b.missing / (b.missing + b.usage) - a.missing / (a.missing + a.usage);
         if (Math.abs(d) > 1e-12) return d;
       } else {
-        // past their requests: a replica whose most urgent request must start within one base token
-        // goes first, earliest deadline first (a 12 % ResNet-50 waited 78 ms behind two others that
-        // had used less, and its request missed the 100 ms SLO by a 16 ms batch); then least device
-        // used first (held time × partition), so a small partition that used the device for long but
-        // lightly is not put behind a large one. Urgency never reorders replicas still owed their
-        // share, so a replica that overstates it gains only over best-effort use, within its limit.
-        const au = this.urgent(a.c, now),
-          bu = this.urgent(b.c, now);
-        if (au !== bu) return au ? -1 : 1;
+        // past their requests: urgent ones earliest deadline first (a 12 % ResNet-50 waited 78 ms
+        // behind two others that had used less, and its request missed the 100 ms SLO by a 16 ms
+        // batch); then least device used first (held time × partition), so a small partition that
+        // used the device for long but lightly is not put behind a large one. A replica that
+        // overstates its urgency gains over best-effort use only (and over owed replicas as
+        // letUrgentAhead bounds it), within its limit.
         if (au && Math.abs(a.c.startBy! - b.c.startBy!) > 1e-9) return a.c.startBy! - b.c.startBy!;
         const d = a.usage * this.partitionOf(a.c) - b.usage * this.partitionOf(b.c);
         if (Math.abs(d) > 1e-9) return d;
@@ -370,7 +368,6 @@ export class TokenScheduler {
       const grant: Grant = { id: cand.c.id, quotaMs: quota, grantedAt: now };
       cand.c.holding = grant;
       cand.c.holdingAtLeastMs = minRun;
-      cand.c.deferred = false;
       cand.c.waiting = false;
       cand.c.quotaMs = Math.max(this.opts.minQuotaMs, Math.min(cand.c.quotaMs, upper));
       occupied += p; // running total inside the pass
@@ -382,9 +379,9 @@ export class TokenScheduler {
   }
 
   /**
-   * When a token out is expected to end: at the end of its quota (or of the batch it was granted for, when that is
-   * longer: nothing is pre-empted) or, once the holder has run past that (its batch
-   * overran: nothing is pre-empted), soon — one minimum token from now, re-estimated at every pass. Taking an overrun
+   * When a token out is expected to end: at the end of its quota or of the least run it was granted for, whichever is
+   * later (nothing is pre-empted), or, once the holder has run past that, soon — one minimum token from now,
+   * re-estimated at every pass. Taking an overrun
    * token as ended put a reservation at "now" that its replica could not use (the overrunning batch still held the
    * room), and held back every replica that fitted now but not beside it: on the published mix a 12 % replica waited
    * 80 ms beside a device 74 % full while an RNN-T batch ran 35 ms past its token.
@@ -399,9 +396,10 @@ export class TokenScheduler {
    * Deadline-aware step (beyond the paper): urgent best-effort replicas (see `urgent`) move ahead of the replicas still
    * owed their share whose own requests can wait — they declared a deadline further off than one base token plus the
    * urgent replica's least run — and each owed replica is passed over so at most once per wait (`deferred`, cleared
-   * at its grant), so its latency objective holds and its share is delayed by one round of urgent batches at most,
-   * whatever the others claim. Published mix: two 50 % BERT replicas owed their share (SLO 500 ms, ~450 ms of slack)
-   * were granted back to back ahead of four ResNet-50 replicas with 100 ms SLOs, which then waited 50–60 ms and missed.
+   * when its next wait starts), so its latency objective holds and its share is delayed by one round of urgent
+   * batches at most, whatever the others claim. Published mix: two 50 % BERT replicas owed their share (SLO 500 ms,
+   * ~450 ms of slack) were granted back to back ahead of four ResNet-50 replicas with 100 ms SLOs, which then waited
+   * 50–60 ms and missed.
    */
   private letUrgentAhead(cands: { c: Client; missing: number }[], now: number): void {
     const firstBestEffort = cands.findIndex((x) => !(x.missing > 1e-9));
