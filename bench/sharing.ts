@@ -10,7 +10,7 @@
  * cores, shared with the load generator) and on the emulated V100 device (FaST-GShare's scheduler
  * test mix at its published shares). BENCH_DEVICES=emulated (or cpu) runs one device only.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -22,7 +22,7 @@ import { createTokenServer } from '../fast-manager/sharing/token-server.ts';
 import { connectTokenClient } from '../templates/onnx-node/runtime/token-client.ts';
 import { median, percentile } from '../core/stats/percentile.ts';
 import { markdownTable, printResultLine, writeResult } from './lib/table.ts';
-import { buildStack, startBenchNode, type ReplicaShare } from './lib/sharing-node.ts';
+import { buildStack, saveTimelines, startBenchNode, type ReplicaShare } from './lib/sharing-node.ts';
 import { closeLoadAgent, closedLoop, fixedRateStep, type StepOutcome, type Target } from './lib/sharing-load.ts';
 import { mergeWaste, wasteOf, wasteShares, type DeviceWaste } from '../fast-manager/timeline/waste.ts';
 import { emulatedDeviceId } from '../core/contracts/devices.ts';
@@ -118,11 +118,7 @@ async function runMode(
     const stepWaste = async (scale: number): Promise<DeviceWaste | undefined> => {
       try {
         const timelines = await Promise.all(deviceIds.map((id) => node.timeline(id, STEP_S * 1000)));
-        if (TIMELINE_DIR) {
-          await mkdir(TIMELINE_DIR, { recursive: true });
-          const file = `${setup.device}-${mode}-scale${scale.toFixed(2)}.json`;
-          await writeFile(join(TIMELINE_DIR, file), JSON.stringify(timelines));
-        }
+        await saveTimelines(`${setup.device}-${mode}-scale${scale.toFixed(2)}`, timelines);
         const list = timelines.map((t) => wasteOf(t));
         return list.length === 1 ? list[0] : mergeWaste(`${deviceIds.length} devices`, list);
       } catch (err) {
@@ -287,8 +283,6 @@ async function emulatedGatingOverhead(): Promise<{ gated: number; free: number }
 }
 
 /** Rounds of every mode (BENCH_ROUNDS, default 3): ratios come from one round each, reported as median and range. */
-/** Where to write the agent's timeline of every step as JSON (BENCH_TIMELINE_DIR; default: not written). */
-const TIMELINE_DIR = process.env.BENCH_TIMELINE_DIR;
 const ROUNDS = Math.max(1, Math.round(Number(process.env.BENCH_ROUNDS ?? 3)));
 
 /**

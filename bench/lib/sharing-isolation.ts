@@ -5,11 +5,9 @@
  * and the aggressor's items/s. The point of sharing: the victim keeps its SLO while racing does
  * not, and the aggressor still gets the device time the victim leaves unused.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { emulatedDeviceId } from '../../core/contracts/devices.ts';
 import { closedLoop, fixedRateStep } from './sharing-load.ts';
-import { startBenchNode, type BuiltStack, type ReplicaShare } from './sharing-node.ts';
+import { saveTimelines, startBenchNode, type BuiltStack, type ReplicaShare } from './sharing-node.ts';
 
 export type IsolationMode = 'racing' | 'time-sharing' | 'spatio-temporal';
 
@@ -68,12 +66,8 @@ export async function isolationRun(built: BuiltStack, mode: IsolationMode): Prom
       fixedRateStep([victimTarget], durationS),
       ...names.slice(1).map((n) => closedLoop(`${urls[n]}/`, item, type, aggressor.clients, durationS)),
     ]);
-    const dir = process.env.BENCH_TIMELINE_DIR; // where bench:sharing writes timelines, if anywhere
-    if (dir) {
-      await mkdir(dir, { recursive: true });
-      const tl = await node.timeline(emulatedDeviceId(0), durationS * 1000);
-      await writeFile(join(dir, `isolation-${mode}.json`), JSON.stringify([tl]));
-    }
+    if (process.env.BENCH_TIMELINE_DIR)
+      await saveTimelines(`isolation-${mode}`, [await node.timeline(emulatedDeviceId(0), durationS * 1000)]);
     return {
       mode,
       victimRate: victim.rate,

@@ -5,7 +5,7 @@
  * setting).
  */
 import { useForwardToken } from './sharing-load.ts';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -74,6 +74,17 @@ export interface BenchNode {
 }
 
 let seq = 0;
+
+/**
+ * Writes `timelines` as `<BENCH_TIMELINE_DIR>/<name>.json` for a look at where device time went (default: not
+ * written).
+ */
+export async function saveTimelines(name: string, timelines: DeviceTimeline[]): Promise<void> {
+  const dir = process.env.BENCH_TIMELINE_DIR;
+  if (!dir) return;
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, `${name}.json`), JSON.stringify(timelines));
+}
 
 /** The token window W of bench nodes (BENCH_WINDOW_MS, default 1000). */
 export const BENCH_WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 1000);
