@@ -78,16 +78,16 @@ export function lineWidth(image: RgbImage, stretch = DEFAULT_RECOGNIZER_OPTIONS.
   return Math.min(MAX_WIDTH, Math.max(1, Math.ceil((stretch * LINE_HEIGHT * image.width) / image.height)));
 }
 
-export async function toRecognizerFeeds(
+export function toRecognizerFeeds(
   images: RgbImage[],
   o: Pick<RecognizerOptions, 'minWidth' | 'padValue' | 'stretch'> = DEFAULT_RECOGNIZER_OPTIONS,
-): Promise<Tensors> {
+): Tensors {
   const width = Math.max(o.minWidth, ...images.map((image) => lineWidth(image, o.stretch)));
   const size = 3 * LINE_HEIGHT * width;
   const data = new Float32Array(images.length * size);
   if (o.padValue !== 0) data.fill(o.padValue);
   for (let i = 0; i < images.length; i++)
-    await writeNormalisedBgr(images[i]!, LINE_HEIGHT, lineWidth(images[i]!, o.stretch), data, i * size, width);
+    writeNormalisedBgr(images[i]!, LINE_HEIGHT, lineWidth(images[i]!, o.stretch), data, i * size, width);
   return { x: { type: 'float32', dims: [images.length, 3, LINE_HEIGHT, width], data } };
 }
 
@@ -123,7 +123,7 @@ export function createOcrRecognizeFunction(
       const results: OcrRecognizeResult[] = new Array(inputs.length);
       for (const indices of groups.values()) {
         const out = await executor.run(
-          await toRecognizerFeeds(
+          toRecognizerFeeds(
             indices.map((i) => inputs[i]!),
             o,
           ),

@@ -57,12 +57,12 @@ export function lineWindows(image: RgbImage): RgbImage[] {
   });
 }
 
-export async function toClassifierFeeds(images: RgbImage[]): Promise<Tensors> {
+export function toClassifierFeeds(images: RgbImage[]): Tensors {
   const size = 3 * HEIGHT * WIDTH;
   const data = new Float32Array(images.length * size);
   for (let i = 0; i < images.length; i++) {
     const w = Math.min(WIDTH, Math.max(1, Math.ceil((HEIGHT * images[i].width) / images[i].height)));
-    await writeNormalisedBgr(images[i], HEIGHT, w, data, i * size, WIDTH);
+    writeNormalisedBgr(images[i], HEIGHT, w, data, i * size, WIDTH);
   }
   return { x: { type: 'float32', dims: [images.length, 3, HEIGHT, WIDTH], data } };
 }
@@ -79,7 +79,7 @@ export function createTextDirectionFunction(
     decode: decodeTextLineImage,
     async infer(executor, inputs) {
       const windows = inputs.map(lineWindows);
-      const out = Object.values(await executor.run(await toClassifierFeeds(windows.flat())))[0];
+      const out = Object.values(await executor.run(toClassifierFeeds(windows.flat())))[0];
       if (!out || out.dims.length !== 2 || out.dims[1] !== ANGLES.length)
         throw new PlatformError('internal', 'the direction classifier returned no [batch, 2] tensor');
       const p = out.data as Float32Array;

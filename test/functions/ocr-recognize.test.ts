@@ -117,9 +117,9 @@ describe('functions/ocr-recognize (PP-OCRv4 recogniser)', function () {
     const backend = createCpuBackend({ cores: [0], partitionPercent: 50, logger: silentLogger });
     const decoded = await fn.decode(line, 'image/png');
     const cases: [ModelRef, string, Tensors][] = [
-      [fn, createOcrRecognizeFunction({ foldModel: false }).path, await toRecognizerFeeds([decoded])],
+      [fn, createOcrRecognizeFunction({ foldModel: false }).path, toRecognizerFeeds([decoded])],
       [createOcrDetectFunction(), DETECTION_MODEL, await toDetectorFeeds([decoded])],
-      [createTextDirectionFunction(), CLASSIFIER_MODEL, await toClassifierFeeds([decoded])],
+      [createTextDirectionFunction(), CLASSIFIER_MODEL, toClassifierFeeds([decoded])],
     ];
     for (const [folded, exported, feeds] of cases) {
       expect(folded.path, folded.name).to.not.equal(exported);

@@ -41,7 +41,7 @@ function createModel(): ModelFunction<RgbImage, { angle: number; score: number }
       const data = new Float32Array(inputs.length * 3 * H * W);
       for (let i = 0; i < inputs.length; i++) {
         const w = Math.min(W, Math.ceil((H * inputs[i].width) / inputs[i].height));
-        await writeNormalisedBgr(inputs[i], H, w, data, i * 3 * H * W, W);
+        writeNormalisedBgr(inputs[i], H, w, data, i * 3 * H * W, W);
       }
       const out = Object.values(
         await executor.run({ x: { type: 'float32', dims: [inputs.length, 3, H, W], data } }),

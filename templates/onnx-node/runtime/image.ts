@@ -5,6 +5,7 @@
 import sharp from 'sharp';
 import { PlatformError } from 'fastgshare/core/errors.ts';
 import { unwrapBase64Json } from './request-body.ts';
+import { resizeLinear } from './resize-linear.ts';
 
 export interface RgbImage {
   width: number;
@@ -80,19 +81,21 @@ export function resizeRgb(image: RgbImage, width: number, height: number): Promi
 }
 
 /**
- * Resizes `image` to height × width (bilinear) and writes it, normalised to (x/255 − 0.5)/0.5 in
- * BGR channel order (as PaddleOCR models expect), into `out` at CHW slot offset `offset` of a
- * tensor whose rows are `stride` wide; columns beyond `width` stay as they are (zero padding).
+ * Resizes `image` to height × width (bilinear, as resizeRgb; resize-linear.ts) and writes it,
+ * normalised to (x/255 − 0.5)/0.5 in BGR channel order (as PaddleOCR models expect), into `out` at
+ * CHW slot offset `offset` of a tensor whose rows are `stride` wide; columns beyond `width` stay as
+ * they are (zero padding). Synchronous: text lines are small, and a call into sharp cost more than
+ * the resize itself.
  */
-export async function writeNormalisedBgr(
+export function writeNormalisedBgr(
   image: RgbImage,
   height: number,
   width: number,
   out: Float32Array,
   offset: number,
   stride: number,
-): Promise<void> {
-  const resized = await resizeRgb(image, width, height);
+): void {
+  const resized = resizeLinear(image, width, height);
   const plane = height * stride;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
