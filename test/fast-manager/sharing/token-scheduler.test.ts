@@ -311,6 +311,34 @@ describe('TokenScheduler', () => {
       expect(grantedQuotas(s)).to.deep.equal([['quick', 30]]);
     });
 
+    it('backfills until shortly before the reserved replica must start when its requests can wait', () => {
+      const shares = { big: share(0.5, 1, 60), holder: share(0.3, 1, 50), slow: share(0.1, 1, 45) };
+      const run = (bigSlackMs: number) => {
+        const { clock, s } = setup(5, shares);
+        s.request('holder');
+        s.schedule(); // holder: 50 %, until 50
+        clock.advance(20);
+        s.request('big', { slackMs: bigSlackMs }); // owed, 60 % fits at t = 50; must start by 20 + slack
+        s.request('slow', { minRunMs: 84 }); // one item runs 84 ms: past 50
+        return { clock, s, first: grantedQuotas(s) };
+      };
+      // 200 ms of slack: big must start by 220, and slow's run ends at 104 (before, slow waited and the
+      // device ran at 50 % until t = 50)
+      const { clock, s, first } = run(200);
+      expect(first).to.deep.equal([['slow', 50]]);
+      clock.advance(30);
+      s.release('holder');
+      expect(granted(s)).to.deep.equal([]); // big (60 %) does not fit beside slow (45 %)
+      clock.advance(54);
+      s.release('slow');
+      expect(granted(s)).to.deep.equal(['big']); // at 104, long before 220
+      // 60 ms of slack: big must start by 80, which slow's 84 ms run would miss
+      expect(run(60).first).to.deep.equal([]);
+      // 86 ms: by 106, but backfill ends one minimum token (5 ms) before that, and slow's run ends at 104
+      expect(run(86).first).to.deep.equal([]);
+      expect(run(90).first).to.deep.equal([['slow', 50]]);
+    });
+
     it('counts a token held at least its least run when reserving for a replica owed its share', () => {
       const { clock, s } = setup(
         5,
