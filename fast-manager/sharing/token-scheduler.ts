@@ -382,13 +382,14 @@ export class TokenScheduler {
 
   /**
    * How long tokens granted behind a reservation may last: until the reserved replica could start (`at`), or, when its
-   * most urgent request can wait longer (acquire's slackMs), until one minimum token before it must start — the
-   * device then runs what fits instead of idling for a start the reserved replica's deadlines do not need. Published
+   * most urgent request can wait longer (acquire's slackMs), until one base token before it must start, when it turns
+   * urgent — the device then runs what fits instead of idling for a start the reserved replica's deadlines do not
+   * need. Published
    * mix: 35 % of device time went idle with work waiting that would have fitted, mostly held for BERT replicas
    * (SLO 500 ms) owed their share whose requests had hundreds of ms of slack.
    */
   private backfillUntil(r: { at: number; startBy?: number }): number {
-    return r.startBy === undefined ? r.at : Math.max(r.at, r.startBy - this.opts.minQuotaMs);
+    return r.startBy === undefined ? r.at : Math.max(r.at, r.startBy - this.opts.baseQuotaMs);
   }
 
   /**

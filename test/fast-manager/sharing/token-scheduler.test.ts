@@ -334,9 +334,9 @@ describe('TokenScheduler', () => {
       expect(granted(s)).to.deep.equal(['big']); // at 104, long before 220
       // 60 ms of slack: big must start by 80, which slow's 84 ms run would miss
       expect(run(60).first).to.deep.equal([]);
-      // 86 ms: by 106, but backfill ends one minimum token (5 ms) before that, and slow's run ends at 104
-      expect(run(86).first).to.deep.equal([]);
-      expect(run(90).first).to.deep.equal([['slow', 50]]);
+      // 120 ms: by 140, but backfill ends one base token (50 ms) before that, and slow's run ends at 104
+      expect(run(120).first).to.deep.equal([]);
+      expect(run(140).first).to.deep.equal([['slow', 50]]);
     });
 
     it('counts a token held at least its least run when reserving for a replica owed its share', () => {
