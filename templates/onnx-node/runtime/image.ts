@@ -1,10 +1,12 @@
 /**
- * Image decoding and the resize + normalise step shared by the OCR models, with sharp (libvips).
+ * Image decoding and the resize + normalise step shared by the OCR models: sharp (libvips) decodes,
+ * except plain PNGs (png-decode.ts); text lines are resized in JavaScript (resize-linear.ts).
  * Undecodable or oversized images become PlatformError('bad_request').
  */
 import sharp from 'sharp';
 import { PlatformError } from 'fastgshare/core/errors.ts';
 import { unwrapBase64Json } from './request-body.ts';
+import { decodePlainPng } from './png-decode.ts';
 import { resizeLinear } from './resize-linear.ts';
 
 export interface RgbImage {
@@ -22,6 +24,9 @@ sharp.cache(false);
 export async function decodeImage(body: Buffer, what = 'image'): Promise<RgbImage> {
   if (body.length === 0)
     throw new PlatformError('bad_request', `empty body: send the ${what} as PNG, JPEG, WebP, GIF or TIFF bytes`);
+  // opaque 8-bit PNGs without a colour profile: the same pixels without a call into sharp
+  const plain = decodePlainPng(body, MAX_IMAGE_PIXELS);
+  if (plain) return plain;
   try {
     const { data, info } = await sharp(body, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
       .rotate() // honour EXIF orientation
