@@ -338,7 +338,7 @@ export class TokenScheduler {
     /** Tokens out now (holders and this pass's grants): partition and expected end. */
     const out = holders.map((c) => ({ p: this.partitionOf(c), end: this.expectedEnd(c, now) }));
     let occupied = out.reduce((s, t) => s + t.p, 0);
-    let reservation: { at: number; p: number; startBy?: number } | undefined;
+    let reservation: { at: number; p: number; urgentAt?: number } | undefined;
     let blocked = 0;
     for (const cand of cands) {
       const p = this.partitionOf(cand.c);
@@ -347,7 +347,7 @@ export class TokenScheduler {
         // the first replica still owed its guaranteed share that does not fit gets a reservation;
         // best-effort replicas never hold others back
         if (cand.missing > 1e-9 && !reservation)
-          reservation = { at: this.freeAt(out, p, now), p, startBy: cand.c.startBy };
+          reservation = { at: this.freeAt(out, p, now), p, urgentAt: this.urgentAt(cand.c) };
         blocked++;
         continue;
       }
@@ -382,14 +382,13 @@ export class TokenScheduler {
 
   /**
    * How long tokens granted behind a reservation may last: until the reserved replica could start (`at`), or, when its
-   * most urgent request can wait longer (acquire's slackMs), until one base token before it must start, when it turns
-   * urgent — the device then runs what fits instead of idling for a start the reserved replica's deadlines do not
-   * need. Published
-   * mix: 35 % of device time went idle with work waiting that would have fitted, mostly held for BERT replicas
-   * (SLO 500 ms) owed their share whose requests had hundreds of ms of slack.
+   * most urgent request can wait longer (acquire's slackMs), until it turns urgent (one base token before it must
+   * start) — the device then runs what fits instead of idling for a start the reserved replica's deadlines do not
+   * need. Published mix: 35 % of device time went idle with work waiting that would have fitted, mostly held for BERT
+   * replicas (SLO 500 ms) owed their share whose requests had hundreds of ms of slack.
    */
-  private backfillUntil(r: { at: number; startBy?: number }): number {
-    return r.startBy === undefined ? r.at : Math.max(r.at, r.startBy - this.opts.baseQuotaMs);
+  private backfillUntil(r: { at: number; urgentAt?: number }): number {
+    return r.urgentAt === undefined ? r.at : Math.max(r.at, r.urgentAt);
   }
 
   /**
@@ -432,7 +431,13 @@ export class TokenScheduler {
 
   /** Whether `c`'s most urgent request must start within one base token (acquire's slackMs) to meet its deadline. */
   private urgent(c: Client, now: number): boolean {
-    return c.startBy !== undefined && c.startBy - now <= this.opts.baseQuotaMs;
+    const at = this.urgentAt(c);
+    return at !== undefined && at <= now;
+  }
+
+  /** When `c` turns urgent: one base token before its most urgent request must start (undefined without slackMs). */
+  private urgentAt(c: Client): number | undefined {
+    return c.startBy === undefined ? undefined : c.startBy - this.opts.baseQuotaMs;
   }
 
   /** Earliest time at which `p` more fits beside the tokens out, as their expected ends pass. */

@@ -25,8 +25,11 @@ export async function decodeImage(body: Buffer, what = 'image'): Promise<RgbImag
   if (body.length === 0)
     throw new PlatformError('bad_request', `empty body: send the ${what} as PNG, JPEG, WebP, GIF or TIFF bytes`);
   // opaque 8-bit PNGs without a colour profile: the same pixels without a call into sharp
-  const plain = decodePlainPng(body, MAX_IMAGE_PIXELS);
-  if (plain) return plain;
+  return decodePlainPng(body, MAX_IMAGE_PIXELS) ?? decodeWithSharp(body, what);
+}
+
+/** decodeImage's path for everything but plain PNGs: EXIF orientation, flattened onto white, sRGB. */
+export async function decodeWithSharp(body: Buffer, what = 'image'): Promise<RgbImage> {
   try {
     const { data, info } = await sharp(body, { limitInputPixels: MAX_IMAGE_PIXELS, failOn: 'error' })
       .rotate() // honour EXIF orientation

@@ -12,7 +12,7 @@
  *   of 2), then reduces the rest with a triangle filter as wide as the remaining factor, centred at
  *   (X + 0.5) · factor − 0.5, edge pixels repeated.
  * The weights are composed into one list of taps per output row and column, and the result is
- * rounded once (libvips rounds after each stage; test/unit/resize-linear.test.ts bounds the
+ * rounded once (libvips rounds after each stage; test/templates/onnx-node/resize-linear.test.ts bounds the
  * difference against sharp).
  */
 import type { RgbImage } from './image.ts';

@@ -3,22 +3,10 @@ import { readFileSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import sharp from 'sharp';
 import { PlatformError } from '../../../core/errors.ts';
-import { decodeImage, MAX_IMAGE_PIXELS } from '../../../templates/onnx-node/runtime/image.ts';
+import { decodeImage, decodeWithSharp, MAX_IMAGE_PIXELS } from '../../../templates/onnx-node/runtime/image.ts';
 import { decodePlainPng } from '../../../templates/onnx-node/runtime/png-decode.ts';
 
 const FIXTURE = 'test/functions/fixtures/hello-world-2024.png';
-
-/** What sharp alone makes of `png` (the path every other image takes). */
-async function viaSharp(png: Buffer) {
-  const { data, info } = await sharp(png)
-    .rotate()
-    .flatten({ background: '#ffffff' })
-    .toColourspace('srgb')
-    .removeAlpha()
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  return { width: info.width, height: info.height, pixels: data };
-}
 
 /** A gradient with some texture, as raw RGB. */
 function gradient(width: number, height: number) {
@@ -60,7 +48,7 @@ describe('onnx-node png-decode (plain PNGs without sharp)', () => {
     for (const [i, png] of pngs.entries()) {
       const fast = decodePlainPng(png, MAX_IMAGE_PIXELS);
       expect(fast, `PNG ${i} decoded without sharp`).to.not.equal(undefined);
-      const slow = await viaSharp(png);
+      const slow = await decodeWithSharp(png);
       expect([fast!.width, fast!.height]).to.deep.equal([slow.width, slow.height]);
       expect(fast!.pixels.equals(slow.pixels)).to.equal(true);
       expect((await decodeImage(png)).pixels.equals(slow.pixels)).to.equal(true);
