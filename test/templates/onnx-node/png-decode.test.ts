@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { crc32 } from 'node:zlib';
+import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { PlatformError } from '../../../core/errors.ts';
 import { decodeImage, decodeWithSharp, MAX_IMAGE_PIXELS } from '../../../templates/onnx-node/runtime/image.ts';
@@ -21,16 +21,21 @@ function gradient(width: number, height: number) {
   return sharp(pixels, { raw: { width, height, channels: 3 } });
 }
 
-/** `png` with a chunk of `type` inserted before its image data. */
-function withChunk(png: Buffer, type: string, data: Buffer): Buffer {
+/** One PNG chunk: length, type, data, CRC. */
+function chunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
   head.write(type, 4, 'latin1');
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** `png` with a chunk of `type` inserted before its image data. */
+function withChunk(png: Buffer, type: string, data: Buffer): Buffer {
   let at = 8;
   while (png.toString('latin1', at + 4, at + 8) !== 'IDAT') at += 12 + png.readUInt32BE(at);
-  return Buffer.concat([png.subarray(0, at), head, data, crc, png.subarray(at)]);
+  return Buffer.concat([png.subarray(0, at), chunk(type, data), png.subarray(at)]);
 }
 
 describe('onnx-node png-decode (plain PNGs without sharp)', () => {
@@ -77,6 +82,23 @@ describe('onnx-node png-decode (plain PNGs without sharp)', () => {
     // the transparent one still decodes, through sharp: grey 128 at half opacity on white
     const flat = await decodeImage(rgba);
     expect(flat.pixels[0]).to.equal(191);
+  });
+
+  it('does not inflate more than the header says (a 10 × 10 PNG whose data unpacks to 64 MiB)', async () => {
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(10, 0);
+    ihdr.writeUInt32BE(10, 4);
+    ihdr[8] = 8; // 8-bit grey
+    const png = Buffer.concat([
+      readFileSync(FIXTURE).subarray(0, 8), // the signature
+      chunk('IHDR', ihdr),
+      chunk('IDAT', deflateSync(Buffer.alloc(64 * 1024 * 1024))),
+      chunk('IEND', Buffer.alloc(0)),
+    ]);
+    const before = process.memoryUsage().rss;
+    const image = await decodeImage(png);
+    expect([image.width, image.height]).to.deep.equal([10, 10]);
+    expect(process.memoryUsage().rss - before).to.be.below(48 * 1024 * 1024);
   });
 
   it('leaves large images, and broken ones, to sharp and its clear 400s', async () => {
